@@ -1,0 +1,2 @@
+//! The `p4tc` command.
+fn main() {}
