@@ -11,3 +11,4 @@ pub mod builtin;
 pub mod lexer;
 pub mod preprocess;
 pub mod token;
+pub mod ast;
