@@ -11,9 +11,11 @@
 
 pub mod ast;
 pub mod builtin;
+pub mod coverage;
 pub mod lexer;
 pub mod parser;
 pub mod preprocess;
+pub mod printer;
 pub mod token;
 
 use std::path::Path;

@@ -80,7 +80,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
 fn render_dump(stage: Dump, parsed: &p4tc_front::Parsed, file: &std::path::Path, options: &PreprocessOptions) -> String {
     match stage {
         Dump::Ast => format!("{:#?}\n", parsed.program),
-        Dump::Source => format!("{:?}", "printer pending"), // PRINTER
+        Dump::Source => p4tc_front::printer::print_program(&parsed.program),
         Dump::Tokens => {
             // Preprocess again on a fresh source map: the dump shows exactly the parser's input.
             let text = std::fs::read_to_string(file).unwrap_or_default();
