@@ -60,18 +60,30 @@ impl Parser<'_> {
     /// Binary operators of precedence `min` and tighter, left-associative.
     fn binary(&mut self, min: u8) -> PResult<Expr> {
         let mut lhs = self.prefix()?;
-        while let Some((op, tokens)) = self.peek_binary_op() {
+        // Each operator folded in makes the tree one level deeper (`a + b + c` is `(a + b) + c`),
+        // so a long chain counts against the nesting bound like parentheses do.
+        let mut folds = 0;
+        let result = loop {
+            let Some((op, tokens)) = self.peek_binary_op() else { break Ok(lhs) };
             if op.precedence() < min {
-                break;
+                break Ok(lhs);
             }
+            if let Err(e) = self.enter() {
+                break Err(e);
+            }
+            folds += 1;
             for _ in 0..tokens {
                 self.bump();
             }
-            let rhs = self.nested(|p| p.binary(op.precedence() + 1))?;
+            let rhs = match self.binary(op.precedence() + 1) {
+                Ok(rhs) => rhs,
+                Err(e) => break Err(e),
+            };
             let span = lhs.span.to(rhs.span);
             lhs = Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span };
-        }
-        Ok(lhs)
+        };
+        self.depth -= folds;
+        result
     }
 
     /// Prefix operators and casts, then a postfix expression.

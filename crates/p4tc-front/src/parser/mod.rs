@@ -30,6 +30,11 @@ use crate::token::{Keyword, Punct, Token, TokenKind};
 /// error rather than risking the stack.
 pub const MAX_NESTING: u32 = 200;
 
+/// When less stack than this is left, nesting continues on a fresh segment of
+/// [`STACK_SEGMENT`] bytes.
+const STACK_RED_ZONE: usize = 128 * 1024;
+const STACK_SEGMENT: usize = 2 * 1024 * 1024;
+
 /// Parses a preprocessed token stream (ending in [`TokenKind::Eof`]). Errors go to
 /// `diagnostics`; the returned program holds everything that parsed.
 pub fn parse(tokens: &[Token], diagnostics: &mut Vec<Diagnostic>) -> Program {
@@ -236,7 +241,9 @@ impl<'t> Parser<'t> {
     /// Runs `f` one nesting level deeper.
     fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
         self.enter()?;
-        let result = f(self);
+        // The depth bound keeps trees small enough for every later pass; this keeps the parse
+        // itself safe on small stacks (debug builds use several KiB per level).
+        let result = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || f(self));
         self.leave();
         result
     }
