@@ -1,0 +1,8 @@
+// Mistake: a table with no properties at all.
+control C() {
+    table t {
+    }
+    apply {
+        t.apply();
+    }
+}

@@ -1,0 +1,11 @@
+// Mistake: a `;` is missing between two statements written on one line.
+header h_t {
+    bit<8> a;
+    bit<8> b;
+}
+
+control C(inout h_t h) {
+    apply {
+        h.a = 1 h.b = 2;
+    }
+}
