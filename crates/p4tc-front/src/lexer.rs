@@ -5,8 +5,9 @@
 //! line and whether space came before it. Errors (an unterminated comment or string, a
 //! malformed number) are reported and lexing goes on, so one run shows them all.
 
+use std::rc::Rc;
+
 use num_bigint::BigUint;
-use num_traits::Zero;
 use p4tc_ir::{Diagnostic, FileId, Span};
 
 use crate::token::{Base, IntLit, Keyword, Punct, Token, TokenKind};
@@ -124,7 +125,7 @@ impl Lexer<'_> {
             } else if let Some(k) = Keyword::from_str(word) {
                 TokenKind::Keyword(k)
             } else {
-                TokenKind::Ident(word.to_string())
+                TokenKind::Ident(word.into())
             };
         }
         if c.is_ascii_digit() {
@@ -133,11 +134,9 @@ impl Lexer<'_> {
         if c == b'"' {
             return self.string(start);
         }
-        for &p in Punct::ALL {
-            if self.src[start..].starts_with(p.as_str().as_bytes()) {
-                self.pos += p.as_str().len();
-                return TokenKind::Punct(p);
-            }
+        if let Some(p) = punct_at(&self.src[start..]) {
+            self.pos += p.as_str().len();
+            return TokenKind::Punct(p);
         }
         // Not ASCII we know: take one whole character so spans stay on character boundaries.
         let ch = self.text[start..].chars().next().unwrap_or('\u{fffd}');
@@ -151,12 +150,12 @@ impl Lexer<'_> {
             match self.src.get(self.pos) {
                 None => {
                     self.error(start, start + 1, "unterminated string literal");
-                    return TokenKind::Str(self.text[start + 1..].to_string());
+                    return TokenKind::Str(self.text[start + 1..].into());
                 }
                 Some(b'\\') => self.pos += 2.min(self.src.len() - self.pos),
                 Some(b'"') => {
                     self.pos += 1;
-                    return TokenKind::Str(self.text[start + 1..self.pos - 1].to_string());
+                    return TokenKind::Str(self.text[start + 1..self.pos - 1].into());
                 }
                 Some(_) => self.pos += 1,
             }
@@ -197,7 +196,10 @@ impl Lexer<'_> {
             _ => (Base::Decimal, value_start),
         };
         self.pos = digits_start;
-        let mut value = BigUint::zero();
+        // Most literals fit in 64 bits: accumulate there and go to a big integer only on
+        // overflow, so the common case allocates once at most.
+        let mut small: u64 = 0;
+        let mut big: Option<BigUint> = None;
         let mut any_digit = false;
         let mut bad_digit = None;
         while self.pos < self.src.len() && (self.src[self.pos].is_ascii_alphanumeric() || self.src[self.pos] == b'_') {
@@ -211,7 +213,13 @@ impl Lexer<'_> {
             }
             match (ch as char).to_digit(base.radix()) {
                 Some(d) => {
-                    value = value * base.radix() + d;
+                    match &mut big {
+                        Some(value) => *value = &*value * base.radix() + d,
+                        None => match small.checked_mul(u64::from(base.radix())).and_then(|v| v.checked_add(u64::from(d))) {
+                            Some(v) => small = v,
+                            None => big = Some(BigUint::from(small) * base.radix() + d),
+                        },
+                    }
                     any_digit = true;
                 }
                 None => {
@@ -241,8 +249,70 @@ impl Lexer<'_> {
                 self.error(start, width_end, "integer literal width must be positive");
             }
         }
-        TokenKind::Int(IntLit { width, value, negative, base })
+        let value = big.unwrap_or_else(|| BigUint::from(small));
+        TokenKind::Int(Rc::new(IntLit { width, value, negative, base }))
     }
+}
+
+/// The longest punctuation token at the start of `s`, if any.
+fn punct_at(s: &[u8]) -> Option<Punct> {
+    let at = |i: usize| s.get(i).copied().unwrap_or(0);
+    let p = match at(0) {
+        b'(' => Punct::LParen,
+        b')' => Punct::RParen,
+        b'[' => Punct::LBracket,
+        b']' => Punct::RBracket,
+        b'}' => Punct::RBrace,
+        b';' => Punct::Semi,
+        b':' => Punct::Colon,
+        b',' => Punct::Comma,
+        b'@' => Punct::At,
+        b'?' => Punct::Question,
+        b'~' => Punct::Tilde,
+        b'{' if at(1) == b'#' && at(2) == b'}' => Punct::InvalidHeader,
+        b'{' => Punct::LBrace,
+        b'.' if at(1) == b'.' && at(2) == b'.' => Punct::Ellipsis,
+        b'.' if at(1) == b'.' => Punct::DotDot,
+        b'.' => Punct::Dot,
+        b'<' if at(1) == b'<' && at(2) == b'=' => Punct::ShlAssign,
+        b'<' if at(1) == b'<' => Punct::Shl,
+        b'<' if at(1) == b'=' => Punct::Le,
+        b'<' => Punct::Lt,
+        b'>' if at(1) == b'=' => Punct::Ge,
+        b'>' => Punct::Gt,
+        b'=' if at(1) == b'=' => Punct::EqEq,
+        b'=' => Punct::Assign,
+        b'!' if at(1) == b'=' => Punct::NotEq,
+        b'!' => Punct::Bang,
+        b'&' if at(1) == b'&' && at(2) == b'&' => Punct::MaskOp,
+        b'&' if at(1) == b'&' => Punct::AndAnd,
+        b'&' if at(1) == b'=' => Punct::AndAssign,
+        b'&' => Punct::Amp,
+        b'|' if at(1) == b'+' && at(2) == b'|' && at(3) == b'=' => Punct::SatAddAssign,
+        b'|' if at(1) == b'-' && at(2) == b'|' && at(3) == b'=' => Punct::SatSubAssign,
+        b'|' if at(1) == b'+' && at(2) == b'|' => Punct::SatAdd,
+        b'|' if at(1) == b'-' && at(2) == b'|' => Punct::SatSub,
+        b'|' if at(1) == b'|' => Punct::OrOr,
+        b'|' if at(1) == b'=' => Punct::OrAssign,
+        b'|' => Punct::Pipe,
+        b'+' if at(1) == b'+' => Punct::PlusPlus,
+        b'+' if at(1) == b'=' => Punct::AddAssign,
+        b'+' => Punct::Plus,
+        b'-' if at(1) == b'=' => Punct::SubAssign,
+        b'-' => Punct::Minus,
+        b'*' if at(1) == b'=' => Punct::MulAssign,
+        b'*' => Punct::Star,
+        b'/' if at(1) == b'=' => Punct::DivAssign,
+        b'/' => Punct::Slash,
+        b'%' if at(1) == b'=' => Punct::ModAssign,
+        b'%' => Punct::Percent,
+        b'^' if at(1) == b'=' => Punct::XorAssign,
+        b'^' => Punct::Caret,
+        b'#' if at(1) == b'#' => Punct::HashHash,
+        b'#' => Punct::Hash,
+        _ => return None,
+    };
+    Some(p)
 }
 
 #[cfg(test)]
@@ -258,7 +328,7 @@ mod tests {
     fn int(text: &str) -> IntLit {
         match kinds(text) {
             (k, d) if d.is_empty() => match &k[0] {
-                TokenKind::Int(lit) => lit.clone(),
+                TokenKind::Int(lit) => (**lit).clone(),
                 other => panic!("not an integer: {other:?}"),
             },
             (_, d) => panic!("errors: {d:?}"),
@@ -286,6 +356,19 @@ mod tests {
         assert!(d[0].message.contains("`2` is not a binary digit"), "{}", d[0].message);
         assert_eq!(d[0].primary.span.lo, 8);
         assert_eq!(kinds("0x;").1.len(), 1);
+    }
+
+    #[test]
+    fn punct_table_is_maximal_munch_over_every_spelling() {
+        for &p in Punct::ALL {
+            assert_eq!(punct_at(p.as_str().as_bytes()), Some(p), "{}", p.as_str());
+            // Whatever follows, the longest spelling that is a prefix wins.
+            for &q in Punct::ALL {
+                let text = format!("{}{}", p.as_str(), q.as_str());
+                let longest = Punct::ALL.iter().copied().filter(|r| text.starts_with(r.as_str())).max_by_key(|r| r.as_str().len());
+                assert_eq!(punct_at(text.as_bytes()), longest, "{text}");
+            }
+        }
     }
 
     #[test]

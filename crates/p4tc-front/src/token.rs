@@ -1,5 +1,7 @@
 //! Tokens: what the lexer produces, the preprocessor rewrites and the parser reads.
 
+use std::rc::Rc;
+
 use num_bigint::BigUint;
 use p4tc_ir::Span;
 
@@ -201,16 +203,17 @@ puncts! {
 /// What a token is.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TokenKind {
-    /// A name that is not a keyword.
-    Ident(String),
+    /// A name that is not a keyword. (Token payloads are reference-counted so that the
+    /// parser's lookahead and backtracking copy tokens without allocating.)
+    Ident(Rc<str>),
     /// A reserved word.
     Keyword(Keyword),
     /// `_`, the don't-care.
     DontCare,
     /// An integer literal.
-    Int(IntLit),
+    Int(Rc<IntLit>),
     /// A string literal's contents, without the quotes, escapes kept as written.
-    Str(String),
+    Str(Rc<str>),
     /// An operator or punctuation.
     Punct(Punct),
     /// A character P4 has no use for. Annotation bodies may hold it; anywhere else the parser

@@ -57,6 +57,9 @@ impl Parser<'_> {
             TokenKind::Punct(Punct::Hash) => {
                 return Err(self.error(token.span, "unexpected `#`: a preprocessor directive must start a line"));
             }
+            TokenKind::Punct(Punct::RBrace) => {
+                return Err(self.error(token.span, "unexpected `}`: there is no open `{` for it to close"));
+            }
             _ if self.at_kw(Keyword::Void) || self.at(Punct::Dot) || self.type_starts_at(0) || name_of(&token).is_some() => {
                 self.function_or_instantiation(annotations)?
             }
@@ -245,15 +248,13 @@ impl Parser<'_> {
         }
     }
 
-    fn no_type_params(&mut self, signature: &TypeSignature, what: &str) -> PResult<()> {
+    /// Reports type parameters on a parser or control with a body. The body still parses, so
+    /// that errors in it are reported too.
+    fn no_type_params(&mut self, signature: &TypeSignature, what: &str) {
         if let Some(first) = signature.type_params.first() {
             let span = first.span.to(signature.type_params[signature.type_params.len() - 1].span);
-            return Err(self.error(
-                span,
-                format!("a {what} declaration cannot have type parameters (only a {what} type can)"),
-            ));
+            self.error(span, format!("a {what} declaration cannot have type parameters (only a {what} type can)"));
         }
-        Ok(())
     }
 
     fn parser_decl(&mut self, annotations: Vec<Annotation>) -> PResult<DeclKind> {
@@ -262,19 +263,25 @@ impl Parser<'_> {
         if self.eat(Punct::Semi) {
             return Ok(DeclKind::ParserType(signature));
         }
-        self.no_type_params(&signature, "parser")?;
+        self.no_type_params(&signature, "parser");
         let ctor_params = self.ctor_params()?;
         let open = self.expect(Punct::LBrace)?;
         let mut locals = Vec::new();
         let mut states = Vec::new();
+        // A state that failed to parse still counts: "no states" would only repeat its error.
+        let mut tried_state = false;
         while !self.at(Punct::RBrace) {
             if self.at_eof() {
+                if self.end_of_input_explained() {
+                    return Err(Reported);
+                }
                 let eof = self.span();
                 return Err(self.report(
                     p4tc_ir::Diagnostic::error(eof, "unexpected end of file: this parser is never closed")
                         .with_secondary(open, "the parser starts here"),
                 ));
             }
+            tried_state |= self.state_follows();
             let result = self.parser_element(&mut locals, &mut states);
             if result.is_err() {
                 if self.too_deep {
@@ -284,10 +291,36 @@ impl Parser<'_> {
             }
         }
         self.expect(Punct::RBrace)?;
-        if states.is_empty() {
-            return Err(self.error(signature.name.span, format!("parser `{}` has no states", signature.name.name)));
+        if states.is_empty() && !tried_state {
+            // Reported, but the parser itself is whole: parsing goes on after it.
+            self.error(signature.name.span, format!("parser `{}` has no states", signature.name.name));
         }
         Ok(DeclKind::Parser(ParserDecl { signature, ctor_params, locals, states }))
+    }
+
+    /// True when `state`, possibly after annotations, is next.
+    fn state_follows(&self) -> bool {
+        let mut n = 0;
+        while self.nth(n).is(Punct::At) {
+            // Skip `@name` and a parenthesised or bracketed body; enough to find `state`.
+            n += 2;
+            if self.nth(n).is(Punct::LParen) || self.nth(n).is(Punct::LBracket) {
+                let mut depth = 0usize;
+                loop {
+                    match self.nth(n).kind {
+                        TokenKind::Punct(Punct::LParen | Punct::LBracket) => depth += 1,
+                        TokenKind::Punct(Punct::RParen | Punct::RBracket) => depth = depth.saturating_sub(1),
+                        TokenKind::Eof => return false,
+                        _ => {}
+                    }
+                    n += 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        self.nth(n).is_keyword(Keyword::State)
     }
 
     fn parser_element(&mut self, locals: &mut Vec<LocalDecl>, states: &mut Vec<ParserState>) -> PResult<()> {
@@ -331,8 +364,10 @@ impl Parser<'_> {
         while !self.at(Punct::RBrace) && !self.at_kw(Keyword::Transition) && !self.at_eof() {
             match self.stmt() {
                 Ok(stmt) => {
-                    self.check_parser_stmt(&stmt)?;
-                    stmts.push(stmt);
+                    // A statement a state cannot hold is reported and left out; the state goes on.
+                    if self.check_parser_stmt(&stmt).is_ok() {
+                        stmts.push(stmt);
+                    }
                 }
                 Err(Reported) => {
                     if self.too_deep {
@@ -369,14 +404,16 @@ impl Parser<'_> {
                 }
                 return Ok(());
             }
-            StmtKind::Return(_) => "`return`",
-            StmtKind::Exit => "`exit`",
-            StmtKind::Break => "`break`",
-            StmtKind::Continue => "`continue`",
-            StmtKind::Switch { .. } => "`switch`",
-            StmtKind::For(_) => "`for`",
+            StmtKind::Return(_) => "return",
+            StmtKind::Exit => "exit",
+            StmtKind::Break => "break",
+            StmtKind::Continue => "continue",
+            StmtKind::Switch { .. } => "switch",
+            StmtKind::For(_) => "for",
         };
-        Err(self.error(stmt.span, format!("{what} is not allowed in a parser state")))
+        // Point at the keyword, which the statement starts with, not at all of it.
+        let keyword = Span::new(stmt.span.file, stmt.span.lo, (stmt.span.lo + what.len() as u32).min(stmt.span.hi));
+        Err(self.error(keyword, format!("`{what}` is not allowed in a parser state")))
     }
 
     fn transition(&mut self) -> PResult<Transition> {
@@ -429,13 +466,16 @@ impl Parser<'_> {
         if self.eat(Punct::Semi) {
             return Ok(DeclKind::ControlType(signature));
         }
-        self.no_type_params(&signature, "control")?;
+        self.no_type_params(&signature, "control");
         let ctor_params = self.ctor_params()?;
         let open = self.expect(Punct::LBrace)?;
         let mut locals = Vec::new();
         loop {
             if self.at_kw(Keyword::Apply) && self.nth(1).is(Punct::LBrace) {
                 break;
+            }
+            if self.at_eof() && self.end_of_input_explained() {
+                return Err(Reported);
             }
             if self.at(Punct::RBrace) || self.at_eof() {
                 let span = self.span();
@@ -528,7 +568,8 @@ impl Parser<'_> {
         }
         self.expect(Punct::RBrace)?;
         if properties.is_empty() {
-            return Err(self.error(name.span, format!("table `{}` has no properties", name.name)));
+            // Reported, but the table is whole: the control around it parses on.
+            self.error(name.span, format!("table `{}` has no properties", name.name));
         }
         Ok(TableDecl { annotations, name, properties })
     }
@@ -658,7 +699,7 @@ impl Parser<'_> {
                 self.expect(Punct::RParen)?;
                 e
             } else if let TokenKind::Int(lit) = &self.peek().kind {
-                let kind = crate::ast::ExprKind::Int(lit.clone());
+                let kind = crate::ast::ExprKind::Int((**lit).clone());
                 crate::ast::Expr { kind, span: self.bump().span }
             } else {
                 return Err(self.error_expected("an integer or a parenthesised expression after `priority =`"));

@@ -1,5 +1,7 @@
 //! Expressions (precedence climbing), call arguments and keysets.
 
+use std::rc::Rc;
+
 use super::{PResult, Parser};
 use crate::ast::{Argument, BinaryOp, Expr, ExprKind, KeyValue, Keyset, Type, TypeKind, UnaryOp};
 use crate::token::{Keyword, Punct, TokenKind};
@@ -202,11 +204,11 @@ impl Parser<'_> {
         let kind = match token.kind {
             TokenKind::Int(lit) => {
                 self.bump();
-                ExprKind::Int(lit)
+                ExprKind::Int(Rc::unwrap_or_clone(lit))
             }
             TokenKind::Str(text) => {
                 self.bump();
-                ExprKind::String(text)
+                ExprKind::String(text.to_string())
             }
             TokenKind::Keyword(Keyword::True) => {
                 self.bump();

@@ -183,9 +183,12 @@ impl<'t> Parser<'t> {
     fn error_expected(&mut self, what: &str) -> Reported {
         let found = self.peek().clone();
         if let TokenKind::Unexpected(c) = found.kind {
-            return self.error(found.span, format!("unexpected character {c:?}"));
+            return self.error(found.span, unexpected_character(c));
         }
         if matches!(found.kind, TokenKind::Eof) {
+            if self.end_of_input_explained() {
+                return Reported;
+            }
             // Point at the end of the last real token, and at the brace left open, if any.
             let at = if self.pos > 0 { self.prev_span().end() } else { found.span };
             let mut diagnostic = Diagnostic::error(at, format!("expected {what}, found end of file"));
@@ -194,11 +197,20 @@ impl<'t> Parser<'t> {
             }
             return self.report(diagnostic);
         }
-        if found.line_start && self.pos > 0 {
+        // Only a forgotten closing or separating token is looked for at the end of the line
+        // before; a missing name or expression is missing where the next token stands.
+        if found.line_start && self.pos > 0 && is_punctuation(what) {
             let prev = self.prev_span();
             return self.error(prev.end(), format!("expected {what} after this, found {}", found.kind));
         }
         self.error(found.span, format!("expected {what}, found {}", found.kind))
+    }
+
+    /// True when the input ended early for a reason already reported: a block comment, string
+    /// or conditional directive left open swallows the rest of the file, and an "unexpected end
+    /// of file" on top of that error would only repeat it.
+    fn end_of_input_explained(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.is_error() && d.message.starts_with("unterminated"))
     }
 
     /// The innermost `{` before the cursor that has no matching `}`.
@@ -378,10 +390,26 @@ impl<'t> Parser<'t> {
     }
 }
 
+/// `what` as [`Parser::error_expected`] gets it names one punctuation token, like `` `;` ``.
+fn is_punctuation(what: &str) -> bool {
+    what.strip_prefix('`')
+        .and_then(|rest| rest.strip_suffix('`'))
+        .is_some_and(|inner| !inner.is_empty() && inner.chars().all(|c| c.is_ascii_punctuation()))
+}
+
+/// The message for a character no token starts with.
+fn unexpected_character(c: char) -> String {
+    if c.is_control() || c.is_whitespace() || c == '`' {
+        format!("unexpected character {}", c.escape_unicode())
+    } else {
+        format!("unexpected character `{c}`")
+    }
+}
+
 /// The name a token stands for, if it can be one.
 fn name_of(token: &Token) -> Option<String> {
     match &token.kind {
-        TokenKind::Ident(name) => Some(name.clone()),
+        TokenKind::Ident(name) => Some(name.to_string()),
         TokenKind::Keyword(
             k @ (Keyword::Apply
             | Keyword::Key

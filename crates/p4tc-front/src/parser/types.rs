@@ -144,7 +144,7 @@ impl Parser<'_> {
             self.expect(Punct::RParen)?;
             e
         } else if let TokenKind::Int(lit) = &self.peek().kind {
-            let kind = ExprKind::Int(lit.clone());
+            let kind = ExprKind::Int((**lit).clone());
             let span = self.bump().span;
             Expr { kind, span }
         } else {
@@ -242,7 +242,7 @@ impl Parser<'_> {
         // Any word may name an annotation, keywords included (`@priority`, `@optional`).
         let token = self.peek().clone();
         let name = match &token.kind {
-            TokenKind::Ident(name) => name.clone(),
+            TokenKind::Ident(name) => name.to_string(),
             TokenKind::Keyword(k) => k.as_str().to_string(),
             _ => return Err(self.error_expected("an annotation name after `@`")),
         };
@@ -266,6 +266,7 @@ impl Parser<'_> {
         loop {
             let token = self.peek().clone();
             match token.kind {
+                TokenKind::Eof if self.end_of_input_explained() => return Err(super::Reported),
                 TokenKind::Eof => {
                     return Err(self.report(
                         p4tc_ir::Diagnostic::error(open, "unterminated annotation: this `(` is never closed")
