@@ -75,6 +75,9 @@ impl Parser<'_> {
         while !self.at(Punct::RBrace) {
             names.push(self.name()?);
             if !self.eat(Punct::Comma) {
+                if !self.at(Punct::RBrace) {
+                    return Err(self.error_expected("`,` or `}`"));
+                }
                 break;
             }
         }
@@ -331,7 +334,11 @@ impl Parser<'_> {
             return Ok(());
         }
         if !states.is_empty() {
-            return Err(self.error_expected("`state` (declarations go before the first state)"));
+            if self.at_kw(Keyword::Const) || self.type_starts_at(0) || name_of(self.peek()).is_some() {
+                let span = self.span();
+                return Err(self.error(span, "declarations in a parser go before its first state"));
+            }
+            return Err(self.error_expected("`state`"));
         }
         if self.at_kw(Keyword::ValueSet) {
             let decl = self.value_set(annotations)?;
@@ -377,7 +384,10 @@ impl Parser<'_> {
                 }
             }
         }
-        let transition = if self.eat_kw(Keyword::Transition) { Some(self.transition()?) } else { None };
+        let transition = if self.at_kw(Keyword::Transition) { self.state_transition() } else { None };
+        if self.too_deep {
+            return Err(Reported);
+        }
         self.expect(Punct::RBrace)?;
         Ok(ParserState { annotations, name, stmts, transition, span: start.to(self.prev_span()) })
     }
@@ -416,8 +426,36 @@ impl Parser<'_> {
         Err(self.error(keyword, format!("`{what}` is not allowed in a parser state")))
     }
 
+    /// `transition ...` and the end of the state after it. An error in the transition is
+    /// reported and skipped, as is anything between the transition and the state's `}`, so
+    /// that the state still ends where its `}` is.
+    fn state_transition(&mut self) -> Option<Transition> {
+        self.bump();
+        let transition = match self.transition() {
+            Ok(transition) => Some(transition),
+            Err(Reported) => {
+                if self.too_deep {
+                    return None;
+                }
+                self.recover_item();
+                None
+            }
+        };
+        if !self.at(Punct::RBrace) && !self.at_eof() {
+            let span = self.span();
+            self.error(span, "a `transition` must be the last statement of its state");
+            while !self.at(Punct::RBrace) && !self.at_eof() {
+                self.recover_item();
+            }
+        }
+        transition
+    }
+
     fn transition(&mut self) -> PResult<Transition> {
         if !self.at_kw(Keyword::Select) {
+            if self.peek_name().is_none() {
+                return Err(self.error_expected("the name of the next state, or `select`, after `transition`"));
+            }
             let state = self.name()?;
             self.expect(Punct::Semi)?;
             return Ok(Transition::Direct(state));
@@ -779,6 +817,9 @@ impl Parser<'_> {
             };
             members.push(EnumMember { name: member, value });
             if !self.eat(Punct::Comma) {
+                if !self.at(Punct::RBrace) {
+                    return Err(self.error_expected("`,` or `}`"));
+                }
                 break;
             }
         }

@@ -390,11 +390,14 @@ impl<'t> Parser<'t> {
     }
 }
 
-/// `what` as [`Parser::error_expected`] gets it names one punctuation token, like `` `;` ``.
+/// `what` as [`Parser::error_expected`] gets it names punctuation only, like `` `;` `` or
+/// `` `,` or `)` ``.
 fn is_punctuation(what: &str) -> bool {
-    what.strip_prefix('`')
-        .and_then(|rest| rest.strip_suffix('`'))
-        .is_some_and(|inner| !inner.is_empty() && inner.chars().all(|c| c.is_ascii_punctuation()))
+    what.split(" or ").all(|one| {
+        one.strip_prefix('`')
+            .and_then(|rest| rest.strip_suffix('`'))
+            .is_some_and(|inner| !inner.is_empty() && inner.chars().all(|c| c.is_ascii_punctuation()))
+    })
 }
 
 /// The message for a character no token starts with.

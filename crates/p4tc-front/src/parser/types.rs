@@ -202,6 +202,9 @@ impl Parser<'_> {
             loop {
                 params.push(self.param()?);
                 if !self.eat(Punct::Comma) {
+                    if !self.at(Punct::RParen) {
+                        return Err(self.error_expected("`,` or `)`"));
+                    }
                     break;
                 }
             }
@@ -223,6 +226,18 @@ impl Parser<'_> {
             Direction::None
         };
         let ty = self.ty()?;
+        if self.at(Punct::Comma) || self.at(Punct::RParen) {
+            // `(x)`: one word, not a known type, is a name that lacks its type.
+            if let TypeKind::Named(path) = &ty.kind {
+                if !self.is_type_name(&path.name.name) {
+                    let name = path.name.name.clone();
+                    return Err(self.report(
+                        p4tc_ir::Diagnostic::error(ty.span, format!("parameter `{name}` has no type"))
+                            .with_note(format!("a parameter is written with its type first, as in `bit<8> {name}`")),
+                    ));
+                }
+            }
+        }
         let name = self.name()?;
         let default = if self.eat(Punct::Assign) { Some(self.expr()?) } else { None };
         Ok(Param { annotations, direction, ty, name, default, span: start.to(self.prev_span()) })
@@ -268,10 +283,7 @@ impl Parser<'_> {
             match token.kind {
                 TokenKind::Eof if self.end_of_input_explained() => return Err(super::Reported),
                 TokenKind::Eof => {
-                    return Err(self.report(
-                        p4tc_ir::Diagnostic::error(open, "unterminated annotation: this `(` is never closed")
-                            .with_secondary(token.span, "end of file"),
-                    ))
+                    return Err(self.error(open, "unterminated annotation: this `(` is never closed"));
                 }
                 TokenKind::Punct(Punct::RParen) if depth == 0 => {
                     self.bump();
