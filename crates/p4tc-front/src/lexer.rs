@@ -5,7 +5,7 @@
 //! line and whether space came before it. Errors (an unterminated comment or string, a
 //! malformed number) are reported and lexing goes on, so one run shows them all.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use num_bigint::BigUint;
 use p4tc_ir::{Diagnostic, FileId, Span};
@@ -250,7 +250,7 @@ impl Lexer<'_> {
             }
         }
         let value = big.unwrap_or_else(|| BigUint::from(small));
-        TokenKind::Int(Rc::new(IntLit { width, value, negative, base }))
+        TokenKind::Int(Arc::new(IntLit { width, value, negative, base }))
     }
 }
 

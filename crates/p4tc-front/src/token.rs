@@ -1,6 +1,6 @@
 //! Tokens: what the lexer produces, the preprocessor rewrites and the parser reads.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use num_bigint::BigUint;
 use p4tc_ir::Span;
@@ -205,15 +205,15 @@ puncts! {
 pub enum TokenKind {
     /// A name that is not a keyword. (Token payloads are reference-counted so that the
     /// parser's lookahead and backtracking copy tokens without allocating.)
-    Ident(Rc<str>),
+    Ident(Arc<str>),
     /// A reserved word.
     Keyword(Keyword),
     /// `_`, the don't-care.
     DontCare,
     /// An integer literal.
-    Int(Rc<IntLit>),
+    Int(Arc<IntLit>),
     /// A string literal's contents, without the quotes, escapes kept as written.
-    Str(Rc<str>),
+    Str(Arc<str>),
     /// An operator or punctuation.
     Punct(Punct),
     /// A character P4 has no use for. Annotation bodies may hold it; anywhere else the parser

@@ -1,6 +1,6 @@
 //! Expressions (precedence climbing), call arguments and keysets.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::{PResult, Parser};
 use crate::ast::{Argument, BinaryOp, Expr, ExprKind, KeyValue, Keyset, Type, TypeKind, UnaryOp};
@@ -204,7 +204,7 @@ impl Parser<'_> {
         let kind = match token.kind {
             TokenKind::Int(lit) => {
                 self.bump();
-                ExprKind::Int(Rc::unwrap_or_clone(lit))
+                ExprKind::Int(Arc::unwrap_or_clone(lit))
             }
             TokenKind::Str(text) => {
                 self.bump();
