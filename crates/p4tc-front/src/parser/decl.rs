@@ -509,7 +509,7 @@ impl Parser<'_> {
         let open = self.expect(Punct::LBrace)?;
         let mut locals = Vec::new();
         loop {
-            if self.at_kw(Keyword::Apply) && self.nth(1).is(Punct::LBrace) {
+            if self.at_kw(Keyword::Apply) && (self.nth(1).is(Punct::LBrace) || self.nth(1).is(Punct::At)) {
                 break;
             }
             if self.at_eof() && self.end_of_input_explained() {
@@ -535,7 +535,8 @@ impl Parser<'_> {
             }
         }
         self.expect_kw(Keyword::Apply)?;
-        let apply = self.block(Vec::new())?;
+        let apply_annotations = self.annotations()?;
+        let apply = self.block(apply_annotations)?;
         self.expect(Punct::RBrace)?;
         Ok(DeclKind::Control(ControlDecl { signature, ctor_params, locals, apply }))
     }

@@ -278,6 +278,20 @@ impl<'t> Parser<'t> {
         }
     }
 
+    /// True when `f` would succeed here. Nothing is consumed and nothing reported either way.
+    fn lookahead<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> bool {
+        let pos = self.pos;
+        let diagnostics = self.diagnostics.len();
+        let too_deep = self.too_deep;
+        let ok = f(self).is_ok();
+        if self.too_deep && !too_deep {
+            return false;
+        }
+        self.pos = pos;
+        self.diagnostics.truncate(diagnostics);
+        ok
+    }
+
     // -- Recovery ----------------------------------------------------------------------------
 
     /// Skips to the end of the current statement or item: past the next `;` at this nesting

@@ -62,12 +62,20 @@ impl Parser<'_> {
         })
     }
 
-    /// True when a local variable declaration starts here (rather than an assignment or call).
-    fn declaration_starts(&self) -> bool {
+    /// True when a local variable declaration starts here (rather than an assignment, a call
+    /// or a direct application `T.apply(...)`).
+    fn declaration_starts(&mut self) -> bool {
         if self.type_starts_at(0) {
-            // `T.apply(...)` applies a parser or control type directly.
-            let dotted = self.at(Punct::Dot);
-            return !(self.nth(usize::from(dotted) + 1).is(Punct::Dot));
+            // A type followed by `.` is `T.apply(...)`, or `T<A>.apply(...)` for a generic one.
+            let applied = self.lookahead(|p| {
+                p.ty()?;
+                if p.at(Punct::Dot) {
+                    Ok(())
+                } else {
+                    Err(Reported)
+                }
+            });
+            return !applied;
         }
         // `T x` declares even when `T` is not (yet) known as a type: no statement begins with
         // two names, and the resolver will report the unknown type.
