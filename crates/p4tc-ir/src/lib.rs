@@ -11,6 +11,7 @@
 //! - Spans never take part in tree equality (see [`Span`]): two syntax trees are equal when they
 //!   say the same thing, wherever it was written.
 
+pub mod arena;
 pub mod diagnostic;
 pub mod source;
 pub mod span;
