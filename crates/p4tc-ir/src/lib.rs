@@ -13,6 +13,7 @@
 
 pub mod arena;
 pub mod diagnostic;
+pub mod ir;
 pub mod source;
 pub mod span;
 
