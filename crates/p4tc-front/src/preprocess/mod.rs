@@ -1,11 +1,32 @@
-//! The P4 preprocessor (placeholder: passes the root file's tokens through).
+//! The P4 preprocessor: `#include`, `#define` and conditional compilation, as the C
+//! preprocessor does them, but on the lexer's tokens instead of text.
+//!
+//! Working on tokens means every token that reaches the parser still carries the file and byte
+//! range it was written at, including tokens from included files; a token a macro produced
+//! carries the span of the macro's use, so a diagnostic about it points at what the user wrote.
+//!
+//! This module is the driver: it walks a stack of files (`#include` pushes one, the end of a
+//! file pops it, both without recursion), keeps the stack of open conditionals, and runs the
+//! directives. Macro definitions and expansion are in `macros`, `#if` expressions in
+//! `condition`, file lookup in `include`. Every problem is reported as a [`Diagnostic`] and
+//! the run goes on, so one run shows all of them; limits on include depth, macro expansion and
+//! output size keep any input from hanging the preprocessor or exhausting memory.
 
+mod condition;
+mod include;
+mod macros;
+
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::rc::Rc;
 
-use p4tc_ir::{Diagnostic, FileId, SourceMap};
+use p4tc_ir::{Diagnostic, FileId, SourceMap, Span};
 
 use crate::lexer::lex;
-use crate::token::{Token, TokenKind};
+use crate::token::{Punct, Token, TokenKind};
+
+use include::{FileKey, Found, Includer};
+use macros::{Budget, Expander, FileCursor, MacroTable, PTok};
 
 /// What the command line says about preprocessing.
 #[derive(Clone, Debug, Default)]
@@ -16,16 +37,858 @@ pub struct PreprocessOptions {
     pub defines: Vec<(String, Option<String>)>,
 }
 
+/// Bounds that keep hostile input from hanging the preprocessor or exhausting memory.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    /// Files open at once (the root counts).
+    include_depth: usize,
+    /// Tokens in the result.
+    output_tokens: usize,
+    /// Tokens macro substitution may create in the whole run.
+    expansion_tokens: usize,
+    /// Macro invocations nested inside arguments being expanded.
+    argument_depth: usize,
+}
+
+const LIMITS: Limits = Limits {
+    include_depth: 200,
+    output_tokens: 50_000_000,
+    expansion_tokens: 1 << 25,
+    argument_depth: 200,
+};
+
 /// Preprocesses file `root` of `sources`, adding every included file to `sources`. Returns the
-/// token stream the parser reads, ending in one [`TokenKind::Eof`].
+/// token stream the parser reads, ending in one [`TokenKind::Eof`] (the root file's).
+///
+/// `-D` definitions are read from a file named `<command line>` added to `sources`; built-in
+/// includes are added under names like `<builtin>/core.p4`.
 pub fn preprocess(
     sources: &mut SourceMap,
     root: FileId,
-    _options: &PreprocessOptions,
+    options: &PreprocessOptions,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Token> {
-    let text = sources.file(root).text.clone();
-    let tokens = lex(root, &text, diagnostics);
-    debug_assert!(matches!(tokens.last().map(|t| &t.kind), Some(TokenKind::Eof)));
-    tokens
+    run(sources, root, options, diagnostics, LIMITS)
+}
+
+fn run(
+    sources: &mut SourceMap,
+    root: FileId,
+    options: &PreprocessOptions,
+    diagnostics: &mut Vec<Diagnostic>,
+    limits: Limits,
+) -> Vec<Token> {
+    let tokens = lex(root, &sources.file(root).text, diagnostics);
+    let eof = match tokens.last() {
+        Some(t) if matches!(t.kind, TokenKind::Eof) => t.clone(),
+        _ => {
+            let end = sources.file(root).text.len() as u32;
+            Token {
+                kind: TokenKind::Eof,
+                span: Span::new(root, end, end),
+                line_start: true,
+                space_before: true,
+            }
+        }
+    };
+    let key = FileKey::of(sources.file(root).path.as_deref(), root);
+    let mut pp = Preprocessor {
+        out: Vec::with_capacity(tokens.len()),
+        sources,
+        options,
+        diagnostics,
+        limits,
+        macros: MacroTable::new(),
+        budget: Budget::new(limits.expansion_tokens, limits.argument_depth),
+        frames: Vec::new(),
+        conds: Vec::new(),
+        files: HashMap::new(),
+        once: HashSet::new(),
+    };
+    pp.frames.push(Frame {
+        file: root,
+        key,
+        tokens,
+        pos: 0,
+        cond_base: 0,
+    });
+    if !options.defines.is_empty() {
+        pp.push_command_line();
+    }
+    pp.run();
+    let mut out = std::mem::take(&mut pp.out);
+    out.push(eof);
+    out
+}
+
+/// The name of a token that can name a macro: an identifier, and also a keyword or `_`, since
+/// the C preprocessor knows nothing of P4's reserved words.
+pub(super) fn ident_name(kind: &TokenKind) -> Option<&str> {
+    match kind {
+        TokenKind::Ident(name) => Some(name),
+        TokenKind::Keyword(k) => Some(k.as_str()),
+        TokenKind::DontCare => Some("_"),
+        _ => None,
+    }
+}
+
+/// The name of the directive whose `#` is `tokens[hash]` (`define`, `if`, ...), if a name
+/// follows on the same line.
+pub(super) fn directive_name(tokens: &[Token], hash: usize) -> Option<&str> {
+    let t = tokens.get(hash + 1)?;
+    if t.line_start {
+        return None;
+    }
+    match &t.kind {
+        TokenKind::Ident(name) => Some(name),
+        TokenKind::Keyword(k) => Some(k.as_str()),
+        _ => None,
+    }
+}
+
+/// A file being read.
+struct Frame {
+    file: FileId,
+    key: FileKey,
+    tokens: Vec<Token>,
+    /// The next token to read; tokens before it were taken.
+    pos: usize,
+    /// How many conditionals were open when the file was entered: those are not its own.
+    cond_base: usize,
+}
+
+/// An open `#if` group.
+struct Cond {
+    /// The `#if` (`#ifdef`, ...) that opened it.
+    span: Span,
+    /// Its directive name, for messages.
+    directive: &'static str,
+    state: CondState,
+    /// The `#else`, once seen.
+    else_span: Option<Span>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CondState {
+    /// In the branch being taken.
+    Taking,
+    /// No branch taken yet: a later `#elif` or `#else` may be.
+    Waiting,
+    /// A branch was taken already, or the whole group sits in a skipped branch.
+    Done,
+}
+
+/// What is remembered about a file once included.
+struct Loaded {
+    id: FileId,
+    guard: Option<String>,
+}
+
+struct Preprocessor<'a> {
+    sources: &'a mut SourceMap,
+    options: &'a PreprocessOptions,
+    diagnostics: &'a mut Vec<Diagnostic>,
+    limits: Limits,
+    macros: MacroTable,
+    budget: Budget,
+    frames: Vec<Frame>,
+    conds: Vec<Cond>,
+    files: HashMap<FileKey, Loaded>,
+    /// Files that said `#pragma once`.
+    once: HashSet<FileKey>,
+    out: Vec<Token>,
+}
+
+impl Preprocessor<'_> {
+    /// Reads the `-D` definitions as a file of `#define` lines, processed before the root.
+    fn push_command_line(&mut self) {
+        // A newline in a name or value would start a line of its own, maybe a directive.
+        let clean = |s: &str| s.replace(['\n', '\r'], " ");
+        let mut text = String::new();
+        for (name, value) in &self.options.defines {
+            text.push_str("#define ");
+            text.push_str(&clean(name));
+            text.push(' ');
+            text.push_str(&clean(value.as_deref().unwrap_or("1")));
+            text.push('\n');
+        }
+        let id = self.sources.add("<command line>", None, text);
+        let tokens = lex(id, &self.sources.file(id).text, self.diagnostics);
+        let cond_base = self.conds.len();
+        self.frames.push(Frame {
+            file: id,
+            key: FileKey::Other(id),
+            tokens,
+            pos: 0,
+            cond_base,
+        });
+    }
+
+    fn active(&self) -> bool {
+        self.conds
+            .last()
+            .is_none_or(|c| c.state == CondState::Taking)
+    }
+
+    /// The main loop: copies tokens to the output, runs directives, skips what conditionals
+    /// exclude, and expands macros.
+    fn run(&mut self) {
+        loop {
+            let active = self.active();
+            let Some(frame) = self.frames.last_mut() else {
+                break;
+            };
+            let Some(tok) = frame.tokens.get(frame.pos) else {
+                self.end_of_file();
+                continue;
+            };
+            if matches!(tok.kind, TokenKind::Eof) {
+                self.end_of_file();
+                continue;
+            }
+            if tok.line_start && tok.is(Punct::Hash) {
+                self.directive_line();
+                continue;
+            }
+            if !active {
+                // Skip to the next directive.
+                frame.pos += 1;
+                while let Some(t) = frame.tokens.get(frame.pos) {
+                    if matches!(t.kind, TokenKind::Eof) || (t.line_start && t.is(Punct::Hash)) {
+                        break;
+                    }
+                    frame.pos += 1;
+                }
+                continue;
+            }
+            let is_macro = !self.macros.is_empty()
+                && ident_name(&tok.kind).is_some_and(|name| self.macros.contains_key(name));
+            if is_macro {
+                self.expand_here();
+            } else {
+                let t = macros::take(&mut frame.tokens[frame.pos]);
+                frame.pos += 1;
+                self.out.push(t);
+            }
+            if self.out.len() > self.limits.output_tokens {
+                let span = self.out.last().map_or_else(Span::default, |t| t.span);
+                self.diagnostics.push(Diagnostic::error(
+                    span,
+                    format!(
+                        "preprocessed program is too large (more than {} tokens)",
+                        self.limits.output_tokens
+                    ),
+                ));
+                self.out.truncate(self.limits.output_tokens);
+                break;
+            }
+        }
+    }
+
+    /// Expands the macro invocation at the cursor of the current file.
+    fn expand_here(&mut self) {
+        let Some(frame) = self.frames.last_mut() else {
+            return;
+        };
+        let Some(slot) = frame.tokens.get_mut(frame.pos) else {
+            return;
+        };
+        let first = macros::take(slot);
+        frame.pos += 1;
+        let cursor = FileCursor {
+            tokens: &mut frame.tokens,
+            pos: &mut frame.pos,
+        };
+        let mut expander = Expander::new(
+            &self.macros,
+            &*self.sources,
+            &mut *self.diagnostics,
+            &mut self.budget,
+        );
+        expander.expand_from_file(first, cursor, &mut self.out);
+    }
+
+    /// Leaves the current file, reporting conditionals it left open.
+    fn end_of_file(&mut self) {
+        let Some(frame) = self.frames.pop() else {
+            return;
+        };
+        while self.conds.len() > frame.cond_base {
+            let Some(cond) = self.conds.pop() else { break };
+            self.diagnostics.push(
+                Diagnostic::error(cond.span, format!("unterminated `#{}`", cond.directive))
+                    .with_label("no matching `#endif` in this file"),
+            );
+        }
+    }
+
+    /// Runs the directive line starting at the cursor (a `#` at the start of a line).
+    fn directive_line(&mut self) {
+        let Some(frame) = self.frames.last_mut() else {
+            return;
+        };
+        let start = frame.pos;
+        let mut end = start + 1;
+        while let Some(t) = frame.tokens.get(end) {
+            if t.line_start || matches!(t.kind, TokenKind::Eof) {
+                break;
+            }
+            end += 1;
+        }
+        frame.pos = end;
+        let file = frame.file;
+        // Lend the tokens out so the directive can use the rest of the state; only a `Vec`
+        // header moves.
+        let tokens = std::mem::take(&mut frame.tokens);
+        let include = self.directive(&tokens[start..end], file);
+        if let Some(frame) = self.frames.last_mut() {
+            frame.tokens = tokens;
+        }
+        if let Some(frame) = include {
+            self.frames.push(frame);
+        }
+    }
+
+    fn error(&mut self, span: Span, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::error(span, message));
+    }
+
+    fn warning(&mut self, span: Span, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::warning(span, message));
+    }
+
+    /// Runs one directive; `line` starts with its `#`. Returns the file an `#include` opens.
+    fn directive(&mut self, line: &[Token], file: FileId) -> Option<Frame> {
+        let hash = line.first()?;
+        // `#` alone is the null directive.
+        let name_tok = line.get(1)?;
+        let rest = &line[2..];
+        let span = hash.span.to(name_tok.span);
+        let end = line.last().map_or(span, |t| t.span).end();
+        let active = self.active();
+        let name = match &name_tok.kind {
+            TokenKind::Ident(name) => &**name,
+            TokenKind::Keyword(k) => k.as_str(),
+            // `# 12 "file.p4"`: a line marker, as the C preprocessor writes them.
+            TokenKind::Int(_) => {
+                if active {
+                    self.line_directive(&line[1..], span, file, end, true);
+                }
+                return None;
+            }
+            other => {
+                if active {
+                    self.error(
+                        name_tok.span,
+                        format!("expected a preprocessor directive name after `#`, found {other}"),
+                    );
+                }
+                return None;
+            }
+        };
+        match name {
+            "if" => {
+                let state = if active {
+                    self.branch_state(rest, end, "if")
+                } else {
+                    CondState::Done
+                };
+                self.conds.push(Cond {
+                    span,
+                    directive: "if",
+                    state,
+                    else_span: None,
+                });
+            }
+            "ifdef" | "ifndef" => {
+                let directive = if name == "ifdef" { "ifdef" } else { "ifndef" };
+                let state = if active {
+                    self.defined_state(rest, name_tok, directive)
+                } else {
+                    CondState::Done
+                };
+                self.conds.push(Cond {
+                    span,
+                    directive,
+                    state,
+                    else_span: None,
+                });
+            }
+            "elif" | "elifdef" | "elifndef" => self.elif(name, name_tok, rest, span, end, file),
+            "else" => {
+                let Some(cond) = self.own_cond(file) else {
+                    self.error(span, "`#else` without `#if`");
+                    return None;
+                };
+                if let Some(previous) = cond.else_span {
+                    let d = Diagnostic::error(span, "`#else` after `#else`")
+                        .with_secondary(previous, "first `#else` here");
+                    self.diagnostics.push(d);
+                    return None;
+                }
+                cond.else_span = Some(span);
+                cond.state = if cond.state == CondState::Waiting {
+                    CondState::Taking
+                } else {
+                    CondState::Done
+                };
+                self.extra_tokens(rest, "#else");
+            }
+            "endif" => {
+                if self.own_cond(file).is_none() {
+                    self.error(span, "`#endif` without `#if`");
+                    return None;
+                }
+                self.conds.pop();
+                self.extra_tokens(rest, "#endif");
+            }
+            // Other directives in a skipped group are not even looked at.
+            _ if !active => {}
+            "define" => {
+                if let Some(m) = macros::parse_define(rest, name_tok.span, self.diagnostics) {
+                    if let Some(old) = self.macros.get(&m.name) {
+                        if !macros::same_definition(old, &m) {
+                            let d = Diagnostic::warning(
+                                m.span,
+                                format!("macro `{}` redefined", m.name),
+                            )
+                            .with_secondary(old.span, "previous definition here");
+                            self.diagnostics.push(d);
+                        }
+                    }
+                    self.macros.insert(m.name.clone(), Rc::new(m));
+                }
+            }
+            "undef" => {
+                if let Some(name) = self.macro_name_operand(rest, name_tok, "undef") {
+                    self.macros.remove(&name);
+                }
+            }
+            "include" => return self.include(rest, span, end, file),
+            "line" => self.line_directive(rest, span, file, end, false),
+            "error" | "warning" => {
+                let text = match (rest.first(), rest.last()) {
+                    (Some(first), Some(last)) => {
+                        let text =
+                            self.sources
+                                .snippet(Span::new(file, first.span.lo, last.span.hi));
+                        // Drop the line continuations the text may still contain.
+                        text.replace("\\\r\n", " ").replace("\\\n", " ")
+                    }
+                    _ => String::new(),
+                };
+                let message = if text.is_empty() {
+                    format!("#{name}")
+                } else {
+                    format!("#{name} {text}")
+                };
+                let whole = span.to(line.last().map_or(span, |t| t.span));
+                if name == "error" {
+                    self.error(whole, message);
+                } else {
+                    self.warning(whole, message);
+                }
+            }
+            "pragma" => {
+                // `#pragma once` is honoured; every other pragma is left to other tools.
+                let is_once = rest.len() == 1
+                    && matches!(&rest[0].kind, TokenKind::Ident(n) if &**n == "once");
+                if is_once {
+                    if let Some(frame) = self.frames.last() {
+                        self.once.insert(frame.key.clone());
+                    }
+                }
+            }
+            other => {
+                let message = format!("unknown preprocessor directive `#{other}`");
+                self.error(span, message);
+            }
+        }
+        None
+    }
+
+    /// The innermost open conditional, if it was opened in the current file.
+    fn own_cond(&mut self, _file: FileId) -> Option<&mut Cond> {
+        let base = self.frames.last().map_or(0, |f| f.cond_base);
+        if self.conds.len() > base {
+            self.conds.last_mut()
+        } else {
+            None
+        }
+    }
+
+    /// Warns about tokens after a directive that takes none (`#endif FOO`).
+    fn extra_tokens(&mut self, rest: &[Token], directive: &str) {
+        if let Some(t) = rest.first() {
+            self.warning(t.span, format!("extra tokens after `{directive}`"));
+        }
+    }
+
+    /// The macro name a `#ifdef`, `#ifndef` or `#undef` is about.
+    fn macro_name_operand(
+        &mut self,
+        rest: &[Token],
+        directive_tok: &Token,
+        directive: &str,
+    ) -> Option<String> {
+        let Some(t) = rest.first() else {
+            self.error(
+                directive_tok.span,
+                format!("missing macro name after `#{directive}`"),
+            );
+            return None;
+        };
+        let Some(name) = ident_name(&t.kind) else {
+            self.error(
+                t.span,
+                format!("macro name must be an identifier, found {}", t.kind),
+            );
+            return None;
+        };
+        let name = name.to_string();
+        if let Some(extra) = rest.get(1) {
+            self.warning(
+                extra.span,
+                format!("extra tokens after `#{directive} {name}`"),
+            );
+        }
+        Some(name)
+    }
+
+    /// The state a `#ifdef` / `#ifndef` opens its group in.
+    fn defined_state(
+        &mut self,
+        rest: &[Token],
+        directive_tok: &Token,
+        directive: &str,
+    ) -> CondState {
+        let Some(name) = self.macro_name_operand(rest, directive_tok, directive) else {
+            // Skip the group: neither branch is known to be meant.
+            return CondState::Done;
+        };
+        let defined = self.macros.contains_key(&name);
+        if defined == (directive == "ifdef" || directive == "elifdef") {
+            CondState::Taking
+        } else {
+            CondState::Waiting
+        }
+    }
+
+    /// Evaluates a `#if` / `#elif` expression to the state its branch starts in.
+    fn branch_state(&mut self, rest: &[Token], end: Span, directive: &str) -> CondState {
+        let prepared = condition::prepare(rest);
+        let expanded = {
+            let mut expander = Expander::new(
+                &self.macros,
+                &*self.sources,
+                &mut *self.diagnostics,
+                &mut self.budget,
+            );
+            expander.expand_list(prepared)
+        };
+        if condition::evaluate(&expanded, &self.macros, end, directive, self.diagnostics) {
+            CondState::Taking
+        } else {
+            CondState::Waiting
+        }
+    }
+
+    fn elif(
+        &mut self,
+        name: &str,
+        name_tok: &Token,
+        rest: &[Token],
+        span: Span,
+        end: Span,
+        file: FileId,
+    ) {
+        let directive = match name {
+            "elifdef" => "elifdef",
+            "elifndef" => "elifndef",
+            _ => "elif",
+        };
+        let Some(cond) = self.own_cond(file) else {
+            self.error(span, format!("`#{directive}` without `#if`"));
+            return;
+        };
+        if let Some(else_span) = cond.else_span {
+            cond.state = CondState::Done;
+            let d = Diagnostic::error(span, format!("`#{directive}` after `#else`"))
+                .with_secondary(else_span, "`#else` here");
+            self.diagnostics.push(d);
+            return;
+        }
+        // Only a group still waiting for its branch evaluates the condition (and then its
+        // enclosing group is active, or it would be `Done`).
+        let state = match cond.state {
+            CondState::Taking | CondState::Done => CondState::Done,
+            CondState::Waiting if directive == "elif" => self.branch_state(rest, end, "elif"),
+            CondState::Waiting => self.defined_state(rest, name_tok, directive),
+        };
+        if let Some(cond) = self.own_cond(file) {
+            cond.state = state;
+        }
+    }
+
+    /// `#line N ["file"]`, or a `# N "file" flags` line marker (`marker`): renumbers the lines
+    /// after it. `tokens` starts at the line number.
+    fn line_directive(
+        &mut self,
+        tokens: &[Token],
+        span: Span,
+        file: FileId,
+        end: Span,
+        marker: bool,
+    ) {
+        let directive = if marker { "line marker" } else { "`#line`" };
+        let toks: Vec<PTok> = if marker
+            || tokens
+                .first()
+                .is_some_and(|t| matches!(t.kind, TokenKind::Int(_)))
+        {
+            tokens.iter().cloned().map(PTok::new).collect()
+        } else {
+            let mut expander = Expander::new(
+                &self.macros,
+                &*self.sources,
+                &mut *self.diagnostics,
+                &mut self.budget,
+            );
+            expander.expand_list(tokens.iter().cloned().map(PTok::new).collect())
+        };
+        let number = match toks.first().map(|t| &t.tok.kind) {
+            Some(TokenKind::Int(lit)) if lit.width.is_none() && !lit.negative => {
+                num_traits::ToPrimitive::to_u32(&lit.value)
+            }
+            _ => None,
+        };
+        let Some(number) = number else {
+            let (at, found) = toks.first().map_or((end, "end of line".to_string()), |t| {
+                (t.tok.span, t.tok.kind.to_string())
+            });
+            let d = Diagnostic::error(
+                at,
+                format!("{directive} expects a line number, found {found}"),
+            );
+            self.diagnostics.push(if toks.is_empty() {
+                d.with_secondary(span, "in this directive")
+            } else {
+                d
+            });
+            return;
+        };
+        let name = match toks.get(1).map(|t| &t.tok.kind) {
+            None => None,
+            Some(TokenKind::Str(s)) => Some(unescape(s)),
+            Some(other) => {
+                let at = toks[1].tok.span;
+                self.error(at, format!("{directive} expects a file name string after the line number, found {other}"));
+                return;
+            }
+        };
+        // A line marker's flags after the name are fine; `#line` takes nothing more.
+        if !marker {
+            if let Some(extra) = toks.get(2) {
+                self.warning(extra.tok.span, "extra tokens after `#line`");
+            }
+        }
+        self.sources.add_line_directive(file, end.lo, number, name);
+    }
+
+    /// `#include "NAME"` / `#include <NAME>` (or a macro expanding to one of those): returns
+    /// the file to read next, unless it is not found, is an include cycle, or need not be read.
+    fn include(&mut self, rest: &[Token], span: Span, end: Span, file: FileId) -> Option<Frame> {
+        let (name, angled, name_span) = self.include_operand(rest, span, end, file)?;
+        let includer = {
+            let top = self.frames.last();
+            Includer {
+                path: self.sources.file(file).path.as_deref(),
+                builtin: match top.map(|f| &f.key) {
+                    Some(FileKey::Builtin(n)) => Some(*n),
+                    _ => None,
+                },
+            }
+        };
+        let found = match include::resolve(&name, angled, &includer, &self.options.include_dirs) {
+            Ok(found) => found,
+            Err(searched) => {
+                let d = Diagnostic::error(name_span, format!("cannot find include file `{name}`"))
+                    .with_note(format!("searched: {}", searched.join(", ")));
+                self.diagnostics.push(d);
+                return None;
+            }
+        };
+        let (key, display) = match &found {
+            Found::Builtin(n, _) => (
+                FileKey::Builtin(n),
+                format!("{}{n}", include::BUILTIN_PREFIX),
+            ),
+            Found::Disk(path) => (FileKey::of(Some(path), file), path.display().to_string()),
+        };
+        if self.once.contains(&key) {
+            return None;
+        }
+        if let Some(Loaded {
+            guard: Some(guard), ..
+        }) = self.files.get(&key)
+        {
+            if self.macros.contains_key(guard) {
+                return None;
+            }
+        }
+        if let Some(first) = self.frames.iter().position(|f| f.key == key) {
+            let mut chain: Vec<String> = self.frames[first..]
+                .iter()
+                .map(|f| format!("`{}`", self.sources.file(f.file).name))
+                .collect();
+            chain.push(format!("`{display}`"));
+            let d = Diagnostic::error(
+                name_span,
+                format!("include cycle: {}", chain.join(" includes ")),
+            )
+            .with_label("this file is already being included");
+            self.diagnostics.push(d);
+            return None;
+        }
+        if self.frames.len() >= self.limits.include_depth {
+            self.error(
+                name_span,
+                format!(
+                    "`#include` nested too deeply (more than {} levels)",
+                    self.limits.include_depth
+                ),
+            );
+            return None;
+        }
+        let (id, tokens) = match self.files.get(&key) {
+            Some(loaded) => {
+                // Read before: lex again, but its lexical errors were reported the first time.
+                let id = loaded.id;
+                (id, lex(id, &self.sources.file(id).text, &mut Vec::new()))
+            }
+            None => {
+                let (path, text) = match &found {
+                    Found::Builtin(_, text) => (None, (*text).to_string()),
+                    Found::Disk(path) => match std::fs::read(path) {
+                        Ok(bytes) => (
+                            Some(path.as_path()),
+                            String::from_utf8_lossy(&bytes).into_owned(),
+                        ),
+                        Err(e) => {
+                            self.error(
+                                name_span,
+                                format!("cannot read include file `{display}`: {e}"),
+                            );
+                            return None;
+                        }
+                    },
+                };
+                let id = self.sources.add(display, path, text);
+                let tokens = lex(id, &self.sources.file(id).text, self.diagnostics);
+                let guard = include::include_guard(&tokens);
+                self.files.insert(key.clone(), Loaded { id, guard });
+                (id, tokens)
+            }
+        };
+        Some(Frame {
+            file: id,
+            key,
+            tokens,
+            pos: 0,
+            cond_base: self.conds.len(),
+        })
+    }
+
+    /// The file name of an `#include`: the name, whether it was `<...>`, and its span.
+    fn include_operand(
+        &mut self,
+        rest: &[Token],
+        span: Span,
+        end: Span,
+        file: FileId,
+    ) -> Option<(String, bool, Span)> {
+        const EXPECTS: &str = "`#include` expects \"FILE\" or <FILE>";
+        let Some(first) = rest.first() else {
+            self.error(end, format!("{EXPECTS}, found end of line"));
+            return None;
+        };
+        let (name, angled, name_span, used) = match &first.kind {
+            TokenKind::Str(s) => (s.to_string(), false, first.span, 1),
+            TokenKind::Punct(Punct::Lt) => {
+                let Some(close) = rest.iter().position(|t| t.is(Punct::Gt)) else {
+                    self.error(first.span, "missing `>` after the `#include <` file name");
+                    return None;
+                };
+                // The name as written between the brackets, whatever tokens it lexed as.
+                let inner = Span::new(file, first.span.hi, rest[close].span.lo);
+                let name = self.sources.snippet(inner).trim().to_string();
+                (name, true, first.span.to(rest[close].span), close + 1)
+            }
+            _ => {
+                // A computed include: expand macros, then look again.
+                let expanded = {
+                    let mut expander = Expander::new(
+                        &self.macros,
+                        &*self.sources,
+                        &mut *self.diagnostics,
+                        &mut self.budget,
+                    );
+                    expander.expand_list(rest.iter().cloned().map(PTok::new).collect())
+                };
+                let whole = first.span.to(rest.last().map_or(first.span, |t| t.span));
+                match expanded.first().map(|t| &t.tok.kind) {
+                    Some(TokenKind::Str(s)) if expanded.len() == 1 => {
+                        (s.to_string(), false, whole, rest.len())
+                    }
+                    Some(TokenKind::Punct(Punct::Lt))
+                        if expanded.last().is_some_and(|t| t.tok.is(Punct::Gt)) =>
+                    {
+                        let mut name = String::new();
+                        for (i, t) in expanded[1..expanded.len() - 1].iter().enumerate() {
+                            if i > 0 && t.tok.space_before {
+                                name.push(' ');
+                            }
+                            match t.spelling {
+                                Some(at) => name.push_str(self.sources.snippet(at)),
+                                None => name.push_str(&macros::spell_kind(&t.tok.kind)),
+                            }
+                        }
+                        (name, true, whole, rest.len())
+                    }
+                    _ => {
+                        let found = first.kind.to_string();
+                        self.diagnostics.push(
+                            Diagnostic::error(first.span, format!("{EXPECTS}, found {found}"))
+                                .with_secondary(span, "in this directive"),
+                        );
+                        return None;
+                    }
+                }
+            }
+        };
+        if let Some(extra) = rest.get(used) {
+            self.warning(extra.span, "extra tokens after the `#include` file name");
+        }
+        if name.is_empty() {
+            self.error(name_span, "empty `#include` file name");
+            return None;
+        }
+        Some((name, angled, name_span))
+    }
+}
+
+/// The text of a `#line` file name: `\\` and `\"` stand for `\` and `"`.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(next) = chars.next() {
+                out.push(next);
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
 }
