@@ -72,5 +72,4 @@ control MyEmitter(packet_out b, in hdrs_t h) {
 }
 
 Ingress(MyParser(), MyIngress(), MyEmitter()) ingress_pkg;
-Egress(MyEgress()) egress_pkg;
-Switch<bridge_t>(ingress_pkg, egress_pkg) main;
+Switch<bridge_t>(ingress_pkg, Egress<bridge_t, hdrs_t>(MyEgress())) main;

@@ -34,7 +34,8 @@ control Compound(inout state_t st, in bit<8> step) {
         x &= 0x0FF0;
         x |= 0x8001;
         x ^= 0xAAAA;
-        st.counters.hits = x;
+        (st.counters).hits = x;
+        (x) = 0;
 
         int<16> y = st.counters.balance;
         y += -3;

@@ -68,6 +68,9 @@ control Records(inout record_h rec, inout Meta_t meta, inout bit<8> apply) {
         priority = 3;
         type = "lookup";
         apply = true;
+        state = 2;
+        // Any name may label a custom property, even a type's.
+        Meta_t = 0;
         entries = {
             (1, 2) : type(5);
             (2, 3) : actions(rec.key);

@@ -35,8 +35,9 @@ control Score(in ip_h ip, inout meta_t meta) {
 
 // Holds its own instances of other controls.
 control Stage(inout ip_h ip, inout meta_t meta)(bit<8> ttl_floor) {
+    const bit<8> STRICT_MARGIN = 1;
     TtlGuard(ttl_floor) guard;
-    TtlGuard(floor = ttl_floor + 1, strict = true) strict_guard;
+    TtlGuard(floor = ttl_floor + STRICT_MARGIN, strict = true) strict_guard;
 
     apply {
         guard.apply(ip, meta);
@@ -48,6 +49,7 @@ control Stage(inout ip_h ip, inout meta_t meta)(bit<8> ttl_floor) {
 }
 
 control Pipeline(inout ip_h ip, inout meta_t meta) {
+    const bit<32> RESCORE_THRESHOLD = 32w0x80;
     Stage(8w1) first_stage;
     Stage(ttl_floor = 8w16) second_stage;
 
@@ -55,7 +57,7 @@ control Pipeline(inout ip_h ip, inout meta_t meta) {
         meta.score = 0;
         meta.drop = false;
         first_stage.apply(ip, meta);
-        if (meta.score > 32w0x80) {
+        if (meta.score > RESCORE_THRESHOLD) {
             second_stage.apply(ip, meta);
         }
         Score.apply(ip = ip, meta = meta);

@@ -43,9 +43,9 @@ control Loops(inout bitmap_h bm, inout bit<16> acc) {
     apply {
         bm.popcount = count_bits(bm.bits, 32);
 
-        // First set bit: an empty update clause, the index moved in the body.
-        bit<8> idx = 0;
-        for ( ; idx < 32; ) {
+        // First set bit: an assignment as the init clause, no update clause, the index moved in the body.
+        bit<8> idx;
+        for (idx = 0; idx < 32; ) {
             if (bm.bits[idx +: 1] == 1) {
                 break;
             }
@@ -53,7 +53,7 @@ control Loops(inout bitmap_h bm, inout bit<16> acc) {
         }
         bm.first_set = idx;
 
-        // Empty init clause, compound update, and an annotated loop.
+        // No init clause, a compound update, and an annotated loop.
         bit<16> sum = 0;
         @unroll
         for (; sum < 1000; sum += 100) {

@@ -25,13 +25,14 @@ extern Classifier {
     bool is_well_known(in bit<16> port);
 }
 
-// Records data of any type and returns a summary of type R.
+// Records data of any type and returns a summary of type R; with R = void, nothing.
 extern Tracer<R> {
     Tracer(string label);
     R record<D>(in D data);
 }
 
 extern void log_value<T>(string label, in T value);
+extern O fold<O, I>(in I data);
 extern bit<16> checksum16<T>(in T data, @optional in bit<16> seed);
 extern void split<T>(in T value, out T high, out T low);
 extern bool in_range(in bit<32> value, in bit<32> low = 0, in bit<32> high = 32w0xFFFF_FFFF);
@@ -45,16 +46,21 @@ control UseExterns(inout bit<32> value, inout bit<16> port, out bool flagged) {
     ValueStore<bit<32>, bit<8>>(256) plain_store;
     ValueStore<bit<64>, bit<8>>(256, 64w0) initialised_store;
 
+    @name("overflow_bucket")
     Bucketizer<bit<32>>(BUCKET_LIMIT) bucket = {
+        // An instance that belongs to the initializer block.
+        ValueStore<bit<32>, bit<8>>(8) overflow_log;
+
         bool on_overflow(in bit<32> level) {
-            // Abstract method bodies see their arguments, top-level names and `this`.
+            // Abstract method bodies see their arguments, their block, top-level names and `this`.
+            overflow_log.put(8w0, level);
             this.reset();
             return level > BUCKET_LIMIT || this.fill_level() == 0;
         }
     };
 
     Classifier((list<bit<16>>){ 22, 53, 80, 443 }, exact) services;
-    Tracer<bit<32>>("values") tracer;
+    Tracer<void>("values") tracer;
     Tracer<bit<8>>("ports") port_tracer;
 
     apply {
@@ -67,6 +73,8 @@ control UseExterns(inout bit<32> value, inout bit<16> port, out bool flagged) {
 
         log_value("value", value);
         log_value<bit<16>>(label = "port", value = port);
+        log_value<_>("inferred", slot);
+        bit<8> folded = fold<bit<8>, bit<32>>(value) ^ fold<bit<8>, _>(port);
         tracer.record(value);
         bit<8> seen = port_tracer.record<bit<16>>(port);
 
@@ -77,7 +85,7 @@ control UseExterns(inout bit<32> value, inout bit<16> port, out bool flagged) {
         split(value = port, high = _, low = port);
 
         if (in_range(value) && in_range(value = value, high = 32w0xFFFF) && in_range(value, 1, 10)) {
-            value = value + (bit<32>)high + (bit<32>)seen;
+            value = value + (bit<32>)high + (bit<32>)seen + (bit<32>)folded;
         }
     }
 }
