@@ -13,8 +13,9 @@ use super::ident_name;
 use super::macros::{MacroTable, PTok};
 use crate::token::{IntLit, Punct, Token, TokenKind};
 
-/// How deeply parentheses and unary operators may nest.
-const MAX_DEPTH: usize = 200;
+/// How deeply parentheses, unary and conditional operators may nest (C promises 63 levels of
+/// parentheses; each level costs stack, as the parser is recursive).
+const MAX_DEPTH: usize = 64;
 
 /// Turns a directive's tokens into expansion input, protecting the operand of `defined` (in
 /// `defined X` and `defined ( X )`) from being expanded.
@@ -69,14 +70,14 @@ pub(super) fn evaluate(
         Ok(value) if eval.pos >= tokens.len() => value.truthy(),
         Ok(_) => {
             let message = format!(
-                "expected an operator or the end of the #if expression, found {}",
+                "expected an operator or the end of the `#if` expression, found {}",
                 eval.found()
             );
             diagnostics.push(Diagnostic::error(eval.here(), message));
             false
         }
         Err(d) => {
-            diagnostics.push(d);
+            diagnostics.push(*d);
             false
         }
     }
@@ -128,7 +129,8 @@ enum BinOp {
     Or,
 }
 
-type Result<T> = std::result::Result<T, Diagnostic>;
+// Boxed so that the `Result`s in every frame of the recursive descent stay small.
+type Result<T> = std::result::Result<T, Box<Diagnostic>>;
 
 struct Eval<'a> {
     tokens: &'a [PTok],
@@ -160,11 +162,20 @@ impl Eval<'_> {
         self.peek().map_or(self.end, |t| t.span)
     }
 
-    fn expected(&self, what: &str) -> Diagnostic {
-        Diagnostic::error(
+    #[cold]
+    #[inline(never)]
+    fn expected(&self, what: &str) -> Box<Diagnostic> {
+        error(
             self.here(),
-            format!("expected {what} in #if expression, found {}", self.found()),
+            format!("expected {what} in `#if`, found {}", self.found()),
         )
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unclosed(&self, open: Span) -> Box<Diagnostic> {
+        let d = self.expected("`)`");
+        Box::new(d.with_secondary(open, "to close this `(`"))
     }
 
     /// `a, b`: C allows the comma operator in `#if`; the value is the last one.
@@ -267,7 +278,7 @@ impl Eval<'_> {
     fn enter(&mut self) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(Diagnostic::error(
+            return Err(error(
                 self.here(),
                 format!("#if expression nested too deeply (more than {MAX_DEPTH} levels)"),
             ));
@@ -318,9 +329,7 @@ impl Eval<'_> {
                 self.pos += 1;
                 let v = self.comma(eval)?;
                 if !self.peek_is(Punct::RParen) {
-                    return Err(self
-                        .expected("`)`")
-                        .with_secondary(open, "to close this `(`"));
+                    return Err(self.unclosed(open));
                 }
                 self.pos += 1;
                 Ok(v)
@@ -364,12 +373,19 @@ impl Eval<'_> {
     }
 }
 
+/// A boxed error; out of line so the recursive functions' frames do not hold its temporaries.
+#[cold]
+#[inline(never)]
+fn error(span: Span, message: String) -> Box<Diagnostic> {
+    Box::new(Diagnostic::error(span, message))
+}
+
 /// A literal's value: signed if it fits `intmax_t`, else unsigned if it fits 64 bits.
 fn int_value(lit: &IntLit, span: Span) -> Result<Val> {
     let Some(magnitude) = lit.value.to_u64() else {
-        return Err(Diagnostic::error(
+        return Err(error(
             span,
-            "integer literal is too large for #if (more than 64 bits)",
+            "integer literal is too large for #if (more than 64 bits)".into(),
         ));
     };
     if lit.negative {
@@ -393,7 +409,7 @@ fn apply(op: BinOp, a: Val, b: Val, eval: bool, at: Span) -> Result<Val> {
         BinOp::Div | BinOp::Rem => {
             if b.bits == 0 {
                 if eval {
-                    return Err(Diagnostic::error(at, "division by zero in #if expression"));
+                    return Err(error(at, "division by zero in #if expression".into()));
                 }
                 return Ok(arith(0));
             }
@@ -464,5 +480,178 @@ fn shift(a: Val, b: Val, left: bool) -> Val {
     Val {
         bits,
         unsigned: a.unsigned,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{pp, Run};
+
+    /// Runs `prelude` then `#if EXPR`; returns whether the group was taken, and the run.
+    fn check(prelude: &str, expr: &str) -> (bool, Run) {
+        let r = pp(&format!("{prelude}#if {expr}\ntaken\n#endif\n"));
+        (r.text() == "taken", r)
+    }
+
+    fn holds(expr: &str) {
+        let (taken, r) = check("", expr);
+        assert!(r.diags.is_empty(), "{expr}: {:#?}", r.diags);
+        assert!(taken, "`{expr}` should hold");
+    }
+
+    fn fails(expr: &str) {
+        let (taken, r) = check("", expr);
+        assert!(r.diags.is_empty(), "{expr}: {:#?}", r.diags);
+        assert!(!taken, "`{expr}` should not hold");
+    }
+
+    #[test]
+    fn arithmetic_and_precedence() {
+        holds("1 + 2 * 3 == 7");
+        holds("(1 + 2) * 3 == 9");
+        holds("10 / 3 == 3 && 10 % 3 == 1");
+        holds("-7 / 2 == -3 && -7 % 2 == -1");
+        holds("1 << 4 == 16 && 256 >> 4 == 16 && -16 >> 2 == -4");
+        holds("~0 == -1 && !0 && !5 == 0 && +3 == 3 && - -3 == 3");
+        fails("5 & 3 == 1"); // `==` binds tighter than `&`
+        holds("(5 & 3) == 1 && (5 | 2) == 7 && (5 ^ 1) == 4");
+        holds("3 > 2 && 2 >= 2 && 1 < 2 && 2 <= 2 && 1 != 2");
+        holds("1 || 0 && 0"); // `&&` binds tighter than `||`
+        holds("2 + 3 << 1 == 10");
+        fails("0");
+        fails("(0, 0)");
+        holds("(0, 1)");
+    }
+
+    #[test]
+    fn conditional_operator() {
+        holds("1 ? 2 : 0");
+        holds("0 ? 0 : 3");
+        holds("(1 ? 0 : 1 ? 0 : 1) == 0"); // right-associative
+        holds("(0 ? 5 : 0 ? 6 : 7) == 7");
+    }
+
+    #[test]
+    fn unsigned_values_follow_c_conversions() {
+        holds("-1 < 0");
+        holds("0xFFFFFFFFFFFFFFFF > 0");
+        // -1 converts to the largest unsigned value.
+        fails("-1 < 0xFFFFFFFFFFFFFFFF");
+        holds("0x8000000000000000 / 2 == 0x4000000000000000");
+        holds("0x7FFFFFFFFFFFFFFF + 1 < 0"); // signed overflow wraps
+    }
+
+    #[test]
+    fn p4_literals_and_names() {
+        holds("8w5 == 5 && 0b101 == 5 && 16s-3 == -3 && 0x10 == 16 && 0o17 == 15");
+        holds("NOT_A_MACRO == 0");
+        holds("true == 0"); // a keyword is just a name to the preprocessor
+        let (taken, r) = check("", "0x1_0000_0000_0000_0000");
+        assert!(!taken);
+        assert_eq!(
+            r.errors(),
+            ["integer literal is too large for #if (more than 64 bits)"]
+        );
+    }
+
+    #[test]
+    fn defined_and_macros() {
+        let prelude = "#define X\n#define W 16\n#define SQ(x) ((x) * (x))\n";
+        for expr in [
+            "defined X && defined(X) && !defined(Y) && !defined Y",
+            "W * 2 == 32",
+            "SQ(3) == 9",
+            "SQ(W) == 256",
+            "X + 1 == 1",
+        ] {
+            let (taken, r) = check(prelude, expr);
+            assert!(r.diags.is_empty(), "{expr}: {:#?}", r.diags);
+            assert!(taken, "{expr}");
+        }
+        // The operand of `defined` is not expanded even when it is a macro.
+        let (taken, r) = check("#define A B\n", "defined(A) && !defined(B)");
+        assert!(taken && r.diags.is_empty());
+    }
+
+    #[test]
+    fn only_what_is_needed_is_evaluated() {
+        holds("1 || 1 / 0");
+        fails("0 && 1 / 0");
+        holds("0 ? 1 / 0 : 1");
+        holds("1 ? 1 : 1 % 0");
+    }
+
+    #[test]
+    fn division_by_zero_is_reported_at_the_operator() {
+        let (taken, r) = check("x\n", "2 / 0");
+        assert!(!taken);
+        let d = r.diag("division by zero in #if expression");
+        assert_eq!(r.at(d.primary.span), ("main.p4".to_string(), 2, 7));
+        assert_eq!(r.snippet(d.primary.span), "/");
+        assert_eq!(
+            check("", "1 % (2 - 2)").1.errors(),
+            ["division by zero in #if expression"]
+        );
+    }
+
+    #[test]
+    fn malformed_expressions_say_what_was_expected() {
+        let cases = [
+            ("", "`#if` with no expression"),
+            ("1 +", "expected an expression in `#if`, found end of line"),
+            ("(1", "expected `)` in `#if`, found end of line"),
+            (
+                "1 2",
+                "expected an operator or the end of the `#if` expression, found integer literal",
+            ),
+            ("1 ? 2", "expected `:` in `#if`, found end of line"),
+            (
+                "defined",
+                "expected a macro name after `defined` in `#if`, found end of line",
+            ),
+            (
+                "defined(X",
+                "expected `)` after `defined(NAME` in `#if`, found end of line",
+            ),
+            (
+                "\"s\"",
+                "expected an expression in `#if`, found string literal",
+            ),
+            ("1 > > 2", "expected an expression in `#if`, found `>`"),
+            (
+                "1 = 1",
+                "expected an operator or the end of the `#if` expression, found `=`",
+            ),
+        ];
+        for (expr, message) in cases {
+            let (taken, r) = check("", expr);
+            assert!(!taken, "{expr}");
+            assert_eq!(r.errors(), [message], "{expr}");
+        }
+        // The place: the offending token, or the end of the line.
+        let r = pp("#if (1 + 2\n#endif");
+        let d = r.diag("expected `)`");
+        assert_eq!(r.at(d.primary.span), ("main.p4".to_string(), 1, 11));
+        assert_eq!(r.at(d.secondary[0].span).2, 5);
+        let r = pp("#if 0\n#elif\n#endif");
+        assert_eq!(r.errors(), ["`#elif` with no expression"]);
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = format!("{}1{}", "(".repeat(10_000), ")".repeat(10_000));
+        let (taken, r) = check("", &deep);
+        assert!(!taken);
+        assert_eq!(
+            r.errors(),
+            ["#if expression nested too deeply (more than 64 levels)"]
+        );
+        let (taken, r) = check("", &"!".repeat(10_000));
+        assert!(!taken);
+        assert_eq!(r.errors().len(), 1);
+        let (taken, r) = check("", &format!("{}1", "1 ? 1 : ".repeat(10_000)));
+        assert!(!taken);
+        assert_eq!(r.errors().len(), 1);
+        holds(&format!("{}1{}", "(".repeat(60), ")".repeat(60)));
     }
 }

@@ -161,3 +161,83 @@ pub(super) fn include_guard(tokens: &[Token]) -> Option<String> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexer::lex;
+
+    fn guard(text: &str) -> Option<String> {
+        include_guard(&lex(FileId(0), text, &mut Vec::new()))
+    }
+
+    #[test]
+    fn include_guards_are_recognised() {
+        assert_eq!(
+            guard("#ifndef G\n#define G\nx\n#endif\n").as_deref(),
+            Some("G")
+        );
+        assert_eq!(
+            guard("// c\n#ifndef G\n#if 1\n#else\n#endif\n#endif // end\n").as_deref(),
+            Some("G")
+        );
+        assert_eq!(guard("#ifndef G\n#define G\n#else\n#endif"), None);
+        assert_eq!(guard("#ifndef G\n#endif\nx"), None);
+        assert_eq!(guard("x\n#ifndef G\n#endif"), None);
+        assert_eq!(guard("#ifndef G\nx"), None);
+        assert_eq!(guard("#ifdef G\n#endif"), None);
+        assert_eq!(guard(""), None);
+    }
+
+    #[test]
+    fn resolution_order() {
+        let none = Includer {
+            path: None,
+            builtin: None,
+        };
+        assert!(matches!(
+            resolve("core.p4", true, &none, &[]),
+            Ok(Found::Builtin("core.p4", _))
+        ));
+        assert!(matches!(
+            resolve("core.p4", false, &none, &[]),
+            Ok(Found::Builtin("core.p4", _))
+        ));
+        // Beside a built-in include, among the built-ins.
+        let tc = Includer {
+            path: None,
+            builtin: Some("tc/pna.p4"),
+        };
+        assert!(matches!(
+            resolve("pna.p4", false, &tc, &[]),
+            Ok(Found::Builtin("tc/pna.p4", _))
+        ));
+        let dirs = [
+            PathBuf::from("/nonexistent/a"),
+            PathBuf::from("/nonexistent/b"),
+        ];
+        let Err(searched) = resolve("x.p4", true, &none, &dirs) else {
+            panic!("found x.p4")
+        };
+        assert_eq!(
+            searched,
+            ["the built-in includes", "/nonexistent/a", "/nonexistent/b"]
+        );
+        let file = Includer {
+            path: Some(Path::new("/nonexistent/src/main.p4")),
+            builtin: None,
+        };
+        let Err(searched) = resolve("x.p4", false, &file, &dirs) else {
+            panic!("found x.p4")
+        };
+        assert_eq!(
+            searched,
+            [
+                "/nonexistent/src",
+                "/nonexistent/a",
+                "/nonexistent/b",
+                "the built-in includes"
+            ]
+        );
+    }
+}

@@ -607,24 +607,7 @@ impl<'a> Expander<'a> {
                 args.push(Vec::new());
             }
             if args.len() != n {
-                let message = if m.variadic {
-                    format!(
-                        "macro `{}` takes at least {} but {} given",
-                        m.name,
-                        plural(n - 1, "argument"),
-                        were(args.len())
-                    )
-                } else {
-                    format!(
-                        "macro `{}` takes {} but {} given",
-                        m.name,
-                        plural(n, "argument"),
-                        were(args.len())
-                    )
-                };
-                self.diagnostics.push(
-                    Diagnostic::error(span, message).with_secondary(m.span, "macro defined here"),
-                );
+                self.wrong_arity(&m, args.len(), span);
                 return;
             }
         }
@@ -648,7 +631,48 @@ impl<'a> Expander<'a> {
         });
     }
 
+    /// Reports an argument list that never ends.
+    #[cold]
+    #[inline(never)]
+    fn unterminated(&mut self, m: &Macro, name: Span, at_directive: bool) {
+        let mut d = Diagnostic::error(
+            name,
+            format!("unterminated argument list invoking macro `{}`", m.name),
+        );
+        if at_directive {
+            d = d.with_note("a preprocessor directive cannot appear inside macro arguments");
+        }
+        self.diagnostics.push(d);
+    }
+
+    /// Reports an invocation with the wrong number of arguments. Out of line to keep the
+    /// frames of the (bounded) expansion recursion small.
+    #[cold]
+    #[inline(never)]
+    fn wrong_arity(&mut self, m: &Macro, given: usize, span: Span) {
+        let n = m.params.as_ref().map_or(0, Vec::len);
+        let message = if m.variadic {
+            let at_least = plural(n.saturating_sub(1), "argument");
+            format!(
+                "macro `{}` takes at least {at_least} but {} given",
+                m.name,
+                were(given)
+            )
+        } else {
+            format!(
+                "macro `{}` takes {} but {} given",
+                m.name,
+                plural(n, "argument"),
+                were(given)
+            )
+        };
+        self.diagnostics
+            .push(Diagnostic::error(span, message).with_secondary(m.span, "macro defined here"));
+    }
+
     /// Reports that the budget is used up and stops all further expansion.
+    #[cold]
+    #[inline(never)]
     fn exhaust(&mut self, span: Span) {
         if !self.budget.exhausted {
             self.budget.exhausted = true;
@@ -679,15 +703,8 @@ impl<'a> Expander<'a> {
         let mut depth = 0usize;
         loop {
             let Some(t) = self.next_any(reader) else {
-                let mut d = Diagnostic::error(
-                    name.tok.span,
-                    format!("unterminated argument list invoking macro `{}`", m.name),
-                );
-                if reader.file.as_ref().is_some_and(FileCursor::at_directive) {
-                    d = d
-                        .with_note("a preprocessor directive cannot appear inside macro arguments");
-                }
-                self.diagnostics.push(d);
+                let at_directive = reader.file.as_ref().is_some_and(FileCursor::at_directive);
+                self.unterminated(m, name.tok.span, at_directive);
                 return None;
             };
             if t.tok.is(Punct::LParen) {
@@ -912,5 +929,349 @@ fn were(n: usize) -> String {
         "1 was".to_string()
     } else {
         format!("{n} were")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{norm, pp, pp_with};
+    use super::super::{PreprocessOptions, LIMITS};
+    use super::*;
+
+    #[test]
+    fn object_like_macros_take_the_span_of_their_use() {
+        let text = "#define N 8\nbit<N> x; y =N;";
+        let r = pp(text);
+        assert!(r.diags.is_empty());
+        assert_eq!(r.text(), norm("bit<8> x; y = 8;"));
+        let eights: Vec<&Token> = r
+            .tokens
+            .iter()
+            .filter(|t| spell_kind(&t.kind) == "8")
+            .collect();
+        assert_eq!(eights.len(), 2);
+        for t in &eights {
+            assert_eq!(r.snippet(t.span), "N");
+            assert!(!t.line_start);
+        }
+        assert_eq!(r.at(eights[0].span), ("main.p4".to_string(), 2, 5));
+        // Spacing follows the use: `<N` touches, `=N` touches, `x; y` does not.
+        assert!(!eights[0].space_before && !eights[1].space_before);
+        let r = pp("#define PAIR a   b\nPAIR");
+        assert!(!r.tokens[1].line_start && r.tokens[1].space_before);
+    }
+
+    #[test]
+    fn function_like_arguments_keep_their_own_spans() {
+        let text = "#define MAX(a, b) ((a) > (b) ? (a) : (b))\nx = MAX(y, 1 + z);";
+        let r = pp(text);
+        assert!(r.diags.is_empty());
+        assert_eq!(r.text(), norm("x = ((y) > (1 + z) ? (y) : (1 + z));"));
+        assert_eq!(r.snippet(r.token("y").span), "y");
+        assert_eq!(r.snippet(r.token("z").span), "z");
+        assert_eq!(r.snippet(r.token("?").span), "MAX(y, 1 + z)");
+        assert!(r.tokens.iter().all(|t| !t.line_start || t.span.lo == 42));
+    }
+
+    #[test]
+    fn arguments_nest_parentheses_and_may_span_lines() {
+        assert_eq!(
+            pp("#define F(x, y) x | y\nF((a, b), c)").text(),
+            norm("(a, b) | c")
+        );
+        assert_eq!(pp("#define F(x) <x>\nF(\n  1\n)").text(), norm("<1>"));
+        assert_eq!(pp("#define F(x) <x>\nF (1) F\n(2)").text(), norm("<1> <2>"));
+    }
+
+    #[test]
+    fn a_function_like_name_without_arguments_is_left_alone() {
+        assert_eq!(pp("#define F(x) [x]\nF + F(1) F").text(), norm("F + [1] F"));
+        // A space before `(` in the definition makes an object-like macro.
+        assert_eq!(pp("#define F (x)\nF(1)").text(), norm("(x)(1)"));
+    }
+
+    #[test]
+    fn self_referential_macros_stop() {
+        assert_eq!(pp("#define foo foo + 1\nfoo").text(), norm("foo + 1"));
+        assert_eq!(pp("#define a b\n#define b a\na b").text(), "a b");
+        assert_eq!(pp("#define f(x) x f\nf(1)(2)").text(), norm("1 f(2)"));
+        assert_eq!(
+            pp("#define f(x) g(x)\n#define g(x) f(x)\nf(1)").text(),
+            norm("f(1)")
+        );
+        // Painted names stay unexpanded after passing through another macro's argument.
+        assert_eq!(
+            pp("#define ID(x) x\n#define foo ID(foo)\nfoo").text(),
+            "foo"
+        );
+    }
+
+    #[test]
+    fn the_c_standard_rescanning_example() {
+        let text = "#define x 3\n#define f(a) f(x * (a))\n#undef x\n#define x 2\n#define g f\n\
+            #define z z[0]\n#define h g(~\n#define m(a) a(w)\n#define w 0,1\n#define t(a) a\n\
+            #define p() int\n#define q(x) x\n#define r(x,y) x ## y\n#define str(x) # x\n\
+            f(y+1) + f(f(z)) % t(t(g)(0) + t)(1);\n\
+            g(x+(3,4)-w) | h 5) & m\n(f)^m(m);\n\
+            p() i[q()] = { q(1), r(2,3), r(4,), r(,5), r(,) };\n";
+        let r = pp(text);
+        assert!(r.diags.is_empty(), "{:#?}", r.diags);
+        let expected = "f(2 * (y+1)) + f(2 * (f(2 * (z[0])))) % f(2 * (0)) + t(1);\n\
+            f(2 * (2+(3,4)-0,1)) | f(2 * (~ 5)) & f(2 * (0,1))^m(0,1);\n\
+            int i[] = { 1, 23, 4, 5, };";
+        assert_eq!(r.text(), norm(expected));
+    }
+
+    #[test]
+    fn the_c_standard_stringify_and_paste_example() {
+        let text = "#define str(s) # s\n#define xstr(s) str(s)\n\
+            #define debug(s, t) printf(\"x\" # s \"= %d, x\" # t \"= %s\", \\\n x ## s, x ## t)\n\
+            #define glue(a, b) a ## b\n#define xglue(a, b) glue(a, b)\n\
+            #define HIGHLOW \"hello\"\n#define LOW LOW \", world\"\n\
+            debug(1, 2);\nglue(HIGH, LOW);\nxglue(HIGH, LOW)\n";
+        let r = pp(text);
+        assert!(r.diags.is_empty(), "{:#?}", r.diags);
+        let expected = "printf(\"x\" \"1\" \"= %d, x\" \"2\" \"= %s\", x1, x2);\n\"hello\";\n\"hello\" \", world\"";
+        assert_eq!(r.text(), norm(expected));
+    }
+
+    #[test]
+    fn arguments_are_expanded_first_except_next_to_hash() {
+        let r = pp("#define TWO 2\n#define S(x) #x\n#define XS(x) S(x)\n#define ID(x) x\nS(TWO) XS(TWO) ID(TWO)");
+        assert_eq!(r.text(), norm("\"TWO\" \"2\" 2"));
+    }
+
+    #[test]
+    fn stringify_spells_the_argument_as_written() {
+        let r = pp("#define S(x) #x\nS(  a   +b  \"q\\\"\"  0xFF_FF) S()");
+        let strings: Vec<&TokenKind> = r
+            .tokens
+            .iter()
+            .map(|t| &t.kind)
+            .filter(|k| matches!(k, TokenKind::Str(_)))
+            .collect();
+        assert_eq!(
+            *strings[0],
+            TokenKind::Str(r#"a +b \"q\\\"\" 0xFF_FF"#.into())
+        );
+        assert_eq!(*strings[1], TokenKind::Str("".into()));
+        assert_eq!(
+            r.snippet(r.tokens[0].span),
+            "S(  a   +b  \"q\\\"\"  0xFF_FF)"
+        );
+    }
+
+    #[test]
+    fn pasting_joins_tokens_and_placemarkers_vanish() {
+        let r = pp("#define CAT(a, b) a ## b\nCAT(x, 1) CAT(, y) CAT(x, ) CAT(,) CAT(1, 2) CAT(con, trol) CAT(<, <)");
+        assert!(r.diags.is_empty(), "{:#?}", r.diags);
+        assert_eq!(r.text(), "x1 y x 12 control <<");
+        assert_eq!(r.tokens[0].kind, TokenKind::Ident("x1".into()));
+        assert!(matches!(r.tokens[3].kind, TokenKind::Int(_)));
+        assert!(matches!(
+            r.tokens[4].kind,
+            TokenKind::Keyword(crate::token::Keyword::Control)
+        ));
+        // The pasted token is rescanned and may be a macro.
+        assert_eq!(
+            pp("#define CAT(a,b) a##b\n#define xy 42\nCAT(x,y)").text(),
+            "42"
+        );
+        // Object-like macros may paste too.
+        assert_eq!(pp("#define AB a ## b\nAB").text(), "ab");
+        assert_eq!(
+            pp("#define C3(a, b, c) a ## b ## c\nC3(x, , z) C3(, , z)").text(),
+            "xz z"
+        );
+    }
+
+    #[test]
+    fn a_paste_that_makes_no_token_is_an_error() {
+        let r = pp("#define CAT(a, b) a ## b\nq CAT(+, -)");
+        let d = r.diag("pasting `+` and `-` does not give a valid token");
+        assert_eq!(r.snippet(d.primary.span), "CAT(+, -)");
+        assert_eq!(r.at(d.secondary[0].span).1, 1);
+        assert_eq!(r.text(), "q + -");
+    }
+
+    #[test]
+    fn variadic_macros() {
+        let r = pp("#define V(f, ...) f(__VA_ARGS__)\nV(g, 1, (2, 3)) V(g) V(g,)");
+        assert!(r.diags.is_empty(), "{:#?}", r.diags);
+        assert_eq!(r.text(), norm("g(1, (2, 3)) g() g()"));
+        assert_eq!(
+            pp("#define N(args...) [args]\nN(1,2) N()").text(),
+            norm("[1,2] []")
+        );
+        assert_eq!(
+            pp("#define E(f, ...) f(0, ## __VA_ARGS__)\nE(g) E(g, 1, 2)").text(),
+            norm("g(0) g(0, 1, 2)")
+        );
+        assert_eq!(
+            pp("#define S(...) #__VA_ARGS__\nS(a, b)").text(),
+            norm("\"a, b\"")
+        );
+    }
+
+    #[test]
+    fn wrong_argument_counts_are_reported_at_the_use() {
+        let r = pp("#define F(a, b) a\n#define G() 1\n#define H(x) [x]\n#define V(a, b, ...) a\nx F(1) G(2) H() H(,) V(1)");
+        assert_eq!(
+            r.errors(),
+            [
+                "macro `F` takes 2 arguments but 1 was given",
+                "macro `G` takes 0 arguments but 1 was given",
+                "macro `H` takes 1 argument but 2 were given",
+                "macro `V` takes at least 2 arguments but 1 was given",
+            ]
+        );
+        let d = r.diag("macro `F`");
+        assert_eq!(r.snippet(d.primary.span), "F(1)");
+        assert_eq!(r.at(d.primary.span), ("main.p4".to_string(), 5, 3));
+        assert_eq!(r.at(d.secondary[0].span).1, 1);
+        // `H()` has one empty argument.
+        assert_eq!(r.text(), norm("x [ ]"));
+    }
+
+    #[test]
+    fn unterminated_argument_lists() {
+        let r = pp("#define F(x) x\na F(1, (2)\n");
+        let d = r.diag("unterminated argument list invoking macro `F`");
+        assert_eq!(r.at(d.primary.span), ("main.p4".to_string(), 2, 3));
+        assert_eq!(r.text(), "a");
+        // A directive ends the argument list; it still runs.
+        let r = pp("#define F(x) x\nF(1\n#define Y 5\n) Y");
+        let d = r.diag("unterminated argument list");
+        assert!(d.notes[0].contains("directive"));
+        assert_eq!(r.text(), norm(") 5"));
+    }
+
+    #[test]
+    fn undef_and_redefinition() {
+        assert_eq!(pp("#define X 1\n#undef X\nX").text(), "X");
+        assert!(pp("#undef NEVER_DEFINED\n").diags.is_empty());
+        let r = pp("#define X 1\n#define X  1 /* same */\n#define X 2\nX");
+        assert_eq!(r.warnings(), ["macro `X` redefined"]);
+        let d = r.diag("redefined");
+        assert_eq!(r.at(d.primary.span).1, 3);
+        // The previous definition is the latest one, the identical repeat on line 2.
+        assert_eq!(r.at(d.secondary[0].span).1, 2);
+        assert_eq!(r.text(), "2");
+        assert_eq!(
+            pp("#define F(a) a\n#define F(b) b\n").warnings(),
+            ["macro `F` redefined"]
+        );
+    }
+
+    #[test]
+    fn malformed_definitions() {
+        let r = pp("#define F(a, a) a\n#define G(a\n#define H(x) #y\n#define I ## x\n#define J(a b) a\n#define K(..., a) a");
+        assert_eq!(
+            r.errors(),
+            [
+                "duplicate macro parameter `a`",
+                "missing `)` in macro parameter list",
+                "`#` is not followed by a macro parameter",
+                "`##` cannot appear at either end of a macro body",
+                "expected `,` or `)` in macro parameter list, found `b`",
+                "expected `)` after `...`, found `,`",
+            ]
+        );
+        // In an object-like macro `#` is an ordinary token.
+        assert_eq!(pp("#define HASH # x\nHASH").text(), "# x");
+    }
+
+    #[test]
+    fn keywords_can_be_macro_names() {
+        assert_eq!(
+            pp("#define bit int\n#define error oops\nbit error").text(),
+            "int oops"
+        );
+    }
+
+    #[test]
+    fn expansion_runaway_is_stopped() {
+        let mut text = String::from("#define a0 x\n");
+        for i in 1..=40 {
+            text.push_str(&format!("#define a{i} a{0} a{0}\n", i - 1));
+        }
+        text.push_str("a40 after");
+        let limits = super::super::Limits {
+            expansion_tokens: 10_000,
+            ..LIMITS
+        };
+        let r = pp_with(&text, &PreprocessOptions::default(), limits);
+        assert_eq!(
+            r.errors(),
+            ["macro expansion is too large (more than 10000 tokens)"]
+        );
+        assert!(r.tokens.len() < 20_000);
+        assert!(r.text().ends_with("after"));
+        // The same through arguments.
+        let text = format!(
+            "#define f(x) x x x x\n{}y{}",
+            "f(".repeat(30),
+            ")".repeat(30)
+        );
+        let r = pp_with(&text, &PreprocessOptions::default(), limits);
+        assert_eq!(
+            r.errors(),
+            ["macro expansion is too large (more than 10000 tokens)"]
+        );
+    }
+
+    #[test]
+    fn deeply_nested_arguments_are_bounded() {
+        let text = format!("#define f(x) x\n{}1{}", "f(".repeat(5000), ")".repeat(5000));
+        let r = pp(&text);
+        assert_eq!(
+            r.errors(),
+            ["macro arguments nested too deeply (more than 100 levels)"]
+        );
+        let text = format!("#define f(x) x\n{}1{}", "f(".repeat(90), ")".repeat(90));
+        let r = pp(&text);
+        assert!(r.diags.is_empty());
+        assert_eq!(r.text(), "1");
+    }
+
+    #[test]
+    fn definitions_compare_by_tokens_and_spacing() {
+        let define = |text: &str| {
+            let tokens = lex(p4tc_ir::FileId(0), text, &mut Vec::new());
+            parse_define(
+                &tokens[..tokens.len() - 1],
+                Span::default(),
+                &mut Vec::new(),
+            )
+            .unwrap()
+        };
+        assert!(same_definition(&define("F(a) a+1"), &define("F(a)   a+1")));
+        assert!(!same_definition(&define("F(a) a+1"), &define("F(a) a + 1")));
+        assert!(!same_definition(&define("F(a) a"), &define("F(b) b")));
+        assert!(!same_definition(&define("F(a) a"), &define("F a")));
+        let m = define("F(a, ...) #a x ## __VA_ARGS__");
+        assert!(m.variadic);
+        assert_eq!(m.params.as_deref().unwrap(), ["a", "__VA_ARGS__"]);
+        assert!(matches!(m.body[0], Item::Stringify { index: 0, .. }));
+        assert!(matches!(
+            m.body[3],
+            Item::Param {
+                index: 1,
+                raw: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn spelling_rebuilds_literals() {
+        let spell = |text: &str| {
+            spell_kind(&lex(p4tc_ir::FileId(0), text, &mut Vec::new())[0].kind).into_owned()
+        };
+        assert_eq!(spell("8w0b101"), "8w0b101");
+        assert_eq!(spell("16s-3"), "16s-3");
+        assert_eq!(spell("0xFF"), "0xff");
+        assert_eq!(spell("\"a\\\"b\""), "\"a\\\"b\"");
+        assert_eq!(spell("header_union"), "header_union");
     }
 }

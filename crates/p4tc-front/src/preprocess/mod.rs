@@ -15,6 +15,8 @@
 mod condition;
 mod include;
 mod macros;
+#[cfg(test)]
+mod test_support;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -46,7 +48,8 @@ struct Limits {
     output_tokens: usize,
     /// Tokens macro substitution may create in the whole run.
     expansion_tokens: usize,
-    /// Macro invocations nested inside arguments being expanded.
+    /// Macro invocations nested inside arguments being expanded (each level is a few frames of
+    /// recursion).
     argument_depth: usize,
 }
 
@@ -54,7 +57,7 @@ const LIMITS: Limits = Limits {
     include_depth: 200,
     output_tokens: 50_000_000,
     expansion_tokens: 1 << 25,
-    argument_depth: 200,
+    argument_depth: 100,
 };
 
 /// Preprocesses file `root` of `sources`, adding every included file to `sources`. Returns the
@@ -421,6 +424,8 @@ impl Preprocessor<'_> {
                     return None;
                 };
                 if let Some(previous) = cond.else_span {
+                    // Like an `#elif` after `#else`: nothing more of the group is taken.
+                    cond.state = CondState::Done;
                     let d = Diagnostic::error(span, "`#else` after `#else`")
                         .with_secondary(previous, "first `#else` here");
                     self.diagnostics.push(d);
@@ -891,4 +896,536 @@ fn unescape(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{norm, pp, pp_file, pp_with, TempDir};
+    use super::*;
+
+    #[test]
+    fn a_file_without_directives_is_copied_as_is() {
+        let text = "control c() {\n  apply { x = 8w1 + y; }\n}\n";
+        let r = pp(text);
+        assert!(r.diags.is_empty());
+        let lexed = lex(r.root, text, &mut Vec::new());
+        assert_eq!(r.tokens.len(), lexed.len());
+        for (a, b) in r.tokens.iter().zip(&lexed) {
+            assert_eq!(a.kind, b.kind);
+            assert!(a.span.same_place(b.span));
+            assert_eq!(
+                (a.line_start, a.space_before),
+                (b.line_start, b.space_before)
+            );
+        }
+    }
+
+    #[test]
+    fn the_result_ends_with_the_root_files_eof() {
+        let r = pp("#define X 1\nX\n#if 1\n#endif");
+        let eof = r.tokens.last().unwrap();
+        assert_eq!(eof.span.file, r.root);
+        assert_eq!(eof.span.lo as usize, "#define X 1\nX\n#if 1\n#endif".len());
+        assert_eq!(pp("").tokens.len(), 1);
+    }
+
+    #[test]
+    fn if_elif_else_pick_one_branch_and_skip_the_rest() {
+        let text = "#define A 1\n\
+                    #if A == 1\nyes1\n#else\nno1\n#endif\n\
+                    #ifdef B\nno2\n#elif defined(A) && !defined B\nyes2\n#endif\n\
+                    #ifndef B\nyes3\n#endif\n\
+                    #if 0\n#bogus directive\n#include <nowhere.p4>\n#error not seen\n#if 1\nno4\n#endif\n#else\nyes4\n#endif\n";
+        let r = pp(text);
+        assert!(r.diags.is_empty(), "{:#?}", r.diags);
+        assert_eq!(r.text(), "yes1 yes2 yes3 yes4");
+        assert_eq!(
+            pp("#if 0\na\n#elif 1\nb\n#elif 1\nc\n#else\nd\n#endif").text(),
+            "b"
+        );
+        assert_eq!(pp("#if 0\na\n#elif 0\nb\n#else\nd\n#endif").text(), "d");
+        assert_eq!(
+            pp("#if 0\n#if 1\nx\n#else\ny\n#endif\n#endif\nz").text(),
+            "z"
+        );
+        assert_eq!(
+            pp("#define X\n#if 0\n#elifdef X\nx\n#endif\n#if 0\n#elifndef X\ny\n#endif").text(),
+            "x"
+        );
+    }
+
+    #[test]
+    fn an_elif_after_a_taken_branch_is_not_evaluated() {
+        let r = pp("#if 1\na\n#elif 1/0\nb\n#endif");
+        assert!(r.diags.is_empty(), "{:#?}", r.diags);
+        assert_eq!(r.text(), "a");
+    }
+
+    #[test]
+    fn deeply_nested_conditionals_are_fine() {
+        let n = 100_000;
+        let text = format!("{}x\n{}", "#if 1\n".repeat(n), "#endif\n".repeat(n));
+        let r = pp(&text);
+        assert!(r.diags.is_empty());
+        assert_eq!(r.text(), "x");
+        let skipped = format!(
+            "#if 0\n{}x\n{}#endif\ny",
+            "#ifdef Q\n".repeat(n),
+            "#endif\n".repeat(n)
+        );
+        assert_eq!(pp(&skipped).text(), "y");
+    }
+
+    #[test]
+    fn unterminated_if_points_at_the_if() {
+        let r = pp("a\n  #ifdef X\nb\n");
+        let d = r.diag("unterminated `#ifdef`");
+        assert!(d.is_error());
+        assert_eq!(r.at(d.primary.span), ("main.p4".to_string(), 2, 3));
+        assert_eq!(r.snippet(d.primary.span), "#ifdef");
+        // Both open groups are reported.
+        assert_eq!(
+            pp("#if 1\n#if 0\n").errors(),
+            ["unterminated `#if`", "unterminated `#if`"]
+        );
+    }
+
+    #[test]
+    fn else_elif_endif_out_of_place() {
+        let r = pp("#else\n#endif\n#elif 1\nx");
+        assert_eq!(
+            r.errors(),
+            [
+                "`#else` without `#if`",
+                "`#endif` without `#if`",
+                "`#elif` without `#if`"
+            ]
+        );
+        assert_eq!(r.at(r.diag("`#endif`").primary.span).1, 2);
+        assert_eq!(r.text(), "x");
+        let r = pp("#if 1\n#else\n#elif 1\n#endif");
+        let d = r.diag("`#elif` after `#else`");
+        assert_eq!(r.at(d.primary.span).1, 3);
+        assert_eq!(r.at(d.secondary[0].span).1, 2);
+        let r = pp("#if 0\n#else\nx\n#else\ny\n#endif");
+        assert_eq!(r.errors(), ["`#else` after `#else`"]);
+        assert_eq!(r.text(), "x");
+        let r = pp("#if 1\n#endif FOO\n");
+        assert_eq!(r.warnings(), ["extra tokens after `#endif`"]);
+    }
+
+    #[test]
+    fn error_and_warning_directives() {
+        let r = pp("x\n#error this is  bad\n#warning careful now\n#if 0\n#error hidden\n#endif\ny");
+        assert_eq!(r.errors(), ["#error this is  bad"]);
+        assert_eq!(r.warnings(), ["#warning careful now"]);
+        assert_eq!(r.at(r.diag("#error").primary.span).1, 2);
+        // The `error` of `#error` is a keyword to the lexer; `warning` is not.
+        assert_eq!(r.text(), "x y");
+        assert_eq!(pp("#error").errors(), ["#error"]);
+    }
+
+    #[test]
+    fn line_directives_renumber_what_follows() {
+        let r = pp("a\n#line 100 \"gen.p4\"\nb\nc\n");
+        assert!(r.diags.is_empty());
+        assert_eq!(r.at(r.token("b").span), ("gen.p4".to_string(), 100, 1));
+        assert_eq!(r.at(r.token("c").span), ("gen.p4".to_string(), 101, 1));
+        assert_eq!(r.at(r.token("a").span), ("main.p4".to_string(), 1, 1));
+        let r = pp("#line 7\nx");
+        assert_eq!(r.at(r.token("x").span), ("main.p4".to_string(), 7, 1));
+        // The C preprocessor's own line markers.
+        let r = pp("# 42 \"orig.p4\" 1 3\ny");
+        assert!(r.diags.is_empty());
+        assert_eq!(r.at(r.token("y").span), ("orig.p4".to_string(), 42, 1));
+        // A macro may give the number.
+        let r = pp("#define N 9\n#line N\nz");
+        assert_eq!(r.at(r.token("z").span).1, 9);
+        let r = pp("#line x\n#line\n#line 3 4");
+        assert_eq!(
+            r.errors(),
+            [
+                "`#line` expects a line number, found `x`",
+                "`#line` expects a line number, found end of line",
+                "`#line` expects a file name string after the line number, found integer literal"
+            ]
+        );
+    }
+
+    #[test]
+    fn pragmas_and_null_directives_are_accepted() {
+        let r = pp("#pragma anything (1, 2)\n#pragma\n#\nx");
+        assert!(r.diags.is_empty(), "{:#?}", r.diags);
+        assert_eq!(r.text(), "x");
+    }
+
+    #[test]
+    fn unknown_directives_are_named() {
+        let r = pp("x\n#inclde <core.p4>\n# ;\ny");
+        let d = r.diag("unknown preprocessor directive `#inclde`");
+        assert!(d.is_error());
+        assert_eq!(r.at(d.primary.span).1, 2);
+        assert_eq!(r.snippet(d.primary.span), "#inclde");
+        let d = r.diag("expected a preprocessor directive name after `#`, found `;`");
+        assert_eq!(r.at(d.primary.span).2, 3);
+        assert_eq!(r.text(), "x y");
+    }
+
+    #[test]
+    fn missing_macro_names() {
+        let r = pp(
+            "#define\n#undef\n#ifdef\n#endif\n#ifndef 3\n#endif\n#define 5 x\n#define defined 1",
+        );
+        assert_eq!(
+            r.errors(),
+            [
+                "missing macro name after `#define`",
+                "missing macro name after `#undef`",
+                "missing macro name after `#ifdef`",
+                "macro name must be an identifier, found integer literal",
+                "macro name must be an identifier, found integer literal",
+                "`defined` cannot be used as a macro name"
+            ]
+        );
+        let d = &r.diags[0];
+        assert_eq!(r.snippet(d.primary.span), "define");
+    }
+
+    #[test]
+    fn command_line_defines() {
+        let options = PreprocessOptions {
+            defines: vec![
+                ("WIDTH".into(), Some("16".into())),
+                ("DEBUG".into(), None),
+                ("F(x)".into(), Some("x+1".into())),
+                ("EMPTY".into(), Some(String::new())),
+            ],
+            ..Default::default()
+        };
+        let r = pp_with("bit<WIDTH> a = DEBUG; F(2) EMPTY", &options, LIMITS);
+        assert!(r.diags.is_empty(), "{:#?}", r.diags);
+        assert_eq!(r.text(), norm("bit<16> a = 1; 2+1"));
+        // The replacement points at the use.
+        assert_eq!(r.token("16").span.file, r.root);
+        assert!(r.sources.files().any(|(_, f)| f.name == "<command line>"));
+        // A bad definition is reported in the `<command line>` file.
+        let options = PreprocessOptions {
+            defines: vec![("3".into(), None)],
+            ..Default::default()
+        };
+        let r = pp_with("x", &options, LIMITS);
+        let d = r.diag("macro name must be an identifier");
+        assert_eq!(r.at(d.primary.span).0, "<command line>");
+        assert_eq!(r.text(), "x");
+    }
+
+    #[test]
+    fn includes_resolve_beside_the_including_file_then_in_include_dirs() {
+        let dir = TempDir::new("rel");
+        let root = dir.write(
+            "root.p4",
+            "#include \"sub/b.p4\"\n#include <lib.p4>\nroot_tok\n",
+        );
+        dir.write("sub/b.p4", "#include \"c.p4\"\n\n  b_tok\n");
+        dir.write("sub/c.p4", "c_tok");
+        // A `c.p4` in the -I directory must lose to the one beside `b.p4`.
+        dir.write("inc/c.p4", "wrong_c");
+        dir.write("inc/lib.p4", "lib_tok");
+        let options = PreprocessOptions {
+            include_dirs: vec![dir.0.join("inc")],
+            ..Default::default()
+        };
+        let r = pp_file(&root, &options);
+        assert!(r.diags.is_empty(), "{:#?}", r.diags);
+        assert_eq!(r.text(), "c_tok b_tok lib_tok root_tok");
+        // Spans of included tokens point into the file they were written in.
+        let b = r.token("b_tok");
+        assert!(r.sources.file(b.span.file).name.ends_with("b.p4"));
+        assert_eq!(r.snippet(b.span), "b_tok");
+        let (_, line, col) = r.at(b.span);
+        assert_eq!((line, col), (3, 3));
+        let lib = r.token("lib_tok");
+        assert!(r
+            .sources
+            .file(lib.span.file)
+            .path
+            .as_ref()
+            .unwrap()
+            .ends_with("inc/lib.p4"));
+        assert_eq!(r.token("root_tok").span.file, r.root);
+    }
+
+    #[test]
+    fn conditionals_belong_to_their_file() {
+        let dir = TempDir::new("cond");
+        let root = dir.write("root.p4", "#if 1\n#include \"inner.p4\"\n#endif\nafter\n");
+        dir.write("inner.p4", "#endif\n#if 1\ninner\n");
+        let r = pp_file(&root, &PreprocessOptions::default());
+        assert_eq!(r.errors(), ["`#endif` without `#if`", "unterminated `#if`"]);
+        for d in &r.diags {
+            assert!(r
+                .sources
+                .file(d.primary.span.file)
+                .name
+                .ends_with("inner.p4"));
+        }
+        assert_eq!(r.text(), "inner after");
+    }
+
+    #[test]
+    fn include_not_found_names_the_file_and_where_it_looked() {
+        let dir = TempDir::new("nf");
+        let r = pp_with(
+            "x\n#include \"nope.p4\"\n#include <gone.p4>\ny",
+            &PreprocessOptions {
+                include_dirs: vec![dir.0.clone()],
+                ..Default::default()
+            },
+            LIMITS,
+        );
+        let d = r.diag("cannot find include file `nope.p4`");
+        assert_eq!(r.snippet(d.primary.span), "\"nope.p4\"");
+        assert_eq!(r.at(d.primary.span).1, 2);
+        assert!(
+            d.notes[0].contains(&dir.0.display().to_string()),
+            "{:?}",
+            d.notes
+        );
+        assert!(d.notes[0].contains("built-in"), "{:?}", d.notes);
+        let d = r.diag("cannot find include file `gone.p4`");
+        assert_eq!(r.snippet(d.primary.span), "<gone.p4>");
+        assert_eq!(r.text(), "x y");
+        assert_eq!(
+            pp("#include\n").errors(),
+            ["`#include` expects \"FILE\" or <FILE>, found end of line"]
+        );
+        assert_eq!(
+            pp("#include <core.p4\n").errors(),
+            ["missing `>` after the `#include <` file name"]
+        );
+    }
+
+    #[test]
+    fn builtin_includes_come_first_for_angle_brackets() {
+        let dir = TempDir::new("builtin");
+        dir.write("core.p4", "not_the_builtin");
+        let options = PreprocessOptions {
+            include_dirs: vec![dir.0.clone()],
+            ..Default::default()
+        };
+        let r = pp_with("#include <core.p4>\nx", &options, LIMITS);
+        assert!(r.errors().is_empty(), "{:#?}", r.diags);
+        let core = r
+            .sources
+            .files()
+            .find(|(_, f)| f.name == "<builtin>/core.p4")
+            .map(|(id, _)| id);
+        let core = core.expect("built-in core.p4 was read");
+        assert!(r.sources.file(core).path.is_none());
+        assert_eq!(
+            r.sources.file(core).text,
+            crate::builtin::include("core.p4").unwrap()
+        );
+        for t in &r.tokens[..r.tokens.len() - 1] {
+            assert!(t.span.file == core || t.span.file == r.root);
+        }
+        assert!(!r.text().contains("not_the_builtin"));
+        // A quoted include falls back to the built-ins.
+        let r = pp("#include \"tc/pna.p4\"\n");
+        assert!(r.errors().is_empty(), "{:#?}", r.diags);
+        assert!(r
+            .sources
+            .files()
+            .any(|(_, f)| f.name == "<builtin>/tc/pna.p4"));
+    }
+
+    #[test]
+    fn computed_includes() {
+        let r = pp("#define H <core.p4>\n#include H\n");
+        assert!(r.errors().is_empty(), "{:#?}", r.diags);
+        assert!(r
+            .sources
+            .files()
+            .any(|(_, f)| f.name == "<builtin>/core.p4"));
+        let r = pp("#define Q \"nope.p4\"\n#include Q\n");
+        assert_eq!(r.errors(), ["cannot find include file `nope.p4`"]);
+        let r = pp("#include 42\n");
+        assert_eq!(
+            r.errors(),
+            ["`#include` expects \"FILE\" or <FILE>, found integer literal"]
+        );
+    }
+
+    #[test]
+    fn include_cycles_are_reported_with_the_chain() {
+        let dir = TempDir::new("cycle");
+        let a = dir.write("a.p4", "a1\n#include \"b.p4\"\na2\n");
+        dir.write("b.p4", "b1\n#include \"a.p4\"\nb2\n");
+        let r = pp_file(&a, &PreprocessOptions::default());
+        let d = r.diag("include cycle");
+        assert!(d.is_error());
+        assert_eq!(d.message.matches(" includes ").count(), 2, "{}", d.message);
+        assert!(
+            d.message.contains("a.p4`") && d.message.contains("b.p4`"),
+            "{}",
+            d.message
+        );
+        assert!(r.sources.file(d.primary.span.file).name.ends_with("b.p4"));
+        assert_eq!(r.at(d.primary.span).1, 2);
+        assert_eq!(r.text(), "a1 b1 b2 a2");
+        // Directly.
+        let s = dir.write("self.p4", "#include \"self.p4\"\n");
+        let r = pp_file(&s, &PreprocessOptions::default());
+        assert_eq!(r.errors().len(), 1);
+        assert!(r.errors()[0].starts_with("include cycle"));
+    }
+
+    #[test]
+    fn guarded_files_may_be_included_again() {
+        let dir = TempDir::new("guard");
+        let root = dir.write(
+            "root.p4",
+            "#include \"g.p4\"\n#include \"g.p4\"\n#include \"o.p4\"\n#include \"o.p4\"\nend\n",
+        );
+        // The guarded file even includes itself, which its guard makes harmless.
+        dir.write(
+            "g.p4",
+            "#ifndef G_P4\n#define G_P4\n#include \"g.p4\"\ng\n#endif // G_P4\n",
+        );
+        dir.write("o.p4", "#pragma once\no\n");
+        let r = pp_file(&root, &PreprocessOptions::default());
+        assert!(r.diags.is_empty(), "{:#?}", r.diags);
+        assert_eq!(r.text(), "g o end");
+        // An unguarded file is simply read twice.
+        let dir = TempDir::new("twice");
+        let root = dir.write("root.p4", "#include \"t.p4\"\n#include \"t.p4\"\n");
+        dir.write("t.p4", "t");
+        let r = pp_file(&root, &PreprocessOptions::default());
+        assert!(r.diags.is_empty());
+        assert_eq!(r.text(), "t t");
+        // Read once into the source map.
+        assert_eq!(
+            r.sources
+                .files()
+                .filter(|(_, f)| f.name.ends_with("/t.p4"))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn include_depth_is_limited() {
+        let dir = TempDir::new("depth");
+        for i in 0..10 {
+            dir.write(
+                &format!("f{i}.p4"),
+                &format!("#include \"f{}.p4\"\nt{i}\n", i + 1),
+            );
+        }
+        dir.write("f10.p4", "last");
+        let text = std::fs::read_to_string(dir.0.join("f0.p4")).unwrap();
+        let mut sources = SourceMap::new();
+        let path = dir.0.join("f0.p4");
+        let root = sources.add("f0.p4", Some(&path), text);
+        let mut diags = Vec::new();
+        let tokens = run(
+            &mut sources,
+            root,
+            &PreprocessOptions::default(),
+            &mut diags,
+            Limits {
+                include_depth: 5,
+                ..LIMITS
+            },
+        );
+        assert_eq!(diags.len(), 1);
+        assert_eq!(
+            diags[0].message,
+            "`#include` nested too deeply (more than 5 levels)"
+        );
+        assert!(sources
+            .file(diags[0].primary.span.file)
+            .name
+            .ends_with("f4.p4"));
+        assert_eq!(super::test_support::spell(&tokens), "t4 t3 t2 t1 t0");
+    }
+
+    #[test]
+    fn output_size_is_limited() {
+        let text = "x ".repeat(100);
+        let r = pp_with(
+            &text,
+            &PreprocessOptions::default(),
+            Limits {
+                output_tokens: 10,
+                ..LIMITS
+            },
+        );
+        assert_eq!(
+            r.errors(),
+            ["preprocessed program is too large (more than 10 tokens)"]
+        );
+        assert_eq!(r.tokens.len(), 11);
+    }
+
+    #[test]
+    fn hostile_input_never_panics() {
+        // Random bytes.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..300 {
+            let len = (next() % 200) as usize;
+            let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let _ = pp(&String::from_utf8_lossy(&bytes));
+        }
+        // Random sequences of preprocessor-heavy fragments.
+        const PARTS: &[&str] = &[
+            "#define ",
+            "#undef ",
+            "#if ",
+            "#ifdef ",
+            "#elif ",
+            "#else",
+            "#endif",
+            "#include ",
+            "#line ",
+            "#",
+            "\n",
+            " ",
+            "f",
+            "g",
+            "x",
+            "(",
+            ")",
+            ",",
+            "##",
+            "...",
+            "__VA_ARGS__",
+            "1",
+            "0",
+            "defined",
+            "/",
+            "?",
+            ":",
+            "\"s\"",
+            "<",
+            ">",
+            "\\\n",
+            "&&",
+            "-",
+            "!",
+        ];
+        for _ in 0..3000 {
+            let len = (next() % 40) as usize;
+            let text: String = (0..len)
+                .map(|_| PARTS[(next() % PARTS.len() as u64) as usize])
+                .collect();
+            let _ = pp(&text);
+        }
+    }
 }
