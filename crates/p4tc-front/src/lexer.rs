@@ -205,10 +205,9 @@ impl Lexer<'_> {
         while self.pos < self.src.len() && (self.src[self.pos].is_ascii_alphanumeric() || self.src[self.pos] == b'_') {
             let ch = self.src[self.pos];
             self.pos += 1;
+            // `_` groups digits anywhere after the first character (`8w0b_1010_1010` is valid);
+            // a literal cannot start with one, but then it lexes as a name, not a number.
             if ch == b'_' {
-                if !any_digit {
-                    bad_digit.get_or_insert((self.pos - 1, '_'));
-                }
                 continue;
             }
             match (ch as char).to_digit(base.radix()) {
@@ -234,11 +233,7 @@ impl Lexer<'_> {
                 Base::Decimal => "decimal",
                 Base::Hex => "hexadecimal",
             };
-            let message = if ch == '_' {
-                "an integer literal cannot start with `_`".to_string()
-            } else {
-                format!("`{ch}` is not a {kind} digit in integer literal `{}`", &self.text[start..self.pos])
-            };
+            let message = format!("`{ch}` is not a {kind} digit in integer literal `{}`", &self.text[start..self.pos]);
             self.error(at, at + 1, message);
         } else if !any_digit {
             self.error(start, self.pos, format!("integer literal `{}` has no digits", &self.text[start..self.pos]));
@@ -337,6 +332,7 @@ mod tests {
 
     #[test]
     fn integer_literals_of_every_form() {
+        assert_eq!(int("8w0b_1010_1010").value, 0xaau32.into());
         let lit = int("8w0b1010_1010");
         assert_eq!((lit.width, lit.value, lit.base), (Some((8, false)), 0xaau32.into(), Base::Binary));
         assert_eq!(int("32s0xFF").width, Some((32, true)));
