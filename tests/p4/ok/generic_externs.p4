@@ -59,6 +59,12 @@ control UseExterns(inout bit<32> value, inout bit<16> port, out bool flagged) {
         }
     };
 
+    Bucketizer<bit<16>>(16w64) small_bucket = {
+        bool on_overflow(in bit<16> level) {
+            return level[0:0] == 1;
+        }
+    };
+
     Classifier((list<bit<16>>){ 22, 53, 80, 443 }, exact) services;
     Tracer<void>("values") tracer;
     Tracer<bit<8>>("ports") port_tracer;
@@ -69,7 +75,8 @@ control UseExterns(inout bit<32> value, inout bit<16> port, out bool flagged) {
         plain_store.put(slot, plain_store.get(typed_slot) + 1);
         initialised_store.put(index = slot, value = initialised_store.get(slot) |+| 1);
 
-        flagged = bucket.on_overflow(bucket.fill_level()) || services.is_well_known(port);
+        flagged = bucket.on_overflow(bucket.fill_level()) || services.is_well_known(port)
+                  || small_bucket.fill_level() > 16w60;
 
         log_value("value", value);
         log_value<bit<16>>(label = "port", value = port);
@@ -78,7 +85,7 @@ control UseExterns(inout bit<32> value, inout bit<16> port, out bool flagged) {
         tracer.record(value);
         bit<8> seen = port_tracer.record<bit<16>>(port);
 
-        port = checksum16(value) ^ checksum16(data = value, seed = 16w0x1234);
+        port = checksum16(value) ^ checksum16(data = value, seed = 16w0x1234) ^ checksum16<_>(port);
 
         bit<16> high;
         split<bit<16>>(port, high, _);

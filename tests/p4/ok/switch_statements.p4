@@ -88,7 +88,7 @@ bit<8> label_forms(in bit<8> v) {
         BASE | 0x80:                         { r = 23; }
         BASE[3:0] ++ 4w0x7:                  { r = 24; }
         STRICT && BASE > 1 ? 8w0x70 : 8w0x71: { r = 25; }
-        !STRICT || BASE == 0 ? 8w0x72 : 8w0x73: { r = 26; }
+        BASE == 0 || STRICT ? 8w0x72 : 8w0x73:  { r = 26; }
         true ? 8w0x7A : 8w0x7B:              { r = 27; }
         false ? 8w0x7C : 8w0x7D:             { r = 28; }
         sized_h.minSizeInBits():             { r = 29; }
