@@ -225,7 +225,6 @@ fn dump_source_of_a_broken_program_still_fails() {
 }
 
 #[test]
-#[ignore = "needs the preprocessor (#include, #ifdef, -D), not written yet"]
 fn include_dirs_and_defines_are_used() {
     let dir = TempDir::new("include-define");
     dir.write(
@@ -270,7 +269,6 @@ fn include_dirs_and_defines_are_used() {
 }
 
 #[test]
-#[ignore = "needs the preprocessor (#include, #ifdef, -D), not written yet"]
 fn the_architecture_includes_are_built_in() {
     let dir = TempDir::new("builtin-include");
     let file = dir.write(
