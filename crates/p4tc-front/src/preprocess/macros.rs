@@ -383,17 +383,15 @@ pub(super) fn spell_kind(kind: &TokenKind) -> Cow<'_, str> {
 
 /// The not-yet-read rest of a file, which a macro invocation may read its arguments from.
 pub(super) struct FileCursor<'f> {
-    /// The file's tokens; those before `pos` were taken already.
-    pub tokens: &'f mut [Token],
-    /// The next token to read.
-    pub pos: &'f mut usize,
+    /// The file's tokens not read yet.
+    pub tokens: &'f mut std::vec::IntoIter<Token>,
 }
 
 impl FileCursor<'_> {
     /// The next token, unless the file ends or a directive line starts there (a directive can
     /// never be part of a macro invocation).
     fn peek(&self) -> Option<&Token> {
-        let t = self.tokens.get(*self.pos)?;
+        let t = self.tokens.as_slice().first()?;
         if matches!(t.kind, TokenKind::Eof) || (t.line_start && t.is(Punct::Hash)) {
             return None;
         }
@@ -402,20 +400,10 @@ impl FileCursor<'_> {
 
     fn at_directive(&self) -> bool {
         self.tokens
-            .get(*self.pos)
+            .as_slice()
+            .first()
             .is_some_and(|t| t.line_start && t.is(Punct::Hash))
     }
-}
-
-/// Takes a token out of a slot that will never be read again, leaving a cheap placeholder.
-pub(super) fn take(slot: &mut Token) -> Token {
-    let placeholder = Token {
-        kind: TokenKind::Eof,
-        span: slot.span,
-        line_start: false,
-        space_before: false,
-    };
-    std::mem::replace(slot, placeholder)
 }
 
 /// The replacement of one macro being rescanned. Dropping it ends the expansion and enables
@@ -556,8 +544,7 @@ impl<'a> Expander<'a> {
         }
         let file = reader.file.as_mut()?;
         file.peek()?;
-        let t = take(file.tokens.get_mut(*file.pos)?);
-        *file.pos += 1;
+        let t = file.tokens.next()?;
         Some(self.paint(PTok::new(t)))
     }
 

@@ -102,6 +102,7 @@ fn run(
         diagnostics,
         limits,
         macros: MacroTable::new(),
+        filter: MacroFilter::default(),
         budget: Budget::new(limits.expansion_tokens, limits.argument_depth),
         frames: Vec::new(),
         conds: Vec::new(),
@@ -111,8 +112,7 @@ fn run(
     pp.frames.push(Frame {
         file: root,
         key,
-        tokens,
-        pos: 0,
+        tokens: tokens.into_iter(),
         cond_base: 0,
     });
     if !options.defines.is_empty() {
@@ -149,13 +149,51 @@ pub(super) fn directive_name(tokens: &[Token], hash: usize) -> Option<&str> {
     }
 }
 
+/// True for a token the main loop cannot simply copy past: a directive's `#`, or the end.
+fn ends_run(t: &Token) -> bool {
+    (t.line_start && t.is(Punct::Hash)) || matches!(t.kind, TokenKind::Eof)
+}
+
+/// True when `t` names a macro.
+fn is_macro(macros: &MacroTable, filter: &MacroFilter, t: &Token) -> bool {
+    match ident_name(&t.kind) {
+        Some(name) => filter.may_contain(name) && macros.contains_key(name),
+        None => false,
+    }
+}
+
+/// A cheap first test of whether a name may be a macro, by its first byte and its length, so
+/// most names never need hashing. Names are only added: after `#undef` it may say yes
+/// wrongly, which the table then corrects.
+#[derive(Debug, Default)]
+struct MacroFilter {
+    first: [u64; 4],
+    lengths: u64,
+}
+
+impl MacroFilter {
+    fn add(&mut self, name: &str) {
+        if let Some(&b) = name.as_bytes().first() {
+            self.first[usize::from(b / 64)] |= 1 << (b % 64);
+            self.lengths |= 1 << name.len().min(63);
+        }
+    }
+
+    fn may_contain(&self, name: &str) -> bool {
+        let Some(&b) = name.as_bytes().first() else {
+            return false;
+        };
+        (self.first[usize::from(b / 64)] >> (b % 64)) & 1 == 1
+            && (self.lengths >> name.len().min(63)) & 1 == 1
+    }
+}
+
 /// A file being read.
 struct Frame {
     file: FileId,
     key: FileKey,
-    tokens: Vec<Token>,
-    /// The next token to read; tokens before it were taken.
-    pos: usize,
+    /// The tokens not read yet.
+    tokens: std::vec::IntoIter<Token>,
     /// How many conditionals were open when the file was entered: those are not its own.
     cond_base: usize,
 }
@@ -193,6 +231,7 @@ struct Preprocessor<'a> {
     diagnostics: &'a mut Vec<Diagnostic>,
     limits: Limits,
     macros: MacroTable,
+    filter: MacroFilter,
     budget: Budget,
     frames: Vec<Frame>,
     conds: Vec<Cond>,
@@ -221,8 +260,7 @@ impl Preprocessor<'_> {
         self.frames.push(Frame {
             file: id,
             key: FileKey::Other(id),
-            tokens,
-            pos: 0,
+            tokens: tokens.into_iter(),
             cond_base,
         });
     }
@@ -238,10 +276,12 @@ impl Preprocessor<'_> {
     fn run(&mut self) {
         loop {
             let active = self.active();
+            let in_root = self.frames.len() == 1;
             let Some(frame) = self.frames.last_mut() else {
                 break;
             };
-            let Some(tok) = frame.tokens.get(frame.pos) else {
+            let rest = frame.tokens.as_slice();
+            let Some(tok) = rest.first() else {
                 self.end_of_file();
                 continue;
             };
@@ -255,23 +295,31 @@ impl Preprocessor<'_> {
             }
             if !active {
                 // Skip to the next directive.
-                frame.pos += 1;
-                while let Some(t) = frame.tokens.get(frame.pos) {
-                    if matches!(t.kind, TokenKind::Eof) || (t.line_start && t.is(Punct::Hash)) {
-                        break;
-                    }
-                    frame.pos += 1;
-                }
+                let n = 1 + rest[1..].iter().take_while(|t| !ends_run(t)).count();
+                frame.tokens.nth(n - 1);
                 continue;
             }
-            let is_macro = !self.macros.is_empty()
-                && ident_name(&tok.kind).is_some_and(|name| self.macros.contains_key(name));
-            if is_macro {
-                self.expand_here();
+            // Move every token up to the next directive or macro name in one go: a file
+            // without directives is little more than a copy.
+            let n = rest
+                .iter()
+                .take_while(|t| !ends_run(t) && !is_macro(&self.macros, &self.filter, t))
+                .count();
+            if n > 0 && n + 1 == rest.len() && in_root && n >= self.out.len() {
+                // The rest of the root file is plain: rather than copying it into fresh memory
+                // (for a big program most of the time goes to page faults), keep it where the
+                // lexer put it. Collecting a `vec::IntoIter` reuses its buffer when most of it
+                // is left; the output so far goes in front, which is cheap only when it is the
+                // smaller part.
+                let mut tail: Vec<Token> = std::mem::take(&mut frame.tokens).collect();
+                // The root's `Eof` is added by `run`'s caller.
+                tail.pop();
+                tail.splice(0..0, self.out.drain(..));
+                self.out = tail;
+            } else if n > 0 {
+                self.out.extend(frame.tokens.by_ref().take(n));
             } else {
-                let t = macros::take(&mut frame.tokens[frame.pos]);
-                frame.pos += 1;
-                self.out.push(t);
+                self.expand_here();
             }
             if self.out.len() > self.limits.output_tokens {
                 let span = self.out.last().map_or_else(Span::default, |t| t.span);
@@ -293,14 +341,11 @@ impl Preprocessor<'_> {
         let Some(frame) = self.frames.last_mut() else {
             return;
         };
-        let Some(slot) = frame.tokens.get_mut(frame.pos) else {
+        let Some(first) = frame.tokens.next() else {
             return;
         };
-        let first = macros::take(slot);
-        frame.pos += 1;
         let cursor = FileCursor {
             tokens: &mut frame.tokens,
-            pos: &mut frame.pos,
         };
         let mut expander = Expander::new(
             &self.macros,
@@ -330,24 +375,15 @@ impl Preprocessor<'_> {
         let Some(frame) = self.frames.last_mut() else {
             return;
         };
-        let start = frame.pos;
-        let mut end = start + 1;
-        while let Some(t) = frame.tokens.get(end) {
-            if t.line_start || matches!(t.kind, TokenKind::Eof) {
-                break;
-            }
-            end += 1;
-        }
-        frame.pos = end;
+        let rest = frame.tokens.as_slice();
+        let len = 1 + rest
+            .iter()
+            .skip(1)
+            .take_while(|t| !t.line_start && !matches!(t.kind, TokenKind::Eof))
+            .count();
+        let line: Vec<Token> = frame.tokens.by_ref().take(len).collect();
         let file = frame.file;
-        // Lend the tokens out so the directive can use the rest of the state; only a `Vec`
-        // header moves.
-        let tokens = std::mem::take(&mut frame.tokens);
-        let include = self.directive(&tokens[start..end], file);
-        if let Some(frame) = self.frames.last_mut() {
-            frame.tokens = tokens;
-        }
-        if let Some(frame) = include {
+        if let Some(frame) = self.directive(&line, file) {
             self.frames.push(frame);
         }
     }
@@ -417,9 +453,9 @@ impl Preprocessor<'_> {
                     else_span: None,
                 });
             }
-            "elif" | "elifdef" | "elifndef" => self.elif(name, name_tok, rest, span, end, file),
+            "elif" | "elifdef" | "elifndef" => self.elif(name, name_tok, rest, span, end),
             "else" => {
-                let Some(cond) = self.own_cond(file) else {
+                let Some(cond) = self.own_cond() else {
                     self.error(span, "`#else` without `#if`");
                     return None;
                 };
@@ -440,7 +476,7 @@ impl Preprocessor<'_> {
                 self.extra_tokens(rest, "#else");
             }
             "endif" => {
-                if self.own_cond(file).is_none() {
+                if self.own_cond().is_none() {
                     self.error(span, "`#endif` without `#if`");
                     return None;
                 }
@@ -461,6 +497,7 @@ impl Preprocessor<'_> {
                             self.diagnostics.push(d);
                         }
                     }
+                    self.filter.add(&m.name);
                     self.macros.insert(m.name.clone(), Rc::new(m));
                 }
             }
@@ -513,7 +550,7 @@ impl Preprocessor<'_> {
     }
 
     /// The innermost open conditional, if it was opened in the current file.
-    fn own_cond(&mut self, _file: FileId) -> Option<&mut Cond> {
+    fn own_cond(&mut self) -> Option<&mut Cond> {
         let base = self.frames.last().map_or(0, |f| f.cond_base);
         if self.conds.len() > base {
             self.conds.last_mut()
@@ -598,21 +635,14 @@ impl Preprocessor<'_> {
         }
     }
 
-    fn elif(
-        &mut self,
-        name: &str,
-        name_tok: &Token,
-        rest: &[Token],
-        span: Span,
-        end: Span,
-        file: FileId,
-    ) {
+    /// `#elif`, `#elifdef`, `#elifndef`.
+    fn elif(&mut self, name: &str, name_tok: &Token, rest: &[Token], span: Span, end: Span) {
         let directive = match name {
             "elifdef" => "elifdef",
             "elifndef" => "elifndef",
             _ => "elif",
         };
-        let Some(cond) = self.own_cond(file) else {
+        let Some(cond) = self.own_cond() else {
             self.error(span, format!("`#{directive}` without `#if`"));
             return;
         };
@@ -630,7 +660,7 @@ impl Preprocessor<'_> {
             CondState::Waiting if directive == "elif" => self.branch_state(rest, end, "elif"),
             CondState::Waiting => self.defined_state(rest, name_tok, directive),
         };
-        if let Some(cond) = self.own_cond(file) {
+        if let Some(cond) = self.own_cond() {
             cond.state = state;
         }
     }
@@ -798,8 +828,7 @@ impl Preprocessor<'_> {
         Some(Frame {
             file: id,
             key,
-            tokens,
-            pos: 0,
+            tokens: tokens.into_iter(),
             cond_base: self.conds.len(),
         })
     }
@@ -918,6 +947,27 @@ mod tests {
                 (b.line_start, b.space_before)
             );
         }
+    }
+
+    #[test]
+    fn a_long_plain_tail_after_includes_and_macros_keeps_its_place() {
+        // The root's plain tail is taken over in place; what came before must stay in front.
+        let dir = TempDir::new("tail");
+        let root = dir.write(
+            "root.p4",
+            "#include \"x.p4\"\n#define M m1 m2\nM\na b c d e f g h\n",
+        );
+        dir.write("x.p4", "x1 x2");
+        let r = pp_file(&root, &PreprocessOptions::default());
+        assert!(r.diags.is_empty(), "{:#?}", r.diags);
+        assert_eq!(r.text(), "x1 x2 m1 m2 a b c d e f g h");
+        assert_eq!(r.snippet(r.token("h").span), "h");
+        assert_eq!(r.at(r.token("a").span).1, 4);
+        assert!(r
+            .sources
+            .file(r.token("x2").span.file)
+            .name
+            .ends_with("x.p4"));
     }
 
     #[test]
