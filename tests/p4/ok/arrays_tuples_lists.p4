@@ -1,4 +1,4 @@
-// Arrays of non-header types, tuple<...> values, list<T> arguments and for-in over arrays, lists and stacks.
+// Arrays of non-header types, tuple<...> values, list<T> arguments and for-in over arrays and list expressions.
 #include <core.p4>
 
 const int LANES = 4;

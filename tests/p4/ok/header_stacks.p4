@@ -1,4 +1,4 @@
-// Header stacks: next/last/lastIndex in the parser, size/push_front/pop_front/indexing in controls, stack values.
+// Header stacks: next/last/lastIndex in the parser; size, push_front, pop_front, indexing and for-in in controls; stack values.
 #include <core.p4>
 
 const bit<32> SEGMENTS = 5;
@@ -82,6 +82,15 @@ control SegmentControl(inout headers hdr, inout route_meta meta) {
         }
         segment_h[2] pair = { hdr.segments[0], hdr.segments[1] };
         hdr.segments[SEGMENTS - 1] = pair[1];
+
+        // Iterating over the elements of a stack.
+        bit<8> valid_segments = 0;
+        for (segment_h s in hdr.segments) {
+            if (s.isValid()) {
+                valid_segments = valid_segments + 1;
+            }
+        }
+        hdr.route.count = valid_segments;
 
         // A run-time index.
         bit<3> i = (bit<3>)hdr.route.segments_left;

@@ -1,4 +1,4 @@
-// TC skb metadata: read mark/tstamp/classid, classify by port side, then set mark, classid and queue.
+// TC skb metadata: read the mark and timestamp, tag host traffic, then set mark, tc classid, tc index and queue.
 #include <core.p4>
 #include <tc/pna.p4>
 
