@@ -386,7 +386,7 @@ pub enum ExprKind {
     /// `(T) e`
     Cast {
         /// Target type.
-        ty: Type,
+        ty: Box<Type>,
         /// The value.
         expr: Box<Expr>,
     },
@@ -402,7 +402,7 @@ pub enum ExprKind {
     /// `Type(args)`: a constructor call, naming a type (possibly specialized).
     Construct {
         /// The type being constructed.
-        ty: Type,
+        ty: Box<Type>,
         /// Constructor arguments.
         args: Vec<Argument>,
     },
@@ -498,9 +498,9 @@ pub enum StmtKind {
     /// A `for` loop.
     For(Box<ForLoop>),
     /// A local variable.
-    Var(VarDecl),
+    Var(Box<VarDecl>),
     /// A local constant.
-    Const(ConstDecl),
+    Const(Box<ConstDecl>),
 }
 
 /// `@annotations { statements }`

@@ -15,7 +15,7 @@ use crate::token::{Base, IntLit, Keyword, Punct, Token, TokenKind};
 /// Lexes `text`, the contents of `file`. The result always ends with an [`TokenKind::Eof`]
 /// token.
 pub fn lex(file: FileId, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Token> {
-    let mut lexer = Lexer { file, src: text.as_bytes(), text, pos: 0, diagnostics, tokens: Vec::new() };
+    let mut lexer = Lexer { file, src: text.as_bytes(), text, pos: 0, diagnostics, tokens: Vec::with_capacity(text.len() / 5 + 1) };
     lexer.run();
     lexer.tokens
 }

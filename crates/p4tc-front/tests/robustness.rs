@@ -187,3 +187,18 @@ proptest! {
     }
 }
 
+
+#[test]
+fn long_postfix_chains_are_an_error_not_a_crash() {
+    assert_too_deep(format!("const int x = a{};", ".b".repeat(100_000)));
+    assert_too_deep(format!("const int x = f{};", "()".repeat(100_000)));
+}
+
+#[test]
+fn each_parenthesis_is_one_level() {
+    // The bound is on levels of the tree: 150 parentheses are 150 levels, within the bound.
+    let depth = 150;
+    let text = format!("const bit<8> x = {}1{};", "(".repeat(depth), ")".repeat(depth));
+    let parsed = parse_on_small_stack(text);
+    assert!(parsed.diagnostics.is_empty(), "{}", parsed.render_diagnostics());
+}

@@ -209,7 +209,7 @@ impl Parser<'_> {
     fn extern_method(&mut self, extern_name: &Ident) -> PResult<Method> {
         let start = self.span();
         let annotations = self.annotations()?;
-        let constructor = name_of(self.peek()).as_deref() == Some(extern_name.name.as_str())
+        let constructor = name_of(self.peek()) == Some(extern_name.name.as_str())
             && self.nth(1).is(Punct::LParen);
         let kind = if constructor {
             let name = self.name()?;

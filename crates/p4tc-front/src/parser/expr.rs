@@ -90,87 +90,105 @@ impl Parser<'_> {
 
     /// Prefix operators and casts, then a postfix expression.
     fn prefix(&mut self) -> PResult<Expr> {
-        self.nested(|p| {
-            let start = p.span();
-            let op = match p.peek().kind {
-                TokenKind::Punct(Punct::Bang) => Some(UnaryOp::Not),
-                TokenKind::Punct(Punct::Tilde) => Some(UnaryOp::BitNot),
-                TokenKind::Punct(Punct::Minus) => Some(UnaryOp::Neg),
-                TokenKind::Punct(Punct::Plus) => Some(UnaryOp::Plus),
-                _ => None,
-            };
-            if let Some(op) = op {
+        let start = self.span();
+        let op = match self.peek().kind {
+            TokenKind::Punct(Punct::Bang) => Some(UnaryOp::Not),
+            TokenKind::Punct(Punct::Tilde) => Some(UnaryOp::BitNot),
+            TokenKind::Punct(Punct::Minus) => Some(UnaryOp::Neg),
+            TokenKind::Punct(Punct::Plus) => Some(UnaryOp::Plus),
+            _ => None,
+        };
+        if let Some(op) = op {
+            self.bump();
+            let operand = self.nested(|p| p.prefix())?;
+            let span = start.to(operand.span);
+            return Ok(Expr { kind: ExprKind::Unary { op, operand: Box::new(operand) }, span });
+        }
+        if self.at(Punct::LParen) && self.type_starts_at(1) {
+            if let Some(ty) = self.speculate(|p| {
                 p.bump();
-                let operand = p.prefix()?;
-                let span = start.to(operand.span);
-                return Ok(Expr { kind: ExprKind::Unary { op, operand: Box::new(operand) }, span });
+                let ty = p.ty()?;
+                p.expect(Punct::RParen)?;
+                Ok(ty)
+            }) {
+                let expr = self.nested(|p| p.prefix())?;
+                let span = start.to(expr.span);
+                return Ok(Expr { kind: ExprKind::Cast { ty: Box::new(ty), expr: Box::new(expr) }, span });
             }
-            if p.at(Punct::LParen) && p.type_starts_at(1) {
-                if let Some(ty) = p.speculate(|p| {
-                    p.bump();
-                    let ty = p.ty()?;
-                    p.expect(Punct::RParen)?;
-                    Ok(ty)
-                }) {
-                    let expr = p.prefix()?;
-                    let span = start.to(expr.span);
-                    return Ok(Expr { kind: ExprKind::Cast { ty, expr: Box::new(expr) }, span });
-                }
-            }
-            p.postfix()
-        })
+        }
+        self.postfix()
     }
 
     /// A primary expression followed by member accesses, indexing, slicing and calls.
     fn postfix(&mut self) -> PResult<Expr> {
         let mut expr = self.primary()?;
-        loop {
-            if self.at(Punct::Dot) {
-                self.bump();
-                let member = self.name()?;
-                let span = expr.span.to(member.span);
-                expr = Expr { kind: ExprKind::Member { base: Box::new(expr), member }, span };
-            } else if self.at(Punct::LBracket) {
-                self.bump();
-                let first = self.expr()?;
-                let kind = if self.eat(Punct::Colon) {
-                    let lo = self.expr()?;
-                    ExprKind::Slice { base: Box::new(expr), hi: Box::new(first), lo: Box::new(lo) }
-                } else if self.at(Punct::Plus) && self.nth(1).is(Punct::Colon) {
-                    self.bump();
-                    self.bump();
-                    let width = self.expr()?;
-                    ExprKind::IndexedSlice { base: Box::new(expr), lo: Box::new(first), width: Box::new(width) }
-                } else {
-                    ExprKind::Index { base: Box::new(expr), index: Box::new(first) }
-                };
-                let close = self.expect(Punct::RBracket)?;
-                let span = self.span_of_kind(&kind).to(close);
-                expr = Expr { kind, span };
-            } else if self.at(Punct::LParen) {
-                let args = self.args()?;
-                let span = expr.span.to(self.prev_span());
-                expr = self.call(expr, Vec::new(), args, span);
-            } else if self.at(Punct::Lt) && matches!(expr.kind, ExprKind::Name(_) | ExprKind::Member { .. }) {
-                // `f<T>(x)` if what follows parses as type arguments and a call; else `<`.
-                let Some(type_args) = self.speculate(|p| {
-                    let args = p.type_args()?;
-                    if p.at(Punct::LParen) {
-                        Ok(args)
-                    } else {
-                        Err(super::Reported)
+        // Like operator chains, each postfix operation makes the tree one level deeper.
+        let mut folds = 0;
+        let result = loop {
+            match self.postfix_op(expr) {
+                Ok(Postfix::Applied(next)) => {
+                    expr = next;
+                    if let Err(e) = self.enter() {
+                        break Err(e);
                     }
-                }) else {
-                    break;
-                };
+                    folds += 1;
+                }
+                Ok(Postfix::Done(done)) => break Ok(done),
+                Err(e) => break Err(e),
+            }
+        };
+        self.depth -= folds;
+        result
+    }
+
+    /// Applies one postfix operation to `expr`, if one follows.
+    fn postfix_op(&mut self, expr: Expr) -> PResult<Postfix> {
+        if self.at(Punct::Dot) {
+            self.bump();
+            let member = self.name()?;
+            let span = expr.span.to(member.span);
+            return Ok(Postfix::Applied(Expr { kind: ExprKind::Member { base: Box::new(expr), member }, span }));
+        }
+        if self.at(Punct::LBracket) {
+            self.bump();
+            let first = self.expr()?;
+            let kind = if self.eat(Punct::Colon) {
+                let lo = self.expr()?;
+                ExprKind::Slice { base: Box::new(expr), hi: Box::new(first), lo: Box::new(lo) }
+            } else if self.at(Punct::Plus) && self.nth(1).is(Punct::Colon) {
+                self.bump();
+                self.bump();
+                let width = self.expr()?;
+                ExprKind::IndexedSlice { base: Box::new(expr), lo: Box::new(first), width: Box::new(width) }
+            } else {
+                ExprKind::Index { base: Box::new(expr), index: Box::new(first) }
+            };
+            let close = self.expect(Punct::RBracket)?;
+            let span = self.span_of_kind(&kind).to(close);
+            return Ok(Postfix::Applied(Expr { kind, span }));
+        }
+        if self.at(Punct::LParen) {
+            let args = self.args()?;
+            let span = expr.span.to(self.prev_span());
+            return Ok(Postfix::Applied(self.call(expr, Vec::new(), args, span)));
+        }
+        if self.at(Punct::Lt) && matches!(expr.kind, ExprKind::Name(_) | ExprKind::Member { .. }) {
+            // `f<T>(x)` if what follows parses as type arguments and a call; else `<`.
+            let type_args = self.speculate(|p| {
+                let args = p.type_args()?;
+                if p.at(Punct::LParen) {
+                    Ok(args)
+                } else {
+                    Err(super::Reported)
+                }
+            });
+            if let Some(type_args) = type_args {
                 let args = self.args()?;
                 let span = expr.span.to(self.prev_span());
-                expr = self.call(expr, type_args, args, span);
-            } else {
-                break;
+                return Ok(Postfix::Applied(self.call(expr, type_args, args, span)));
             }
         }
-        Ok(expr)
+        Ok(Postfix::Done(expr))
     }
 
     fn span_of_kind(&self, kind: &ExprKind) -> p4tc_ir::Span {
@@ -192,7 +210,7 @@ impl Parser<'_> {
                     TypeKind::Specialized { base: path.clone(), args: type_args }
                 };
                 let ty = Type { kind, span: callee.span };
-                return Expr { kind: ExprKind::Construct { ty, args }, span };
+                return Expr { kind: ExprKind::Construct { ty: Box::new(ty), args }, span };
             }
         }
         Expr { kind: ExprKind::Call { callee: Box::new(callee), type_args, args }, span }
@@ -370,4 +388,12 @@ impl Parser<'_> {
         }
         Ok(Keyset::Expr(value))
     }
+}
+
+/// The result of one step of [`Parser::postfix_op`].
+enum Postfix {
+    /// An operation was applied; look for another.
+    Applied(Expr),
+    /// No postfix operation follows.
+    Done(Expr),
 }

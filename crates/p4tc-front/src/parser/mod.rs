@@ -363,7 +363,7 @@ impl<'t> Parser<'t> {
     /// A name: an identifier, or a keyword the grammar lets stand for one (`apply`, `key`,
     /// `actions`, `state`, `entries`, `type`, `priority`, `list`).
     fn name(&mut self) -> PResult<Ident> {
-        match self.peek_name() {
+        match self.peek_name().map(str::to_string) {
             Some(name) => {
                 let span = self.bump().span;
                 Ok(Ident { name, span })
@@ -372,7 +372,7 @@ impl<'t> Parser<'t> {
         }
     }
 
-    fn peek_name(&self) -> Option<String> {
+    fn peek_name(&self) -> Option<&str> {
         name_of(self.peek())
     }
 
@@ -424,9 +424,9 @@ fn unexpected_character(c: char) -> String {
 }
 
 /// The name a token stands for, if it can be one.
-fn name_of(token: &Token) -> Option<String> {
+fn name_of(token: &Token) -> Option<&str> {
     match &token.kind {
-        TokenKind::Ident(name) => Some(name.to_string()),
+        TokenKind::Ident(name) => Some(name),
         TokenKind::Keyword(
             k @ (Keyword::Apply
             | Keyword::Key
@@ -436,7 +436,7 @@ fn name_of(token: &Token) -> Option<String> {
             | Keyword::Type
             | Keyword::Priority
             | Keyword::List),
-        ) => Some(k.as_str().to_string()),
+        ) => Some(k.as_str()),
         _ => None,
     }
 }

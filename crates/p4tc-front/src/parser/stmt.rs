@@ -47,11 +47,11 @@ impl Parser<'_> {
             let kind = match &token.kind {
                 TokenKind::Punct(Punct::LBrace) => StmtKind::Block(p.block(annotations)?),
                 TokenKind::Keyword(Keyword::For) => StmtKind::For(Box::new(p.for_loop(annotations)?)),
-                TokenKind::Keyword(Keyword::Const) => StmtKind::Const(p.const_decl(annotations)?),
+                TokenKind::Keyword(Keyword::Const) => StmtKind::Const(Box::new(p.const_decl(annotations)?)),
                 _ if p.declaration_starts() => {
                     let var = p.var_decl(annotations)?;
                     p.expect(Punct::Semi)?;
-                    StmtKind::Var(var)
+                    StmtKind::Var(Box::new(var))
                 }
                 _ => {
                     p.reject_annotations(&annotations, "this statement")?;
@@ -273,7 +273,7 @@ impl Parser<'_> {
         let start = self.span();
         let kind = if allow_declaration && (self.at(Punct::At) || self.declaration_starts()) {
             let annotations = self.annotations()?;
-            StmtKind::Var(self.var_decl(annotations)?)
+            StmtKind::Var(Box::new(self.var_decl(annotations)?))
         } else {
             self.assignment_or_call()?
         };

@@ -28,8 +28,8 @@ impl Parser<'_> {
             TokenKind::Keyword(Keyword::Error) => !self.nth(n + 1).is(Punct::Dot),
             // `list` is a type only as `list<...>`.
             TokenKind::Keyword(Keyword::List) => self.nth(n + 1).is(Punct::Lt),
-            TokenKind::Punct(Punct::Dot) => name_of(self.nth(n + 1)).is_some_and(|name| self.is_type_name(&name)),
-            _ => name_of(token).is_some_and(|name| self.is_type_name(&name)),
+            TokenKind::Punct(Punct::Dot) => name_of(self.nth(n + 1)).is_some_and(|name| self.is_type_name(name)),
+            _ => name_of(token).is_some_and(|name| self.is_type_name(name)),
         }
     }
 

@@ -90,7 +90,7 @@ fn named(name: &str) -> Type {
 
 fn cast(t: Type, x: Expr) -> Expr {
     e(ExprKind::Cast {
-        ty: t,
+        ty: Box::new(t),
         expr: Box::new(x),
     })
 }
@@ -425,7 +425,7 @@ fn postfix_forms() {
     });
     assert_expr(named_args, "f(x = 1, y = _)");
     let construct = e(ExprKind::Construct {
-        ty: named("T"),
+        ty: Box::new(named("T")),
         args: vec![arg(int(1))],
     });
     assert_expr(construct, "T(1)");
@@ -694,12 +694,12 @@ fn loops_switches_and_declarations() {
     let classic = ForLoop::Classic {
         annotations: Vec::new(),
         init: vec![
-            st(StmtKind::Var(VarDecl {
+            st(StmtKind::Var(Box::new(VarDecl {
                 annotations: Vec::new(),
                 ty: bits(8),
                 name: id("i"),
                 init: Some(int(0)),
-            })),
+            }))),
             assign(n("j"), int(1)),
         ],
         cond: bin(Lt, n("i"), int(4)),
@@ -781,14 +781,14 @@ fn loops_switches_and_declarations() {
         name: id("v"),
         init: None,
     };
-    assert_eq!(print_stmt(&st(StmtKind::Var(var))), "@a\nbit<8> v;\n");
+    assert_eq!(print_stmt(&st(StmtKind::Var(Box::new(var)))), "@a\nbit<8> v;\n");
     let c = ConstDecl {
         annotations: Vec::new(),
         ty: bits(8),
         name: id("c"),
         value: int(1),
     };
-    assert_eq!(print_stmt(&st(StmtKind::Const(c))), "const bit<8> c = 1;\n");
+    assert_eq!(print_stmt(&st(StmtKind::Const(Box::new(c)))), "const bit<8> c = 1;\n");
     let annotated = Block {
         annotations: vec![ann("atomic", AnnotationBody::None)],
         stmts: vec![st(StmtKind::Empty)],
