@@ -71,3 +71,4 @@ fn parse_root(mut sources: SourceMap, root: p4tc_ir::FileId, options: &Preproces
     diagnostics.sort_by_key(|d| (d.primary.span.file, d.primary.span.lo));
     Parsed { sources, program, diagnostics }
 }
+

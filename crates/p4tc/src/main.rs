@@ -6,6 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// The compiler allocates many small tree nodes; mimalloc is markedly faster at that than the
+// system allocator (see the front-end benchmark).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// P4 programs as Linux TC and XDP datapaths.
 #[derive(Parser)]
 #[command(name = "p4tc", version, about, long_about = None)]
