@@ -48,10 +48,11 @@ parser L3SubParser(packet_in pkt, out l3_h l3) {
     }
 }
 
-// A generic parser that looks at the next value of any type without consuming it.
-parser Peek<T>(packet_in pkt, out T value) {
+// A parser that looks at the next 32 bits without consuming them. (A parser declaration cannot
+// be generic; only a parser type can.)
+parser Peek(packet_in pkt, out bit<32> value) {
     state start {
-        value = pkt.lookahead<T>();
+        value = pkt.lookahead<bit<32>>();
         transition accept;
     }
 }
@@ -79,7 +80,7 @@ parser MainParser(packet_in pkt, out packet_headers h) {
     // A 32-bit shim precedes the L3 header; its top byte says whether one follows.
     state skip_then_l3 {
         bit<32> shim;
-        Peek<bit<32>>.apply(pkt, shim);
+        Peek.apply(pkt, shim);
         pkt.advance(32);
         transition select(shim[31:24]) {
             0: l3;
