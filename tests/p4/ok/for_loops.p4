@@ -70,7 +70,7 @@ control Loops(inout bitmap_h bm, inout bit<16> acc) {
 
         // Nested loops; break leaves only the inner one.
         for (bit<4> row = 0; row < 4; row = row + 1) {
-            for (bit<4> col in 0 .. 3) {
+            for (bit<4> col in 0..3) {
                 if (col > row) {
                     break;
                 }

@@ -54,7 +54,7 @@ parser FeatureParser(packet_in pkt, out hdrs h, inout parse_meta m) {
 
     @name("entry")
     state start {
-        pkt.extract(h.base);
+        pkt.extract<base_h>(h.base);
         m.ext_count = 0;
         m.tagged = false;
         remaining = h.base.length;
