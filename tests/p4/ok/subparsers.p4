@@ -1,4 +1,4 @@
-// Sub-parsers: instances with constructor arguments, direct application of parser types, a generic parser.
+// Sub-parsers: instances with constructor arguments (positional and named) and direct application of parser types.
 #include <core.p4>
 
 header eth_h {
