@@ -12,8 +12,16 @@ use clap::{Parser, Subcommand};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// P4 programs as Linux TC and XDP datapaths.
+///
+/// Exit status: 0 on success, 1 when the program has errors, 2 when p4tc could not do its job
+/// (bad arguments, a file it cannot read).
 #[derive(Parser)]
-#[command(name = "p4tc", version, about, long_about = None)]
+#[command(
+    name = "p4tc",
+    version,
+    about,
+    after_help = "Examples:\n  p4tc check examples/simple_l3/simple_l3.p4\n  p4tc check prog.p4 --dump=source\n  p4tc help check"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,7 +41,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }
