@@ -290,7 +290,11 @@ impl BinaryOp {
             BinaryOp::BitXor => 6,
             BinaryOp::BitAnd => 7,
             BinaryOp::Shl | BinaryOp::Shr => 8,
-            BinaryOp::Concat | BinaryOp::Add | BinaryOp::Sub | BinaryOp::SatAdd | BinaryOp::SatSub => 9,
+            BinaryOp::Concat
+            | BinaryOp::Add
+            | BinaryOp::Sub
+            | BinaryOp::SatAdd
+            | BinaryOp::SatSub => 9,
             BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => 10,
         }
     }

@@ -12,5 +12,8 @@ pub const INCLUDES: &[(&str, &str)] = &[
 
 /// The contents of built-in include `name`, if there is one.
 pub fn include(name: &str) -> Option<&'static str> {
-    INCLUDES.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+    INCLUDES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
 }

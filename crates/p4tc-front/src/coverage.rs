@@ -65,7 +65,9 @@ productions! {
 
 /// The productions `program` uses.
 pub fn productions(program: &Program) -> BTreeSet<Production> {
-    let mut walker = Walker { used: BTreeSet::new() };
+    let mut walker = Walker {
+        used: BTreeSet::new(),
+    };
     for decl in &program.declarations {
         walker.declaration(decl);
     }
@@ -118,8 +120,15 @@ impl Walker {
                             self.mark(P::ExternConstructor);
                             self.params(params);
                         }
-                        MethodKind::Method { is_abstract, prototype } => {
-                            self.mark(if *is_abstract { P::ExternAbstractMethod } else { P::ExternMethod });
+                        MethodKind::Method {
+                            is_abstract,
+                            prototype,
+                        } => {
+                            self.mark(if *is_abstract {
+                                P::ExternAbstractMethod
+                            } else {
+                                P::ExternMethod
+                            });
                             if !prototype.type_params.is_empty() {
                                 self.mark(P::ExternGenericMethod);
                             }
@@ -128,7 +137,10 @@ impl Walker {
                     }
                 }
             }
-            DeclKind::ExternFunction { annotations, prototype } => {
+            DeclKind::ExternFunction {
+                annotations,
+                prototype,
+            } => {
                 self.mark(P::DeclExternFunction);
                 self.annotations(annotations);
                 self.prototype(prototype);
@@ -203,11 +215,18 @@ impl Walker {
                     }
                     None => self.mark(P::DeclEnum),
                 }
-                e.members.iter().filter_map(|m| m.value.as_ref()).for_each(|v| self.expr(v));
+                e.members
+                    .iter()
+                    .filter_map(|m| m.value.as_ref())
+                    .for_each(|v| self.expr(v));
             }
             DeclKind::Typedef(t) => {
                 self.annotations(&t.annotations);
-                self.mark(if t.is_new_type { P::DeclNewType } else { P::DeclTypedef });
+                self.mark(if t.is_new_type {
+                    P::DeclNewType
+                } else {
+                    P::DeclTypedef
+                });
                 match &t.target {
                     TypedefTarget::Type(ty) => self.ty(ty),
                     TypedefTarget::Declaration(d) => {
@@ -364,8 +383,16 @@ impl Walker {
                 self.mark(P::TableActions);
                 actions.iter().for_each(|a| self.action_ref(a));
             }
-            TablePropertyKind::Entries { annotations, is_const, entries } => {
-                self.mark(if *is_const { P::TableConstEntries } else { P::TableEntries });
+            TablePropertyKind::Entries {
+                annotations,
+                is_const,
+                entries,
+            } => {
+                self.mark(if *is_const {
+                    P::TableConstEntries
+                } else {
+                    P::TableEntries
+                });
                 self.annotations(annotations);
                 for e in entries {
                     if e.is_const {
@@ -383,8 +410,17 @@ impl Walker {
                     self.action_ref(&e.action);
                 }
             }
-            TablePropertyKind::Other { annotations, is_const, value, .. } => {
-                self.mark(if *is_const { P::TableConstProperty } else { P::TableProperty });
+            TablePropertyKind::Other {
+                annotations,
+                is_const,
+                value,
+                ..
+            } => {
+                self.mark(if *is_const {
+                    P::TableConstProperty
+                } else {
+                    P::TableProperty
+                });
                 if !annotations.is_empty() {
                     self.mark(P::TablePropertyAnnotated);
                 }
@@ -454,7 +490,11 @@ impl Walker {
         use Production as P;
         match &s.kind {
             StmtKind::Assign { lhs, op, rhs } => {
-                self.mark(if op.is_some() { P::StmtCompoundAssign } else { P::StmtAssign });
+                self.mark(if op.is_some() {
+                    P::StmtCompoundAssign
+                } else {
+                    P::StmtAssign
+                });
                 if let Some(op) = op {
                     self.mark(binary_production(*op));
                 }
@@ -473,8 +513,16 @@ impl Walker {
                 self.ty(ty);
                 self.args(args);
             }
-            StmtKind::If { cond, then, otherwise } => {
-                self.mark(if otherwise.is_some() { P::StmtIfElse } else { P::StmtIf });
+            StmtKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                self.mark(if otherwise.is_some() {
+                    P::StmtIfElse
+                } else {
+                    P::StmtIf
+                });
                 self.expr(cond);
                 self.stmt(then);
                 if let Some(o) = otherwise {
@@ -482,7 +530,11 @@ impl Walker {
                 }
             }
             StmtKind::Block(b) => {
-                self.mark(if b.annotations.is_empty() { P::StmtBlock } else { P::StmtBlockAnnotated });
+                self.mark(if b.annotations.is_empty() {
+                    P::StmtBlock
+                } else {
+                    P::StmtBlockAnnotated
+                });
                 self.block(b);
             }
             StmtKind::Empty => self.mark(P::StmtEmpty),
@@ -509,15 +561,33 @@ impl Walker {
                 }
             }
             StmtKind::For(f) => match f.as_ref() {
-                ForLoop::Classic { annotations, init, cond, update, body } => {
+                ForLoop::Classic {
+                    annotations,
+                    init,
+                    cond,
+                    update,
+                    body,
+                } => {
                     self.mark(P::StmtForClassic);
                     self.annotations(annotations);
                     init.iter().chain(update).for_each(|s| self.stmt(s));
                     self.expr(cond);
                     self.stmt(body);
                 }
-                ForLoop::In { annotations, var_annotations, ty, collection, range_end, body, .. } => {
-                    self.mark(if range_end.is_some() { P::StmtForInRange } else { P::StmtForIn });
+                ForLoop::In {
+                    annotations,
+                    var_annotations,
+                    ty,
+                    collection,
+                    range_end,
+                    body,
+                    ..
+                } => {
+                    self.mark(if range_end.is_some() {
+                        P::StmtForInRange
+                    } else {
+                        P::StmtForIn
+                    });
                     self.annotations(annotations);
                     self.annotations(var_annotations);
                     self.ty(ty);
@@ -529,7 +599,11 @@ impl Walker {
                 }
             },
             StmtKind::Var(v) => {
-                self.mark(if v.init.is_some() { P::StmtVarInit } else { P::StmtVar });
+                self.mark(if v.init.is_some() {
+                    P::StmtVarInit
+                } else {
+                    P::StmtVar
+                });
                 self.var(v);
             }
             StmtKind::Const(c) => {
@@ -572,7 +646,11 @@ impl Walker {
             }
             ExprKind::Bool(_) => self.mark(P::ExprBool),
             ExprKind::String(_) => self.mark(P::ExprString),
-            ExprKind::Name(path) => self.mark(if path.top_level { P::ExprTopLevelName } else { P::ExprName }),
+            ExprKind::Name(path) => self.mark(if path.top_level {
+                P::ExprTopLevelName
+            } else {
+                P::ExprName
+            }),
             ExprKind::This => self.mark(P::ExprThis),
             ExprKind::DontCare => self.mark(P::ExprDontCare),
             ExprKind::Dots => self.mark(P::ExprDots),
@@ -603,7 +681,11 @@ impl Walker {
                 items.iter().for_each(|i| self.expr(i));
             }
             ExprKind::StructInit { fields, dots } => {
-                self.mark(if *dots { P::ExprStructInitDots } else { P::ExprStructInit });
+                self.mark(if *dots {
+                    P::ExprStructInitDots
+                } else {
+                    P::ExprStructInit
+                });
                 fields.iter().for_each(|f| self.expr(&f.value));
             }
             ExprKind::InvalidHeader => self.mark(P::ExprInvalidHeader),
@@ -621,7 +703,11 @@ impl Walker {
                 self.expr(lhs);
                 self.expr(rhs);
             }
-            ExprKind::Conditional { cond, then, otherwise } => {
+            ExprKind::Conditional {
+                cond,
+                then,
+                otherwise,
+            } => {
                 self.mark(P::ExprConditional);
                 self.expr(cond);
                 self.expr(then);
@@ -632,8 +718,16 @@ impl Walker {
                 self.ty(ty);
                 self.expr(expr);
             }
-            ExprKind::Call { callee, type_args, args } => {
-                self.mark(if type_args.is_empty() { P::ExprCall } else { P::ExprGenericCall });
+            ExprKind::Call {
+                callee,
+                type_args,
+                args,
+            } => {
+                self.mark(if type_args.is_empty() {
+                    P::ExprCall
+                } else {
+                    P::ExprGenericCall
+                });
                 self.expr(callee);
                 type_args.iter().for_each(|t| self.ty(t));
                 self.args(args);
@@ -656,7 +750,11 @@ impl Walker {
             TypeKind::Integer => self.mark(P::TypeInteger),
             TypeKind::Bit => self.mark(P::TypeBit),
             TypeKind::Bits(w) => {
-                self.mark(if matches!(w.kind, ExprKind::Int(_)) { P::TypeBits } else { P::TypeBitsExpr });
+                self.mark(if matches!(w.kind, ExprKind::Int(_)) {
+                    P::TypeBits
+                } else {
+                    P::TypeBitsExpr
+                });
                 self.expr(w);
             }
             TypeKind::SignedBits(w) => {
@@ -669,7 +767,11 @@ impl Walker {
             }
             TypeKind::Void => self.mark(P::TypeVoid),
             TypeKind::DontCare => self.mark(P::TypeDontCare),
-            TypeKind::Named(path) => self.mark(if path.top_level { P::TypeTopLevelNamed } else { P::TypeNamed }),
+            TypeKind::Named(path) => self.mark(if path.top_level {
+                P::TypeTopLevelNamed
+            } else {
+                P::TypeNamed
+            }),
             TypeKind::Specialized { args, .. } => {
                 self.mark(P::TypeSpecialized);
                 args.iter().for_each(|a| self.ty(a));

@@ -15,7 +15,14 @@ use crate::token::{Base, IntLit, Keyword, Punct, Token, TokenKind};
 /// Lexes `text`, the contents of `file`. The result always ends with an [`TokenKind::Eof`]
 /// token.
 pub fn lex(file: FileId, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Token> {
-    let mut lexer = Lexer { file, src: text.as_bytes(), text, pos: 0, diagnostics, tokens: Vec::with_capacity(text.len() / 5 + 1) };
+    let mut lexer = Lexer {
+        file,
+        src: text.as_bytes(),
+        text,
+        pos: 0,
+        diagnostics,
+        tokens: Vec::with_capacity(text.len() / 5 + 1),
+    };
     lexer.run();
     lexer.tokens
 }
@@ -60,7 +67,10 @@ impl Lexer<'_> {
                     space_before = true;
                     continue;
                 }
-                b'\\' if self.peek(1) == b'\n' || (self.peek(1) == b'\r' && self.peek(2) == b'\n') => {
+                b'\\'
+                    if self.peek(1) == b'\n'
+                        || (self.peek(1) == b'\r' && self.peek(2) == b'\n') =>
+                {
                     // A line continuation: the next line belongs to this one.
                     self.pos += if self.peek(1) == b'\n' { 2 } else { 3 };
                     space_before = true;
@@ -107,9 +117,21 @@ impl Lexer<'_> {
         }
     }
 
-    fn push(&mut self, kind: TokenKind, lo: usize, hi: usize, line_start: bool, space_before: bool) {
+    fn push(
+        &mut self,
+        kind: TokenKind,
+        lo: usize,
+        hi: usize,
+        line_start: bool,
+        space_before: bool,
+    ) {
         let span = self.span(lo, hi);
-        self.tokens.push(Token { kind, span, line_start, space_before });
+        self.tokens.push(Token {
+            kind,
+            span,
+            line_start,
+            space_before,
+        });
     }
 
     /// Lexes the token starting at `start` (not whitespace, not end of input).
@@ -173,7 +195,9 @@ impl Lexer<'_> {
         let signedness = self.src.get(width_end).copied();
         if matches!(signedness, Some(b'w' | b's')) {
             let next = self.src.get(width_end + 1).copied().unwrap_or(0);
-            let negative_form = signedness == Some(b's') && next == b'-' && self.src.get(width_end + 2).is_some_and(u8::is_ascii_digit);
+            let negative_form = signedness == Some(b's')
+                && next == b'-'
+                && self.src.get(width_end + 2).is_some_and(u8::is_ascii_digit);
             if next.is_ascii_digit() || negative_form {
                 let bits: u32 = match self.text[start..width_end].parse() {
                     Ok(bits) => bits,
@@ -202,7 +226,9 @@ impl Lexer<'_> {
         let mut big: Option<BigUint> = None;
         let mut any_digit = false;
         let mut bad_digit = None;
-        while self.pos < self.src.len() && (self.src[self.pos].is_ascii_alphanumeric() || self.src[self.pos] == b'_') {
+        while self.pos < self.src.len()
+            && (self.src[self.pos].is_ascii_alphanumeric() || self.src[self.pos] == b'_')
+        {
             let ch = self.src[self.pos];
             self.pos += 1;
             // `_` groups digits anywhere after the first character (`8w0b_1010_1010` is valid);
@@ -214,7 +240,10 @@ impl Lexer<'_> {
                 Some(d) => {
                     match &mut big {
                         Some(value) => *value = &*value * base.radix() + d,
-                        None => match small.checked_mul(u64::from(base.radix())).and_then(|v| v.checked_add(u64::from(d))) {
+                        None => match small
+                            .checked_mul(u64::from(base.radix()))
+                            .and_then(|v| v.checked_add(u64::from(d)))
+                        {
                             Some(v) => small = v,
                             None => big = Some(BigUint::from(small) * base.radix() + d),
                         },
@@ -233,10 +262,20 @@ impl Lexer<'_> {
                 Base::Decimal => "decimal",
                 Base::Hex => "hexadecimal",
             };
-            let message = format!("`{ch}` is not a {kind} digit in integer literal `{}`", &self.text[start..self.pos]);
+            let message = format!(
+                "`{ch}` is not a {kind} digit in integer literal `{}`",
+                &self.text[start..self.pos]
+            );
             self.error(at, at + 1, message);
         } else if !any_digit {
-            self.error(start, self.pos, format!("integer literal `{}` has no digits", &self.text[start..self.pos]));
+            self.error(
+                start,
+                self.pos,
+                format!(
+                    "integer literal `{}` has no digits",
+                    &self.text[start..self.pos]
+                ),
+            );
         }
         if let Some((bits, _)) = width {
             if bits == 0 && self.pos > start {
@@ -245,7 +284,12 @@ impl Lexer<'_> {
             }
         }
         let value = big.unwrap_or_else(|| BigUint::from(small));
-        TokenKind::Int(Arc::new(IntLit { width, value, negative, base }))
+        TokenKind::Int(Arc::new(IntLit {
+            width,
+            value,
+            negative,
+            base,
+        }))
     }
 }
 
@@ -334,7 +378,10 @@ mod tests {
     fn integer_literals_of_every_form() {
         assert_eq!(int("8w0b_1010_1010").value, 0xaau32.into());
         let lit = int("8w0b1010_1010");
-        assert_eq!((lit.width, lit.value, lit.base), (Some((8, false)), 0xaau32.into(), Base::Binary));
+        assert_eq!(
+            (lit.width, lit.value, lit.base),
+            (Some((8, false)), 0xaau32.into(), Base::Binary)
+        );
         assert_eq!(int("32s0xFF").width, Some((32, true)));
         assert_eq!(int("16w0377").value, 377u32.into());
         assert_eq!(int("16w0o377").value, 255u32.into());
@@ -349,7 +396,11 @@ mod tests {
     fn bad_digits_are_reported_with_their_place() {
         let (_, d) = kinds("x = 0b102;");
         assert_eq!(d.len(), 1);
-        assert!(d[0].message.contains("`2` is not a binary digit"), "{}", d[0].message);
+        assert!(
+            d[0].message.contains("`2` is not a binary digit"),
+            "{}",
+            d[0].message
+        );
         assert_eq!(d[0].primary.span.lo, 8);
         assert_eq!(kinds("0x;").1.len(), 1);
     }
@@ -361,7 +412,11 @@ mod tests {
             // Whatever follows, the longest spelling that is a prefix wins.
             for &q in Punct::ALL {
                 let text = format!("{}{}", p.as_str(), q.as_str());
-                let longest = Punct::ALL.iter().copied().filter(|r| text.starts_with(r.as_str())).max_by_key(|r| r.as_str().len());
+                let longest = Punct::ALL
+                    .iter()
+                    .copied()
+                    .filter(|r| text.starts_with(r.as_str()))
+                    .max_by_key(|r| r.as_str().len());
                 assert_eq!(punct_at(text.as_bytes()), longest, "{text}");
             }
         }
@@ -370,10 +425,23 @@ mod tests {
     #[test]
     fn maximal_munch_and_split_shifts() {
         let (k, _) = kinds("a |+|= b &&& c >> d {#} ...");
-        let puncts: Vec<_> = k.iter().filter_map(|t| match t { TokenKind::Punct(p) => Some(*p), _ => None }).collect();
+        let puncts: Vec<_> = k
+            .iter()
+            .filter_map(|t| match t {
+                TokenKind::Punct(p) => Some(*p),
+                _ => None,
+            })
+            .collect();
         assert_eq!(
             puncts,
-            [Punct::SatAddAssign, Punct::MaskOp, Punct::Gt, Punct::Gt, Punct::InvalidHeader, Punct::Ellipsis]
+            [
+                Punct::SatAddAssign,
+                Punct::MaskOp,
+                Punct::Gt,
+                Punct::Gt,
+                Punct::InvalidHeader,
+                Punct::Ellipsis
+            ]
         );
     }
 
@@ -385,7 +453,16 @@ mod tests {
         let flags: Vec<_> = t.iter().map(|t| (t.line_start, t.space_before)).collect();
         // a; b follows a multi-line comment, so it starts a line; # starts a line; c; d is
         // joined to the `#` line by the backslash.
-        assert_eq!(flags[..5], [(true, true), (true, true), (true, true), (false, false), (false, true)]);
+        assert_eq!(
+            flags[..5],
+            [
+                (true, true),
+                (true, true),
+                (true, true),
+                (false, false),
+                (false, true)
+            ]
+        );
     }
 
     #[test]

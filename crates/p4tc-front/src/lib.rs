@@ -13,6 +13,7 @@ pub mod ast;
 pub mod builtin;
 pub mod coverage;
 pub mod lexer;
+pub mod lower;
 pub mod parser;
 pub mod preprocess;
 pub mod printer;
@@ -43,8 +44,24 @@ impl Parsed {
 
     /// Every diagnostic rendered, in order.
     pub fn render_diagnostics(&self) -> String {
-        self.diagnostics.iter().map(|d| d.render(&self.sources)).collect()
+        self.diagnostics
+            .iter()
+            .map(|d| d.render(&self.sources))
+            .collect()
     }
+}
+
+/// Checks a parsed program and lowers it into the IR. Diagnostics are added to
+/// `parsed.diagnostics`; `None` when the program has errors (including syntax errors).
+pub fn check(parsed: &mut Parsed) -> Option<p4tc_ir::ir::Module> {
+    if parsed.has_errors() {
+        return None;
+    }
+    let module = lower::lower(&parsed.program, &mut parsed.diagnostics);
+    parsed
+        .diagnostics
+        .sort_by_key(|d| (d.primary.span.file, d.primary.span.lo));
+    module
 }
 
 /// Reads, preprocesses and parses the file at `path`.
@@ -63,12 +80,19 @@ pub fn parse_source(name: &str, text: &str, options: &PreprocessOptions) -> Pars
     parse_root(sources, root, options)
 }
 
-fn parse_root(mut sources: SourceMap, root: p4tc_ir::FileId, options: &PreprocessOptions) -> Parsed {
+fn parse_root(
+    mut sources: SourceMap,
+    root: p4tc_ir::FileId,
+    options: &PreprocessOptions,
+) -> Parsed {
     let mut diagnostics = Vec::new();
     let tokens = preprocess::preprocess(&mut sources, root, options, &mut diagnostics);
     let program = parser::parse(&tokens, &mut diagnostics);
     // Lexing and preprocessing run ahead of the parser; show everything in source order.
     diagnostics.sort_by_key(|d| (d.primary.span.file, d.primary.span.lo));
-    Parsed { sources, program, diagnostics }
+    Parsed {
+        sources,
+        program,
+        diagnostics,
+    }
 }
-

@@ -22,7 +22,10 @@ fn corpus() -> Vec<PathBuf> {
 #[test]
 fn corpus_is_large_enough() {
     let n = corpus().len();
-    assert!(n >= 40, "the corpus has {n} programs; it should have at least 40");
+    assert!(
+        n >= 40,
+        "the corpus has {n} programs; it should have at least 40"
+    );
 }
 
 #[test]
@@ -33,16 +36,28 @@ fn every_corpus_program_parses_without_diagnostics() {
         if !parsed.diagnostics.is_empty() {
             failures.push_str(&parsed.render_diagnostics());
         }
-        assert!(!parsed.program.declarations.is_empty(), "{} parsed to nothing", path.display());
+        assert!(
+            !parsed.program.declarations.is_empty(),
+            "{} parsed to nothing",
+            path.display()
+        );
     }
-    assert!(failures.is_empty(), "diagnostics on the corpus:\n{failures}");
+    assert!(
+        failures.is_empty(),
+        "diagnostics on the corpus:\n{failures}"
+    );
 }
 
 #[test]
 fn parse_print_parse_gives_the_same_tree() {
     for path in corpus() {
         let first = parse_file(&path, &PreprocessOptions::default()).expect("readable");
-        assert!(!first.has_errors(), "{}:\n{}", path.display(), first.render_diagnostics());
+        assert!(
+            !first.has_errors(),
+            "{}:\n{}",
+            path.display(),
+            first.render_diagnostics()
+        );
         let printed = printer::print_program(&first.program);
         let second = parse_source("printed.p4", &printed, &PreprocessOptions::default());
         assert!(
@@ -53,14 +68,31 @@ fn parse_print_parse_gives_the_same_tree() {
         );
         if first.program != second.program {
             // Find the first declaration that differs, to keep the failure readable.
-            let pairs = first.program.declarations.iter().zip(&second.program.declarations);
+            let pairs = first
+                .program
+                .declarations
+                .iter()
+                .zip(&second.program.declarations);
             for (a, b) in pairs {
-                assert_eq!(a, b, "{}: a declaration changed through print and parse", path.display());
+                assert_eq!(
+                    a,
+                    b,
+                    "{}: a declaration changed through print and parse",
+                    path.display()
+                );
             }
-            panic!("{}: the number of declarations changed through print and parse", path.display());
+            panic!(
+                "{}: the number of declarations changed through print and parse",
+                path.display()
+            );
         }
         // Printing is a fixed point after one round.
-        assert_eq!(printed, printer::print_program(&second.program), "{}: printing is not stable", path.display());
+        assert_eq!(
+            printed,
+            printer::print_program(&second.program),
+            "{}: printing is not stable",
+            path.display()
+        );
     }
 }
 
@@ -80,6 +112,13 @@ fn corpus_uses_every_production() {
         };
         used.extend(productions(&own));
     }
-    let missing: Vec<Production> = Production::ALL.iter().copied().filter(|p| !used.contains(p)).collect();
-    assert!(missing.is_empty(), "no corpus program uses these productions: {missing:?}");
+    let missing: Vec<Production> = Production::ALL
+        .iter()
+        .copied()
+        .filter(|p| !used.contains(p))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no corpus program uses these productions: {missing:?}"
+    );
 }

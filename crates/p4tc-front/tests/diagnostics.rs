@@ -27,7 +27,11 @@ const PARSE_STACK: usize = 2 * 1024 * 1024;
 fn programs() -> Vec<PathBuf> {
     let dir = Path::new(ERR_DIR);
     let entries = std::fs::read_dir(dir).unwrap_or_else(|e| {
-        panic!("cannot read {} (from {:?}): {e}", dir.display(), std::env::current_dir().unwrap_or_default())
+        panic!(
+            "cannot read {} (from {:?}): {e}",
+            dir.display(),
+            std::env::current_dir().unwrap_or_default()
+        )
     });
     let mut files: Vec<PathBuf> = entries
         .map(|entry| entry.expect("directory entry").file_name())
@@ -60,7 +64,11 @@ fn parse(path: &Path) -> Result<Outcome, String> {
         .spawn(move || {
             parse_file(&owned, &PreprocessOptions::default()).map(|parsed| Outcome {
                 has_errors: parsed.has_errors(),
-                each: parsed.diagnostics.iter().map(|d| d.render(&parsed.sources)).collect(),
+                each: parsed
+                    .diagnostics
+                    .iter()
+                    .map(|d| d.render(&parsed.sources))
+                    .collect(),
                 all: parsed.render_diagnostics(),
             })
         })
@@ -76,8 +84,13 @@ fn parse(path: &Path) -> Result<Outcome, String> {
 /// positive line and column numbers and a message.
 fn check_first_line(line: &str) -> Result<(), String> {
     let bad = |why: &str| Err(format!("{why}: {line:?}"));
-    let Some((position, rest)) = line.split_once(": ") else { return bad("no `: ` after the position") };
-    let Some(message) = rest.strip_prefix("error: ").or_else(|| rest.strip_prefix("warning: ")) else {
+    let Some((position, rest)) = line.split_once(": ") else {
+        return bad("no `: ` after the position");
+    };
+    let Some(message) = rest
+        .strip_prefix("error: ")
+        .or_else(|| rest.strip_prefix("warning: "))
+    else {
         return bad("no `error: ` after the position");
     };
     if message.trim().is_empty() {
@@ -146,7 +159,11 @@ fn diff(expected: &str, actual: &str) -> String {
     let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
         for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
         }
     }
     let mut out = String::new();
@@ -179,13 +196,21 @@ fn every_program_gives_its_recorded_diagnostics() {
             failures.push(format!("{}:\n{problem}", path.display()));
         }
     }
-    assert!(failures.is_empty(), "{} program(s) failed:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} program(s) failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
 fn the_corpus_is_large_enough() {
     let n = programs().len();
-    assert!(n >= MIN_PROGRAMS, "{ERR_DIR} has {n} programs; it should have at least {MIN_PROGRAMS}");
+    assert!(
+        n >= MIN_PROGRAMS,
+        "{ERR_DIR} has {n} programs; it should have at least {MIN_PROGRAMS}"
+    );
 }
 
 #[test]
@@ -197,7 +222,10 @@ fn every_program_says_what_its_mistake_is() {
             unexplained.push(path.display().to_string());
         }
     }
-    assert!(unexplained.is_empty(), "these should start with a `//` comment naming the mistake: {unexplained:?}");
+    assert!(
+        unexplained.is_empty(),
+        "these should start with a `//` comment naming the mistake: {unexplained:?}"
+    );
 }
 
 #[test]
@@ -205,11 +233,16 @@ fn every_snapshot_has_its_program() {
     let mut orphans = Vec::new();
     for entry in std::fs::read_dir(ERR_DIR).expect("readable corpus directory") {
         let path = entry.expect("directory entry").path();
-        if path.extension().is_some_and(|ext| ext == "stderr") && !path.with_extension("p4").is_file() {
+        if path.extension().is_some_and(|ext| ext == "stderr")
+            && !path.with_extension("p4").is_file()
+        {
             orphans.push(path.display().to_string());
         }
     }
-    assert!(orphans.is_empty(), "snapshots without a program (delete them): {orphans:?}");
+    assert!(
+        orphans.is_empty(),
+        "snapshots without a program (delete them): {orphans:?}"
+    );
 }
 
 #[test]

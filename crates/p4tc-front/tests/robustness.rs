@@ -22,18 +22,30 @@ fn parse_on_small_stack(text: String) -> p4tc_front::Parsed {
 
 fn assert_too_deep(text: String) {
     let parsed = parse_on_small_stack(text);
-    let messages: Vec<_> = parsed.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    let messages: Vec<_> = parsed
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
     assert!(
         messages.iter().any(|m| m.contains("nesting is too deep")),
         "expected a nesting error, got {messages:?}"
     );
-    assert_eq!(messages.iter().filter(|m| m.contains("too deep")).count(), 1, "reported once: {messages:?}");
+    assert_eq!(
+        messages.iter().filter(|m| m.contains("too deep")).count(),
+        1,
+        "reported once: {messages:?}"
+    );
 }
 
 #[test]
 fn deep_parentheses_are_an_error_not_a_crash() {
     let depth = 100_000;
-    let text = format!("const bit<8> x = {}1{};", "(".repeat(depth), ")".repeat(depth));
+    let text = format!(
+        "const bit<8> x = {}1{};",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    );
     assert_too_deep(text);
 }
 
@@ -45,7 +57,10 @@ fn deep_unary_operators_are_an_error_not_a_crash() {
 #[test]
 fn deep_blocks_are_an_error_not_a_crash() {
     let depth = 50_000;
-    let text = format!("control c() {{ apply {{ {} }} }}", "{".repeat(depth) + &"}".repeat(depth));
+    let text = format!(
+        "control c() {{ apply {{ {} }} }}",
+        "{".repeat(depth) + &"}".repeat(depth)
+    );
     assert_too_deep(text);
 }
 
@@ -58,16 +73,28 @@ fn deep_if_chains_are_an_error_not_a_crash() {
 #[test]
 fn deep_types_are_an_error_not_a_crash() {
     let depth = 50_000;
-    let text = format!("typedef {}bit<8>{} t;", "tuple<".repeat(depth), ">".repeat(depth));
+    let text = format!(
+        "typedef {}bit<8>{} t;",
+        "tuple<".repeat(depth),
+        ">".repeat(depth)
+    );
     assert_too_deep(text);
 }
 
 #[test]
 fn nesting_within_the_bound_is_fine() {
     let depth = 60;
-    let text = format!("const bit<8> x = {}1{};", "(".repeat(depth), ")".repeat(depth));
+    let text = format!(
+        "const bit<8> x = {}1{};",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    );
     let parsed = parse_on_small_stack(text);
-    assert!(parsed.diagnostics.is_empty(), "{}", parsed.render_diagnostics());
+    assert!(
+        parsed.diagnostics.is_empty(),
+        "{}",
+        parsed.render_diagnostics()
+    );
 }
 
 #[test]
@@ -77,7 +104,11 @@ fn a_long_flat_program_is_fine() {
     let sum = vec!["1"; 150].join(" + ");
     let text = format!("control c() {{ apply {{ bit<8> x = {sum}; {stmts} }} }}");
     let parsed = parse_on_small_stack(text);
-    assert!(parsed.diagnostics.is_empty(), "{}", parsed.render_diagnostics());
+    assert!(
+        parsed.diagnostics.is_empty(),
+        "{}",
+        parsed.render_diagnostics()
+    );
 }
 
 #[test]
@@ -94,7 +125,10 @@ fn corpus_texts() -> Vec<String> {
         .filter(|p| p.extension().is_some_and(|e| e == "p4"))
         .collect();
     paths.sort();
-    paths.into_iter().map(|p| std::fs::read_to_string(p).expect("readable")).collect()
+    paths
+        .into_iter()
+        .map(|p| std::fs::read_to_string(p).expect("readable"))
+        .collect()
 }
 
 /// One edit to a program: delete, duplicate or replace a span of bytes, or insert a token.
@@ -107,9 +141,42 @@ enum Mutation {
 }
 
 const FRAGMENTS: &[&str] = &[
-    "{", "}", "(", ")", "<", ">", ";", ",", "#", "#include <core.p4>\n", "#define X(a) a a\n", "#if 1\n",
-    "#endif\n", "@", "@name(", "8w", "0x", "\"", "/*", "//", "..", "&&&", "{#}", "...", "_", "apply", "state",
-    "transition select(", "table t {", "bit<", "control", "\\\n", "\n#", "X(X(", "16s-", "\u{fffd}",
+    "{",
+    "}",
+    "(",
+    ")",
+    "<",
+    ">",
+    ";",
+    ",",
+    "#",
+    "#include <core.p4>\n",
+    "#define X(a) a a\n",
+    "#if 1\n",
+    "#endif\n",
+    "@",
+    "@name(",
+    "8w",
+    "0x",
+    "\"",
+    "/*",
+    "//",
+    "..",
+    "&&&",
+    "{#}",
+    "...",
+    "_",
+    "apply",
+    "state",
+    "transition select(",
+    "table t {",
+    "bit<",
+    "control",
+    "\\\n",
+    "\n#",
+    "X(X(",
+    "16s-",
+    "\u{fffd}",
 ];
 
 fn mutation(len: usize) -> impl Strategy<Value = Mutation> {
@@ -117,7 +184,8 @@ fn mutation(len: usize) -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (at.clone(), 1..16usize).prop_map(|(at, len)| Mutation::Delete { at, len }),
         (at.clone(), 1..64usize).prop_map(|(at, len)| Mutation::Duplicate { at, len }),
-        (at.clone(), prop::sample::select(FRAGMENTS)).prop_map(|(at, text)| Mutation::Insert { at, text }),
+        (at.clone(), prop::sample::select(FRAGMENTS))
+            .prop_map(|(at, text)| Mutation::Insert { at, text }),
         (at.clone(), at).prop_map(|(a, b)| Mutation::Swap { a, b }),
     ]
 }
@@ -187,7 +255,6 @@ proptest! {
     }
 }
 
-
 #[test]
 fn long_postfix_chains_are_an_error_not_a_crash() {
     assert_too_deep(format!("const int x = a{};", ".b".repeat(100_000)));
@@ -198,7 +265,15 @@ fn long_postfix_chains_are_an_error_not_a_crash() {
 fn each_parenthesis_is_one_level() {
     // The bound is on levels of the tree: 150 parentheses are 150 levels, within the bound.
     let depth = 150;
-    let text = format!("const bit<8> x = {}1{};", "(".repeat(depth), ")".repeat(depth));
+    let text = format!(
+        "const bit<8> x = {}1{};",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    );
     let parsed = parse_on_small_stack(text);
-    assert!(parsed.diagnostics.is_empty(), "{}", parsed.render_diagnostics());
+    assert!(
+        parsed.diagnostics.is_empty(),
+        "{}",
+        parsed.render_diagnostics()
+    );
 }

@@ -22,7 +22,10 @@ pub struct Handle<T> {
 impl<T> Handle<T> {
     fn new(index: usize) -> Handle<T> {
         let index = u32::try_from(index).unwrap_or(u32::MAX);
-        Handle { index, marker: PhantomData }
+        Handle {
+            index,
+            marker: PhantomData,
+        }
     }
 
     /// The position in the arena, from 0.
@@ -60,7 +63,10 @@ impl<T> Hash for Handle<T> {
 }
 impl<T> fmt::Debug for Handle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = std::any::type_name::<T>().rsplit("::").next().unwrap_or("?");
+        let name = std::any::type_name::<T>()
+            .rsplit("::")
+            .next()
+            .unwrap_or("?");
         write!(f, "{name}#{}", self.index)
     }
 }
@@ -73,7 +79,10 @@ pub struct Arena<T> {
 
 impl<T> Default for Arena<T> {
     fn default() -> Self {
-        Arena { items: Vec::new(), spans: Vec::new() }
+        Arena {
+            items: Vec::new(),
+            spans: Vec::new(),
+        }
     }
 }
 
@@ -85,7 +94,10 @@ impl<T: fmt::Debug> fmt::Debug for Arena<T> {
 
 impl<T: Clone> Clone for Arena<T> {
     fn clone(&self) -> Self {
-        Arena { items: self.items.clone(), spans: self.spans.clone() }
+        Arena {
+            items: self.items.clone(),
+            spans: self.spans.clone(),
+        }
     }
 }
 
@@ -134,7 +146,10 @@ impl<T> Arena<T> {
 
     /// Every item with its handle, in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (Handle<T>, &T)> {
-        self.items.iter().enumerate().map(|(i, item)| (Handle::new(i), item))
+        self.items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (Handle::new(i), item))
     }
 }
 
@@ -159,19 +174,27 @@ pub struct UniqueArena<T> {
 
 impl<T> Default for UniqueArena<T> {
     fn default() -> Self {
-        UniqueArena { items: Vec::new(), lookup: HashMap::new() }
+        UniqueArena {
+            items: Vec::new(),
+            lookup: HashMap::new(),
+        }
     }
 }
 
 impl<T: fmt::Debug> fmt::Debug for UniqueArena<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.items.iter().enumerate()).finish()
+        f.debug_map()
+            .entries(self.items.iter().enumerate())
+            .finish()
     }
 }
 
 impl<T: Clone + Eq + Hash> Clone for UniqueArena<T> {
     fn clone(&self) -> Self {
-        UniqueArena { items: self.items.clone(), lookup: self.lookup.clone() }
+        UniqueArena {
+            items: self.items.clone(),
+            lookup: self.lookup.clone(),
+        }
     }
 }
 
@@ -219,7 +242,10 @@ impl<T: Eq + Hash + Clone> UniqueArena<T> {
 
     /// Every item with its handle.
     pub fn iter(&self) -> impl Iterator<Item = (Handle<T>, &T)> {
-        self.items.iter().enumerate().map(|(i, item)| (Handle::new(i), item))
+        self.items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (Handle::new(i), item))
     }
 }
 

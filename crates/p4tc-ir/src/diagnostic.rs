@@ -66,7 +66,10 @@ impl Diagnostic {
         Diagnostic {
             severity: Severity::Error,
             message: message.into(),
-            primary: Label { span, message: String::new() },
+            primary: Label {
+                span,
+                message: String::new(),
+            },
             secondary: Vec::new(),
             notes: Vec::new(),
         }
@@ -74,7 +77,10 @@ impl Diagnostic {
 
     /// A warning at `span`.
     pub fn warning(span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(span, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(span, message)
+        }
     }
 
     /// Sets the message shown beside the primary caret.
@@ -85,7 +91,10 @@ impl Diagnostic {
 
     /// Adds another labelled place.
     pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.secondary.push(Label { span, message: message.into() });
+        self.secondary.push(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
 
@@ -104,7 +113,13 @@ impl Diagnostic {
     /// offending text; then each secondary label the same way as a note, then the notes.
     pub fn render(&self, sources: &SourceMap) -> String {
         let mut out = String::new();
-        render_label(&mut out, sources, &self.primary, self.severity.as_str(), &self.message);
+        render_label(
+            &mut out,
+            sources,
+            &self.primary,
+            self.severity.as_str(),
+            &self.message,
+        );
         for label in &self.secondary {
             render_label(&mut out, sources, label, "note", &label.message);
         }
@@ -115,16 +130,29 @@ impl Diagnostic {
     }
 }
 
-fn render_label(out: &mut String, sources: &SourceMap, label: &Label, severity: &str, message: &str) {
+fn render_label(
+    out: &mut String,
+    sources: &SourceMap,
+    label: &Label,
+    severity: &str,
+    message: &str,
+) {
     let file = sources.file(label.span.file);
     let pos = file.position(label.span.lo);
-    let _ = writeln!(out, "{}:{}:{}: {}: {}", pos.name, pos.line, pos.col, severity, message);
+    let _ = writeln!(
+        out,
+        "{}:{}:{}: {}: {}",
+        pos.name, pos.line, pos.col, severity, message
+    );
     let line = file.line_text(pos.physical_line);
     let _ = writeln!(out, "{line}");
     // Keep tabs from the source line so the carets line up however wide a tab is shown.
     let col = pos.col as usize - 1;
-    let mut caret_line: String =
-        line.chars().take(col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    let mut caret_line: String = line
+        .chars()
+        .take(col)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
     let line_end = file.line_start(pos.physical_line) + line.len() as u32;
     let covered = label.span.hi.min(line_end).saturating_sub(label.span.lo) as usize;
     let width = file
@@ -149,7 +177,8 @@ mod tests {
     fn renders_position_line_and_caret() {
         let mut map = SourceMap::new();
         let f = map.add("p.p4", None, "const bit<8> x = 1\n}\n");
-        let d = Diagnostic::error(Span::new(f, 19, 20), "expected `;`, found `}`").with_label("here");
+        let d =
+            Diagnostic::error(Span::new(f, 19, 20), "expected `;`, found `}`").with_label("here");
         assert_eq!(
             d.render(&map),
             "p.p4:2:1: error: expected `;`, found `}`\n}\n^ here\n"
@@ -161,7 +190,10 @@ mod tests {
         let mut map = SourceMap::new();
         let f = map.add("t.p4", None, "\tfoo bar;\n");
         let d = Diagnostic::error(Span::new(f, 5, 8), "unknown name `bar`");
-        assert_eq!(d.render(&map), "t.p4:1:6: error: unknown name `bar`\n\tfoo bar;\n\t    ^^^\n");
+        assert_eq!(
+            d.render(&map),
+            "t.p4:1:6: error: unknown name `bar`\n\tfoo bar;\n\t    ^^^\n"
+        );
     }
 
     #[test]
@@ -169,6 +201,9 @@ mod tests {
         let mut map = SourceMap::new();
         let f = map.add("e.p4", None, "control c() {");
         let d = Diagnostic::error(Span::new(f, 13, 13), "unexpected end of file");
-        assert_eq!(d.render(&map), "e.p4:1:14: error: unexpected end of file\ncontrol c() {\n             ^\n");
+        assert_eq!(
+            d.render(&map),
+            "e.p4:1:14: error: unexpected end of file\ncontrol c() {\n             ^\n"
+        );
     }
 }

@@ -52,7 +52,13 @@ impl SourceFile {
                 line_starts.push(i as u32 + 1);
             }
         }
-        SourceFile { name, path, text, line_starts, line_directives: Vec::new() }
+        SourceFile {
+            name,
+            path,
+            text,
+            line_starts,
+            line_directives: Vec::new(),
+        }
     }
 
     /// The 0-based physical line holding byte `offset`.
@@ -84,8 +90,17 @@ impl SourceFile {
         let physical_line = self.physical_line(offset);
         let start = self.line_starts[physical_line as usize] as usize;
         let end = (offset as usize).min(self.text.len());
-        let col = self.text.get(start..end).map(|s| s.chars().count()).unwrap_or(end - start) as u32 + 1;
-        let directive = self.line_directives.iter().rev().find(|d| d.offset <= offset);
+        let col = self
+            .text
+            .get(start..end)
+            .map(|s| s.chars().count())
+            .unwrap_or(end - start) as u32
+            + 1;
+        let directive = self
+            .line_directives
+            .iter()
+            .rev()
+            .find(|d| d.offset <= offset);
         let (name, line) = match directive {
             Some(d) => {
                 let name = self
@@ -99,7 +114,12 @@ impl SourceFile {
             }
             None => (self.name.clone(), physical_line + 1),
         };
-        Position { name, line, col, physical_line }
+        Position {
+            name,
+            line,
+            col,
+            physical_line,
+        }
     }
 }
 
@@ -117,9 +137,18 @@ impl SourceMap {
     }
 
     /// Adds a file and returns its id.
-    pub fn add(&mut self, name: impl Into<String>, path: Option<&Path>, text: impl Into<String>) -> FileId {
+    pub fn add(
+        &mut self,
+        name: impl Into<String>,
+        path: Option<&Path>,
+        text: impl Into<String>,
+    ) -> FileId {
         let id = FileId(self.files.len() as u32);
-        self.files.push(SourceFile::new(name.into(), path.map(Path::to_path_buf), text.into()));
+        self.files.push(SourceFile::new(
+            name.into(),
+            path.map(Path::to_path_buf),
+            text.into(),
+        ));
         id
     }
 
@@ -130,7 +159,10 @@ impl SourceMap {
 
     /// All files, in the order they were added.
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
     }
 
     /// The text a span covers.
@@ -141,11 +173,26 @@ impl SourceMap {
 
     /// Records a `#line LINE ["NAME"]` directive whose own line ends at byte `after`: the next
     /// physical line is then shown as line `line`.
-    pub fn add_line_directive(&mut self, file: FileId, after: u32, line: u32, name: Option<String>) {
+    pub fn add_line_directive(
+        &mut self,
+        file: FileId,
+        after: u32,
+        line: u32,
+        name: Option<String>,
+    ) {
         let f = &mut self.files[file.0 as usize];
         let physical_line = f.physical_line(after) + 1;
-        let offset = f.line_starts.get(physical_line as usize).copied().unwrap_or(f.text.len() as u32);
-        f.line_directives.push(LineDirective { offset, physical_line, line, name });
+        let offset = f
+            .line_starts
+            .get(physical_line as usize)
+            .copied()
+            .unwrap_or(f.text.len() as u32);
+        f.line_directives.push(LineDirective {
+            offset,
+            physical_line,
+            line,
+            name,
+        });
         f.line_directives.sort_by_key(|d| d.offset);
     }
 

@@ -30,12 +30,20 @@ impl Span {
         if self.file != other.file {
             return self;
         }
-        Span { file: self.file, lo: self.lo.min(other.lo), hi: self.hi.max(other.hi) }
+        Span {
+            file: self.file,
+            lo: self.lo.min(other.lo),
+            hi: self.hi.max(other.hi),
+        }
     }
 
     /// The empty span just past the end of `self`: where a missing token should have been.
     pub fn end(self) -> Span {
-        Span { file: self.file, lo: self.hi, hi: self.hi }
+        Span {
+            file: self.file,
+            lo: self.hi,
+            hi: self.hi,
+        }
     }
 
     /// Length in bytes.

@@ -8,12 +8,14 @@ use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use p4tc_front::PreprocessOptions;
 
-/// Check a P4 program: preprocess and parse it, and report every error found.
+/// Check a P4 program: preprocess, parse, resolve names and check types; report every error.
 ///
 /// Prints nothing and exits 0 when the program is fine; otherwise prints each problem as
 /// `file:line:col: error: message` with the source line and a caret, and exits 1.
 #[derive(Args)]
-#[command(after_help = "Examples:\n  p4tc check examples/simple_l3/simple_l3.p4\n  p4tc check prog.p4 -I include -D USE_IPV6 -D TABLE_SIZE=4096\n  p4tc check prog.p4 --dump=ast")]
+#[command(
+    after_help = "Examples:\n  p4tc check examples/simple_l3/simple_l3.p4\n  p4tc check prog.p4 -I include -D USE_IPV6 -D TABLE_SIZE=4096\n  p4tc check prog.p4 --dump=ast"
+)]
 pub struct CheckArgs {
     /// The P4 program.
     file: PathBuf,
@@ -23,7 +25,7 @@ pub struct CheckArgs {
     /// Define a preprocessor macro (`NAME` means `NAME=1`); may repeat.
     #[arg(short = 'D', value_name = "NAME[=VALUE]")]
     define: Vec<String>,
-    /// Stop after parsing (no semantic checks).
+    /// Stop after parsing (no name resolution or type checking).
     #[arg(long)]
     parse_only: bool,
     /// Print a stage's output to stdout.
@@ -39,6 +41,8 @@ enum Dump {
     Ast,
     /// The syntax tree printed back as P4 source.
     Source,
+    /// The typed IR.
+    Ir,
 }
 
 /// Deep programs recurse deeply; the parser bounds nesting, and this stack leaves room for
@@ -57,41 +61,73 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             })
             .collect(),
     };
-    if let Some(bad) = options.defines.iter().find(|(name, _)| !is_identifier(name)) {
+    if let Some(bad) = options
+        .defines
+        .iter()
+        .find(|(name, _)| !is_identifier(name))
+    {
         anyhow::bail!("-D {}: `{}` is not a valid macro name", bad.0, bad.0);
     }
-    let _ = args.parse_only; // Semantic checks come with the IR; until then check parses.
+    let parse_only = args.parse_only;
     let file = args.file.clone();
     let dump = args.dump;
-    let worker = std::thread::Builder::new().stack_size(STACK_SIZE).spawn(move || {
-        let parsed = p4tc_front::parse_file(&file, &options).with_context(|| format!("cannot read {}", file.display()))?;
-        let output = dump.map(|stage| render_dump(stage, &parsed, &file, &options));
-        anyhow::Ok((parsed.has_errors(), parsed.render_diagnostics(), output))
-    })?;
-    let (failed, diagnostics, output) =
-        worker.join().map_err(|_| anyhow::anyhow!("internal error: the front-end crashed"))??;
+    let worker = std::thread::Builder::new()
+        .stack_size(STACK_SIZE)
+        .spawn(move || {
+            let mut parsed = p4tc_front::parse_file(&file, &options)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let module =
+                if parse_only || matches!(dump, Some(Dump::Tokens | Dump::Ast | Dump::Source)) {
+                    None
+                } else {
+                    p4tc_front::check(&mut parsed)
+                };
+            let output = match dump {
+                Some(Dump::Ir) => module.as_ref().map(|m| format!("{m:#?}\n")),
+                Some(stage) => Some(render_dump(stage, &parsed, &file, &options)),
+                None => None,
+            };
+            anyhow::Ok((parsed.has_errors(), parsed.render_diagnostics(), output))
+        })?;
+    let (failed, diagnostics, output) = worker
+        .join()
+        .map_err(|_| anyhow::anyhow!("internal error: the front-end crashed"))??;
     if let Some(output) = output {
         std::io::stdout().write_all(output.as_bytes())?;
     }
     std::io::stderr().write_all(diagnostics.as_bytes())?;
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
-fn render_dump(stage: Dump, parsed: &p4tc_front::Parsed, file: &std::path::Path, options: &PreprocessOptions) -> String {
+fn render_dump(
+    stage: Dump,
+    parsed: &p4tc_front::Parsed,
+    file: &std::path::Path,
+    options: &PreprocessOptions,
+) -> String {
     match stage {
         Dump::Ast => format!("{:#?}\n", parsed.program),
         Dump::Source => p4tc_front::printer::print_program(&parsed.program),
+        Dump::Ir => String::new(),
         Dump::Tokens => {
             // Preprocess again on a fresh source map: the dump shows exactly the parser's input.
             let text = std::fs::read_to_string(file).unwrap_or_default();
             let mut sources = p4tc_ir::SourceMap::new();
             let root = sources.add(file.display().to_string(), Some(file), text);
             let mut diagnostics = Vec::new();
-            let tokens = p4tc_front::preprocess::preprocess(&mut sources, root, options, &mut diagnostics);
+            let tokens =
+                p4tc_front::preprocess::preprocess(&mut sources, root, options, &mut diagnostics);
             let mut out = String::new();
             for token in tokens {
                 let pos = sources.position(token.span);
-                out.push_str(&format!("{}:{}:{}\t{}\n", pos.name, pos.line, pos.col, token.kind));
+                out.push_str(&format!(
+                    "{}:{}:{}\t{}\n",
+                    pos.name, pos.line, pos.col, token.kind
+                ));
             }
             out
         }
@@ -100,5 +136,8 @@ fn render_dump(stage: Dump, parsed: &p4tc_front::Parsed, file: &std::path::Path,
 
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -14,7 +14,8 @@ impl TempDir {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("p4tc-cli-{}-{n}-{test}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        std::fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
         TempDir(dir)
     }
 
@@ -24,7 +25,8 @@ impl TempDir {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).expect("create parent directory");
         }
-        std::fs::write(&path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        std::fs::write(&path, text)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         path
     }
 
@@ -40,7 +42,10 @@ impl Drop for TempDir {
 }
 
 fn p4tc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_p4tc")).args(args).output().expect("the p4tc binary runs")
+    Command::new(env!("CARGO_BIN_EXE_p4tc"))
+        .args(args)
+        .output()
+        .expect("the p4tc binary runs")
 }
 
 fn check(args: &[&str]) -> Output {
@@ -59,7 +64,12 @@ fn stderr(output: &Output) -> String {
 
 /// Everything about a run, for assertion messages.
 fn describe(output: &Output) -> String {
-    format!("status: {}\n--- stdout ---\n{}--- stderr ---\n{}", output.status, stdout(output), stderr(output))
+    format!(
+        "status: {}\n--- stdout ---\n{}--- stderr ---\n{}",
+        output.status,
+        stdout(output),
+        stderr(output)
+    )
 }
 
 fn as_str(path: &Path) -> &str {
@@ -69,6 +79,8 @@ fn as_str(path: &Path) -> &str {
 /// A small program that is fine, without includes.
 const VALID: &str = "\
 // A header, a parser and a control with a table: all correct.
+#include <core.p4>
+
 header ethernet_t {
     bit<48> dst;
     bit<48> src;
@@ -136,10 +148,19 @@ fn a_broken_program_fails_with_position_source_line_and_caret() {
     let lines: Vec<&str> = err.lines().collect();
     assert!(lines.len() >= 3, "{}", describe(&output));
     let expected_start = format!("{}:4:15: error: ", file.display());
-    assert!(lines[0].starts_with(&expected_start), "first line should start with {expected_start:?}:\n{err}");
+    assert!(
+        lines[0].starts_with(&expected_start),
+        "first line should start with {expected_start:?}:\n{err}"
+    );
     assert!(lines[0].contains("expected `;`"), "{err}");
-    assert_eq!(lines[1], "        x = 1 x = 2;", "the second line is the source line:\n{err}");
-    assert_eq!(lines[2], "              ^", "the third line puts a caret under the mistake:\n{err}");
+    assert_eq!(
+        lines[1], "        x = 1 x = 2;",
+        "the second line is the source line:\n{err}"
+    );
+    assert_eq!(
+        lines[2], "              ^",
+        "the third line puts a caret under the mistake:\n{err}"
+    );
 }
 
 #[test]
@@ -155,7 +176,10 @@ fn every_error_is_reported_in_one_run() {
     let errors: Vec<&str> = err.lines().filter(|l| l.contains(": error: ")).collect();
     assert_eq!(errors.len(), 3, "one error per mistake:\n{err}");
     for (line, at) in errors.iter().zip(["1:", "2:", "4:"]) {
-        assert!(line.starts_with(&format!("{}:{at}", file.display())), "{line:?} should be on line {at}\n{err}");
+        assert!(
+            line.starts_with(&format!("{}:{at}", file.display())),
+            "{line:?} should be on line {at}\n{err}"
+        );
     }
 }
 
@@ -168,7 +192,10 @@ fn a_missing_file_is_an_error_naming_it() {
     assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
     assert!(output.stdout.is_empty(), "{}", describe(&output));
     let err = stderr(&output);
-    assert!(err.contains(as_str(&file)), "the message should name the file:\n{err}");
+    assert!(
+        err.contains(as_str(&file)),
+        "the message should name the file:\n{err}"
+    );
     assert!(err.starts_with("error: "), "{err}");
 }
 
@@ -178,13 +205,26 @@ fn a_bad_macro_name_is_rejected() {
     let file = dir.write("valid.p4", VALID);
     for bad in ["1ABC", "A-B=1", "=1", ""] {
         let output = check(&[as_str(&file), "-D", bad]);
-        assert!(!output.status.success(), "-D {bad:?} should be rejected:\n{}", describe(&output));
-        assert!(stderr(&output).contains("not a valid macro name"), "-D {bad:?}:\n{}", describe(&output));
+        assert!(
+            !output.status.success(),
+            "-D {bad:?} should be rejected:\n{}",
+            describe(&output)
+        );
+        assert!(
+            stderr(&output).contains("not a valid macro name"),
+            "-D {bad:?}:\n{}",
+            describe(&output)
+        );
     }
     // A good name with or without a value is accepted.
     for good in ["USE_IPV6", "_X", "TABLE_SIZE=4096", "EMPTY="] {
         let output = check(&[as_str(&file), "-D", good]);
-        assert_eq!(output.status.code(), Some(0), "-D {good:?}:\n{}", describe(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "-D {good:?}:\n{}",
+            describe(&output)
+        );
     }
 }
 
@@ -194,8 +234,14 @@ fn help_shows_an_example() {
     assert!(output.status.success(), "{}", describe(&output));
     let text = stdout(&output);
     assert!(text.contains("Examples:"), "{text}");
-    assert!(text.contains("p4tc check ") && text.contains(".p4"), "an example command line:\n{text}");
-    assert!(text.contains("-I") && text.contains("-D") && text.contains("--dump"), "{text}");
+    assert!(
+        text.contains("p4tc check ") && text.contains(".p4"),
+        "an example command line:\n{text}"
+    );
+    assert!(
+        text.contains("-I") && text.contains("-D") && text.contains("--dump"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -206,13 +252,27 @@ fn dump_source_prints_a_program_that_checks() {
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     assert!(output.stderr.is_empty(), "{}", describe(&output));
     let printed = stdout(&output);
-    for word in ["header ethernet_t", "parser MyParser", "control MyControl", "table forward", "apply"] {
-        assert!(printed.contains(word), "the dump should contain {word:?}:\n{printed}");
+    for word in [
+        "header ethernet_t",
+        "parser MyParser",
+        "control MyControl",
+        "table forward",
+        "apply",
+    ] {
+        assert!(
+            printed.contains(word),
+            "the dump should contain {word:?}:\n{printed}"
+        );
     }
     // What is printed is P4 that checks, and prints the same way again.
     let again = dir.write("printed.p4", &printed);
     let output = check(&[as_str(&again), "--dump=source"]);
-    assert_eq!(output.status.code(), Some(0), "the printed program should check:\n{printed}\n{}", describe(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "the printed program should check:\n{printed}\n{}",
+        describe(&output)
+    );
     assert_eq!(stdout(&output), printed, "printing is stable");
 }
 
@@ -222,7 +282,11 @@ fn dump_source_of_a_broken_program_still_fails() {
     let file = dir.write("broken.p4", "const bit<8> A = ;\n");
     let output = check(&[as_str(&file), "--dump=source"]);
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
-    assert!(stderr(&output).contains(": error: "), "{}", describe(&output));
+    assert!(
+        stderr(&output).contains(": error: "),
+        "{}",
+        describe(&output)
+    );
 }
 
 #[test]
@@ -246,27 +310,68 @@ fn include_dirs_and_defines_are_used() {
     let (prog, inc) = (as_str(&file), as_str(&inc));
 
     let output = check(&[prog, "-I", inc, "-D", "TABLE_SIZE=4096", "-D", "USE_EXTRA"]);
-    assert_eq!(output.status.code(), Some(0), "with -I and both -D:\n{}", describe(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "with -I and both -D:\n{}",
+        describe(&output)
+    );
     assert!(output.stderr.is_empty(), "{}", describe(&output));
 
     // The macro's value reaches the program.
-    let output = check(&[prog, "-I", inc, "-D", "TABLE_SIZE=4096", "-D", "USE_EXTRA", "--dump=source"]);
+    let output = check(&[
+        prog,
+        "-I",
+        inc,
+        "-D",
+        "TABLE_SIZE=4096",
+        "-D",
+        "USE_EXTRA",
+        "--dump=source",
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
-    assert!(stdout(&output).contains("4096"), "TABLE_SIZE should be replaced:\n{}", describe(&output));
+    assert!(
+        stdout(&output).contains("4096"),
+        "TABLE_SIZE should be replaced:\n{}",
+        describe(&output)
+    );
 
     // Without -I the include is not found.
     let output = check(&[prog, "-D", "TABLE_SIZE=4096", "-D", "USE_EXTRA"]);
-    assert_eq!(output.status.code(), Some(1), "without -I:\n{}", describe(&output));
-    assert!(stderr(&output).contains("table_defs.p4"), "the message should name the include:\n{}", describe(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "without -I:\n{}",
+        describe(&output)
+    );
+    assert!(
+        stderr(&output).contains("table_defs.p4"),
+        "the message should name the include:\n{}",
+        describe(&output)
+    );
 
     // Without -D TABLE_SIZE the included file's #error fires.
     let output = check(&[prog, "-I", inc, "-D", "USE_EXTRA"]);
-    assert_eq!(output.status.code(), Some(1), "without -D TABLE_SIZE:\n{}", describe(&output));
-    assert!(stderr(&output).contains("define TABLE_SIZE"), "the #error's text is shown:\n{}", describe(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "without -D TABLE_SIZE:\n{}",
+        describe(&output)
+    );
+    assert!(
+        stderr(&output).contains("define TABLE_SIZE"),
+        "the #error's text is shown:\n{}",
+        describe(&output)
+    );
 
     // Without -D USE_EXTRA the #else branch, which is not P4, is parsed and rejected.
     let output = check(&[prog, "-I", inc, "-D", "TABLE_SIZE=4096"]);
-    assert_eq!(output.status.code(), Some(1), "without -D USE_EXTRA:\n{}", describe(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "without -D USE_EXTRA:\n{}",
+        describe(&output)
+    );
 }
 
 #[test]
@@ -287,7 +392,14 @@ fn the_architecture_includes_are_built_in() {
 fn a_deeply_nested_program_is_an_error_not_a_crash() {
     let dir = TempDir::new("deep");
     let depth = 5000;
-    let file = dir.write("deep.p4", &format!("const bit<8> X = {}1{};\n", "(".repeat(depth), ")".repeat(depth)));
+    let file = dir.write(
+        "deep.p4",
+        &format!(
+            "const bit<8> X = {}1{};\n",
+            "(".repeat(depth),
+            ")".repeat(depth)
+        ),
+    );
     let output = check(&[as_str(&file)]);
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     let err = stderr(&output);

@@ -4,10 +4,11 @@ use p4tc_ir::Span;
 
 use super::{name_of, PResult, Parser, Reported};
 use crate::ast::{
-    ActionDecl, ActionRef, Annotation, ControlDecl, DeclKind, Declaration, EnumDecl, EnumMember, Entry,
-    ExternObject, FunctionDecl, FunctionPrototype, Ident, Instantiation, KeyElement, LocalDecl, Method, MethodKind,
-    ObjectMember, ParserDecl, ParserState, SelectCase, Stmt, StmtKind, StructDecl, StructField, TableDecl,
-    TableProperty, TablePropertyKind, Transition, Type, TypeSignature, TypedefDecl, TypedefTarget, ValueSetDecl,
+    ActionDecl, ActionRef, Annotation, ControlDecl, DeclKind, Declaration, Entry, EnumDecl,
+    EnumMember, ExternObject, FunctionDecl, FunctionPrototype, Ident, Instantiation, KeyElement,
+    LocalDecl, Method, MethodKind, ObjectMember, ParserDecl, ParserState, SelectCase, Stmt,
+    StmtKind, StructDecl, StructField, TableDecl, TableProperty, TablePropertyKind, Transition,
+    Type, TypeSignature, TypedefDecl, TypedefTarget, ValueSetDecl,
 };
 use crate::token::{Keyword, Punct, TokenKind};
 
@@ -52,20 +53,36 @@ impl Parser<'_> {
                 return Err(self.error(token.span, "a table must be declared inside a control"));
             }
             TokenKind::Keyword(Keyword::State) => {
-                return Err(self.error(token.span, "a parser state must be declared inside a parser"));
+                return Err(self.error(
+                    token.span,
+                    "a parser state must be declared inside a parser",
+                ));
             }
             TokenKind::Punct(Punct::Hash) => {
-                return Err(self.error(token.span, "unexpected `#`: a preprocessor directive must start a line"));
+                return Err(self.error(
+                    token.span,
+                    "unexpected `#`: a preprocessor directive must start a line",
+                ));
             }
             TokenKind::Punct(Punct::RBrace) => {
-                return Err(self.error(token.span, "unexpected `}`: there is no open `{` for it to close"));
+                return Err(self.error(
+                    token.span,
+                    "unexpected `}`: there is no open `{` for it to close",
+                ));
             }
-            _ if self.at_kw(Keyword::Void) || self.at(Punct::Dot) || self.type_starts_at(0) || name_of(&token).is_some() => {
+            _ if self.at_kw(Keyword::Void)
+                || self.at(Punct::Dot)
+                || self.type_starts_at(0)
+                || name_of(&token).is_some() =>
+            {
                 self.function_or_instantiation(annotations)?
             }
             _ => return Err(self.error_expected("a declaration")),
         };
-        Ok(Declaration { kind, span: start.to(self.prev_span()) })
+        Ok(Declaration {
+            kind,
+            span: start.to(self.prev_span()),
+        })
     }
 
     /// `{ a, b, c }` (with an optional trailing comma), for `error` and `match_kind`.
@@ -90,11 +107,18 @@ impl Parser<'_> {
     fn function_or_instantiation(&mut self, annotations: Vec<Annotation>) -> PResult<DeclKind> {
         let ty = self.type_or_void()?;
         if self.at(Punct::LParen) {
-            return Ok(DeclKind::Instantiation(self.instantiation_rest(annotations, ty)?));
+            return Ok(DeclKind::Instantiation(
+                self.instantiation_rest(annotations, ty)?,
+            ));
         }
         let prototype = self.prototype_rest(ty)?;
-        let body = self.with_type_params(&prototype.type_params.clone(), |p| p.block(Vec::new()))?;
-        Ok(DeclKind::Function(FunctionDecl { annotations, prototype, body }))
+        let body =
+            self.with_type_params(&prototype.type_params.clone(), |p| p.block(Vec::new()))?;
+        Ok(DeclKind::Function(FunctionDecl {
+            annotations,
+            prototype,
+            body,
+        }))
     }
 
     /// After the return type: `name<T>(params)`.
@@ -102,11 +126,20 @@ impl Parser<'_> {
         let name = self.name()?;
         let type_params = self.opt_type_params()?;
         let params = self.with_type_params(&type_params, |p| p.params())?;
-        Ok(FunctionPrototype { return_type, name, type_params, params })
+        Ok(FunctionPrototype {
+            return_type,
+            name,
+            type_params,
+            params,
+        })
     }
 
     /// After the type: `(args) name;` or `(args) name = { ... };`.
-    fn instantiation_rest(&mut self, annotations: Vec<Annotation>, ty: Type) -> PResult<Instantiation> {
+    fn instantiation_rest(
+        &mut self,
+        annotations: Vec<Annotation>,
+        ty: Type,
+    ) -> PResult<Instantiation> {
         let args = self.args()?;
         let name = self.name()?;
         let initializer = if self.eat(Punct::Assign) {
@@ -129,18 +162,31 @@ impl Parser<'_> {
             None
         };
         self.expect(Punct::Semi)?;
-        Ok(Instantiation { annotations, ty, args, name, initializer })
+        Ok(Instantiation {
+            annotations,
+            ty,
+            args,
+            name,
+            initializer,
+        })
     }
 
     fn object_member(&mut self) -> PResult<ObjectMember> {
         let annotations = self.annotations()?;
         let ty = self.type_or_void()?;
         if self.at(Punct::LParen) {
-            return Ok(ObjectMember::Instantiation(self.instantiation_rest(annotations, ty)?));
+            return Ok(ObjectMember::Instantiation(
+                self.instantiation_rest(annotations, ty)?,
+            ));
         }
         let prototype = self.prototype_rest(ty)?;
-        let body = self.with_type_params(&prototype.type_params.clone(), |p| p.block(Vec::new()))?;
-        Ok(ObjectMember::Function(FunctionDecl { annotations, prototype, body }))
+        let body =
+            self.with_type_params(&prototype.type_params.clone(), |p| p.block(Vec::new()))?;
+        Ok(ObjectMember::Function(FunctionDecl {
+            annotations,
+            prototype,
+            body,
+        }))
     }
 
     fn extern_decl(&mut self, annotations: Vec<Annotation>) -> PResult<DeclKind> {
@@ -149,13 +195,21 @@ impl Parser<'_> {
             let return_type = self.type_or_void()?;
             let prototype = self.prototype_rest(return_type)?;
             self.expect(Punct::Semi)?;
-            return Ok(DeclKind::ExternFunction { annotations, prototype });
+            return Ok(DeclKind::ExternFunction {
+                annotations,
+                prototype,
+            });
         }
         let name = self.name()?;
         self.declare_type(&name);
         let type_params = self.opt_type_params()?;
         let methods = self.with_type_params(&type_params, |p| p.extern_methods(&name))?;
-        Ok(DeclKind::ExternObject(ExternObject { annotations, name, type_params, methods }))
+        Ok(DeclKind::ExternObject(ExternObject {
+            annotations,
+            name,
+            type_params,
+            methods,
+        }))
     }
 
     /// After `extern`: `Name {` or `Name<...> {` is an object; anything else a function.
@@ -181,7 +235,9 @@ impl Parser<'_> {
                         return self.nth(n + 1).is(Punct::LBrace);
                     }
                 }
-                TokenKind::Eof | TokenKind::Punct(Punct::Semi | Punct::LBrace | Punct::LParen) => return false,
+                TokenKind::Eof | TokenKind::Punct(Punct::Semi | Punct::LBrace | Punct::LParen) => {
+                    return false
+                }
                 _ => {}
             }
             n += 1;
@@ -219,10 +275,17 @@ impl Parser<'_> {
             let is_abstract = self.eat_kw(Keyword::Abstract);
             let return_type = self.type_or_void()?;
             let prototype = self.prototype_rest(return_type)?;
-            MethodKind::Method { is_abstract, prototype }
+            MethodKind::Method {
+                is_abstract,
+                prototype,
+            }
         };
         self.expect(Punct::Semi)?;
-        Ok(Method { annotations, kind, span: start.to(self.prev_span()) })
+        Ok(Method {
+            annotations,
+            kind,
+            span: start.to(self.prev_span()),
+        })
     }
 
     fn action(&mut self, annotations: Vec<Annotation>) -> PResult<ActionDecl> {
@@ -230,7 +293,12 @@ impl Parser<'_> {
         let name = self.name()?;
         let params = self.params()?;
         let body = self.block(Vec::new())?;
-        Ok(ActionDecl { annotations, name, params, body })
+        Ok(ActionDecl {
+            annotations,
+            name,
+            params,
+            body,
+        })
     }
 
     /// `name<T>(params)` after `parser`, `control` or `package`; declares `name` as a type.
@@ -239,7 +307,12 @@ impl Parser<'_> {
         self.declare_type(&name);
         let type_params = self.opt_type_params()?;
         let params = self.with_type_params(&type_params, |p| p.params())?;
-        Ok(TypeSignature { annotations, name, type_params, params })
+        Ok(TypeSignature {
+            annotations,
+            name,
+            type_params,
+            params,
+        })
     }
 
     /// Optional `(constructor parameters)` after a parser or control signature.
@@ -255,8 +328,15 @@ impl Parser<'_> {
     /// that errors in it are reported too.
     fn no_type_params(&mut self, signature: &TypeSignature, what: &str) {
         if let Some(first) = signature.type_params.first() {
-            let span = first.span.to(signature.type_params[signature.type_params.len() - 1].span);
-            self.error(span, format!("a {what} declaration cannot have type parameters (only a {what} type can)"));
+            let span = first
+                .span
+                .to(signature.type_params[signature.type_params.len() - 1].span);
+            self.error(
+                span,
+                format!(
+                    "a {what} declaration cannot have type parameters (only a {what} type can)"
+                ),
+            );
         }
     }
 
@@ -280,8 +360,11 @@ impl Parser<'_> {
                 }
                 let eof = self.span();
                 return Err(self.report(
-                    p4tc_ir::Diagnostic::error(eof, "unexpected end of file: this parser is never closed")
-                        .with_secondary(open, "the parser starts here"),
+                    p4tc_ir::Diagnostic::error(
+                        eof,
+                        "unexpected end of file: this parser is never closed",
+                    )
+                    .with_secondary(open, "the parser starts here"),
                 ));
             }
             tried_state |= self.state_follows();
@@ -296,9 +379,17 @@ impl Parser<'_> {
         self.expect(Punct::RBrace)?;
         if states.is_empty() && !tried_state {
             // Reported, but the parser itself is whole: parsing goes on after it.
-            self.error(signature.name.span, format!("parser `{}` has no states", signature.name.name));
+            self.error(
+                signature.name.span,
+                format!("parser `{}` has no states", signature.name.name),
+            );
         }
-        Ok(DeclKind::Parser(ParserDecl { signature, ctor_params, locals, states }))
+        Ok(DeclKind::Parser(ParserDecl {
+            signature,
+            ctor_params,
+            locals,
+            states,
+        }))
     }
 
     /// True when `state`, possibly after annotations, is next.
@@ -312,7 +403,9 @@ impl Parser<'_> {
                 loop {
                     match self.nth(n).kind {
                         TokenKind::Punct(Punct::LParen | Punct::LBracket) => depth += 1,
-                        TokenKind::Punct(Punct::RParen | Punct::RBracket) => depth = depth.saturating_sub(1),
+                        TokenKind::Punct(Punct::RParen | Punct::RBracket) => {
+                            depth = depth.saturating_sub(1)
+                        }
                         TokenKind::Eof => return false,
                         _ => {}
                     }
@@ -326,7 +419,11 @@ impl Parser<'_> {
         self.nth(n).is_keyword(Keyword::State)
     }
 
-    fn parser_element(&mut self, locals: &mut Vec<LocalDecl>, states: &mut Vec<ParserState>) -> PResult<()> {
+    fn parser_element(
+        &mut self,
+        locals: &mut Vec<LocalDecl>,
+        states: &mut Vec<ParserState>,
+    ) -> PResult<()> {
         let start = self.span();
         let annotations = self.annotations()?;
         if self.at_kw(Keyword::State) {
@@ -334,7 +431,10 @@ impl Parser<'_> {
             return Ok(());
         }
         if !states.is_empty() {
-            if self.at_kw(Keyword::Const) || self.type_starts_at(0) || name_of(self.peek()).is_some() {
+            if self.at_kw(Keyword::Const)
+                || self.type_starts_at(0)
+                || name_of(self.peek()).is_some()
+            {
                 let span = self.span();
                 return Err(self.error(span, "declarations in a parser go before its first state"));
             }
@@ -360,7 +460,12 @@ impl Parser<'_> {
         self.expect(Punct::RParen)?;
         let name = self.name()?;
         self.expect(Punct::Semi)?;
-        Ok(ValueSetDecl { annotations, element, size, name })
+        Ok(ValueSetDecl {
+            annotations,
+            element,
+            size,
+            name,
+        })
     }
 
     fn parser_state(&mut self, annotations: Vec<Annotation>, start: Span) -> PResult<ParserState> {
@@ -384,12 +489,22 @@ impl Parser<'_> {
                 }
             }
         }
-        let transition = if self.at_kw(Keyword::Transition) { self.state_transition() } else { None };
+        let transition = if self.at_kw(Keyword::Transition) {
+            self.state_transition()
+        } else {
+            None
+        };
         if self.too_deep {
             return Err(Reported);
         }
         self.expect(Punct::RBrace)?;
-        Ok(ParserState { annotations, name, stmts, transition, span: start.to(self.prev_span()) })
+        Ok(ParserState {
+            annotations,
+            name,
+            stmts,
+            transition,
+            span: start.to(self.prev_span()),
+        })
     }
 
     /// Parser states allow only some statements: no `return`, `exit`, `switch` or loops.
@@ -407,7 +522,9 @@ impl Parser<'_> {
                 }
                 return Ok(());
             }
-            StmtKind::If { then, otherwise, .. } => {
+            StmtKind::If {
+                then, otherwise, ..
+            } => {
                 self.check_parser_stmt(then)?;
                 if let Some(otherwise) = otherwise {
                     self.check_parser_stmt(otherwise)?;
@@ -422,8 +539,15 @@ impl Parser<'_> {
             StmtKind::For(_) => "for",
         };
         // Point at the keyword, which the statement starts with, not at all of it.
-        let keyword = Span::new(stmt.span.file, stmt.span.lo, (stmt.span.lo + what.len() as u32).min(stmt.span.hi));
-        Err(self.error(keyword, format!("`{what}` is not allowed in a parser state")))
+        let keyword = Span::new(
+            stmt.span.file,
+            stmt.span.lo,
+            (stmt.span.lo + what.len() as u32).min(stmt.span.hi),
+        );
+        Err(self.error(
+            keyword,
+            format!("`{what}` is not allowed in a parser state"),
+        ))
     }
 
     /// `transition ...` and the end of the state after it. An error in the transition is
@@ -443,7 +567,10 @@ impl Parser<'_> {
         };
         if !self.at(Punct::RBrace) && !self.at_eof() {
             let span = self.span();
-            self.error(span, "a `transition` must be the last statement of its state");
+            self.error(
+                span,
+                "a `transition` must be the last statement of its state",
+            );
             while !self.at(Punct::RBrace) && !self.at_eof() {
                 self.recover_item();
             }
@@ -454,7 +581,9 @@ impl Parser<'_> {
     fn transition(&mut self) -> PResult<Transition> {
         if !self.at_kw(Keyword::Select) {
             if self.peek_name().is_none() {
-                return Err(self.error_expected("the name of the next state, or `select`, after `transition`"));
+                return Err(self.error_expected(
+                    "the name of the next state, or `select`, after `transition`",
+                ));
             }
             let state = self.name()?;
             self.expect(Punct::Semi)?;
@@ -481,7 +610,11 @@ impl Parser<'_> {
                 self.expect(Punct::Colon)?;
                 let state = self.name()?;
                 self.expect(Punct::Semi)?;
-                Ok(SelectCase { keyset, state, span: case_start.to(self.prev_span()) })
+                Ok(SelectCase {
+                    keyset,
+                    state,
+                    span: case_start.to(self.prev_span()),
+                })
             })();
             match case {
                 Ok(case) => cases.push(case),
@@ -495,7 +628,11 @@ impl Parser<'_> {
         }
         self.expect(Punct::RBrace)?;
         // A `select` ends the state; a `;` after its `}` is an empty statement nobody needs.
-        Ok(Transition::Select { exprs, cases, span: start.to(self.prev_span()) })
+        Ok(Transition::Select {
+            exprs,
+            cases,
+            span: start.to(self.prev_span()),
+        })
     }
 
     fn control_decl(&mut self, annotations: Vec<Annotation>) -> PResult<DeclKind> {
@@ -509,7 +646,9 @@ impl Parser<'_> {
         let open = self.expect(Punct::LBrace)?;
         let mut locals = Vec::new();
         loop {
-            if self.at_kw(Keyword::Apply) && (self.nth(1).is(Punct::LBrace) || self.nth(1).is(Punct::At)) {
+            if self.at_kw(Keyword::Apply)
+                && (self.nth(1).is(Punct::LBrace) || self.nth(1).is(Punct::At))
+            {
                 break;
             }
             if self.at_eof() && self.end_of_input_explained() {
@@ -518,12 +657,17 @@ impl Parser<'_> {
             if self.at(Punct::RBrace) || self.at_eof() {
                 let span = self.span();
                 return Err(self.report(
-                    p4tc_ir::Diagnostic::error(span, format!("control `{}` has no `apply` block", signature.name.name))
-                        .with_secondary(open, "the control starts here"),
+                    p4tc_ir::Diagnostic::error(
+                        span,
+                        format!("control `{}` has no `apply` block", signature.name.name),
+                    )
+                    .with_secondary(open, "the control starts here"),
                 ));
             }
             let start = self.span();
-            let local = self.annotations().and_then(|annotations| self.control_local(annotations, start));
+            let local = self
+                .annotations()
+                .and_then(|annotations| self.control_local(annotations, start));
             match local {
                 Ok(local) => locals.push(local),
                 Err(Reported) => {
@@ -538,7 +682,12 @@ impl Parser<'_> {
         let apply_annotations = self.annotations()?;
         let apply = self.block(apply_annotations)?;
         self.expect(Punct::RBrace)?;
-        Ok(DeclKind::Control(ControlDecl { signature, ctor_params, locals, apply }))
+        Ok(DeclKind::Control(ControlDecl {
+            signature,
+            ctor_params,
+            locals,
+            apply,
+        }))
     }
 
     fn control_local(&mut self, annotations: Vec<Annotation>, start: Span) -> PResult<LocalDecl> {
@@ -554,7 +703,12 @@ impl Parser<'_> {
     }
 
     /// A constant, variable or instantiation inside a parser or control.
-    fn local_decl(&mut self, annotations: Vec<Annotation>, start: Span, inside: &str) -> PResult<LocalDecl> {
+    fn local_decl(
+        &mut self,
+        annotations: Vec<Annotation>,
+        start: Span,
+        inside: &str,
+    ) -> PResult<LocalDecl> {
         if self.at_kw(Keyword::Const) {
             let decl = self.const_decl(annotations)?;
             return Ok(LocalDecl::Const(decl, start.to(self.prev_span())));
@@ -567,7 +721,10 @@ impl Parser<'_> {
                 return Err(self.error(self.span(), "an action cannot be declared in a parser"))
             }
             TokenKind::Keyword(Keyword::ValueSet) => {
-                return Err(self.error(self.span(), "a `value_set` can only be declared in a parser"))
+                return Err(self.error(
+                    self.span(),
+                    "a `value_set` can only be declared in a parser",
+                ))
             }
             TokenKind::Keyword(Keyword::Apply) if inside == "parser" => {
                 return Err(self.error(self.span(), "a parser has states, not an `apply` block"))
@@ -583,9 +740,18 @@ impl Parser<'_> {
             return Ok(LocalDecl::Instantiation(inst, start.to(self.prev_span())));
         }
         let name = self.name()?;
-        let init = if self.eat(Punct::Assign) { Some(self.expr()?) } else { None };
+        let init = if self.eat(Punct::Assign) {
+            Some(self.expr()?)
+        } else {
+            None
+        };
         self.expect(Punct::Semi)?;
-        let var = crate::ast::VarDecl { annotations, ty, name, init };
+        let var = crate::ast::VarDecl {
+            annotations,
+            ty,
+            name,
+            init,
+        };
         Ok(LocalDecl::Var(var, start.to(self.prev_span())))
     }
 
@@ -608,9 +774,16 @@ impl Parser<'_> {
         self.expect(Punct::RBrace)?;
         if properties.is_empty() {
             // Reported, but the table is whole: the control around it parses on.
-            self.error(name.span, format!("table `{}` has no properties", name.name));
+            self.error(
+                name.span,
+                format!("table `{}` has no properties", name.name),
+            );
         }
-        Ok(TableDecl { annotations, name, properties })
+        Ok(TableDecl {
+            annotations,
+            name,
+            properties,
+        })
     }
 
     fn table_property(&mut self) -> PResult<TableProperty> {
@@ -632,15 +805,27 @@ impl Parser<'_> {
         } else if self.at_kw(Keyword::Entries) && self.nth(1).is(Punct::Assign) {
             self.bump();
             self.bump();
-            TablePropertyKind::Entries { annotations, is_const, entries: self.entries()? }
+            TablePropertyKind::Entries {
+                annotations,
+                is_const,
+                entries: self.entries()?,
+            }
         } else {
             let name = self.name()?;
             self.expect(Punct::Assign)?;
             let value = self.expr()?;
             self.expect(Punct::Semi)?;
-            TablePropertyKind::Other { annotations, is_const, name, value }
+            TablePropertyKind::Other {
+                annotations,
+                is_const,
+                name,
+                value,
+            }
         };
-        Ok(TableProperty { kind, span: start.to(self.prev_span()) })
+        Ok(TableProperty {
+            kind,
+            span: start.to(self.prev_span()),
+        })
     }
 
     fn no_const(&mut self, is_const: bool, span: Span, property: &str) -> PResult<()> {
@@ -661,7 +846,12 @@ impl Parser<'_> {
                 let match_kind = self.name()?;
                 let annotations = self.annotations()?;
                 self.expect(Punct::Semi)?;
-                Ok(KeyElement { expr, match_kind, annotations, span: start.to(self.prev_span()) })
+                Ok(KeyElement {
+                    expr,
+                    match_kind,
+                    annotations,
+                    span: start.to(self.prev_span()),
+                })
             })();
             match element {
                 Ok(element) => elements.push(element),
@@ -702,10 +892,22 @@ impl Parser<'_> {
     }
 
     fn action_ref(&mut self, annotations: Vec<Annotation>) -> PResult<ActionRef> {
-        let start = annotations.first().map(|a| a.span).unwrap_or_else(|| self.span());
+        let start = annotations
+            .first()
+            .map(|a| a.span)
+            .unwrap_or_else(|| self.span());
         let name = self.path()?;
-        let args = if self.at(Punct::LParen) { Some(self.args()?) } else { None };
-        Ok(ActionRef { annotations, name, args, span: start.to(self.prev_span()) })
+        let args = if self.at(Punct::LParen) {
+            Some(self.args()?)
+        } else {
+            None
+        };
+        Ok(ActionRef {
+            annotations,
+            name,
+            args,
+            span: start.to(self.prev_span()),
+        })
     }
 
     fn entries(&mut self) -> PResult<Vec<Entry>> {
@@ -739,9 +941,14 @@ impl Parser<'_> {
                 e
             } else if let TokenKind::Int(lit) = &self.peek().kind {
                 let kind = crate::ast::ExprKind::Int((**lit).clone());
-                crate::ast::Expr { kind, span: self.bump().span }
+                crate::ast::Expr {
+                    kind,
+                    span: self.bump().span,
+                }
             } else {
-                return Err(self.error_expected("an integer or a parenthesised expression after `priority =`"));
+                return Err(self.error_expected(
+                    "an integer or a parenthesised expression after `priority =`",
+                ));
             };
             self.expect(Punct::Colon)?;
             Some(priority)
@@ -753,7 +960,14 @@ impl Parser<'_> {
         let action = self.action_ref(Vec::new())?;
         let annotations = self.annotations()?;
         self.expect(Punct::Semi)?;
-        Ok(Entry { is_const, priority, keyset, action, annotations, span: start.to(self.prev_span()) })
+        Ok(Entry {
+            is_const,
+            priority,
+            keyset,
+            action,
+            annotations,
+            span: start.to(self.prev_span()),
+        })
     }
 
     /// `header`, `header_union`, `struct` or `enum`.
@@ -766,7 +980,12 @@ impl Parser<'_> {
         self.declare_type(&name);
         let type_params = self.opt_type_params()?;
         let fields = self.with_type_params(&type_params, |p| p.struct_fields())?;
-        let decl = StructDecl { annotations, name, type_params, fields };
+        let decl = StructDecl {
+            annotations,
+            name,
+            type_params,
+            fields,
+        };
         Ok(match keyword.kind {
             TokenKind::Keyword(Keyword::Header) => DeclKind::Header(decl),
             TokenKind::Keyword(Keyword::HeaderUnion) => DeclKind::HeaderUnion(decl),
@@ -784,7 +1003,12 @@ impl Parser<'_> {
                 let ty = self.ty()?;
                 let name = self.name()?;
                 self.expect(Punct::Semi)?;
-                Ok(StructField { annotations, ty, name, span: start.to(self.prev_span()) })
+                Ok(StructField {
+                    annotations,
+                    ty,
+                    name,
+                    span: start.to(self.prev_span()),
+                })
             })();
             match field {
                 Ok(field) => fields.push(field),
@@ -816,7 +1040,10 @@ impl Parser<'_> {
             } else {
                 None
             };
-            members.push(EnumMember { name: member, value });
+            members.push(EnumMember {
+                name: member,
+                value,
+            });
             if !self.eat(Punct::Comma) {
                 if !self.at(Punct::RBrace) {
                     return Err(self.error_expected("`,` or `}`"));
@@ -825,26 +1052,41 @@ impl Parser<'_> {
             }
         }
         self.expect(Punct::RBrace)?;
-        Ok(EnumDecl { annotations, underlying, name, members })
+        Ok(EnumDecl {
+            annotations,
+            underlying,
+            name,
+            members,
+        })
     }
 
     fn typedef(&mut self, annotations: Vec<Annotation>) -> PResult<DeclKind> {
         let is_new_type = self.bump().is_keyword(Keyword::Type);
         let derived = matches!(
             self.peek().kind,
-            TokenKind::Keyword(Keyword::Header | Keyword::HeaderUnion | Keyword::Struct | Keyword::Enum)
+            TokenKind::Keyword(
+                Keyword::Header | Keyword::HeaderUnion | Keyword::Struct | Keyword::Enum
+            )
         ) || (self.at(Punct::At) && !is_new_type);
         let target = if derived && !is_new_type {
             let start = self.span();
             let inner_annotations = self.annotations()?;
             let kind = self.derived_type(inner_annotations)?;
-            TypedefTarget::Declaration(Box::new(Declaration { kind, span: start.to(self.prev_span()) }))
+            TypedefTarget::Declaration(Box::new(Declaration {
+                kind,
+                span: start.to(self.prev_span()),
+            }))
         } else {
             TypedefTarget::Type(self.ty()?)
         };
         let name = self.name()?;
         self.declare_type(&name);
         self.expect(Punct::Semi)?;
-        Ok(DeclKind::Typedef(TypedefDecl { annotations, is_new_type, target, name }))
+        Ok(DeclKind::Typedef(TypedefDecl {
+            annotations,
+            is_new_type,
+            target,
+            name,
+        }))
     }
 }

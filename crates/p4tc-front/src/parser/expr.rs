@@ -19,7 +19,11 @@ impl Parser<'_> {
             let otherwise = p.expr()?;
             let span = cond.span.to(otherwise.span);
             Ok(Expr {
-                kind: ExprKind::Conditional { cond: Box::new(cond), then: Box::new(then), otherwise: Box::new(otherwise) },
+                kind: ExprKind::Conditional {
+                    cond: Box::new(cond),
+                    then: Box::new(then),
+                    otherwise: Box::new(otherwise),
+                },
                 span,
             })
         })
@@ -27,7 +31,9 @@ impl Parser<'_> {
 
     /// The binary operator at the cursor, with how many tokens spell it.
     fn peek_binary_op(&self) -> Option<(BinaryOp, usize)> {
-        let TokenKind::Punct(p) = self.peek().kind else { return None };
+        let TokenKind::Punct(p) = self.peek().kind else {
+            return None;
+        };
         let op = match p {
             Punct::Star => BinaryOp::Mul,
             Punct::Slash => BinaryOp::Div,
@@ -66,7 +72,9 @@ impl Parser<'_> {
         // so a long chain counts against the nesting bound like parentheses do.
         let mut folds = 0;
         let result = loop {
-            let Some((op, tokens)) = self.peek_binary_op() else { break Ok(lhs) };
+            let Some((op, tokens)) = self.peek_binary_op() else {
+                break Ok(lhs);
+            };
             if op.precedence() < min {
                 break Ok(lhs);
             }
@@ -82,7 +90,14 @@ impl Parser<'_> {
                 Err(e) => break Err(e),
             };
             let span = lhs.span.to(rhs.span);
-            lhs = Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span };
+            lhs = Expr {
+                kind: ExprKind::Binary {
+                    op,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                },
+                span,
+            };
         };
         self.depth -= folds;
         result
@@ -102,7 +117,13 @@ impl Parser<'_> {
             self.bump();
             let operand = self.nested(|p| p.prefix())?;
             let span = start.to(operand.span);
-            return Ok(Expr { kind: ExprKind::Unary { op, operand: Box::new(operand) }, span });
+            return Ok(Expr {
+                kind: ExprKind::Unary {
+                    op,
+                    operand: Box::new(operand),
+                },
+                span,
+            });
         }
         if self.at(Punct::LParen) && self.type_starts_at(1) {
             if let Some(ty) = self.speculate(|p| {
@@ -113,7 +134,13 @@ impl Parser<'_> {
             }) {
                 let expr = self.nested(|p| p.prefix())?;
                 let span = start.to(expr.span);
-                return Ok(Expr { kind: ExprKind::Cast { ty: Box::new(ty), expr: Box::new(expr) }, span });
+                return Ok(Expr {
+                    kind: ExprKind::Cast {
+                        ty: Box::new(ty),
+                        expr: Box::new(expr),
+                    },
+                    span,
+                });
             }
         }
         self.postfix()
@@ -147,21 +174,38 @@ impl Parser<'_> {
             self.bump();
             let member = self.name()?;
             let span = expr.span.to(member.span);
-            return Ok(Postfix::Applied(Expr { kind: ExprKind::Member { base: Box::new(expr), member }, span }));
+            return Ok(Postfix::Applied(Expr {
+                kind: ExprKind::Member {
+                    base: Box::new(expr),
+                    member,
+                },
+                span,
+            }));
         }
         if self.at(Punct::LBracket) {
             self.bump();
             let first = self.expr()?;
             let kind = if self.eat(Punct::Colon) {
                 let lo = self.expr()?;
-                ExprKind::Slice { base: Box::new(expr), hi: Box::new(first), lo: Box::new(lo) }
+                ExprKind::Slice {
+                    base: Box::new(expr),
+                    hi: Box::new(first),
+                    lo: Box::new(lo),
+                }
             } else if self.at(Punct::Plus) && self.nth(1).is(Punct::Colon) {
                 self.bump();
                 self.bump();
                 let width = self.expr()?;
-                ExprKind::IndexedSlice { base: Box::new(expr), lo: Box::new(first), width: Box::new(width) }
+                ExprKind::IndexedSlice {
+                    base: Box::new(expr),
+                    lo: Box::new(first),
+                    width: Box::new(width),
+                }
             } else {
-                ExprKind::Index { base: Box::new(expr), index: Box::new(first) }
+                ExprKind::Index {
+                    base: Box::new(expr),
+                    index: Box::new(first),
+                }
             };
             let close = self.expect(Punct::RBracket)?;
             let span = self.span_of_kind(&kind).to(close);
@@ -193,27 +237,52 @@ impl Parser<'_> {
 
     fn span_of_kind(&self, kind: &ExprKind) -> p4tc_ir::Span {
         match kind {
-            ExprKind::Slice { base, .. } | ExprKind::IndexedSlice { base, .. } | ExprKind::Index { base, .. } => {
-                base.span
-            }
+            ExprKind::Slice { base, .. }
+            | ExprKind::IndexedSlice { base, .. }
+            | ExprKind::Index { base, .. } => base.span,
             _ => self.prev_span(),
         }
     }
 
     /// A call of `callee`; when the callee names a type, a constructor call.
-    fn call(&self, callee: Expr, type_args: Vec<Type>, args: Vec<crate::ast::Argument>, span: p4tc_ir::Span) -> Expr {
+    fn call(
+        &self,
+        callee: Expr,
+        type_args: Vec<Type>,
+        args: Vec<crate::ast::Argument>,
+        span: p4tc_ir::Span,
+    ) -> Expr {
         if let ExprKind::Name(path) = &callee.kind {
             if self.is_type_name(&path.name.name) {
                 let kind = if type_args.is_empty() {
                     TypeKind::Named(path.clone())
                 } else {
-                    TypeKind::Specialized { base: path.clone(), args: type_args }
+                    TypeKind::Specialized {
+                        base: path.clone(),
+                        args: type_args,
+                    }
                 };
-                let ty = Type { kind, span: callee.span };
-                return Expr { kind: ExprKind::Construct { ty: Box::new(ty), args }, span };
+                let ty = Type {
+                    kind,
+                    span: callee.span,
+                };
+                return Expr {
+                    kind: ExprKind::Construct {
+                        ty: Box::new(ty),
+                        args,
+                    },
+                    span,
+                };
             }
         }
-        Expr { kind: ExprKind::Call { callee: Box::new(callee), type_args, args }, span }
+        Expr {
+            kind: ExprKind::Call {
+                callee: Box::new(callee),
+                type_args,
+                args,
+            },
+            span,
+        }
     }
 
     fn primary(&mut self) -> PResult<Expr> {
@@ -256,21 +325,30 @@ impl Parser<'_> {
                 self.bump();
                 self.bump();
                 let member = self.name()?;
-                return Ok(Expr { span: span.to(member.span), kind: ExprKind::ErrorMember(member) });
+                return Ok(Expr {
+                    span: span.to(member.span),
+                    kind: ExprKind::ErrorMember(member),
+                });
             }
             TokenKind::Punct(Punct::LParen) => {
                 self.bump();
                 let inner = self.expr()?;
                 self.expect(Punct::RParen)?;
                 // Parentheses are not kept: the printer restores the ones precedence needs.
-                return Ok(Expr { kind: inner.kind, span: span.to(self.prev_span()) });
+                return Ok(Expr {
+                    kind: inner.kind,
+                    span: span.to(self.prev_span()),
+                });
             }
             TokenKind::Punct(Punct::LBrace) => return self.brace_expr(),
             TokenKind::Punct(Punct::Dot) => ExprKind::Name(self.path()?),
             _ if self.peek_name().is_some() => ExprKind::Name(self.path()?),
             _ => return Err(self.error_expected("an expression")),
         };
-        Ok(Expr { kind, span: span.to(self.prev_span()) })
+        Ok(Expr {
+            kind,
+            span: span.to(self.prev_span()),
+        })
     }
 
     /// `{ e1, e2 }`, `{ f1 = e1, f2 = e2 }`, or `{ f1 = e1, ... }`.
@@ -305,7 +383,10 @@ impl Parser<'_> {
             ExprKind::List(items)
         };
         let close = self.expect(Punct::RBrace)?;
-        Ok(Expr { kind, span: open.to(close) })
+        Ok(Expr {
+            kind,
+            span: open.to(close),
+        })
     }
 
     /// `( argument, ... )`

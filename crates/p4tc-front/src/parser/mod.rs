@@ -66,7 +66,12 @@ pub(crate) struct Parser<'t> {
 impl<'t> Parser<'t> {
     fn new(tokens: &'t [Token], diagnostics: &'t mut Vec<Diagnostic>) -> Parser<'t> {
         let eof_span = tokens.last().map(|t| t.span).unwrap_or_default();
-        let eof = Token { kind: TokenKind::Eof, span: eof_span, line_start: true, space_before: true };
+        let eof = Token {
+            kind: TokenKind::Eof,
+            span: eof_span,
+            line_start: true,
+            space_before: true,
+        };
         Parser {
             tokens,
             pos: 0,
@@ -190,8 +195,13 @@ impl<'t> Parser<'t> {
                 return Reported;
             }
             // Point at the end of the last real token, and at the brace left open, if any.
-            let at = if self.pos > 0 { self.prev_span().end() } else { found.span };
-            let mut diagnostic = Diagnostic::error(at, format!("expected {what}, found end of file"));
+            let at = if self.pos > 0 {
+                self.prev_span().end()
+            } else {
+                found.span
+            };
+            let mut diagnostic =
+                Diagnostic::error(at, format!("expected {what}, found end of file"));
             if let Some(open) = self.unclosed_brace() {
                 diagnostic = diagnostic.with_secondary(open, "this `{` is never closed");
             }
@@ -201,7 +211,10 @@ impl<'t> Parser<'t> {
         // before; a missing name or expression is missing where the next token stands.
         if found.line_start && self.pos > 0 && is_punctuation(what) {
             let prev = self.prev_span();
-            return self.error(prev.end(), format!("expected {what} after this, found {}", found.kind));
+            return self.error(
+                prev.end(),
+                format!("expected {what} after this, found {}", found.kind),
+            );
         }
         self.error(found.span, format!("expected {what}, found {}", found.kind))
     }
@@ -210,7 +223,9 @@ impl<'t> Parser<'t> {
     /// or conditional directive left open swallows the rest of the file, and an "unexpected end
     /// of file" on top of that error would only repeat it.
     fn end_of_input_explained(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.is_error() && d.message.starts_with("unterminated"))
+        self.diagnostics
+            .iter()
+            .any(|d| d.is_error() && d.message.starts_with("unterminated"))
     }
 
     /// The innermost `{` before the cursor that has no matching `}`.
@@ -233,8 +248,11 @@ impl<'t> Parser<'t> {
             if !self.too_deep {
                 let span = self.span();
                 self.diagnostics.push(
-                    Diagnostic::error(span, format!("nesting is too deep (more than {MAX_NESTING} levels)"))
-                        .with_note("split the expression or statement into smaller parts"),
+                    Diagnostic::error(
+                        span,
+                        format!("nesting is too deep (more than {MAX_NESTING} levels)"),
+                    )
+                    .with_note("split the expression or statement into smaller parts"),
                 );
                 self.too_deep = true;
             }
@@ -319,7 +337,9 @@ impl<'t> Parser<'t> {
                         continue;
                     }
                 }
-                TokenKind::Punct(Punct::RParen | Punct::RBracket) => depth = depth.saturating_sub(1),
+                TokenKind::Punct(Punct::RParen | Punct::RBracket) => {
+                    depth = depth.saturating_sub(1)
+                }
                 _ => {}
             }
             self.bump();
@@ -351,7 +371,9 @@ impl<'t> Parser<'t> {
                         return;
                     }
                 }
-                TokenKind::Punct(Punct::RParen | Punct::RBracket) => depth = depth.saturating_sub(1),
+                TokenKind::Punct(Punct::RParen | Punct::RBracket) => {
+                    depth = depth.saturating_sub(1)
+                }
                 _ => {}
             }
             self.bump();
@@ -377,7 +399,11 @@ impl<'t> Parser<'t> {
     }
 
     fn is_type_name(&self, name: &str) -> bool {
-        self.types.contains(name) || self.type_params.iter().any(|scope| scope.iter().any(|t| t == name))
+        self.types.contains(name)
+            || self
+                .type_params
+                .iter()
+                .any(|scope| scope.iter().any(|t| t == name))
     }
 
     fn declare_type(&mut self, name: &Ident) {
@@ -386,7 +412,8 @@ impl<'t> Parser<'t> {
 
     /// Runs `f` with `params` in scope as type names.
     fn with_type_params<T>(&mut self, params: &[Ident], f: impl FnOnce(&mut Self) -> T) -> T {
-        self.type_params.push(params.iter().map(|p| p.name.clone()).collect());
+        self.type_params
+            .push(params.iter().map(|p| p.name.clone()).collect());
         let result = f(self);
         self.type_params.pop();
         result
@@ -410,7 +437,9 @@ fn is_punctuation(what: &str) -> bool {
     what.split(" or ").all(|one| {
         one.strip_prefix('`')
             .and_then(|rest| rest.strip_suffix('`'))
-            .is_some_and(|inner| !inner.is_empty() && inner.chars().all(|c| c.is_ascii_punctuation()))
+            .is_some_and(|inner| {
+                !inner.is_empty() && inner.chars().all(|c| c.is_ascii_punctuation())
+            })
     })
 }
 

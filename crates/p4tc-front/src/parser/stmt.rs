@@ -2,8 +2,8 @@
 
 use super::{name_of, PResult, Parser, Reported};
 use crate::ast::{
-    Annotation, BinaryOp, Block, ConstDecl, Expr, ExprKind, ForLoop, Stmt, StmtKind, SwitchCase, SwitchLabel,
-    VarDecl,
+    Annotation, BinaryOp, Block, ConstDecl, Expr, ExprKind, ForLoop, Stmt, StmtKind, SwitchCase,
+    SwitchLabel, VarDecl,
 };
 use crate::token::{Keyword, Punct, TokenKind};
 
@@ -20,8 +20,11 @@ impl Parser<'_> {
                 }
                 let eof = self.span();
                 return Err(self.report(
-                    p4tc_ir::Diagnostic::error(eof, "unexpected end of file: this block is never closed")
-                        .with_secondary(open, "the block starts here"),
+                    p4tc_ir::Diagnostic::error(
+                        eof,
+                        "unexpected end of file: this block is never closed",
+                    )
+                    .with_secondary(open, "the block starts here"),
                 ));
             }
             match self.stmt() {
@@ -35,7 +38,11 @@ impl Parser<'_> {
             }
         }
         let close = self.expect(Punct::RBrace)?;
-        Ok(Block { annotations, stmts, span: start.to(close) })
+        Ok(Block {
+            annotations,
+            stmts,
+            span: start.to(close),
+        })
     }
 
     /// One statement or local variable/constant declaration.
@@ -46,8 +53,12 @@ impl Parser<'_> {
             let token = p.peek().clone();
             let kind = match &token.kind {
                 TokenKind::Punct(Punct::LBrace) => StmtKind::Block(p.block(annotations)?),
-                TokenKind::Keyword(Keyword::For) => StmtKind::For(Box::new(p.for_loop(annotations)?)),
-                TokenKind::Keyword(Keyword::Const) => StmtKind::Const(Box::new(p.const_decl(annotations)?)),
+                TokenKind::Keyword(Keyword::For) => {
+                    StmtKind::For(Box::new(p.for_loop(annotations)?))
+                }
+                TokenKind::Keyword(Keyword::Const) => {
+                    StmtKind::Const(Box::new(p.const_decl(annotations)?))
+                }
                 _ if p.declaration_starts() => {
                     let var = p.var_decl(annotations)?;
                     p.expect(Punct::Semi)?;
@@ -58,7 +69,10 @@ impl Parser<'_> {
                     p.plain_stmt()?
                 }
             };
-            Ok(Stmt { kind, span: start.to(p.prev_span()) })
+            Ok(Stmt {
+                kind,
+                span: start.to(p.prev_span()),
+            })
         })
     }
 
@@ -95,13 +109,25 @@ impl Parser<'_> {
                 let cond = self.expr()?;
                 self.expect(Punct::RParen)?;
                 let then = Box::new(self.stmt()?);
-                let otherwise = if self.eat_kw(Keyword::Else) { Some(Box::new(self.stmt()?)) } else { None };
-                return Ok(StmtKind::If { cond, then, otherwise });
+                let otherwise = if self.eat_kw(Keyword::Else) {
+                    Some(Box::new(self.stmt()?))
+                } else {
+                    None
+                };
+                return Ok(StmtKind::If {
+                    cond,
+                    then,
+                    otherwise,
+                });
             }
             TokenKind::Keyword(Keyword::Switch) => return self.switch(),
             TokenKind::Keyword(Keyword::Return) => {
                 self.bump();
-                let value = if self.at(Punct::Semi) { None } else { Some(self.expr()?) };
+                let value = if self.at(Punct::Semi) {
+                    None
+                } else {
+                    Some(self.expr()?)
+                };
                 StmtKind::Return(value)
             }
             TokenKind::Keyword(Keyword::Exit) => {
@@ -146,7 +172,11 @@ impl Parser<'_> {
                 return Err(self.error(target.span, "cannot assign to this expression"));
             }
             let rhs = self.expr()?;
-            return Ok(StmtKind::Assign { lhs: target, op, rhs });
+            return Ok(StmtKind::Assign {
+                lhs: target,
+                op,
+                rhs,
+            });
         }
         match target.kind {
             ExprKind::Call { .. } | ExprKind::Construct { .. } => Ok(StmtKind::Call(target)),
@@ -155,7 +185,9 @@ impl Parser<'_> {
     }
 
     fn peek_assign_op(&self) -> Option<(Option<BinaryOp>, usize)> {
-        let TokenKind::Punct(p) = self.peek().kind else { return None };
+        let TokenKind::Punct(p) = self.peek().kind else {
+            return None;
+        };
         let op = match p {
             Punct::Assign => None,
             Punct::MulAssign => Some(BinaryOp::Mul),
@@ -199,7 +231,11 @@ impl Parser<'_> {
             } else {
                 None
             };
-            cases.push(SwitchCase { label, body, span: start.to(self.prev_span()) });
+            cases.push(SwitchCase {
+                label,
+                body,
+                span: start.to(self.prev_span()),
+            });
         }
         self.expect(Punct::RBrace)?;
         Ok(StmtKind::Switch { expr, cases })
@@ -209,8 +245,17 @@ impl Parser<'_> {
     pub(super) fn var_decl(&mut self, annotations: Vec<Annotation>) -> PResult<VarDecl> {
         let ty = self.ty()?;
         let name = self.name()?;
-        let init = if self.eat(Punct::Assign) { Some(self.expr()?) } else { None };
-        Ok(VarDecl { annotations, ty, name, init })
+        let init = if self.eat(Punct::Assign) {
+            Some(self.expr()?)
+        } else {
+            None
+        };
+        Ok(VarDecl {
+            annotations,
+            ty,
+            name,
+            init,
+        })
     }
 
     /// `@annotations const T name = value;`
@@ -221,7 +266,12 @@ impl Parser<'_> {
         self.expect(Punct::Assign)?;
         let value = self.expr()?;
         self.expect(Punct::Semi)?;
-        Ok(ConstDecl { annotations, ty, name, value })
+        Ok(ConstDecl {
+            annotations,
+            ty,
+            name,
+            value,
+        })
     }
 
     fn for_loop(&mut self, annotations: Vec<Annotation>) -> PResult<ForLoop> {
@@ -237,10 +287,22 @@ impl Parser<'_> {
         });
         if let Some((var_annotations, ty, name)) = header {
             let collection = self.expr()?;
-            let range_end = if self.eat(Punct::DotDot) { Some(self.expr()?) } else { None };
+            let range_end = if self.eat(Punct::DotDot) {
+                Some(self.expr()?)
+            } else {
+                None
+            };
             self.expect(Punct::RParen)?;
             let body = self.stmt()?;
-            return Ok(ForLoop::In { annotations, var_annotations, ty, name, collection, range_end, body });
+            return Ok(ForLoop::In {
+                annotations,
+                var_annotations,
+                ty,
+                name,
+                collection,
+                range_end,
+                body,
+            });
         }
         let mut init = Vec::new();
         if !self.at(Punct::Semi) {
@@ -265,7 +327,13 @@ impl Parser<'_> {
         }
         self.expect(Punct::RParen)?;
         let body = self.stmt()?;
-        Ok(ForLoop::Classic { annotations, init, cond, update, body })
+        Ok(ForLoop::Classic {
+            annotations,
+            init,
+            cond,
+            update,
+            body,
+        })
     }
 
     /// One clause of a `for` header: a declaration (init only), an assignment or a call.
@@ -277,7 +345,10 @@ impl Parser<'_> {
         } else {
             self.assignment_or_call()?
         };
-        Ok(Stmt { kind, span: start.to(self.prev_span()) })
+        Ok(Stmt {
+            kind,
+            span: start.to(self.prev_span()),
+        })
     }
 }
 

@@ -4,8 +4,8 @@ use p4tc_ir::Span;
 
 use super::{name_of, PResult, Parser};
 use crate::ast::{
-    Annotation, AnnotationBody, AnnotationToken, Direction, Expr, ExprKind, Ident, KeyValue, Param, Path, Type,
-    TypeKind,
+    Annotation, AnnotationBody, AnnotationToken, Direction, Expr, ExprKind, Ident, KeyValue, Param,
+    Path, Type, TypeKind,
 };
 use crate::token::{Keyword, Punct, TokenKind};
 
@@ -28,7 +28,9 @@ impl Parser<'_> {
             TokenKind::Keyword(Keyword::Error) => !self.nth(n + 1).is(Punct::Dot),
             // `list` is a type only as `list<...>`.
             TokenKind::Keyword(Keyword::List) => self.nth(n + 1).is(Punct::Lt),
-            TokenKind::Punct(Punct::Dot) => name_of(self.nth(n + 1)).is_some_and(|name| self.is_type_name(name)),
+            TokenKind::Punct(Punct::Dot) => {
+                name_of(self.nth(n + 1)).is_some_and(|name| self.is_type_name(name))
+            }
             _ => name_of(token).is_some_and(|name| self.is_type_name(name)),
         }
     }
@@ -94,20 +96,32 @@ impl Parser<'_> {
                 _ => {
                     let base = p.path()?;
                     if p.at(Punct::Lt) {
-                        TypeKind::Specialized { base, args: p.type_args()? }
+                        TypeKind::Specialized {
+                            base,
+                            args: p.type_args()?,
+                        }
                     } else {
                         TypeKind::Named(base)
                     }
                 }
             };
-            let mut ty = Type { kind, span: start.to(p.prev_span()) };
+            let mut ty = Type {
+                kind,
+                span: start.to(p.prev_span()),
+            };
             // `T[N]`: header stacks and arrays, possibly of arrays.
             while p.at(Punct::LBracket) {
                 p.bump();
                 let size = p.expr()?;
                 p.expect(Punct::RBracket)?;
                 let span = ty.span.to(p.prev_span());
-                ty = Type { kind: TypeKind::Array { element: Box::new(ty), size: Box::new(size) }, span };
+                ty = Type {
+                    kind: TypeKind::Array {
+                        element: Box::new(ty),
+                        size: Box::new(size),
+                    },
+                    span,
+                };
             }
             Ok(ty)
         })
@@ -117,14 +131,23 @@ impl Parser<'_> {
     pub(super) fn type_or_void(&mut self) -> PResult<Type> {
         let span = self.span();
         if self.eat_kw(Keyword::Void) {
-            return Ok(Type { kind: TypeKind::Void, span });
+            return Ok(Type {
+                kind: TypeKind::Void,
+                span,
+            });
         }
         if self.eat(Punct::Hash) {
-            return Err(self.error(span, "unexpected `#` (a preprocessor directive must start a line)"));
+            return Err(self.error(
+                span,
+                "unexpected `#` (a preprocessor directive must start a line)",
+            ));
         }
         if matches!(self.peek().kind, TokenKind::DontCare) {
             self.bump();
-            return Ok(Type { kind: TypeKind::DontCare, span });
+            return Ok(Type {
+                kind: TypeKind::DontCare,
+                span,
+            });
         }
         self.ty()
     }
@@ -148,7 +171,9 @@ impl Parser<'_> {
             let span = self.bump().span;
             Expr { kind, span }
         } else {
-            return Err(self.error_expected("a width (an integer, or an expression in parentheses)"));
+            return Err(
+                self.error_expected("a width (an integer, or an expression in parentheses)")
+            );
         };
         self.expect_close_angle()?;
         Ok(width)
@@ -232,15 +257,31 @@ impl Parser<'_> {
                 if !self.is_type_name(&path.name.name) {
                     let name = path.name.name.clone();
                     return Err(self.report(
-                        p4tc_ir::Diagnostic::error(ty.span, format!("parameter `{name}` has no type"))
-                            .with_note(format!("a parameter is written with its type first, as in `bit<8> {name}`")),
+                        p4tc_ir::Diagnostic::error(
+                            ty.span,
+                            format!("parameter `{name}` has no type"),
+                        )
+                        .with_note(format!(
+                            "a parameter is written with its type first, as in `bit<8> {name}`"
+                        )),
                     ));
                 }
             }
         }
         let name = self.name()?;
-        let default = if self.eat(Punct::Assign) { Some(self.expr()?) } else { None };
-        Ok(Param { annotations, direction, ty, name, default, span: start.to(self.prev_span()) })
+        let default = if self.eat(Punct::Assign) {
+            Some(self.expr()?)
+        } else {
+            None
+        };
+        Ok(Param {
+            annotations,
+            direction,
+            ty,
+            name,
+            default,
+            span: start.to(self.prev_span()),
+        })
     }
 
     /// Zero or more annotations.
@@ -262,7 +303,10 @@ impl Parser<'_> {
             _ => return Err(self.error_expected("an annotation name after `@`")),
         };
         self.bump();
-        let name = Ident { name, span: token.span };
+        let name = Ident {
+            name,
+            span: token.span,
+        };
         let body = if self.at(Punct::LParen) {
             AnnotationBody::Unstructured(self.annotation_tokens()?)
         } else if self.at(Punct::LBracket) {
@@ -270,7 +314,11 @@ impl Parser<'_> {
         } else {
             AnnotationBody::None
         };
-        Ok(Annotation { name, body, span: start.to(self.prev_span()) })
+        Ok(Annotation {
+            name,
+            body,
+            span: start.to(self.prev_span()),
+        })
     }
 
     /// The tokens between balanced parentheses, unparsed.
@@ -283,7 +331,9 @@ impl Parser<'_> {
             match token.kind {
                 TokenKind::Eof if self.end_of_input_explained() => return Err(super::Reported),
                 TokenKind::Eof => {
-                    return Err(self.error(open, "unterminated annotation: this `(` is never closed"));
+                    return Err(
+                        self.error(open, "unterminated annotation: this `(` is never closed")
+                    );
                 }
                 TokenKind::Punct(Punct::RParen) if depth == 0 => {
                     self.bump();
@@ -294,7 +344,10 @@ impl Parser<'_> {
                 _ => {}
             }
             self.bump();
-            tokens.push(AnnotationToken { kind: token.kind, span: token.span });
+            tokens.push(AnnotationToken {
+                kind: token.kind,
+                span: token.span,
+            });
         }
     }
 
@@ -329,7 +382,11 @@ impl Parser<'_> {
     }
 
     /// Reports annotations written where the grammar has no place for them.
-    pub(super) fn reject_annotations(&mut self, annotations: &[Annotation], what: &str) -> PResult<()> {
+    pub(super) fn reject_annotations(
+        &mut self,
+        annotations: &[Annotation],
+        what: &str,
+    ) -> PResult<()> {
         if let Some(first) = annotations.first() {
             let span: Span = first.span.to(annotations[annotations.len() - 1].span);
             return Err(self.error(span, format!("annotations are not allowed on {what}")));
@@ -337,4 +394,3 @@ impl Parser<'_> {
         Ok(())
     }
 }
-

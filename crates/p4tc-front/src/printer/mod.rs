@@ -199,3 +199,8 @@ impl Printer {
         self.line(close);
     }
 }
+
+/// How a token is written in source (for annotation arguments the IR keeps as text).
+pub(crate) fn token_text(kind: &crate::token::TokenKind) -> String {
+    expr::token_source(kind)
+}

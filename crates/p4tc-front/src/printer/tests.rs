@@ -781,14 +781,20 @@ fn loops_switches_and_declarations() {
         name: id("v"),
         init: None,
     };
-    assert_eq!(print_stmt(&st(StmtKind::Var(Box::new(var)))), "@a\nbit<8> v;\n");
+    assert_eq!(
+        print_stmt(&st(StmtKind::Var(Box::new(var)))),
+        "@a\nbit<8> v;\n"
+    );
     let c = ConstDecl {
         annotations: Vec::new(),
         ty: bits(8),
         name: id("c"),
         value: int(1),
     };
-    assert_eq!(print_stmt(&st(StmtKind::Const(Box::new(c)))), "const bit<8> c = 1;\n");
+    assert_eq!(
+        print_stmt(&st(StmtKind::Const(Box::new(c)))),
+        "const bit<8> c = 1;\n"
+    );
     let annotated = Block {
         annotations: vec![ann("atomic", AnnotationBody::None)],
         stmts: vec![st(StmtKind::Empty)],

@@ -160,16 +160,21 @@ pub enum KeysetValue {
 }
 
 /// An action.
+///
+/// An action declared inside a control sees the control's parameters and variables, so its
+/// parameters, locals and expressions live in the control's [`Body`] and its `body` holds only
+/// the statements; a top-level action has a body of its own. `params` and every handle in the
+/// statements point into whichever body that is.
 #[derive(Clone, Debug)]
 pub struct Action {
     /// Name as written (for control-local actions, without the control's name).
     pub name: String,
     /// The control it is declared in, if local.
     pub control: Option<Handle<BlockType>>,
-    /// The body; its first `params` locals are the parameters.
+    /// Its own body (top-level actions), or only its statements (control-local actions).
     pub body: Body,
-    /// Number of parameters.
-    pub params: usize,
+    /// The parameters, in order.
+    pub params: Vec<Handle<Local>>,
     /// Annotations (`@tableonly`, `@defaultonly`, `@name`, ...).
     pub annotations: Vec<Annotation>,
 }

@@ -1,0 +1,1865 @@
+//! Expressions: name resolution, typing, implicit casts and constant folding.
+
+use std::collections::HashMap;
+
+use num_bigint::BigInt;
+use num_traits::{One, Signed, ToPrimitive, Zero};
+use p4tc_ir::arena::Handle;
+use p4tc_ir::ir::{self, BinaryOp, Builtin, Callee, ExprKind, Type, UnaryOp, Value};
+use p4tc_ir::{Diagnostic, Span};
+
+use super::{Lowerer, Symbol};
+use crate::ast;
+
+type ExprHandle = Handle<ir::Expr>;
+
+/// Reduces `v` to the range of a `width`-bit unsigned or two's complement signed integer.
+pub(super) fn wrap(v: &BigInt, width: u32, signed: bool) -> BigInt {
+    if width == 0 {
+        return BigInt::zero();
+    }
+    let modulus = BigInt::one() << width;
+    let mut r = ((v % &modulus) + &modulus) % &modulus;
+    if signed && r >= (BigInt::one() << (width - 1)) {
+        r -= modulus;
+    }
+    r
+}
+
+impl<'a> Lowerer<'a, '_> {
+    fn push(&mut self, kind: ExprKind, ty: Handle<Type>, span: Span) -> ExprHandle {
+        self.body.exprs.append(ir::Expr { kind, ty }, span)
+    }
+
+    fn literal(&mut self, value: Value, ty: Handle<Type>, span: Span) -> ExprHandle {
+        self.push(ExprKind::Literal(value), ty, span)
+    }
+
+    pub(super) fn ty_of(&self, e: ExprHandle) -> Handle<Type> {
+        self.body.exprs[e].ty
+    }
+
+    fn value_of(&self, e: ExprHandle) -> Option<&Value> {
+        match &self.body.exprs[e].kind {
+            ExprKind::Literal(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The value of an expression that must be known at compile time, with its type.
+    pub(super) fn const_value(&mut self, expr: &'a ast::Expr) -> Option<(Handle<Type>, Value)> {
+        let e = self.infer(expr, None)?;
+        match self.value_of(e) {
+            Some(v) => Some((self.ty_of(e), v.clone())),
+            None => {
+                self.error(expr.span, "this value must be known at compile time");
+                None
+            }
+        }
+    }
+
+    /// A compile-time value of type `expected`.
+    pub(super) fn const_of_type(
+        &mut self,
+        expr: &'a ast::Expr,
+        expected: Handle<Type>,
+    ) -> Option<Value> {
+        let e = self.check(expr, expected)?;
+        match self.value_of(e) {
+            Some(v) => Some(v.clone()),
+            None => {
+                self.error(expr.span, "this value must be known at compile time");
+                None
+            }
+        }
+    }
+
+    /// Lowers `expr`, which must have type `expected` (after implicit casts).
+    pub(super) fn check(
+        &mut self,
+        expr: &'a ast::Expr,
+        expected: Handle<Type>,
+    ) -> Option<ExprHandle> {
+        let e = self.infer(expr, Some(expected))?;
+        self.coerce(e, expected, expr.span)
+    }
+
+    /// Converts `e` to `expected` where P4 converts implicitly; reports a mismatch otherwise.
+    pub(super) fn coerce(
+        &mut self,
+        e: ExprHandle,
+        expected: Handle<Type>,
+        span: Span,
+    ) -> Option<ExprHandle> {
+        let actual = self.ty_of(e);
+        if actual == expected {
+            return Some(e);
+        }
+        let target = self.module.types[expected].clone();
+        let source = self.module.types[actual].clone();
+        match (&source, &target) {
+            // An arbitrary-precision integer becomes any fixed-width integer (or a new type
+            // or serializable enum over one), wrapped to its width.
+            (Type::Integer, _)
+                if self.bit_width(expected).is_some()
+                    && !matches!(target, Type::Bool | Type::Enum(_)) =>
+            {
+                let (width, signed) = self.bit_width(expected)?;
+                match self.value_of(e).cloned() {
+                    Some(Value::Int(v)) => {
+                        let wrapped = wrap(&v, width, signed);
+                        if wrapped != v {
+                            self.report(Diagnostic::warning(
+                                span,
+                                format!(
+                                    "{v} does not fit in {}: it becomes {wrapped}",
+                                    self.type_name(expected)
+                                ),
+                            ));
+                        }
+                        Some(self.literal(Value::Int(wrapped), expected, span))
+                    }
+                    _ => Some(self.push(ExprKind::Cast(e), expected, span)),
+                }
+            }
+            // A serializable enum value converts to its underlying type.
+            (Type::Enum(def), _) if self.module.enums[*def].underlying == Some(expected) => {
+                Some(self.cast_value(e, expected, span))
+            }
+            _ => {
+                let message = format!(
+                    "expected a value of type `{}`, found `{}`",
+                    self.type_name(expected),
+                    self.type_name(actual)
+                );
+                self.error(span, message);
+                None
+            }
+        }
+    }
+
+    /// Lowers `expr` and computes its type; `hint` is the type the context expects, used to
+    /// type list expressions, struct expressions and `{#}`.
+    pub(super) fn infer(
+        &mut self,
+        expr: &'a ast::Expr,
+        hint: Option<Handle<Type>>,
+    ) -> Option<ExprHandle> {
+        let span = expr.span;
+        match &expr.kind {
+            ast::ExprKind::Int(lit) => {
+                let value = BigInt::from(lit.value.clone()) * if lit.negative { -1 } else { 1 };
+                let ty = match lit.width {
+                    None => self.integer_type(),
+                    Some((width, signed)) => self.bits_type(width, signed),
+                };
+                let value = match lit.width {
+                    Some((width, signed)) => {
+                        let wrapped = wrap(&value, width, signed);
+                        if wrapped != value {
+                            self.report(Diagnostic::warning(
+                                span,
+                                format!(
+                                    "{value} does not fit in {}: it becomes {wrapped}",
+                                    self.type_name(ty)
+                                ),
+                            ));
+                        }
+                        wrapped
+                    }
+                    None => value,
+                };
+                Some(self.literal(Value::Int(value), ty, span))
+            }
+            ast::ExprKind::Bool(b) => {
+                let ty = self.bool_type();
+                Some(self.literal(Value::Bool(*b), ty, span))
+            }
+            ast::ExprKind::String(s) => {
+                let ty = self.intern(Type::String);
+                Some(self.literal(Value::String(s.clone()), ty, span))
+            }
+            ast::ExprKind::Name(path) => self.name_expr(path, span),
+            ast::ExprKind::This => {
+                self.error(
+                    span,
+                    "`this` is only allowed in an instance's initializer block",
+                );
+                None
+            }
+            ast::ExprKind::DontCare => {
+                self.error(span, "`_` is not a value here");
+                None
+            }
+            ast::ExprKind::Dots => {
+                self.error(
+                    span,
+                    "`...` is only allowed at the end of a struct expression",
+                );
+                None
+            }
+            ast::ExprKind::ErrorMember(member) => {
+                let ty = self.intern(Type::Error);
+                match self.module.errors.iter().position(|e| *e == member.name) {
+                    Some(i) => Some(self.literal(Value::Error(i as u32), ty, span)),
+                    None => {
+                        self.error(
+                            member.span,
+                            format!("`error.{}` is not declared", member.name),
+                        );
+                        None
+                    }
+                }
+            }
+            ast::ExprKind::Member { base, member } => self.member(base, member, span),
+            ast::ExprKind::Index { base, index } => {
+                let b = self.infer(base, None)?;
+                let Type::Stack { element, size } = self.module.types[self.ty_of(b)].clone() else {
+                    let name = self.type_name(self.ty_of(b));
+                    self.error(
+                        base.span,
+                        format!("only stacks and arrays can be indexed, not `{name}`"),
+                    );
+                    return None;
+                };
+                let i = self.infer(index, None)?;
+                let i = if self.is_integer(self.ty_of(i)) {
+                    let bit32 = self.bits_type(32, false);
+                    self.coerce(i, bit32, index.span)?
+                } else if self.is_bits(self.ty_of(i)) {
+                    i
+                } else {
+                    let name = self.type_name(self.ty_of(i));
+                    self.error(
+                        index.span,
+                        format!("an index must be an integer, not `{name}`"),
+                    );
+                    return None;
+                };
+                if let Some(Value::Int(v)) = self.value_of(i) {
+                    if v.is_negative() || *v >= BigInt::from(size) {
+                        self.error(
+                            index.span,
+                            format!("index {v} is out of bounds for a stack of {size}"),
+                        );
+                        return None;
+                    }
+                }
+                Some(self.push(ExprKind::Element { base: b, index: i }, element, span))
+            }
+            ast::ExprKind::Slice { base, hi, lo } => {
+                let b = self.infer(base, None)?;
+                let hi_v = self.const_u32(hi, "a slice bound")?;
+                let lo_v = self.const_u32(lo, "a slice bound")?;
+                self.slice(b, hi_v, lo_v, base.span, span)
+            }
+            ast::ExprKind::IndexedSlice { base, lo, width } => {
+                let b = self.infer(base, None)?;
+                let Some(lo_v) = self.const_value(lo).and_then(|(_, v)| match v {
+                    Value::Int(v) => v.to_u32(),
+                    _ => None,
+                }) else {
+                    self.error(
+                        lo.span,
+                        "the start of a `[lo +: width]` slice must be known at compile time here",
+                    );
+                    return None;
+                };
+                let w = self.const_u32(width, "a slice width")?;
+                if w == 0 {
+                    self.error(width.span, "a slice must be at least one bit wide");
+                    return None;
+                }
+                self.slice(b, lo_v + w - 1, lo_v, base.span, span)
+            }
+            ast::ExprKind::List(items) => self.list(items, hint, span),
+            ast::ExprKind::StructInit { fields, dots } => {
+                self.struct_init(fields, *dots, hint, span)
+            }
+            ast::ExprKind::InvalidHeader => match hint {
+                Some(ty)
+                    if self
+                        .composite(ty)
+                        .is_some_and(|c| c.kind != ir::CompositeKind::Struct) =>
+                {
+                    Some(self.literal(Value::InvalidHeader, ty, span))
+                }
+                _ => {
+                    self.error(
+                        span,
+                        "`{#}` needs a header or header union type from its context",
+                    );
+                    None
+                }
+            },
+            ast::ExprKind::Unary { op, operand } => self.unary(*op, operand, hint, span),
+            ast::ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, hint, span),
+            ast::ExprKind::Conditional {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let bool_ty = self.bool_type();
+                let c = self.check(cond, bool_ty)?;
+                let t = self.infer(then, hint)?;
+                let o = self.infer(otherwise, hint)?;
+                let (t, o) = self.unify_operands(t, o, then.span, otherwise.span)?;
+                let ty = self.ty_of(t);
+                if let Some(Value::Bool(b)) = self.value_of(c) {
+                    return Some(if *b { t } else { o });
+                }
+                Some(self.push(
+                    ExprKind::Select {
+                        cond: c,
+                        then: t,
+                        otherwise: o,
+                    },
+                    ty,
+                    span,
+                ))
+            }
+            ast::ExprKind::Cast { ty, expr: inner } => {
+                let target = self.resolve_type(ty)?;
+                let e = self.infer(inner, Some(target))?;
+                self.cast(e, target, inner.span, span)
+            }
+            ast::ExprKind::Call {
+                callee,
+                type_args,
+                args,
+            } => self.call(callee, type_args, args, span),
+            ast::ExprKind::Construct { ty, .. } => {
+                self.error(
+                    ty.span,
+                    "an instance can only be created in a declaration (`T(args) name;`) or as a constructor argument",
+                );
+                None
+            }
+        }
+    }
+
+    fn slice(
+        &mut self,
+        b: ExprHandle,
+        hi: u32,
+        lo: u32,
+        base_span: Span,
+        span: Span,
+    ) -> Option<ExprHandle> {
+        let Some((width, _)) = self
+            .bit_width(self.ty_of(b))
+            .filter(|_| self.is_bits(self.ty_of(b)))
+        else {
+            let name = self.type_name(self.ty_of(b));
+            self.error(
+                base_span,
+                format!("only `bit<W>` and `int<W>` values can be sliced, not `{name}`"),
+            );
+            return None;
+        };
+        if hi < lo {
+            self.error(
+                span,
+                format!("slice [{hi}:{lo}] is reversed: the high bit comes first"),
+            );
+            return None;
+        }
+        if hi >= width {
+            self.error(
+                span,
+                format!("slice [{hi}:{lo}] goes past the {width} bits of the value"),
+            );
+            return None;
+        }
+        let ty = self.bits_type(hi - lo + 1, false);
+        if let Some(Value::Int(v)) = self.value_of(b) {
+            let v = wrap(&(v >> lo), hi - lo + 1, false);
+            return Some(self.literal(Value::Int(v), ty, span));
+        }
+        Some(self.push(ExprKind::Slice { base: b, hi, lo }, ty, span))
+    }
+
+    fn list(
+        &mut self,
+        items: &'a [ast::Expr],
+        hint: Option<Handle<Type>>,
+        span: Span,
+    ) -> Option<ExprHandle> {
+        // A list whose context expects a struct or header initialises its fields in order.
+        if let Some(ty) = hint {
+            if let Some(composite) = self.composite(ty).cloned() {
+                if composite.fields.len() != items.len() {
+                    self.error(
+                        span,
+                        format!(
+                            "`{}` has {} field(s), but the list has {} value(s)",
+                            composite.name,
+                            composite.fields.len(),
+                            items.len()
+                        ),
+                    );
+                    return None;
+                }
+                let mut fields = Vec::new();
+                for (item, field) in items.iter().zip(&composite.fields) {
+                    fields.push(self.check(item, field.ty)?);
+                }
+                return Some(self.compose(fields, ty, span));
+            }
+            if let Type::Tuple(types) = self.module.types[ty].clone() {
+                if types.len() == items.len() {
+                    let mut fields = Vec::new();
+                    for (item, t) in items.iter().zip(types) {
+                        fields.push(self.check(item, t)?);
+                    }
+                    return Some(self.compose(fields, ty, span));
+                }
+            }
+        }
+        let mut fields = Vec::new();
+        let mut types = Vec::new();
+        for item in items {
+            let e = self.infer(item, None)?;
+            types.push(self.ty_of(e));
+            fields.push(e);
+        }
+        let ty = self.intern(Type::Tuple(types));
+        Some(self.compose(fields, ty, span))
+    }
+
+    /// Builds a composite value; folds to a literal when every field is known.
+    fn compose(&mut self, fields: Vec<ExprHandle>, ty: Handle<Type>, span: Span) -> ExprHandle {
+        let values: Option<Vec<Value>> =
+            fields.iter().map(|f| self.value_of(*f).cloned()).collect();
+        match values {
+            Some(values) => self.literal(Value::Tuple(values), ty, span),
+            None => self.push(ExprKind::Compose(fields), ty, span),
+        }
+    }
+
+    fn struct_init(
+        &mut self,
+        fields: &'a [ast::KeyValue],
+        dots: bool,
+        hint: Option<Handle<Type>>,
+        span: Span,
+    ) -> Option<ExprHandle> {
+        let Some(ty) = hint.filter(|t| self.composite(*t).is_some()) else {
+            self.error(
+                span,
+                "a struct expression needs a struct or header type from its context (or a cast)",
+            );
+            return None;
+        };
+        let composite = self.composite(ty).cloned()?;
+        let mut values: Vec<Option<ExprHandle>> = vec![None; composite.fields.len()];
+        for kv in fields {
+            let Some(i) = composite.fields.iter().position(|f| f.name == kv.key.name) else {
+                self.error(
+                    kv.key.span,
+                    format!("`{}` has no field `{}`", composite.name, kv.key.name),
+                );
+                return None;
+            };
+            if values[i].is_some() {
+                self.error(
+                    kv.key.span,
+                    format!("field `{}` is given twice", kv.key.name),
+                );
+                return None;
+            }
+            values[i] = Some(self.check(&kv.value, composite.fields[i].ty)?);
+        }
+        let mut out = Vec::new();
+        for (value, field) in values.into_iter().zip(&composite.fields) {
+            match value {
+                Some(v) => out.push(v),
+                None if dots => {
+                    // `...`: the fields not named are left as don't-care: zero here.
+                    let zero = self.zero_value(field.ty, span)?;
+                    out.push(zero);
+                }
+                None => {
+                    self.error(
+                        span,
+                        format!("field `{}` of `{}` is missing", field.name, composite.name),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(self.compose(out, ty, span))
+    }
+
+    /// The all-zero (or false, or invalid) value of a type, as a literal.
+    fn zero_value(&mut self, ty: Handle<Type>, span: Span) -> Option<ExprHandle> {
+        let value = self.zero(ty)?;
+        Some(self.literal(value, ty, span))
+    }
+
+    fn zero(&self, ty: Handle<Type>) -> Option<Value> {
+        Some(match &self.module.types[ty] {
+            Type::Bool => Value::Bool(false),
+            Type::Bits { .. } | Type::Integer | Type::NewType { .. } => Value::Int(BigInt::zero()),
+            Type::Enum(_) => Value::Enum(0),
+            Type::Error => Value::Error(0),
+            Type::Composite(c) => {
+                let composite = &self.module.composites[*c];
+                if composite.kind != ir::CompositeKind::Struct {
+                    Value::InvalidHeader
+                } else {
+                    Value::Tuple(
+                        composite
+                            .fields
+                            .iter()
+                            .map(|f| self.zero(f.ty))
+                            .collect::<Option<_>>()?,
+                    )
+                }
+            }
+            Type::Tuple(items) => {
+                Value::Tuple(items.iter().map(|t| self.zero(*t)).collect::<Option<_>>()?)
+            }
+            _ => return None,
+        })
+    }
+
+    fn name_expr(&mut self, path: &'a ast::Path, span: Span) -> Option<ExprHandle> {
+        let name = &path.name.name;
+        let Some(symbol) = self.lookup(name, path.top_level).cloned() else {
+            self.error(path.name.span, format!("unknown name `{name}`"));
+            return None;
+        };
+        match symbol {
+            Symbol::Local(local) => {
+                let ty = self.body.locals[local].ty;
+                Some(self.push(ExprKind::Local(local), ty, span))
+            }
+            Symbol::Const(ty, value) => Some(self.literal(value, ty, span)),
+            Symbol::Instance(instance) => {
+                let ty = self.module.instances[instance].ty;
+                Some(self.push(ExprKind::Instance(instance), ty, span))
+            }
+            Symbol::Action(_) => {
+                self.error(
+                    span,
+                    format!("action `{name}` can only be called, or named in a table"),
+                );
+                None
+            }
+            Symbol::Table(_) => {
+                self.error(
+                    span,
+                    format!("table `{name}` can only be applied: `{name}.apply()`"),
+                );
+                None
+            }
+            Symbol::Function(_) | Symbol::ExternFunction(_) => {
+                self.error(span, format!("function `{name}` can only be called"));
+                None
+            }
+            _ => {
+                self.error(span, format!("`{name}` is a type, not a value"));
+                None
+            }
+        }
+    }
+
+    /// `base.member`: a field, an enum member, a stack property, or a size of a type.
+    fn member(
+        &mut self,
+        base: &'a ast::Expr,
+        member: &'a ast::Ident,
+        span: Span,
+    ) -> Option<ExprHandle> {
+        // `E.A` for an enum `E`, or `error.X` written as a type member.
+        if let ast::ExprKind::Name(path) = &base.kind {
+            if let Some(Symbol::Type(ty)) = self.lookup(&path.name.name, path.top_level).cloned() {
+                if let Type::Enum(def) = self.module.types[ty].clone() {
+                    let members = &self.module.enums[def].members;
+                    return match members.iter().position(|(m, _)| *m == member.name) {
+                        Some(i) => Some(self.literal(Value::Enum(i as u32), ty, span)),
+                        None => {
+                            let enum_name = self.module.enums[def].name.clone();
+                            self.error(
+                                member.span,
+                                format!("enum `{enum_name}` has no member `{}`", member.name),
+                            );
+                            None
+                        }
+                    };
+                }
+            }
+        }
+        // `t.apply().hit` and `.miss`.
+        if member.name == "hit" || member.name == "miss" {
+            if let Some(table) = self.applied_table(base) {
+                let ty = self.bool_type();
+                return Some(self.push(
+                    ExprKind::TableHit {
+                        table,
+                        hit: member.name == "hit",
+                    },
+                    ty,
+                    span,
+                ));
+            }
+        }
+        if member.name == "action_run" && self.applied_table(base).is_some() {
+            self.error(
+                span,
+                "`action_run` can only be used as the value of a `switch`",
+            );
+            return None;
+        }
+        let b = self.infer(base, None)?;
+        let base_ty = self.ty_of(b);
+        match self.module.types[base_ty].clone() {
+            Type::Composite(c) => {
+                let composite = &self.module.composites[c];
+                match composite.fields.iter().position(|f| f.name == member.name) {
+                    Some(i) => {
+                        let ty = composite.fields[i].ty;
+                        Some(self.push(
+                            ExprKind::Field {
+                                base: b,
+                                index: i as u32,
+                            },
+                            ty,
+                            span,
+                        ))
+                    }
+                    None => {
+                        let message =
+                            format!("`{}` has no field `{}`", composite.name, member.name);
+                        self.error(member.span, message);
+                        None
+                    }
+                }
+            }
+            Type::Stack { size, .. } if member.name == "size" => {
+                let ty = self.bits_type(32, false);
+                Some(self.literal(Value::Int(BigInt::from(size)), ty, span))
+            }
+            _ => {
+                let message = format!(
+                    "`{}` has no member `{}`",
+                    self.type_name(base_ty),
+                    member.name
+                );
+                self.error(member.span, message);
+                None
+            }
+        }
+    }
+
+    /// The table `expr` applies, when it is `t.apply()`.
+    pub(super) fn applied_table(&self, expr: &'a ast::Expr) -> Option<Handle<ir::Table>> {
+        let ast::ExprKind::Call { callee, args, .. } = &expr.kind else {
+            return None;
+        };
+        let ast::ExprKind::Member { base, member } = &callee.kind else {
+            return None;
+        };
+        if member.name != "apply" || !args.is_empty() {
+            return None;
+        }
+        let ast::ExprKind::Name(path) = &base.kind else {
+            return None;
+        };
+        match self.lookup(&path.name.name, path.top_level) {
+            Some(Symbol::Table(t)) => Some(*t),
+            _ => None,
+        }
+    }
+
+    fn unary(
+        &mut self,
+        op: ast::UnaryOp,
+        operand: &'a ast::Expr,
+        hint: Option<Handle<Type>>,
+        span: Span,
+    ) -> Option<ExprHandle> {
+        match op {
+            ast::UnaryOp::Not => {
+                let bool_ty = self.bool_type();
+                let e = self.check(operand, bool_ty)?;
+                if let Some(Value::Bool(b)) = self.value_of(e) {
+                    return Some(self.literal(Value::Bool(!b), bool_ty, span));
+                }
+                Some(self.push(
+                    ExprKind::Unary {
+                        op: UnaryOp::Not,
+                        operand: e,
+                    },
+                    bool_ty,
+                    span,
+                ))
+            }
+            ast::UnaryOp::Plus => self.infer(operand, hint),
+            ast::UnaryOp::BitNot | ast::UnaryOp::Neg => {
+                let e = self.infer(operand, hint)?;
+                let ty = self.ty_of(e);
+                let numeric = self.is_bits(ty) || self.is_integer(ty);
+                if !numeric || (op == ast::UnaryOp::BitNot && self.is_integer(ty)) {
+                    let what = if op == ast::UnaryOp::Neg {
+                        "negated"
+                    } else {
+                        "complemented"
+                    };
+                    let message =
+                        format!("a value of type `{}` cannot be {what}", self.type_name(ty));
+                    self.error(span, message);
+                    return None;
+                }
+                let ir_op = if op == ast::UnaryOp::Neg {
+                    UnaryOp::Neg
+                } else {
+                    UnaryOp::BitNot
+                };
+                if let Some(Value::Int(v)) = self.value_of(e).cloned() {
+                    let r = if ir_op == UnaryOp::Neg { -v } else { -v - 1 };
+                    let r = match self.bit_width(ty) {
+                        Some((w, s)) if self.is_bits(ty) => wrap(&r, w, s),
+                        _ => r,
+                    };
+                    return Some(self.literal(Value::Int(r), ty, span));
+                }
+                Some(self.push(
+                    ExprKind::Unary {
+                        op: ir_op,
+                        operand: e,
+                    },
+                    ty,
+                    span,
+                ))
+            }
+        }
+    }
+
+    /// Brings two operands to one type: an `int` operand takes the other's fixed width.
+    fn unify_operands(
+        &mut self,
+        l: ExprHandle,
+        r: ExprHandle,
+        l_span: Span,
+        r_span: Span,
+    ) -> Option<(ExprHandle, ExprHandle)> {
+        let (lt, rt) = (self.ty_of(l), self.ty_of(r));
+        if lt == rt {
+            return Some((l, r));
+        }
+        if self.is_integer(lt) {
+            return Some((self.coerce(l, rt, l_span)?, r));
+        }
+        if self.is_integer(rt) {
+            return Some((l, self.coerce(r, lt, r_span)?));
+        }
+        // A serializable enum compares with its underlying type.
+        if let Type::Enum(def) = self.module.types[lt] {
+            if self.module.enums[def].underlying == Some(rt) {
+                return Some((self.coerce(l, rt, l_span)?, r));
+            }
+        }
+        if let Type::Enum(def) = self.module.types[rt] {
+            if self.module.enums[def].underlying == Some(lt) {
+                return Some((l, self.coerce(r, lt, r_span)?));
+            }
+        }
+        let message = format!(
+            "operands have different types: `{}` and `{}`",
+            self.type_name(lt),
+            self.type_name(rt)
+        );
+        self.report(
+            Diagnostic::error(l_span.to(r_span), message)
+                .with_note("cast one of them, e.g. `(bit<16>) x`"),
+        );
+        None
+    }
+
+    fn binary(
+        &mut self,
+        op: ast::BinaryOp,
+        lhs: &'a ast::Expr,
+        rhs: &'a ast::Expr,
+        hint: Option<Handle<Type>>,
+        span: Span,
+    ) -> Option<ExprHandle> {
+        use ast::BinaryOp as A;
+        let (l, r) = match op {
+            A::And | A::Or => {
+                let bool_ty = self.bool_type();
+                (self.check(lhs, bool_ty)?, self.check(rhs, bool_ty)?)
+            }
+            A::Shl | A::Shr | A::Concat => (self.infer(lhs, hint)?, self.infer(rhs, None)?),
+            _ => {
+                let l = self.infer(lhs, hint)?;
+                let r_hint = Some(self.ty_of(l)).filter(|t| !self.is_integer(*t));
+                (l, self.infer(rhs, r_hint)?)
+            }
+        };
+        self.combine(op, l, r, lhs.span, rhs.span, span)
+    }
+
+    /// `l op r` on lowered operands: checks the operand types and computes the result type.
+    pub(super) fn combine(
+        &mut self,
+        op: ast::BinaryOp,
+        l: ExprHandle,
+        r: ExprHandle,
+        l_span: Span,
+        r_span: Span,
+        span: Span,
+    ) -> Option<ExprHandle> {
+        use ast::BinaryOp as A;
+        let bool_ty = self.bool_type();
+        match op {
+            A::And | A::Or => {
+                let l = self.coerce(l, bool_ty, l_span)?;
+                let r = self.coerce(r, bool_ty, r_span)?;
+                let ir_op = if op == A::And {
+                    BinaryOp::And
+                } else {
+                    BinaryOp::Or
+                };
+                if let (Some(Value::Bool(a)), Some(Value::Bool(b))) =
+                    (self.value_of(l), self.value_of(r))
+                {
+                    let v = if op == A::And { *a && *b } else { *a || *b };
+                    return Some(self.literal(Value::Bool(v), bool_ty, span));
+                }
+                Some(self.push(
+                    ExprKind::Binary {
+                        op: ir_op,
+                        lhs: l,
+                        rhs: r,
+                    },
+                    bool_ty,
+                    span,
+                ))
+            }
+            A::Shl | A::Shr => {
+                let (lt, rt) = (self.ty_of(l), self.ty_of(r));
+                if !(self.is_bits(lt) || self.is_integer(lt)) {
+                    let message =
+                        format!("a value of type `{}` cannot be shifted", self.type_name(lt));
+                    self.error(l_span, message);
+                    return None;
+                }
+                let unsigned_amount =
+                    matches!(self.module.types[rt], Type::Bits { signed: false, .. })
+                        || matches!(self.value_of(r), Some(Value::Int(v)) if !v.is_negative());
+                if !unsigned_amount {
+                    self.error(
+                        r_span,
+                        "a shift amount must be unsigned (`bit<W>`) or a non-negative constant",
+                    );
+                    return None;
+                }
+                if self.is_integer(lt) && self.value_of(r).is_none() {
+                    self.error(r_span, "shifting an `int` needs a constant amount");
+                    return None;
+                }
+                let ir_op = if op == A::Shl {
+                    BinaryOp::Shl
+                } else {
+                    BinaryOp::Shr
+                };
+                self.fold_or_push(ir_op, l, r, lt, span)
+            }
+            A::Concat => {
+                let (lt, rt) = (self.ty_of(l), self.ty_of(r));
+                let (Some((lw, ls)), Some((rw, _))) = (
+                    self.bit_width(lt).filter(|_| self.is_bits(lt)),
+                    self.bit_width(rt).filter(|_| self.is_bits(rt)),
+                ) else {
+                    let message = format!(
+                        "`++` joins fixed-width bit strings, not `{}` and `{}`",
+                        self.type_name(lt),
+                        self.type_name(rt)
+                    );
+                    self.error(span, message);
+                    return None;
+                };
+                let ty = self.bits_type(lw + rw, ls);
+                self.fold_or_push(BinaryOp::Concat, l, r, ty, span)
+            }
+            _ => {
+                let (l, r) = self.unify_operands(l, r, l_span, r_span)?;
+                let ty = self.ty_of(l);
+                let (ir_op, comparison) = match op {
+                    A::Mul => (BinaryOp::Mul, false),
+                    A::Div => (BinaryOp::Div, false),
+                    A::Mod => (BinaryOp::Mod, false),
+                    A::Add => (BinaryOp::Add, false),
+                    A::Sub => (BinaryOp::Sub, false),
+                    A::SatAdd => (BinaryOp::SatAdd, false),
+                    A::SatSub => (BinaryOp::SatSub, false),
+                    A::BitAnd => (BinaryOp::BitAnd, false),
+                    A::BitXor => (BinaryOp::BitXor, false),
+                    A::BitOr => (BinaryOp::BitOr, false),
+                    A::Lt => (BinaryOp::Lt, true),
+                    A::Gt => (BinaryOp::Gt, true),
+                    A::Le => (BinaryOp::Le, true),
+                    A::Ge => (BinaryOp::Ge, true),
+                    A::Eq => (BinaryOp::Eq, true),
+                    A::Ne | A::And | A::Or | A::Shl | A::Shr | A::Concat => (BinaryOp::Ne, true),
+                };
+                let equality = matches!(ir_op, BinaryOp::Eq | BinaryOp::Ne);
+                let numeric = self.is_bits(ty)
+                    || self.is_integer(ty)
+                    || matches!(self.module.types[ty], Type::NewType { .. })
+                        && self.bit_width(ty).is_some();
+                if !equality && !numeric {
+                    let message = format!(
+                        "`{}` is not defined on values of type `{}`",
+                        op.as_str(),
+                        self.type_name(ty)
+                    );
+                    self.error(span, message);
+                    return None;
+                }
+                if matches!(ir_op, BinaryOp::SatAdd | BinaryOp::SatSub) && self.is_integer(ty) {
+                    self.error(
+                        span,
+                        format!("`{}` needs a fixed width: cast an operand", op.as_str()),
+                    );
+                    return None;
+                }
+                let result = if comparison { bool_ty } else { ty };
+                self.fold_or_push(ir_op, l, r, result, span)
+            }
+        }
+    }
+
+    /// A binary operation, folded when both operands are known.
+    fn fold_or_push(
+        &mut self,
+        op: BinaryOp,
+        l: ExprHandle,
+        r: ExprHandle,
+        ty: Handle<Type>,
+        span: Span,
+    ) -> Option<ExprHandle> {
+        if let (Some(a), Some(b)) = (self.value_of(l).cloned(), self.value_of(r).cloned()) {
+            let operand_ty = self.ty_of(l);
+            match fold(
+                op,
+                &a,
+                &b,
+                self.bit_width(operand_ty)
+                    .filter(|_| self.is_bits(operand_ty)),
+                self.bit_width(self.ty_of(r)),
+            ) {
+                Ok(Some(v)) => return Some(self.literal(v, ty, span)),
+                Ok(None) => {}
+                Err(message) => {
+                    self.error(span, message);
+                    return None;
+                }
+            }
+        }
+        Some(self.push(ExprKind::Binary { op, lhs: l, rhs: r }, ty, span))
+    }
+
+    /// `(T) e`, with the casts P4 allows.
+    fn cast(
+        &mut self,
+        e: ExprHandle,
+        target: Handle<Type>,
+        inner_span: Span,
+        span: Span,
+    ) -> Option<ExprHandle> {
+        let source = self.ty_of(e);
+        if source == target {
+            return Some(e);
+        }
+        let (s, t) = (
+            self.module.types[source].clone(),
+            self.module.types[target].clone(),
+        );
+        let allowed = match (&s, &t) {
+            (Type::Integer, _) => self.bit_width(target).is_some() || matches!(t, Type::Bool),
+            (Type::Bits { .. }, Type::Bits { .. }) => true,
+            (
+                Type::Bits {
+                    width: 1,
+                    signed: false,
+                },
+                Type::Bool,
+            )
+            | (
+                Type::Bool,
+                Type::Bits {
+                    width: 1,
+                    signed: false,
+                },
+            ) => true,
+            (Type::NewType { underlying, .. }, _) => {
+                *underlying == target
+                    || self.bit_width(*underlying).is_some() && self.is_bits(target)
+            }
+            (_, Type::NewType { underlying, .. }) => {
+                *underlying == source
+                    || self.is_bits(source) && self.bit_width(*underlying).is_some()
+                    || self.is_integer(source)
+            }
+            (Type::Enum(def), _) => {
+                self.module.enums[*def].underlying.is_some() && self.is_bits(target)
+            }
+            (_, Type::Enum(def)) => {
+                self.module.enums[*def].underlying.is_some()
+                    && (self.is_bits(source) || self.is_integer(source))
+            }
+            (Type::Tuple(_), Type::Composite(_)) => true,
+            (Type::Composite(_), Type::Composite(_)) => false,
+            _ => false,
+        };
+        if !allowed {
+            let message = format!(
+                "cannot cast `{}` to `{}`",
+                self.type_name(source),
+                self.type_name(target)
+            );
+            self.error(span, message);
+            return None;
+        }
+        if matches!(s, Type::Integer) && matches!(t, Type::Bool) {
+            return match self.value_of(e) {
+                Some(Value::Int(v)) if v.is_zero() || v.is_one() => {
+                    let b = v.is_one();
+                    Some(self.literal(Value::Bool(b), target, span))
+                }
+                _ => {
+                    self.error(inner_span, "only 0 and 1 can be cast to `bool`");
+                    None
+                }
+            };
+        }
+        if matches!(s, Type::Tuple(_)) {
+            // `(S) {a, b}`: the list was typed against S already when it could be.
+            return self.coerce(e, target, span);
+        }
+        Some(self.cast_value(e, target, span))
+    }
+
+    /// The conversion itself, folded when the value is known.
+    fn cast_value(&mut self, e: ExprHandle, target: Handle<Type>, span: Span) -> ExprHandle {
+        let value = self.value_of(e).cloned();
+        let source = self.ty_of(e);
+        let folded = match (value, self.bit_width(target)) {
+            (Some(Value::Int(v)), Some((w, s)))
+                if !matches!(self.module.types[target], Type::Bool | Type::Enum(_)) =>
+            {
+                Some(Value::Int(wrap(&v, w, s)))
+            }
+            (Some(Value::Bool(b)), Some(_)) if self.is_bits(target) => {
+                Some(Value::Int(BigInt::from(u8::from(b))))
+            }
+            (Some(Value::Int(v)), _) if matches!(self.module.types[target], Type::Bool) => {
+                Some(Value::Bool(!v.is_zero()))
+            }
+            (Some(Value::Enum(i)), Some((w, s))) => match self.module.types[source].clone() {
+                Type::Enum(def) => self.module.enums[def]
+                    .members
+                    .get(i as usize)
+                    .and_then(|(_, v)| v.clone())
+                    .map(|v| Value::Int(wrap(&v, w, s))),
+                _ => None,
+            },
+            (Some(Value::Int(v)), None) => match self.module.types[target].clone() {
+                Type::Enum(def) => self.module.enums[def]
+                    .members
+                    .iter()
+                    .position(|(_, m)| m.as_ref() == Some(&v))
+                    .map(|i| Value::Enum(i as u32)),
+                _ => None,
+            },
+            _ => None,
+        };
+        match folded {
+            Some(v) => self.literal(v, target, span),
+            None => self.push(ExprKind::Cast(e), target, span),
+        }
+    }
+
+    // -- Calls -----------------------------------------------------------------------------
+
+    /// A call expression: actions, functions, extern functions and methods, built-in methods,
+    /// table and block application.
+    pub(super) fn call(
+        &mut self,
+        callee: &'a ast::Expr,
+        type_args: &'a [ast::Type],
+        args: &'a [ast::Argument],
+        span: Span,
+    ) -> Option<ExprHandle> {
+        let mut explicit = Vec::new();
+        for t in type_args {
+            explicit.push(self.resolve_type(t)?);
+        }
+        match &callee.kind {
+            ast::ExprKind::Name(path) => {
+                let name = &path.name.name;
+                match self.lookup(name, path.top_level).cloned() {
+                    Some(Symbol::Action(action)) => {
+                        let param_list = self.action_params(action);
+                        let lowered = self.args(&param_list, args, span, name)?;
+                        let void = self.void_type();
+                        Some(self.push(
+                            ExprKind::Call {
+                                callee: Callee::Action(action),
+                                args: lowered,
+                            },
+                            void,
+                            span,
+                        ))
+                    }
+                    Some(Symbol::Function(function)) => {
+                        let f = &self.module.functions[function];
+                        let ret = f.return_type;
+                        let param_list: Vec<_> = f
+                            .body
+                            .locals
+                            .iter()
+                            .take(f.params)
+                            .map(|(h, local)| {
+                                (
+                                    local.name.clone(),
+                                    local.ty,
+                                    local.kind,
+                                    f.body.locals.span(h),
+                                )
+                            })
+                            .collect();
+                        let lowered = self.args(&param_list, args, span, name)?;
+                        Some(self.push(
+                            ExprKind::Call {
+                                callee: Callee::Function(function),
+                                args: lowered,
+                            },
+                            ret,
+                            span,
+                        ))
+                    }
+                    Some(Symbol::ExternFunction(prototypes)) => self.extern_call(
+                        &prototypes,
+                        &HashMap::new(),
+                        explicit,
+                        None,
+                        args,
+                        span,
+                        name,
+                        |name, type_args| Callee::ExternFunction {
+                            name: name.to_string(),
+                            type_args,
+                        },
+                    ),
+                    Some(_) => {
+                        self.error(callee.span, format!("`{name}` cannot be called"));
+                        None
+                    }
+                    None => {
+                        self.error(path.name.span, format!("unknown name `{name}`"));
+                        None
+                    }
+                }
+            }
+            ast::ExprKind::Member { base, member } => {
+                self.method_call(base, member, explicit, args, span)
+            }
+            _ => {
+                self.error(callee.span, "this expression cannot be called");
+                None
+            }
+        }
+    }
+
+    fn method_call(
+        &mut self,
+        base: &'a ast::Expr,
+        member: &'a ast::Ident,
+        explicit: Vec<Handle<Type>>,
+        args: &'a [ast::Argument],
+        span: Span,
+    ) -> Option<ExprHandle> {
+        // `t.apply()`
+        if let ast::ExprKind::Name(path) = &base.kind {
+            match self.lookup(&path.name.name, path.top_level).cloned() {
+                Some(Symbol::Table(table)) => {
+                    if member.name != "apply" {
+                        self.error(
+                            member.span,
+                            format!(
+                                "a table has no method `{}`; it can only be applied",
+                                member.name
+                            ),
+                        );
+                        return None;
+                    }
+                    if !args.is_empty() {
+                        self.error(span, "a table's `apply` takes no arguments");
+                        return None;
+                    }
+                    let void = self.void_type();
+                    return Some(self.push(
+                        ExprKind::Call {
+                            callee: Callee::TableApply(table),
+                            args: Vec::new(),
+                        },
+                        void,
+                        span,
+                    ));
+                }
+                Some(Symbol::Type(ty)) => return self.type_method(ty, member, args, span),
+                Some(Symbol::GenericStruct(..)) => {
+                    self.error(
+                        base.span,
+                        "give the generic type's arguments to ask for its size",
+                    );
+                    return None;
+                }
+                _ => {}
+            }
+        }
+        let receiver = self.infer(base, None)?;
+        let receiver_ty = self.ty_of(receiver);
+        match self.module.types[receiver_ty].clone() {
+            Type::Extern {
+                def,
+                args: type_args,
+            } => {
+                let decl = self.extern_decl(def)?;
+                let vars: HashMap<String, Handle<Type>> = decl
+                    .type_params
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .zip(type_args)
+                    .collect();
+                let methods: Vec<&'a ast::FunctionPrototype> = decl
+                    .methods
+                    .iter()
+                    .filter_map(|m| match &m.kind {
+                        ast::MethodKind::Method { prototype, .. }
+                            if prototype.name.name == member.name =>
+                        {
+                            Some(prototype)
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                if methods.is_empty() {
+                    let name = self.type_name(receiver_ty);
+                    self.error(
+                        member.span,
+                        format!("extern `{name}` has no method `{}`", member.name),
+                    );
+                    return None;
+                }
+                let method = member.name.clone();
+                self.extern_call(
+                    &methods,
+                    &vars,
+                    explicit,
+                    Some(receiver),
+                    args,
+                    span,
+                    &member.name,
+                    move |_, type_args| Callee::ExternMethod {
+                        def,
+                        method: method.clone(),
+                        type_args,
+                    },
+                )
+            }
+            Type::Composite(_)
+                if self.is_header(receiver_ty)
+                    || self
+                        .composite(receiver_ty)
+                        .is_some_and(|c| c.kind == ir::CompositeKind::HeaderUnion) =>
+            {
+                let (builtin, ret) = match member.name.as_str() {
+                    "isValid" => (Builtin::IsValid, self.bool_type()),
+                    "setValid" if self.is_header(receiver_ty) => {
+                        (Builtin::SetValid, self.void_type())
+                    }
+                    "setInvalid" if self.is_header(receiver_ty) => {
+                        (Builtin::SetInvalid, self.void_type())
+                    }
+                    "minSizeInBits" | "minSizeInBytes" | "maxSizeInBits" | "maxSizeInBytes" => {
+                        return self.size_method(receiver_ty, member, span);
+                    }
+                    _ => {
+                        let name = self.type_name(receiver_ty);
+                        self.error(
+                            member.span,
+                            format!("`{name}` has no method `{}`", member.name),
+                        );
+                        return None;
+                    }
+                };
+                if !args.is_empty() {
+                    self.error(span, format!("`{}` takes no arguments", member.name));
+                    return None;
+                }
+                Some(self.push(
+                    ExprKind::Call {
+                        callee: Callee::Builtin(builtin),
+                        args: vec![receiver],
+                    },
+                    ret,
+                    span,
+                ))
+            }
+            Type::Stack { .. } if matches!(member.name.as_str(), "push_front" | "pop_front") => {
+                let builtin = if member.name == "push_front" {
+                    Builtin::PushFront
+                } else {
+                    Builtin::PopFront
+                };
+                let [count] = args else {
+                    self.error(
+                        span,
+                        format!("`{}` takes one argument: how many elements", member.name),
+                    );
+                    return None;
+                };
+                let integer = self.integer_type();
+                let n = self.check(&count.value, integer)?;
+                if self.value_of(n).is_none() {
+                    self.error(count.value.span, "the count must be known at compile time");
+                    return None;
+                }
+                let void = self.void_type();
+                Some(self.push(
+                    ExprKind::Call {
+                        callee: Callee::Builtin(builtin),
+                        args: vec![receiver, n],
+                    },
+                    void,
+                    span,
+                ))
+            }
+            Type::Block(block) if member.name == "apply" => {
+                let void = self.void_type();
+                let lowered = self.block_apply_args(block, args, span)?;
+                let mut all = vec![receiver];
+                all.extend(lowered);
+                Some(self.push(
+                    ExprKind::Call {
+                        callee: Callee::BlockApply(block),
+                        args: all,
+                    },
+                    void,
+                    span,
+                ))
+            }
+            _ if matches!(
+                member.name.as_str(),
+                "minSizeInBits" | "minSizeInBytes" | "maxSizeInBits" | "maxSizeInBytes"
+            ) =>
+            {
+                self.size_method(receiver_ty, member, span)
+            }
+            _ => {
+                let name = self.type_name(receiver_ty);
+                self.error(
+                    member.span,
+                    format!("`{name}` has no method `{}`", member.name),
+                );
+                None
+            }
+        }
+    }
+
+    /// `T.minSizeInBits()` and the like on a type name.
+    fn type_method(
+        &mut self,
+        ty: Handle<Type>,
+        member: &'a ast::Ident,
+        args: &'a [ast::Argument],
+        span: Span,
+    ) -> Option<ExprHandle> {
+        if !args.is_empty() {
+            self.error(span, format!("`{}` takes no arguments", member.name));
+            return None;
+        }
+        match member.name.as_str() {
+            "minSizeInBits" | "minSizeInBytes" | "maxSizeInBits" | "maxSizeInBytes" => {
+                self.size_method(ty, member, span)
+            }
+            _ => {
+                let name = self.type_name(ty);
+                self.error(
+                    member.span,
+                    format!("type `{name}` has no method `{}`", member.name),
+                );
+                None
+            }
+        }
+    }
+
+    fn size_method(
+        &mut self,
+        ty: Handle<Type>,
+        member: &'a ast::Ident,
+        span: Span,
+    ) -> Option<ExprHandle> {
+        let (min, max) = self.size_in_bits(ty).or_else(|| {
+            let name = self.type_name(ty);
+            self.error(member.span, format!("`{name}` has no size in bits"));
+            None
+        })?;
+        let bits = if member.name.starts_with("min") {
+            min
+        } else {
+            max
+        };
+        let value = if member.name.ends_with("Bytes") {
+            bits.div_ceil(8)
+        } else {
+            bits
+        };
+        let integer = self.integer_type();
+        Some(self.literal(Value::Int(BigInt::from(value)), integer, span))
+    }
+
+    /// The smallest and largest size of a type's values in bits (they differ with varbits).
+    fn size_in_bits(&self, ty: Handle<Type>) -> Option<(u64, u64)> {
+        match &self.module.types[ty] {
+            Type::Bits { width, .. } => Some((u64::from(*width), u64::from(*width))),
+            Type::Bool => Some((1, 1)),
+            Type::Varbit { max_width } => Some((0, u64::from(*max_width))),
+            Type::NewType { underlying, .. } => self.size_in_bits(*underlying),
+            Type::Enum(def) => self.module.enums[*def]
+                .underlying
+                .and_then(|u| self.size_in_bits(u)),
+            Type::Composite(c) => {
+                let composite = &self.module.composites[*c];
+                let sizes: Option<Vec<_>> = composite
+                    .fields
+                    .iter()
+                    .map(|f| self.size_in_bits(f.ty))
+                    .collect();
+                let sizes = sizes?;
+                if composite.kind == ir::CompositeKind::HeaderUnion {
+                    Some((
+                        sizes.iter().map(|s| s.0).min().unwrap_or(0),
+                        sizes.iter().map(|s| s.1).max().unwrap_or(0),
+                    ))
+                } else {
+                    Some((
+                        sizes.iter().map(|s| s.0).sum(),
+                        sizes.iter().map(|s| s.1).sum(),
+                    ))
+                }
+            }
+            Type::Stack { element, size } => self
+                .size_in_bits(*element)
+                .map(|(a, b)| (a * u64::from(*size), b * u64::from(*size))),
+            _ => None,
+        }
+    }
+
+    fn extern_decl(&mut self, def: Handle<ir::ExternDef>) -> Option<&'a ast::ExternObject> {
+        let name = self.module.externs[def].name.clone();
+        match self.lookup(&name, true) {
+            Some(Symbol::Extern(_, decl)) => Some(decl),
+            _ => None,
+        }
+    }
+
+    /// Resolves an overloaded extern function or method by argument count, infers its type
+    /// parameters from the arguments, and checks each argument.
+    #[allow(clippy::too_many_arguments)]
+    fn extern_call(
+        &mut self,
+        prototypes: &[&'a ast::FunctionPrototype],
+        vars: &HashMap<String, Handle<Type>>,
+        explicit: Vec<Handle<Type>>,
+        receiver: Option<ExprHandle>,
+        args: &'a [ast::Argument],
+        span: Span,
+        name: &str,
+        make_callee: impl Fn(&str, Vec<Handle<Type>>) -> Callee,
+    ) -> Option<ExprHandle> {
+        let candidates: Vec<_> = prototypes
+            .iter()
+            .filter(|p| {
+                let required = p.params.iter().filter(|q| q.default.is_none()).count();
+                args.len() >= required && args.len() <= p.params.len()
+            })
+            .collect();
+        let Some(prototype) = candidates.first().copied().copied() else {
+            let counts: Vec<String> = prototypes
+                .iter()
+                .map(|p| p.params.len().to_string())
+                .collect();
+            self.error(
+                span,
+                format!(
+                    "`{name}` takes {} argument(s), found {}",
+                    counts.join(" or "),
+                    args.len()
+                ),
+            );
+            return None;
+        };
+        // Type variables: the extern's, then the method's (explicit or inferred).
+        let mut bound = vars.clone();
+        if !explicit.is_empty() {
+            if explicit.len() != prototype.type_params.len() {
+                self.error(
+                    span,
+                    format!(
+                        "`{name}` takes {} type argument(s), found {}",
+                        prototype.type_params.len(),
+                        explicit.len()
+                    ),
+                );
+                return None;
+            }
+            for (p, t) in prototype.type_params.iter().zip(&explicit) {
+                bound.insert(p.name.clone(), *t);
+            }
+        }
+        let mut lowered: Vec<Option<ExprHandle>> = vec![None; prototype.params.len()];
+        for (i, arg) in args.iter().enumerate() {
+            let index = match &arg.name {
+                Some(n) => match prototype.params.iter().position(|p| p.name.name == n.name) {
+                    Some(i) => i,
+                    None => {
+                        self.error(n.span, format!("`{name}` has no parameter `{}`", n.name));
+                        return None;
+                    }
+                },
+                None => i,
+            };
+            let param = &prototype.params[index];
+            let param_var = match &param.ty.kind {
+                ast::TypeKind::Named(p)
+                    if prototype.type_params.iter().any(|t| t.name == p.name.name)
+                        && !bound.contains_key(&p.name.name) =>
+                {
+                    Some(p.name.name.clone())
+                }
+                _ => None,
+            };
+            let e = if let Some(var) = param_var {
+                // Infer the method's type parameter from this argument.
+                let e = self.infer(&arg.value, None)?;
+                let mut ty = self.ty_of(e);
+                if self.is_integer(ty) && param.direction != ast::Direction::None {
+                    self.error(
+                        arg.value.span,
+                        "the width of this value cannot be inferred: cast it, e.g. `(bit<32>) x`",
+                    );
+                    return None;
+                }
+                if self.is_integer(ty) {
+                    ty = self.integer_type();
+                }
+                bound.insert(var, ty);
+                e
+            } else {
+                self.type_vars.push(bound.clone());
+                let param_ty = self.resolve_type(&param.ty);
+                self.type_vars.pop();
+                let param_ty = param_ty?;
+                if matches!(arg.value.kind, ast::ExprKind::DontCare)
+                    && param.direction == ast::Direction::Out
+                {
+                    let zero = self
+                        .zero_value(param_ty, arg.value.span)
+                        .unwrap_or_else(|| {
+                            self.literal(Value::Int(BigInt::zero()), param_ty, arg.value.span)
+                        });
+                    zero
+                } else {
+                    self.check(&arg.value, param_ty)?
+                }
+            };
+            self.check_direction(param.direction, e, &arg.value, &param.name.name)?;
+            lowered[index] = Some(e);
+        }
+        // Defaults for parameters not given.
+        let mut final_args = Vec::new();
+        if let Some(r) = receiver {
+            final_args.push(r);
+        }
+        for (i, slot) in lowered.into_iter().enumerate() {
+            match slot {
+                Some(e) => final_args.push(e),
+                None => {
+                    let param = &prototype.params[i];
+                    let Some(default) = &param.default else {
+                        self.error(
+                            span,
+                            format!("argument `{}` of `{name}` is missing", param.name.name),
+                        );
+                        return None;
+                    };
+                    self.type_vars.push(bound.clone());
+                    let ty = self.resolve_type(&param.ty);
+                    self.type_vars.pop();
+                    final_args.push(self.check(default, ty?)?);
+                }
+            }
+        }
+        self.type_vars.push(bound.clone());
+        let ret = self.resolve_type(&prototype.return_type);
+        self.type_vars.pop();
+        let ret = ret?;
+        let type_args: Vec<Handle<Type>> = prototype
+            .type_params
+            .iter()
+            .filter_map(|p| bound.get(&p.name).copied())
+            .collect();
+        if type_args.len() != prototype.type_params.len() {
+            self.error(span, format!("the type arguments of `{name}` cannot be inferred here: give them, e.g. `{name}<bit<32>>(...)`"));
+            return None;
+        }
+        let callee = make_callee(name, type_args);
+        Some(self.push(
+            ExprKind::Call {
+                callee,
+                args: final_args,
+            },
+            ret,
+            span,
+        ))
+    }
+
+    /// Arguments for declared parameters `(name, type, direction, span)`: positional or named,
+    /// each checked against its parameter's type and direction.
+    pub(super) fn args(
+        &mut self,
+        params: &[(String, Handle<Type>, ir::LocalKind, Span)],
+        args: &'a [ast::Argument],
+        span: Span,
+        callee: &str,
+    ) -> Option<Vec<ExprHandle>> {
+        if args.len() != params.len() {
+            self.error(
+                span,
+                format!(
+                    "`{callee}` takes {} argument(s), found {}",
+                    params.len(),
+                    args.len()
+                ),
+            );
+            return None;
+        }
+        let mut lowered: Vec<Option<ExprHandle>> = vec![None; params.len()];
+        for (i, arg) in args.iter().enumerate() {
+            let index = match &arg.name {
+                Some(n) => match params.iter().position(|p| p.0 == n.name) {
+                    Some(i) => i,
+                    None => {
+                        self.error(n.span, format!("`{callee}` has no parameter `{}`", n.name));
+                        return None;
+                    }
+                },
+                None => i,
+            };
+            if lowered[index].is_some() {
+                self.error(
+                    arg.value.span,
+                    format!("parameter `{}` is given twice", params[index].0),
+                );
+                return None;
+            }
+            let e = self.check(&arg.value, params[index].1)?;
+            let direction = match params[index].2 {
+                ir::LocalKind::Out => ast::Direction::Out,
+                ir::LocalKind::InOut => ast::Direction::InOut,
+                ir::LocalKind::In => ast::Direction::In,
+                _ => ast::Direction::None,
+            };
+            self.check_direction(direction, e, &arg.value, &params[index].0)?;
+            lowered[index] = Some(e);
+        }
+        lowered.into_iter().collect()
+    }
+
+    /// `out` and `inout` arguments must be writable places.
+    fn check_direction(
+        &mut self,
+        direction: ast::Direction,
+        e: ExprHandle,
+        arg: &'a ast::Expr,
+        param: &str,
+    ) -> Option<()> {
+        if matches!(direction, ast::Direction::Out | ast::Direction::InOut) {
+            if let Err(why) = self.writable(e) {
+                self.report(
+                    Diagnostic::error(
+                        arg.span,
+                        format!(
+                            "argument for `{}` parameter `{param}` must be writable",
+                            direction_name(direction)
+                        ),
+                    )
+                    .with_label(why),
+                );
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    /// Whether an expression denotes a place that may be written; `Err` says why not.
+    pub(super) fn writable(&self, e: ExprHandle) -> Result<(), String> {
+        match &self.body.exprs[e].kind {
+            ExprKind::Local(local) => match self.body.locals[*local].kind {
+                ir::LocalKind::In => Err(format!(
+                    "`{}` is an `in` parameter, which is read-only",
+                    self.body.locals[*local].name
+                )),
+                ir::LocalKind::Directionless => Err(format!(
+                    "`{}` is a directionless parameter, which is read-only",
+                    self.body.locals[*local].name
+                )),
+                _ => Ok(()),
+            },
+            ExprKind::Field { base, .. }
+            | ExprKind::Element { base, .. }
+            | ExprKind::Slice { base, .. } => self.writable(*base),
+            ExprKind::Literal(_) => Err("a constant cannot be written".into()),
+            ExprKind::Instance(_) => Err("an instance cannot be assigned".into()),
+            _ => Err("this is a computed value, not a variable".into()),
+        }
+    }
+
+    /// Arguments of a parser or control's `apply`.
+    fn block_apply_args(
+        &mut self,
+        block: Handle<ir::BlockType>,
+        args: &'a [ast::Argument],
+        span: Span,
+    ) -> Option<Vec<ExprHandle>> {
+        let b = &self.module.block_types[block];
+        let name = b.name.clone();
+        let params: Vec<_> = b
+            .body
+            .locals
+            .iter()
+            .take(b.apply_params)
+            .map(|(h, l)| (l.name.clone(), l.ty, l.kind, b.body.locals.span(h)))
+            .collect();
+        self.args(&params, args, span, &name)
+    }
+}
+
+impl Lowerer<'_, '_> {
+    /// The parameters of an action as `(name, type, kind, span)`. A control-local action's
+    /// live in the body being lowered (the control's), a top-level one's in its own body.
+    pub(super) fn action_params(
+        &self,
+        action: Handle<ir::Action>,
+    ) -> Vec<(String, Handle<Type>, ir::LocalKind, Span)> {
+        let a = &self.module.actions[action];
+        let locals = if a.control.is_some() {
+            &self.body.locals
+        } else {
+            &a.body.locals
+        };
+        a.params
+            .iter()
+            .map(|&h| {
+                let local = &locals[h];
+                (local.name.clone(), local.ty, local.kind, locals.span(h))
+            })
+            .collect()
+    }
+}
+
+fn direction_name(direction: ast::Direction) -> &'static str {
+    match direction {
+        ast::Direction::In => "in",
+        ast::Direction::Out => "out",
+        ast::Direction::InOut => "inout",
+        ast::Direction::None => "directionless",
+    }
+}
+
+/// Folds a binary operation on known values. `Ok(None)` leaves it to run time.
+fn fold(
+    op: BinaryOp,
+    a: &Value,
+    b: &Value,
+    width: Option<(u32, bool)>,
+    rhs_width: Option<(u32, bool)>,
+) -> Result<Option<Value>, String> {
+    let (Value::Int(x), Value::Int(y)) = (a, b) else {
+        return Ok(match op {
+            BinaryOp::Eq => Some(Value::Bool(a == b)),
+            BinaryOp::Ne => Some(Value::Bool(a != b)),
+            _ => None,
+        });
+    };
+    let wrapped = |v: BigInt| match width {
+        Some((w, s)) => Value::Int(wrap(&v, w, s)),
+        None => Value::Int(v),
+    };
+    let saturate = |v: BigInt| match width {
+        Some((w, s)) => {
+            let (lo, hi) = if s {
+                (-(BigInt::one() << (w - 1)), (BigInt::one() << (w - 1)) - 1)
+            } else {
+                (BigInt::zero(), (BigInt::one() << w) - 1)
+            };
+            Value::Int(v.clamp(lo, hi))
+        }
+        None => Value::Int(v),
+    };
+    Ok(Some(match op {
+        BinaryOp::Add => wrapped(x + y),
+        BinaryOp::Sub => wrapped(x - y),
+        BinaryOp::Mul => wrapped(x * y),
+        BinaryOp::Div | BinaryOp::Mod => {
+            if y.is_zero() {
+                return Err("division by zero".into());
+            }
+            if x.is_negative() || y.is_negative() {
+                return Err("`/` and `%` are only defined on non-negative values".into());
+            }
+            wrapped(if op == BinaryOp::Div { x / y } else { x % y })
+        }
+        BinaryOp::SatAdd => saturate(x + y),
+        BinaryOp::SatSub => saturate(x - y),
+        BinaryOp::BitAnd => wrapped(x & y),
+        BinaryOp::BitOr => wrapped(x | y),
+        BinaryOp::BitXor => wrapped(x ^ y),
+        BinaryOp::Shl | BinaryOp::Shr => {
+            let Some(amount) = y.to_u32().filter(|a| *a <= 1 << 16) else {
+                return Err(format!("shift amount {y} is too large"));
+            };
+            let _ = rhs_width;
+            if op == BinaryOp::Shl {
+                wrapped(x << amount)
+            } else {
+                wrapped(x >> amount)
+            }
+        }
+        BinaryOp::Concat => {
+            let Some((rw, _)) = rhs_width else {
+                return Ok(None);
+            };
+            let y = wrap(y, rw, false);
+            let x = match width {
+                Some((w, _)) => wrap(x, w, false),
+                None => x.clone(),
+            };
+            Value::Int((x << rw) | y)
+        }
+        BinaryOp::Eq => Value::Bool(x == y),
+        BinaryOp::Ne => Value::Bool(x != y),
+        BinaryOp::Lt => Value::Bool(x < y),
+        BinaryOp::Gt => Value::Bool(x > y),
+        BinaryOp::Le => Value::Bool(x <= y),
+        BinaryOp::Ge => Value::Bool(x >= y),
+        BinaryOp::And | BinaryOp::Or => return Ok(None),
+    }))
+}

@@ -1,0 +1,217 @@
+//! Lowering: a parsed program to the typed IR, checking it on the way.
+//!
+//! One pass over the declarations in order (P4 declares before use): names are resolved in
+//! the spec's scopes, types are computed and checked, compile-time values folded, and each
+//! construct is written into the [`Module`]. Errors are reported with spans and the pass goes
+//! on, so one run shows every independent mistake; a module is returned only when there were
+//! none.
+//!
+//! Modules: [`types`] (type expressions and the assignability rules), [`expr`] (expressions,
+//! calls, constant folding), [`stmt`] (statements), [`decl`] (declarations, tables, parsers,
+//! controls, instances, the package).
+
+mod decl;
+mod expr;
+mod stmt;
+mod types;
+
+use std::collections::HashMap;
+
+use p4tc_ir::arena::Handle;
+use p4tc_ir::ir::{self, Body, Local, LocalKind, Module, Type, Value};
+use p4tc_ir::{Diagnostic, Span};
+
+use crate::ast;
+
+/// Lowers `program` into the IR. Errors and warnings go to `diagnostics`; `None` when any
+/// error was found.
+pub fn lower(program: &ast::Program, diagnostics: &mut Vec<Diagnostic>) -> Option<Module> {
+    let errors_before = diagnostics.iter().filter(|d| d.is_error()).count();
+    let mut lowerer = Lowerer::new(diagnostics);
+    for decl in &program.declarations {
+        lowerer.declaration(decl);
+    }
+    lowerer.finish();
+    let failed = lowerer.diagnostics.iter().filter(|d| d.is_error()).count() > errors_before;
+    if failed {
+        None
+    } else {
+        Some(lowerer.module)
+    }
+}
+
+/// What a name stands for.
+#[derive(Clone)]
+enum Symbol<'a> {
+    /// A type.
+    Type(Handle<Type>),
+    /// A generic struct, header or union, specialised where used.
+    GenericStruct(&'a ast::StructDecl, ir::CompositeKind),
+    /// An extern object type (generic or not).
+    Extern(Handle<ir::ExternDef>, &'a ast::ExternObject),
+    /// A parser or control type declaration (`parser P(...);`), possibly generic.
+    BlockSignature(ir::BlockKind),
+    /// A parser or control with a body.
+    Block(Handle<ir::BlockType>),
+    /// A package type.
+    Package(&'a ast::TypeSignature),
+    /// A compile-time constant.
+    Const(Handle<Type>, Value),
+    /// A parameter or variable of the body being lowered.
+    Local(Handle<Local>),
+    /// An action.
+    Action(Handle<ir::Action>),
+    /// A function, lowered once per use of its declaration (functions are not generic here
+    /// unless declared so; generic ones are checked at each call).
+    Function(Handle<ir::Function>),
+    /// Extern functions with this name (overloads allowed).
+    ExternFunction(Vec<&'a ast::FunctionPrototype>),
+    /// An instance of an extern, parser or control, or a value set.
+    Instance(Handle<ir::Instance>),
+    /// A table.
+    Table(Handle<ir::Table>),
+}
+
+/// The lowering pass's state.
+pub(crate) struct Lowerer<'a, 'd> {
+    module: Module,
+    diagnostics: &'d mut Vec<Diagnostic>,
+    /// Top-level names.
+    globals: HashMap<String, (Symbol<'a>, Span)>,
+    /// Names local to the block, body and nested blocks being lowered, innermost last.
+    scopes: Vec<HashMap<String, (Symbol<'a>, Span)>>,
+    /// Type variables bound to types while lowering a generic construct.
+    type_vars: Vec<HashMap<String, Handle<Type>>>,
+    /// The body expressions and locals are being added to.
+    body: Body,
+    /// The control or parser being lowered.
+    block: Option<Handle<ir::BlockType>>,
+    /// Return type of the function being lowered (`None` in actions, controls, parsers).
+    return_type: Option<Handle<Type>>,
+    /// Inside a loop (for `break` and `continue`).
+    loop_depth: u32,
+    /// Inside an action body (where `exit`, `return` mean the action's end).
+    in_action: bool,
+}
+
+impl<'a, 'd> Lowerer<'a, 'd> {
+    fn new(diagnostics: &'d mut Vec<Diagnostic>) -> Self {
+        Lowerer {
+            module: Module::default(),
+            diagnostics,
+            globals: HashMap::new(),
+            scopes: Vec::new(),
+            type_vars: Vec::new(),
+            body: Body::default(),
+            block: None,
+            return_type: None,
+            loop_depth: 0,
+            in_action: false,
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.module.pipeline.is_none() && !self.diagnostics.iter().any(|d| d.is_error()) {
+            // A library of declarations with no `main` is fine to check, but nothing can run it.
+        }
+    }
+
+    // -- Diagnostics ---------------------------------------------------------------------
+
+    fn error(&mut self, span: Span, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::error(span, message));
+    }
+
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    // -- Names -----------------------------------------------------------------------------
+
+    /// Declares `name` in the innermost scope (top level when no scope is open). A name
+    /// declared twice in one scope is an error pointing at both places.
+    fn declare(&mut self, name: &ast::Ident, symbol: Symbol<'a>) {
+        let scope = match self.scopes.last_mut() {
+            Some(scope) => scope,
+            None => &mut self.globals,
+        };
+        if let Some((previous, previous_span)) = scope.get(&name.name) {
+            // Extern functions may be overloaded.
+            if let (Symbol::ExternFunction(existing), Symbol::ExternFunction(new)) =
+                (previous, &symbol)
+            {
+                let mut all = existing.clone();
+                all.extend(new.iter().copied());
+                scope.insert(name.name.clone(), (Symbol::ExternFunction(all), name.span));
+                return;
+            }
+            let previous_span = *previous_span;
+            self.report(
+                Diagnostic::error(
+                    name.span,
+                    format!("`{}` is already declared in this scope", name.name),
+                )
+                .with_secondary(previous_span, "first declared here"),
+            );
+            return;
+        }
+        scope.insert(name.name.clone(), (symbol, name.span));
+    }
+
+    /// What `name` means here: innermost scope first, then top level. A leading `.` (in
+    /// `path`) skips to top level.
+    fn lookup(&self, name: &str, top_level: bool) -> Option<&Symbol<'a>> {
+        if !top_level {
+            for scope in self.scopes.iter().rev() {
+                if let Some((symbol, _)) = scope.get(name) {
+                    return Some(symbol);
+                }
+            }
+        }
+        self.globals.get(name).map(|(symbol, _)| symbol)
+    }
+
+    fn type_var(&self, name: &str) -> Option<Handle<Type>> {
+        self.type_vars
+            .iter()
+            .rev()
+            .find_map(|vars| vars.get(name).copied())
+    }
+
+    /// Runs `f` in a new innermost scope.
+    fn scoped<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.scopes.push(HashMap::new());
+        let result = f(self);
+        self.scopes.pop();
+        result
+    }
+
+    // -- Bodies ----------------------------------------------------------------------------
+
+    /// Starts a new body, returning the one being built so it can be restored.
+    fn begin_body(&mut self) -> Body {
+        std::mem::take(&mut self.body)
+    }
+
+    /// Ends the current body and restores `saved`.
+    fn end_body(&mut self, saved: Body) -> Body {
+        std::mem::replace(&mut self.body, saved)
+    }
+
+    fn add_local(&mut self, name: &ast::Ident, ty: Handle<Type>, kind: LocalKind) -> Handle<Local> {
+        let local = self.body.locals.append(
+            Local {
+                name: name.name.clone(),
+                ty,
+                kind,
+            },
+            name.span,
+        );
+        self.declare(name, Symbol::Local(local));
+        local
+    }
+
+    fn intern(&mut self, ty: Type) -> Handle<Type> {
+        self.module.types.insert(ty)
+    }
+}
