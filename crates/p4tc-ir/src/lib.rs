@@ -13,7 +13,9 @@
 
 pub mod arena;
 pub mod diagnostic;
+pub mod introspection;
 pub mod ir;
+pub mod layout;
 pub mod source;
 pub mod span;
 

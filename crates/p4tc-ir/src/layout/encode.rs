@@ -135,7 +135,10 @@ fn check_size(blob: &[u8], expected: u32) -> Result<(), EncodeError> {
     if blob.len() == expected as usize {
         Ok(())
     } else {
-        Err(EncodeError::Size { expected: expected as usize, got: blob.len() })
+        Err(EncodeError::Size {
+            expected: expected as usize,
+            got: blob.len(),
+        })
     }
 }
 
@@ -150,9 +153,9 @@ fn check_count(expected: usize, got: usize) -> Result<(), EncodeError> {
 /// Fails unless `blob[from..]` is all zero (the blob's trailing padding).
 fn check_trailing_zero(blob: &[u8], from: u32) -> Result<(), EncodeError> {
     match blob.get(from as usize..) {
-        Some(rest) if rest.iter().any(|&b| b != 0) => {
-            Err(EncodeError::Padding { field: "<padding>".into() })
-        }
+        Some(rest) if rest.iter().any(|&b| b != 0) => Err(EncodeError::Padding {
+            field: "<padding>".into(),
+        }),
         _ => Ok(()),
     }
 }
@@ -176,7 +179,10 @@ fn clear_low_bits(bytes: &mut [u8], mut n: u32) {
 impl FieldLayout {
     fn bytes<'b>(&self, blob: &'b [u8]) -> Result<&'b [u8], EncodeError> {
         let end = self.offset as usize + self.size as usize;
-        blob.get(self.range()).ok_or(EncodeError::Size { expected: end, got: blob.len() })
+        blob.get(self.range()).ok_or(EncodeError::Size {
+            expected: end,
+            got: blob.len(),
+        })
     }
 
     /// Writes `value` into this field of `blob`, zeroing the pad bits.
@@ -186,11 +192,17 @@ impl FieldLayout {
         value: &V,
     ) -> Result<(), EncodeError> {
         if value.bit_len() > u64::from(self.width) {
-            return Err(EncodeError::TooWide { field: self.name.clone(), width: self.width });
+            return Err(EncodeError::TooWide {
+                field: self.name.clone(),
+                width: self.width,
+            });
         }
         let end = self.offset as usize + self.size as usize;
         let len = blob.len();
-        let out = blob.get_mut(self.range()).ok_or(EncodeError::Size { expected: end, got: len })?;
+        let out = blob.get_mut(self.range()).ok_or(EncodeError::Size {
+            expected: end,
+            got: len,
+        })?;
         out.fill(0);
         value.write_be(out);
         Ok(())
@@ -205,21 +217,30 @@ impl FieldLayout {
     /// Reads this field of `blob` into a `u128` (fields up to 128 bits wide).
     pub fn read_u128(&self, blob: &[u8]) -> Result<u128, EncodeError> {
         if self.width > 128 {
-            return Err(EncodeError::WiderThanU128 { field: self.name.clone(), width: self.width });
+            return Err(EncodeError::WiderThanU128 {
+                field: self.name.clone(),
+                width: self.width,
+            });
         }
         let bytes = self.checked_bytes(blob)?;
-        Ok(bytes.iter().fold(0u128, |acc, &b| (acc << 8) | u128::from(b)))
+        Ok(bytes
+            .iter()
+            .fold(0u128, |acc, &b| (acc << 8) | u128::from(b)))
     }
 
     /// The field's bytes, after checking that its pad bits are zero.
     fn checked_bytes<'b>(&self, blob: &'b [u8]) -> Result<&'b [u8], EncodeError> {
         let bytes = self.bytes(blob)?;
-        let pad = self.pad_bits();
-        if let Some(&first) = bytes.first() {
-            // Pad bits are the top `pad` bits of the first byte (pad < 8 by rule 2).
-            if pad > 0 && first >> (8 - pad) != 0 {
-                return Err(EncodeError::Padding { field: self.name.clone() });
-            }
+        // Pad bits lead the field: whole zero bytes (only in a hand-made layout), then the top
+        // bits of the first value byte.
+        let pad = self.pad_bits() as usize;
+        let (whole, bits) = (pad / 8, pad % 8);
+        let padding_set = bytes.iter().take(whole).any(|&b| b != 0)
+            || (bits > 0 && bytes.get(whole).is_some_and(|&b| b >> (8 - bits) != 0));
+        if padding_set {
+            return Err(EncodeError::Padding {
+                field: self.name.clone(),
+            });
         }
         Ok(bytes)
     }
@@ -257,9 +278,15 @@ impl KeyLayout {
         self.fields.iter().map(|f| &f.field)
     }
 
-    fn write_prefixlen(blob: &mut [u8], prefixlen: u32) {
+    fn write_prefixlen(blob: &mut [u8], prefixlen: u32) -> Result<(), EncodeError> {
         // The trie's prefixlen is a host-order u32 (struct bpf_lpm_trie_key).
-        blob[..4].copy_from_slice(&prefixlen.to_ne_bytes());
+        let len = blob.len();
+        let word = blob.get_mut(..4).ok_or(EncodeError::Size {
+            expected: 4,
+            got: len,
+        })?;
+        word.copy_from_slice(&prefixlen.to_ne_bytes());
+        Ok(())
     }
 
     /// The key blob of a lookup (or of an exact entry): every field in full. In an LPM table
@@ -267,7 +294,7 @@ impl KeyLayout {
     pub fn encode_key<V: FieldValue>(&self, values: &[V]) -> Result<Vec<u8>, EncodeError> {
         let mut blob = encode_fields(self.field_layouts(), values, self.size)?;
         if let Some(max) = self.max_prefix_len() {
-            Self::write_prefixlen(&mut blob, max);
+            Self::write_prefixlen(&mut blob, max)?;
         }
         Ok(blob)
     }
@@ -280,7 +307,9 @@ impl KeyLayout {
         prefix_len: u32,
     ) -> Result<Vec<u8>, EncodeError> {
         let (Some(lpm), Some(base)) = (self.lpm_field(), self.lpm_prefix_base()) else {
-            return Err(EncodeError::NotLpm { kind: self.kind.name() });
+            return Err(EncodeError::NotLpm {
+                kind: self.kind.name(),
+            });
         };
         let lpm = &lpm.field;
         if prefix_len > lpm.width {
@@ -291,8 +320,10 @@ impl KeyLayout {
             });
         }
         let mut blob = encode_fields(self.field_layouts(), values, self.size)?;
-        clear_low_bits(&mut blob[lpm.range()], lpm.width - prefix_len);
-        Self::write_prefixlen(&mut blob, base + prefix_len);
+        if let Some(bytes) = blob.get_mut(lpm.range()) {
+            clear_low_bits(bytes, lpm.width - prefix_len);
+        }
+        Self::write_prefixlen(&mut blob, base.saturating_add(prefix_len))?;
         Ok(blob)
     }
 
@@ -337,14 +368,23 @@ impl KeyLayout {
     /// The field values and the LPM field's prefix length of an LPM table's key blob.
     pub fn decode_lpm_entry(&self, blob: &[u8]) -> Result<(Vec<BigUint>, u32), EncodeError> {
         let (Some(base), Some(max)) = (self.lpm_prefix_base(), self.max_prefix_len()) else {
-            return Err(EncodeError::NotLpm { kind: self.kind.name() });
+            return Err(EncodeError::NotLpm {
+                kind: self.kind.name(),
+            });
         };
         let values = self.decode_key(blob)?;
         let mut word = [0u8; 4];
-        word.copy_from_slice(&blob[..4]);
+        word.copy_from_slice(blob.get(..4).ok_or(EncodeError::Size {
+            expected: 4,
+            got: blob.len(),
+        })?);
         let prefixlen = u32::from_ne_bytes(word);
         if prefixlen < base || prefixlen > max {
-            return Err(EncodeError::PrefixWord { prefixlen, min: base, max });
+            return Err(EncodeError::PrefixWord {
+                prefixlen,
+                min: base,
+                max,
+            });
         }
         Ok((values, prefixlen - base))
     }

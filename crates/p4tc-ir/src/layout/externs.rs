@@ -9,8 +9,8 @@
 use num_bigint::BigUint;
 
 use super::encode::{EncodeError, FieldValue};
-use super::{align, dotted, type_width, FieldLayout, LayoutError, NoWidth, BLOB_ALIGN};
 use super::MAX_DIGEST_BYTES;
+use super::{align, dotted, type_width, FieldLayout, LayoutError, NoWidth, BLOB_ALIGN};
 use crate::arena::Handle;
 use crate::ir::{Composite, CompositeKind, Instance, Module, Type, Value};
 
@@ -91,8 +91,14 @@ pub struct CounterValue {
 impl CounterLayout {
     fn new(direct: bool, kind: CounterKind, width: u32, index_width: u32) -> CounterLayout {
         let packets_offset = kind.counts_packets().then_some(0);
-        let bytes_offset = kind.counts_bytes().then_some(if kind.counts_packets() { 8 } else { 0 });
-        let size = if kind == CounterKind::PacketsAndBytes { 16 } else { 8 };
+        let bytes_offset = kind
+            .counts_bytes()
+            .then_some(if kind.counts_packets() { 8 } else { 0 });
+        let size = if kind == CounterKind::PacketsAndBytes {
+            16
+        } else {
+            8
+        };
         CounterLayout {
             direct,
             kind,
@@ -111,7 +117,10 @@ impl CounterLayout {
         let mut put = |offset: Option<u32>, count: Option<u64>| {
             if let Some(offset) = offset {
                 let at = offset as usize;
-                blob[at..at + 8].copy_from_slice(&count.unwrap_or(0).to_ne_bytes());
+                // Offsets come from `new`; a hand-made layout that overruns just loses the count.
+                if let Some(word) = blob.get_mut(at..at + 8) {
+                    word.copy_from_slice(&count.unwrap_or(0).to_ne_bytes());
+                }
             }
         };
         put(self.packets_offset, value.packets);
@@ -122,16 +131,28 @@ impl CounterLayout {
     /// The counts in a value blob.
     pub fn decode(&self, blob: &[u8]) -> Result<CounterValue, EncodeError> {
         if blob.len() != self.size as usize {
-            return Err(EncodeError::Size { expected: self.size as usize, got: blob.len() });
+            return Err(EncodeError::Size {
+                expected: self.size as usize,
+                got: blob.len(),
+            });
         }
-        let get = |offset: Option<u32>| {
-            offset.map(|o| {
-                let mut word = [0u8; 8];
-                word.copy_from_slice(&blob[o as usize..o as usize + 8]);
-                u64::from_ne_bytes(word)
-            })
+        let get = |offset: Option<u32>| -> Result<Option<u64>, EncodeError> {
+            let Some(o) = offset else {
+                return Ok(None);
+            };
+            let at = o as usize;
+            let bytes = blob.get(at..at + 8).ok_or(EncodeError::Size {
+                expected: at + 8,
+                got: blob.len(),
+            })?;
+            let mut word = [0u8; 8];
+            word.copy_from_slice(bytes);
+            Ok(Some(u64::from_ne_bytes(word)))
         };
-        Ok(CounterValue { packets: get(self.packets_offset), bytes: get(self.bytes_offset) })
+        Ok(CounterValue {
+            packets: get(self.packets_offset)?,
+            bytes: get(self.bytes_offset)?,
+        })
     }
 }
 
@@ -161,7 +182,10 @@ impl ValueLayout {
     /// The blob of `values`, one per field.
     pub fn encode<V: FieldValue>(&self, values: &[V]) -> Result<Vec<u8>, EncodeError> {
         if values.len() != self.fields.len() {
-            return Err(EncodeError::Count { expected: self.fields.len(), got: values.len() });
+            return Err(EncodeError::Count {
+                expected: self.fields.len(),
+                got: values.len(),
+            });
         }
         let mut blob = vec![0u8; self.size as usize];
         for (field, value) in self.fields.iter().zip(values) {
@@ -173,10 +197,16 @@ impl ValueLayout {
     /// The field values of a blob.
     pub fn decode(&self, blob: &[u8]) -> Result<Vec<BigUint>, EncodeError> {
         if blob.len() != self.size as usize {
-            return Err(EncodeError::Size { expected: self.size as usize, got: blob.len() });
+            return Err(EncodeError::Size {
+                expected: self.size as usize,
+                got: blob.len(),
+            });
         }
-        if blob[self.data_size as usize..].iter().any(|&b| b != 0) {
-            return Err(EncodeError::Padding { field: "<padding>".into() });
+        let padding = blob.get(self.data_size as usize..).unwrap_or_default();
+        if padding.iter().any(|&b| b != 0) {
+            return Err(EncodeError::Padding {
+                field: "<padding>".into(),
+            });
         }
         self.fields.iter().map(|f| f.read(blob)).collect()
     }
@@ -226,18 +256,28 @@ fn value_layout(module: &Module, ty: Handle<Type>) -> Result<ValueLayout, String
                 return Err(format!("its value type {described} is missing"));
             };
             if def.kind != CompositeKind::Struct {
-                return Err(format!("its value type {described} is not a struct of bit fields"));
+                return Err(format!(
+                    "its value type {described} is not a struct of bit fields"
+                ));
             }
             let mut fields = Vec::with_capacity(def.fields.len());
             let mut offset: u64 = 0;
             for f in &def.fields {
                 let width = type_width(module, f.ty).map_err(|NoWidth(t)| {
-                    format!("field `{}` of its value type {described} has type {t}", f.name)
+                    format!(
+                        "field `{}` of its value type {described} has type {t}",
+                        f.name
+                    )
                 })?;
                 let size = FieldLayout::bytes_for(width);
                 let at = u32::try_from(offset)
                     .map_err(|_| format!("its value type {described} is too large"))?;
-                fields.push(FieldLayout { name: f.name.clone(), width, offset: at, size });
+                fields.push(FieldLayout {
+                    name: f.name.clone(),
+                    width,
+                    offset: at,
+                    size,
+                });
                 offset += u64::from(size);
             }
             (ValueShape::Struct(composite), fields)
@@ -248,7 +288,12 @@ fn value_layout(module: &Module, ty: Handle<Type>) -> Result<ValueLayout, String
     if data_size > u32::MAX - BLOB_ALIGN {
         return Err("its value is too large".into());
     }
-    Ok(ValueLayout { shape, fields, data_size, size: align(data_size).max(BLOB_ALIGN) })
+    Ok(ValueLayout {
+        shape,
+        fields,
+        data_size,
+        size: align(data_size).max(BLOB_ALIGN),
+    })
 }
 
 /// The integer in a constructor argument (an `int`, or an enum member's index).
@@ -269,35 +314,55 @@ pub fn extern_layout(
     let inst = module
         .instances
         .get(instance)
-        .ok_or_else(|| LayoutError::Dangling { what: format!("instance {instance:?}") })?;
+        .ok_or_else(|| LayoutError::Dangling {
+            what: format!("instance {instance:?}"),
+        })?;
     let name = dotted(module, inst.owner, &inst.name);
-    let fail = |reason: String| LayoutError::Extern { instance: name.clone(), reason };
+    let span = module.instances.span(instance);
+    let fail = |reason: String| LayoutError::Extern {
+        instance: name.clone(),
+        reason,
+        span,
+    };
     let Some(Type::Extern { def, args }) = module.types.get(inst.ty) else {
         return Ok(None);
     };
     let def = module
         .externs
         .get(*def)
-        .ok_or_else(|| LayoutError::Dangling { what: format!("extern type of `{name}`") })?;
+        .ok_or_else(|| LayoutError::Dangling {
+            what: format!("extern type of `{name}`"),
+        })?;
     let type_arg = |i: usize| {
         args.get(i).copied().ok_or_else(|| {
-            fail(format!("its type {} lacks type argument {}", def.name, i + 1))
+            fail(format!(
+                "its type {} lacks type argument {}",
+                def.name,
+                i + 1
+            ))
         })
     };
     let width_of = |i: usize, what: &str| {
         let ty = type_arg(i)?;
-        type_width(module, ty).map_err(|NoWidth(t)| fail(format!("its {what} type {t} has no width")))
+        type_width(module, ty)
+            .map_err(|NoWidth(t)| fail(format!("its {what} type {t} has no width")))
     };
     let counter_kind = || {
-        inst.args.last().and_then(arg_index).and_then(CounterKind::from_index).ok_or_else(|| {
-            fail("its last constructor argument is not a PNA_CounterType_t member".into())
-        })
+        inst.args
+            .last()
+            .and_then(arg_index)
+            .and_then(CounterKind::from_index)
+            .ok_or_else(|| {
+                fail("its last constructor argument is not a PNA_CounterType_t member".into())
+            })
     };
     let count = inst.args.first().and_then(arg_index);
     let check_index = |width: u32| {
         // Indices are 32-bit array-map keys.
         if width > 32 {
-            Err(fail(format!("its index is {width} bits wide; indices are at most 32 bits")))
+            Err(fail(format!(
+                "its index is {width} bits wide; indices are at most 32 bits"
+            )))
         } else {
             Ok(width)
         }
@@ -317,7 +382,11 @@ pub fn extern_layout(
         "Register" => {
             check_index(width_of(1, "index")?)?;
             let element = value_layout(module, type_arg(0)?).map_err(&fail)?;
-            ExternLayout::Register(RegisterLayout { element, index_width: 32, count })
+            ExternLayout::Register(RegisterLayout {
+                element,
+                index_width: 32,
+                count,
+            })
         }
         "Digest" => {
             let payload = value_layout(module, type_arg(0)?).map_err(&fail)?;
@@ -326,6 +395,7 @@ pub fn extern_layout(
                     instance: name,
                     bytes: u64::from(payload.data_size),
                     max: MAX_DIGEST_BYTES,
+                    span,
                 });
             }
             ExternLayout::Digest(payload)

@@ -22,15 +22,16 @@
 //!    same order for every blob keeps one rule, and `bpftool map dump` then shows addresses and
 //!    MACs as people write them. (The datapath converts when it does arithmetic on a value.)
 //! 4. **Packing.** Fields are packed back to back with no gaps, and every blob is padded with zero
-//!    bytes to a multiple of 4 bytes (BPF map keys and values are then word sized, and the C
-//!    structs the generator emits need no compiler padding: every member is a byte array).
+//!    bytes to a multiple of 4 bytes (BPF map keys and values are then word sized, and a C struct
+//!    of byte arrays mirrors a blob exactly, with no compiler padding).
 //! 5. **Keys.** Fields are packed in key declaration order, except in an LPM table (see
 //!    [`TableKind`]) where the exact fields come first, in order, and the LPM field last, as
 //!    a BPF LPM trie needs. An LPM table's key starts with a 4-byte prefix length (the trie's
 //!    `prefixlen`, in host byte order: the one host-order word in any blob), so its first field is
-//!    at offset 4. An entry whose LPM field has prefix length P is stored with `prefixlen =
-//!    `[`KeyLayout::lpm_prefix_base`]` + P`, which counts every bit before the LPM field's
-//!    significant bits: the exact fields then match in full and the zero pad bits never differ.
+//!    at offset 4. An entry whose LPM field has prefix length P is stored with the prefix length
+//!    word set to P plus [`KeyLayout::lpm_prefix_base`], the number of bits before the LPM
+//!    field's significant bits: the exact fields then match in full and the zero pad bits never
+//!    differ. A lookup sets the word to [`KeyLayout::max_prefix_len`].
 //!    The key of a keyless table is 4 zero bytes, so even it can live in a map. A key is at most
 //!    [`MAX_KEY_BITS`] bits wide (the sum of the widths, P4TC's `keysize`).
 //! 6. **Masks.** A ternary table (tuple-space search) uses a mask blob with exactly the key's
@@ -47,6 +48,11 @@
 //! Values are given to the encoders and returned by the decoders in declaration order (the
 //! order of the P4 key and of the parameter list, and of the introspection JSON), whatever the
 //! physical placement.
+//!
+//! # Entry points
+//! [`table_key_layout`], [`action_param_layout`] and [`extern_layout`] compute layouts;
+//! [`KeyLayout`], [`ParamLayout`], [`ValueLayout`] and [`CounterLayout`] encode and decode
+//! blobs; [`type_width`] is the width rule on its own.
 
 mod encode;
 mod externs;
@@ -65,6 +71,7 @@ use std::ops::Range;
 
 use crate::arena::Handle;
 use crate::ir::{Action, BlockType, LocalKind, Module, Table, Type};
+use crate::Span;
 
 /// The widest key P4TC accepts, in bits (the sum of the key fields' widths).
 pub const MAX_KEY_BITS: u32 = 512;
@@ -97,6 +104,8 @@ pub enum LayoutError {
         key: String,
         /// The type, described.
         ty: String,
+        /// Where it was written.
+        span: Span,
     },
     /// A key field's match kind is not one P4TC tables support.
     #[error("table `{table}`: key field `{key}` uses match kind `{match_kind}`, which tables here do not support (exact, lpm, ternary, range, optional)")]
@@ -107,6 +116,8 @@ pub enum LayoutError {
         key: String,
         /// The match kind's name.
         match_kind: String,
+        /// Where it was written.
+        span: Span,
     },
     /// The key is wider than P4TC allows.
     #[error("table `{table}`: the key is {bits} bits wide; keys are at most {max} bits")]
@@ -117,6 +128,8 @@ pub enum LayoutError {
         bits: u64,
         /// The limit.
         max: u32,
+        /// Where it was written.
+        span: Span,
     },
     /// An action parameter's type has no fixed bit width.
     #[error("action `{action}`: parameter `{param}` has type {ty}, which has no fixed bit width")]
@@ -127,6 +140,8 @@ pub enum LayoutError {
         param: String,
         /// The type, described.
         ty: String,
+        /// Where it was written.
+        span: Span,
     },
     /// Too many action-data parameters.
     #[error("action `{action}` has {count} action-data parameters; actions take at most {max}")]
@@ -137,6 +152,8 @@ pub enum LayoutError {
         count: usize,
         /// The limit.
         max: usize,
+        /// Where it was written.
+        span: Span,
     },
     /// The action data is too large.
     #[error("action `{action}`: its parameters take {bytes} bytes; at most {max} are allowed")]
@@ -147,6 +164,8 @@ pub enum LayoutError {
         bytes: u64,
         /// The limit.
         max: u32,
+        /// Where it was written.
+        span: Span,
     },
     /// An extern instance's value cannot be laid out.
     #[error("extern instance `{instance}`: {reason}")]
@@ -155,6 +174,8 @@ pub enum LayoutError {
         instance: String,
         /// What is wrong.
         reason: String,
+        /// Where it was written.
+        span: Span,
     },
     /// A digest payload is too large.
     #[error("digest `{instance}`: the payload takes {bytes} bytes; digests carry at most {max}")]
@@ -165,6 +186,8 @@ pub enum LayoutError {
         bytes: u64,
         /// The limit.
         max: u32,
+        /// Where it was written.
+        span: Span,
     },
 }
 
@@ -181,6 +204,23 @@ pub struct FieldLayout {
     pub size: u32,
 }
 
+impl LayoutError {
+    /// Where the item at fault was written (the default span for a dangling handle).
+    pub fn span(&self) -> Span {
+        match self {
+            LayoutError::Dangling { .. } => Span::default(),
+            LayoutError::KeyType { span, .. }
+            | LayoutError::MatchKind { span, .. }
+            | LayoutError::KeyTooWide { span, .. }
+            | LayoutError::ParamType { span, .. }
+            | LayoutError::TooManyParams { span, .. }
+            | LayoutError::ParamsTooLarge { span, .. }
+            | LayoutError::Extern { span, .. }
+            | LayoutError::DigestTooLarge { span, .. } => *span,
+        }
+    }
+}
+
 impl FieldLayout {
     /// Bytes a field of `width` bits takes (rule 2).
     pub fn bytes_for(width: u32) -> u32 {
@@ -195,7 +235,8 @@ impl FieldLayout {
 
     /// Leading zero bits in front of the value (rule 3).
     pub fn pad_bits(&self) -> u32 {
-        self.size * 8 - self.width
+        // Saturating: the fields are public, and a hand-made layout must not make this panic.
+        self.size.saturating_mul(8).saturating_sub(self.width)
     }
 }
 
@@ -301,13 +342,18 @@ impl KeyLayout {
     /// 0: every bit of the exact fields plus the LPM field's pad bits.
     pub fn lpm_prefix_base(&self) -> Option<u32> {
         let lpm = self.lpm_field()?;
-        Some((lpm.field.offset - self.header_size) * 8 + lpm.field.pad_bits())
+        let before = lpm
+            .field
+            .offset
+            .saturating_sub(self.header_size)
+            .saturating_mul(8);
+        Some(before.saturating_add(lpm.field.pad_bits()))
     }
 
     /// For an LPM table, the trie prefix length of a full-length match (used for lookups).
     pub fn max_prefix_len(&self) -> Option<u32> {
         let lpm = self.lpm_field()?;
-        Some(self.lpm_prefix_base()? + lpm.field.width)
+        Some(self.lpm_prefix_base()?.saturating_add(lpm.field.width))
     }
 
     /// The fields in the order they lie in the blob.
@@ -321,7 +367,7 @@ impl KeyLayout {
 /// One action-data parameter's layout.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ParamField {
-    /// Its position among the action's parameters (and locals), from 0.
+    /// Its position among the action's parameters, from 0 (an index into `Action::params`).
     pub index: usize,
     /// Where it lies in the parameter block.
     pub field: FieldLayout,
@@ -377,8 +423,14 @@ pub fn describe_type(module: &Module, ty: Handle<Type>) -> String {
     };
     match t {
         Type::Bool => "bool".into(),
-        Type::Bits { width, signed: false } => format!("bit<{width}>"),
-        Type::Bits { width, signed: true } => format!("int<{width}>"),
+        Type::Bits {
+            width,
+            signed: false,
+        } => format!("bit<{width}>"),
+        Type::Bits {
+            width,
+            signed: true,
+        } => format!("int<{width}>"),
         Type::Varbit { max_width } => format!("varbit<{max_width}>"),
         Type::Integer => "int".into(),
         Type::String => "string".into(),
@@ -413,6 +465,9 @@ pub fn describe_type(module: &Module, ty: Handle<Type>) -> String {
             None => "a missing block".into(),
         },
         Type::Set(_) => "a set".into(),
+        // Compile-time-only types added to the IR later (lists, ...).
+        #[allow(unreachable_patterns)]
+        _ => "a compile-time type".into(),
     }
 }
 
@@ -429,7 +484,9 @@ pub fn table_key_layout(module: &Module, table: Handle<Table>) -> Result<KeyLayo
     let t = module
         .tables
         .get(table)
-        .ok_or_else(|| LayoutError::Dangling { what: format!("table {table:?}") })?;
+        .ok_or_else(|| LayoutError::Dangling {
+            what: format!("table {table:?}"),
+        })?;
     let table_name = dotted(module, Some(t.control), &t.name);
     let body = &module
         .block_types
@@ -443,22 +500,30 @@ pub fn table_key_layout(module: &Module, table: Handle<Table>) -> Result<KeyLayo
     let mut widths = Vec::with_capacity(t.keys.len());
     let mut kinds = Vec::with_capacity(t.keys.len());
     for key in &t.keys {
-        let expr = body.exprs.get(key.expr).ok_or_else(|| LayoutError::Dangling {
-            what: format!("expression of key `{}` of table `{table_name}`", key.name),
-        })?;
+        let expr = body
+            .exprs
+            .get(key.expr)
+            .ok_or_else(|| LayoutError::Dangling {
+                what: format!("expression of key `{}` of table `{table_name}`", key.name),
+            })?;
+        let span = body.exprs.span(key.expr);
         let width = type_width(module, expr.ty).map_err(|NoWidth(ty)| LayoutError::KeyType {
             table: table_name.clone(),
             key: key.name.clone(),
             ty,
+            span,
         })?;
         let kind_name = module.match_kinds.get(key.match_kind as usize);
-        let kind = kind_name.and_then(|n| MatchKind::from_name(n)).ok_or_else(|| {
-            LayoutError::MatchKind {
+        let kind = kind_name
+            .and_then(|n| MatchKind::from_name(n))
+            .ok_or_else(|| LayoutError::MatchKind {
                 table: table_name.clone(),
                 key: key.name.clone(),
-                match_kind: kind_name.cloned().unwrap_or_else(|| format!("#{}", key.match_kind)),
-            }
-        })?;
+                match_kind: kind_name
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{}", key.match_kind)),
+                span,
+            })?;
         widths.push(width);
         kinds.push(kind);
     }
@@ -469,6 +534,7 @@ pub fn table_key_layout(module: &Module, table: Handle<Table>) -> Result<KeyLayo
             table: table_name,
             bits: total_bits,
             max: MAX_KEY_BITS,
+            span: module.tables.span(table),
         });
     }
 
@@ -476,7 +542,10 @@ pub fn table_key_layout(module: &Module, table: Handle<Table>) -> Result<KeyLayo
     let all_exact = kinds.iter().all(|&k| k == MatchKind::Exact);
     let kind = if all_exact {
         TableKind::Exact
-    } else if lpm_count == 1 && kinds.iter().all(|&k| matches!(k, MatchKind::Exact | MatchKind::Lpm))
+    } else if lpm_count == 1
+        && kinds
+            .iter()
+            .all(|&k| matches!(k, MatchKind::Exact | MatchKind::Lpm))
     {
         TableKind::Lpm
     } else {
@@ -488,7 +557,11 @@ pub fn table_key_layout(module: &Module, table: Handle<Table>) -> Result<KeyLayo
     if kind == TableKind::Lpm {
         order.sort_by_key(|&i| kinds[i] == MatchKind::Lpm);
     }
-    let header_size = if kind == TableKind::Lpm { LPM_HEADER_SIZE } else { 0 };
+    let header_size = if kind == TableKind::Lpm {
+        LPM_HEADER_SIZE
+    } else {
+        0
+    };
     let mut offsets = vec![0u32; t.keys.len()];
     let mut offset = header_size;
     for &i in &order {
@@ -529,25 +602,41 @@ pub fn action_param_layout(
     let a = module
         .actions
         .get(action)
-        .ok_or_else(|| LayoutError::Dangling { what: format!("action {action:?}") })?;
+        .ok_or_else(|| LayoutError::Dangling {
+            what: format!("action {action:?}"),
+        })?;
     let action_name = dotted(module, a.control, &a.name);
-    if a.body.locals.len() < a.params {
-        return Err(LayoutError::Dangling {
-            what: format!("parameters of action `{action_name}`"),
-        });
-    }
+    // A control-local action's parameters live in its control's body.
+    let body = match a.control {
+        Some(control) => {
+            &module
+                .block_types
+                .get(control)
+                .ok_or_else(|| LayoutError::Dangling {
+                    what: format!("control of action `{action_name}`"),
+                })?
+                .body
+        }
+        None => &a.body,
+    };
     let mut params = Vec::new();
     let mut offset: u64 = 0;
-    for (index, (_, local)) in a.body.locals.iter().take(a.params).enumerate() {
+    for (index, &handle) in a.params.iter().enumerate() {
+        let local = body
+            .locals
+            .get(handle)
+            .ok_or_else(|| LayoutError::Dangling {
+                what: format!("parameter {} of action `{action_name}`", index + 1),
+            })?;
         if local.kind != LocalKind::Directionless {
             continue;
         }
-        let width =
-            type_width(module, local.ty).map_err(|NoWidth(ty)| LayoutError::ParamType {
-                action: action_name.clone(),
-                param: local.name.clone(),
-                ty,
-            })?;
+        let width = type_width(module, local.ty).map_err(|NoWidth(ty)| LayoutError::ParamType {
+            action: action_name.clone(),
+            param: local.name.clone(),
+            ty,
+            span: body.locals.span(handle),
+        })?;
         let size = FieldLayout::bytes_for(width);
         params.push(ParamField {
             index,
@@ -566,6 +655,7 @@ pub fn action_param_layout(
             action: action_name,
             count: params.len(),
             max: MAX_PARAMS,
+            span: module.actions.span(action),
         });
     }
     if offset > u64::from(MAX_PARAM_BYTES) {
@@ -573,8 +663,13 @@ pub fn action_param_layout(
             action: action_name,
             bytes: offset,
             max: MAX_PARAM_BYTES,
+            span: module.actions.span(action),
         });
     }
     let data_size = offset as u32;
-    Ok(ParamLayout { params, data_size, size: align(data_size) })
+    Ok(ParamLayout {
+        params,
+        data_size,
+        size: align(data_size),
+    })
 }

@@ -13,17 +13,26 @@ use crate::Span;
 
 /// `@name`
 pub(crate) fn ann(name: &str) -> Annotation {
-    Annotation { name: name.into(), args: Vec::new() }
+    Annotation {
+        name: name.into(),
+        args: Vec::new(),
+    }
 }
 
 /// `@name("value")`
 pub(crate) fn ann_str(name: &str, value: &str) -> Annotation {
-    Annotation { name: name.into(), args: vec![AnnotationArg::String(value.into())] }
+    Annotation {
+        name: name.into(),
+        args: vec![AnnotationArg::String(value.into())],
+    }
 }
 
 /// `@name(value)`
 pub(crate) fn ann_int(name: &str, value: i64) -> Annotation {
-    Annotation { name: name.into(), args: vec![AnnotationArg::Int(BigInt::from(value))] }
+    Annotation {
+        name: name.into(),
+        args: vec![AnnotationArg::Int(BigInt::from(value))],
+    }
 }
 
 /// Builds a [`Module`] step by step.
@@ -48,11 +57,17 @@ impl ModuleBuilder {
     }
 
     pub(crate) fn bits(&mut self, width: u32) -> Handle<Type> {
-        self.ty(Type::Bits { width, signed: false })
+        self.ty(Type::Bits {
+            width,
+            signed: false,
+        })
     }
 
     pub(crate) fn int(&mut self, width: u32) -> Handle<Type> {
-        self.ty(Type::Bits { width, signed: true })
+        self.ty(Type::Bits {
+            width,
+            signed: true,
+        })
     }
 
     pub(crate) fn bool(&mut self) -> Handle<Type> {
@@ -61,7 +76,10 @@ impl ModuleBuilder {
 
     /// `type <underlying> name`
     pub(crate) fn newtype(&mut self, name: &str, underlying: Handle<Type>) -> Handle<Type> {
-        self.ty(Type::NewType { name: name.into(), underlying })
+        self.ty(Type::NewType {
+            name: name.into(),
+            underlying,
+        })
     }
 
     /// An enum; serializable when `underlying` is given.
@@ -123,8 +141,10 @@ impl ModuleBuilder {
         name: &str,
         params: &[(&str, Handle<Type>)],
     ) -> Handle<Action> {
-        let params: Vec<_> =
-            params.iter().map(|(n, ty)| (*n, *ty, LocalKind::Directionless)).collect();
+        let params: Vec<_> = params
+            .iter()
+            .map(|(n, ty)| (*n, *ty, LocalKind::Directionless))
+            .collect();
         self.action_with(control, name, &params, Vec::new())
     }
 
@@ -136,12 +156,33 @@ impl ModuleBuilder {
         params: &[(&str, Handle<Type>, LocalKind)],
         annotations: Vec<Annotation>,
     ) -> Handle<Action> {
-        let mut body = Body::default();
-        for (n, ty, kind) in params {
-            body.locals.append(Local { name: n.to_string(), ty: *ty, kind: *kind }, Span::default());
-        }
+        // A control-local action's parameters live in the control's body (see `ir::Action`).
+        let mut own = Body::default();
+        let body = match control {
+            Some(c) => &mut self.module.block_types[c].body,
+            None => &mut own,
+        };
+        let params = params
+            .iter()
+            .map(|(n, ty, kind)| {
+                body.locals.append(
+                    Local {
+                        name: n.to_string(),
+                        ty: *ty,
+                        kind: *kind,
+                    },
+                    Span::default(),
+                )
+            })
+            .collect();
         self.module.actions.append(
-            Action { name: name.into(), control, body, params: params.len(), annotations },
+            Action {
+                name: name.into(),
+                control,
+                body: own,
+                params,
+                annotations,
+            },
             Span::default(),
         )
     }
@@ -161,11 +202,18 @@ impl ModuleBuilder {
             properties: Vec::new(),
             annotations: Vec::new(),
         };
-        TableBuilder { builder: self, table }
+        TableBuilder {
+            builder: self,
+            table,
+        }
     }
 
     /// An extern object type.
-    pub(crate) fn extern_def(&mut self, name: &str, annotations: Vec<Annotation>) -> Handle<ExternDef> {
+    pub(crate) fn extern_def(
+        &mut self,
+        name: &str,
+        annotations: Vec<Annotation>,
+    ) -> Handle<ExternDef> {
         self.module.externs.insert(ExternDef {
             name: name.into(),
             type_params: Vec::new(),
@@ -182,9 +230,18 @@ impl ModuleBuilder {
         type_args: Vec<Handle<Type>>,
         args: Vec<Value>,
     ) -> Handle<Instance> {
-        let ty = self.ty(Type::Extern { def, args: type_args });
+        let ty = self.ty(Type::Extern {
+            def,
+            args: type_args,
+        });
         self.module.instances.append(
-            Instance { name: name.into(), ty, owner, args, annotations: Vec::new() },
+            Instance {
+                name: name.into(),
+                ty,
+                owner,
+                args,
+                annotations: Vec::new(),
+            },
             Span::default(),
         )
     }
@@ -212,16 +269,24 @@ impl TableBuilder<'_> {
     ) -> Self {
         let module = &mut self.builder.module;
         // The key's expression only needs a type here; a literal is the simplest expression.
-        let expr = module.block_types[self.table.control]
-            .body
-            .exprs
-            .append(Expr { kind: ExprKind::Literal(Value::Int(BigInt::from(0))), ty }, Span::default());
+        let expr = module.block_types[self.table.control].body.exprs.append(
+            Expr {
+                kind: ExprKind::Literal(Value::Int(BigInt::from(0))),
+                ty,
+            },
+            Span::default(),
+        );
         let match_kind = module
             .match_kinds
             .iter()
             .position(|m| m == match_kind)
             .unwrap_or(module.match_kinds.len()) as u32;
-        self.table.keys.push(TableKey { name: name.into(), expr, match_kind, annotations });
+        self.table.keys.push(TableKey {
+            name: name.into(),
+            expr,
+            match_kind,
+            annotations,
+        });
         self
     }
 
@@ -237,13 +302,21 @@ impl TableBuilder<'_> {
         scope: ActionScope,
         annotations: Vec<Annotation>,
     ) -> Self {
-        self.table.actions.push(TableAction { action, scope, bound_args: Vec::new(), annotations });
+        self.table.actions.push(TableAction {
+            action,
+            scope,
+            bound_args: Vec::new(),
+            annotations,
+        });
         self
     }
 
-    /// `default_action = action(args)`
-    pub(crate) fn default_action(mut self, action: Handle<Action>, args: Vec<Value>) -> Self {
-        self.table.default_action = Some(ActionCall { action, args });
+    /// `default_action = action()`; arguments do not matter to layouts or introspection.
+    pub(crate) fn default_action(mut self, action: Handle<Action>) -> Self {
+        self.table.default_action = Some(ActionCall {
+            action,
+            args: Vec::new(),
+        });
         self
     }
 
@@ -261,12 +334,17 @@ impl TableBuilder<'_> {
 
     /// A property such as `add_on_miss = true`.
     pub(crate) fn property(mut self, name: &str, value: Value) -> Self {
-        self.table.properties.push((name.into(), PropertyValue::Value(value)));
+        self.table
+            .properties
+            .push((name.into(), PropertyValue::Value(value)));
         self
     }
 
     /// Adds the table to the module.
     pub(crate) fn build(self) -> Handle<Table> {
-        self.builder.module.tables.append(self.table, Span::default())
+        self.builder
+            .module
+            .tables
+            .append(self.table, Span::default())
     }
 }
