@@ -56,21 +56,28 @@ struct Outcome {
     all: String,
 }
 
-/// Parses `path` on a thread of its own, so that a panic is reported for that program.
+/// Parses and checks `path` on a thread of its own, so that a panic is reported for that
+/// program.
 fn parse(path: &Path) -> Result<Outcome, String> {
     let owned = path.to_path_buf();
     let worker = std::thread::Builder::new()
         .stack_size(PARSE_STACK)
         .spawn(move || {
-            parse_file(&owned, &PreprocessOptions::default()).map(|parsed| Outcome {
-                has_errors: parsed.has_errors(),
-                each: parsed
-                    .diagnostics
-                    .iter()
-                    .map(|d| d.render(&parsed.sources))
-                    .collect(),
-                all: parsed.render_diagnostics(),
-            })
+            parse_file(&owned, &PreprocessOptions::default())
+                .map(|mut parsed| {
+                    // Syntax errors stop there; a program that parses is also checked.
+                    let _ = p4tc_front::check(&mut parsed);
+                    parsed
+                })
+                .map(|parsed| Outcome {
+                    has_errors: parsed.has_errors(),
+                    each: parsed
+                        .diagnostics
+                        .iter()
+                        .map(|d| d.render(&parsed.sources))
+                        .collect(),
+                    all: parsed.render_diagnostics(),
+                })
         })
         .map_err(|e| format!("cannot spawn a thread: {e}"))?;
     match worker.join() {

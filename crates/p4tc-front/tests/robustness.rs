@@ -246,7 +246,9 @@ proptest! {
         prop_assume!(!corpus.is_empty());
         let original = index.get(&corpus);
         let text = apply(original, &mutations);
-        let parsed = parse_source("mutant.p4", &text, &PreprocessOptions::default());
+        let mut parsed = parse_source("mutant.p4", &text, &PreprocessOptions::default());
+        // Mutants that still parse go through the checker too.
+        let _ = p4tc_front::check(&mut parsed);
         let rendered = parsed.render_diagnostics();
         // Every error names a place: `name:line:col: error: ...`.
         for line in rendered.lines().filter(|l| l.contains(": error: ")) {

@@ -5,9 +5,9 @@ use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 use p4tc_ir::arena::Handle;
 use p4tc_ir::ir::{
-    self, ActionCall, ActionScope, Annotation, AnnotationArg, BlockKind, BlockType, CompositeKind,
-    EnumDef, ExternDef, KeysetValue, LocalKind, PropertyValue, Role, TableAction, TableEntry,
-    TableKey, Transition, Type, Value,
+    self, ActionArg, ActionCall, ActionScope, Annotation, AnnotationArg, BlockKind, BlockType,
+    CompositeKind, EnumDef, ExternDef, KeysetValue, LocalKind, PropertyValue, Role, TableAction,
+    TableEntry, TableKey, Transition, Type, Value,
 };
 use p4tc_ir::{Diagnostic, Span};
 
@@ -32,11 +32,10 @@ impl<'a> Lowerer<'a, '_> {
             ast::DeclKind::ExternFunction { prototype, .. } => {
                 self.declare(&prototype.name, Symbol::ExternFunction(vec![prototype]));
             }
-            ast::DeclKind::Action(action) => {
-                if let Some(handle) = self.action(action, None) {
-                    self.declare(&action.name, Symbol::Action(handle));
-                }
-            }
+            ast::DeclKind::Action(action) => match self.action(action, None) {
+                Some(handle) => self.declare(&action.name, Symbol::Action(handle)),
+                None => self.poison(&action.name),
+            },
             ast::DeclKind::Parser(parser) => self.parser(parser),
             ast::DeclKind::Control(control) => self.control(control),
             ast::DeclKind::Instantiation(inst) => self.top_level_instance(inst, decl.span),
@@ -99,12 +98,13 @@ impl<'a> Lowerer<'a, '_> {
         if kind == CompositeKind::Header {
             for (field, ast_field) in fields.iter().zip(&s.fields) {
                 let ok = self.bit_width(field.ty).is_some()
-                    || matches!(self.module.types[field.ty], Type::Varbit { .. });
-                if !ok || matches!(self.module.types[field.ty], Type::Bool) && false {
+                    || matches!(self.module.types[field.ty], Type::Varbit { .. })
+                    || matches!(self.module.types[field.ty], Type::Stack { element, .. } if self.bit_width(element).is_some());
+                if !ok {
                     let name = self.type_name(field.ty);
                     self.error(
                         ast_field.ty.span,
-                        format!("a header field must be `bit<W>`, `int<W>`, `varbit<W>` or a serializable enum, not `{name}`"),
+                        format!("a header field must be `bit<W>`, `int<W>`, `varbit<W>`, a serializable enum or an array of those, not `{name}`"),
                     );
                     return;
                 }
@@ -243,21 +243,22 @@ impl<'a> Lowerer<'a, '_> {
     fn function(&mut self, function: &'a ast::FunctionDecl) {
         let proto = &function.prototype;
         if !proto.type_params.is_empty() {
-            self.report(
-                Diagnostic::error(
-                    proto.name.span,
-                    format!(
-                        "generic function `{}` is not supported yet",
-                        proto.name.name
-                    ),
-                )
-                .with_note("declare it for concrete types"),
-            );
+            self.declare(&proto.name, Symbol::GenericFunction(function));
             return;
         }
-        let Some(return_type) = self.resolve_type(&proto.return_type) else {
-            return;
-        };
+        if let Some(handle) = self.function_body(function, proto.name.name.clone()) {
+            self.declare(&proto.name, Symbol::Function(handle, proto));
+        }
+    }
+
+    /// Lowers a function's body (with whatever type variables are bound) into a new function.
+    pub(super) fn function_body(
+        &mut self,
+        function: &'a ast::FunctionDecl,
+        name: String,
+    ) -> Option<Handle<ir::Function>> {
+        let proto = &function.prototype;
+        let return_type = self.resolve_type(&proto.return_type)?;
         let saved = self.begin_body();
         let params = self.scoped(|this| {
             let params = this.params(&proto.params)?;
@@ -268,17 +269,16 @@ impl<'a> Lowerer<'a, '_> {
             Some(params)
         });
         let body = self.end_body(saved);
-        let Some(params) = params else { return };
-        let handle = self.module.functions.append(
+        let params = params?;
+        Some(self.module.functions.append(
             ir::Function {
-                name: proto.name.name.clone(),
+                name,
                 return_type,
                 body,
                 params: params.len(),
             },
             proto.name.span,
-        );
-        self.declare(&proto.name, Symbol::Function(handle));
+        ))
     }
 
     /// Parameters as locals of the current body, in order.
@@ -372,6 +372,9 @@ impl<'a> Lowerer<'a, '_> {
             signature.name.span,
         );
         self.declare(&signature.name, Symbol::Block(handle));
+        if let Some(params) = ctor_params {
+            self.block_ctor_params.insert(handle, params);
+        }
         let saved = self.begin_body();
         let saved_block = self.block.replace(handle);
         self.scoped(|this| {
@@ -463,11 +466,15 @@ impl<'a> Lowerer<'a, '_> {
                         .iter()
                         .find(|s| s.name.name == name.name)
                         .expect("named above");
-                    let block = this.scoped(|t| t.stmts(&state.stmts));
-                    let transition = match &state.transition {
-                        None => Transition::Reject,
-                        Some(t) => this.transition(t, &names).unwrap_or(Transition::Reject),
-                    };
+                    // The transition sees the state's variables.
+                    let (block, transition) = this.scoped(|t| {
+                        let block = t.stmts(&state.stmts);
+                        let transition = match &state.transition {
+                            None => Transition::Reject,
+                            Some(tr) => t.transition(tr, &names).unwrap_or(Transition::Reject),
+                        };
+                        (block, transition)
+                    });
                     states.push(ir::ParserState {
                         name: name.name.clone(),
                         block,
@@ -559,6 +566,11 @@ impl<'a> Lowerer<'a, '_> {
             ast::Keyset::Default(_) | ast::Keyset::DontCare(_) => {
                 Some(vec![KeysetValue::Any; types.len()])
             }
+            // A value set of tuples matches all the keys at once; it stands in each position.
+            ast::Keyset::Expr(e) if types.len() > 1 && self.value_set(e).is_some() => {
+                let set = self.value_set(e)?;
+                Some(vec![KeysetValue::ValueSet(set); types.len()])
+            }
             single => {
                 if types.len() != 1 {
                     let span = keyset_span(single);
@@ -574,6 +586,24 @@ impl<'a> Lowerer<'a, '_> {
                 }
                 Some(vec![self.keyset_value(single, types[0])?])
             }
+        }
+    }
+
+    /// The value set an expression names, if it names one.
+    fn value_set(&self, e: &'a ast::Expr) -> Option<Handle<ir::Instance>> {
+        let ast::ExprKind::Name(path) = &e.kind else {
+            return None;
+        };
+        match self.lookup(&path.name.name, path.top_level) {
+            Some(Symbol::Instance(i))
+                if matches!(
+                    self.module.types[self.module.instances[*i].ty],
+                    Type::Set(_)
+                ) =>
+            {
+                Some(*i)
+            }
+            _ => None,
         }
     }
 
@@ -619,15 +649,18 @@ impl<'a> Lowerer<'a, '_> {
                 }
             }
             ast::LocalDecl::Instantiation(inst, span) => {
-                if let Some(handle) = self.instance(inst, Some(block), *span) {
-                    self.declare(&inst.name, Symbol::Instance(handle));
+                match self.instance(inst, Some(block), *span) {
+                    Some(handle) => self.declare(&inst.name, Symbol::Instance(handle)),
+                    None => self.poison(&inst.name),
                 }
             }
             ast::LocalDecl::ValueSet(vs, span) => {
                 let Some(element) = self.resolve_type(&vs.element) else {
+                    self.poison(&vs.name);
                     return;
                 };
                 let Some(size) = self.const_u32(&vs.size, "the size of a value set") else {
+                    self.poison(&vs.name);
                     return;
                 };
                 let ty = self.intern(Type::Set(element));
@@ -644,16 +677,14 @@ impl<'a> Lowerer<'a, '_> {
                 );
                 self.declare(&vs.name, Symbol::Instance(handle));
             }
-            ast::LocalDecl::Action(a, _) => {
-                if let Some(handle) = self.action(a, Some(block)) {
-                    self.declare(&a.name, Symbol::Action(handle));
-                }
-            }
-            ast::LocalDecl::Table(t, span) => {
-                if let Some(handle) = self.table(t, block, *span) {
-                    self.declare(&t.name, Symbol::Table(handle));
-                }
-            }
+            ast::LocalDecl::Action(a, _) => match self.action(a, Some(block)) {
+                Some(handle) => self.declare(&a.name, Symbol::Action(handle)),
+                None => self.poison(&a.name),
+            },
+            ast::LocalDecl::Table(t, span) => match self.table(t, block, *span) {
+                Some(handle) => self.declare(&t.name, Symbol::Table(handle)),
+                None => self.poison(&t.name),
+            },
         }
     }
 
@@ -664,8 +695,47 @@ impl<'a> Lowerer<'a, '_> {
         owner: Option<Handle<BlockType>>,
         span: Span,
     ) -> Option<Handle<ir::Instance>> {
-        let ty = self.resolve_type(&inst.ty)?;
+        if inst.initializer.is_some() {
+            self.report(
+                Diagnostic::error(
+                    inst.name.span,
+                    "instances with an initializer block are not supported yet",
+                )
+                .with_note("abstract methods cannot be implemented yet"),
+            );
+            return None;
+        }
         let annotations = self.annotations(&inst.annotations);
+        self.new_instance(
+            &inst.ty,
+            &inst.args,
+            inst.name.name.clone(),
+            annotations,
+            owner,
+            span,
+        )
+    }
+
+    /// An instance of `ty` made with `args`: from a declaration, or unnamed in a table
+    /// property (`implementation = ActionProfile(64)`).
+    fn new_instance(
+        &mut self,
+        ast_ty: &'a ast::Type,
+        ctor_args: &'a [ast::Argument],
+        name: String,
+        annotations: Vec<Annotation>,
+        owner: Option<Handle<BlockType>>,
+        span: Span,
+    ) -> Option<Handle<ir::Instance>> {
+        struct Inst<'x> {
+            ty: &'x ast::Type,
+            args: &'x [ast::Argument],
+        }
+        let inst = Inst {
+            ty: ast_ty,
+            args: ctor_args,
+        };
+        let ty = self.resolve_type(inst.ty)?;
         let args = match self.module.types[ty].clone() {
             Type::Extern {
                 def,
@@ -715,33 +785,11 @@ impl<'a> Lowerer<'a, '_> {
                 values?
             }
             Type::Block(block) => {
-                let params: Vec<_> = {
-                    let b = &self.module.block_types[block];
-                    b.body
-                        .locals
-                        .iter()
-                        .skip(b.apply_params)
-                        .take(b.ctor_params)
-                        .map(|(_, l)| l.ty)
-                        .collect()
-                };
-                if params.len() != inst.args.len() {
-                    let name = self.module.block_types[block].name.clone();
-                    self.error(
-                        span,
-                        format!(
-                            "`{name}` is constructed with {} argument(s), found {}",
-                            params.len(),
-                            inst.args.len()
-                        ),
-                    );
-                    return None;
-                }
-                let mut values = Vec::new();
-                for (arg, ty) in inst.args.iter().zip(params) {
-                    values.push(self.const_of_type(&arg.value, ty)?);
-                }
-                values
+                // Constructor parameters are the block's own, with their defaults.
+                let ast_params: &'a [ast::Param] =
+                    self.block_ctor_params.get(&block).copied().unwrap_or(&[]);
+                let name = self.module.block_types[block].name.clone();
+                self.ctor_args(ast_params, &inst.args, &name)?
             }
             _ => {
                 let name = self.type_name(ty);
@@ -749,19 +797,9 @@ impl<'a> Lowerer<'a, '_> {
                 return None;
             }
         };
-        if inst.initializer.is_some() {
-            self.report(
-                Diagnostic::error(
-                    inst.name.span,
-                    "instances with an initializer block are not supported yet",
-                )
-                .with_note("abstract methods cannot be implemented yet"),
-            );
-            return None;
-        }
         Some(self.module.instances.append(
             ir::Instance {
-                name: inst.name.name.clone(),
+                name,
                 ty,
                 owner,
                 args,
@@ -793,6 +831,16 @@ impl<'a> Lowerer<'a, '_> {
                 None => i,
             };
             let ty = self.resolve_type(&params[index].ty)?;
+            if self.uses_ctor_param(&arg.value) {
+                self.report(
+                    Diagnostic::error(
+                        arg.value.span,
+                        "a constructor argument computed from the enclosing block's constructor parameters is not supported yet",
+                    )
+                    .with_note("pass a constant here"),
+                );
+                return None;
+            }
             values[index] = Some(self.const_of_type(&arg.value, ty)?);
         }
         let mut out = Vec::new();
@@ -821,8 +869,9 @@ impl<'a> Lowerer<'a, '_> {
             _ => None,
         };
         let Some(package) = package else {
-            if let Some(handle) = self.instance(inst, None, span) {
-                self.declare(&inst.name, Symbol::Instance(handle));
+            match self.instance(inst, None, span) {
+                Some(handle) => self.declare(&inst.name, Symbol::Instance(handle)),
+                None => self.poison(&inst.name),
             }
             return;
         };
@@ -831,10 +880,6 @@ impl<'a> Lowerer<'a, '_> {
 
     /// `PNA_NIC(MyParser(), MyControl(), MyDeparser()) main;`: binds blocks to roles.
     fn package(&mut self, package: &'a ast::TypeSignature, inst: &'a ast::Instantiation) {
-        if self.module.pipeline.is_some() {
-            self.error(inst.name.span, "a program instantiates one package");
-            return;
-        }
         let required = package
             .params
             .iter()
@@ -902,6 +947,15 @@ impl<'a> Lowerer<'a, '_> {
                 _ => None,
             };
             let Some(block) = block else {
+                let nested = matches!(&arg.value.kind, ast::ExprKind::Name(p) if self.lookup(&p.name.name, p.top_level).is_none())
+                    || matches!(&arg.value.kind, ast::ExprKind::Construct { ty, .. } if matches!(&ty.kind, ast::TypeKind::Named(p) | ast::TypeKind::Specialized { base: p, .. } if matches!(self.lookup(&p.name.name, p.top_level), Some(Symbol::Package(_)))));
+                if nested {
+                    self.error(
+                        arg.value.span,
+                        "a package as an argument of another package is not supported yet",
+                    );
+                    continue;
+                }
                 self.error(
                     arg.value.span,
                     format!(
@@ -945,11 +999,15 @@ impl<'a> Lowerer<'a, '_> {
             let role = role_of(&param.name.name, actual_kind, i, inst.args.len());
             blocks.push((role, block));
         }
-        self.module.pipeline = Some(ir::Pipeline {
-            package: package.name.name.clone(),
-            name: inst.name.name.clone(),
-            blocks,
-        });
+        // `main` is the pipeline; other package instances are checked and set aside (the first
+        // one stands in when none is called `main`).
+        if inst.name.name == "main" || self.module.pipeline.is_none() {
+            self.module.pipeline = Some(ir::Pipeline {
+                package: package.name.name.clone(),
+                name: inst.name.name.clone(),
+                blocks,
+            });
+        }
     }
 
     fn table(
@@ -1142,6 +1200,11 @@ impl<'a> Lowerer<'a, '_> {
                     }
                     other => {
                         let property_value = match &value.kind {
+                            ast::ExprKind::Construct { ty, args } => {
+                                let name = format!("{}.{other}", t.name.name);
+                                self.new_instance(ty, args, name, Vec::new(), Some(control), value.span)
+                                    .map(PropertyValue::Instance)
+                            }
                             ast::ExprKind::Name(path) => match self.lookup(&path.name.name, path.top_level).cloned() {
                                 Some(Symbol::Instance(i)) => Some(PropertyValue::Instance(i)),
                                 _ => self.const_value(value).map(|(_, v)| PropertyValue::Value(v)),
@@ -1184,6 +1247,7 @@ impl<'a> Lowerer<'a, '_> {
     fn action_ref_target(&mut self, path: &'a ast::Path) -> Option<Handle<ir::Action>> {
         let name = &path.name;
         match self.lookup(&name.name, path.top_level) {
+            Some(Symbol::Poisoned) => None,
             Some(Symbol::Action(a)) => Some(*a),
             Some(_) => {
                 self.error(name.span, format!("`{}` is not an action", name.name));
@@ -1249,13 +1313,62 @@ impl<'a> Lowerer<'a, '_> {
             return None;
         }
         let mut values = Vec::new();
-        for (arg, (_, ty, _, _)) in args.iter().zip(&params) {
-            values.push(self.const_of_type(&arg.value, *ty)?);
+        for (arg, (param, ty, kind, _)) in args.iter().zip(&params) {
+            // Action data is fixed when the entry is made; a directed argument is an
+            // expression of the control, evaluated each time the action runs.
+            let value = if *kind == LocalKind::Directionless {
+                ActionArg::Value(self.const_of_type(&arg.value, *ty)?)
+            } else {
+                let e = self.check(&arg.value, *ty)?;
+                if matches!(kind, LocalKind::Out | LocalKind::InOut) {
+                    if let Err(why) = self.writable(e) {
+                        self.report(
+                            Diagnostic::error(
+                                arg.value.span,
+                                format!("argument for `{param}` must be writable"),
+                            )
+                            .with_label(why),
+                        );
+                        return None;
+                    }
+                }
+                ActionArg::Expr(e)
+            };
+            values.push(value);
         }
         Some(ActionCall {
             action,
             args: values,
         })
+    }
+}
+
+impl<'a> Lowerer<'a, '_> {
+    /// True when `e` reads a constructor parameter of the block being lowered: such values
+    /// are only known per instance.
+    fn uses_ctor_param(&self, e: &ast::Expr) -> bool {
+        match &e.kind {
+            ast::ExprKind::Name(path) => matches!(
+                self.lookup(&path.name.name, path.top_level),
+                Some(Symbol::Local(l)) if self.body.locals[*l].kind == LocalKind::Directionless
+            ),
+            ast::ExprKind::Unary { operand, .. } => self.uses_ctor_param(operand),
+            ast::ExprKind::Binary { lhs, rhs, .. } => {
+                self.uses_ctor_param(lhs) || self.uses_ctor_param(rhs)
+            }
+            ast::ExprKind::Cast { expr, .. } => self.uses_ctor_param(expr),
+            ast::ExprKind::Member { base, .. } => self.uses_ctor_param(base),
+            ast::ExprKind::Conditional {
+                cond,
+                then,
+                otherwise,
+            } => {
+                self.uses_ctor_param(cond)
+                    || self.uses_ctor_param(then)
+                    || self.uses_ctor_param(otherwise)
+            }
+            _ => false,
+        }
     }
 }
 

@@ -145,6 +145,16 @@ impl<'a> Lowerer<'a, '_> {
         expr: &'a ast::Expr,
         hint: Option<Handle<Type>>,
     ) -> Option<ExprHandle> {
+        // Trees are at most `parser::MAX_NESTING` deep, but each level takes several frames
+        // here; grow the stack rather than depend on the caller's.
+        stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || self.infer_expr(expr, hint))
+    }
+
+    fn infer_expr(
+        &mut self,
+        expr: &'a ast::Expr,
+        hint: Option<Handle<Type>>,
+    ) -> Option<ExprHandle> {
         let span = expr.span;
         match &expr.kind {
             ast::ExprKind::Int(lit) => {
@@ -214,6 +224,18 @@ impl<'a> Lowerer<'a, '_> {
             ast::ExprKind::Member { base, member } => self.member(base, member, span),
             ast::ExprKind::Index { base, index } => {
                 let b = self.infer(base, None)?;
+                // A tuple is indexed by a constant: it is a field access.
+                if let Type::Tuple(items) = self.module.types[self.ty_of(b)].clone() {
+                    let i = self.const_u32(index, "a tuple index")?;
+                    let Some(&ty) = items.get(i as usize) else {
+                        self.error(
+                            index.span,
+                            format!("index {i} is out of bounds for a tuple of {}", items.len()),
+                        );
+                        return None;
+                    };
+                    return Some(self.field(b, i, ty, span));
+                }
                 let Type::Stack { element, size } = self.module.types[self.ty_of(b)].clone() else {
                     let name = self.type_name(self.ty_of(b));
                     self.error(
@@ -255,22 +277,57 @@ impl<'a> Lowerer<'a, '_> {
             }
             ast::ExprKind::IndexedSlice { base, lo, width } => {
                 let b = self.infer(base, None)?;
-                let Some(lo_v) = self.const_value(lo).and_then(|(_, v)| match v {
-                    Value::Int(v) => v.to_u32(),
-                    _ => None,
-                }) else {
-                    self.error(
-                        lo.span,
-                        "the start of a `[lo +: width]` slice must be known at compile time here",
-                    );
-                    return None;
-                };
                 let w = self.const_u32(width, "a slice width")?;
                 if w == 0 {
                     self.error(width.span, "a slice must be at least one bit wide");
                     return None;
                 }
-                self.slice(b, lo_v + w - 1, lo_v, base.span, span)
+                let l = self.infer(lo, None)?;
+                if let Some(Value::Int(v)) = self.value_of(l).cloned() {
+                    let Some(lo_v) = v.to_u32() else {
+                        self.error(lo.span, format!("slice start {v} is out of range"));
+                        return None;
+                    };
+                    return self.slice(b, lo_v + w - 1, lo_v, base.span, span);
+                }
+                let Some((total, _)) = self
+                    .bit_width(self.ty_of(b))
+                    .filter(|_| self.is_bits(self.ty_of(b)))
+                else {
+                    let name = self.type_name(self.ty_of(b));
+                    self.error(
+                        base.span,
+                        format!("only `bit<W>` and `int<W>` values can be sliced, not `{name}`"),
+                    );
+                    return None;
+                };
+                if w > total {
+                    self.error(
+                        width.span,
+                        format!("a {w}-bit slice cannot fit in a {total}-bit value"),
+                    );
+                    return None;
+                }
+                if !matches!(
+                    self.module.types[self.ty_of(l)],
+                    Type::Bits { signed: false, .. }
+                ) {
+                    self.error(
+                        lo.span,
+                        "the start of a slice must be an unsigned `bit<W>` value",
+                    );
+                    return None;
+                }
+                let ty = self.bits_type(w, false);
+                Some(self.push(
+                    ExprKind::DynamicSlice {
+                        base: b,
+                        lo: l,
+                        width: w,
+                    },
+                    ty,
+                    span,
+                ))
             }
             ast::ExprKind::List(items) => self.list(items, hint, span),
             ast::ExprKind::StructInit { fields, dots } => {
@@ -338,6 +395,16 @@ impl<'a> Lowerer<'a, '_> {
         }
     }
 
+    /// Field `index` of a composite or tuple value; folded when the value is known.
+    fn field(&mut self, base: ExprHandle, index: u32, ty: Handle<Type>, span: Span) -> ExprHandle {
+        if let Some(Value::Tuple(values)) = self.value_of(base) {
+            if let Some(v) = values.get(index as usize).cloned() {
+                return self.literal(v, ty, span);
+            }
+        }
+        self.push(ExprKind::Field { base, index }, ty, span)
+    }
+
     fn slice(
         &mut self,
         b: ExprHandle,
@@ -385,24 +452,53 @@ impl<'a> Lowerer<'a, '_> {
         hint: Option<Handle<Type>>,
         span: Span,
     ) -> Option<ExprHandle> {
-        // A list whose context expects a struct or header initialises its fields in order.
+        // A list whose context expects a struct, header, array or tuple initialises its
+        // fields or elements in order; a final `...` leaves the rest at zero.
         if let Some(ty) = hint {
-            if let Some(composite) = self.composite(ty).cloned() {
-                if composite.fields.len() != items.len() {
+            let dots = matches!(items.last().map(|e| &e.kind), Some(ast::ExprKind::Dots));
+            let given = &items[..items.len() - usize::from(dots)];
+            let slots: Option<(String, Vec<Handle<Type>>)> = match self.module.types[ty].clone() {
+                Type::Composite(c) => {
+                    let composite = &self.module.composites[c];
+                    Some((
+                        format!("`{}` has", composite.name),
+                        composite.fields.iter().map(|f| f.ty).collect(),
+                    ))
+                }
+                Type::Stack { element, size } => Some((
+                    format!("`{}` has", self.type_name(ty)),
+                    vec![element; size as usize],
+                )),
+                Type::Tuple(types) if types.len() == items.len() || dots => {
+                    Some(("the tuple has".to_string(), types))
+                }
+                _ => None,
+            };
+            if let Some((what, slots)) = slots {
+                if given.len() > slots.len() || (!dots && given.len() != slots.len()) {
                     self.error(
                         span,
                         format!(
-                            "`{}` has {} field(s), but the list has {} value(s)",
-                            composite.name,
-                            composite.fields.len(),
-                            items.len()
+                            "{what} {} value(s), but the list has {}",
+                            slots.len(),
+                            given.len()
                         ),
                     );
                     return None;
                 }
                 let mut fields = Vec::new();
-                for (item, field) in items.iter().zip(&composite.fields) {
-                    fields.push(self.check(item, field.ty)?);
+                for (item, slot) in given.iter().zip(&slots) {
+                    fields.push(self.check(item, *slot)?);
+                }
+                for slot in &slots[given.len()..] {
+                    fields.push(self.zero_value(*slot, span)?);
+                }
+                return Some(self.compose(fields, ty, span));
+            }
+            if let Type::List(element) = self.module.types[ty].clone() {
+                let mut fields = Vec::new();
+                for item in items {
+                    fields.push(self.check(item, element)?);
                 }
                 return Some(self.compose(fields, ty, span));
             }
@@ -531,6 +627,7 @@ impl<'a> Lowerer<'a, '_> {
             return None;
         };
         match symbol {
+            Symbol::Poisoned => None,
             Symbol::Local(local) => {
                 let ty = self.body.locals[local].ty;
                 Some(self.push(ExprKind::Local(local), ty, span))
@@ -554,7 +651,7 @@ impl<'a> Lowerer<'a, '_> {
                 );
                 None
             }
-            Symbol::Function(_) | Symbol::ExternFunction(_) => {
+            Symbol::Function(..) | Symbol::GenericFunction(_) | Symbol::ExternFunction(_) => {
                 self.error(span, format!("function `{name}` can only be called"));
                 None
             }
@@ -620,14 +717,7 @@ impl<'a> Lowerer<'a, '_> {
                 match composite.fields.iter().position(|f| f.name == member.name) {
                     Some(i) => {
                         let ty = composite.fields[i].ty;
-                        Some(self.push(
-                            ExprKind::Field {
-                                base: b,
-                                index: i as u32,
-                            },
-                            ty,
-                            span,
-                        ))
+                        Some(self.field(b, i as u32, ty, span))
                     }
                     None => {
                         let message =
@@ -640,6 +730,39 @@ impl<'a> Lowerer<'a, '_> {
             Type::Stack { size, .. } if member.name == "size" => {
                 let ty = self.bits_type(32, false);
                 Some(self.literal(Value::Int(BigInt::from(size)), ty, span))
+            }
+            Type::Stack { element, .. }
+                if matches!(member.name.as_str(), "next" | "last" | "lastIndex") =>
+            {
+                let (which, ty) = match member.name.as_str() {
+                    "next" => (ir::StackMember::Next, element),
+                    "last" => (ir::StackMember::Last, element),
+                    _ => (ir::StackMember::LastIndex, self.bits_type(32, false)),
+                };
+                if which != ir::StackMember::LastIndex
+                    && self
+                        .module
+                        .block_types
+                        .get(self.block?)
+                        .is_some_and(|b| b.kind != ir::BlockKind::Parser)
+                {
+                    self.error(
+                        member.span,
+                        format!(
+                            "`{}` of a header stack can only be used in a parser",
+                            member.name
+                        ),
+                    );
+                    return None;
+                }
+                Some(self.push(
+                    ExprKind::StackMember {
+                        base: b,
+                        member: which,
+                    },
+                    ty,
+                    span,
+                ))
             }
             _ => {
                 let message = format!(
@@ -748,6 +871,20 @@ impl<'a> Lowerer<'a, '_> {
         let (lt, rt) = (self.ty_of(l), self.ty_of(r));
         if lt == rt {
             return Some((l, r));
+        }
+        // A serializable enum meets an `int` constant as its underlying type.
+        for (e, other, e_span, is_left) in [(l, r, l_span, true), (r, l, r_span, false)] {
+            if let Type::Enum(def) = self.module.types[self.ty_of(e)] {
+                if let (Some(underlying), true) = (
+                    self.module.enums[def].underlying,
+                    self.is_integer(self.ty_of(other)),
+                ) {
+                    let e = self.cast_value(e, underlying, e_span);
+                    let other_span = if is_left { r_span } else { l_span };
+                    let other = self.coerce(other, underlying, other_span)?;
+                    return Some(if is_left { (e, other) } else { (other, e) });
+                }
+            }
         }
         if self.is_integer(lt) {
             return Some((self.coerce(l, rt, l_span)?, r));
@@ -870,6 +1007,13 @@ impl<'a> Lowerer<'a, '_> {
             }
             A::Concat => {
                 let (lt, rt) = (self.ty_of(l), self.ty_of(r));
+                // Strings concatenate at compile time.
+                if let (Some(Value::String(a)), Some(Value::String(b))) =
+                    (self.value_of(l), self.value_of(r))
+                {
+                    let joined = format!("{a}{b}");
+                    return Some(self.literal(Value::String(joined), lt, span));
+                }
                 let (Some((lw, ls)), Some((rw, _))) = (
                     self.bit_width(lt).filter(|_| self.is_bits(lt)),
                     self.bit_width(rt).filter(|_| self.is_bits(rt)),
@@ -907,10 +1051,13 @@ impl<'a> Lowerer<'a, '_> {
                     A::Ne | A::And | A::Or | A::Shl | A::Shr | A::Concat => (BinaryOp::Ne, true),
                 };
                 let equality = matches!(ir_op, BinaryOp::Eq | BinaryOp::Ne);
+                // Relational operators also order serializable enums, by their values.
                 let numeric = self.is_bits(ty)
                     || self.is_integer(ty)
                     || matches!(self.module.types[ty], Type::NewType { .. })
-                        && self.bit_width(ty).is_some();
+                        && self.bit_width(ty).is_some()
+                    || comparison
+                        && matches!(self.module.types[ty], Type::Enum(d) if self.module.enums[d].underlying.is_some());
                 if !equality && !numeric {
                     let message = format!(
                         "`{}` is not defined on values of type `{}`",
@@ -996,6 +1143,11 @@ impl<'a> Lowerer<'a, '_> {
                     signed: false,
                 },
             ) => true,
+            (Type::NewType { underlying: a, .. }, Type::NewType { underlying: b, .. })
+                if self.bit_width(*a).is_some() && self.bit_width(*a) == self.bit_width(*b) =>
+            {
+                true
+            }
             (Type::NewType { underlying, .. }, _) => {
                 *underlying == target
                     || self.bit_width(*underlying).is_some() && self.is_bits(target)
@@ -1097,12 +1249,17 @@ impl<'a> Lowerer<'a, '_> {
     ) -> Option<ExprHandle> {
         let mut explicit = Vec::new();
         for t in type_args {
-            explicit.push(self.resolve_type(t)?);
+            // `_` leaves that type argument to inference.
+            explicit.push(match t.kind {
+                ast::TypeKind::DontCare => None,
+                _ => Some(self.resolve_type(t)?),
+            });
         }
         match &callee.kind {
             ast::ExprKind::Name(path) => {
                 let name = &path.name.name;
                 match self.lookup(name, path.top_level).cloned() {
+                    Some(Symbol::Poisoned) => None,
                     Some(Symbol::Action(action)) => {
                         let param_list = self.action_params(action);
                         let lowered = self.args(&param_list, args, span, name)?;
@@ -1116,32 +1273,12 @@ impl<'a> Lowerer<'a, '_> {
                             span,
                         ))
                     }
-                    Some(Symbol::Function(function)) => {
-                        let f = &self.module.functions[function];
-                        let ret = f.return_type;
-                        let param_list: Vec<_> = f
-                            .body
-                            .locals
-                            .iter()
-                            .take(f.params)
-                            .map(|(h, local)| {
-                                (
-                                    local.name.clone(),
-                                    local.ty,
-                                    local.kind,
-                                    f.body.locals.span(h),
-                                )
-                            })
-                            .collect();
-                        let lowered = self.args(&param_list, args, span, name)?;
-                        Some(self.push(
-                            ExprKind::Call {
-                                callee: Callee::Function(function),
-                                args: lowered,
-                            },
-                            ret,
-                            span,
-                        ))
+                    Some(Symbol::Function(function, prototype)) => {
+                        self.function_call(function, prototype, args, span, name)
+                    }
+                    Some(Symbol::GenericFunction(decl)) => {
+                        let function = self.specialize_function(decl, explicit, args, span)?;
+                        self.function_call(function, &decl.prototype, args, span, name)
                     }
                     Some(Symbol::ExternFunction(prototypes)) => self.extern_call(
                         &prototypes,
@@ -1180,7 +1317,7 @@ impl<'a> Lowerer<'a, '_> {
         &mut self,
         base: &'a ast::Expr,
         member: &'a ast::Ident,
-        explicit: Vec<Handle<Type>>,
+        explicit: Vec<Option<Handle<Type>>>,
         args: &'a [ast::Argument],
         span: Span,
     ) -> Option<ExprHandle> {
@@ -1477,7 +1614,7 @@ impl<'a> Lowerer<'a, '_> {
         &mut self,
         prototypes: &[&'a ast::FunctionPrototype],
         vars: &HashMap<String, Handle<Type>>,
-        explicit: Vec<Handle<Type>>,
+        explicit: Vec<Option<Handle<Type>>>,
         receiver: Option<ExprHandle>,
         args: &'a [ast::Argument],
         span: Span,
@@ -1487,7 +1624,14 @@ impl<'a> Lowerer<'a, '_> {
         let candidates: Vec<_> = prototypes
             .iter()
             .filter(|p| {
-                let required = p.params.iter().filter(|q| q.default.is_none()).count();
+                let required = p
+                    .params
+                    .iter()
+                    .filter(|q| {
+                        q.default.is_none()
+                            && !q.annotations.iter().any(|a| a.name.name == "optional")
+                    })
+                    .count();
                 args.len() >= required && args.len() <= p.params.len()
             })
             .collect();
@@ -1521,7 +1665,9 @@ impl<'a> Lowerer<'a, '_> {
                 return None;
             }
             for (p, t) in prototype.type_params.iter().zip(&explicit) {
-                bound.insert(p.name.clone(), *t);
+                if let Some(t) = t {
+                    bound.insert(p.name.clone(), *t);
+                }
             }
         }
         let mut lowered: Vec<Option<ExprHandle>> = vec![None; prototype.params.len()];
@@ -1537,19 +1683,10 @@ impl<'a> Lowerer<'a, '_> {
                 None => i,
             };
             let param = &prototype.params[index];
-            let param_var = match &param.ty.kind {
-                ast::TypeKind::Named(p)
-                    if prototype.type_params.iter().any(|t| t.name == p.name.name)
-                        && !bound.contains_key(&p.name.name) =>
-                {
-                    Some(p.name.name.clone())
-                }
-                _ => None,
-            };
-            let e = if let Some(var) = param_var {
-                // Infer the method's type parameter from this argument.
+            let e = if Self::mentions_unbound(&param.ty, &prototype.type_params, &bound) {
+                // Infer the method's type parameters from this argument.
                 let e = self.infer(&arg.value, None)?;
-                let mut ty = self.ty_of(e);
+                let ty = self.ty_of(e);
                 if self.is_integer(ty) && param.direction != ast::Direction::None {
                     self.error(
                         arg.value.span,
@@ -1557,10 +1694,7 @@ impl<'a> Lowerer<'a, '_> {
                     );
                     return None;
                 }
-                if self.is_integer(ty) {
-                    ty = self.integer_type();
-                }
-                bound.insert(var, ty);
+                self.unify(&param.ty, ty, &prototype.type_params, &mut bound);
                 e
             } else {
                 self.type_vars.push(bound.clone());
@@ -1570,12 +1704,7 @@ impl<'a> Lowerer<'a, '_> {
                 if matches!(arg.value.kind, ast::ExprKind::DontCare)
                     && param.direction == ast::Direction::Out
                 {
-                    let zero = self
-                        .zero_value(param_ty, arg.value.span)
-                        .unwrap_or_else(|| {
-                            self.literal(Value::Int(BigInt::zero()), param_ty, arg.value.span)
-                        });
-                    zero
+                    self.scratch(param_ty, arg.value.span)
                 } else {
                     self.check(&arg.value, param_ty)?
                 }
@@ -1594,6 +1723,24 @@ impl<'a> Lowerer<'a, '_> {
                 None => {
                     let param = &prototype.params[i];
                     let Some(default) = &param.default else {
+                        if param.annotations.iter().any(|a| a.name.name == "optional") {
+                            // An `@optional` argument left out: the target sees its zero value.
+                            self.type_vars.push(bound.clone());
+                            let ty = self.resolve_type(&param.ty);
+                            self.type_vars.pop();
+                            let ty = ty?;
+                            match self.zero_value(ty, span) {
+                                Some(zero) => {
+                                    final_args.push(zero);
+                                    continue;
+                                }
+                                None => {
+                                    let t = self.type_name(ty);
+                                    self.error(span, format!("optional argument `{}` of type `{t}` must be given here", param.name.name));
+                                    return None;
+                                }
+                            }
+                        }
                         self.error(
                             span,
                             format!("argument `{}` of `{name}` is missing", param.name.name),
@@ -1620,6 +1767,27 @@ impl<'a> Lowerer<'a, '_> {
             self.error(span, format!("the type arguments of `{name}` cannot be inferred here: give them, e.g. `{name}<bit<32>>(...)`"));
             return None;
         }
+        // `static_assert` is decided here and now.
+        if receiver.is_none() && name == "static_assert" {
+            if let Some(Value::Bool(holds)) =
+                final_args.first().and_then(|a| self.value_of(*a)).cloned()
+            {
+                if !holds {
+                    let message = match final_args.get(1).and_then(|a| self.value_of(*a)) {
+                        Some(Value::String(m)) => format!("static assertion failed: {m}"),
+                        _ => "static assertion failed".to_string(),
+                    };
+                    self.error(span, message);
+                    return None;
+                }
+                return Some(self.literal(Value::Bool(true), ret, span));
+            }
+            self.error(
+                span,
+                "the condition of `static_assert` must be known at compile time",
+            );
+            return None;
+        }
         let callee = make_callee(name, type_args);
         Some(self.push(
             ExprKind::Call {
@@ -1632,7 +1800,9 @@ impl<'a> Lowerer<'a, '_> {
     }
 
     /// Arguments for declared parameters `(name, type, direction, span)`: positional or named,
-    /// each checked against its parameter's type and direction.
+    /// each checked against its parameter's type and direction. `defaults` holds the default
+    /// value of each parameter that has one (empty when none do). `_` for an `out` parameter
+    /// discards the value.
     pub(super) fn args(
         &mut self,
         params: &[(String, Handle<Type>, ir::LocalKind, Span)],
@@ -1640,14 +1810,30 @@ impl<'a> Lowerer<'a, '_> {
         span: Span,
         callee: &str,
     ) -> Option<Vec<ExprHandle>> {
-        if args.len() != params.len() {
+        self.args_with_defaults(params, &[], args, span, callee)
+    }
+
+    /// [`Lowerer::args`] with default values for trailing or named-over parameters.
+    pub(super) fn args_with_defaults(
+        &mut self,
+        params: &[(String, Handle<Type>, ir::LocalKind, Span)],
+        defaults: &[Option<&'a ast::Expr>],
+        args: &'a [ast::Argument],
+        span: Span,
+        callee: &str,
+    ) -> Option<Vec<ExprHandle>> {
+        let required = (0..params.len())
+            .filter(|i| defaults.get(*i).copied().flatten().is_none())
+            .count();
+        if args.len() > params.len() || args.len() < required {
+            let count = if required == params.len() {
+                params.len().to_string()
+            } else {
+                format!("{required} to {}", params.len())
+            };
             self.error(
                 span,
-                format!(
-                    "`{callee}` takes {} argument(s), found {}",
-                    params.len(),
-                    args.len()
-                ),
+                format!("`{callee}` takes {count} argument(s), found {}", args.len()),
             );
             return None;
         }
@@ -1670,17 +1856,176 @@ impl<'a> Lowerer<'a, '_> {
                 );
                 return None;
             }
-            let e = self.check(&arg.value, params[index].1)?;
-            let direction = match params[index].2 {
+            let (ref name, ty, kind, _) = params[index];
+            if matches!(arg.value.kind, ast::ExprKind::DontCare) {
+                if kind != ir::LocalKind::Out {
+                    self.error(
+                        arg.value.span,
+                        format!("`_` can only stand for an `out` argument; `{name}` is not one"),
+                    );
+                    return None;
+                }
+                lowered[index] = Some(self.scratch(ty, arg.value.span));
+                continue;
+            }
+            let e = self.check(&arg.value, ty)?;
+            let direction = match kind {
                 ir::LocalKind::Out => ast::Direction::Out,
                 ir::LocalKind::InOut => ast::Direction::InOut,
                 ir::LocalKind::In => ast::Direction::In,
                 _ => ast::Direction::None,
             };
-            self.check_direction(direction, e, &arg.value, &params[index].0)?;
+            self.check_direction(direction, e, &arg.value, name)?;
             lowered[index] = Some(e);
         }
-        lowered.into_iter().collect()
+        let mut out = Vec::new();
+        for (i, slot) in lowered.into_iter().enumerate() {
+            match slot {
+                Some(e) => out.push(e),
+                None => match defaults.get(i).copied().flatten() {
+                    Some(default) => out.push(self.check(default, params[i].1)?),
+                    None => {
+                        self.error(
+                            span,
+                            format!("argument `{}` of `{callee}` is missing", params[i].0),
+                        );
+                        return None;
+                    }
+                },
+            }
+        }
+        Some(out)
+    }
+
+    /// A fresh variable whose value nobody reads: where an `out` argument is `_`.
+    fn scratch(&mut self, ty: Handle<Type>, span: Span) -> ExprHandle {
+        let local = self.body.locals.append(
+            ir::Local {
+                name: "_".into(),
+                ty,
+                kind: ir::LocalKind::Var,
+            },
+            span,
+        );
+        self.push(ExprKind::Local(local), ty, span)
+    }
+
+    fn function_call(
+        &mut self,
+        function: Handle<ir::Function>,
+        prototype: &'a ast::FunctionPrototype,
+        args: &'a [ast::Argument],
+        span: Span,
+        name: &str,
+    ) -> Option<ExprHandle> {
+        let f = &self.module.functions[function];
+        let ret = f.return_type;
+        let params: Vec<_> = f
+            .body
+            .locals
+            .iter()
+            .take(f.params)
+            .map(|(h, local)| {
+                (
+                    local.name.clone(),
+                    local.ty,
+                    local.kind,
+                    f.body.locals.span(h),
+                )
+            })
+            .collect();
+        let defaults: Vec<Option<&'a ast::Expr>> = prototype
+            .params
+            .iter()
+            .map(|p| p.default.as_ref())
+            .collect();
+        let lowered = self.args_with_defaults(&params, &defaults, args, span, name)?;
+        Some(self.push(
+            ExprKind::Call {
+                callee: Callee::Function(function),
+                args: lowered,
+            },
+            ret,
+            span,
+        ))
+    }
+
+    /// The specialisation of a generic function for the type arguments given or inferred
+    /// from `args` (a parameter whose type is a bare type variable binds it).
+    fn specialize_function(
+        &mut self,
+        decl: &'a ast::FunctionDecl,
+        explicit: Vec<Option<Handle<Type>>>,
+        args: &'a [ast::Argument],
+        span: Span,
+    ) -> Option<Handle<ir::Function>> {
+        let proto = &decl.prototype;
+        let mut bound: HashMap<String, Handle<Type>> = HashMap::new();
+        if !explicit.is_empty() {
+            if explicit.len() != proto.type_params.len() {
+                let message = format!(
+                    "`{}` takes {} type argument(s), found {}",
+                    proto.name.name,
+                    proto.type_params.len(),
+                    explicit.len()
+                );
+                self.error(span, message);
+                return None;
+            }
+            for (p, t) in proto.type_params.iter().zip(explicit) {
+                if let Some(t) = t {
+                    bound.insert(p.name.clone(), t);
+                }
+            }
+        }
+        for (i, arg) in args.iter().enumerate() {
+            let param = match &arg.name {
+                Some(n) => proto.params.iter().find(|p| p.name.name == n.name),
+                None => proto.params.get(i),
+            };
+            let Some(param) = param else { continue };
+            if Self::mentions_unbound(&param.ty, &proto.type_params, &bound) {
+                let e = self.infer(&arg.value, None)?;
+                let ty = self.ty_of(e);
+                if self.is_integer(ty) {
+                    self.error(
+                        arg.value.span,
+                        "the width of this value cannot be inferred: cast it, e.g. `(bit<32>) x`",
+                    );
+                    return None;
+                }
+                self.unify(&param.ty, ty, &proto.type_params, &mut bound);
+            }
+        }
+        let mut type_args = Vec::new();
+        for p in &proto.type_params {
+            match bound.get(&p.name) {
+                Some(t) => type_args.push(*t),
+                None => {
+                    let f = &proto.name.name;
+                    self.error(
+                        span,
+                        format!(
+                            "cannot infer type `{}` of `{f}`: give it, e.g. `{f}<bit<8>>(...)`",
+                            p.name
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        let key = (decl as *const ast::FunctionDecl as usize, type_args.clone());
+        if let Some(f) = self.specializations.get(&key) {
+            return Some(*f);
+        }
+        let names: Vec<String> = type_args.iter().map(|t| self.type_name(*t)).collect();
+        let name = format!("{}<{}>", proto.name.name, names.join(", "));
+        self.type_vars.push(bound);
+        let function = self.at_top_level(|this| this.function_body(decl, name));
+        self.type_vars.pop();
+        let function = function?;
+        self.specializations.insert(key, function);
+        Some(function)
     }
 
     /// `out` and `inout` arguments must be writable places.
@@ -1724,6 +2069,11 @@ impl<'a> Lowerer<'a, '_> {
                 _ => Ok(()),
             },
             ExprKind::Field { base, .. }
+            | ExprKind::DynamicSlice { base, .. }
+            | ExprKind::StackMember {
+                base,
+                member: ir::StackMember::Next | ir::StackMember::Last,
+            }
             | ExprKind::Element { base, .. }
             | ExprKind::Slice { base, .. } => self.writable(*base),
             ExprKind::Literal(_) => Err("a constant cannot be written".into()),

@@ -61,15 +61,20 @@ enum Symbol<'a> {
     Local(Handle<Local>),
     /// An action.
     Action(Handle<ir::Action>),
-    /// A function, lowered once per use of its declaration (functions are not generic here
-    /// unless declared so; generic ones are checked at each call).
-    Function(Handle<ir::Function>),
+    /// A function, with its prototype for default arguments.
+    Function(Handle<ir::Function>, &'a ast::FunctionPrototype),
+    /// A generic function: specialised for each combination of type arguments it is called
+    /// with.
+    GenericFunction(&'a ast::FunctionDecl),
     /// Extern functions with this name (overloads allowed).
     ExternFunction(Vec<&'a ast::FunctionPrototype>),
     /// An instance of an extern, parser or control, or a value set.
     Instance(Handle<ir::Instance>),
     /// A table.
     Table(Handle<ir::Table>),
+    /// A declaration that failed to lower (its error is reported): uses of the name are
+    /// silently errors too, so one mistake is reported once, not at every use.
+    Poisoned,
 }
 
 /// The lowering pass's state.
@@ -92,6 +97,12 @@ pub(crate) struct Lowerer<'a, 'd> {
     loop_depth: u32,
     /// Inside an action body (where `exit`, `return` mean the action's end).
     in_action: bool,
+    /// Specialisations of generic functions, by declaration and type arguments.
+    specializations: HashMap<(usize, Vec<Handle<Type>>), Handle<ir::Function>>,
+    /// Which generic declaration and type arguments each specialised composite came from.
+    composite_origins: HashMap<Handle<ir::Composite>, (String, Vec<Handle<Type>>)>,
+    /// Constructor parameters of parsers and controls, for their default values.
+    block_ctor_params: HashMap<Handle<ir::BlockType>, &'a [ast::Param]>,
 }
 
 impl<'a, 'd> Lowerer<'a, 'd> {
@@ -107,6 +118,9 @@ impl<'a, 'd> Lowerer<'a, 'd> {
             return_type: None,
             loop_depth: 0,
             in_action: false,
+            specializations: HashMap::new(),
+            composite_origins: HashMap::new(),
+            block_ctor_params: HashMap::new(),
         }
     }
 
@@ -209,6 +223,34 @@ impl<'a, 'd> Lowerer<'a, 'd> {
         );
         self.declare(name, Symbol::Local(local));
         local
+    }
+
+    /// Runs `f` as if at top level: no local scopes, no enclosing block, body or loop. For
+    /// lowering a generic function's specialisation from inside the body that calls it.
+    fn at_top_level<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let scopes = std::mem::take(&mut self.scopes);
+        let block = self.block.take();
+        let return_type = self.return_type.take();
+        let loop_depth = std::mem::replace(&mut self.loop_depth, 0);
+        let in_action = std::mem::replace(&mut self.in_action, false);
+        let result = f(self);
+        self.scopes = scopes;
+        self.block = block;
+        self.return_type = return_type;
+        self.loop_depth = loop_depth;
+        self.in_action = in_action;
+        result
+    }
+
+    /// Marks `name` as declared but broken (see [`Symbol::Poisoned`]).
+    fn poison(&mut self, name: &ast::Ident) {
+        let scope = match self.scopes.last_mut() {
+            Some(scope) => scope,
+            None => &mut self.globals,
+        };
+        scope
+            .entry(name.name.clone())
+            .or_insert((Symbol::Poisoned, name.span));
     }
 
     fn intern(&mut self, ty: Type) -> Handle<Type> {

@@ -34,6 +34,10 @@ impl<'a> Lowerer<'a, '_> {
 
     /// Lowers one statement into `out`. Errors are reported and the statement left out.
     pub(super) fn stmt(&mut self, stmt: &'a ast::Stmt, out: &mut ir::Block) {
+        stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || self.stmt_inner(stmt, out))
+    }
+
+    fn stmt_inner(&mut self, stmt: &'a ast::Stmt, out: &mut ir::Block) {
         let span = stmt.span;
         match &stmt.kind {
             ast::StmtKind::Assign { lhs, op, rhs } => {
@@ -207,24 +211,28 @@ impl<'a> Lowerer<'a, '_> {
 
     /// `T x = init;`: a new local, declared after its initialiser is lowered.
     pub(super) fn var_decl(&mut self, var: &'a ast::VarDecl, kind: LocalKind) -> Option<Stmt> {
-        let ty = self.resolve_type(&var.ty)?;
-        let init = match &var.init {
-            Some(init) => Some(self.check(init, ty)?),
-            None => None,
+        let Some(ty) = self.resolve_type(&var.ty) else {
+            self.poison(&var.name);
+            return None;
         };
+        // A bad initialiser is reported; the variable still exists for what follows.
+        let init = var.init.as_ref().and_then(|init| self.check(init, ty));
         let local = self.add_local(&var.name, ty, kind);
+        if var.init.is_some() && init.is_none() {
+            return None;
+        }
         Some(Stmt::Declare { local, init })
     }
 
     /// `const T x = v;`: a name for a compile-time value.
     pub(super) fn const_decl(&mut self, decl: &'a ast::ConstDecl) {
-        let Some(ty) = self.resolve_type(&decl.ty) else {
-            return;
-        };
-        let Some(value) = self.const_of_type(&decl.value, ty) else {
-            return;
-        };
-        self.declare(&decl.name, Symbol::Const(ty, value));
+        let value = self
+            .resolve_type(&decl.ty)
+            .and_then(|ty| Some((ty, self.const_of_type(&decl.value, ty)?)));
+        match value {
+            Some((ty, value)) => self.declare(&decl.name, Symbol::Const(ty, value)),
+            None => self.poison(&decl.name),
+        }
     }
 
     fn switch(
@@ -443,9 +451,22 @@ impl<'a> Lowerer<'a, '_> {
                         None => {
                             // `for (T x in stack)`: each element in order.
                             let stack = this.infer(collection, None)?;
-                            let Type::Stack { element, size } =
-                                this.module.types[this.ty_of(stack)].clone()
-                            else {
+                            // A list (known at compile time) is walked like a stack of its length.
+                            let as_stack = match this.module.types[this.ty_of(stack)].clone() {
+                                Type::List(element) => match this.body.exprs[stack].kind.clone() {
+                                    ExprKind::Literal(Value::Tuple(items)) => Some(Type::Stack {
+                                        element,
+                                        size: items.len() as u32,
+                                    }),
+                                    ExprKind::Compose(items) => Some(Type::Stack {
+                                        element,
+                                        size: items.len() as u32,
+                                    }),
+                                    _ => None,
+                                },
+                                other => Some(other),
+                            };
+                            let Some(Type::Stack { element, size }) = as_stack else {
                                 let name = this.type_name(this.ty_of(stack));
                                 this.error(
                                     collection.span,

@@ -63,7 +63,7 @@ impl<'a> Lowerer<'a, '_> {
             ast::TypeKind::List(element) => {
                 // `list<T>` values are compile-time lists; they are only iterated and passed.
                 let element = self.resolve_type(element)?;
-                Type::Stack { element, size: 0 }
+                Type::List(element)
             }
             ast::TypeKind::Tuple(items) => {
                 let mut types = Vec::new();
@@ -127,6 +127,7 @@ impl<'a> Lowerer<'a, '_> {
             return None;
         };
         match symbol {
+            Symbol::Poisoned => None,
             Symbol::Type(handle) => {
                 if !args.is_empty() {
                     self.error(
@@ -195,9 +196,11 @@ impl<'a> Lowerer<'a, '_> {
         }
         let mut vars = HashMap::new();
         let mut names = Vec::new();
+        let mut arg_handles = Vec::new();
         for (param, arg) in decl.type_params.iter().zip(args) {
             let arg = self.resolve_type(arg)?;
             names.push(self.type_name(arg));
+            arg_handles.push(arg);
             vars.insert(param.name.clone(), arg);
         }
         self.type_vars.push(vars);
@@ -209,6 +212,8 @@ impl<'a> Lowerer<'a, '_> {
             name,
             fields: fields?,
         });
+        self.composite_origins
+            .insert(composite, (decl.name.name.clone(), arg_handles));
         Some(self.intern(Type::Composite(composite)))
     }
 
@@ -239,6 +244,76 @@ impl<'a> Lowerer<'a, '_> {
             }
         }
         ok.then_some(out)
+    }
+
+    /// Binds the type variables in `pattern` (a declared parameter type mentioning `vars`) so
+    /// that it matches `actual`. Bindings already made are kept; a mismatch binds nothing.
+    pub(super) fn unify(
+        &self,
+        pattern: &ast::Type,
+        actual: Handle<Type>,
+        vars: &[ast::Ident],
+        bound: &mut HashMap<String, Handle<Type>>,
+    ) {
+        match (&pattern.kind, &self.module.types[actual]) {
+            (ast::TypeKind::Named(p), _) if vars.iter().any(|v| v.name == p.name.name) => {
+                bound.entry(p.name.name.clone()).or_insert(actual);
+            }
+            (ast::TypeKind::Specialized { base, args }, Type::Composite(c)) => {
+                if let Some((name, actual_args)) = self.composite_origins.get(c) {
+                    if *name == base.name.name && actual_args.len() == args.len() {
+                        for (a, t) in args.iter().zip(actual_args) {
+                            self.unify(a, *t, vars, bound);
+                        }
+                    }
+                }
+            }
+            (
+                ast::TypeKind::Specialized { base, args },
+                Type::Extern {
+                    def,
+                    args: actual_args,
+                },
+            ) => {
+                if self.module.externs[*def].name == base.name.name
+                    && actual_args.len() == args.len()
+                {
+                    for (a, t) in args.iter().zip(actual_args) {
+                        self.unify(a, *t, vars, bound);
+                    }
+                }
+            }
+            (ast::TypeKind::Array { element, .. }, Type::Stack { element: e, .. })
+            | (ast::TypeKind::List(element), Type::List(e)) => self.unify(element, *e, vars, bound),
+            (ast::TypeKind::Tuple(items), Type::Tuple(actual_items))
+                if items.len() == actual_items.len() =>
+            {
+                for (a, t) in items.iter().zip(actual_items) {
+                    self.unify(a, *t, vars, bound);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// True when `ty` mentions a variable of `vars` not yet in `bound`.
+    pub(super) fn mentions_unbound(
+        ty: &ast::Type,
+        vars: &[ast::Ident],
+        bound: &HashMap<String, Handle<Type>>,
+    ) -> bool {
+        match &ty.kind {
+            ast::TypeKind::Named(p) => {
+                vars.iter().any(|v| v.name == p.name.name) && !bound.contains_key(&p.name.name)
+            }
+            ast::TypeKind::Specialized { args, .. } | ast::TypeKind::Tuple(args) => {
+                args.iter().any(|a| Self::mentions_unbound(a, vars, bound))
+            }
+            ast::TypeKind::Array { element, .. } | ast::TypeKind::List(element) => {
+                Self::mentions_unbound(element, vars, bound)
+            }
+            _ => false,
+        }
     }
 
     /// How a type is written, for messages.
@@ -279,6 +354,7 @@ impl<'a> Lowerer<'a, '_> {
             }
             Type::Block(b) => module.block_types[*b].name.clone(),
             Type::Set(element) => format!("set<{}>", self.type_name(*element)),
+            Type::List(element) => format!("list<{}>", self.type_name(*element)),
         }
     }
 

@@ -168,6 +168,22 @@ pub enum ExprKind {
         /// Lowest bit.
         lo: u32,
     },
+    /// `base[lo +: width]` with `lo` computed at run time.
+    DynamicSlice {
+        /// The bit string.
+        base: Handle<Expr>,
+        /// Lowest bit (checked at run time: the slice must lie inside the value).
+        lo: Handle<Expr>,
+        /// Number of bits.
+        width: u32,
+    },
+    /// `s.next`, `s.last` or `s.lastIndex` of a header stack (parsers track the next index).
+    StackMember {
+        /// The stack.
+        base: Handle<Expr>,
+        /// Which member.
+        member: StackMember,
+    },
     /// A unary operation.
     Unary {
         /// The operator.
@@ -243,6 +259,17 @@ pub enum Callee {
     TableApply(Handle<Table>),
     /// `apply` of a parser or control instance, or of a type applied directly.
     BlockApply(Handle<BlockType>),
+}
+
+/// Members of a header stack that depend on how far it has been filled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StackMember {
+    /// The next element to extract into.
+    Next,
+    /// The last element extracted.
+    Last,
+    /// The index of the last element extracted.
+    LastIndex,
 }
 
 /// Methods built into P4's types.

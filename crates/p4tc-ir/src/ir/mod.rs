@@ -16,7 +16,7 @@ mod body;
 mod types;
 
 pub use body::{
-    BinaryOp, Block, Body, Builtin, Callee, Expr, ExprKind, Local, LocalKind, Stmt, UnaryOp, Value,
+    BinaryOp, Block, Body, Builtin, Callee, Expr, ExprKind, Local, LocalKind, StackMember, Stmt, UnaryOp, Value,
 };
 pub use types::{Composite, CompositeKind, EnumDef, ExternDef, Field, Type};
 
@@ -268,13 +268,23 @@ pub enum ActionScope {
     DefaultOnly,
 }
 
-/// An action with its arguments, all known at compile time.
+/// An action with its arguments, as an entry or default action runs it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ActionCall {
     /// The action.
     pub action: Handle<Action>,
-    /// One value per parameter.
-    pub args: Vec<Value>,
+    /// One argument per parameter.
+    pub args: Vec<ActionArg>,
+}
+
+/// An argument of an action run by a table.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ActionArg {
+    /// For a directionless parameter (action data): a compile-time value.
+    Value(Value),
+    /// For a parameter with a direction: an expression in the control's body, evaluated when
+    /// the action runs.
+    Expr(Handle<Expr>),
 }
 
 /// An entry given in the program.

@@ -49,6 +49,8 @@ pub enum Type {
     },
     /// `tuple<...>`, and the type of a list expression.
     Tuple(Vec<Handle<Type>>),
+    /// `list<T>`: a compile-time list of any length (constructor arguments, `for` loops).
+    List(Handle<Type>),
     /// An instance of an extern object type with its type arguments.
     Extern {
         /// The extern declaration.
