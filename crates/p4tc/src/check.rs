@@ -6,7 +6,20 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use p4tc_front::PreprocessOptions;
+use p4tc_front::{Parsed, PreprocessOptions};
+
+/// Where the program comes from and how to preprocess it (shared by the commands that read P4).
+#[derive(Args, Clone)]
+pub struct SourceArgs {
+    /// The P4 program.
+    pub file: PathBuf,
+    /// Search DIR for `#include <...>` files (after the built-in ones); may repeat.
+    #[arg(short = 'I', value_name = "DIR")]
+    pub include: Vec<PathBuf>,
+    /// Define a preprocessor macro (`NAME` means `NAME=1`); may repeat.
+    #[arg(short = 'D', value_name = "NAME[=VALUE]")]
+    pub define: Vec<String>,
+}
 
 /// Check a P4 program: preprocess, parse, resolve names and check types; report every error.
 ///
@@ -17,14 +30,8 @@ use p4tc_front::PreprocessOptions;
     after_help = "Examples:\n  p4tc check examples/simple_l3/simple_l3.p4\n  p4tc check prog.p4 -I include -D USE_IPV6 -D TABLE_SIZE=4096\n  p4tc check prog.p4 --dump=ast"
 )]
 pub struct CheckArgs {
-    /// The P4 program.
-    file: PathBuf,
-    /// Search DIR for `#include <...>` files (after the built-in ones); may repeat.
-    #[arg(short = 'I', value_name = "DIR")]
-    include: Vec<PathBuf>,
-    /// Define a preprocessor macro (`NAME` means `NAME=1`); may repeat.
-    #[arg(short = 'D', value_name = "NAME[=VALUE]")]
-    define: Vec<String>,
+    #[command(flatten)]
+    source: SourceArgs,
     /// Stop after parsing (no name resolution or type checking).
     #[arg(long)]
     parse_only: bool,
@@ -49,10 +56,11 @@ enum Dump {
 /// that bound in every pass.
 const STACK_SIZE: usize = 256 * 1024 * 1024;
 
-pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
+/// The `-I` and `-D` options, checked.
+pub fn preprocess_options(source: &SourceArgs) -> anyhow::Result<PreprocessOptions> {
     let options = PreprocessOptions {
-        include_dirs: args.include.clone(),
-        defines: args
+        include_dirs: source.include.clone(),
+        defines: source
             .define
             .iter()
             .map(|d| match d.split_once('=') {
@@ -68,35 +76,64 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     {
         anyhow::bail!("-D {}: `{}` is not a valid macro name", bad.0, bad.0);
     }
-    let parse_only = args.parse_only;
-    let file = args.file.clone();
-    let dump = args.dump;
+    Ok(options)
+}
+
+/// What a front-end run produced: the rendered diagnostics and whatever `work` returned.
+pub struct FrontEndResult<T> {
+    pub diagnostics: String,
+    pub failed: bool,
+    pub output: Option<T>,
+}
+
+/// Parses `file` and runs `work` on the result, on a thread with a large stack.
+pub fn run_front_end<T: Send + 'static>(
+    file: PathBuf,
+    options: PreprocessOptions,
+    work: impl FnOnce(&mut Parsed) -> Option<T> + Send + 'static,
+) -> anyhow::Result<FrontEndResult<T>> {
     let worker = std::thread::Builder::new()
         .stack_size(STACK_SIZE)
         .spawn(move || {
             let mut parsed = p4tc_front::parse_file(&file, &options)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let module =
-                if parse_only || matches!(dump, Some(Dump::Tokens | Dump::Ast | Dump::Source)) {
-                    None
-                } else {
-                    p4tc_front::check(&mut parsed)
-                };
-            let output = match dump {
-                Some(Dump::Ir) => module.as_ref().map(|m| format!("{m:#?}\n")),
-                Some(stage) => Some(render_dump(stage, &parsed, &file, &options)),
-                None => None,
-            };
-            anyhow::Ok((parsed.has_errors(), parsed.render_diagnostics(), output))
+            let output = work(&mut parsed);
+            anyhow::Ok(FrontEndResult {
+                diagnostics: parsed.render_diagnostics(),
+                failed: parsed.has_errors(),
+                output,
+            })
         })?;
-    let (failed, diagnostics, output) = worker
+    worker
         .join()
-        .map_err(|_| anyhow::anyhow!("internal error: the front-end crashed"))??;
-    if let Some(output) = output {
+        .map_err(|_| anyhow::anyhow!("internal error: the front-end crashed"))?
+}
+
+pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let options = preprocess_options(&args.source)?;
+    let (parse_only, dump) = (args.parse_only, args.dump);
+    let file = args.source.file.clone();
+    let dump_options = options.clone();
+    let dump_file = file.clone();
+    let result = run_front_end(file, options, move |parsed| {
+        let stops_at_syntax =
+            parse_only || matches!(dump, Some(Dump::Tokens | Dump::Ast | Dump::Source));
+        let module = if stops_at_syntax {
+            None
+        } else {
+            p4tc_front::check(parsed)
+        };
+        match dump {
+            Some(Dump::Ir) => module.as_ref().map(|m| format!("{m:#?}\n")),
+            Some(stage) => Some(render_dump(stage, parsed, &dump_file, &dump_options)),
+            None => None,
+        }
+    })?;
+    if let Some(output) = result.output {
         std::io::stdout().write_all(output.as_bytes())?;
     }
-    std::io::stderr().write_all(diagnostics.as_bytes())?;
-    Ok(if failed {
+    std::io::stderr().write_all(result.diagnostics.as_bytes())?;
+    Ok(if result.failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -105,7 +142,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
 
 fn render_dump(
     stage: Dump,
-    parsed: &p4tc_front::Parsed,
+    parsed: &Parsed,
     file: &std::path::Path,
     options: &PreprocessOptions,
 ) -> String {

@@ -1,6 +1,7 @@
 //! The `p4tc` command: one binary for compiling, running and managing P4 pipelines.
 
 mod check;
+mod compile;
 
 use std::process::ExitCode;
 
@@ -20,7 +21,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     name = "p4tc",
     version,
     about,
-    after_help = "Examples:\n  p4tc check examples/simple_l3/simple_l3.p4\n  p4tc check prog.p4 --dump=source\n  p4tc help check"
+    after_help = "Examples:\n  p4tc check examples/simple_l3/simple_l3.p4\n  p4tc check prog.p4 --dump=source\n  p4tc compile examples/simple_l3/simple_l3.p4 -o out\n  p4tc help check"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -30,12 +31,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Check(check::CheckArgs),
+    Compile(compile::CompileArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Compile(args) => compile::run(args),
     };
     match result {
         Ok(code) => code,

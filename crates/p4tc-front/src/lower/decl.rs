@@ -296,7 +296,9 @@ impl<'a> Lowerer<'a, '_> {
                 ast::Direction::InOut => LocalKind::InOut,
                 ast::Direction::None => LocalKind::Directionless,
             };
-            out.push(self.add_local(&p.name, ty, kind));
+            let local = self.add_local(&p.name, ty, kind);
+            self.body.locals[local].annotations = self.annotations(&p.annotations);
+            out.push(local);
         }
         ok.then_some(out)
     }

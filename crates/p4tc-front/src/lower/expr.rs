@@ -1904,6 +1904,7 @@ impl<'a> Lowerer<'a, '_> {
                 name: "_".into(),
                 ty,
                 kind: ir::LocalKind::Var,
+                annotations: Vec::new(),
             },
             span,
         );

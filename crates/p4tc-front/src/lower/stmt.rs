@@ -494,6 +494,7 @@ impl<'a> Lowerer<'a, '_> {
                                     name: index_name.name.clone(),
                                     ty: index_ty,
                                     kind: LocalKind::Var,
+                                    annotations: Vec::new(),
                                 },
                                 name.span,
                             );

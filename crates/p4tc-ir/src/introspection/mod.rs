@@ -758,17 +758,33 @@ fn action_params(
     action: Handle<ir::Action>,
 ) -> Result<Vec<ActionParam>, IntrospectionError> {
     let layout = layout::action_param_layout(module, action)?;
-    // Parameters carry no annotations in the IR yet, so `@tc_type` on a parameter cannot be
-    // seen: every parameter is `bitN` until `ir::Local` (or `ir::Action`) records them.
-    Ok(layout
+    let a = &module.actions[action];
+    // A control-local action's parameters live in its control's body.
+    let locals = match a.control {
+        Some(control) => &module.block_types[control].body.locals,
+        None => &a.body.locals,
+    };
+    layout
         .params
         .iter()
         .enumerate()
-        .map(|(i, p)| ActionParam {
-            id: u32::try_from(i + 1).unwrap_or(u32::MAX),
-            name: p.field.name.clone(),
-            ty: ValueType::Bit(p.field.width).to_string(),
-            bitwidth: p.field.width,
+        .map(|(i, p)| {
+            let local = a.params.iter().map(|h| (*h, &locals[*h])).find(|(_, l)| l.name == p.field.name);
+            let ty = match local {
+                Some((h, l)) => value_type(
+                    &l.annotations,
+                    p.field.width,
+                    || format!("action `{}` parameter `{}`", a.name, l.name),
+                    locals.span(h),
+                )?,
+                None => ValueType::Bit(p.field.width).to_string(),
+            };
+            Ok(ActionParam {
+                id: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                name: p.field.name.clone(),
+                ty,
+                bitwidth: p.field.width,
+            })
         })
-        .collect())
+        .collect()
 }

@@ -30,6 +30,8 @@ pub struct Local {
     pub ty: Handle<Type>,
     /// How it was declared.
     pub kind: LocalKind,
+    /// Annotations on the parameter or variable (`@tc_type("macaddr")` on action data).
+    pub annotations: Vec<super::Annotation>,
 }
 
 /// Parameter directions and other kinds of local.

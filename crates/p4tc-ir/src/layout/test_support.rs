@@ -170,6 +170,7 @@ impl ModuleBuilder {
                         name: n.to_string(),
                         ty: *ty,
                         kind: *kind,
+                        annotations: Vec::new(),
                     },
                     Span::default(),
                 )
