@@ -8,15 +8,28 @@ use p4tc_front::coverage::{productions, Production};
 use p4tc_front::{parse_file, parse_source, printer, PreprocessOptions};
 use p4tc_ir::FileId;
 
+/// The valid programs: the language-feature corpus under `tests/p4/ok/` and the P4TC
+/// examples under `examples/<name>/<name>.p4`.
 fn corpus() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/p4/ok");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = p4_files(&root.join("tests/p4/ok"));
+    let examples = root.join("examples");
+    for entry in std::fs::read_dir(&examples).unwrap_or_else(|e| panic!("cannot read {}: {e}", examples.display())) {
+        let dir = entry.expect("directory entry").path();
+        if dir.is_dir() {
+            files.extend(p4_files(&dir));
+        }
+    }
+    files.sort();
+    files
+}
+
+fn p4_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .map(|entry| entry.expect("directory entry").path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "p4"))
-        .collect();
-    files.sort();
-    files
+        .collect()
 }
 
 #[test]
@@ -169,7 +182,7 @@ fn every_corpus_program_type_checks() {
 
 #[test]
 fn checked_programs_bind_the_pna_pipeline() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/p4/ok/simple_l3.p4");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/simple_l3/simple_l3.p4");
     let mut parsed = parse_file(&path, &PreprocessOptions::default()).expect("readable");
     let module =
         p4tc_front::check(&mut parsed).unwrap_or_else(|| panic!("{}", parsed.render_diagnostics()));

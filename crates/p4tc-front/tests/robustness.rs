@@ -118,17 +118,22 @@ fn a_very_long_operator_chain_is_an_error_not_a_crash() {
 }
 
 fn corpus_texts() -> Vec<String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/p4/ok");
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .expect("corpus directory")
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut dirs = vec![root.join("tests/p4/ok")];
+    for entry in std::fs::read_dir(root.join("examples")).expect("examples directory") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            dirs.push(path);
+        }
+    }
+    let mut paths: Vec<_> = dirs
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(dir).expect("corpus directory"))
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "p4"))
         .collect();
     paths.sort();
-    paths
-        .into_iter()
-        .map(|p| std::fs::read_to_string(p).expect("readable"))
-        .collect()
+    paths.into_iter().map(|p| std::fs::read_to_string(p).expect("readable")).collect()
 }
 
 /// One edit to a program: delete, duplicate or replace a span of bytes, or insert a token.
