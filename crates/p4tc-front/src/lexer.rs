@@ -21,7 +21,7 @@ pub fn lex(file: FileId, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<T
         text,
         pos: 0,
         diagnostics,
-        tokens: Vec::with_capacity(text.len() / 5 + 1),
+        tokens: Vec::with_capacity(text.len() / 2 + 16),
     };
     lexer.run();
     lexer.tokens
