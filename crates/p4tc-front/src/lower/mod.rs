@@ -13,6 +13,7 @@
 mod decl;
 mod expr;
 mod stmt;
+mod tc_rules;
 mod types;
 
 use std::collections::HashMap;
@@ -32,6 +33,7 @@ pub fn lower(program: &ast::Program, diagnostics: &mut Vec<Diagnostic>) -> Optio
         lowerer.declaration(decl);
     }
     lowerer.finish();
+    tc_rules::check(program, &lowerer.module, lowerer.diagnostics);
     let failed = lowerer.diagnostics.iter().filter(|d| d.is_error()).count() > errors_before;
     if failed {
         None
