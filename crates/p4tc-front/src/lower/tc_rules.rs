@@ -179,6 +179,14 @@ fn string_arg(a: &ast::Annotation) -> Option<(&str, Span)> {
     }
 }
 
+/// Where to point when an annotation's arguments are wrong: the argument when there is one.
+fn args_span(a: &ast::Annotation) -> Span {
+    match annotation_args(a).as_slice() {
+        [one] => one.span,
+        _ => a.span,
+    }
+}
+
 fn find<'a>(annotations: &'a [ast::Annotation], name: &str) -> Option<&'a ast::Annotation> {
     annotations.iter().find(|a| a.name.name == name)
 }
@@ -233,6 +241,8 @@ struct Checker<'m, 'd> {
     direct_users: HashMap<Handle<ir::Instance>, (String, Span)>,
     /// Where each table's name is written (the IR keeps the span of the whole declaration).
     table_names: HashMap<Handle<ir::Table>, Span>,
+    /// Tables that write an `add_on_miss` property, whatever its value.
+    add_on_miss_written: Vec<Handle<ir::Table>>,
 }
 
 impl<'m, 'd> Checker<'m, 'd> {
@@ -269,6 +279,7 @@ impl<'m, 'd> Checker<'m, 'd> {
             listed_in,
             direct_users: HashMap::new(),
             table_names: HashMap::new(),
+            add_on_miss_written: Vec::new(),
         };
         for decl in &program.declarations {
             let ast::DeclKind::Control(c) = &decl.kind else {
@@ -278,6 +289,12 @@ impl<'m, 'd> Checker<'m, 'd> {
                 if let ast::LocalDecl::Table(t, _) = local {
                     if let Some(h) = checker.ir_table(&c.signature.name.name, &t.name.name) {
                         checker.table_names.insert(h, t.name.span);
+                        let written = t.properties.iter().any(|p| {
+                            matches!(&p.kind, ast::TablePropertyKind::Other { name, .. } if name.name == "add_on_miss")
+                        });
+                        if written {
+                            checker.add_on_miss_written.push(h);
+                        }
                     }
                 }
             }
@@ -516,7 +533,7 @@ impl<'m, 'd> Checker<'m, 'd> {
             return;
         };
         if let Err(e) = layout::extern_layout(self.module, handle) {
-            self.layout_error(&e, i.name.span);
+            self.layout_error(&e, i.name.span, &i.name.name);
         }
     }
 
@@ -546,7 +563,7 @@ impl<'m, 'd> Checker<'m, 'd> {
     ) {
         let Some((text, span)) = string_arg(a) else {
             self.report(
-                Diagnostic::error(a.span, "`@tc_acl` takes one string, such as \"CRUDPS:RX\"")
+                Diagnostic::error(args_span(a), "`@tc_acl` takes one string, such as \"CRUDPS:RX\"")
                     .with_note("the control plane's permissions, `:`, then the datapath's; letters C R U D X P S"),
             );
             return;
@@ -625,7 +642,7 @@ impl<'m, 'd> Checker<'m, 'd> {
     fn tc_type(&mut self, a: &ast::Annotation, typed: &Typed, generic: bool) {
         let Some((name, span)) = string_arg(a) else {
             self.error(
-                a.span,
+                args_span(a),
                 "`@tc_type` takes one string naming a P4TC type: dev, macaddr, ipv4, ipv6, be16, be32 or be64",
             );
             return;
@@ -686,7 +703,7 @@ impl<'m, 'd> Checker<'m, 'd> {
         }
         if let Some(h) = handle {
             if let Err(e) = layout::action_param_layout(self.module, h) {
-                self.layout_error(&e, a.name.span);
+                self.layout_error(&e, a.name.span, &a.name.name);
             }
         }
         let mut calls = Vec::new();
@@ -819,6 +836,18 @@ impl<'m, 'd> Checker<'m, 'd> {
                 )
                 .with_note(rule),
             );
+            return;
+        }
+        // An `add_on_miss` that is neither `true` nor `false` is reported where it is written.
+        let unsure = tables.iter().any(|t| {
+            self.add_on_miss_written.contains(t)
+                && self.module.tables.get(*t).is_some_and(|t| {
+                    !t.properties.iter().any(|(n, v)| {
+                        n == "add_on_miss" && matches!(v, PropertyValue::Value(Value::Bool(_)))
+                    })
+                })
+        });
+        if add_on_miss.is_empty() && unsure {
             return;
         }
         if add_on_miss.is_empty() {
@@ -1143,7 +1172,7 @@ impl<'m, 'd> Checker<'m, 'd> {
                     LayoutError::KeyTooWide { .. } => t.name.span,
                     _ => e.span(),
                 };
-                self.layout_error(&e, span);
+                self.layout_error(&e, span, table);
             }
         }
     }
@@ -1379,8 +1408,9 @@ impl<'m, 'd> Checker<'m, 'd> {
         }
     }
 
-    /// A layout error as a diagnostic at `span`.
-    fn layout_error(&mut self, e: &LayoutError, span: Span) {
+    /// A layout error as a diagnostic at `span`; `name` is the table, action or instance as
+    /// written (the layout module names them `control.name`).
+    fn layout_error(&mut self, e: &LayoutError, span: Span, name: &str) {
         let message = match e {
             // An internal inconsistency that lowering reports in its own way.
             LayoutError::Dangling { .. } => return,
@@ -1390,19 +1420,22 @@ impl<'m, 'd> Checker<'m, 'd> {
             LayoutError::MatchKind { key, match_kind, .. } => format!(
                 "key `{key}` uses match kind `{match_kind}`, which P4TC tables do not support (exact, lpm, ternary, range, optional)"
             ),
-            LayoutError::KeyTooWide { table, bits, max, .. } => {
-                format!("the key of table `{table}` is {bits} bits wide; P4TC keys are at most {max} bits")
-            }
+            LayoutError::KeyTooWide { bits, max, .. } => format!(
+                "the key of table `{name}` is {bits} bits wide; P4TC keys are at most {max} bits"
+            ),
             LayoutError::ParamType { param, ty, .. } => format!(
                 "action data parameter `{param}` has type {ty}; P4TC action data must have a fixed bit width"
             ),
-            LayoutError::TooManyParams { action, count, max, .. } => format!(
-                "action `{action}` has {count} action data parameters; P4TC actions take at most {max}"
+            LayoutError::TooManyParams { count, max, .. } => format!(
+                "action `{name}` has {count} action data parameters; P4TC actions take at most {max}"
             ),
-            LayoutError::ParamsTooLarge { action, bytes, max, .. } => format!(
-                "the action data of action `{action}` takes {bytes} bytes; P4TC allows at most {max}"
+            LayoutError::ParamsTooLarge { bytes, max, .. } => format!(
+                "the action data of action `{name}` takes {bytes} bytes; P4TC allows at most {max}"
             ),
-            LayoutError::Extern { .. } | LayoutError::DigestTooLarge { .. } => e.to_string(),
+            LayoutError::Extern { reason, .. } => format!("extern instance `{name}`: {reason}"),
+            LayoutError::DigestTooLarge { bytes, max, .. } => format!(
+                "the payload of digest `{name}` takes {bytes} bytes; P4TC digests carry at most {max}"
+            ),
         };
         self.error(span, message);
     }
