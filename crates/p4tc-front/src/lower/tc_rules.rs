@@ -38,7 +38,7 @@
 //!   supported match kinds, at most 16 action-data parameters in at most 124 bytes, digests of
 //!   at most 128 bytes, ...), reported at the table, action or instance at fault.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use num_bigint::BigUint;
 use p4tc_ir::arena::Handle;
@@ -227,8 +227,55 @@ enum Context<'a> {
     Other,
 }
 
+/// The module's items by name, so that each declaration is found in constant time (programs
+/// may have thousands of tables and actions).
+#[derive(Default)]
+struct Index<'m> {
+    blocks: HashMap<&'m str, Handle<ir::BlockType>>,
+    actions: HashMap<(Option<Handle<ir::BlockType>>, &'m str), Handle<ir::Action>>,
+    tables: HashMap<(Handle<ir::BlockType>, &'m str), Handle<ir::Table>>,
+    instances: HashMap<(Option<Handle<ir::BlockType>>, &'m str), Handle<ir::Instance>>,
+    composites: HashMap<(CompositeKind, &'m str), Handle<ir::Composite>>,
+}
+
+impl<'m> Index<'m> {
+    fn new(module: &'m Module) -> Index<'m> {
+        let mut index = Index::default();
+        // The first item of a name wins, as the first declaration does in lowering.
+        for (h, b) in module.block_types.iter() {
+            index.blocks.entry(b.name.as_str()).or_insert(h);
+        }
+        for (h, a) in module.actions.iter() {
+            index
+                .actions
+                .entry((a.control, a.name.as_str()))
+                .or_insert(h);
+        }
+        for (h, t) in module.tables.iter() {
+            index
+                .tables
+                .entry((t.control, t.name.as_str()))
+                .or_insert(h);
+        }
+        for (h, i) in module.instances.iter() {
+            index
+                .instances
+                .entry((i.owner, i.name.as_str()))
+                .or_insert(h);
+        }
+        for (h, c) in module.composites.iter() {
+            index
+                .composites
+                .entry((c.kind, c.name.as_str()))
+                .or_insert(h);
+        }
+        index
+    }
+}
+
 struct Checker<'m, 'd> {
     module: &'m Module,
+    index: Index<'m>,
     diagnostics: &'d mut Vec<Diagnostic>,
     /// Extern functions declared at top level: a call to `add_entry` means PNA's only when
     /// the program declares it.
@@ -242,7 +289,7 @@ struct Checker<'m, 'd> {
     /// Where each table's name is written (the IR keeps the span of the whole declaration).
     table_names: HashMap<Handle<ir::Table>, Span>,
     /// Tables that write an `add_on_miss` property, whatever its value.
-    add_on_miss_written: Vec<Handle<ir::Table>>,
+    add_on_miss_written: HashSet<Handle<ir::Table>>,
 }
 
 impl<'m, 'd> Checker<'m, 'd> {
@@ -273,13 +320,14 @@ impl<'m, 'd> Checker<'m, 'd> {
         }
         let mut checker = Checker {
             module,
+            index: Index::new(module),
             diagnostics,
             extern_functions,
             default_of,
             listed_in,
             direct_users: HashMap::new(),
             table_names: HashMap::new(),
-            add_on_miss_written: Vec::new(),
+            add_on_miss_written: HashSet::new(),
         };
         for decl in &program.declarations {
             let ast::DeclKind::Control(c) = &decl.kind else {
@@ -293,7 +341,7 @@ impl<'m, 'd> Checker<'m, 'd> {
                             matches!(&p.kind, ast::TablePropertyKind::Other { name, .. } if name.name == "add_on_miss")
                         });
                         if written {
-                            checker.add_on_miss_written.push(h);
+                            checker.add_on_miss_written.insert(h);
                         }
                     }
                 }
@@ -321,11 +369,7 @@ impl<'m, 'd> Checker<'m, 'd> {
     // -- Finding what lowering made of a declaration ---------------------------------------
 
     fn block_named(&self, name: &str) -> Option<Handle<ir::BlockType>> {
-        self.module
-            .block_types
-            .iter()
-            .find(|(_, b)| b.name == name)
-            .map(|(h, _)| h)
+        self.index.blocks.get(name).copied()
     }
 
     fn ir_action(&self, control: Option<&str>, name: &str) -> Option<Handle<ir::Action>> {
@@ -333,20 +377,12 @@ impl<'m, 'd> Checker<'m, 'd> {
             Some(c) => Some(self.block_named(c)?),
             None => None,
         };
-        self.module
-            .actions
-            .iter()
-            .find(|(_, a)| a.name == name && a.control == control)
-            .map(|(h, _)| h)
+        self.index.actions.get(&(control, name)).copied()
     }
 
     fn ir_table(&self, control: &str, name: &str) -> Option<Handle<ir::Table>> {
         let control = self.block_named(control)?;
-        self.module
-            .tables
-            .iter()
-            .find(|(_, t)| t.name == name && t.control == control)
-            .map(|(h, _)| h)
+        self.index.tables.get(&(control, name)).copied()
     }
 
     fn ir_instance(&self, owner: Option<&str>, name: &str) -> Option<Handle<ir::Instance>> {
@@ -354,11 +390,7 @@ impl<'m, 'd> Checker<'m, 'd> {
             Some(c) => Some(self.block_named(c)?),
             None => None,
         };
-        self.module
-            .instances
-            .iter()
-            .find(|(_, i)| i.name == name && i.owner == owner)
-            .map(|(h, _)| h)
+        self.index.instances.get(&(owner, name)).copied()
     }
 
     /// The body an action's parameters and expressions live in: its control's for a
@@ -477,11 +509,10 @@ impl<'m, 'd> Checker<'m, 'd> {
         self.placement(&s.annotations, Place::Elsewhere);
         // Generic structs are specialised under other names; their fields' widths vary.
         let composite = if s.type_params.is_empty() {
-            self.module
+            self.index
                 .composites
-                .iter()
-                .map(|(_, c)| c)
-                .find(|c| c.kind == kind && c.name == s.name.name)
+                .get(&(kind, s.name.name.as_str()))
+                .and_then(|&c| self.module.composites.get(c))
         } else {
             None
         };
