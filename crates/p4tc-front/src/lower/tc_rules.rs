@@ -34,7 +34,7 @@
 //!   only in an action that a table runs.
 //! - **Sizes**: `size` fits P4TC's 32-bit entry count; `pna_direct_counter` and
 //!   `pna_direct_meter` name a `DirectCounter` / `DirectMeter` instance used by that table
-//!   only; and whatever [`crate`]'s layouts refuse ([`layout`]: keys of at most 512 bits and
+//!   only; and whatever the IR's [`layout`] module refuses (keys of at most 512 bits with
 //!   supported match kinds, at most 16 action-data parameters in at most 124 bytes, digests of
 //!   at most 128 bytes, ...), reported at the table, action or instance at fault.
 
