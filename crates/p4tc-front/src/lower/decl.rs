@@ -18,6 +18,25 @@ use crate::token::TokenKind;
 impl<'a> Lowerer<'a, '_> {
     /// One top-level declaration.
     pub(super) fn declaration(&mut self, decl: &'a ast::Declaration) {
+        // A type that failed to check is still a name: poison it so uses do not cascade.
+        let declared_type = match &decl.kind {
+            ast::DeclKind::Header(s) | ast::DeclKind::HeaderUnion(s) | ast::DeclKind::Struct(s) => {
+                Some(&s.name)
+            }
+            ast::DeclKind::Enum(e) => Some(&e.name),
+            ast::DeclKind::Typedef(t) => Some(&t.name),
+            ast::DeclKind::Const(c) => Some(&c.name),
+            _ => None,
+        };
+        self.declaration_kind(decl);
+        if let Some(name) = declared_type {
+            if !self.globals.contains_key(&name.name) {
+                self.poison(name);
+            }
+        }
+    }
+
+    fn declaration_kind(&mut self, decl: &'a ast::Declaration) {
         match &decl.kind {
             ast::DeclKind::Const(c) => self.const_decl(c),
             ast::DeclKind::ExternObject(e) => {
@@ -1139,6 +1158,37 @@ impl<'a> Lowerer<'a, '_> {
                         let Some(keys) = self.keysets(&entry.keyset, &key_types) else {
                             continue;
                         };
+                        // A keyset must be one its key's match kind can express.
+                        let mut fits = true;
+                        for (key, keyset) in table.keys.iter().zip(&keys) {
+                            let kind = self.module.match_kinds[key.match_kind as usize].clone();
+                            let allowed = match keyset {
+                                KeysetValue::Mask(..) => {
+                                    kind != "exact" && kind != "range" && kind != "optional"
+                                }
+                                KeysetValue::Range(..) => kind == "range",
+                                KeysetValue::Any
+                                | KeysetValue::Exact(_)
+                                | KeysetValue::ValueSet(_) => true,
+                            };
+                            if !allowed {
+                                let what = match keyset {
+                                    KeysetValue::Mask(..) => "a mask (`&&&`)",
+                                    _ => "a range (`..`)",
+                                };
+                                self.error(
+                                    keyset_span(&entry.keyset),
+                                    format!(
+                                        "key `{}` is matched `{kind}`, which cannot take {what}",
+                                        key.name
+                                    ),
+                                );
+                                fits = false;
+                            }
+                        }
+                        if !fits {
+                            continue;
+                        }
                         let Some(action) = self.action_call(
                             &entry.action.name,
                             entry.action.args.as_deref(),
@@ -1190,14 +1240,19 @@ impl<'a> Lowerer<'a, '_> {
                         table.default_action_const = *is_const;
                     }
                     "size" => {
-                        if let Some((_, Value::Int(v))) = self.const_value(value) {
-                            match v.to_u64() {
+                        match self.const_value(value) {
+                            Some((_, Value::Int(v))) => match v.to_u64() {
                                 Some(n) if n > 0 => table.size = Some(n),
                                 _ => self.error(
                                     value.span,
                                     "a table's `size` must be a positive integer",
                                 ),
+                            },
+                            Some((ty, _)) => {
+                                let name = self.type_name(ty);
+                                self.error(value.span, format!("a table's `size` must be a positive integer, not a `{name}`"));
                             }
+                            None => {}
                         }
                     }
                     other => {

@@ -1767,6 +1767,20 @@ impl<'a> Lowerer<'a, '_> {
             self.error(span, format!("the type arguments of `{name}` cannot be inferred here: give them, e.g. `{name}<bit<32>>(...)`"));
             return None;
         }
+        // `extract` fills headers: anything else has no validity bit to set.
+        if receiver.is_some() && name == "extract" {
+            if let Some(&t) = type_args_of(prototype, &bound).first() {
+                let fillable = self
+                    .composite(t)
+                    .is_some_and(|c| c.kind != ir::CompositeKind::Struct)
+                    || matches!(self.module.types[t], Type::Stack { element, .. } if self.is_header(element));
+                if !fillable {
+                    let name = self.type_name(t);
+                    self.error(span, format!("`extract` fills a header, not a `{name}`"));
+                    return None;
+                }
+            }
+        }
         // `static_assert` is decided here and now.
         if receiver.is_none() && name == "static_assert" {
             if let Some(Value::Bool(holds)) =
@@ -2124,6 +2138,18 @@ impl Lowerer<'_, '_> {
             })
             .collect()
     }
+}
+
+/// The type arguments bound for a prototype's type parameters, in order.
+fn type_args_of(
+    prototype: &ast::FunctionPrototype,
+    bound: &HashMap<String, Handle<Type>>,
+) -> Vec<Handle<Type>> {
+    prototype
+        .type_params
+        .iter()
+        .filter_map(|p| bound.get(&p.name).copied())
+        .collect()
 }
 
 fn direction_name(direction: ast::Direction) -> &'static str {

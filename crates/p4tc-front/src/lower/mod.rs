@@ -216,7 +216,12 @@ impl<'a, 'd> Lowerer<'a, 'd> {
 
     fn add_local(&mut self, name: &ast::Ident, ty: Handle<Type>, kind: LocalKind) -> Handle<Local> {
         let local = self.body.locals.append(
-            Local { name: name.name.clone(), ty, kind, annotations: Vec::new() },
+            Local {
+                name: name.name.clone(),
+                ty,
+                kind,
+                annotations: Vec::new(),
+            },
             name.span,
         );
         self.declare(name, Symbol::Local(local));

@@ -180,7 +180,14 @@ impl<'a> Lowerer<'a, '_> {
                 (None, Some(value)) => self.error(value.span, "only a function can return a value"),
                 (None, None) => out.stmts.push(Stmt::Return(None)),
             },
-            ast::StmtKind::Exit => out.stmts.push(Stmt::Exit),
+            ast::StmtKind::Exit => {
+                // P4-16: `exit` ends the whole block; a function cannot do that.
+                if self.return_type.is_some() {
+                    self.error(span, "`exit` is not allowed in a function");
+                    return;
+                }
+                out.stmts.push(Stmt::Exit);
+            }
             ast::StmtKind::Break | ast::StmtKind::Continue => {
                 if self.loop_depth == 0 {
                     let what = if matches!(stmt.kind, ast::StmtKind::Break) {
@@ -283,6 +290,18 @@ impl<'a> Lowerer<'a, '_> {
                             {
                                 let table_name = self.module.tables[table].name.clone();
                                 self.error(label.span, format!("table `{table_name}` cannot run this action: it is not in its `actions`"));
+                                continue;
+                            }
+                            if ir_cases.iter().any(
+                                |(actions, _): &(Vec<Handle<ir::Action>>, ir::Block)| {
+                                    actions.contains(&action)
+                                },
+                            ) || pending.contains(&action)
+                            {
+                                self.error(
+                                    label.span,
+                                    "this action already has a case in this switch",
+                                );
                                 continue;
                             }
                             pending.push(action);
