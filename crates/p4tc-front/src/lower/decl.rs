@@ -571,7 +571,7 @@ impl<'a> Lowerer<'a, '_> {
                     self.error(
                         *span,
                         format!(
-                            "{} key(s), but this keyset has {} value(s)",
+                            "there are {} key(s), but this keyset has {} value(s)",
                             types.len(),
                             items.len()
                         ),
@@ -598,8 +598,7 @@ impl<'a> Lowerer<'a, '_> {
                     self.error(
                         span,
                         format!(
-                            "{} keys need a tuple of {} values",
-                            types.len(),
+                            "there are {} key(s), but this keyset has 1 value: give a tuple `(k1, k2, ...)`",
                             types.len()
                         ),
                     );

@@ -702,6 +702,19 @@ impl<'a> Lowerer<'a, '_> {
                 ));
             }
         }
+        if matches!(member.name.as_str(), "hit" | "miss" | "action_run")
+            && matches!(base.kind, ast::ExprKind::Call { .. })
+            && self.applied_table(base).is_none()
+        {
+            self.error(
+                member.span,
+                format!(
+                    "`.{}` belongs to a table's `apply()`: `t.apply().{}`",
+                    member.name, member.name
+                ),
+            );
+            return None;
+        }
         if member.name == "action_run" && self.applied_table(base).is_some() {
             self.error(
                 span,
@@ -908,10 +921,11 @@ impl<'a> Lowerer<'a, '_> {
             self.type_name(lt),
             self.type_name(rt)
         );
-        self.report(
-            Diagnostic::error(l_span.to(r_span), message)
-                .with_note("cast one of them, e.g. `(bit<16>) x`"),
-        );
+        let mut diagnostic = Diagnostic::error(l_span.to(r_span), message);
+        if self.is_bits(lt) && self.is_bits(rt) {
+            diagnostic = diagnostic.with_note("cast one of them, e.g. `(bit<16>) x`");
+        }
+        self.report(diagnostic);
         None
     }
 
@@ -1293,8 +1307,25 @@ impl<'a> Lowerer<'a, '_> {
                             type_args,
                         },
                     ),
-                    Some(_) => {
-                        self.error(callee.span, format!("`{name}` cannot be called"));
+                    Some(other) => {
+                        let what = match other {
+                            Symbol::Const(ty, _) => {
+                                format!("a constant of type `{}`", self.type_name(ty))
+                            }
+                            Symbol::Local(l) => {
+                                let ty = self.body.locals[l].ty;
+                                format!("a variable of type `{}`", self.type_name(ty))
+                            }
+                            Symbol::Table(_) => format!("a table: apply it with `{name}.apply()`"),
+                            Symbol::Instance(_) => {
+                                "an instance: call one of its methods".to_string()
+                            }
+                            _ => "a type".to_string(),
+                        };
+                        self.error(
+                            callee.span,
+                            format!("`{name}` is {what}, not something that can be called"),
+                        );
                         None
                     }
                     None => {
@@ -1429,6 +1460,20 @@ impl<'a> Lowerer<'a, '_> {
                     }
                     _ => {
                         let name = self.type_name(receiver_ty);
+                        if let Some(field) = self
+                            .composite(receiver_ty)
+                            .and_then(|c| c.fields.iter().find(|f| f.name == member.name))
+                        {
+                            let field_ty = self.type_name(field.ty);
+                            self.error(
+                                member.span,
+                                format!(
+                                    "`{}` is a `{field_ty}` field of `{name}`, not a method",
+                                    member.name
+                                ),
+                            );
+                            return None;
+                        }
                         self.error(
                             member.span,
                             format!("`{name}` has no method `{}`", member.name),
