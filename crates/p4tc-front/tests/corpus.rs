@@ -14,7 +14,9 @@ fn corpus() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut files = p4_files(&root.join("tests/p4/ok"));
     let examples = root.join("examples");
-    for entry in std::fs::read_dir(&examples).unwrap_or_else(|e| panic!("cannot read {}: {e}", examples.display())) {
+    for entry in std::fs::read_dir(&examples)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", examples.display()))
+    {
         let dir = entry.expect("directory entry").path();
         if dir.is_dir() {
             files.extend(p4_files(&dir));
@@ -139,7 +141,6 @@ fn corpus_uses_every_production() {
 /// Corpus programs that use what the checker does not support yet. Each must fail, and only
 /// with errors that say "not supported yet"; when one starts to pass, take it off the list.
 const NOT_SUPPORTED_YET: &[&str] = &[
-    "arch_custom.p4",         // a package instance as an argument of another package
     "control_composition.p4", // constructor arguments computed from constructor parameters
     "generic_externs.p4",     // instances with initializer blocks (abstract methods)
 ];
@@ -182,7 +183,8 @@ fn every_corpus_program_type_checks() {
 
 #[test]
 fn checked_programs_bind_the_pna_pipeline() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/simple_l3/simple_l3.p4");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/simple_l3/simple_l3.p4");
     let mut parsed = parse_file(&path, &PreprocessOptions::default()).expect("readable");
     let module =
         p4tc_front::check(&mut parsed).unwrap_or_else(|| panic!("{}", parsed.render_diagnostics()));

@@ -133,7 +133,10 @@ fn corpus_texts() -> Vec<String> {
         .filter(|p| p.extension().is_some_and(|e| e == "p4"))
         .collect();
     paths.sort();
-    paths.into_iter().map(|p| std::fs::read_to_string(p).expect("readable")).collect()
+    paths
+        .into_iter()
+        .map(|p| std::fs::read_to_string(p).expect("readable"))
+        .collect()
 }
 
 /// One edit to a program: delete, duplicate or replace a span of bytes, or insert a token.

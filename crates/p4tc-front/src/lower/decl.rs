@@ -898,8 +898,34 @@ impl<'a> Lowerer<'a, '_> {
         self.package(package, inst);
     }
 
-    /// `PNA_NIC(MyParser(), MyControl(), MyDeparser()) main;`: binds blocks to roles.
+    /// `PNA_NIC(MyParser(), MyControl(), MyDeparser()) main;`: binds blocks to roles. `main`
+    /// is the pipeline; another package instance is kept by name for a package that takes it.
     fn package(&mut self, package: &'a ast::TypeSignature, inst: &'a ast::Instantiation) {
+        let Some(blocks) = self.package_blocks(package, &inst.args, inst.ty.span) else {
+            self.poison(&inst.name);
+            return;
+        };
+        // The first package instance stands in for `main` when none is called that.
+        if inst.name.name == "main" || self.module.pipeline.is_none() {
+            self.module.pipeline = Some(ir::Pipeline {
+                package: package.name.name.clone(),
+                name: inst.name.name.clone(),
+                blocks: blocks.clone(),
+            });
+        }
+        if inst.name.name != "main" {
+            self.declare(&inst.name, Symbol::PackageInstance(blocks));
+        }
+    }
+
+    /// The blocks a package's arguments bind, with their roles; packages given as arguments
+    /// contribute theirs.
+    fn package_blocks(
+        &mut self,
+        package: &'a ast::TypeSignature,
+        args: &'a [ast::Argument],
+        span: Span,
+    ) -> Option<Vec<(Role, Handle<BlockType>)>> {
         let required = package
             .params
             .iter()
@@ -907,24 +933,26 @@ impl<'a> Lowerer<'a, '_> {
                 p.default.is_none() && !p.annotations.iter().any(|a| a.name.name == "optional")
             })
             .count();
-        if inst.args.len() < required || inst.args.len() > package.params.len() {
+        if args.len() < required || args.len() > package.params.len() {
             self.error(
-                inst.ty.span,
+                span,
                 format!(
                     "package `{}` takes {} argument(s), found {}",
                     package.name.name,
                     package.params.len(),
-                    inst.args.len()
+                    args.len()
                 ),
             );
-            return;
+            return None;
         }
         let mut blocks = Vec::new();
-        for (i, arg) in inst.args.iter().enumerate() {
+        let mut ok = true;
+        for (i, arg) in args.iter().enumerate() {
             let param = match &arg.name {
                 Some(n) => match package.params.iter().find(|p| p.name.name == n.name) {
                     Some(p) => p,
                     None => {
+                        ok = false;
                         self.error(
                             n.span,
                             format!(
@@ -967,19 +995,38 @@ impl<'a> Lowerer<'a, '_> {
                 _ => None,
             };
             let Some(block) = block else {
-                let nested = matches!(&arg.value.kind, ast::ExprKind::Name(p) if self.lookup(&p.name.name, p.top_level).is_none())
-                    || matches!(&arg.value.kind, ast::ExprKind::Construct { ty, .. } if matches!(&ty.kind, ast::TypeKind::Named(p) | ast::TypeKind::Specialized { base: p, .. } if matches!(self.lookup(&p.name.name, p.top_level), Some(Symbol::Package(_)))));
-                if nested {
-                    self.error(
-                        arg.value.span,
-                        "a package as an argument of another package is not supported yet",
-                    );
+                // A package instance, or a package constructed in place, brings its blocks.
+                let nested = match &arg.value.kind {
+                    ast::ExprKind::Name(p) => match self.lookup(&p.name.name, p.top_level).cloned()
+                    {
+                        Some(Symbol::PackageInstance(inner)) => Some(inner),
+                        _ => None,
+                    },
+                    ast::ExprKind::Construct {
+                        ty,
+                        args: inner_args,
+                    } => match &ty.kind {
+                        ast::TypeKind::Named(p) | ast::TypeKind::Specialized { base: p, .. } => {
+                            match self.lookup(&p.name.name, p.top_level).cloned() {
+                                Some(Symbol::Package(sig)) => {
+                                    self.package_blocks(sig, inner_args, arg.value.span)
+                                }
+                                _ => None,
+                            }
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some(inner) = nested {
+                    blocks.extend(inner);
                     continue;
                 }
+                ok = false;
                 self.error(
                     arg.value.span,
                     format!(
-                        "argument `{}` of `{}` must be a parser or control instance",
+                        "argument `{}` of `{}` must be a parser or control instance, or a package",
                         param.name.name, package.name.name
                     ),
                 );
@@ -1016,18 +1063,10 @@ impl<'a> Lowerer<'a, '_> {
                 );
                 continue;
             }
-            let role = role_of(&param.name.name, actual_kind, i, inst.args.len());
+            let role = role_of(&param.name.name, actual_kind, i, args.len());
             blocks.push((role, block));
         }
-        // `main` is the pipeline; other package instances are checked and set aside (the first
-        // one stands in when none is called `main`).
-        if inst.name.name == "main" || self.module.pipeline.is_none() {
-            self.module.pipeline = Some(ir::Pipeline {
-                package: package.name.name.clone(),
-                name: inst.name.name.clone(),
-                blocks,
-            });
-        }
+        ok.then_some(blocks)
     }
 
     fn table(

@@ -57,6 +57,9 @@ enum Symbol<'a> {
     Block(Handle<ir::BlockType>),
     /// A package type.
     Package(&'a ast::TypeSignature),
+    /// A package instance other than `main`, with the blocks it binds (for a package that
+    /// takes it as an argument).
+    PackageInstance(Vec<(ir::Role, Handle<ir::BlockType>)>),
     /// A compile-time constant.
     Const(Handle<Type>, Value),
     /// A parameter or variable of the body being lowered.
