@@ -142,7 +142,6 @@ fn corpus_uses_every_production() {
 /// with errors that say "not supported yet"; when one starts to pass, take it off the list.
 const NOT_SUPPORTED_YET: &[&str] = &[
     "control_composition.p4", // constructor arguments computed from constructor parameters
-    "generic_externs.p4",     // instances with initializer blocks (abstract methods)
 ];
 
 #[test]

@@ -1,6 +1,8 @@
 //! Declarations: types, constants, externs, actions, functions, parsers, controls, tables,
 //! instances and the package that makes the program a pipeline.
 
+use std::collections::HashMap;
+
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 use p4tc_ir::arena::Handle;
@@ -692,6 +694,7 @@ impl<'a> Lowerer<'a, '_> {
                         owner: Some(block),
                         args: vec![Value::Int(BigInt::from(size))],
                         annotations,
+                        methods: Vec::new(),
                     },
                     *span,
                 );
@@ -715,25 +718,152 @@ impl<'a> Lowerer<'a, '_> {
         owner: Option<Handle<BlockType>>,
         span: Span,
     ) -> Option<Handle<ir::Instance>> {
-        if inst.initializer.is_some() {
-            self.report(
-                Diagnostic::error(
-                    inst.name.span,
-                    "instances with an initializer block are not supported yet",
-                )
-                .with_note("abstract methods cannot be implemented yet"),
-            );
-            return None;
-        }
         let annotations = self.annotations(&inst.annotations);
-        self.new_instance(
+        let handle = self.new_instance(
             &inst.ty,
             &inst.args,
             inst.name.name.clone(),
             annotations,
             owner,
             span,
-        )
+        )?;
+        if let Some(members) = &inst.initializer {
+            self.initializer(handle, inst, members, owner)?;
+        }
+        Some(handle)
+    }
+
+    /// `T(args) name = { ... };`: the functions implement `T`'s abstract methods (they see
+    /// `this`, the block's own instances and top-level names, not the enclosing control's
+    /// locals); every abstract method must be implemented.
+    fn initializer(
+        &mut self,
+        instance: Handle<ir::Instance>,
+        inst: &'a ast::Instantiation,
+        members: &'a [ast::ObjectMember],
+        owner: Option<Handle<BlockType>>,
+    ) -> Option<()> {
+        let ty = self.module.instances[instance].ty;
+        let Type::Extern { def, args } = self.module.types[ty].clone() else {
+            self.error(
+                inst.name.span,
+                "only an extern instance can have an initializer block",
+            );
+            return None;
+        };
+        let decl = match self.lookup(&self.module.externs[def].name.clone(), true) {
+            Some(Symbol::Extern(_, decl)) => *decl,
+            _ => return None,
+        };
+        let vars: HashMap<String, Handle<Type>> = decl
+            .type_params
+            .iter()
+            .map(|p| p.name.clone())
+            .zip(args)
+            .collect();
+        let abstract_methods: Vec<&'a ast::FunctionPrototype> = decl
+            .methods
+            .iter()
+            .filter_map(|m| match &m.kind {
+                ast::MethodKind::Method {
+                    is_abstract: true,
+                    prototype,
+                } => Some(prototype),
+                _ => None,
+            })
+            .collect();
+        let extern_name = decl.name.name.clone();
+        let instance_name = inst.name.name.clone();
+        self.type_vars.push(vars);
+        let implemented = self.at_top_level(|this| {
+            this.scoped(|this| {
+                let this_name = ast::Ident {
+                    name: "this".into(),
+                    span: inst.name.span,
+                };
+                this.declare(&this_name, Symbol::Instance(instance));
+                let mut implemented: Vec<(String, Handle<ir::Function>)> = Vec::new();
+                let mut ok = true;
+                for member in members {
+                    match member {
+                        ast::ObjectMember::Instantiation(nested) => {
+                            match this.instance(nested, owner, inst.name.span) {
+                                Some(h) => this.declare(&nested.name, Symbol::Instance(h)),
+                                None => {
+                                    ok = false;
+                                    this.poison(&nested.name);
+                                }
+                            }
+                        }
+                        ast::ObjectMember::Function(f) => {
+                            let name = &f.prototype.name;
+                            let Some(proto) =
+                                abstract_methods.iter().find(|p| p.name.name == name.name)
+                            else {
+                                this.error(
+                                    name.span,
+                                    format!(
+                                        "`{}` is not an abstract method of `{extern_name}`",
+                                        name.name
+                                    ),
+                                );
+                                ok = false;
+                                continue;
+                            };
+                            if proto.params.len() != f.prototype.params.len() {
+                                this.error(
+                                    name.span,
+                                    format!(
+                                        "`{}` takes {} parameter(s) in `{extern_name}`, not {}",
+                                        name.name,
+                                        proto.params.len(),
+                                        f.prototype.params.len()
+                                    ),
+                                );
+                                ok = false;
+                                continue;
+                            }
+                            let expected = this.resolve_type(&proto.return_type);
+                            match this.function_body(f, format!("{instance_name}.{}", name.name)) {
+                                Some(function) => {
+                                    let actual = this.module.functions[function].return_type;
+                                    if expected.is_some_and(|e| e != actual) {
+                                        let (e, a) = (
+                                            this.type_name(expected.unwrap_or(actual)),
+                                            this.type_name(actual),
+                                        );
+                                        this.error(
+                                            f.prototype.return_type.span,
+                                            format!(
+                                                "`{}` returns `{e}` in `{extern_name}`, not `{a}`",
+                                                name.name
+                                            ),
+                                        );
+                                        ok = false;
+                                    }
+                                    implemented.push((name.name.clone(), function));
+                                }
+                                None => ok = false,
+                            }
+                        }
+                    }
+                }
+                ok.then_some(implemented)
+            })
+        });
+        self.type_vars.pop();
+        let implemented = implemented?;
+        for proto in &abstract_methods {
+            if !implemented.iter().any(|(n, _)| *n == proto.name.name) {
+                self.error(
+                    inst.name.span,
+                    format!("instance `{instance_name}` does not implement abstract method `{}` of `{extern_name}`", proto.name.name),
+                );
+                return None;
+            }
+        }
+        self.module.instances[instance].methods = implemented;
+        Some(())
     }
 
     /// An instance of `ty` made with `args`: from a declaration, or unnamed in a table
@@ -824,6 +954,7 @@ impl<'a> Lowerer<'a, '_> {
                 owner,
                 args,
                 annotations,
+                methods: Vec::new(),
             },
             span,
         ))

@@ -190,13 +190,19 @@ impl<'a> Lowerer<'a, '_> {
                 Some(self.literal(Value::String(s.clone()), ty, span))
             }
             ast::ExprKind::Name(path) => self.name_expr(path, span),
-            ast::ExprKind::This => {
-                self.error(
-                    span,
-                    "`this` is only allowed in an instance's initializer block",
-                );
-                None
-            }
+            ast::ExprKind::This => match self.lookup("this", false).cloned() {
+                Some(Symbol::Instance(instance)) => {
+                    let ty = self.module.instances[instance].ty;
+                    Some(self.push(ExprKind::Instance(instance), ty, span))
+                }
+                _ => {
+                    self.error(
+                        span,
+                        "`this` is only allowed in an instance's initializer block",
+                    );
+                    None
+                }
+            },
             ast::ExprKind::DontCare => {
                 self.error(span, "`_` is not a value here");
                 None

@@ -99,6 +99,7 @@ impl<'a> Lowerer<'a, '_> {
                         owner: self.block,
                         args: Vec::new(),
                         annotations: Vec::new(),
+                        methods: Vec::new(),
                     },
                     ty.span,
                 );

@@ -313,6 +313,9 @@ pub struct Instance {
     pub args: Vec<Value>,
     /// Annotations.
     pub annotations: Vec<Annotation>,
+    /// The instance's own implementations of its extern's abstract methods (from an
+    /// initializer block `T(args) name = { ... };`), by method name.
+    pub methods: Vec<(String, Handle<Function>)>,
 }
 
 /// Which blocks the architecture's package binds, and in what roles.

@@ -242,6 +242,7 @@ impl ModuleBuilder {
                 owner,
                 args,
                 annotations: Vec::new(),
+                methods: Vec::new(),
             },
             Span::default(),
         )
