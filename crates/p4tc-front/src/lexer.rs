@@ -144,7 +144,7 @@ impl Lexer<'_> {
             let word = &self.text[start..self.pos];
             return if word == "_" {
                 TokenKind::DontCare
-            } else if let Some(k) = Keyword::from_str(word) {
+            } else if let Some(k) = Keyword::from_word(word) {
                 TokenKind::Keyword(k)
             } else {
                 TokenKind::Ident(word.into())

@@ -63,7 +63,7 @@ macro_rules! keywords {
             }
 
             /// The keyword spelled `text`, if any.
-            pub fn from_str(text: &str) -> Option<Keyword> {
+            pub fn from_word(text: &str) -> Option<Keyword> {
                 match text { $($text => Some(Keyword::$variant),)* _ => None }
             }
         }

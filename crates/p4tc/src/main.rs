@@ -1,4 +1,8 @@
 //! The `p4tc` command: one binary for compiling, running and managing P4 pipelines.
+#![expect(
+    clippy::print_stderr,
+    reason = "the binary is where messages meet the terminal"
+)]
 
 mod check;
 mod compile;

@@ -240,9 +240,7 @@ impl<'a> Lowerer<'a, '_> {
                             ),
                         })
                         .collect(),
-                    ast::AnnotationBody::Expressions(exprs) => {
-                        exprs.iter().map(|e| expr_arg(e)).collect()
-                    }
+                    ast::AnnotationBody::Expressions(exprs) => exprs.iter().map(expr_arg).collect(),
                     ast::AnnotationBody::KeyValues(pairs) => pairs
                         .iter()
                         .map(|kv| {
@@ -930,7 +928,7 @@ impl<'a> Lowerer<'a, '_> {
                     return None;
                 };
                 self.type_vars.push(vars);
-                let values = self.ctor_args(params, &inst.args, &name);
+                let values = self.ctor_args(params, inst.args, &name);
                 self.type_vars.pop();
                 values?
             }
@@ -939,7 +937,7 @@ impl<'a> Lowerer<'a, '_> {
                 let ast_params: &'a [ast::Param] =
                     self.block_ctor_params.get(&block).copied().unwrap_or(&[]);
                 let name = self.module.block_types[block].name.clone();
-                self.ctor_args(ast_params, &inst.args, &name)?
+                self.ctor_args(ast_params, inst.args, &name)?
             }
             _ => {
                 let name = self.type_name(ty);

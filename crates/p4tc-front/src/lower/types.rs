@@ -274,13 +274,11 @@ impl<'a> Lowerer<'a, '_> {
                     def,
                     args: actual_args,
                 },
-            ) => {
-                if self.module.externs[*def].name == base.name.name
-                    && actual_args.len() == args.len()
-                {
-                    for (a, t) in args.iter().zip(actual_args) {
-                        self.unify(a, *t, vars, bound);
-                    }
+            ) if self.module.externs[*def].name == base.name.name
+                && actual_args.len() == args.len() =>
+            {
+                for (a, t) in args.iter().zip(actual_args) {
+                    self.unify(a, *t, vars, bound);
                 }
             }
             (ast::TypeKind::Array { element, .. }, Type::Stack { element: e, .. })

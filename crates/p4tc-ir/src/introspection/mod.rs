@@ -769,7 +769,11 @@ fn action_params(
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let local = a.params.iter().map(|h| (*h, &locals[*h])).find(|(_, l)| l.name == p.field.name);
+            let local = a
+                .params
+                .iter()
+                .map(|h| (*h, &locals[*h]))
+                .find(|(_, l)| l.name == p.field.name);
             let ty = match local {
                 Some((h, l)) => value_type(
                     &l.annotations,

@@ -16,7 +16,8 @@ mod body;
 mod types;
 
 pub use body::{
-    BinaryOp, Block, Body, Builtin, Callee, Expr, ExprKind, Local, LocalKind, StackMember, Stmt, UnaryOp, Value,
+    BinaryOp, Block, Body, Builtin, Callee, Expr, ExprKind, Local, LocalKind, StackMember, Stmt,
+    UnaryOp, Value,
 };
 pub use types::{Composite, CompositeKind, EnumDef, ExternDef, Field, Type};
 

@@ -744,16 +744,38 @@ fn registers_and_digests_are_p4_values() {
 #[test]
 fn hand_made_layouts_do_not_panic() {
     // Fields are public; inconsistent ones must give errors, not panics.
-    let roomy = FieldLayout { name: "r".into(), width: 8, offset: 0, size: 3 };
+    let roomy = FieldLayout {
+        name: "r".into(),
+        width: 8,
+        offset: 0,
+        size: 3,
+    };
     assert_eq!(roomy.pad_bits(), 16);
     assert_eq!(roomy.read(&[0, 0, 7]).unwrap(), BigUint::from(7u8));
-    assert_eq!(roomy.read(&[0, 1, 7]), Err(EncodeError::Padding { field: "r".into() }));
-    let cramped = FieldLayout { name: "c".into(), width: 20, offset: 2, size: 1 };
+    assert_eq!(
+        roomy.read(&[0, 1, 7]),
+        Err(EncodeError::Padding { field: "r".into() })
+    );
+    let cramped = FieldLayout {
+        name: "c".into(),
+        width: 20,
+        offset: 2,
+        size: 1,
+    };
     assert_eq!(cramped.pad_bits(), 0);
-    assert_eq!(cramped.read(&[0, 0]), Err(EncodeError::Size { expected: 3, got: 2 }));
+    assert_eq!(
+        cramped.read(&[0, 0]),
+        Err(EncodeError::Size {
+            expected: 3,
+            got: 2
+        })
+    );
     let lpm = KeyLayout {
         kind: TableKind::Lpm,
-        fields: vec![KeyField { match_kind: MatchKind::Lpm, field: cramped }],
+        fields: vec![KeyField {
+            match_kind: MatchKind::Lpm,
+            field: cramped,
+        }],
         width: 20,
         header_size: 4,
         data_size: 1,
