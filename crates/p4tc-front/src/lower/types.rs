@@ -316,44 +316,7 @@ impl<'a> Lowerer<'a, '_> {
 
     /// How a type is written, for messages.
     pub(super) fn type_name(&self, ty: Handle<Type>) -> String {
-        let module = &self.module;
-        match &module.types[ty] {
-            Type::Bool => "bool".into(),
-            Type::Bits {
-                width,
-                signed: false,
-            } => format!("bit<{width}>"),
-            Type::Bits {
-                width,
-                signed: true,
-            } => format!("int<{width}>"),
-            Type::Varbit { max_width } => format!("varbit<{max_width}>"),
-            Type::Integer => "int".into(),
-            Type::String => "string".into(),
-            Type::Error => "error".into(),
-            Type::MatchKind => "match_kind".into(),
-            Type::Void => "void".into(),
-            Type::Composite(c) => module.composites[*c].name.clone(),
-            Type::Enum(e) => module.enums[*e].name.clone(),
-            Type::NewType { name, .. } => name.clone(),
-            Type::Stack { element, size } => format!("{}[{size}]", self.type_name(*element)),
-            Type::Tuple(items) => {
-                let items: Vec<_> = items.iter().map(|t| self.type_name(*t)).collect();
-                format!("tuple<{}>", items.join(", "))
-            }
-            Type::Extern { def, args } => {
-                let name = &module.externs[*def].name;
-                if args.is_empty() {
-                    name.clone()
-                } else {
-                    let args: Vec<_> = args.iter().map(|t| self.type_name(*t)).collect();
-                    format!("{name}<{}>", args.join(", "))
-                }
-            }
-            Type::Block(b) => module.block_types[*b].name.clone(),
-            Type::Set(element) => format!("set<{}>", self.type_name(*element)),
-            Type::List(element) => format!("list<{}>", self.type_name(*element)),
-        }
+        self.module.type_name(ty)
     }
 
     /// The width of a fixed-width bit-string type (`bit<W>`, `int<W>`, a serializable enum or

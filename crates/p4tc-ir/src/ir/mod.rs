@@ -54,6 +54,68 @@ pub struct Module {
     pub pipeline: Option<Pipeline>,
 }
 
+impl Module {
+    /// How a type is written in P4 (`bit<8>`, `ipv4_t`, `Counter<bit<32>>`), for messages.
+    /// Never panics, even on a module that has not been validated.
+    pub fn type_name(&self, ty: Handle<Type>) -> String {
+        let Some(t) = self.types.get(ty) else {
+            return format!("{ty:?} (missing)");
+        };
+        let list = |items: &[Handle<Type>]| {
+            items
+                .iter()
+                .map(|t| self.type_name(*t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match t {
+            Type::Bool => "bool".into(),
+            Type::Bits {
+                width,
+                signed: false,
+            } => format!("bit<{width}>"),
+            Type::Bits {
+                width,
+                signed: true,
+            } => format!("int<{width}>"),
+            Type::Varbit { max_width } => format!("varbit<{max_width}>"),
+            Type::Integer => "int".into(),
+            Type::String => "string".into(),
+            Type::Error => "error".into(),
+            Type::MatchKind => "match_kind".into(),
+            Type::Void => "void".into(),
+            Type::Composite(c) => self
+                .composites
+                .get(*c)
+                .map_or_else(|| "a missing composite".into(), |c| c.name.clone()),
+            Type::Enum(e) => self
+                .enums
+                .get(*e)
+                .map_or_else(|| "a missing enum".into(), |e| e.name.clone()),
+            Type::NewType { name, .. } => name.clone(),
+            Type::Stack { element, size } => format!("{}[{size}]", self.type_name(*element)),
+            Type::Tuple(items) => format!("tuple<{}>", list(items)),
+            Type::List(element) => format!("list<{}>", self.type_name(*element)),
+            Type::Extern { def, args } => {
+                let name = self
+                    .externs
+                    .get(*def)
+                    .map_or("a missing extern", |e| e.name.as_str());
+                if args.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{name}<{}>", list(args))
+                }
+            }
+            Type::Block(b) => self
+                .block_types
+                .get(*b)
+                .map_or_else(|| "a missing block".into(), |b| b.name.clone()),
+            Type::Set(element) => format!("set<{}>", self.type_name(*element)),
+        }
+    }
+}
+
 /// An annotation the back-ends read, with its arguments evaluated.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Annotation {

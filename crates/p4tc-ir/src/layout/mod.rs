@@ -416,58 +416,25 @@ pub fn type_width(module: &Module, ty: Handle<Type>) -> Result<u32, NoWidth> {
     Err(NoWidth(describe_type(module, ty)))
 }
 
-/// A short description of a type for messages (`bit<8>`, `struct meta_t`, ...).
+/// A short description of a type for messages (`bit<8>`, `struct meta_t`, ...): the type as
+/// written, with the kind of declaration where that helps.
 pub fn describe_type(module: &Module, ty: Handle<Type>) -> String {
-    let Some(t) = module.types.get(ty) else {
-        return format!("{ty:?} (missing)");
-    };
-    match t {
-        Type::Bool => "bool".into(),
-        Type::Bits {
-            width,
-            signed: false,
-        } => format!("bit<{width}>"),
-        Type::Bits {
-            width,
-            signed: true,
-        } => format!("int<{width}>"),
-        Type::Varbit { max_width } => format!("varbit<{max_width}>"),
-        Type::Integer => "int".into(),
-        Type::String => "string".into(),
-        Type::Error => "error".into(),
-        Type::MatchKind => "match_kind".into(),
-        Type::Void => "void".into(),
-        Type::Composite(c) => match module.composites.get(*c) {
-            Some(c) => {
-                let kind = match c.kind {
-                    crate::ir::CompositeKind::Header => "header",
-                    crate::ir::CompositeKind::HeaderUnion => "header_union",
-                    crate::ir::CompositeKind::Struct => "struct",
-                };
-                format!("{kind} {}", c.name)
-            }
-            None => "a missing composite".into(),
+    let name = module.type_name(ty);
+    match module.types.get(ty) {
+        Some(Type::Composite(c)) => match module.composites.get(*c).map(|c| c.kind) {
+            Some(crate::ir::CompositeKind::Header) => format!("header {name}"),
+            Some(crate::ir::CompositeKind::HeaderUnion) => format!("header_union {name}"),
+            Some(crate::ir::CompositeKind::Struct) => format!("struct {name}"),
+            None => name,
         },
-        Type::Enum(e) => match module.enums.get(*e) {
-            Some(e) if e.underlying.is_some() => format!("enum {}", e.name),
-            Some(e) => format!("enum {} (not serializable)", e.name),
-            None => "a missing enum".into(),
+        Some(Type::Enum(e)) => match module.enums.get(*e) {
+            Some(e) if e.underlying.is_none() => format!("enum {name} (not serializable)"),
+            _ => format!("enum {name}"),
         },
-        Type::NewType { name, .. } => format!("type {name}"),
-        Type::Stack { element, size } => format!("{}[{size}]", describe_type(module, *element)),
-        Type::Tuple(_) => "a tuple".into(),
-        Type::Extern { def, .. } => match module.externs.get(*def) {
-            Some(e) => format!("extern {}", e.name),
-            None => "a missing extern".into(),
-        },
-        Type::Block(b) => match module.block_types.get(*b) {
-            Some(b) => format!("block {}", b.name),
-            None => "a missing block".into(),
-        },
-        Type::Set(_) => "a set".into(),
-        // Compile-time-only types added to the IR later (lists, ...).
-        #[allow(unreachable_patterns)]
-        _ => "a compile-time type".into(),
+        Some(Type::NewType { .. }) => format!("type {name}"),
+        Some(Type::Extern { .. }) => format!("extern {name}"),
+        Some(Type::Block(_)) => format!("block {name}"),
+        _ => name,
     }
 }
 
