@@ -217,6 +217,34 @@ impl<'a> Lowerer<'a, '_> {
         }
     }
 
+    /// `{ var = var + 1; }`: the step of a counted loop.
+    fn increment(&mut self, var: Handle<ir::Expr>, ty: Handle<Type>, span: Span) -> ir::Block {
+        let one = self.body.exprs.append(
+            ir::Expr {
+                kind: ExprKind::Literal(Value::Int(BigInt::from(1))),
+                ty,
+            },
+            span,
+        );
+        let next = self.body.exprs.append(
+            ir::Expr {
+                kind: ExprKind::Binary {
+                    op: ir::BinaryOp::Add,
+                    lhs: var,
+                    rhs: one,
+                },
+                ty,
+            },
+            span,
+        );
+        ir::Block {
+            stmts: vec![Stmt::Assign {
+                lhs: var,
+                rhs: next,
+            }],
+        }
+    }
+
     /// `T x = init;`: a new local, declared after its initialiser is lowered.
     pub(super) fn var_decl(&mut self, var: &'a ast::VarDecl, kind: LocalKind) -> Option<Stmt> {
         let Some(ty) = self.resolve_type(&var.ty) else {
@@ -445,27 +473,7 @@ impl<'a> Lowerer<'a, '_> {
                             this.loop_depth += 1;
                             let body = this.nested(body);
                             this.loop_depth -= 1;
-                            let one = this.body.exprs.append(
-                                ir::Expr {
-                                    kind: ExprKind::Literal(Value::Int(BigInt::from(1))),
-                                    ty: var_ty,
-                                },
-                                name.span,
-                            );
-                            let next = this.body.exprs.append(
-                                ir::Expr {
-                                    kind: ExprKind::Binary {
-                                        op: ir::BinaryOp::Add,
-                                        lhs: x,
-                                        rhs: one,
-                                    },
-                                    ty: var_ty,
-                                },
-                                name.span,
-                            );
-                            let update = ir::Block {
-                                stmts: vec![Stmt::Assign { lhs: x, rhs: next }],
-                            };
+                            let update = this.increment(x, var_ty, name.span);
                             prologue.stmts.push(Stmt::Loop { cond, body, update });
                         }
                         None => {
@@ -576,27 +584,7 @@ impl<'a> Lowerer<'a, '_> {
                             let inner = this.nested(body);
                             body_block.stmts.push(Stmt::Block(inner));
                             this.loop_depth -= 1;
-                            let one = this.body.exprs.append(
-                                ir::Expr {
-                                    kind: ExprKind::Literal(Value::Int(BigInt::from(1))),
-                                    ty: index_ty,
-                                },
-                                name.span,
-                            );
-                            let next = this.body.exprs.append(
-                                ir::Expr {
-                                    kind: ExprKind::Binary {
-                                        op: ir::BinaryOp::Add,
-                                        lhs: i,
-                                        rhs: one,
-                                    },
-                                    ty: index_ty,
-                                },
-                                name.span,
-                            );
-                            let update = ir::Block {
-                                stmts: vec![Stmt::Assign { lhs: i, rhs: next }],
-                            };
+                            let update = this.increment(i, index_ty, name.span);
                             prologue.stmts.push(Stmt::Loop {
                                 cond,
                                 body: body_block,

@@ -14,12 +14,14 @@
 
 mod body;
 mod types;
+mod validate;
 
 pub use body::{
     BinaryOp, Block, Body, Builtin, Callee, Expr, ExprKind, Local, LocalKind, StackMember, Stmt,
     UnaryOp, Value,
 };
 pub use types::{Composite, CompositeKind, EnumDef, ExternDef, Field, Type};
+pub use validate::{validate, ValidationError, ValidationErrorKind, ValidationItem};
 
 use num_bigint::BigInt;
 
