@@ -144,18 +144,7 @@ impl Parser<'_> {
         let name = self.name()?;
         let initializer = if self.eat(Punct::Assign) {
             self.expect(Punct::LBrace)?;
-            let mut members = Vec::new();
-            while !self.at(Punct::RBrace) && !self.at_eof() {
-                match self.object_member() {
-                    Ok(member) => members.push(member),
-                    Err(Reported) => {
-                        if self.too_deep {
-                            return Err(Reported);
-                        }
-                        self.recover_item();
-                    }
-                }
-            }
+            let members = self.items_until_brace(|p| p.object_member())?;
             self.expect(Punct::RBrace)?;
             Some(members)
         } else {
@@ -246,18 +235,7 @@ impl Parser<'_> {
 
     fn extern_methods(&mut self, extern_name: &Ident) -> PResult<Vec<Method>> {
         self.expect(Punct::LBrace)?;
-        let mut methods = Vec::new();
-        while !self.at(Punct::RBrace) && !self.at_eof() {
-            match self.extern_method(extern_name) {
-                Ok(method) => methods.push(method),
-                Err(Reported) => {
-                    if self.too_deep {
-                        return Err(Reported);
-                    }
-                    self.recover_item();
-                }
-            }
-        }
+        let methods = self.items_until_brace(|p| p.extern_method(extern_name))?;
         self.expect(Punct::RBrace)?;
         Ok(methods)
     }
@@ -602,30 +580,18 @@ impl Parser<'_> {
         }
         self.expect(Punct::RParen)?;
         self.expect(Punct::LBrace)?;
-        let mut cases = Vec::new();
-        while !self.at(Punct::RBrace) && !self.at_eof() {
-            let case_start = self.span();
-            let case = (|| {
-                let keyset = self.keyset()?;
-                self.expect(Punct::Colon)?;
-                let state = self.name()?;
-                self.expect(Punct::Semi)?;
-                Ok(SelectCase {
-                    keyset,
-                    state,
-                    span: case_start.to(self.prev_span()),
-                })
-            })();
-            match case {
-                Ok(case) => cases.push(case),
-                Err(Reported) => {
-                    if self.too_deep {
-                        return Err(Reported);
-                    }
-                    self.recover_item();
-                }
-            }
-        }
+        let cases = self.items_until_brace(|p| {
+            let case_start = p.span();
+            let keyset = p.keyset()?;
+            p.expect(Punct::Colon)?;
+            let state = p.name()?;
+            p.expect(Punct::Semi)?;
+            Ok(SelectCase {
+                keyset,
+                state,
+                span: case_start.to(p.prev_span()),
+            })
+        })?;
         self.expect(Punct::RBrace)?;
         // A `select` ends the state; a `;` after its `}` is an empty statement nobody needs.
         Ok(Transition::Select {
@@ -759,18 +725,7 @@ impl Parser<'_> {
         self.expect_kw(Keyword::Table)?;
         let name = self.name()?;
         self.expect(Punct::LBrace)?;
-        let mut properties = Vec::new();
-        while !self.at(Punct::RBrace) && !self.at_eof() {
-            match self.table_property() {
-                Ok(property) => properties.push(property),
-                Err(Reported) => {
-                    if self.too_deep {
-                        return Err(Reported);
-                    }
-                    self.recover_item();
-                }
-            }
-        }
+        let properties = self.items_until_brace(|p| p.table_property())?;
         self.expect(Punct::RBrace)?;
         if properties.is_empty() {
             // Reported, but the table is whole: the control around it parses on.
@@ -837,56 +792,32 @@ impl Parser<'_> {
 
     fn key_elements(&mut self) -> PResult<Vec<KeyElement>> {
         self.expect(Punct::LBrace)?;
-        let mut elements = Vec::new();
-        while !self.at(Punct::RBrace) && !self.at_eof() {
-            let start = self.span();
-            let element = (|| {
-                let expr = self.expr()?;
-                self.expect(Punct::Colon)?;
-                let match_kind = self.name()?;
-                let annotations = self.annotations()?;
-                self.expect(Punct::Semi)?;
-                Ok(KeyElement {
-                    expr,
-                    match_kind,
-                    annotations,
-                    span: start.to(self.prev_span()),
-                })
-            })();
-            match element {
-                Ok(element) => elements.push(element),
-                Err(Reported) => {
-                    if self.too_deep {
-                        return Err(Reported);
-                    }
-                    self.recover_item();
-                }
-            }
-        }
+        let elements = self.items_until_brace(|p| {
+            let start = p.span();
+            let expr = p.expr()?;
+            p.expect(Punct::Colon)?;
+            let match_kind = p.name()?;
+            let annotations = p.annotations()?;
+            p.expect(Punct::Semi)?;
+            Ok(KeyElement {
+                expr,
+                match_kind,
+                annotations,
+                span: start.to(p.prev_span()),
+            })
+        })?;
         self.expect(Punct::RBrace)?;
         Ok(elements)
     }
 
     fn action_list(&mut self) -> PResult<Vec<ActionRef>> {
         self.expect(Punct::LBrace)?;
-        let mut actions = Vec::new();
-        while !self.at(Punct::RBrace) && !self.at_eof() {
-            let action = (|| {
-                let annotations = self.annotations()?;
-                let action = self.action_ref(annotations)?;
-                self.expect(Punct::Semi)?;
-                Ok(action)
-            })();
-            match action {
-                Ok(action) => actions.push(action),
-                Err(Reported) => {
-                    if self.too_deep {
-                        return Err(Reported);
-                    }
-                    self.recover_item();
-                }
-            }
-        }
+        let actions = self.items_until_brace(|p| {
+            let annotations = p.annotations()?;
+            let action = p.action_ref(annotations)?;
+            p.expect(Punct::Semi)?;
+            Ok(action)
+        })?;
         self.expect(Punct::RBrace)?;
         Ok(actions)
     }
@@ -912,18 +843,7 @@ impl Parser<'_> {
 
     fn entries(&mut self) -> PResult<Vec<Entry>> {
         self.expect(Punct::LBrace)?;
-        let mut entries = Vec::new();
-        while !self.at(Punct::RBrace) && !self.at_eof() {
-            match self.entry() {
-                Ok(entry) => entries.push(entry),
-                Err(Reported) => {
-                    if self.too_deep {
-                        return Err(Reported);
-                    }
-                    self.recover_item();
-                }
-            }
-        }
+        let entries = self.items_until_brace(|p| p.entry())?;
         self.expect(Punct::RBrace)?;
         Ok(entries)
     }
@@ -995,31 +915,19 @@ impl Parser<'_> {
 
     fn struct_fields(&mut self) -> PResult<Vec<StructField>> {
         self.expect(Punct::LBrace)?;
-        let mut fields = Vec::new();
-        while !self.at(Punct::RBrace) && !self.at_eof() {
-            let start = self.span();
-            let field = (|| {
-                let annotations = self.annotations()?;
-                let ty = self.ty()?;
-                let name = self.name()?;
-                self.expect(Punct::Semi)?;
-                Ok(StructField {
-                    annotations,
-                    ty,
-                    name,
-                    span: start.to(self.prev_span()),
-                })
-            })();
-            match field {
-                Ok(field) => fields.push(field),
-                Err(Reported) => {
-                    if self.too_deep {
-                        return Err(Reported);
-                    }
-                    self.recover_item();
-                }
-            }
-        }
+        let fields = self.items_until_brace(|p| {
+            let start = p.span();
+            let annotations = p.annotations()?;
+            let ty = p.ty()?;
+            let name = p.name()?;
+            p.expect(Punct::Semi)?;
+            Ok(StructField {
+                annotations,
+                ty,
+                name,
+                span: start.to(p.prev_span()),
+            })
+        })?;
         self.expect(Punct::RBrace)?;
         Ok(fields)
     }

@@ -310,6 +310,28 @@ impl<'t> Parser<'t> {
         ok
     }
 
+    /// The items of a braced list, up to (not past) its closing `}`. An item that fails is
+    /// reported and skipped to its end, so the items after it still parse; only nesting too
+    /// deep stops the list.
+    fn items_until_brace<T>(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> PResult<T>,
+    ) -> PResult<Vec<T>> {
+        let mut items = Vec::new();
+        while !self.at(Punct::RBrace) && !self.at_eof() {
+            match item(self) {
+                Ok(x) => items.push(x),
+                Err(Reported) => {
+                    if self.too_deep {
+                        return Err(Reported);
+                    }
+                    self.recover_item();
+                }
+            }
+        }
+        Ok(items)
+    }
+
     // -- Recovery ----------------------------------------------------------------------------
 
     /// Skips to the end of the current statement or item: past the next `;` at this nesting
