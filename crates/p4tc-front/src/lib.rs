@@ -58,6 +58,23 @@ pub fn check(parsed: &mut Parsed) -> Option<p4tc_ir::ir::Module> {
         return None;
     }
     let module = lower::lower(&parsed.program, &mut parsed.diagnostics);
+    // Back-ends trust the IR without re-checking it: validate it first. A violation is a bug
+    // in the checker, reported as an internal error rather than passed on.
+    let module = module.and_then(|module| match p4tc_ir::ir::validate(&module) {
+        Ok(()) => Some(module),
+        Err(errors) => {
+            for e in errors {
+                let span = e.span.unwrap_or_default();
+                parsed.diagnostics.push(
+                    Diagnostic::error(span, format!("internal error: the IR is invalid: {e}"))
+                        .with_note(
+                            "this is a bug in p4tc's checker; please report it with this program",
+                        ),
+                );
+            }
+            None
+        }
+    });
     parsed
         .diagnostics
         .sort_by_key(|d| (d.primary.span.file, d.primary.span.lo));

@@ -255,8 +255,11 @@ proptest! {
         let original = index.get(&corpus);
         let text = apply(original, &mutations);
         let mut parsed = parse_source("mutant.p4", &text, &PreprocessOptions::default());
-        // Mutants that still parse go through the checker too.
+        // Mutants that still parse go through the checker too, whose output must validate:
+        // an "internal error" means the checker let an invalid IR through.
         let _ = p4tc_front::check(&mut parsed);
+        let internal: Vec<_> = parsed.diagnostics.iter().filter(|d| d.message.contains("internal error")).collect();
+        prop_assert!(internal.is_empty(), "{}\n--- mutant ---\n{text}", parsed.render_diagnostics());
         let rendered = parsed.render_diagnostics();
         // Every error names a place: `name:line:col: error: ...`.
         for line in rendered.lines().filter(|l| l.contains(": error: ")) {

@@ -366,11 +366,24 @@ impl<'a> Lowerer<'a, '_> {
                 let c = self.check(cond, bool_ty)?;
                 let t = self.infer(then, hint)?;
                 let o = self.infer(otherwise, hint)?;
-                let (t, o) = self.unify_operands(t, o, then.span, otherwise.span)?;
-                let ty = self.ty_of(t);
+                let (mut t, mut o) = self.unify_operands(t, o, then.span, otherwise.span)?;
                 if let Some(Value::Bool(b)) = self.value_of(c) {
                     return Some(if *b { t } else { o });
                 }
+                // Chosen at run time, the value needs a width: the context's, or an error.
+                if self.is_integer(self.ty_of(t)) {
+                    match hint.filter(|h| self.bit_width(*h).is_some() && !self.is_integer(*h)) {
+                        Some(h) => {
+                            t = self.coerce(t, h, then.span)?;
+                            o = self.coerce(o, h, otherwise.span)?;
+                        }
+                        None => {
+                            self.error(span, "the branches of this `?:` have no width and the condition is not constant: cast one, e.g. `(bit<8>) 1`");
+                            return None;
+                        }
+                    }
+                }
+                let ty = self.ty_of(t);
                 Some(self.push(
                     ExprKind::Select {
                         cond: c,
@@ -951,7 +964,9 @@ impl<'a> Lowerer<'a, '_> {
             }
             A::Shl | A::Shr | A::Concat => (self.infer(lhs, hint)?, self.infer(rhs, None)?),
             _ => {
-                let l = self.infer(lhs, hint)?;
+                // A comparison's result type says nothing about its operands' type.
+                let comparison = matches!(op, A::Eq | A::Ne | A::Lt | A::Gt | A::Le | A::Ge);
+                let l = self.infer(lhs, if comparison { None } else { hint })?;
                 let r_hint = Some(self.ty_of(l)).filter(|t| !self.is_integer(*t));
                 (l, self.infer(rhs, r_hint)?)
             }
@@ -2276,11 +2291,16 @@ fn fold(
                 return Ok(None);
             };
             let y = wrap(y, rw, false);
-            let x = match width {
-                Some((w, _)) => wrap(x, w, false),
-                None => x.clone(),
+            let (x, result) = match width {
+                Some((w, signed)) => (wrap(x, w, false), Some((w + rw, signed))),
+                None => (x.clone(), None),
             };
-            Value::Int((x << rw) | y)
+            let joined = (x << rw) | y;
+            // The result takes the left operand's signedness: reduce it to that range.
+            match result {
+                Some((w, signed)) => Value::Int(wrap(&joined, w, signed)),
+                None => Value::Int(joined),
+            }
         }
         BinaryOp::Eq => Value::Bool(x == y),
         BinaryOp::Ne => Value::Bool(x != y),

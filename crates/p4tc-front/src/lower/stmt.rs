@@ -75,6 +75,12 @@ impl<'a> Lowerer<'a, '_> {
             }
             ast::StmtKind::Call(call) => {
                 if let Some(e) = self.infer(call, None) {
+                    // A call folded at compile time (`static_assert(...)`) has done its work.
+                    if matches!(self.body.exprs[e].kind, ExprKind::Literal(_))
+                        && matches!(call.kind, ast::ExprKind::Call { .. })
+                    {
+                        return;
+                    }
                     if !matches!(self.body.exprs[e].kind, ExprKind::Call { .. }) {
                         self.error(span, "only a call can be used as a statement");
                         return;
@@ -219,9 +225,14 @@ impl<'a> Lowerer<'a, '_> {
 
     /// `{ var = var + 1; }`: the step of a counted loop.
     fn increment(&mut self, var: Handle<ir::Expr>, ty: Handle<Type>, span: Span) -> ir::Block {
+        // `1` in the variable's type (which wraps it for the narrowest types).
+        let step = match self.bit_width(ty) {
+            Some((w, signed)) => super::expr::wrap(&BigInt::from(1), w, signed),
+            None => BigInt::from(1),
+        };
         let one = self.body.exprs.append(
             ir::Expr {
-                kind: ExprKind::Literal(Value::Int(BigInt::from(1))),
+                kind: ExprKind::Literal(Value::Int(step)),
                 ty,
             },
             span,

@@ -58,15 +58,23 @@ pub struct Module {
 
 impl Module {
     /// How a type is written in P4 (`bit<8>`, `ipv4_t`, `Counter<bit<32>>`), for messages.
-    /// Never panics, even on a module that has not been validated.
+    /// Never panics, even on a module that has not been validated (a cyclic type is cut off).
     pub fn type_name(&self, ty: Handle<Type>) -> String {
+        self.type_name_within(ty, 16)
+    }
+
+    fn type_name_within(&self, ty: Handle<Type>, depth: u32) -> String {
         let Some(t) = self.types.get(ty) else {
             return format!("{ty:?} (missing)");
         };
+        if depth == 0 {
+            return "...".into();
+        }
+        let inner = |t: Handle<Type>| self.type_name_within(t, depth - 1);
         let list = |items: &[Handle<Type>]| {
             items
                 .iter()
-                .map(|t| self.type_name(*t))
+                .map(|t| inner(*t))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -95,9 +103,9 @@ impl Module {
                 .get(*e)
                 .map_or_else(|| "a missing enum".into(), |e| e.name.clone()),
             Type::NewType { name, .. } => name.clone(),
-            Type::Stack { element, size } => format!("{}[{size}]", self.type_name(*element)),
+            Type::Stack { element, size } => format!("{}[{size}]", inner(*element)),
             Type::Tuple(items) => format!("tuple<{}>", list(items)),
-            Type::List(element) => format!("list<{}>", self.type_name(*element)),
+            Type::List(element) => format!("list<{}>", inner(*element)),
             Type::Extern { def, args } => {
                 let name = self
                     .externs
@@ -113,7 +121,7 @@ impl Module {
                 .block_types
                 .get(*b)
                 .map_or_else(|| "a missing block".into(), |b| b.name.clone()),
-            Type::Set(element) => format!("set<{}>", self.type_name(*element)),
+            Type::Set(element) => format!("set<{}>", inner(*element)),
         }
     }
 }
