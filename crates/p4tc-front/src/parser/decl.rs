@@ -333,17 +333,7 @@ impl Parser<'_> {
         let mut tried_state = false;
         while !self.at(Punct::RBrace) {
             if self.at_eof() {
-                if self.end_of_input_explained() {
-                    return Err(Reported);
-                }
-                let eof = self.span();
-                return Err(self.report(
-                    p4tc_ir::Diagnostic::error(
-                        eof,
-                        "unexpected end of file: this parser is never closed",
-                    )
-                    .with_secondary(open, "the parser starts here"),
-                ));
+                return Err(self.unclosed_at_eof(open, "parser"));
             }
             tried_state |= self.state_follows();
             let result = self.parser_element(&mut locals, &mut states);

@@ -228,6 +228,23 @@ impl<'t> Parser<'t> {
             .any(|d| d.is_error() && d.message.starts_with("unterminated"))
     }
 
+    /// The input ended inside the `what` opened at `open`: one error at the end of the file,
+    /// pointing back at the opening brace, unless an earlier error (an unterminated comment
+    /// or string) already explains why the input ended.
+    fn unclosed_at_eof(&mut self, open: Span, what: &str) -> Reported {
+        if self.end_of_input_explained() {
+            return Reported;
+        }
+        let eof = self.span();
+        self.report(
+            Diagnostic::error(
+                eof,
+                format!("unexpected end of file: this {what} is never closed"),
+            )
+            .with_secondary(open, format!("the {what} starts here")),
+        )
+    }
+
     /// The innermost `{` before the cursor that has no matching `}`.
     fn unclosed_brace(&self) -> Option<Span> {
         let mut open = Vec::new();

@@ -15,17 +15,7 @@ impl Parser<'_> {
         let mut stmts = Vec::new();
         while !self.at(Punct::RBrace) {
             if self.at_eof() {
-                if self.end_of_input_explained() {
-                    return Err(Reported);
-                }
-                let eof = self.span();
-                return Err(self.report(
-                    p4tc_ir::Diagnostic::error(
-                        eof,
-                        "unexpected end of file: this block is never closed",
-                    )
-                    .with_secondary(open, "the block starts here"),
-                ));
+                return Err(self.unclosed_at_eof(open, "block"));
             }
             match self.stmt() {
                 Ok(stmt) => stmts.push(stmt),
