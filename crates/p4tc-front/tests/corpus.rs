@@ -140,9 +140,7 @@ fn corpus_uses_every_production() {
 
 /// Corpus programs that use what the checker does not support yet. Each must fail, and only
 /// with errors that say "not supported yet"; when one starts to pass, take it off the list.
-const NOT_SUPPORTED_YET: &[&str] = &[
-    "control_composition.p4", // constructor arguments computed from constructor parameters
-];
+const NOT_SUPPORTED_YET: &[&str] = &[];
 
 #[test]
 fn every_corpus_program_type_checks() {

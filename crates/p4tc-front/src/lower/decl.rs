@@ -8,8 +8,8 @@ use num_traits::ToPrimitive;
 use p4tc_ir::arena::Handle;
 use p4tc_ir::ir::{
     self, ActionArg, ActionCall, ActionScope, Annotation, AnnotationArg, BlockKind, BlockType,
-    CompositeKind, EnumDef, ExternDef, KeysetValue, LocalKind, PropertyValue, Role, TableAction,
-    TableEntry, TableKey, Transition, Type, Value,
+    CompositeKind, EnumDef, ExternDef, InstanceArg, KeysetValue, LocalKind, PropertyValue, Role,
+    TableAction, TableEntry, TableKey, Transition, Type, Value,
 };
 use p4tc_ir::{Diagnostic, Span};
 
@@ -690,7 +690,7 @@ impl<'a> Lowerer<'a, '_> {
                         name: vs.name.name.clone(),
                         ty,
                         owner: Some(block),
-                        args: vec![Value::Int(BigInt::from(size))],
+                        args: vec![InstanceArg::Value(Value::Int(BigInt::from(size)))],
                         annotations,
                         methods: Vec::new(),
                     },
@@ -958,13 +958,16 @@ impl<'a> Lowerer<'a, '_> {
         ))
     }
 
+    /// Constructor arguments against `params`, positional or named, defaults filled in. An
+    /// argument computed from the enclosing block's constructor parameters stays an
+    /// expression of that block, evaluated for each of its instances.
     fn ctor_args(
         &mut self,
         params: &'a [ast::Param],
         args: &'a [ast::Argument],
         name: &str,
-    ) -> Option<Vec<Value>> {
-        let mut values: Vec<Option<Value>> = vec![None; params.len()];
+    ) -> Option<Vec<InstanceArg>> {
+        let mut values: Vec<Option<InstanceArg>> = vec![None; params.len()];
         for (i, arg) in args.iter().enumerate() {
             let index = match &arg.name {
                 Some(n) => match params.iter().position(|p| p.name.name == n.name) {
@@ -980,26 +983,29 @@ impl<'a> Lowerer<'a, '_> {
                 None => i,
             };
             let ty = self.resolve_type(&params[index].ty)?;
-            if self.uses_ctor_param(&arg.value) {
-                self.report(
-                    Diagnostic::error(
-                        arg.value.span,
-                        "a constructor argument computed from the enclosing block's constructor parameters is not supported yet",
-                    )
-                    .with_note("pass a constant here"),
-                );
-                return None;
-            }
-            values[index] = Some(self.const_of_type(&arg.value, ty)?);
+            values[index] = Some(if self.uses_ctor_param(&arg.value) {
+                InstanceArg::Expr(self.check(&arg.value, ty)?)
+            } else {
+                InstanceArg::Value(self.const_of_type(&arg.value, ty)?)
+            });
         }
         let mut out = Vec::new();
         for (value, param) in values.into_iter().zip(params) {
             match value {
                 Some(v) => out.push(v),
                 None => {
-                    let default = param.default.as_ref()?;
+                    let Some(default) = param.default.as_ref() else {
+                        self.error(
+                            param.name.span,
+                            format!(
+                                "constructor argument `{}` of `{name}` is missing",
+                                param.name.name
+                            ),
+                        );
+                        return None;
+                    };
                     let ty = self.resolve_type(&param.ty)?;
-                    out.push(self.const_of_type(default, ty)?);
+                    out.push(InstanceArg::Value(self.const_of_type(default, ty)?));
                 }
             }
         }

@@ -168,7 +168,7 @@ fn instance(
                     fail(format!("its index type {t} has no width"))
                 })?
             };
-            let meter_type = match inst.args.last() {
+            let meter_type = match inst.args.last().and_then(crate::ir::InstanceArg::value) {
                 Some(Value::Enum(i)) => METER_TYPES.get(*i as usize).copied(),
                 Some(Value::Int(i)) => usize::try_from(i)
                     .ok()

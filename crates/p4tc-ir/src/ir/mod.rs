@@ -382,13 +382,33 @@ pub struct Instance {
     pub ty: Handle<Type>,
     /// The block it is declared in, if any.
     pub owner: Option<Handle<BlockType>>,
-    /// Constructor arguments, evaluated.
-    pub args: Vec<Value>,
+    /// Constructor arguments.
+    pub args: Vec<InstanceArg>,
     /// Annotations.
     pub annotations: Vec<Annotation>,
     /// The instance's own implementations of its extern's abstract methods (from an
     /// initializer block `T(args) name = { ... };`), by method name.
     pub methods: Vec<(String, Handle<Function>)>,
+}
+
+/// A constructor argument of an instance.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum InstanceArg {
+    /// Known at compile time.
+    Value(Value),
+    /// Computed from the owner block's constructor parameters: an expression in the owner's
+    /// body, evaluated for each instance of the owner.
+    Expr(Handle<Expr>),
+}
+
+impl InstanceArg {
+    /// The value, when it is known at compile time.
+    pub fn value(&self) -> Option<&Value> {
+        match self {
+            InstanceArg::Value(v) => Some(v),
+            InstanceArg::Expr(_) => None,
+        }
+    }
 }
 
 /// Which blocks the architecture's package binds, and in what roles.

@@ -2444,8 +2444,29 @@ impl<'m> Validator<'m> {
                     self.report(ValidationErrorKind::Handle, &item, None, span, message);
                 }
             }
-            for (i, v) in inst.args.iter().enumerate() {
-                self.untyped_value(&item, span, v, &format!("constructor argument {i}"));
+            for (i, arg) in inst.args.iter().enumerate() {
+                match arg {
+                    crate::ir::InstanceArg::Value(v) => {
+                        self.untyped_value(&item, span, v, &format!("constructor argument {i}"));
+                    }
+                    crate::ir::InstanceArg::Expr(e) => {
+                        // Computed per instance of the owner: it must be in the owner's body.
+                        let in_owner = inst
+                            .owner
+                            .and_then(|o| m.block_types.get(o))
+                            .is_some_and(|b| b.body.exprs.contains(*e));
+                        if !in_owner {
+                            let message = format!("constructor argument {i} is expression {e:?}, which is not in its owner's body");
+                            self.report(
+                                ValidationErrorKind::Handle,
+                                &item,
+                                Some(*e),
+                                span,
+                                message,
+                            );
+                        }
+                    }
+                }
             }
         }
     }

@@ -350,13 +350,18 @@ pub fn extern_layout(
     let counter_kind = || {
         inst.args
             .last()
+            .and_then(crate::ir::InstanceArg::value)
             .and_then(arg_index)
             .and_then(CounterKind::from_index)
             .ok_or_else(|| {
                 fail("its last constructor argument is not a PNA_CounterType_t member".into())
             })
     };
-    let count = inst.args.first().and_then(arg_index);
+    let count = inst
+        .args
+        .first()
+        .and_then(crate::ir::InstanceArg::value)
+        .and_then(arg_index);
     let check_index = |width: u32| {
         // Indices are 32-bit array-map keys.
         if width > 32 {

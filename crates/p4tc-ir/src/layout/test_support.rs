@@ -240,7 +240,10 @@ impl ModuleBuilder {
                 name: name.into(),
                 ty,
                 owner,
-                args,
+                args: args
+                    .into_iter()
+                    .map(crate::ir::InstanceArg::Value)
+                    .collect(),
                 annotations: Vec::new(),
                 methods: Vec::new(),
             },
