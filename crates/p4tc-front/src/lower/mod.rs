@@ -7,9 +7,11 @@
 //! none.
 //!
 //! Modules: [`types`] (type expressions and the assignability rules), [`expr`] (expressions,
-//! calls, constant folding), [`stmt`] (statements), [`decl`] (declarations, tables, parsers,
-//! controls, instances, the package).
+//! constant folding), [`call`] (calls and their arguments), [`stmt`] (statements), [`decl`]
+//! (declarations, tables, parsers, controls, instances, the package), [`tc_rules`] (P4TC's
+//! own rules).
 
+mod call;
 mod decl;
 mod expr;
 mod stmt;
