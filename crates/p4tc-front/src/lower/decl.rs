@@ -967,6 +967,18 @@ impl<'a> Lowerer<'a, '_> {
         args: &'a [ast::Argument],
         name: &str,
     ) -> Option<Vec<InstanceArg>> {
+        if args.len() > params.len() {
+            let span = args[params.len()].value.span;
+            self.error(
+                span,
+                format!(
+                    "`{name}` takes {} constructor argument(s), found {}",
+                    params.len(),
+                    args.len()
+                ),
+            );
+            return None;
+        }
         let mut values: Vec<Option<InstanceArg>> = vec![None; params.len()];
         for (i, arg) in args.iter().enumerate() {
             let index = match &arg.name {
@@ -982,6 +994,16 @@ impl<'a> Lowerer<'a, '_> {
                 },
                 None => i,
             };
+            if values[index].is_some() {
+                self.error(
+                    arg.value.span,
+                    format!(
+                        "constructor parameter `{}` is given twice",
+                        params[index].name.name
+                    ),
+                );
+                return None;
+            }
             let ty = self.resolve_type(&params[index].ty)?;
             values[index] = Some(if self.uses_ctor_param(&arg.value) {
                 InstanceArg::Expr(self.check(&arg.value, ty)?)

@@ -262,6 +262,19 @@ impl<'a> Lowerer<'a, '_> {
             self.poison(&var.name);
             return None;
         };
+        // `int`, `string` and `match_kind` values exist only at compile time.
+        if matches!(
+            self.module.types[ty],
+            Type::Integer | Type::String | Type::MatchKind
+        ) {
+            let name = self.type_name(ty);
+            self.report(
+                Diagnostic::error(var.ty.span, format!("a variable cannot have type `{name}`: its values exist only at compile time"))
+                    .with_note(format!("declare a constant instead: `const {name} {} = ...;`", var.name.name)),
+            );
+            self.poison(&var.name);
+            return None;
+        }
         // A bad initialiser is reported; the variable still exists for what follows.
         let init = var.init.as_ref().and_then(|init| self.check(init, ty));
         let local = self.add_local(&var.name, ty, kind);
