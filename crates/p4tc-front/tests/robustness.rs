@@ -20,6 +20,24 @@ fn parse_on_small_stack(text: String) -> p4tc_front::Parsed {
         .expect("the front-end crashed")
 }
 
+/// `x` in `depth` pairs of parentheses, as a constant's value.
+fn parenthesised(depth: usize) -> String {
+    format!(
+        "const bit<8> x = {}1{};",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    )
+}
+
+fn assert_parses_cleanly(text: String) {
+    let parsed = parse_on_small_stack(text);
+    assert!(
+        parsed.diagnostics.is_empty(),
+        "{}",
+        parsed.render_diagnostics()
+    );
+}
+
 fn assert_too_deep(text: String) {
     let parsed = parse_on_small_stack(text);
     let messages: Vec<_> = parsed
@@ -40,13 +58,7 @@ fn assert_too_deep(text: String) {
 
 #[test]
 fn deep_parentheses_are_an_error_not_a_crash() {
-    let depth = 100_000;
-    let text = format!(
-        "const bit<8> x = {}1{};",
-        "(".repeat(depth),
-        ")".repeat(depth)
-    );
-    assert_too_deep(text);
+    assert_too_deep(parenthesised(100_000));
 }
 
 #[test]
@@ -83,18 +95,7 @@ fn deep_types_are_an_error_not_a_crash() {
 
 #[test]
 fn nesting_within_the_bound_is_fine() {
-    let depth = 60;
-    let text = format!(
-        "const bit<8> x = {}1{};",
-        "(".repeat(depth),
-        ")".repeat(depth)
-    );
-    let parsed = parse_on_small_stack(text);
-    assert!(
-        parsed.diagnostics.is_empty(),
-        "{}",
-        parsed.render_diagnostics()
-    );
+    assert_parses_cleanly(parenthesised(60));
 }
 
 #[test]
@@ -102,13 +103,9 @@ fn a_long_flat_program_is_fine() {
     // Long is not deep: 20,000 statements and a 150-term sum parse without complaint.
     let stmts = "x = x + 1;\n".repeat(20_000);
     let sum = vec!["1"; 150].join(" + ");
-    let text = format!("control c() {{ apply {{ bit<8> x = {sum}; {stmts} }} }}");
-    let parsed = parse_on_small_stack(text);
-    assert!(
-        parsed.diagnostics.is_empty(),
-        "{}",
-        parsed.render_diagnostics()
-    );
+    assert_parses_cleanly(format!(
+        "control c() {{ apply {{ bit<8> x = {sum}; {stmts} }} }}"
+    ));
 }
 
 #[test]
@@ -277,16 +274,5 @@ fn long_postfix_chains_are_an_error_not_a_crash() {
 #[test]
 fn each_parenthesis_is_one_level() {
     // The bound is on levels of the tree: 150 parentheses are 150 levels, within the bound.
-    let depth = 150;
-    let text = format!(
-        "const bit<8> x = {}1{};",
-        "(".repeat(depth),
-        ")".repeat(depth)
-    );
-    let parsed = parse_on_small_stack(text);
-    assert!(
-        parsed.diagnostics.is_empty(),
-        "{}",
-        parsed.render_diagnostics()
-    );
+    assert_parses_cleanly(parenthesised(150));
 }
