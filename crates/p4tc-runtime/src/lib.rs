@@ -13,6 +13,7 @@
 //! One priority rule holds inside: P4TC's, the lower value wins ([`Priority`]). Interfaces
 //! whose convention differs (STF, P4Runtime: the larger wins) convert at their boundary.
 
+pub mod ctl;
 mod clock;
 mod datapath;
 mod entry;
