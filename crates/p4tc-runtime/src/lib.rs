@@ -19,6 +19,7 @@ mod datapath;
 mod entry;
 mod error;
 mod event;
+pub mod memory;
 pub mod model;
 mod object_model;
 
@@ -27,6 +28,7 @@ pub use datapath::{Color, Datapath, EntryRef, Lookup};
 pub use entry::{ActionCall, Actor, Aging, DefaultKind, EntryInfo, EntrySpec, KeyMatch, Priority};
 pub use error::RuntimeError;
 pub use event::{Event, EventKind};
+pub use memory::MemoryBackend;
 pub use model::{ModelError, PipelineModel};
 pub use object_model::{CounterValue, MeterConfig, ObjectModel};
 pub use p4tc_ir::introspection::Permissions;

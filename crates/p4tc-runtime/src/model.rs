@@ -485,10 +485,7 @@ pub fn value_bits(module: &Module, ty: Handle<Type>, value: &Value) -> Result<Bi
 pub fn to_unsigned(value: &BigInt, width: u32) -> BigUint {
     let modulus = BigInt::from(1u8) << width;
     let reduced = ((value % &modulus) + &modulus) % &modulus;
-    match reduced.to_biguint() {
-        Some(v) => v,
-        None => BigUint::default(),
-    }
+    reduced.to_biguint().unwrap_or_default()
 }
 
 fn enum_value(module: &Module, ty: Handle<Type>, index: u32) -> Option<BigInt> {

@@ -1,0 +1,490 @@
+//! One table's entries and the index a lookup searches, by table kind:
+//! - exact: one hash map on the key blob;
+//! - LPM: one hash map per prefix length, longest first, each on the key masked to its length;
+//! - tuple space (ternary, range, optional, several LPM fields): one hash map per distinct
+//!   mask on the masked key, each key holding its candidates best priority first; range fields
+//!   are masked out of the hash and checked on each candidate. Groups are visited best first,
+//!   and the search stops at a group whose best entry cannot beat the best found.
+//!
+//! Entries live in a slab; a slot number is the [`EntryRef`](crate::EntryRef) the datapath
+//! gets back from a lookup.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use p4tc_ir::arena::Handle;
+use p4tc_ir::ir;
+use p4tc_ir::layout::{MatchKind, TableKind};
+use rustc_hash::FxHashMap;
+
+use super::externs::MeterState;
+use super::keys::EncodedKey;
+use crate::entry::{Actor, Aging, EntryInfo, EntrySpec};
+use crate::model::TableModel;
+
+/// The widest key blob: 512 bits of fields, the LPM header, padding.
+pub(crate) const MAX_KEY_BYTES: usize = 72;
+
+/// An entry as the backend keeps it.
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    /// The entry as written, priority and permissions filled in, key normalised.
+    pub spec: EntrySpec,
+    pub is_const: bool,
+    pub created_by: Actor,
+    pub updated_by: Option<Actor>,
+    pub created_at: Duration,
+    pub last_used: Duration,
+    /// Direct counter: packets, bytes.
+    pub counter: (u64, u64),
+    /// Direct meter.
+    pub meter: MeterState,
+    pub key: EncodedKey,
+    /// The priority in effect (0 in tables without priorities).
+    pub prio: u32,
+    /// Insertion order, unique across the backend: breaks priority ties (earlier wins) and
+    /// tells an aging-heap item from a later entry in the same slot.
+    pub seq: u64,
+    pub action: Option<Handle<ir::Action>>,
+    /// The action data, laid out once at insert time.
+    pub params: Box<[u8]>,
+    /// The datapath's execute bit.
+    pub exec: bool,
+    /// How it ages, when dynamic.
+    pub age: Option<Aging>,
+    /// The deadline of this entry's live item in the aging heap (`None`: no item).
+    pub heap_deadline: Option<Duration>,
+}
+
+impl Entry {
+    pub fn info(&self, direct_counter: bool) -> EntryInfo {
+        EntryInfo {
+            spec: self.spec.clone(),
+            is_const: self.is_const,
+            created_by: self.created_by,
+            updated_by: self.updated_by,
+            created_at: self.created_at,
+            last_used: self.last_used,
+            counter: direct_counter.then_some(self.counter),
+        }
+    }
+}
+
+/// A tuple-space candidate: enough to rank it without touching the slab.
+#[derive(Clone, Copy, Debug)]
+struct Cand {
+    prio: u32,
+    seq: u64,
+    slot: u32,
+}
+
+impl Cand {
+    fn rank(self) -> (u32, u64) {
+        (self.prio, self.seq)
+    }
+}
+
+#[derive(Debug)]
+struct LpmGroup {
+    /// Significant bits from the first data byte.
+    len: u32,
+    /// The data bytes' mask for `len`.
+    mask: Box<[u8]>,
+    map: FxHashMap<Box<[u8]>, u32>,
+}
+
+#[derive(Debug)]
+struct TernaryGroup {
+    mask: Box<[u8]>,
+    /// Masked key -> candidates, best first.
+    map: FxHashMap<Box<[u8]>, Vec<Cand>>,
+    /// Ranks of every entry in the group: the first is the best the group can offer.
+    ranks: BTreeSet<(u32, u64)>,
+}
+
+#[derive(Debug)]
+enum Index {
+    Exact(FxHashMap<Box<[u8]>, u32>),
+    Lpm {
+        /// Non-empty groups, longest prefix first.
+        groups: Vec<LpmGroup>,
+    },
+    Ternary {
+        groups: Vec<TernaryGroup>,
+        by_mask: FxHashMap<Box<[u8]>, usize>,
+        /// Group numbers, best first (by each group's best rank).
+        order: Vec<usize>,
+        /// `order` needs sorting.
+        dirty: bool,
+        /// Byte ranges of the range fields.
+        ranges: Vec<std::ops::Range<usize>>,
+    },
+}
+
+/// Why [`TableState::find`] found nothing.
+pub(crate) enum FindError {
+    /// No entry with that key (and priority).
+    NotFound,
+    /// Several entries with that key and no priority given to choose.
+    Ambiguous,
+}
+
+/// A table's entries and index.
+#[derive(Debug)]
+pub(crate) struct TableState {
+    slots: Vec<Option<Entry>>,
+    free: Vec<u32>,
+    len: usize,
+    index: Index,
+    /// Size of a key blob.
+    key_size: usize,
+    /// Bytes before the key's data (LPM's prefix word).
+    header: usize,
+}
+
+/// The mask of the first `len` bits of `size` bytes.
+fn prefix_bytes(size: usize, len: u32) -> Box<[u8]> {
+    let mut mask = vec![0u8; size];
+    let mut left = len as usize;
+    for b in mask.iter_mut() {
+        if left >= 8 {
+            *b = 0xff;
+            left -= 8;
+        } else {
+            *b = !(0xffu8 >> left);
+            break;
+        }
+    }
+    mask.into_boxed_slice()
+}
+
+impl TableState {
+    pub fn new(model: &TableModel) -> TableState {
+        let layout = &model.key_layout;
+        let index = match layout.kind {
+            TableKind::Exact => Index::Exact(FxHashMap::default()),
+            TableKind::Lpm => Index::Lpm { groups: Vec::new() },
+            TableKind::Ternary => Index::Ternary {
+                groups: Vec::new(),
+                by_mask: FxHashMap::default(),
+                order: Vec::new(),
+                dirty: false,
+                ranges: layout
+                    .fields
+                    .iter()
+                    .filter(|f| f.match_kind == MatchKind::Range)
+                    .map(|f| f.field.range())
+                    .collect(),
+            },
+        };
+        TableState {
+            slots: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+            index,
+            key_size: layout.size as usize,
+            header: layout.header_size as usize,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn get(&self, slot: u32) -> Option<&Entry> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    pub fn get_mut(&mut self, slot: u32) -> Option<&mut Entry> {
+        self.slots.get_mut(slot as usize).and_then(Option::as_mut)
+    }
+
+    /// Every live slot with its entry.
+    pub fn entries(&self) -> impl Iterator<Item = (u32, &Entry)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_ref().map(|e| (i as u32, e)))
+    }
+
+    /// Live slots in dump order: longest prefix, then best priority, then insertion.
+    pub fn sorted_slots(&self) -> Vec<u32> {
+        let mut v: Vec<(u32, u32, u64, u32)> = self
+            .entries()
+            .map(|(slot, e)| {
+                let len = match &e.key {
+                    EncodedKey::Lpm { len, .. } => u32::MAX - len,
+                    _ => 0,
+                };
+                (len, e.prio, e.seq, slot)
+            })
+            .collect();
+        v.sort_unstable();
+        v.into_iter().map(|t| t.3).collect()
+    }
+
+    /// The slot of the entry stored under `key` with priority `prio` (any priority when
+    /// `None`, if only one entry has that key).
+    pub fn find(&self, key: &EncodedKey, prio: Option<u32>) -> Result<u32, FindError> {
+        match (&self.index, key) {
+            (Index::Exact(map), EncodedKey::Exact(k)) => {
+                map.get(&**k).copied().ok_or(FindError::NotFound)
+            }
+            (Index::Lpm { groups }, EncodedKey::Lpm { len, data }) => groups
+                .iter()
+                .find(|g| g.len == *len)
+                .and_then(|g| g.map.get(&**data).copied())
+                .ok_or(FindError::NotFound),
+            (
+                Index::Ternary {
+                    groups, by_mask, ..
+                },
+                EncodedKey::Ternary { key: k, mask, .. },
+            ) => {
+                let cands = by_mask
+                    .get(&**mask)
+                    .and_then(|&g| groups[g].map.get(&**k))
+                    .ok_or(FindError::NotFound)?;
+                let mut found = None;
+                for c in cands {
+                    let same = self.get(c.slot).is_some_and(|e| e.key == *key);
+                    if !same || prio.is_some_and(|p| p != c.prio) {
+                        continue;
+                    }
+                    if found.is_some() {
+                        return Err(FindError::Ambiguous);
+                    }
+                    found = Some(c.slot);
+                }
+                found.ok_or(FindError::NotFound)
+            }
+            _ => Err(FindError::NotFound),
+        }
+    }
+
+    /// Stores `entry` (the caller has checked it is not there and the table has room).
+    pub fn insert(&mut self, entry: Entry) -> u32 {
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let cand = Cand {
+            prio: entry.prio,
+            seq: entry.seq,
+            slot,
+        };
+        match (&mut self.index, &entry.key) {
+            (Index::Exact(map), EncodedKey::Exact(k)) => {
+                map.insert(k.clone(), slot);
+            }
+            (Index::Lpm { groups }, EncodedKey::Lpm { len, data }) => {
+                let at = match groups.iter().position(|g| g.len <= *len) {
+                    Some(i) if groups[i].len == *len => i,
+                    Some(i) => {
+                        groups.insert(i, Self::lpm_group(data.len(), *len));
+                        i
+                    }
+                    None => {
+                        groups.push(Self::lpm_group(data.len(), *len));
+                        groups.len() - 1
+                    }
+                };
+                groups[at].map.insert(data.clone(), slot);
+            }
+            (
+                Index::Ternary {
+                    groups,
+                    by_mask,
+                    order,
+                    dirty,
+                    ..
+                },
+                EncodedKey::Ternary { key, mask, .. },
+            ) => {
+                let g = match by_mask.get(&**mask) {
+                    Some(&g) => g,
+                    None => {
+                        groups.push(TernaryGroup {
+                            mask: mask.clone(),
+                            map: FxHashMap::default(),
+                            ranks: BTreeSet::new(),
+                        });
+                        by_mask.insert(mask.clone(), groups.len() - 1);
+                        order.push(groups.len() - 1);
+                        groups.len() - 1
+                    }
+                };
+                let group = &mut groups[g];
+                let old_best = group.ranks.first().copied();
+                group.ranks.insert(cand.rank());
+                if group.ranks.first().copied() != old_best {
+                    *dirty = true;
+                }
+                let cands = group.map.entry(key.clone()).or_default();
+                let at = cands.partition_point(|c| c.rank() < cand.rank());
+                cands.insert(at, cand);
+            }
+            _ => {}
+        }
+        self.slots[slot as usize] = Some(entry);
+        self.len += 1;
+        slot
+    }
+
+    fn lpm_group(size: usize, len: u32) -> LpmGroup {
+        LpmGroup {
+            len,
+            mask: prefix_bytes(size, len),
+            map: FxHashMap::default(),
+        }
+    }
+
+    /// Takes the entry out of `slot`.
+    pub fn remove(&mut self, slot: u32) -> Option<Entry> {
+        let entry = self.slots.get_mut(slot as usize)?.take()?;
+        self.free.push(slot);
+        self.len -= 1;
+        match (&mut self.index, &entry.key) {
+            (Index::Exact(map), EncodedKey::Exact(k)) => {
+                map.remove(&**k);
+            }
+            (Index::Lpm { groups }, EncodedKey::Lpm { len, data }) => {
+                if let Some(i) = groups.iter().position(|g| g.len == *len) {
+                    groups[i].map.remove(&**data);
+                    if groups[i].map.is_empty() {
+                        groups.remove(i);
+                    }
+                }
+            }
+            (
+                Index::Ternary {
+                    groups,
+                    by_mask,
+                    order,
+                    dirty,
+                    ..
+                },
+                EncodedKey::Ternary { key, mask, .. },
+            ) => {
+                if let Some(&g) = by_mask.get(&**mask) {
+                    let group = &mut groups[g];
+                    let old_best = group.ranks.first().copied();
+                    group.ranks.remove(&(entry.prio, entry.seq));
+                    if group.ranks.first().copied() != old_best {
+                        *dirty = true;
+                    }
+                    if let Some(cands) = group.map.get_mut(&**key) {
+                        cands.retain(|c| c.slot != slot);
+                        if cands.is_empty() {
+                            group.map.remove(&**key);
+                        }
+                    }
+                    if group.map.is_empty() {
+                        // Drop the empty group; the last one takes its number.
+                        by_mask.remove(&**mask);
+                        groups.swap_remove(g);
+                        if g < groups.len() {
+                            let moved = groups[g].mask.clone();
+                            by_mask.insert(moved, g);
+                        }
+                        order.clear();
+                        order.extend(0..groups.len());
+                        *dirty = true;
+                    }
+                }
+            }
+            _ => {}
+        }
+        Some(entry)
+    }
+
+    /// The slot of the entry `key` (a lookup blob) hits, if any.
+    #[inline]
+    pub fn search(&mut self, key: &[u8]) -> Option<u32> {
+        if key.len() != self.key_size {
+            return None;
+        }
+        match &mut self.index {
+            Index::Exact(map) => map.get(key).copied(),
+            Index::Lpm { groups } => {
+                let data = &key[self.header..];
+                let n = data.len();
+                let mut buf = [0u8; MAX_KEY_BYTES];
+                let buf = &mut buf[..n];
+                for g in groups.iter() {
+                    for ((b, k), m) in buf.iter_mut().zip(data).zip(g.mask.iter()) {
+                        *b = k & m;
+                    }
+                    if let Some(&slot) = g.map.get(&*buf) {
+                        return Some(slot);
+                    }
+                }
+                None
+            }
+            Index::Ternary {
+                groups,
+                order,
+                dirty,
+                ranges,
+                ..
+            } => {
+                if *dirty {
+                    order.sort_by_key(|&g| groups[g].ranks.first().copied());
+                    *dirty = false;
+                }
+                let n = key.len();
+                let mut buf = [0u8; MAX_KEY_BYTES];
+                let buf = &mut buf[..n];
+                let mut best: Option<Cand> = None;
+                for &g in order.iter() {
+                    let group = &groups[g];
+                    if let (Some(b), Some(first)) = (best, group.ranks.first()) {
+                        if *first > b.rank() {
+                            break;
+                        }
+                    }
+                    for ((b, k), m) in buf.iter_mut().zip(key).zip(group.mask.iter()) {
+                        *b = k & m;
+                    }
+                    let Some(cands) = group.map.get(&*buf) else {
+                        continue;
+                    };
+                    for c in cands {
+                        if best.is_some_and(|b| b.rank() < c.rank()) {
+                            break;
+                        }
+                        let in_range = ranges.is_empty()
+                            || self.slots[c.slot as usize]
+                                .as_ref()
+                                .is_some_and(|e| in_bounds(&e.key, key, ranges));
+                        if in_range {
+                            best = Some(*c);
+                            break;
+                        }
+                    }
+                }
+                best.map(|c| c.slot)
+            }
+        }
+    }
+}
+
+/// Whether every range field of `key` lies within the entry's bounds (big-endian bytes of
+/// equal length compare as the numbers they hold).
+#[inline]
+fn in_bounds(entry: &EncodedKey, key: &[u8], ranges: &[std::ops::Range<usize>]) -> bool {
+    let EncodedKey::Ternary {
+        bounds: Some(bounds),
+        ..
+    } = entry
+    else {
+        return true;
+    };
+    let (lo, hi) = &**bounds;
+    ranges
+        .iter()
+        .all(|r| key[r.clone()] >= lo[r.clone()] && key[r.clone()] <= hi[r.clone()])
+}
