@@ -64,7 +64,7 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// P4TC names a pipeline after its program file.
-fn pipeline_name(file: &Path) -> anyhow::Result<String> {
+pub fn pipeline_name(file: &Path) -> anyhow::Result<String> {
     file.file_stem()
         .and_then(|s| s.to_str())
         .map(str::to_string)

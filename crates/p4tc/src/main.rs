@@ -6,6 +6,11 @@
 
 mod check;
 mod compile;
+mod entries;
+mod pcap_in;
+mod program;
+mod run;
+mod stf_test;
 
 use std::process::ExitCode;
 
@@ -25,7 +30,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     name = "p4tc",
     version,
     about,
-    after_help = "Examples:\n  p4tc check examples/simple_l3/simple_l3.p4\n  p4tc check prog.p4 --dump=source\n  p4tc compile examples/simple_l3/simple_l3.p4 -o out\n  p4tc help check"
+    after_help = "Examples:\n  p4tc check examples/simple_l3/simple_l3.p4\n  p4tc check prog.p4 --dump=source\n  p4tc compile examples/simple_l3/simple_l3.p4 -o out\n  p4tc test examples/simple_l3/simple_l3.p4 examples/simple_l3/simple_l3.stf\n  p4tc run prog.p4 --entries entries.txt --in in.pcap --out-dir out\n  p4tc help check"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -36,6 +41,8 @@ struct Cli {
 enum Command {
     Check(check::CheckArgs),
     Compile(compile::CompileArgs),
+    Test(stf_test::TestArgs),
+    Run(run::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +50,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Compile(args) => compile::run(args),
+        Command::Test(args) => stf_test::run(args),
+        Command::Run(args) => run::run(args),
     };
     match result {
         Ok(code) => code,
