@@ -56,7 +56,12 @@ pub fn read(path: &Path, port: Option<u32>) -> anyhow::Result<Vec<InputPacket>> 
 }
 
 fn read_pcap(bytes: &[u8], port: u32) -> anyhow::Result<Vec<InputPacket>> {
-    let mut reader = PcapReader::new(bytes).map_err(|e| anyhow::anyhow!("file header: {e}"))?;
+    let mut reader = PcapReader::new(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "file header: {}",
+            describe_error(&e, "the file ends inside its header")
+        )
+    })?;
     let link = reader.header().datalink;
     if link != DataLink::ETHERNET {
         anyhow::bail!("link type {link:?}: only Ethernet captures can be run");
@@ -80,8 +85,12 @@ fn read_pcap(bytes: &[u8], port: u32) -> anyhow::Result<Vec<InputPacket>> {
 }
 
 fn read_pcapng(bytes: &[u8], port: Option<u32>) -> anyhow::Result<Vec<InputPacket>> {
-    let mut reader =
-        PcapNgReader::new(bytes).map_err(|e| anyhow::anyhow!("section header: {e}"))?;
+    let mut reader = PcapNgReader::new(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "section header: {}",
+            describe_error(&e, "the file ends inside its section header")
+        )
+    })?;
     let mut packets = Vec::new();
     let mut blocks = 0usize;
     // The last timestamp seen: simple packet blocks have none of their own.
@@ -156,8 +165,14 @@ fn scale_timestamp(raw: Duration, interface: &InterfaceDescriptionBlock) -> Dura
 
 /// pcap-file's errors in words that say what is wrong with the file.
 fn describe_error(error: &pcap_file::PcapError, truncated: &str) -> String {
+    use pcap_file::PcapError;
     match error {
-        pcap_file::PcapError::IncompleteBuffer => truncated.to_string(),
+        PcapError::IncompleteBuffer => truncated.to_string(),
+        PcapError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            truncated.to_string()
+        }
+        PcapError::IoError(e) => format!("read error: {e}"),
+        PcapError::InvalidField(what) => format!("invalid field: {what}"),
         other => other.to_string(),
     }
 }

@@ -429,3 +429,6 @@ fn find_entry(
         (Some(_), Some(_)) => Err("several entries have this key (at different priorities)".into()),
     }
 }
+
+#[cfg(test)]
+mod tests;
