@@ -1,0 +1,427 @@
+//! Running parsed commands through the [`ObjectModel`] trait (never a backend's specifics),
+//! into printable [`Output`].
+//!
+//! Batches: each entry is applied on its own, in order; one failing does not stop the others,
+//! and the output lists every failure with its entry index (from 0) and error. A single entry
+//! (no `entry` word) that fails is the command's error. A flush with a filter deletes the
+//! matching entries one by one the same way (const entries are left alone, as a plain flush
+//! leaves them).
+
+use std::time::Duration;
+
+use num_bigint::BigUint;
+use num_traits::Zero;
+
+use super::command::{parse_line, Command, CommandKind, ExternOp};
+use super::externs::{param_type, view_of};
+use super::format::{
+    action_view, entry_view, format_value, key_text, BatchFailure, CounterElement, Output,
+    ParamView, RegisterElement,
+};
+use super::help::describe;
+use super::{CtlError, DevResolver};
+use crate::entry::{DefaultKind, KeyMatch, Priority};
+use crate::error::RuntimeError;
+use crate::model::{PipelineModel, TableModel};
+use crate::object_model::ObjectModel;
+
+/// The most elements a command over a whole extern (`get`/`reset` without an index) visits.
+const MAX_ELEMENTS: u64 = 1 << 20;
+
+/// A command that could not be parsed, or that the object model refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExecError {
+    /// The command is wrong.
+    #[error(transparent)]
+    Parse(#[from] CtlError),
+    /// The object model refused it.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+}
+
+/// Parses `text` ([`parse_line`]) and runs it ([`execute`]).
+pub fn run_line(
+    om: &mut dyn ObjectModel,
+    model: &PipelineModel,
+    text: &str,
+    resolver: DevResolver<'_>,
+    now: Duration,
+) -> Result<Output, ExecError> {
+    let command = parse_line(text, model, resolver)?;
+    Ok(execute(om, model, &command, now)?)
+}
+
+fn table_of(
+    model: &PipelineModel,
+    handle: p4tc_ir::arena::Handle<p4tc_ir::ir::Table>,
+) -> Result<&TableModel, RuntimeError> {
+    model.table(handle).ok_or_else(|| RuntimeError::NotFound {
+        what: format!("table #{}", handle.index()),
+    })
+}
+
+fn table_path(model: &PipelineModel, table: &TableModel) -> String {
+    format!("{}/table/{}", model.name, table.name)
+}
+
+/// Runs `command` (parsed against `model`) on `om`. `now` is the time on the backend's clock,
+/// for `msecs_since` (filters and printed entries).
+pub fn execute(
+    om: &mut dyn ObjectModel,
+    model: &PipelineModel,
+    command: &Command,
+    now: Duration,
+) -> Result<Output, RuntimeError> {
+    match &command.kind {
+        CommandKind::WriteEntries {
+            table,
+            update,
+            entries,
+            batch,
+        } => {
+            let t = table_of(model, *table)?;
+            let verb = if *update { "update" } else { "create" };
+            let mut applied = 0;
+            let mut failures = Vec::new();
+            for (index, entry) in entries.iter().enumerate() {
+                let result = if *update {
+                    om.update_entry(*table, entry.clone())
+                } else {
+                    om.create_entry(*table, entry.clone())
+                };
+                match result {
+                    Ok(()) => applied += 1,
+                    Err(e) if !*batch => return Err(e),
+                    Err(e) => failures.push(BatchFailure {
+                        index,
+                        key: key_text(t, &entry.key, entry.priority.map(|p| p.0)),
+                        error: e.to_string(),
+                    }),
+                }
+            }
+            Ok(batch_or_done(
+                model,
+                t,
+                verb,
+                *batch,
+                applied,
+                failures,
+                entries.first().map(|e| (e.key.as_slice(), e.priority)),
+            ))
+        }
+        CommandKind::DeleteEntries {
+            table,
+            entries,
+            batch,
+        } => {
+            let t = table_of(model, *table)?;
+            let mut applied = 0;
+            let mut failures = Vec::new();
+            for (index, (key, priority)) in entries.iter().enumerate() {
+                match om.delete_entry(*table, key, *priority) {
+                    Ok(()) => applied += 1,
+                    Err(e) if !*batch => return Err(e),
+                    Err(e) => failures.push(BatchFailure {
+                        index,
+                        key: key_text(t, key, priority.map(|p| p.0)),
+                        error: e.to_string(),
+                    }),
+                }
+            }
+            Ok(batch_or_done(
+                model,
+                t,
+                "delete",
+                *batch,
+                applied,
+                failures,
+                entries.first().map(|(k, p)| (k.as_slice(), *p)),
+            ))
+        }
+        CommandKind::GetEntry {
+            table,
+            key,
+            priority,
+        } => {
+            let t = table_of(model, *table)?;
+            let entry = om.get_entry(*table, key, *priority)?;
+            Ok(Output::Entries {
+                table: table_path(model, t),
+                entries: vec![entry_view(t, &entry, now)],
+            })
+        }
+        CommandKind::Dump { table, filter } => {
+            let t = table_of(model, *table)?;
+            let entries = om
+                .dump(*table)?
+                .iter()
+                .filter(|e| filter.as_ref().is_none_or(|f| f.matches(e, now)))
+                .map(|e| entry_view(t, e, now))
+                .collect();
+            Ok(Output::Entries {
+                table: table_path(model, t),
+                entries,
+            })
+        }
+        CommandKind::Flush {
+            table,
+            filter: None,
+        } => {
+            let t = table_of(model, *table)?;
+            let count = om.flush(*table)?;
+            Ok(Output::Done {
+                message: format!(
+                    "flushed table {}: {count} {} deleted",
+                    table_path(model, t),
+                    if count == 1 { "entry" } else { "entries" }
+                ),
+            })
+        }
+        CommandKind::Flush {
+            table,
+            filter: Some(filter),
+        } => {
+            let t = table_of(model, *table)?;
+            let selected: Vec<_> = om
+                .dump(*table)?
+                .into_iter()
+                .filter(|e| !e.is_const && filter.matches(e, now))
+                .collect();
+            let mut applied = 0;
+            let mut failures = Vec::new();
+            for (index, entry) in selected.iter().enumerate() {
+                match om.delete_entry(*table, &entry.spec.key, entry.spec.priority) {
+                    Ok(()) => applied += 1,
+                    Err(e) => failures.push(BatchFailure {
+                        index,
+                        key: key_text(t, &entry.spec.key, entry.spec.priority.map(|p| p.0)),
+                        error: e.to_string(),
+                    }),
+                }
+            }
+            Ok(Output::Batch {
+                table: table_path(model, t),
+                operation: "flush".into(),
+                applied,
+                failures,
+            })
+        }
+        CommandKind::GetDefault { table, which } => {
+            let t = table_of(model, *table)?;
+            let action = om.default_action(*table, *which)?;
+            Ok(Output::DefaultAction {
+                table: table_path(model, t),
+                which: which_name(*which).into(),
+                action: action.as_ref().map(|c| action_view(t, c)),
+            })
+        }
+        CommandKind::SetDefault { table, which, call } => {
+            let t = table_of(model, *table)?;
+            om.set_default_action(*table, *which, call.clone())?;
+            Ok(Output::Done {
+                message: format!(
+                    "table {} {} set to {}",
+                    table_path(model, t),
+                    which_name(*which),
+                    action_view(t, call).name
+                ),
+            })
+        }
+        CommandKind::TimerProfiles => Ok(Output::TimerProfiles {
+            profiles_ms: om
+                .timer_profiles()
+                .into_iter()
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+                .collect(),
+        }),
+        CommandKind::SetTimerProfile { profile, after } => {
+            om.set_timer_profile(*profile, *after)?;
+            Ok(Output::Done {
+                message: format!(
+                    "timer profile {profile} ages entries after {} ms",
+                    after.as_millis()
+                ),
+            })
+        }
+        CommandKind::Extern { instance, op } => extern_op(om, model, *instance, op),
+        CommandKind::Help => Ok(Output::Help {
+            text: describe(model),
+        }),
+    }
+}
+
+fn which_name(which: DefaultKind) -> &'static str {
+    match which {
+        DefaultKind::Hit => "default_hit_action",
+        DefaultKind::Miss => "default_miss_action",
+    }
+}
+
+fn batch_or_done(
+    model: &PipelineModel,
+    table: &TableModel,
+    verb: &str,
+    batch: bool,
+    applied: usize,
+    failures: Vec<BatchFailure>,
+    first: Option<(&[KeyMatch], Option<Priority>)>,
+) -> Output {
+    if batch {
+        return Output::Batch {
+            table: table_path(model, table),
+            operation: verb.into(),
+            applied,
+            failures,
+        };
+    }
+    let key = first
+        .map(|(k, p)| key_text(table, k, p.map(|p| p.0)))
+        .unwrap_or_default();
+    let past = match verb {
+        "create" => "created",
+        "update" => "updated",
+        _ => "deleted",
+    };
+    Output::Done {
+        message: format!("{past} entry {key} in table {}", table_path(model, table)),
+    }
+}
+
+/// The indexes an extern operation covers.
+fn indexes(
+    model: &PipelineModel,
+    instance: p4tc_ir::arena::Handle<p4tc_ir::ir::Instance>,
+    name: &str,
+    index: Option<u64>,
+) -> Result<std::ops::Range<u64>, RuntimeError> {
+    if let Some(i) = index {
+        return Ok(i..i.saturating_add(1));
+    }
+    match model.instance(instance).and_then(|i| i.size) {
+        Some(size) if size <= MAX_ELEMENTS => Ok(0..size),
+        Some(size) => Err(RuntimeError::Invalid(format!(
+            "{name} has {size} elements, too many to go through: give `tc_key index N`"
+        ))),
+        None => Err(RuntimeError::Invalid(format!(
+            "{name} has no known size: give `tc_key index N`"
+        ))),
+    }
+}
+
+fn extern_op(
+    om: &mut dyn ObjectModel,
+    model: &PipelineModel,
+    instance: p4tc_ir::arena::Handle<p4tc_ir::ir::Instance>,
+    op: &ExternOp,
+) -> Result<Output, RuntimeError> {
+    let (ext, view) = view_of(model, instance).ok_or_else(|| RuntimeError::NotFound {
+        what: format!("extern instance #{}", instance.index()),
+    })?;
+    let name = view.inst_name.clone();
+    let label = format!("{} {name}", ext.name);
+    let data: Vec<_> = view.params.iter().filter(|p| p.attr == "param").collect();
+    match op {
+        ExternOp::ReadCounter { index } => {
+            let mut elements = Vec::new();
+            for i in indexes(model, instance, &label, *index)? {
+                let v = om.counter(instance, i)?;
+                if index.is_some() || v.packets != 0 || v.bytes != 0 {
+                    elements.push(CounterElement {
+                        index: i,
+                        packets: v.packets,
+                        bytes: v.bytes,
+                    });
+                }
+            }
+            Ok(Output::Counter {
+                instance: name,
+                elements,
+            })
+        }
+        ExternOp::ResetCounter { index } => {
+            let range = indexes(model, instance, &label, *index)?;
+            let count = range.end - range.start;
+            for i in range {
+                om.reset_counter(instance, i)?;
+            }
+            Ok(Output::Done {
+                message: match index {
+                    Some(i) => format!("{label} index {i} reset"),
+                    None => format!("{label}: {count} elements reset"),
+                },
+            })
+        }
+        ExternOp::ReadRegister { index } => {
+            let mut elements = Vec::new();
+            for i in indexes(model, instance, &label, *index)? {
+                let values = om.register(instance, i)?;
+                if index.is_none() && values.iter().all(Zero::is_zero) {
+                    continue;
+                }
+                let fields = values
+                    .iter()
+                    .enumerate()
+                    .map(|(f, v)| match data.get(f) {
+                        Some(p) => ParamView {
+                            name: p.name.clone(),
+                            ty: p.ty.clone(),
+                            value: format_value(v, param_type(p)),
+                        },
+                        None => ParamView {
+                            name: format!("field{f}"),
+                            ty: "bit".into(),
+                            value: v.to_string(),
+                        },
+                    })
+                    .collect();
+                elements.push(RegisterElement { index: i, fields });
+            }
+            Ok(Output::Register {
+                instance: name,
+                elements,
+            })
+        }
+        ExternOp::WriteRegister { index, fields } => {
+            let range = indexes(model, instance, &label, *index)?;
+            let count = range.end - range.start;
+            for i in range {
+                let mut values = om.register(instance, i)?;
+                if values.len() < data.len() {
+                    values.resize(data.len(), BigUint::default());
+                }
+                for (f, v) in fields {
+                    if let Some(slot) = values.get_mut(*f) {
+                        *slot = v.clone();
+                    }
+                }
+                om.set_register(instance, i, &values)?;
+            }
+            Ok(Output::Done {
+                message: match index {
+                    Some(i) => format!("{label} index {i} written"),
+                    None => format!("{label}: {count} elements written"),
+                },
+            })
+        }
+        ExternOp::SetMeter { index, config } => {
+            let range = indexes(model, instance, &label, *index)?;
+            let count = range.end - range.start;
+            for i in range {
+                om.set_meter(instance, i, *config)?;
+            }
+            Ok(Output::Done {
+                message: format!(
+                    "{label}{}: cir {} cbs {} pir {} pbs {}",
+                    match index {
+                        Some(i) => format!(" index {i}"),
+                        None => format!(" ({count} elements)"),
+                    },
+                    config.cir,
+                    config.cbs,
+                    config.pir,
+                    config.pbs
+                ),
+            })
+        }
+    }
+}

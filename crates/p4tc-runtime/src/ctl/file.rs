@@ -1,0 +1,76 @@
+//! Entries and bulk files: one command per line, `#` comments, blank lines, and a `\` at
+//! the end of a line continuing the command on the next. `PIPE/` may be left out of paths
+//! (`table/ingress/nh_table`), and a leading `p4tc ctl` or `tc p4ctrl` is skipped, so commands
+//! can be pasted from a shell. Every command is parsed, and every error is reported, each
+//! with its line and column.
+
+use super::command::{parse_words, Command};
+use super::lexer::{lex_line, LineEnd, Word};
+use super::{CtlError, DevResolver, Pos};
+use crate::model::PipelineModel;
+
+/// Parses every command of `text`; on any error, returns all the errors (one per bad
+/// command), in line order.
+pub fn parse_file(
+    text: &str,
+    model: &PipelineModel,
+    resolver: DevResolver<'_>,
+) -> Result<Vec<Command>, Vec<CtlError>> {
+    let mut commands = Vec::new();
+    let mut errors = Vec::new();
+    let mut words: Vec<Word> = Vec::new();
+    // A lexing error spoils its command: skip to the command's end, then go on.
+    let mut spoiled = false;
+    let mut last_line = 0;
+    for (number, line) in text.lines().enumerate() {
+        let number = number + 1;
+        last_line = number;
+        let end = match lex_line(line, number, &mut words) {
+            Ok(end) => end,
+            Err(e) => {
+                if !spoiled {
+                    errors.push(e);
+                }
+                spoiled = true;
+                // Assume the command ends here unless the line clearly continues.
+                if line.trim_end().ends_with('\\') {
+                    LineEnd::Continues
+                } else {
+                    LineEnd::End
+                }
+            }
+        };
+        if end == LineEnd::Continues {
+            continue;
+        }
+        let command = std::mem::take(&mut words);
+        if std::mem::take(&mut spoiled) || command.is_empty() {
+            continue;
+        }
+        match parse_words(command, model, resolver, true) {
+            Ok(c) => commands.push(c),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !words.is_empty() && !spoiled {
+        // The last line ended with `\`: the command is complete anyway.
+        match parse_words(words, model, resolver, true) {
+            Ok(c) => commands.push(c),
+            Err(e) => errors.push(e),
+        }
+    } else if spoiled && errors.is_empty() {
+        errors.push(CtlError::new(
+            Pos {
+                line: Some(last_line),
+                column: 1,
+                word: 0,
+            },
+            "the file ends inside a command",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(commands)
+    } else {
+        Err(errors)
+    }
+}

@@ -1,0 +1,260 @@
+//! Words: commands are sequences of whitespace-separated words, as on a shell command line.
+//! Text (files, [`super::parse_line`]) is split here, with `"..."`/`'...'` grouping words (so
+//! a filter can be written as one argument) and `#` starting a comment; command-line
+//! arguments arrive already split.
+
+use super::{CtlError, Pos};
+
+/// One word with where it starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Word {
+    /// The text, quotes removed.
+    pub text: String,
+    /// Where it starts.
+    pub at: Pos,
+}
+
+/// Words of command-line arguments: one per argument; columns count in the arguments joined
+/// by single spaces.
+pub(crate) fn words_of_args<S: AsRef<str>>(args: &[S]) -> Vec<Word> {
+    let mut column = 1;
+    let mut words = Vec::with_capacity(args.len());
+    for (index, arg) in args.iter().enumerate() {
+        let text = arg.as_ref();
+        words.push(Word {
+            text: text.to_string(),
+            at: Pos {
+                line: None,
+                column,
+                word: index,
+            },
+        });
+        column += text.chars().count() + 1;
+    }
+    words
+}
+
+/// What a physical line ended with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LineEnd {
+    /// The command ends here.
+    End,
+    /// A `\` ended the line: the command goes on on the next line.
+    Continues,
+}
+
+/// Splits physical line `line` (numbered from 1) into `words`. A `#` at the start of a word
+/// (outside quotes) comments out the rest of the line; a `\` as the line's last character
+/// (outside quotes, before any comment) continues the command on the next line.
+pub(crate) fn lex_line(
+    text: &str,
+    line: usize,
+    words: &mut Vec<Word>,
+) -> Result<LineEnd, CtlError> {
+    let chars: Vec<char> = text.chars().collect();
+    let last_non_space = chars.iter().rposition(|c| !c.is_whitespace());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_whitespace() {
+            i += 1;
+            continue;
+        }
+        if chars[i] == '#' {
+            return Ok(LineEnd::End);
+        }
+        if chars[i] == '\\' && Some(i) == last_non_space {
+            return Ok(LineEnd::Continues);
+        }
+        let start = i;
+        let mut word = String::new();
+        while i < chars.len() && !chars[i].is_whitespace() {
+            let c = chars[i];
+            if c == '"' || c == '\'' {
+                let open = i;
+                i += 1;
+                while i < chars.len() && chars[i] != c {
+                    word.push(chars[i]);
+                    i += 1;
+                }
+                if i >= chars.len() {
+                    return Err(CtlError::new(
+                        Pos {
+                            line: Some(line),
+                            column: open + 1,
+                            word: 0,
+                        },
+                        format!("unterminated {c} quote"),
+                    ));
+                }
+                i += 1;
+            } else if c == '\\' && Some(i) == last_non_space {
+                // `word\` at the end of the line: the word ends, the command goes on.
+                break;
+            } else {
+                word.push(c);
+                i += 1;
+            }
+        }
+        words.push(Word {
+            text: word,
+            at: Pos {
+                line: Some(line),
+                column: start + 1,
+                word: 0,
+            },
+        });
+        if i < chars.len() && chars[i] == '\\' && Some(i) == last_non_space {
+            return Ok(LineEnd::Continues);
+        }
+    }
+    Ok(LineEnd::End)
+}
+
+/// Numbers the words of one command from 0.
+pub(crate) fn number_words(words: &mut [Word]) {
+    for (index, word) in words.iter_mut().enumerate() {
+        word.at.word = index;
+    }
+}
+
+/// A token of a filter expression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FilterToken {
+    /// Its text.
+    pub text: String,
+    /// What it is.
+    pub kind: FilterTokenKind,
+    /// Where it starts.
+    pub at: Pos,
+}
+
+/// Kinds of filter tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FilterTokenKind {
+    /// `(`
+    Open,
+    /// `)`
+    Close,
+    /// A run of `=`, `!`, `<`, `>`.
+    Operator,
+    /// Anything else: a field, a keyword or a value.
+    Word,
+}
+
+/// Re-splits the words of a filter: `key.x==1`, `(prio<10)` and one quoted argument holding
+/// the whole expression all give the same tokens. Values never contain `()=!<>`, so these
+/// characters always separate tokens.
+pub(crate) fn filter_tokens(words: &[Word]) -> Vec<FilterToken> {
+    let mut tokens = Vec::new();
+    for word in words {
+        let chars: Vec<char> = word.text.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            let at = Pos {
+                column: word.at.column + i,
+                ..word.at
+            };
+            if c.is_whitespace() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let kind = match c {
+                '(' => {
+                    i += 1;
+                    FilterTokenKind::Open
+                }
+                ')' => {
+                    i += 1;
+                    FilterTokenKind::Close
+                }
+                '=' | '!' | '<' | '>' => {
+                    while i < chars.len() && matches!(chars[i], '=' | '!' | '<' | '>') {
+                        i += 1;
+                    }
+                    FilterTokenKind::Operator
+                }
+                _ => {
+                    while i < chars.len()
+                        && !chars[i].is_whitespace()
+                        && !matches!(chars[i], '(' | ')' | '=' | '!' | '<' | '>')
+                    {
+                        i += 1;
+                    }
+                    FilterTokenKind::Word
+                }
+            };
+            tokens.push(FilterToken {
+                text: chars[start..i].iter().collect(),
+                kind,
+                at,
+            });
+        }
+    }
+    tokens
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(line: &str) -> (Vec<String>, LineEnd) {
+        let mut words = Vec::new();
+        let end = lex_line(line, 1, &mut words).unwrap();
+        (words.into_iter().map(|w| w.text).collect(), end)
+    }
+
+    #[test]
+    fn words_quotes_comments_and_continuations() {
+        assert_eq!(
+            texts("get p/t  filter \"key.a == 1\" # all"),
+            (
+                vec![
+                    "get".into(),
+                    "p/t".into(),
+                    "filter".into(),
+                    "key.a == 1".into()
+                ],
+                LineEnd::End
+            )
+        );
+        assert_eq!(
+            texts("a b \\"),
+            (vec!["a".into(), "b".into()], LineEnd::Continues)
+        );
+        assert_eq!(
+            texts("a b\\  "),
+            (vec!["a".into(), "b".into()], LineEnd::Continues)
+        );
+        assert_eq!(texts("a#b"), (vec!["a#b".into()], LineEnd::End));
+        assert_eq!(texts("   # nothing"), (vec![], LineEnd::End));
+        let mut words = Vec::new();
+        let err = lex_line("get 'oops", 7, &mut words).unwrap_err();
+        assert_eq!(err.at.line, Some(7));
+        assert_eq!(err.at.column, 5);
+    }
+
+    #[test]
+    fn filter_tokens_split_operators_and_parentheses() {
+        let words = words_of_args(&["(key.a==10.0.0.1/8", "and", "not(prio>=3))"]);
+        let tokens: Vec<String> = filter_tokens(&words).into_iter().map(|t| t.text).collect();
+        assert_eq!(
+            tokens,
+            [
+                "(",
+                "key.a",
+                "==",
+                "10.0.0.1/8",
+                "and",
+                "not",
+                "(",
+                "prio",
+                ">=",
+                "3",
+                ")",
+                ")"
+            ]
+        );
+    }
+}

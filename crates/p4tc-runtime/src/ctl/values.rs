@@ -1,0 +1,487 @@
+//! Typed values: how a key field's or parameter's P4TC type (`bitN`, `dev`, `macaddr`, `ipv4`,
+//! `ipv6`, `be16/32/64`, `rate`) says its text is read, and how key matches (`/prefix`,
+//! `&&&mask`, `lo..hi`, `_`) are read for each match kind. Values become the unsigned integers
+//! the object model holds; every value is checked against the field's width.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use num_bigint::BigUint;
+use num_traits::{Num, Zero};
+use p4tc_ir::introspection::ValueType;
+use p4tc_ir::layout::MatchKind;
+
+use super::DevResolver;
+use crate::entry::KeyMatch;
+use crate::model::{prefix_of_mask, KeyFieldModel};
+
+/// The largest value of `width` bits.
+pub(crate) fn all_ones(width: u32) -> BigUint {
+    (BigUint::from(1u8) << width) - 1u8
+}
+
+/// The mask of the top `prefix` bits of `width`.
+pub(crate) fn prefix_mask(prefix: u32, width: u32) -> BigUint {
+    let prefix = prefix.min(width);
+    all_ones(prefix) << (width - prefix)
+}
+
+/// A number: decimal, `0x` hex, `0b` binary or `0o` octal, with `_` allowed between digits
+/// (as P4 writes `0x0A00_0000`). No sign.
+pub(crate) fn parse_number(text: &str) -> Option<BigUint> {
+    let lower = text.to_ascii_lowercase();
+    let (digits, radix) = if let Some(d) = lower.strip_prefix("0x") {
+        (d, 16)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (d, 2)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (d, 8)
+    } else {
+        (lower.as_str(), 10)
+    };
+    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') {
+        return None;
+    }
+    let digits: String = digits.chars().filter(|&c| c != '_').collect();
+    if !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    BigUint::from_str_radix(&digits, radix).ok()
+}
+
+/// A MAC address: six groups of one or two hex digits separated by `:` or `-`.
+fn parse_mac(text: &str) -> Option<BigUint> {
+    let separator = if text.contains(':') { ':' } else { '-' };
+    let groups: Vec<&str> = text.split(separator).collect();
+    if groups.len() != 6 {
+        return None;
+    }
+    let mut value = 0u64;
+    for group in groups {
+        if group.is_empty() || group.len() > 2 || !group.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        value = value << 8 | u64::from_str_radix(group, 16).ok()?;
+    }
+    Some(BigUint::from(value))
+}
+
+/// tc's rate units, in bits per second.
+const RATE_UNITS: [(&str, u64); 18] = [
+    ("bit", 1),
+    ("kbit", 1_000),
+    ("mbit", 1_000_000),
+    ("gbit", 1_000_000_000),
+    ("tbit", 1_000_000_000_000),
+    ("kibit", 1 << 10),
+    ("mibit", 1 << 20),
+    ("gibit", 1 << 30),
+    ("tibit", 1 << 40),
+    ("bps", 8),
+    ("kbps", 8_000),
+    ("mbps", 8_000_000),
+    ("gbps", 8_000_000_000),
+    ("tbps", 8_000_000_000_000),
+    ("kibps", 8 << 10),
+    ("mibps", 8 << 20),
+    ("gibps", 8 << 30),
+    ("tibps", 8 << 40),
+];
+
+/// A rate in bytes per second: a number (bytes per second), or a number with one of tc's
+/// units (`100mbit`, `1gbps`, `64kibit`, ...).
+fn parse_rate(text: &str) -> Option<BigUint> {
+    if let Some(n) = parse_number(text) {
+        return Some(n);
+    }
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let number = parse_number(number)?;
+    let unit = unit.to_ascii_lowercase();
+    let (_, scale) = RATE_UNITS.iter().find(|(name, _)| *name == unit)?;
+    Some(number * BigUint::from(*scale) / 8u8)
+}
+
+/// How values of a type are written, for error messages.
+fn expected_form(ty: ValueType) -> &'static str {
+    match ty {
+        ValueType::Bit(_) | ValueType::Be16 | ValueType::Be32 | ValueType::Be64 => {
+            "a number (decimal, or hex with 0x)"
+        }
+        ValueType::Dev => "an interface name or index",
+        ValueType::MacAddr => "a MAC address (aa:bb:cc:dd:ee:ff)",
+        ValueType::Ipv4 => "an IPv4 address (10.0.0.1)",
+        ValueType::Ipv6 => "an IPv6 address (2001:db8::1)",
+        ValueType::Rate => "a rate (bytes per second, or with a unit: 100mbit, 1gbps)",
+    }
+}
+
+/// Parses `text` as a value of type `ty` for a field of `width` bits. `what` names the field
+/// in messages (`param \`port\``, `key field \`dstAddr\``). Too wide a value is an error naming
+/// the field, its type and the value.
+pub fn parse_value(
+    text: &str,
+    ty: ValueType,
+    width: u32,
+    what: &str,
+    resolver: DevResolver<'_>,
+) -> Result<BigUint, String> {
+    let value = match ty {
+        ValueType::Bit(_) | ValueType::Be16 | ValueType::Be32 | ValueType::Be64 => {
+            parse_number(text)
+        }
+        ValueType::Rate => parse_rate(text),
+        ValueType::Dev => match parse_number(text) {
+            Some(n) => Some(n),
+            None => match resolver(text) {
+                Some(index) => Some(BigUint::from(index)),
+                None => {
+                    return Err(format!(
+                        "unknown interface `{text}` for {what} (give its index, or a name the \
+                         pipeline knows)"
+                    ))
+                }
+            },
+        },
+        ValueType::MacAddr => parse_mac(text).or_else(|| parse_number(text)),
+        ValueType::Ipv4 => text
+            .parse::<Ipv4Addr>()
+            .ok()
+            .map(|a| BigUint::from(u32::from(a)))
+            .or_else(|| parse_number(text)),
+        ValueType::Ipv6 => text
+            .parse::<Ipv6Addr>()
+            .ok()
+            .map(|a| BigUint::from(u128::from(a)))
+            .or_else(|| parse_number(text)),
+    };
+    let Some(value) = value else {
+        let shown = if text.is_empty() { "(empty)" } else { text };
+        return Err(format!(
+            "`{shown}` is not a valid {ty} for {what}: expected {}",
+            expected_form(ty)
+        ));
+    };
+    if value.bits() > u64::from(width) {
+        return Err(format!(
+            "value {text} does not fit {ty} {what} ({width} bits, at most {})",
+            if width <= 64 {
+                all_ones(width).to_string()
+            } else {
+                format!("{:#x}", all_ones(width))
+            }
+        ));
+    }
+    Ok(value)
+}
+
+/// Whether `text` is a wildcard.
+pub(crate) fn is_wildcard(text: &str) -> bool {
+    matches!(text, "_" | "*")
+}
+
+/// What follows a `/` or `&&&`.
+enum Qualifier {
+    None,
+    Prefix(u32),
+    Mask(BigUint),
+}
+
+/// Parses `text` as a match of key field `field` by its match kind:
+/// exact `V` (or `V/W` with W its full width); lpm `V[/P]` or `V/MASK`; ternary `V`,
+/// `V/P`, `V/MASK` or `V&&&MASK`; range `LO..HI` or `V`; optional `V`; `_` or `*` for a
+/// wildcard (not exact fields).
+pub fn parse_key_match(
+    text: &str,
+    field: &KeyFieldModel,
+    resolver: DevResolver<'_>,
+) -> Result<KeyMatch, String> {
+    let what = format!("key field `{}`", field.name);
+    let kind = field.match_kind;
+    let width = field.width;
+    if is_wildcard(text) {
+        return match kind {
+            MatchKind::Exact => Err(format!("exact {what} cannot be a wildcard: give a value")),
+            _ => Ok(KeyMatch::Any),
+        };
+    }
+    let value = |t: &str| parse_value(t, field.ty, width, &what, resolver);
+    if kind == MatchKind::Range {
+        return match text.split_once("..") {
+            Some((lo, hi)) => {
+                let (low, high) = (value(lo)?, value(hi)?);
+                if low > high {
+                    return Err(format!(
+                        "range {text} of {what} is empty: its low end is above its high end"
+                    ));
+                }
+                Ok(KeyMatch::Range { low, high })
+            }
+            None => {
+                let v = value(text)?;
+                Ok(KeyMatch::Range {
+                    low: v.clone(),
+                    high: v,
+                })
+            }
+        };
+    }
+    let (value_text, qualifier) = if let Some((v, m)) = text.split_once("&&&") {
+        (v, Qualifier::Mask(value(m)?))
+    } else if let Some((v, q)) = text.rsplit_once('/') {
+        if !q.is_empty() && q.chars().all(|c| c.is_ascii_digit()) {
+            let prefix = q
+                .parse::<u32>()
+                .ok()
+                .filter(|p| *p <= width)
+                .ok_or_else(|| format!("prefix /{q} of {what} is longer than its {width} bits"))?;
+            (v, Qualifier::Prefix(prefix))
+        } else {
+            (v, Qualifier::Mask(value(q)?))
+        }
+    } else {
+        (text, Qualifier::None)
+    };
+    let v = value(value_text)?;
+    match kind {
+        MatchKind::Exact => match qualifier {
+            Qualifier::None => Ok(KeyMatch::Exact(v)),
+            Qualifier::Prefix(p) if p == width => Ok(KeyMatch::Exact(v)),
+            Qualifier::Mask(m) if m == all_ones(width) => Ok(KeyMatch::Exact(v)),
+            _ => Err(format!(
+                "exact {what} takes a whole value, not a prefix or mask (/{width} at most)"
+            )),
+        },
+        MatchKind::Lpm => {
+            let prefix_len = match qualifier {
+                Qualifier::None => width,
+                Qualifier::Prefix(p) => p,
+                Qualifier::Mask(m) => prefix_of_mask(&m, width).ok_or_else(|| {
+                    format!("mask {m:#x} of lpm {what} is not a prefix (leading ones only)")
+                })?,
+            };
+            Ok(KeyMatch::Lpm {
+                value: v & prefix_mask(prefix_len, width),
+                prefix_len,
+            })
+        }
+        MatchKind::Ternary => {
+            let mask = match qualifier {
+                Qualifier::None => all_ones(width),
+                Qualifier::Prefix(p) => prefix_mask(p, width),
+                Qualifier::Mask(m) => m,
+            };
+            Ok(KeyMatch::Ternary {
+                value: v & &mask,
+                mask,
+            })
+        }
+        MatchKind::Optional => match qualifier {
+            Qualifier::None => Ok(KeyMatch::Ternary {
+                value: v,
+                mask: all_ones(width),
+            }),
+            Qualifier::Mask(m) if m.is_zero() => Ok(KeyMatch::Any),
+            Qualifier::Mask(m) if m == all_ones(width) => {
+                Ok(KeyMatch::Ternary { value: v, mask: m })
+            }
+            _ => Err(format!(
+                "optional {what} takes a whole value or `_`, not a prefix or mask"
+            )),
+        },
+        MatchKind::Range => Err(format!("range {what}: internal error")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn none(_: &str) -> Option<u32> {
+        None
+    }
+
+    fn ports(name: &str) -> Option<u32> {
+        name.strip_prefix("port").and_then(|n| n.parse().ok())
+    }
+
+    fn field(name: &str, ty: ValueType, kind: MatchKind, width: u32) -> KeyFieldModel {
+        KeyFieldModel {
+            name: name.into(),
+            ty,
+            match_kind: kind,
+            width,
+        }
+    }
+
+    fn big(n: u128) -> BigUint {
+        BigUint::from(n)
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_number("0x0A00_0000"), Some(big(0x0a00_0000)));
+        assert_eq!(parse_number("0b101"), Some(big(5)));
+        assert_eq!(parse_number("0o17"), Some(big(15)));
+        assert_eq!(parse_number("42"), Some(big(42)));
+        for bad in ["", "0x", "-1", "1_", "_1", "12a", "0xg", "+3"] {
+            assert_eq!(parse_number(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn each_value_type() {
+        let v = |t, ty, w| parse_value(t, ty, w, "param `p`", &ports);
+        assert_eq!(v("300", ValueType::Bit(9), 9), Ok(big(300)));
+        assert_eq!(v("0xff", ValueType::Bit(8), 8), Ok(big(255)));
+        assert_eq!(
+            v("300", ValueType::Bit(8), 8),
+            Err("value 300 does not fit bit8 param `p` (8 bits, at most 255)".into())
+        );
+        assert_eq!(v("port7", ValueType::Dev, 32), Ok(big(7)));
+        assert_eq!(v("12", ValueType::Dev, 32), Ok(big(12)));
+        assert!(v("eth9x", ValueType::Dev, 32)
+            .unwrap_err()
+            .contains("unknown interface `eth9x`"));
+        assert_eq!(
+            v("aa:bb:cc:dd:ee:ff", ValueType::MacAddr, 48),
+            Ok(big(0xaabb_ccdd_eeff))
+        );
+        assert_eq!(
+            v("0-1-2-3-4-5", ValueType::MacAddr, 48),
+            Ok(big(0x0001_0203_0405))
+        );
+        assert!(v("aa:bb:cc:dd:ee", ValueType::MacAddr, 48)
+            .unwrap_err()
+            .contains("MAC address"));
+        assert_eq!(v("10.0.1.2", ValueType::Ipv4, 32), Ok(big(0x0a00_0102)));
+        assert!(v("10.0.1.256", ValueType::Ipv4, 32).is_err());
+        assert_eq!(
+            v("2001:db8::1", ValueType::Ipv6, 128),
+            Ok(big(0x2001_0db8_0000_0000_0000_0000_0000_0001))
+        );
+        assert_eq!(v("65535", ValueType::Be16, 16), Ok(big(65535)));
+        assert!(v("65536", ValueType::Be16, 16).is_err());
+        assert_eq!(
+            v("0xffffffffffffffff", ValueType::Be64, 64),
+            Ok(big(u64::MAX.into()))
+        );
+        assert_eq!(v("1000", ValueType::Rate, 64), Ok(big(1000)));
+        assert_eq!(v("8kbit", ValueType::Rate, 64), Ok(big(1000)));
+        assert_eq!(v("1mbps", ValueType::Rate, 64), Ok(big(1_000_000)));
+        assert!(v("1parsec", ValueType::Rate, 64).is_err());
+        assert!(v("", ValueType::Bit(8), 8).unwrap_err().contains("(empty)"));
+    }
+
+    #[test]
+    fn key_matches_by_kind() {
+        let ipv4 = |kind| field("dst", ValueType::Ipv4, kind, 32);
+        let k = |t, f: &KeyFieldModel| parse_key_match(t, f, &none);
+        // Exact: a /32 is accepted (P4TC's own examples write it).
+        assert_eq!(
+            k("10.0.1.2/32", &ipv4(MatchKind::Exact)),
+            Ok(KeyMatch::Exact(big(0x0a00_0102)))
+        );
+        assert!(k("10.0.1.2/24", &ipv4(MatchKind::Exact))
+            .unwrap_err()
+            .contains("exact key field `dst`"));
+        assert!(k("_", &ipv4(MatchKind::Exact)).is_err());
+        // LPM: prefix, default full width, prefix masks, value masked.
+        assert_eq!(
+            k("10.1.2.3/8", &ipv4(MatchKind::Lpm)),
+            Ok(KeyMatch::Lpm {
+                value: big(0x0a00_0000),
+                prefix_len: 8
+            })
+        );
+        assert_eq!(
+            k("10.1.2.3", &ipv4(MatchKind::Lpm)),
+            Ok(KeyMatch::Lpm {
+                value: big(0x0a01_0203),
+                prefix_len: 32
+            })
+        );
+        assert_eq!(
+            k("10.1.0.0/255.255.0.0", &ipv4(MatchKind::Lpm)),
+            Ok(KeyMatch::Lpm {
+                value: big(0x0a01_0000),
+                prefix_len: 16
+            })
+        );
+        assert!(k("10.1.0.0/255.0.255.0", &ipv4(MatchKind::Lpm))
+            .unwrap_err()
+            .contains("not a prefix"));
+        assert!(k("10.0.0.0/33", &ipv4(MatchKind::Lpm))
+            .unwrap_err()
+            .contains("longer than its 32 bits"));
+        // Ternary: prefix, mask, &&&, wildcard.
+        assert_eq!(
+            k("192.168.1.1/16", &ipv4(MatchKind::Ternary)),
+            Ok(KeyMatch::Ternary {
+                value: big(0xc0a8_0000),
+                mask: big(0xffff_0000)
+            })
+        );
+        assert_eq!(
+            k("10.0.0.1&&&0.0.0.255", &ipv4(MatchKind::Ternary)),
+            Ok(KeyMatch::Ternary {
+                value: big(1),
+                mask: big(0xff)
+            })
+        );
+        let proto = field("proto", ValueType::Bit(8), MatchKind::Ternary, 8);
+        assert_eq!(
+            k("6", &proto),
+            Ok(KeyMatch::Ternary {
+                value: big(6),
+                mask: big(0xff)
+            })
+        );
+        assert_eq!(
+            k("0x6/0xf", &proto),
+            Ok(KeyMatch::Ternary {
+                value: big(6),
+                mask: big(0xf)
+            })
+        );
+        assert_eq!(k("*", &proto), Ok(KeyMatch::Any));
+        assert!(k("6&&&0x1ff", &proto).unwrap_err().contains("does not fit"));
+        // Range.
+        let port = field("dport", ValueType::Bit(16), MatchKind::Range, 16);
+        assert_eq!(
+            k("80..443", &port),
+            Ok(KeyMatch::Range {
+                low: big(80),
+                high: big(443)
+            })
+        );
+        assert_eq!(
+            k("22", &port),
+            Ok(KeyMatch::Range {
+                low: big(22),
+                high: big(22)
+            })
+        );
+        assert!(k("443..80", &port).unwrap_err().contains("empty"));
+        assert!(k("1..70000", &port).unwrap_err().contains("does not fit"));
+        assert_eq!(k("_", &port), Ok(KeyMatch::Any));
+        // Optional.
+        let opt = field("vlan", ValueType::Bit(12), MatchKind::Optional, 12);
+        assert_eq!(
+            k("5", &opt),
+            Ok(KeyMatch::Ternary {
+                value: big(5),
+                mask: big(0xfff)
+            })
+        );
+        assert!(k("5/4", &opt).is_err());
+        // IPv6 LPM.
+        let v6 = field("dst6", ValueType::Ipv6, MatchKind::Lpm, 128);
+        assert_eq!(
+            k("2001:db8::/32", &v6),
+            Ok(KeyMatch::Lpm {
+                value: big(0x2001_0db8) << 96,
+                prefix_len: 32
+            })
+        );
+    }
+}
