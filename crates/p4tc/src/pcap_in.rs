@@ -176,3 +176,91 @@ fn describe_error(error: &pcap_file::PcapError, truncated: &str) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
+    use pcap_file::pcapng::PcapNgWriter;
+
+    use super::*;
+
+    /// A file in a directory of its own; the test removes the directory.
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("p4tc-pcap-in-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        dir.join(name)
+    }
+
+    fn clean(path: &Path) {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+
+    fn packet(interface: u32, units: u64) -> EnhancedPacketBlock<'static> {
+        EnhancedPacketBlock {
+            interface_id: interface,
+            // pcap-file writes the raw units it is given as nanoseconds.
+            timestamp: Duration::from_nanos(units),
+            original_len: 14,
+            data: Cow::Owned(vec![interface as u8; 14]),
+            options: vec![],
+        }
+    }
+
+    #[test]
+    fn pcapng_ports_are_interface_indexes_and_timestamps_follow_if_tsresol() {
+        let path = scratch("ports.pcapng");
+        let mut writer = PcapNgWriter::new(Vec::new()).expect("pcapng header");
+        writer
+            .write_pcapng_block(InterfaceDescriptionBlock::new(DataLink::ETHERNET, 0xffff))
+            .expect("interface 0");
+        let mut nanos = InterfaceDescriptionBlock::new(DataLink::ETHERNET, 0xffff);
+        nanos.options.push(InterfaceDescriptionOption::IfTsResol(9));
+        writer.write_pcapng_block(nanos).expect("interface 1");
+        for (interface, units) in [(0, 5), (1, 7), (1, 2_000_000_000)] {
+            writer
+                .write_pcapng_block(packet(interface, units))
+                .expect("packet");
+        }
+        std::fs::write(&path, writer.into_inner()).expect("write pcapng");
+
+        let packets = read(&path, None).expect("reads");
+        let ports: Vec<u32> = packets.iter().map(|p| p.port).collect();
+        assert_eq!(ports, [0, 1, 1]);
+        let times: Vec<Duration> = packets.iter().map(|p| p.timestamp).collect();
+        assert_eq!(
+            times,
+            [
+                Duration::from_micros(5),
+                Duration::from_nanos(7),
+                Duration::from_secs(2)
+            ]
+        );
+        assert_eq!(packets[1].data, [1u8; 14]);
+
+        let forced = read(&path, Some(9)).expect("reads");
+        assert!(forced.iter().all(|p| p.port == 9));
+        clean(&path);
+    }
+
+    #[test]
+    fn other_link_types_are_refused() {
+        let path = scratch("raw.pcapng");
+        let mut writer = PcapNgWriter::new(Vec::new()).expect("pcapng header");
+        writer
+            .write_pcapng_block(InterfaceDescriptionBlock::new(DataLink::RAW, 0xffff))
+            .expect("interface");
+        writer.write_pcapng_block(packet(0, 1)).expect("packet");
+        std::fs::write(&path, writer.into_inner()).expect("write pcapng");
+        let error = format!("{:#}", read(&path, None).err().expect("refused"));
+        assert!(
+            error.contains("raw.pcapng: bad pcapng file")
+                && error.contains("only Ethernet captures can be run"),
+            "{error}"
+        );
+        clean(&path);
+    }
+}
