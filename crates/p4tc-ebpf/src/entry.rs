@@ -1,0 +1,143 @@
+//! The value of a table map element, as the generated C declares it (`struct <table>_value`):
+//!
+//! | offset | bytes | field |
+//! |---|---|---|
+//! | 0 | 4 | action id (program-wide, the introspection's; 0 is `NoAction`), host order |
+//! | 4 | 2 | permissions (CRUDXPS), host order |
+//! | 6 | 1 | flags: [`FLAG_HAS_ACTION`], [`FLAG_DYNAMIC`], [`FLAG_CONST`], [`FLAG_DATAPATH`] |
+//! | 7 | 1 | aging timer profile |
+//! | 8 | 4 | priority (ternary tables: the lower value wins), host order |
+//! | 12 | 4 | reserved, zero |
+//! | 16 | 8 | created, `bpf_ktime_get_ns` clock |
+//! | 24 | 8 | last used (refreshed by hits of dynamic entries) |
+//! | 32 | 8 or 16 | the direct counter, when the table has one (`CounterLayout`: native u64s) |
+//! | then | max | the action's parameter blob (`ParamLayout`), zero padded to the largest |
+//!
+//! The whole is padded to a multiple of 8 bytes. A tuple-space (ternary) table's map key is a
+//! host-order `u32` mask index followed by the masked key blob; its masks map holds, per slot,
+//! a host-order `u32` ([`MASK_USED`] when the slot is in use) followed by the mask blob.
+
+/// Size of the fixed head of a value.
+pub const ENTRY_HDR_SIZE: u32 = 32;
+/// The entry names an action (else the table's default hit action runs on a hit).
+pub const FLAG_HAS_ACTION: u8 = 0x1;
+/// The entry ages.
+pub const FLAG_DYNAMIC: u8 = 0x2;
+/// The entry is immutable.
+pub const FLAG_CONST: u8 = 0x4;
+/// The datapath created the entry.
+pub const FLAG_DATAPATH: u8 = 0x8;
+/// First word of a used mask slot.
+pub const MASK_USED: u32 = 1;
+/// Slot of the default hit action in a defaults map.
+pub const DEFAULT_HIT: u32 = 0;
+/// Slot of the default miss action in a defaults map.
+pub const DEFAULT_MISS: u32 = 1;
+
+/// Where things lie in one table's map values.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ValueLayout {
+    /// Size of a value.
+    pub size: u32,
+    /// Offset and size of the direct counter, if any.
+    pub counter: Option<(u32, u32)>,
+    /// Offset of the parameter blob.
+    pub params_offset: u32,
+    /// Bytes reserved for the largest parameter blob.
+    pub params_size: u32,
+}
+
+impl ValueLayout {
+    /// The layout for a direct counter of `counter_size` bytes (if any) and parameter blobs of
+    /// at most `max_params` bytes.
+    pub fn new(counter_size: Option<u32>, max_params: u32) -> ValueLayout {
+        let counter = counter_size.map(|s| (ENTRY_HDR_SIZE, s));
+        let params_offset = ENTRY_HDR_SIZE + counter_size.unwrap_or(0);
+        let size = (params_offset + max_params).div_ceil(8) * 8;
+        ValueLayout {
+            size,
+            counter,
+            params_offset,
+            params_size: max_params,
+        }
+    }
+
+    /// A value: its head, zero counts, and `params` (a `ParamLayout` blob, at most
+    /// `params_size` bytes).
+    pub fn encode(&self, head: &EntryHead, params: &[u8]) -> Result<Vec<u8>, String> {
+        if params.len() > self.params_size as usize {
+            return Err(format!(
+                "the parameter blob is {} bytes; the table holds at most {}",
+                params.len(),
+                self.params_size
+            ));
+        }
+        let mut v = vec![0u8; self.size as usize];
+        v[0..4].copy_from_slice(&head.action.to_ne_bytes());
+        v[4..6].copy_from_slice(&head.permissions.to_ne_bytes());
+        v[6] = head.flags;
+        v[7] = head.profile;
+        v[8..12].copy_from_slice(&head.priority.to_ne_bytes());
+        v[16..24].copy_from_slice(&head.created_ns.to_ne_bytes());
+        v[24..32].copy_from_slice(&head.last_used_ns.to_ne_bytes());
+        let at = self.params_offset as usize;
+        v[at..at + params.len()].copy_from_slice(params);
+        Ok(v)
+    }
+
+    /// The head of a value.
+    pub fn decode_head(&self, value: &[u8]) -> Option<EntryHead> {
+        if value.len() < ENTRY_HDR_SIZE as usize {
+            return None;
+        }
+        let u32_at =
+            |i: usize| u32::from_ne_bytes([value[i], value[i + 1], value[i + 2], value[i + 3]]);
+        let u64_at = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&value[i..i + 8]);
+            u64::from_ne_bytes(w)
+        };
+        Some(EntryHead {
+            action: u32_at(0),
+            permissions: u16::from_ne_bytes([value[4], value[5]]),
+            flags: value[6],
+            profile: value[7],
+            priority: u32_at(8),
+            created_ns: u64_at(16),
+            last_used_ns: u64_at(24),
+        })
+    }
+}
+
+/// The head of a map value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct EntryHead {
+    /// Program-wide action id (0: `NoAction`).
+    pub action: u32,
+    /// CRUDXPS bits.
+    pub permissions: u16,
+    /// `FLAG_*` bits.
+    pub flags: u8,
+    /// Aging timer profile.
+    pub profile: u8,
+    /// Priority, lower wins (ternary tables).
+    pub priority: u32,
+    /// Creation time (ns, `CLOCK_MONOTONIC` as `bpf_ktime_get_ns` reads it).
+    pub created_ns: u64,
+    /// Last hit (ns).
+    pub last_used_ns: u64,
+}
+
+/// The key of a tuple-space entry: the mask index, then the masked key blob.
+pub fn tuple_key(mask_index: u32, masked_key: &[u8]) -> Vec<u8> {
+    let mut k = mask_index.to_ne_bytes().to_vec();
+    k.extend_from_slice(masked_key);
+    k
+}
+
+/// The value of a used mask slot.
+pub fn mask_slot(mask: &[u8]) -> Vec<u8> {
+    let mut v = MASK_USED.to_ne_bytes().to_vec();
+    v.extend_from_slice(mask);
+    v
+}

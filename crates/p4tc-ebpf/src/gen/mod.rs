@@ -1,0 +1,939 @@
+//! The C generator: types, maps and the program function.
+
+mod expr;
+mod out;
+mod packet;
+mod stmt;
+mod table;
+
+use std::collections::{BTreeSet, HashMap};
+
+use p4tc_ir::arena::Handle;
+use p4tc_ir::introspection::{self, Introspection};
+use p4tc_ir::ir::{
+    Action, BlockType, Body, Composite, CompositeKind, Function, Instance, Local, Module, Role,
+    Table, Type, Value,
+};
+use p4tc_ir::layout::{self, CounterLayout, ExternLayout};
+use p4tc_ir::Span;
+
+use crate::{CodegenError, Generated, Hook, MapInit, MapKind, MapRole, MapSpec, RUNTIME_HEADER};
+use out::{ident, uint_for, Out};
+
+pub(crate) type R<T> = Result<T, CodegenError>;
+
+pub(crate) fn unsupported<T>(what: impl Into<String>, span: Span) -> R<T> {
+    Err(CodegenError::Unsupported {
+        what: what.into(),
+        span,
+    })
+}
+
+/// How a value of an IR type is held in C.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Repr {
+    /// An unsigned integer of `width` bits (at most 64), in host order; `signed` values are
+    /// their two's complement pattern.
+    Int { width: u32, signed: bool },
+    /// A bit string wider than 64 bits: big-endian bytes (`p4tc_wN_t`).
+    Wide { width: u32 },
+    /// A struct, header, stack or tuple (by C type name).
+    Aggregate,
+    /// `void`, externs, packets: no C value.
+    None,
+}
+
+/// Where a body's `return` goes.
+#[derive(Clone, Debug)]
+pub(crate) enum Ret {
+    /// A C `return` (functions).
+    C,
+    /// A `goto` to this label.
+    Goto(String),
+}
+
+/// The table being applied (for `add_entry`, direct counters and expire times in its actions).
+#[derive(Clone, Debug)]
+pub(crate) struct TableCtx {
+    pub(crate) table: Handle<Table>,
+    /// The C variable holding the key.
+    pub(crate) key: String,
+    /// The C variable pointing at the entry hit (NULL on a miss).
+    pub(crate) entry: String,
+}
+
+/// What names a body's locals have in C, and where control flow goes.
+#[derive(Clone)]
+pub(crate) struct Scope<'b> {
+    pub(crate) body: &'b Body,
+    /// C lvalue per local index.
+    pub(crate) names: Vec<String>,
+    pub(crate) ret: Ret,
+    /// Where `exit` goes.
+    pub(crate) exit: String,
+    /// Innermost loop's continue label.
+    pub(crate) cont: Option<String>,
+    pub(crate) table: Option<TableCtx>,
+    /// In the deparser: emits become length sums, and may not be nested.
+    pub(crate) deparser: bool,
+    /// Nesting depth of blocks (for the deparser's rule).
+    pub(crate) depth: u32,
+    /// A parser body (extract, verify and select are allowed).
+    pub(crate) parser: bool,
+}
+
+/// One header the deparser emits, in order.
+#[derive(Clone, Debug)]
+pub(crate) struct Emit {
+    pub(crate) lvalue: String,
+    pub(crate) composite: Handle<Composite>,
+}
+
+/// Per-table facts, computed up front.
+#[derive(Clone, Debug)]
+pub(crate) struct TableInfo {
+    pub(crate) cname: String,
+    pub(crate) key: layout::KeyLayout,
+    pub(crate) value: crate::entry::ValueLayout,
+    pub(crate) tentries: u32,
+    pub(crate) nummask: u32,
+    pub(crate) permissions: u16,
+    pub(crate) direct_counter: Option<(Handle<Instance>, CounterLayout)>,
+    pub(crate) largest_priority_wins: bool,
+}
+
+pub(crate) struct Gen<'m> {
+    pub(crate) m: &'m Module,
+    pub(crate) hook: Hook,
+    pub(crate) intro: Introspection,
+    pub(crate) action_ids: HashMap<Handle<Action>, u32>,
+    /// Struct declarations, in dependency order.
+    pub(crate) types: Out,
+    pub(crate) type_names: HashMap<Handle<Type>, String>,
+    pub(crate) used_type_names: BTreeSet<String>,
+    pub(crate) wide: BTreeSet<u32>,
+    /// Map definitions.
+    pub(crate) maps_c: Out,
+    pub(crate) maps: Vec<MapSpec>,
+    pub(crate) inits: Vec<MapInit>,
+    /// Static functions (P4 functions).
+    pub(crate) funcs: Out,
+    pub(crate) func_names: HashMap<Handle<Function>, String>,
+    pub(crate) tables: HashMap<Handle<Table>, TableInfo>,
+    pub(crate) action_structs: HashMap<Handle<Action>, Option<String>>,
+    pub(crate) instance_names: HashMap<Handle<Instance>, String>,
+    /// Locals of the main function (declarations), e.g. checksum states.
+    pub(crate) extra_locals: Vec<String>,
+    pub(crate) next_label: u32,
+    /// Headers the program may change (their C lvalues).
+    pub(crate) modified: BTreeSet<String>,
+    /// Something changed that the analysis cannot pin to a header: write every header.
+    pub(crate) modified_all: bool,
+    pub(crate) emits: Vec<Emit>,
+    pub(crate) error_ids: HashMap<String, u32>,
+    pub(crate) uses_host_ports: bool,
+}
+
+/// The roles' blocks.
+struct Blocks {
+    parser: Handle<BlockType>,
+    control: Handle<BlockType>,
+    deparser: Handle<BlockType>,
+}
+
+/// Generates the C program of `module` for `hook`.
+pub fn generate(
+    module: &Module,
+    pipeline_name: &str,
+    hook: Hook,
+) -> Result<Generated, CodegenError> {
+    let intro = introspection::introspection(module, pipeline_name)?;
+    let mut action_ids = HashMap::new();
+    let mut next = 1u32;
+    for (h, a) in module.actions.iter() {
+        if a.control.is_none() && a.name == "NoAction" {
+            action_ids.insert(h, 0);
+        } else {
+            action_ids.insert(h, next);
+            next += 1;
+        }
+    }
+    let error_ids = module
+        .errors
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.clone(), i as u32))
+        .collect();
+    let mut g = Gen {
+        m: module,
+        hook,
+        intro,
+        action_ids,
+        types: Out::new(0),
+        type_names: HashMap::new(),
+        used_type_names: BTreeSet::new(),
+        wide: BTreeSet::new(),
+        maps_c: Out::new(0),
+        maps: Vec::new(),
+        inits: Vec::new(),
+        funcs: Out::new(0),
+        func_names: HashMap::new(),
+        tables: HashMap::new(),
+        action_structs: HashMap::new(),
+        instance_names: HashMap::new(),
+        extra_locals: Vec::new(),
+        next_label: 0,
+        modified: BTreeSet::new(),
+        modified_all: false,
+        emits: Vec::new(),
+        error_ids,
+        uses_host_ports: false,
+    };
+    let blocks = g.blocks()?;
+    g.declare_tables()?;
+    g.declare_externs()?;
+    let main = g.main_function(&blocks, pipeline_name)?;
+    if g.uses_host_ports {
+        g.map_def(
+            "p4tc_host_ports",
+            "BPF_MAP_TYPE_HASH",
+            MapKind::Hash,
+            MapRole::HostPorts,
+            ("u32", 4),
+            ("u32", 4),
+            256,
+            None,
+            None,
+            None,
+        );
+    }
+
+    let mut c = String::new();
+    c.push_str(&format!(
+        "/* Generated by p4tc from pipeline `{pipeline_name}` ({}). Do not edit. */\n",
+        match hook {
+            Hook::Tc => "TC",
+            Hook::Xdp => "XDP",
+        }
+    ));
+    c.push_str("#include \"p4tc_runtime.h\"\n\n");
+    for bytes in &g.wide {
+        c.push_str(&format!(
+            "typedef struct {{ u8 b[{bytes}]; }} p4tc_w{bytes}_t;\n"
+        ));
+        c.push_str(&format!(
+            "P4TC_INLINE int p4tc_w{bytes}_eq(p4tc_w{bytes}_t a, p4tc_w{bytes}_t b)\n{{\n    u8 d = 0;\n    for (int i = 0; i < {bytes}; i++)\n        d |= a.b[i] ^ b.b[i];\n    return d == 0;\n}}\n"
+        ));
+    }
+    c.push_str("\n/* ---- Types ---- */\n\n");
+    c.push_str(&g.types.text);
+    c.push_str("\n/* ---- Maps ---- */\n\n");
+    c.push_str(&g.maps_c.text);
+    c.push_str("\n/* ---- Functions ---- */\n\n");
+    c.push_str(&g.funcs.text);
+    c.push_str("\n/* ---- The pipeline ---- */\n\n");
+    c.push_str(&main);
+    c.push_str("\nchar _license[] SEC(\"license\") = \"GPL\";\n");
+    Ok(Generated {
+        c,
+        header: RUNTIME_HEADER.to_string(),
+        program: "p4tc_main".into(),
+        hook,
+        maps: g.maps,
+        const_entries: g.inits,
+    })
+}
+
+impl<'m> Gen<'m> {
+    pub(crate) fn label(&mut self, what: &str) -> String {
+        self.next_label += 1;
+        format!("{what}_{}", self.next_label)
+    }
+
+    fn blocks(&self) -> R<Blocks> {
+        let Some(p) = &self.m.pipeline else {
+            return unsupported("a program without a `main` package", Span::default());
+        };
+        if p.package != "PNA_NIC" {
+            return unsupported(
+                format!("the package `{}` (only PNA_NIC)", p.package),
+                Span::default(),
+            );
+        }
+        let find = |role: Role| p.blocks.iter().find(|(r, _)| *r == role).map(|(_, b)| *b);
+        match (
+            find(Role::MainParser),
+            find(Role::MainControl),
+            find(Role::MainDeparser),
+        ) {
+            (Some(parser), Some(control), Some(deparser)) => {
+                if find(Role::PreControl).is_some() {
+                    return unsupported("PNA's pre-control", Span::default());
+                }
+                Ok(Blocks {
+                    parser,
+                    control,
+                    deparser,
+                })
+            }
+            _ => Err(CodegenError::Malformed(
+                "the pipeline lacks a parser, control or deparser".into(),
+            )),
+        }
+    }
+
+    pub(crate) fn ty(&self, ty: Handle<Type>) -> &'m Type {
+        &self.m.types[ty]
+    }
+
+    /// Follows newtypes and serializable enums to the representation type.
+    pub(crate) fn resolve(&self, mut ty: Handle<Type>) -> Handle<Type> {
+        for _ in 0..32 {
+            match self.ty(ty) {
+                Type::NewType { underlying, .. } => ty = *underlying,
+                Type::Enum(e) => match self.m.enums[*e].underlying {
+                    Some(u) => ty = u,
+                    None => return ty,
+                },
+                _ => return ty,
+            }
+        }
+        ty
+    }
+
+    pub(crate) fn repr(&self, ty: Handle<Type>) -> Repr {
+        let ty = self.resolve(ty);
+        match self.ty(ty) {
+            Type::Bool => Repr::Int {
+                width: 1,
+                signed: false,
+            },
+            Type::Bits { width, signed } if *width <= 64 => Repr::Int {
+                width: *width,
+                signed: *signed,
+            },
+            Type::Bits { width, .. } => Repr::Wide { width: *width },
+            Type::Error | Type::Enum(_) | Type::MatchKind => Repr::Int {
+                width: 32,
+                signed: false,
+            },
+            Type::Composite(_) | Type::Stack { .. } | Type::Tuple(_) => Repr::Aggregate,
+            _ => Repr::None,
+        }
+    }
+
+    /// The header composite of a type, if it is a header.
+    pub(crate) fn header_of(&self, ty: Handle<Type>) -> Option<Handle<Composite>> {
+        match self.ty(ty) {
+            Type::Composite(c) if self.m.composites[*c].kind == CompositeKind::Header => Some(*c),
+            _ => None,
+        }
+    }
+
+    /// The C type of an IR type, declaring structs as needed.
+    pub(crate) fn ctype(&mut self, ty: Handle<Type>, span: Span) -> R<String> {
+        let ty = self.resolve(ty);
+        if let Some(n) = self.type_names.get(&ty) {
+            return Ok(n.clone());
+        }
+        let name = match self.ty(ty).clone() {
+            Type::Bool => "u8".to_string(),
+            Type::Bits { width, .. } if width <= 64 => uint_for(width).to_string(),
+            Type::Bits { width, .. } => {
+                let bytes = width.div_ceil(8);
+                self.wide.insert(bytes);
+                format!("p4tc_w{bytes}_t")
+            }
+            Type::Error | Type::Enum(_) | Type::MatchKind => "u32".to_string(),
+            Type::Composite(c) => {
+                let comp = self.m.composites[c].clone();
+                if comp.kind == CompositeKind::HeaderUnion {
+                    return unsupported(format!("header unions (`{}`)", comp.name), span);
+                }
+                let mut fields = Vec::new();
+                for f in &comp.fields {
+                    let fty = self.resolve(f.ty);
+                    if let Type::Varbit { .. } = self.ty(fty) {
+                        return unsupported(
+                            format!("varbit fields (`{}.{}`)", comp.name, f.name),
+                            span,
+                        );
+                    }
+                    fields.push((self.ctype(f.ty, span)?, ident(&f.name)));
+                }
+                let cname = self.fresh_type_name(&comp.name);
+                let mut o = Out::new(0);
+                o.open(format!("struct {cname}"));
+                for (t, n) in fields {
+                    o.line(format!("{t} {n};"));
+                }
+                if comp.kind == CompositeKind::Header {
+                    o.line("u8 __valid;");
+                }
+                o.close();
+                let mut t = o.text;
+                t.insert_str(t.len() - 1, ";");
+                self.types.text.push_str(&t);
+                self.types.text.push('\n');
+                format!("struct {cname}")
+            }
+            Type::Stack { element, size } => {
+                let et = self.ctype(element, span)?;
+                let cname = self.fresh_type_name(&format!(
+                    "stack_{}_{size}",
+                    et.trim_start_matches("struct ")
+                ));
+                self.types.text.push_str(&format!(
+                    "struct {cname} {{\n    {et} e[{size}];\n    u32 next_index;\n}};\n\n"
+                ));
+                format!("struct {cname}")
+            }
+            Type::Tuple(items) => {
+                let mut fields = Vec::new();
+                for t in &items {
+                    fields.push(self.ctype(*t, span)?);
+                }
+                let cname = self.fresh_type_name("tuple");
+                let mut s = format!("struct {cname} {{\n");
+                for (i, t) in fields.iter().enumerate() {
+                    s.push_str(&format!("    {t} f{i};\n"));
+                }
+                s.push_str("};\n\n");
+                self.types.text.push_str(&s);
+                format!("struct {cname}")
+            }
+            _ => return unsupported(format!("values of type {}", self.m.type_name(ty)), span),
+        };
+        self.type_names.insert(ty, name.clone());
+        Ok(name)
+    }
+
+    fn fresh_type_name(&mut self, base: &str) -> String {
+        let base = ident(base);
+        let mut name = base.clone();
+        let mut i = 2;
+        while !self.used_type_names.insert(name.clone()) {
+            name = format!("{base}_{i}");
+            i += 1;
+        }
+        name
+    }
+
+    /// A zero initialiser for a C type.
+    pub(crate) fn zero(&self, ty: Handle<Type>) -> &'static str {
+        match self.repr(ty) {
+            Repr::Int { .. } => "0",
+            _ => "{}",
+        }
+    }
+
+    /// Declares one map.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn map_def(
+        &mut self,
+        name: &str,
+        ctype: &str,
+        kind: MapKind,
+        role: MapRole,
+        key: (&str, u32),
+        value: (&str, u32),
+        max_entries: u32,
+        flags: Option<&str>,
+        table: Option<Handle<Table>>,
+        instance: Option<Handle<Instance>>,
+    ) {
+        let o = &mut self.maps_c;
+        o.open("struct");
+        o.line(format!("__uint(type, {ctype});"));
+        if kind != MapKind::RingBuf {
+            o.line(format!("__type(key, {});", key.0));
+            o.line(format!("__type(value, {});", value.0));
+        }
+        o.line(format!("__uint(max_entries, {max_entries});"));
+        if let Some(f) = flags {
+            o.line(format!("__uint(map_flags, {f});"));
+        }
+        o.indent -= 1;
+        o.line(format!("}} {name} SEC(\".maps\");"));
+        o.line("");
+        self.maps.push(MapSpec {
+            name: name.into(),
+            kind,
+            role,
+            key_size: if kind == MapKind::RingBuf { 0 } else { key.1 },
+            value_size: if kind == MapKind::RingBuf { 0 } else { value.1 },
+            max_entries,
+            table,
+            instance,
+        });
+    }
+
+    /// The C name of an extern instance (its maps and state are named after it).
+    pub(crate) fn instance_name(&mut self, inst: Handle<Instance>) -> String {
+        if let Some(n) = self.instance_names.get(&inst) {
+            return n.clone();
+        }
+        let i = &self.m.instances[inst];
+        let owner = i
+            .owner
+            .map(|o| format!("{}_", self.m.block_types[o].name))
+            .unwrap_or_default();
+        let n = ident(&format!("{owner}{}", i.name));
+        self.instance_names.insert(inst, n.clone());
+        n
+    }
+
+    /// The extern's declaration name of an instance (`Counter`, ...).
+    pub(crate) fn extern_name(&self, inst: Handle<Instance>) -> Option<&'m str> {
+        match self.ty(self.m.instances[inst].ty) {
+            Type::Extern { def, .. } => Some(self.m.externs[*def].name.as_str()),
+            _ => None,
+        }
+    }
+
+    fn declare_externs(&mut self) -> R<()> {
+        for (h, inst) in self.m.instances.iter() {
+            let span = self.m.instances.span(h);
+            let Some(ext) = self.extern_name(h) else {
+                continue;
+            };
+            let name = self.instance_name(h);
+            match layout::extern_layout(self.m, h)? {
+                Some(ExternLayout::Counter(c)) if !c.direct => {
+                    let n = u32::try_from(c.count.unwrap_or(1))
+                        .unwrap_or(u32::MAX)
+                        .max(1);
+                    let vt = counter_struct(&mut self.types, &c);
+                    self.map_def(
+                        &format!("ctr_{name}"),
+                        "BPF_MAP_TYPE_PERCPU_ARRAY",
+                        MapKind::PerCpuArray,
+                        MapRole::Counter,
+                        ("u32", 4),
+                        (&vt, c.size),
+                        n,
+                        None,
+                        None,
+                        Some(h),
+                    );
+                }
+                Some(ExternLayout::Register(r)) => {
+                    let n = u32::try_from(r.count.unwrap_or(1))
+                        .unwrap_or(u32::MAX)
+                        .max(1);
+                    let vt = format!("struct reg_{name}_value");
+                    self.types
+                        .text
+                        .push_str(&format!("{vt} {{\n    u8 v[{}];\n}};\n\n", r.element.size));
+                    self.map_def(
+                        &format!("reg_{name}"),
+                        "BPF_MAP_TYPE_ARRAY",
+                        MapKind::Array,
+                        MapRole::Register,
+                        ("u32", 4),
+                        (&vt, r.element.size),
+                        n,
+                        None,
+                        None,
+                        Some(h),
+                    );
+                    // An initial value: every element, written at load time.
+                    if let Some(init) = inst.args.get(1).and_then(|a| a.value()) {
+                        let values = flatten_value(init);
+                        let blob = r.element.encode(&values).map_err(|e| {
+                            CodegenError::Malformed(format!("register `{name}` initial value: {e}"))
+                        })?;
+                        for i in 0..n {
+                            self.inits.push(MapInit {
+                                map: format!("reg_{name}"),
+                                key: i.to_ne_bytes().to_vec(),
+                                value: blob.clone(),
+                                what: crate::InitKind::RegisterInit,
+                            });
+                        }
+                    }
+                }
+                Some(ExternLayout::Digest(_)) => {
+                    self.map_def(
+                        &format!("digest_{name}"),
+                        "BPF_MAP_TYPE_RINGBUF",
+                        MapKind::RingBuf,
+                        MapRole::Digest,
+                        ("", 0),
+                        ("", 0),
+                        256 * 1024,
+                        None,
+                        None,
+                        Some(h),
+                    );
+                }
+                _ => {
+                    let _ = (ext, span);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The program function.
+    fn main_function(&mut self, b: &Blocks, pipeline: &str) -> R<String> {
+        let m = self.m;
+        let parser = &m.block_types[b.parser];
+        let control = &m.block_types[b.control];
+        let deparser = &m.block_types[b.deparser];
+        let pspan = m.block_types.span(b.parser);
+        if parser.apply_params < 4 || control.apply_params < 4 || deparser.apply_params < 4 {
+            return Err(CodegenError::Malformed(
+                "PNA blocks take four parameters".into(),
+            ));
+        }
+        let local =
+            |body: &'m Body, i: usize| -> R<&'m Local> {
+                body.locals.iter().nth(i).map(|(_, l)| l).ok_or_else(|| {
+                    CodegenError::Malformed("a block body lacks its parameters".into())
+                })
+            };
+        let hdr_ty = local(&parser.body, 1)?.ty;
+        let meta_ty = local(&parser.body, 2)?.ty;
+        let pistd_ty = local(&parser.body, 3)?.ty;
+        let istd_ty = local(&control.body, 2)?.ty;
+        let ostd_ty = local(&control.body, 3)?.ty;
+        let hdr_c = self.ctype(hdr_ty, pspan)?;
+        let meta_c = self.ctype(meta_ty, pspan)?;
+        let pistd_c = self.ctype(pistd_ty, pspan)?;
+        let istd_c = self.ctype(istd_ty, pspan)?;
+        let ostd_c = self.ctype(ostd_ty, pspan)?;
+
+        let names_for = |g: &mut Gen<'m>,
+                         block: &'m BlockType,
+                         prefix: &str,
+                         params: [&str; 4]|
+         -> R<(Vec<String>, Vec<String>)> {
+            let mut names = Vec::new();
+            let mut decls = Vec::new();
+            for (i, (h, l)) in block.body.locals.iter().enumerate() {
+                if i < 4 {
+                    names.push(params[i].to_string());
+                    continue;
+                }
+                let n = format!("{prefix}{i}_{}", ident(&l.name));
+                match g.repr(l.ty) {
+                    Repr::None => {}
+                    _ => {
+                        let span = block.body.locals.span(h);
+                        let t = g.ctype(l.ty, span)?;
+                        decls.push(format!("{t} {n} = {};", g.zero(l.ty)));
+                    }
+                }
+                names.push(n);
+            }
+            Ok((names, decls))
+        };
+        let (pnames, pdecls) = names_for(self, parser, "p", ["pkt", "(*hdr)", "(*meta)", "pistd"])?;
+        let (cnames, cdecls) =
+            names_for(self, control, "c", ["(*hdr)", "(*meta)", "istd", "ostd"])?;
+        let (dnames, ddecls) =
+            names_for(self, deparser, "d", ["pkt", "(*hdr)", "(*meta)", "ostd"])?;
+
+        // The three bodies.
+        let mut po = Out::new(1);
+        let pscope = Scope {
+            body: &parser.body,
+            names: pnames,
+            ret: Ret::Goto("parser_accept".into()),
+            exit: "parser_accept".into(),
+            cont: None,
+            table: None,
+            deparser: false,
+            depth: 0,
+            parser: true,
+        };
+        self.parser_states(&pscope, parser, &mut po)?;
+
+        let mut co = Out::new(1);
+        let mut cscope = Scope {
+            body: &control.body,
+            names: cnames,
+            ret: Ret::Goto("control_end".into()),
+            exit: "control_end".into(),
+            cont: None,
+            table: None,
+            deparser: false,
+            depth: 0,
+            parser: false,
+        };
+        self.block(&mut cscope, &control.body.block, &mut co)?;
+
+        let mut dout = Out::new(1);
+        let mut dscope = Scope {
+            body: &deparser.body,
+            names: dnames,
+            ret: Ret::Goto("deparser_end".into()),
+            exit: "deparser_end".into(),
+            cont: None,
+            table: None,
+            deparser: true,
+            depth: 0,
+            parser: false,
+        };
+        self.block(&mut dscope, &deparser.body.block, &mut dout)?;
+        let mut wo = Out::new(1);
+        self.deparser_writes(&mut wo)?;
+
+        // Assemble.
+        let mut o = Out::new(0);
+        let (sec, ctx) = match self.hook {
+            Hook::Tc => ("tc", "struct __sk_buff *skb"),
+            Hook::Xdp => ("xdp", "struct xdp_md *ctx"),
+        };
+        o.line(format!(
+            "/* Pipeline `{pipeline}`: parser `{}`, control `{}`, deparser `{}`. */",
+            parser.name, control.name, deparser.name
+        ));
+        o.line(format!("SEC(\"{sec}\")"));
+        o.line(format!("int p4tc_main({ctx})"));
+        o.open("");
+        match self.hook {
+            Hook::Tc => {
+                o.line("void *data = (void *)(long)skb->data;");
+                o.line("void *data_end = (void *)(long)skb->data_end;");
+                o.line("u32 pkt_len = skb->len;");
+            }
+            Hook::Xdp => {
+                o.line("void *data = (void *)(long)ctx->data;");
+                o.line("void *data_end = (void *)(long)ctx->data_end;");
+                o.line("u32 pkt_len = (u32)(data_end - data);");
+            }
+        }
+        o.line("u8 *cursor = data;");
+        o.line("u32 parsed_len = 0;");
+        o.line("u32 out_len = 0;");
+        o.line(format!(
+            "u32 parser_error = {}; /* NoError */",
+            self.error_id("NoError")
+        ));
+        o.line("u8 drop = 0;");
+        o.line("u32 egress_port = 0;");
+        o.line("u8 dirty = 0; /* a header's validity changed: rewrite every header */");
+        o.line(format!("{hdr_c} hdr_v = {{}};"));
+        o.line(format!("{meta_c} meta_v = {{}};"));
+        o.line(format!("{hdr_c} *hdr = &hdr_v;"));
+        o.line(format!("{meta_c} *meta = &meta_v;"));
+        o.line(format!("{pistd_c} pistd = {{}};"));
+        o.line(format!("{istd_c} istd = {{}};"));
+        o.line(format!("{ostd_c} ostd = {{}};"));
+        let ifindex = match self.hook {
+            Hook::Tc => "skb->ifindex",
+            Hook::Xdp => "ctx->ingress_ifindex",
+        };
+        if let Some(i) = self.field_index(pistd_ty, "input_port") {
+            o.line(format!(
+                "pistd.{} = {ifindex};",
+                ident(&self.field_name(pistd_ty, i))
+            ));
+        }
+        if let Some(i) = self.field_index(istd_ty, "input_port") {
+            o.line(format!(
+                "istd.{} = {ifindex};",
+                ident(&self.field_name(istd_ty, i))
+            ));
+        }
+        for d in pdecls
+            .iter()
+            .chain(&cdecls)
+            .chain(&ddecls)
+            .chain(&self.extra_locals)
+        {
+            o.line(d);
+        }
+        o.line("");
+        o.line("/* ---- Parser ---- */");
+        o.text.push_str(&po.text);
+        o.label("parser_reject");
+        o.line(format!("if (parser_error == {})", self.error_id("NoError")));
+        o.line(format!("    return {};", self.verdict_drop()));
+        o.label("parser_accept");
+        o.line("parsed_len = (u32)((void *)cursor - data);");
+        if let Some(i) = self.field_index(istd_ty, "parser_error") {
+            o.line(format!(
+                "istd.{} = parser_error;",
+                ident(&self.field_name(istd_ty, i))
+            ));
+        }
+        if let Some(i) = self.field_index(istd_ty, "timestamp") {
+            if self.reads_field(&control.body, istd_ty, i) {
+                o.line(format!(
+                    "istd.{} = bpf_ktime_get_ns();",
+                    ident(&self.field_name(istd_ty, i))
+                ));
+            }
+        }
+        o.line("");
+        o.line("/* ---- Control ---- */");
+        o.text.push_str(&co.text);
+        o.label("control_end");
+        o.line("");
+        o.line("/* ---- Deparser ---- */");
+        o.text.push_str(&dout.text);
+        o.label("deparser_end");
+        o.text.push_str(&wo.text);
+        o.label("verdict");
+        o.line("if (drop)");
+        o.line(format!("    return {};", self.verdict_drop()));
+        o.line("if (egress_port == 0)");
+        o.line(format!(
+            "    return {};",
+            match self.hook {
+                Hook::Tc => "TC_ACT_OK",
+                Hook::Xdp => "XDP_PASS",
+            }
+        ));
+        o.line("return bpf_redirect(egress_port, 0);");
+        o.close();
+        Ok(o.text)
+    }
+
+    pub(crate) fn verdict_drop(&self) -> &'static str {
+        match self.hook {
+            Hook::Tc => "TC_ACT_SHOT",
+            Hook::Xdp => "XDP_DROP",
+        }
+    }
+
+    pub(crate) fn error_id(&self, name: &str) -> u32 {
+        self.error_ids.get(name).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn field_index(&self, ty: Handle<Type>, name: &str) -> Option<usize> {
+        match self.ty(ty) {
+            Type::Composite(c) => self.m.composites[*c]
+                .fields
+                .iter()
+                .position(|f| f.name == name),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn field_name(&self, ty: Handle<Type>, index: usize) -> String {
+        match self.ty(ty) {
+            Type::Composite(c) => self.m.composites[*c]
+                .fields
+                .get(index)
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
+            Type::Tuple(_) => format!("f{index}"),
+            _ => String::new(),
+        }
+    }
+
+    /// True when some expression of `body` reads field `index` of a value of type `ty`.
+    fn reads_field(&self, body: &Body, ty: Handle<Type>, index: usize) -> bool {
+        body.exprs.iter().any(|(_, e)| match &e.kind {
+            p4tc_ir::ir::ExprKind::Field { base, index: i } => {
+                *i as usize == index && body.exprs[*base].ty == ty
+            }
+            _ => false,
+        })
+    }
+
+    /// The C struct of an action's parameter blob (None when it has no action data).
+    pub(crate) fn action_struct(&mut self, action: Handle<Action>) -> R<Option<String>> {
+        if let Some(s) = self.action_structs.get(&action) {
+            return Ok(s.clone());
+        }
+        let pl = layout::action_param_layout(self.m, action)?;
+        let s = if pl.size == 0 {
+            None
+        } else {
+            let name = format!("struct {}_params", self.action_cname(action));
+            let mut t = format!("{name} {{\n");
+            let mut used = BTreeSet::new();
+            for p in &pl.params {
+                let mut n = ident(&p.field.name);
+                while !used.insert(n.clone()) {
+                    n.push('_');
+                }
+                t.push_str(&format!("    u8 {n}[{}];\n", p.field.size));
+            }
+            if pl.size > pl.data_size {
+                t.push_str(&format!("    u8 _pad[{}];\n", pl.size - pl.data_size));
+            }
+            t.push_str("};\n");
+            t.push_str(&format!(
+                "_Static_assert(sizeof({name}) == {}, \"parameter layout\");\n\n",
+                pl.size
+            ));
+            self.types.text.push_str(&t);
+            Some(name)
+        };
+        self.action_structs.insert(action, s.clone());
+        Ok(s)
+    }
+
+    /// The C field names of an action's parameter struct, by parameter index.
+    pub(crate) fn action_param_fields(
+        &self,
+        action: Handle<Action>,
+    ) -> R<Vec<(usize, String, u32, u32)>> {
+        let pl = layout::action_param_layout(self.m, action)?;
+        let mut used = BTreeSet::new();
+        let mut v = Vec::new();
+        for p in &pl.params {
+            let mut n = ident(&p.field.name);
+            while !used.insert(n.clone()) {
+                n.push('_');
+            }
+            v.push((p.index, n, p.field.width, p.field.size));
+        }
+        Ok(v)
+    }
+
+    pub(crate) fn action_cname(&self, action: Handle<Action>) -> String {
+        let a = &self.m.actions[action];
+        let owner = a
+            .control
+            .map(|c| format!("{}_", self.m.block_types[c].name))
+            .unwrap_or_default();
+        ident(&format!("{owner}{}", a.name))
+    }
+}
+
+/// The C struct of a counter's value (declared once per shape).
+pub(crate) fn counter_struct(types: &mut Out, c: &CounterLayout) -> String {
+    let (name, fields): (&str, &[&str]) =
+        match (c.packets_offset.is_some(), c.bytes_offset.is_some()) {
+            (true, true) => ("p4tc_counter_pb", &["packets", "bytes"]),
+            (true, false) => ("p4tc_counter_p", &["packets"]),
+            _ => ("p4tc_counter_b", &["bytes"]),
+        };
+    let decl = format!("struct {name} {{\n");
+    if !types.text.contains(&decl) {
+        let mut t = decl;
+        for f in fields {
+            t.push_str(&format!("    u64 {f};\n"));
+        }
+        t.push_str("};\n\n");
+        types.text.push_str(&t);
+    }
+    format!("struct {name}")
+}
+
+/// A compile-time value as a list of unsigned field values (scalars and flat structs).
+pub(crate) fn flatten_value(v: &Value) -> Vec<num_bigint::BigUint> {
+    match v {
+        Value::Tuple(items) => items.iter().flat_map(flatten_value).collect(),
+        other => vec![value_uint(other)],
+    }
+}
+
+/// The unsigned bits of a scalar value (negative integers are not expected here: they are
+/// reduced to their type's range).
+pub(crate) fn value_uint(v: &Value) -> num_bigint::BigUint {
+    use num_bigint::BigUint;
+    match v {
+        Value::Int(i) => i.to_biguint().unwrap_or_default(),
+        Value::Bool(b) => BigUint::from(u8::from(*b)),
+        Value::Error(e) | Value::Enum(e) | Value::MatchKind(e) => BigUint::from(*e),
+        _ => BigUint::default(),
+    }
+}

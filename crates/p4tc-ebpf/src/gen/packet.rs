@@ -1,0 +1,550 @@
+//! The packet: the parser's state machine and extraction, the deparser's emits and writes.
+
+use p4tc_ir::arena::Handle;
+use p4tc_ir::ir::{BlockType, Composite, Expr, ExprKind, KeysetValue, Transition, Type};
+use p4tc_ir::Span;
+
+use super::out::{ident, mask_lit, Out};
+use super::{unsupported, Emit, Gen, Repr, Scope, R};
+use crate::Hook;
+
+/// One field of a header as laid out on the wire.
+#[derive(Clone, Debug)]
+pub(crate) struct WireField {
+    pub(crate) name: String,
+    /// Bit offset from the header's first bit (most significant first).
+    pub(crate) offset: u32,
+    pub(crate) width: u32,
+}
+
+impl<'m> Gen<'m> {
+    /// The wire layout of a header and its size in bytes.
+    pub(crate) fn wire(&self, c: Handle<Composite>, span: Span) -> R<(Vec<WireField>, u32)> {
+        let comp = &self.m.composites[c];
+        let mut fields = Vec::new();
+        let mut off = 0u32;
+        for f in &comp.fields {
+            let w = match self.repr(f.ty) {
+                Repr::Int { width, .. } => width,
+                Repr::Wide { width } => {
+                    if off % 8 != 0 || width % 8 != 0 {
+                        return unsupported(
+                            format!(
+                                "the wide field `{}.{}` off byte boundaries",
+                                comp.name, f.name
+                            ),
+                            span,
+                        );
+                    }
+                    width
+                }
+                _ => {
+                    return unsupported(
+                        format!("the field `{}.{}` in a header", comp.name, f.name),
+                        span,
+                    )
+                }
+            };
+            if matches!(self.ty(self.resolve(f.ty)), Type::Bool) {
+                // bool takes one bit on the wire
+            }
+            fields.push(WireField {
+                name: ident(&f.name),
+                offset: off,
+                width: w,
+            });
+            off += w;
+        }
+        if off % 8 != 0 {
+            return unsupported(
+                format!(
+                    "header `{}`, whose size ({off} bits) is not whole bytes",
+                    comp.name
+                ),
+                span,
+            );
+        }
+        Ok((fields, off / 8))
+    }
+
+    /// Statements reading a header at pointer `p` (checked) into lvalue `lv`.
+    pub(crate) fn load_header(&self, lv: &str, p: &str, fields: &[WireField], o: &mut Out) {
+        for f in fields {
+            let dst = super::expr::field_access(lv, &f.name);
+            if f.width > 64 {
+                o.line(format!(
+                    "p4tc_copy({dst}.b, {p} + {}, {});",
+                    f.offset / 8,
+                    f.width / 8
+                ));
+                continue;
+            }
+            o.line(format!("{dst} = {};", load_bits(p, f.offset, f.width)));
+        }
+        o.line(format!("{} = 1;", super::expr::field_access(lv, "__valid")));
+    }
+
+    /// Statements writing header `lv` at pointer `p` (checked).
+    pub(crate) fn store_header(
+        &self,
+        lv: &str,
+        p: &str,
+        fields: &[WireField],
+        size: u32,
+        o: &mut Out,
+    ) {
+        let mut covered = vec![false; size as usize];
+        // Whole-byte fields on byte boundaries: one store each.
+        for f in fields {
+            if f.offset % 8 == 0 && f.width % 8 == 0 {
+                let src = super::expr::field_access(lv, &f.name);
+                let at = f.offset / 8;
+                let n = f.width / 8;
+                if f.width > 64 {
+                    o.line(format!("p4tc_copy({p} + {at}, {src}.b, {n});"));
+                } else {
+                    o.line(format!("p4tc_st_be({p} + {at}, {src}, {n});"));
+                }
+                for b in at..at + n {
+                    covered[b as usize] = true;
+                }
+            }
+        }
+        // The remaining bytes, each assembled from the fields that share it.
+        for b in 0..size {
+            if covered[b as usize] {
+                continue;
+            }
+            let lo = 8 * b;
+            let hi = lo + 8;
+            let mut parts = Vec::new();
+            for f in fields {
+                let a = f.offset.max(lo);
+                let z = (f.offset + f.width).min(hi);
+                if a >= z {
+                    continue;
+                }
+                let n = z - a;
+                let src = super::expr::field_access(lv, &f.name);
+                let shift_f = f.offset + f.width - z;
+                let shift_b = hi - z;
+                parts.push(format!(
+                    "((((u64){src} >> {shift_f}) & {}) << {shift_b})",
+                    mask_lit(n)
+                ));
+            }
+            if parts.is_empty() {
+                parts.push("0".into());
+            }
+            o.line(format!("{p}[{b}] = (u8)({});", parts.join(" | ")));
+        }
+    }
+
+    /// The parser: one label per state.
+    pub(crate) fn parser_states(
+        &mut self,
+        s: &Scope<'_>,
+        parser: &'m BlockType,
+        o: &mut Out,
+    ) -> R<()> {
+        let names: Vec<String> = parser
+            .states
+            .iter()
+            .enumerate()
+            .map(|(i, st)| format!("state_{i}_{}", ident(&st.name)))
+            .collect();
+        for (i, st) in parser.states.iter().enumerate() {
+            o.label(&names[i]);
+            let mut sc = s.clone();
+            self.block(&mut sc, &st.block, o)?;
+            self.transition(s, &st.transition, &names, o)?;
+        }
+        Ok(())
+    }
+
+    fn transition(
+        &mut self,
+        s: &Scope<'_>,
+        t: &Transition,
+        names: &[String],
+        o: &mut Out,
+    ) -> R<()> {
+        match t {
+            Transition::Accept => o.line("goto parser_accept;"),
+            Transition::Reject => o.line("goto parser_reject;"),
+            Transition::State(i) => o.line(format!(
+                "goto {};",
+                names
+                    .get(*i as usize)
+                    .cloned()
+                    .unwrap_or_else(|| "parser_reject".into())
+            )),
+            Transition::Select { keys, cases } => {
+                o.open("");
+                let mut kv = Vec::new();
+                for (i, k) in keys.iter().enumerate() {
+                    let ty = s.body.exprs[*k].ty;
+                    let span = s.body.exprs.span(*k);
+                    let v = self.expr(s, *k)?;
+                    let t = self.ctype(ty, span)?;
+                    o.line(format!("{t} sel{i}_ = {v};"));
+                    kv.push((format!("sel{i}_"), ty, span));
+                }
+                let mut fell_through = false;
+                for case in cases {
+                    let mut conds = Vec::new();
+                    for ((k, ty, span), ks) in kv.iter().zip(&case.keysets) {
+                        match ks {
+                            KeysetValue::Any => {}
+                            KeysetValue::Exact(v) => {
+                                let v = self.literal(v, *ty, *span)?;
+                                match self.repr(*ty) {
+                                    Repr::Int { .. } => conds.push(format!("{k} == {v}")),
+                                    Repr::Wide { width } => conds
+                                        .push(format!("p4tc_w{}_eq({k}, {v})", width.div_ceil(8))),
+                                    _ => return unsupported("select on aggregate keys", *span),
+                                }
+                            }
+                            KeysetValue::Mask(v, m) => {
+                                let v = self.literal(v, *ty, *span)?;
+                                let m = self.literal(m, *ty, *span)?;
+                                conds.push(format!("({k} & {m}) == ({v} & {m})"));
+                            }
+                            KeysetValue::Range(lo, hi) => {
+                                let lo = self.literal(lo, *ty, *span)?;
+                                let hi = self.literal(hi, *ty, *span)?;
+                                conds.push(format!("{k} >= {lo} && {k} <= {hi}"));
+                            }
+                            KeysetValue::ValueSet(_) => {
+                                return unsupported("parser value sets", *span)
+                            }
+                        }
+                    }
+                    if conds.is_empty() {
+                        self.transition(s, &case.target, names, o)?;
+                        fell_through = true;
+                        break;
+                    }
+                    o.open(format!("if ({})", conds.join(" && ")));
+                    self.transition(s, &case.target, names, o)?;
+                    o.close();
+                }
+                if !fell_through {
+                    // No case matched: reject with NoMatch.
+                    o.line(format!(
+                        "parser_error = {}; /* NoMatch */",
+                        self.error_id("NoMatch")
+                    ));
+                    o.line("goto parser_reject;");
+                }
+                o.close();
+            }
+        }
+        Ok(())
+    }
+
+    /// `packet_in` methods.
+    pub(crate) fn packet_in(
+        &mut self,
+        s: &Scope<'_>,
+        method: &str,
+        args: &[Handle<Expr>],
+        ty: Handle<Type>,
+        span: Span,
+        o: &mut Out,
+    ) -> R<Option<String>> {
+        if !s.parser {
+            return unsupported(format!("packet_in.{method} outside the parser"), span);
+        }
+        let too_short = self.error_id("PacketTooShort");
+        match method {
+            "extract" if args.len() == 2 => {
+                let target = args[1];
+                let tty = s.body.exprs[target].ty;
+                let Some(c) = self.header_of(self.resolve(tty)) else {
+                    return unsupported("extracting into something that is not a header", span);
+                };
+                let (fields, size) = self.wire(c, span)?;
+                // Extracting into `stack.next` checks the stack's room first.
+                if let ExprKind::StackMember {
+                    base,
+                    member: p4tc_ir::ir::StackMember::Next,
+                } = &s.body.exprs[target].kind
+                {
+                    let b = self.lvalue(s, *base)?;
+                    let n = self.stack_size(s.body.exprs[*base].ty);
+                    o.line(format!(
+                        "if ({b}.next_index >= {n}) {{ parser_error = {}; goto parser_reject; }} /* StackOutOfBounds */",
+                        self.error_id("StackOutOfBounds")
+                    ));
+                    let lv = self.lvalue(s, target)?;
+                    o.line(format!("if ((void *)(cursor + {size}) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
+                    self.load_header(&lv, "cursor", &fields, o);
+                    o.line(format!("cursor += {size};"));
+                    o.line(format!("{b}.next_index++;"));
+                    return Ok(None);
+                }
+                let lv = self.lvalue(s, target)?;
+                o.line(format!("if ((void *)(cursor + {size}) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
+                self.load_header(&lv, "cursor", &fields, o);
+                o.line(format!("cursor += {size};"));
+                Ok(None)
+            }
+            "extract" => unsupported("extract with a variable-size (varbit) field", span),
+            "lookahead" => match self.repr(ty) {
+                Repr::Int { width, .. } => {
+                    let bytes = width.div_ceil(8);
+                    Ok(Some(format!(
+                        "({{ if ((void *)(cursor + {bytes}) > data_end) {{ parser_error = {too_short}; goto parser_reject; }} {}; }})",
+                        load_bits("cursor", 0, width)
+                    )))
+                }
+                Repr::Aggregate => {
+                    let Some(c) = self.header_of(self.resolve(ty)) else {
+                        return unsupported("lookahead of a struct", span);
+                    };
+                    let (fields, size) = self.wire(c, span)?;
+                    let t = self.ctype(ty, span)?;
+                    let mut inner = Out::new(1);
+                    inner.line(format!("{t} la_ = {{}};"));
+                    inner.line(format!("if ((void *)(cursor + {size}) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
+                    self.load_header("la_", "cursor", &fields, &mut inner);
+                    inner.line("la_;");
+                    Ok(Some(format!("({{\n{}}})", inner.text)))
+                }
+                _ => unsupported("lookahead of this type", span),
+            },
+            "advance" => {
+                let Some(&n) = args.get(1) else {
+                    return Err(crate::CodegenError::Malformed(
+                        "advance without a count".into(),
+                    ));
+                };
+                if let ExprKind::Literal(v) = &s.body.exprs[n].kind {
+                    let bits = u64::try_from(&super::value_uint(v)).unwrap_or(0);
+                    if bits % 8 != 0 {
+                        return unsupported(
+                            "advancing by a number of bits that is not whole bytes",
+                            span,
+                        );
+                    }
+                    let bytes = bits / 8;
+                    o.line(format!("if ((void *)(cursor + {bytes}) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
+                    o.line(format!("cursor += {bytes};"));
+                } else {
+                    let v = self.expr(s, n)?;
+                    o.open("");
+                    o.line(format!("u32 adv_ = (u32)({v}) >> 3;"));
+                    o.line(format!("if (adv_ > 1500 || (void *)(cursor + adv_) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
+                    o.line("cursor += adv_;");
+                    o.close();
+                }
+                Ok(None)
+            }
+            "length" => Ok(Some("pkt_len".into())),
+            _ => unsupported(format!("packet_in.{method}"), span),
+        }
+    }
+
+    /// `pkt.emit(h)` in the deparser: counts the header's bytes; the writes come after.
+    pub(crate) fn emit(
+        &mut self,
+        s: &Scope<'_>,
+        h: Handle<Expr>,
+        span: Span,
+        o: &mut Out,
+    ) -> R<()> {
+        if !s.deparser {
+            return unsupported("emit outside the deparser", span);
+        }
+        if s.depth > 0 {
+            return unsupported("emit inside a conditional or loop of the deparser", span);
+        }
+        let lv = self.lvalue(s, h)?;
+        let ty = s.body.exprs[h].ty;
+        self.emit_value(&lv, ty, span, o)
+    }
+
+    fn emit_value(&mut self, lv: &str, ty: Handle<Type>, span: Span, o: &mut Out) -> R<()> {
+        let ty = self.resolve(ty);
+        if let Some(c) = self.header_of(ty) {
+            let (_, size) = self.wire(c, span)?;
+            o.line(format!(
+                "if ({}) out_len += {size};",
+                super::expr::field_access(lv, "__valid")
+            ));
+            self.emits.push(Emit {
+                lvalue: lv.to_string(),
+                composite: c,
+            });
+            return Ok(());
+        }
+        match self.ty(ty).clone() {
+            Type::Composite(c) => {
+                let comp = self.m.composites[c].clone();
+                if comp.kind != p4tc_ir::ir::CompositeKind::Struct {
+                    return unsupported(format!("emitting `{}`", comp.name), span);
+                }
+                for f in &comp.fields {
+                    let fl = super::expr::field_access(lv, &ident(&f.name));
+                    self.emit_value(&fl, f.ty, span, o)?;
+                }
+                Ok(())
+            }
+            Type::Stack { element, size } => {
+                for i in 0..size {
+                    self.emit_value(&format!("{lv}.e[{i}]"), element, span, o)?;
+                }
+                Ok(())
+            }
+            _ => unsupported("emitting a value that is not a header", span),
+        }
+    }
+
+    /// After the deparser: resize the packet if the headers' size changed, and write back the
+    /// headers (all of them after a resize or a validity change; else only those the program
+    /// may have changed, in place).
+    pub(crate) fn deparser_writes(&mut self, o: &mut Out) -> R<()> {
+        let emits = self.emits.clone();
+        let mut layouts = Vec::new();
+        for e in &emits {
+            let (f, size) = self.wire(e.composite, Span::default())?;
+            layouts.push((f, size));
+        }
+        let any_modified =
+            self.modified_all || emits.iter().any(|e| self.modified.contains(&e.lvalue));
+        o.line("/* ---- Deparser writes ---- */");
+        o.open("");
+        o.line("int delta_ = (int)out_len - (int)parsed_len;");
+        o.open("if (dirty || delta_ != 0)");
+        o.open("if (delta_ != 0)");
+        match self.hook {
+            Hook::Tc => {
+                o.line("if (bpf_skb_adjust_room(skb, delta_, BPF_ADJ_ROOM_MAC, 0)) { drop = 1; goto verdict; }");
+                o.line("data = (void *)(long)skb->data;");
+                o.line("data_end = (void *)(long)skb->data_end;");
+            }
+            Hook::Xdp => {
+                o.line("if (bpf_xdp_adjust_head(ctx, -delta_)) { drop = 1; goto verdict; }");
+                o.line("data = (void *)(long)ctx->data;");
+                o.line("data_end = (void *)(long)ctx->data_end;");
+            }
+        }
+        o.close();
+        o.line("u8 *w_ = data;");
+        for (e, (fields, size)) in emits.iter().zip(&layouts) {
+            let valid = super::expr::field_access(&e.lvalue, "__valid");
+            o.open(format!("if ({valid})"));
+            o.line(format!(
+                "if ((void *)(w_ + {size}) > data_end) {{ drop = 1; goto verdict; }}"
+            ));
+            self.store_header(&e.lvalue, "w_", fields, *size, o);
+            o.line(format!("w_ += {size};"));
+            o.close();
+        }
+        if any_modified {
+            o.reopen("else");
+            o.line("u8 *w_ = data;");
+            for (e, (fields, size)) in emits.iter().zip(&layouts) {
+                let valid = super::expr::field_access(&e.lvalue, "__valid");
+                let changed = self.modified_all || self.modified.contains(&e.lvalue);
+                o.open(format!("if ({valid})"));
+                if changed {
+                    o.line(format!(
+                        "if ((void *)(w_ + {size}) > data_end) {{ drop = 1; goto verdict; }}"
+                    ));
+                    self.store_header(&e.lvalue, "w_", fields, *size, o);
+                }
+                o.line(format!("w_ += {size};"));
+                o.close();
+            }
+        }
+        o.close();
+        o.close();
+        Ok(())
+    }
+}
+
+/// A C expression reading `width` bits (at most 64) at bit `offset` from pointer `p`.
+pub(crate) fn load_bits(p: &str, offset: u32, width: u32) -> String {
+    if offset % 8 == 0 && width % 8 == 0 {
+        let v = format!("p4tc_ld_be({p} + {}, {})", offset / 8, width / 8);
+        return format!("(({})({v}))", super::out::uint_for(width));
+    }
+    let first = offset / 8;
+    let last = (offset + width - 1) / 8;
+    let mut parts = Vec::new();
+    for b in first..=last {
+        let lo = 8 * b;
+        let hi = lo + 8;
+        let a = offset.max(lo);
+        let z = (offset + width).min(hi);
+        let n = z - a;
+        let shift_b = hi - z;
+        let shift_f = offset + width - z;
+        parts.push(format!(
+            "((((u64){p}[{b}] >> {shift_b}) & {}) << {shift_f})",
+            mask_lit(n)
+        ));
+    }
+    format!("(({})({}))", super::out::uint_for(width), parts.join(" | "))
+}
+
+/// Splits the concatenation of `parts` (C expression, width) into `chunk`-bit pieces, most
+/// significant first, as C expressions. The total must be a multiple of `chunk`.
+pub(crate) fn concat_chunks(parts: &[(String, u32)], chunk: u32, span: Span) -> R<Vec<String>> {
+    let total: u32 = parts.iter().map(|p| p.1).sum();
+    if total % chunk != 0 {
+        return unsupported(
+            format!("data of {total} bits where a multiple of {chunk} is needed"),
+            span,
+        );
+    }
+    let mut out = Vec::new();
+    let mut start = 0u32;
+    let mut offsets = Vec::new();
+    for (c, w) in parts {
+        offsets.push((c.clone(), start, *w));
+        start += w;
+    }
+    for k in 0..total / chunk {
+        let lo = k * chunk;
+        let hi = lo + chunk;
+        let mut pieces = Vec::new();
+        for (c, off, w) in &offsets {
+            let a = (*off).max(lo);
+            let z = (off + w).min(hi);
+            if a >= z {
+                continue;
+            }
+            let n = z - a;
+            let shift_f = off + w - z;
+            let shift_c = hi - z;
+            if *w > 64 {
+                // A wide value: its bytes are big-endian; whole bytes only.
+                if (a - off) % 8 != 0 || n % 8 != 0 {
+                    return unsupported(
+                        "wide values in data that do not fall on byte boundaries",
+                        span,
+                    );
+                }
+                let mut sub = Vec::new();
+                for i in 0..n / 8 {
+                    let byte = (a - off) / 8 + i;
+                    sub.push(format!(
+                        "((u64)({c}).b[{byte}] << {})",
+                        shift_c + n - 8 * (i + 1)
+                    ));
+                }
+                pieces.push(sub.join(" | "));
+            } else {
+                pieces.push(format!(
+                    "((((u64)({c}) >> {shift_f}) & {}) << {shift_c})",
+                    mask_lit(n)
+                ));
+            }
+        }
+        out.push(format!("({})", pieces.join(" | ")));
+    }
+    Ok(out)
+}

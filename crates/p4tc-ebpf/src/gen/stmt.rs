@@ -1,0 +1,895 @@
+//! Statements, inlined actions and extern calls.
+
+use p4tc_ir::arena::Handle;
+use p4tc_ir::ir::{Action, Block, Expr, ExprKind, LocalKind, Stmt, Type, Value};
+use p4tc_ir::layout::{self, ExternLayout};
+
+use super::expr::ArgSrc;
+use super::out::{ident, mask_lit, uint_for, Out};
+use super::{unsupported, Gen, Repr, Ret, Scope, R};
+use crate::Hook;
+
+impl<'m> Gen<'m> {
+    pub(crate) fn block(&mut self, s: &mut Scope<'_>, b: &Block, o: &mut Out) -> R<()> {
+        for st in &b.stmts {
+            self.stmt(s, st, o)?;
+        }
+        Ok(())
+    }
+
+    fn nested(&mut self, s: &mut Scope<'_>, b: &Block, o: &mut Out) -> R<()> {
+        s.depth += 1;
+        let r = self.block(s, b, o);
+        s.depth -= 1;
+        r
+    }
+
+    fn stmt(&mut self, s: &mut Scope<'_>, st: &Stmt, o: &mut Out) -> R<()> {
+        match st {
+            Stmt::Assign { lhs, rhs } => {
+                let v = self.expr(s, *rhs)?;
+                self.assign(s, *lhs, v, o)
+            }
+            Stmt::Call(e) => {
+                let ex = &s.body.exprs[*e];
+                let span = self.span_of(s, *e);
+                match &ex.kind {
+                    ExprKind::Call { callee, args } => {
+                        let v = self.call(s, callee, args, ex.ty, span, o)?;
+                        if let Some(v) = v {
+                            o.line(format!("{v};"));
+                        }
+                        Ok(())
+                    }
+                    _ => {
+                        let v = self.expr(s, *e)?;
+                        o.line(format!("(void){v};"));
+                        Ok(())
+                    }
+                }
+            }
+            Stmt::Declare { local, init } => {
+                let name = s.names.get(local.index()).cloned().unwrap_or_default();
+                let lty = s.body.locals[*local].ty;
+                match init {
+                    Some(i) => {
+                        let v = self.expr(s, *i)?;
+                        o.line(format!("{name} = {v};"));
+                    }
+                    None => {
+                        if self.repr(lty) != Repr::None {
+                            let t = self.ctype(lty, s.body.locals.span(*local))?;
+                            let z = if self.repr(lty) == Repr::Aggregate
+                                || matches!(self.repr(lty), Repr::Wide { .. })
+                            {
+                                format!("({t}){{}}")
+                            } else {
+                                "0".into()
+                            };
+                            o.line(format!("{name} = {z};"));
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Stmt::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let c = self.expr(s, *cond)?;
+                o.open(format!("if ({c})"));
+                self.nested(s, then, o)?;
+                if !otherwise.stmts.is_empty() {
+                    o.reopen("else");
+                    self.nested(s, otherwise, o)?;
+                }
+                o.close();
+                Ok(())
+            }
+            Stmt::Switch {
+                selector,
+                cases,
+                default,
+            } => {
+                let sel = self.expr(s, *selector)?;
+                let sty = s.body.exprs[*selector].ty;
+                let span = self.span_of(s, *selector);
+                o.open(format!("switch ({sel})"));
+                for (labels, body) in cases {
+                    for l in labels {
+                        let v = self.literal(l, sty, span)?;
+                        o.line(format!("case {v}:"));
+                    }
+                    o.open("");
+                    self.nested(s, body, o)?;
+                    o.close();
+                    o.line("break;");
+                }
+                if let Some(d) = default {
+                    o.line("default:");
+                    o.open("");
+                    self.nested(s, d, o)?;
+                    o.close();
+                    o.line("break;");
+                }
+                o.close();
+                Ok(())
+            }
+            Stmt::SwitchAction {
+                table,
+                cases,
+                default,
+            } => {
+                let span = self.m.tables.span(*table);
+                o.open("");
+                let (_, run) = self.apply_table(s, *table, o, span)?;
+                o.open(format!("switch ({run})"));
+                for (actions, body) in cases {
+                    for a in actions {
+                        let id = self.action_ids.get(a).copied().unwrap_or(0);
+                        o.line(format!("case {id}: /* {} */", self.m.actions[*a].name));
+                    }
+                    o.open("");
+                    self.nested(s, body, o)?;
+                    o.close();
+                    o.line("break;");
+                }
+                if let Some(d) = default {
+                    o.line("default:");
+                    o.open("");
+                    self.nested(s, d, o)?;
+                    o.close();
+                    o.line("break;");
+                }
+                o.close();
+                o.close();
+                Ok(())
+            }
+            Stmt::Block(b) => {
+                o.open("");
+                self.nested(s, b, o)?;
+                o.close();
+                Ok(())
+            }
+            Stmt::Return(v) => {
+                match (&s.ret, v) {
+                    (Ret::C, Some(e)) => {
+                        let v = self.expr(s, *e)?;
+                        o.line(format!("return {v};"));
+                    }
+                    (Ret::C, None) => o.line("return;"),
+                    (Ret::Goto(l), _) => o.line(format!("goto {l};")),
+                }
+                Ok(())
+            }
+            Stmt::Exit => {
+                o.line(format!("goto {};", s.exit));
+                Ok(())
+            }
+            Stmt::Loop { cond, body, update } => {
+                let c = self.expr(s, *cond)?;
+                let cont = self.label("loop_continue");
+                let saved = s.cont.replace(cont.clone());
+                o.open(format!("while ({c})"));
+                self.nested(s, body, o)?;
+                o.label(&cont);
+                self.nested(s, update, o)?;
+                o.close();
+                s.cont = saved;
+                Ok(())
+            }
+            Stmt::Break => {
+                o.line("break;");
+                Ok(())
+            }
+            Stmt::Continue => {
+                match &s.cont {
+                    Some(l) => o.line(format!("goto {l};")),
+                    None => o.line("continue;"),
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// `lhs = value` (a C expression), slices by read-modify-write.
+    pub(crate) fn assign(
+        &mut self,
+        s: &Scope<'_>,
+        lhs: Handle<Expr>,
+        value: String,
+        o: &mut Out,
+    ) -> R<()> {
+        let ex = &s.body.exprs[lhs];
+        if let ExprKind::Slice { base, hi, lo } = &ex.kind {
+            let b = self.lvalue(s, *base)?;
+            self.mark_lhs(s, *base, &b);
+            let w = hi - lo + 1;
+            let bw = match self.repr(s.body.exprs[*base].ty) {
+                Repr::Int { width, .. } => width,
+                _ => {
+                    return unsupported(
+                        "assigning to a slice of a wide value",
+                        self.span_of(s, lhs),
+                    )
+                }
+            };
+            let m = mask_lit(w);
+            o.line(format!(
+                "{b} = {};",
+                self.wrap(
+                    format!("((u64){b} & ~({m} << {lo})) | (((u64)({value}) & {m}) << {lo})"),
+                    bw
+                )
+            ));
+            return Ok(());
+        }
+        let lv = self.lvalue(s, lhs)?;
+        self.mark_lhs(s, lhs, &lv);
+        o.line(format!("{lv} = {value};"));
+        Ok(())
+    }
+
+    /// Expands `action` in place. `args` give one source per parameter (for directionless
+    /// parameters of table actions, `params` names the C pointer to the parameter struct and
+    /// `args` is empty).
+    pub(crate) fn inline_action(
+        &mut self,
+        s: &Scope<'_>,
+        action: Handle<Action>,
+        args: &[ArgSrc],
+        params: Option<&str>,
+        o: &mut Out,
+    ) -> R<()> {
+        let a = &self.m.actions[action];
+        let span = self.m.actions.span(action);
+        let end = self.label(&format!("{}_end", ident(&a.name)));
+        o.open(format!("/* action {} */", a.name));
+        // The body the action's locals live in: the control's (control-local actions, whose
+        // names are the caller's) or its own.
+        let own = a.control.is_none();
+        let mut scope = if own {
+            let mut names = Vec::new();
+            for (i, (h, l)) in a.body.locals.iter().enumerate() {
+                let n = format!("{}_{i}_{}", ident(&a.name), ident(&l.name));
+                if self.repr(l.ty) != Repr::None {
+                    let t = self.ctype(l.ty, a.body.locals.span(h))?;
+                    o.line(format!("{t} {n} = {};", self.zero(l.ty)));
+                }
+                names.push(n);
+            }
+            super::Scope {
+                body: &a.body,
+                names,
+                ret: Ret::Goto(end.clone()),
+                exit: s.exit.clone(),
+                cont: None,
+                table: s.table.clone(),
+                deparser: s.deparser,
+                depth: s.depth + 1,
+                parser: false,
+            }
+        } else {
+            let mut sc = s.clone();
+            sc.ret = Ret::Goto(end.clone());
+            sc.cont = None;
+            sc.depth += 1;
+            sc
+        };
+        let fields = self.action_param_fields(action)?;
+        // Copy in.
+        let mut copy_out = Vec::new();
+        for (i, &p) in a.params.iter().enumerate() {
+            let local = &scope.body.locals[p];
+            let name = scope.names[p.index()].clone();
+            match (args.get(i), local.kind) {
+                (None, LocalKind::Directionless) => {
+                    let Some(ptr) = params else {
+                        return unsupported(
+                            format!("action `{}` without its action data", a.name),
+                            span,
+                        );
+                    };
+                    let Some((_, f, _, size)) = fields.iter().find(|(idx, ..)| *idx == i) else {
+                        continue;
+                    };
+                    match self.repr(local.ty) {
+                        Repr::Int { width, .. } => o.line(format!(
+                            "{name} = {};",
+                            self.wrap(format!("p4tc_ld_be({ptr}->{f}, {size})"), width)
+                        )),
+                        Repr::Wide { .. } => {
+                            o.line(format!("p4tc_copy({name}.b, {ptr}->{f}, {size});"))
+                        }
+                        _ => return unsupported("action data of this type", span),
+                    }
+                }
+                (None, _) => {
+                    return unsupported(
+                        format!("action `{}` with an unbound directional parameter", a.name),
+                        span,
+                    )
+                }
+                (Some(src), kind) => {
+                    let c = match src {
+                        ArgSrc::C(c) => Some(c.clone()),
+                        ArgSrc::Expr(e) if kind != LocalKind::Out => Some(self.expr(s, *e)?),
+                        ArgSrc::Expr(_) => None,
+                    };
+                    if let Some(c) = c {
+                        o.line(format!("{name} = {c};"));
+                    }
+                    if matches!(kind, LocalKind::Out | LocalKind::InOut) {
+                        if let ArgSrc::Expr(e) = src {
+                            copy_out.push((*e, name.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        self.block(&mut scope, &a.body.block, o)?;
+        o.label(&end);
+        for (e, name) in copy_out {
+            self.assign(s, e, name, o)?;
+        }
+        o.close();
+        Ok(())
+    }
+
+    /// Extern functions (`send_to_port`, `verify`, ...).
+    pub(crate) fn extern_function(
+        &mut self,
+        s: &Scope<'_>,
+        name: &str,
+        args: &[Handle<Expr>],
+        _ty: Handle<Type>,
+        span: p4tc_ir::Span,
+        o: &mut Out,
+    ) -> R<Option<String>> {
+        let arg = |g: &mut Gen<'m>, i: usize| -> R<String> {
+            match args.get(i) {
+                Some(a) => g.expr(s, *a),
+                None => Err(crate::CodegenError::Malformed(format!(
+                    "`{name}` lacks argument {}",
+                    i + 1
+                ))),
+            }
+        };
+        let skb = |g: &Gen<'m>| -> R<()> {
+            if g.hook == Hook::Xdp {
+                unsupported(
+                    format!("`{name}` at XDP (TC metadata exists only at TC)"),
+                    span,
+                )
+            } else {
+                Ok(())
+            }
+        };
+        match name {
+            "send_to_port" => {
+                let p = arg(self, 0)?;
+                o.line(format!("egress_port = {p}; drop = 0;"));
+                Ok(None)
+            }
+            "drop_packet" => {
+                o.line("drop = 1;");
+                Ok(None)
+            }
+            "verify" => {
+                if !s.parser {
+                    return unsupported("`verify` outside a parser", span);
+                }
+                let c = arg(self, 0)?;
+                let e = arg(self, 1)?;
+                o.line(format!(
+                    "if (!{c}) {{ parser_error = {e}; goto parser_reject; }}"
+                ));
+                Ok(None)
+            }
+            "SelectByDirection" => {
+                let c = arg(self, 0)?;
+                let a = arg(self, 1)?;
+                let b = arg(self, 2)?;
+                Ok(Some(format!("({c} ? {a} : {b})")))
+            }
+            "is_host_port" | "is_net_port" => {
+                self.uses_host_ports = true;
+                let p = arg(self, 0)?;
+                let neg = if name == "is_net_port" { "!" } else { "" };
+                Ok(Some(format!(
+                    "({{ u32 port_ = {p}; {neg}(bpf_map_lookup_elem(&p4tc_host_ports, &port_) != 0); }})"
+                )))
+            }
+            "skb_get_meta" | "skb_set_meta" => {
+                skb(self)?;
+                Ok(None)
+            }
+            "skb_get_tstamp" => skb(self).map(|_| Some("((u64)skb->tstamp)".into())),
+            "skb_get_mark" => skb(self).map(|_| Some("((u32)skb->mark)".into())),
+            "skb_get_tc_classid" => skb(self).map(|_| Some("((u16)skb->tc_classid)".into())),
+            "skb_get_tc_index" => skb(self).map(|_| Some("((u16)skb->tc_index)".into())),
+            "skb_get_queue_mapping" => skb(self).map(|_| Some("((u16)skb->queue_mapping)".into())),
+            "skb_get_protocol" => skb(self).map(|_| Some("((u16)bpf_ntohs(skb->protocol))".into())),
+            "skb_get_tc_at_ingress" | "skb_get_from_ingress" => {
+                skb(self).map(|_| Some("((u8)(skb->ingress_ifindex != 0))".into()))
+            }
+            "skb_set_tstamp"
+            | "skb_set_mark"
+            | "skb_set_tc_classid"
+            | "skb_set_tc_index"
+            | "skb_set_queue_mapping" => {
+                skb(self)?;
+                let v = arg(self, 0)?;
+                let field = &name["skb_set_".len()..];
+                o.line(format!("skb->{field} = {v};"));
+                Ok(None)
+            }
+            "add_entry" => self.add_entry(s, args, span, o).map(Some),
+            "set_entry_expire_time" | "restart_expire_timer" => {
+                let Some(t) = &s.table else {
+                    return unsupported(format!("`{name}` outside a table's action"), span);
+                };
+                let entry = t.entry.clone();
+                if name == "set_entry_expire_time" {
+                    let p = arg(self, 0)?;
+                    o.line(format!("if ({entry}) {{ {entry}->hdr.profile = {p}; {entry}->hdr.last_used_ns = bpf_ktime_get_ns(); }}"));
+                } else {
+                    o.line(format!(
+                        "if ({entry}) {entry}->hdr.last_used_ns = bpf_ktime_get_ns();"
+                    ));
+                }
+                Ok(None)
+            }
+            _ => unsupported(format!("the extern function `{name}`"), span),
+        }
+    }
+
+    /// Extern methods (`extract`, `emit`, counters, registers, hashes, checksums, digests).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn extern_method(
+        &mut self,
+        s: &Scope<'_>,
+        ext: &str,
+        method: &str,
+        args: &[Handle<Expr>],
+        ty: Handle<Type>,
+        span: p4tc_ir::Span,
+        o: &mut Out,
+    ) -> R<Option<String>> {
+        match (ext, method) {
+            ("packet_in", _) => return self.packet_in(s, method, args, ty, span, o),
+            ("packet_out", "emit") => {
+                let Some(&h) = args.get(1) else {
+                    return Err(crate::CodegenError::Malformed(
+                        "emit without a header".into(),
+                    ));
+                };
+                self.emit(s, h, span, o)?;
+                return Ok(None);
+            }
+            _ => {}
+        }
+        let inst = match args.first().map(|a| &s.body.exprs[*a].kind) {
+            Some(ExprKind::Instance(i)) => *i,
+            _ => {
+                return unsupported(
+                    format!("`{ext}.{method}` on an instance passed as a parameter"),
+                    span,
+                )
+            }
+        };
+        let name = self.instance_name(inst);
+        let arg = |g: &mut Gen<'m>, i: usize| -> R<String> {
+            match args.get(i) {
+                Some(a) => g.expr(s, *a),
+                None => Err(crate::CodegenError::Malformed(format!(
+                    "`{ext}.{method}` lacks argument {i}"
+                ))),
+            }
+        };
+        match (ext, method) {
+            ("Counter", "count") => {
+                let i = arg(self, 1)?;
+                let Some(ExternLayout::Counter(c)) = layout::extern_layout(self.m, inst)? else {
+                    return unsupported("this counter", span);
+                };
+                o.open("");
+                o.line(format!("u32 idx_ = {i};"));
+                let vt = super::counter_struct(&mut self.types, &c);
+                o.line(format!(
+                    "{vt} *c_ = bpf_map_lookup_elem(&ctr_{name}, &idx_);"
+                ));
+                o.open("if (c_)");
+                if c.packets_offset.is_some() {
+                    o.line("c_->packets += 1;");
+                }
+                if c.bytes_offset.is_some() {
+                    o.line("c_->bytes += pkt_len;");
+                }
+                o.close();
+                o.close();
+                Ok(None)
+            }
+            ("DirectCounter", "count") => {
+                let Some(t) = &s.table else {
+                    return unsupported("`DirectCounter.count` outside a table's action", span);
+                };
+                let Some(info) = self.tables.get(&t.table) else {
+                    return unsupported("this direct counter", span);
+                };
+                let Some((dc, c)) = info.direct_counter.clone() else {
+                    return unsupported(
+                        format!("direct counter `{name}` of a table that does not name it"),
+                        span,
+                    );
+                };
+                if dc != inst {
+                    return unsupported(
+                        format!("direct counter `{name}` counted from another table"),
+                        span,
+                    );
+                }
+                let entry = t.entry.clone();
+                o.open(format!("if ({entry})"));
+                if c.packets_offset.is_some() {
+                    o.line(format!(
+                        "__sync_fetch_and_add(&{entry}->counter.packets, 1);"
+                    ));
+                }
+                if c.bytes_offset.is_some() {
+                    o.line(format!(
+                        "__sync_fetch_and_add(&{entry}->counter.bytes, pkt_len);"
+                    ));
+                }
+                o.close();
+                Ok(None)
+            }
+            ("Register", "read") | ("Register", "write") => {
+                let Some(ExternLayout::Register(r)) = layout::extern_layout(self.m, inst)? else {
+                    return unsupported("this register", span);
+                };
+                let i = arg(self, 1)?;
+                let elem_ty = match self.ty(self.m.instances[inst].ty) {
+                    Type::Extern { args, .. } => args.first().copied(),
+                    _ => None,
+                };
+                let Some(elem_ty) = elem_ty else {
+                    return unsupported("this register", span);
+                };
+                let size = r.element.fields.first().map(|f| f.size).unwrap_or(0);
+                if r.element.fields.len() != 1 {
+                    return unsupported(format!("register `{name}` of a struct type"), span);
+                }
+                let Repr::Int { width, .. } = self.repr(elem_ty) else {
+                    return unsupported(format!("register `{name}` of a wide type"), span);
+                };
+                if method == "read" {
+                    Ok(Some(format!(
+                        "({{ u32 idx_ = {i}; struct reg_{name}_value *r_ = bpf_map_lookup_elem(&reg_{name}, &idx_); r_ ? {} : 0; }})",
+                        self.wrap(format!("p4tc_ld_be(r_->v, {size})"), width)
+                    )))
+                } else {
+                    let v = arg(self, 2)?;
+                    o.line(format!(
+                        "{{ u32 idx_ = {i}; struct reg_{name}_value *r_ = bpf_map_lookup_elem(&reg_{name}, &idx_); if (r_) p4tc_st_be(r_->v, {v}, {size}); }}"
+                    ));
+                    Ok(None)
+                }
+            }
+            ("Digest", "pack") => {
+                let Some(ExternLayout::Digest(d)) = layout::extern_layout(self.m, inst)? else {
+                    return unsupported("this digest", span);
+                };
+                let Some(&data) = args.get(1) else {
+                    return Err(crate::CodegenError::Malformed("pack without data".into()));
+                };
+                let parts = self.data_fields(s, data, span)?;
+                o.open("");
+                o.line(format!("u8 dg_[{}] = {{}};", d.size));
+                for ((c, w), f) in parts.iter().zip(&d.fields) {
+                    if *w > 64 {
+                        o.line(format!(
+                            "p4tc_copy(&dg_[{}], ({c}).b, {});",
+                            f.offset, f.size
+                        ));
+                    } else {
+                        o.line(format!("p4tc_st_be(&dg_[{}], {c}, {});", f.offset, f.size));
+                    }
+                }
+                o.line(format!(
+                    "bpf_ringbuf_output(&digest_{name}, dg_, sizeof(dg_), 0);"
+                ));
+                o.close();
+                Ok(None)
+            }
+            ("Hash", "get_hash") => {
+                let algo = self.hash_algo(inst, span)?;
+                let (data, base_max) = if args.len() >= 4 {
+                    (args[2], Some((args[1], args[3])))
+                } else {
+                    (args[1], None)
+                };
+                let parts = self.data_fields(s, data, span)?;
+                let Repr::Int { width: ow, .. } = self.repr(ty) else {
+                    return unsupported("hashes into wide values", span);
+                };
+                let bytes = super::packet::concat_chunks(&parts, 8, span)?;
+                let n = bytes.len();
+                let h = match algo.as_str() {
+                    "CRC32" => format!("p4tc_crc32(hb_, {n})"),
+                    "CRC16" => format!("p4tc_crc16(hb_, {n})"),
+                    "ONES_COMPLEMENT16" => format!("p4tc_ones_complement16(hb_, {n})"),
+                    "IDENTITY" => {
+                        if parts.len() == 1 && parts[0].1 <= 64 {
+                            parts[0].0.clone()
+                        } else {
+                            return unsupported("IDENTITY hashes of several fields", span);
+                        }
+                    }
+                    other => return unsupported(format!("the hash algorithm {other}"), span),
+                };
+                let mut t = format!(
+                    "({{ u8 hb_[{}] = {{ {} }}; u64 h_ = {h}; ",
+                    n.max(1),
+                    bytes.join(", ")
+                );
+                if let Some((b, m)) = base_max {
+                    let b = self.expr(s, b)?;
+                    let m = self.expr(s, m)?;
+                    t.push_str(&format!(
+                        "u64 m_ = {m}; h_ = (u64)({b}) + (m_ ? h_ % m_ : h_); "
+                    ));
+                }
+                t.push_str(&format!("{}; }})", self.wrap("h_".into(), ow)));
+                Ok(Some(t))
+            }
+            ("InternetChecksum", _) => {
+                let state = format!("ck_{name}");
+                if !self
+                    .extra_locals
+                    .iter()
+                    .any(|l| l.contains(&format!(" {state} ")))
+                {
+                    self.extra_locals.push(format!("u32 {state} = 0;"));
+                }
+                match method {
+                    "clear" => o.line(format!("{state} = 0;")),
+                    "add" | "subtract" => {
+                        let Some(&data) = args.get(1) else {
+                            return Err(crate::CodegenError::Malformed(
+                                "checksum without data".into(),
+                            ));
+                        };
+                        let parts = self.data_fields(s, data, span)?;
+                        let words = super::packet::concat_chunks(&parts, 16, span)?;
+                        let f = if method == "add" {
+                            "p4tc_csum_add"
+                        } else {
+                            "p4tc_csum_sub"
+                        };
+                        for w in words {
+                            o.line(format!("{state} = {f}({state}, {w});"));
+                        }
+                    }
+                    "get" => return Ok(Some(format!("((u16)~p4tc_csum_fold({state}))"))),
+                    "get_state" => return Ok(Some(format!("p4tc_csum_fold({state})"))),
+                    "set_state" => {
+                        let v = arg(self, 1)?;
+                        o.line(format!("{state} = {v};"));
+                    }
+                    _ => return unsupported(format!("InternetChecksum.{method}"), span),
+                }
+                Ok(None)
+            }
+            ("Random", "read") => {
+                let inst_args = &self.m.instances[inst].args;
+                let lo = inst_args
+                    .first()
+                    .and_then(|a| a.value())
+                    .map(super::value_uint);
+                let hi = inst_args
+                    .get(1)
+                    .and_then(|a| a.value())
+                    .map(super::value_uint);
+                let (Some(lo), Some(hi)) = (lo, hi) else {
+                    return unsupported("Random with run-time bounds", span);
+                };
+                let lo = u64::try_from(&lo).unwrap_or(0);
+                let hi = u64::try_from(&hi).unwrap_or(0);
+                let range = hi.wrapping_sub(lo).wrapping_add(1);
+                let Repr::Int { width, .. } = self.repr(ty) else {
+                    return unsupported("wide random values", span);
+                };
+                Ok(Some(self.wrap(
+                    if range == 0 {
+                        format!("{lo}ULL + (u64)bpf_get_prandom_u32()")
+                    } else {
+                        format!("{lo}ULL + (u64)bpf_get_prandom_u32() % {range}ULL")
+                    },
+                    width,
+                )))
+            }
+            _ => unsupported(format!("`{ext}.{method}` (extern `{name}`)"), span),
+        }
+    }
+
+    /// The name of a Hash instance's algorithm.
+    fn hash_algo(&self, inst: Handle<p4tc_ir::ir::Instance>, span: p4tc_ir::Span) -> R<String> {
+        let i = &self.m.instances[inst];
+        let Some(Value::Enum(k)) = i.args.first().and_then(|a| a.value()) else {
+            return unsupported("a hash whose algorithm is not a constant", span);
+        };
+        let e = self
+            .m
+            .enums
+            .iter()
+            .find(|(_, e)| e.name == "PNA_HashAlgorithm_t")
+            .map(|(_, e)| e);
+        Ok(e.and_then(|e| e.members.get(*k as usize))
+            .map(|(n, _)| n.clone())
+            .unwrap_or_default())
+    }
+
+    /// The scalar pieces of an extern's data argument, in order: a list or struct is
+    /// flattened, a scalar is itself. Each piece is a C expression and its width.
+    pub(crate) fn data_fields(
+        &mut self,
+        s: &Scope<'_>,
+        e: Handle<Expr>,
+        span: p4tc_ir::Span,
+    ) -> R<Vec<(String, u32)>> {
+        let ex = &s.body.exprs[e];
+        match &ex.kind {
+            ExprKind::Compose(items) => {
+                let mut v = Vec::new();
+                for i in items {
+                    v.extend(self.data_fields(s, *i, span)?);
+                }
+                Ok(v)
+            }
+            _ => match self.repr(ex.ty) {
+                Repr::Int { width, .. } => Ok(vec![(self.expr(s, e)?, width)]),
+                Repr::Wide { width } => Ok(vec![(self.expr(s, e)?, width)]),
+                Repr::Aggregate => {
+                    let base = self.expr(s, e)?;
+                    self.aggregate_fields(&base, ex.ty, span)
+                }
+                Repr::None => unsupported("this data argument", span),
+            },
+        }
+    }
+
+    fn aggregate_fields(
+        &mut self,
+        base: &str,
+        ty: Handle<Type>,
+        span: p4tc_ir::Span,
+    ) -> R<Vec<(String, u32)>> {
+        let ty = self.resolve(ty);
+        let fields: Vec<(String, Handle<Type>)> = match self.ty(ty) {
+            Type::Composite(c) => self.m.composites[*c]
+                .fields
+                .iter()
+                .map(|f| (ident(&f.name), f.ty))
+                .collect(),
+            Type::Tuple(ts) => ts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (format!("f{i}"), *t))
+                .collect(),
+            _ => return unsupported("this data argument", span),
+        };
+        let mut v = Vec::new();
+        for (n, t) in fields {
+            let c = format!("({base}).{n}");
+            match self.repr(t) {
+                Repr::Int { width, .. } | Repr::Wide { width } => v.push((c, width)),
+                Repr::Aggregate => v.extend(self.aggregate_fields(&c, t, span)?),
+                Repr::None => return unsupported("this data argument", span),
+            }
+        }
+        Ok(v)
+    }
+
+    /// PNA's `add_entry(action_name, params, profile)` in a table's default action.
+    fn add_entry(
+        &mut self,
+        s: &Scope<'_>,
+        args: &[Handle<Expr>],
+        span: p4tc_ir::Span,
+        o: &mut Out,
+    ) -> R<String> {
+        let Some(t) = s.table.clone() else {
+            return unsupported("`add_entry` outside a table's default action", span);
+        };
+        let Some(info) = self.tables.get(&t.table).cloned() else {
+            return unsupported("add_entry on this table", span);
+        };
+        if info.key.kind != layout::TableKind::Exact {
+            return unsupported(
+                format!(
+                    "add_entry on the {} table `{}`",
+                    info.key.kind.name(),
+                    info.cname
+                ),
+                span,
+            );
+        }
+        let action_name = match args.first().map(|a| &s.body.exprs[*a].kind) {
+            Some(ExprKind::Literal(Value::String(n))) => n.clone(),
+            _ => {
+                return unsupported(
+                    "add_entry with an action name that is not a string literal",
+                    span,
+                )
+            }
+        };
+        let table = &self.m.tables[t.table];
+        let Some(action) = table.actions.iter().map(|a| a.action).find(|a| {
+            let act = &self.m.actions[*a];
+            act.name == action_name
+                || self.intro_action_name(*a).as_deref() == Some(action_name.as_str())
+        }) else {
+            return unsupported(
+                format!("add_entry of `{action_name}`, which the table does not list"),
+                span,
+            );
+        };
+        let id = self.action_ids.get(&action).copied().unwrap_or(0);
+        let perms = info.permissions & !((1 << 13) | (1 << 6));
+        let can_create = info.permissions & (1 << 6) != 0;
+        let fields = self.action_param_fields(action)?;
+        let parts = match args.get(1) {
+            Some(&p) => self.data_fields(s, p, span)?,
+            None => Vec::new(),
+        };
+        let profile = match args.get(2) {
+            Some(&p) => self.expr(s, p)?,
+            None => "0".into(),
+        };
+        let res = self.label("add_entry_status");
+        o.line(format!("u8 {res} = 1; /* ADD_ENTRY_NOT_DONE */"));
+        if !can_create {
+            o.line("/* the table's permissions deny the datapath's create bit */");
+            return Ok(res);
+        }
+        o.open("");
+        let vt = format!("struct {}_value", info.cname);
+        o.line(format!("{vt} nv_ = {{}};"));
+        o.line("u64 now_ = bpf_ktime_get_ns();");
+        o.line(format!("nv_.hdr.action = {id};"));
+        o.line(format!("nv_.hdr.permissions = 0x{perms:x};"));
+        o.line("nv_.hdr.flags = P4TC_F_HAS_ACTION | P4TC_F_DYNAMIC | P4TC_F_DATAPATH;");
+        o.line(format!("nv_.hdr.profile = {profile};"));
+        o.line("nv_.hdr.created_ns = now_;");
+        o.line("nv_.hdr.last_used_ns = now_;");
+        if !fields.is_empty() {
+            let cn = self.action_cname(action);
+            for ((_, f, w, size), (c, _)) in fields.iter().zip(&parts) {
+                if *w > 64 {
+                    o.line(format!("p4tc_copy(nv_.params.{cn}.{f}, ({c}).b, {size});"));
+                } else {
+                    o.line(format!("p4tc_st_be(nv_.params.{cn}.{f}, {c}, {size});"));
+                }
+            }
+        }
+        o.line(format!(
+            "if (bpf_map_update_elem(&{}, &{}, &nv_, BPF_NOEXIST) == 0) {res} = 0;",
+            info.cname, t.key
+        ));
+        o.close();
+        let _ = uint_for(1);
+        Ok(res)
+    }
+
+    fn intro_action_name(&self, a: Handle<Action>) -> Option<String> {
+        let id = *self.action_ids.get(&a)?;
+        self.intro
+            .tables
+            .iter()
+            .flat_map(|t| &t.actions)
+            .find(|x| x.id == id)
+            .map(|x| x.name.clone())
+    }
+}

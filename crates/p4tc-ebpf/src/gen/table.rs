@@ -1,0 +1,665 @@
+//! Tables: their maps, the entries the program gives, and the lookup at `apply`.
+
+use std::collections::BTreeSet;
+
+use num_bigint::BigUint;
+use p4tc_ir::arena::Handle;
+use p4tc_ir::introspection::Permissions;
+use p4tc_ir::ir::{ActionArg, ActionCall, KeysetValue, PropertyValue, Table, Value};
+use p4tc_ir::layout::{self, ExternLayout, MatchKind, TableKind};
+use p4tc_ir::Span;
+
+use super::expr::ArgSrc;
+use super::out::{ident, Out};
+use super::{unsupported, value_uint, Gen, Repr, Scope, TableCtx, TableInfo, R};
+use crate::entry::{self, EntryHead, ValueLayout, FLAG_CONST, FLAG_HAS_ACTION};
+use crate::{CodegenError, InitKind, MapInit, MapKind, MapRole};
+
+impl<'m> Gen<'m> {
+    /// Declares every table's structs and maps, and the elements written at load time.
+    pub(crate) fn declare_tables(&mut self) -> R<()> {
+        let mut used = BTreeSet::new();
+        let handles: Vec<Handle<Table>> = self.m.tables.iter().map(|(h, _)| h).collect();
+        for (i, h) in handles.into_iter().enumerate() {
+            let t = &self.m.tables[h];
+            let span = self.m.tables.span(h);
+            let intro = self.intro.tables.get(i).cloned().ok_or_else(|| {
+                CodegenError::Malformed(format!("table `{}` has no introspection", t.name))
+            })?;
+            let key = layout::table_key_layout(self.m, h)?;
+            let control = &self.m.block_types[t.control];
+            let mut cname = ident(&format!("{}_{}", control.name, t.name));
+            while !used.insert(cname.clone()) {
+                cname.push('_');
+            }
+            if key.fields.iter().any(|f| f.match_kind == MatchKind::Range) {
+                return unsupported(
+                    format!(
+                        "range match kinds (table `{}.{}`) — not yet",
+                        control.name, t.name
+                    ),
+                    span,
+                );
+            }
+            let direct_counter = t
+                .properties
+                .iter()
+                .find_map(|(n, v)| match (n.as_str(), v) {
+                    ("pna_direct_counter", PropertyValue::Instance(i)) => Some(*i),
+                    _ => None,
+                });
+            if t.properties.iter().any(|(n, _)| n == "pna_direct_meter") {
+                return unsupported(
+                    format!("direct meters (table `{}.{}`)", control.name, t.name),
+                    span,
+                );
+            }
+            let direct_counter = match direct_counter {
+                Some(inst) => match layout::extern_layout(self.m, inst)? {
+                    Some(ExternLayout::Counter(c)) => Some((inst, c)),
+                    _ => return unsupported("a direct counter that is not a DirectCounter", span),
+                },
+                None => None,
+            };
+            let largest_priority_wins = !t.properties.iter().any(|(n, v)| {
+                n == "largest_priority_wins" && *v == PropertyValue::Value(Value::Bool(false))
+            });
+
+            // Parameter structs and the largest blob.
+            let mut max_params = 0;
+            let mut members = Vec::new();
+            for ta in &t.actions {
+                if let Some(st) = self.action_struct(ta.action)? {
+                    let pl = layout::action_param_layout(self.m, ta.action)?;
+                    max_params = max_params.max(pl.size);
+                    let mn = self.action_cname(ta.action);
+                    if !members.iter().any(|(n, _): &(String, String)| *n == mn) {
+                        members.push((mn, st));
+                    }
+                }
+            }
+            let value = ValueLayout::new(direct_counter.as_ref().map(|(_, c)| c.size), max_params);
+            let permissions = Permissions::from_hex(&intro.permissions)
+                .map(|p| p.bits())
+                .unwrap_or(Permissions::TABLE.bits());
+
+            // Key struct.
+            let mut kt = format!("struct {cname}_key {{\n");
+            if key.header_size > 0 {
+                kt.push_str("    u32 prefixlen;\n");
+            }
+            let mut kused = BTreeSet::new();
+            let mut knames = Vec::new();
+            for f in key.placement() {
+                let mut n = ident(&f.field.name);
+                while !kused.insert(n.clone()) {
+                    n.push('_');
+                }
+                knames.push((f.field.name.clone(), n.clone()));
+                kt.push_str(&format!("    u8 {n}[{}];\n", f.field.size));
+            }
+            let used_bytes = key.header_size + key.data_size;
+            if key.size > used_bytes {
+                kt.push_str(&format!("    u8 _pad[{}];\n", key.size - used_bytes));
+            }
+            kt.push_str("};\n");
+            kt.push_str(&format!(
+                "_Static_assert(sizeof(struct {cname}_key) == {}, \"key layout\");\n\n",
+                key.size
+            ));
+            // Value struct.
+            kt.push_str(&format!(
+                "struct {cname}_value {{\n    struct p4tc_entry_hdr hdr;\n"
+            ));
+            if let Some((_, c)) = &direct_counter {
+                let ct = super::counter_struct(&mut self.types, c);
+                kt.push_str(&format!("    {ct} counter;\n"));
+            }
+            if max_params > 0 {
+                kt.push_str("    union {\n");
+                kt.push_str(&format!("        u8 raw[{max_params}];\n"));
+                for (n, st) in &members {
+                    kt.push_str(&format!("        {st} {n};\n"));
+                }
+                kt.push_str("    } params;\n");
+            }
+            kt.push_str("};\n");
+            kt.push_str(&format!(
+                "_Static_assert(sizeof(struct {cname}_value) == {}, \"value layout\");\n\n",
+                value.size
+            ));
+            if key.kind == TableKind::Ternary {
+                kt.push_str(&format!(
+                    "struct {cname}_tkey {{\n    u32 mask_index;\n    struct {cname}_key key;\n}};\n\n"
+                ));
+                kt.push_str(&format!(
+                    "struct {cname}_mask {{\n    u32 used;\n    struct {cname}_key mask;\n}};\n\n"
+                ));
+            }
+            self.types.text.push_str(&kt);
+
+            let kstruct = format!("struct {cname}_key");
+            let vstruct = format!("struct {cname}_value");
+            let tentries = intro.tentries.max(1);
+            match key.kind {
+                TableKind::Exact => self.map_def(
+                    &cname,
+                    "BPF_MAP_TYPE_HASH",
+                    MapKind::Hash,
+                    MapRole::Entries,
+                    (&kstruct, key.size),
+                    (&vstruct, value.size),
+                    tentries,
+                    None,
+                    Some(h),
+                    None,
+                ),
+                TableKind::Lpm => self.map_def(
+                    &cname,
+                    "BPF_MAP_TYPE_LPM_TRIE",
+                    MapKind::LpmTrie,
+                    MapRole::Entries,
+                    (&kstruct, key.size),
+                    (&vstruct, value.size),
+                    tentries,
+                    Some("BPF_F_NO_PREALLOC"),
+                    Some(h),
+                    None,
+                ),
+                TableKind::Ternary => {
+                    self.map_def(
+                        &cname,
+                        "BPF_MAP_TYPE_HASH",
+                        MapKind::Hash,
+                        MapRole::Entries,
+                        (&format!("struct {cname}_tkey"), 4 + key.size),
+                        (&vstruct, value.size),
+                        tentries,
+                        None,
+                        Some(h),
+                        None,
+                    );
+                    self.map_def(
+                        &format!("{cname}_masks"),
+                        "BPF_MAP_TYPE_ARRAY",
+                        MapKind::Array,
+                        MapRole::Masks,
+                        ("u32", 4),
+                        (&format!("struct {cname}_mask"), 4 + key.size),
+                        intro.nummask.max(1),
+                        None,
+                        Some(h),
+                        None,
+                    );
+                }
+            }
+            self.map_def(
+                &format!("{cname}_defaults"),
+                "BPF_MAP_TYPE_ARRAY",
+                MapKind::Array,
+                MapRole::Defaults,
+                ("u32", 4),
+                (&vstruct, value.size),
+                2,
+                None,
+                Some(h),
+                None,
+            );
+            let info = TableInfo {
+                cname: cname.clone(),
+                key,
+                value,
+                tentries,
+                nummask: intro.nummask.max(1),
+                permissions,
+                direct_counter,
+                largest_priority_wins,
+            };
+            self.tables.insert(h, info.clone());
+            self.table_inits(h, &info)?;
+        }
+        Ok(())
+    }
+
+    /// The default actions and entries the program gives, as map elements.
+    fn table_inits(&mut self, h: Handle<Table>, info: &TableInfo) -> R<()> {
+        let t = &self.m.tables[h];
+        let table_name = format!("{}.{}", self.m.block_types[t.control].name, t.name);
+        let defaults = format!("{}_defaults", info.cname);
+        // Default miss: the program's, or NoAction.
+        let miss = match &t.default_action {
+            Some(call) => Some(self.encode_call(call, &table_name, 0)?),
+            None => None,
+        };
+        let (miss_action, miss_params) = miss.unwrap_or((0, Vec::new()));
+        let const_perm = Permissions::CONST.bits();
+        let head = EntryHead {
+            action: miss_action,
+            permissions: if t.default_action_const {
+                const_perm
+            } else {
+                info.permissions
+            },
+            flags: FLAG_HAS_ACTION
+                | if t.default_action_const {
+                    FLAG_CONST
+                } else {
+                    0
+                },
+            ..EntryHead::default()
+        };
+        let v = info
+            .value
+            .encode(&head, &miss_params)
+            .map_err(|reason| CodegenError::Entry {
+                table: table_name.clone(),
+                index: 0,
+                reason,
+            })?;
+        self.inits.push(MapInit {
+            map: defaults.clone(),
+            key: entry::DEFAULT_MISS.to_ne_bytes().to_vec(),
+            value: v,
+            what: InitKind::DefaultAction,
+        });
+        // Default hit: the action marked @default_hit / @default_hit_const, with zero data.
+        for ta in &t.actions {
+            let is_const = ta.annotations.iter().any(|a| a.name == "default_hit_const");
+            if is_const || ta.annotations.iter().any(|a| a.name == "default_hit") {
+                let pl = layout::action_param_layout(self.m, ta.action)?;
+                let head = EntryHead {
+                    action: self.action_ids.get(&ta.action).copied().unwrap_or(0),
+                    permissions: if is_const {
+                        const_perm
+                    } else {
+                        info.permissions
+                    },
+                    flags: FLAG_HAS_ACTION | if is_const { FLAG_CONST } else { 0 },
+                    ..EntryHead::default()
+                };
+                let v = info
+                    .value
+                    .encode(&head, &vec![0u8; pl.size as usize])
+                    .map_err(|reason| CodegenError::Entry {
+                        table: table_name.clone(),
+                        index: 0,
+                        reason,
+                    })?;
+                self.inits.push(MapInit {
+                    map: defaults.clone(),
+                    key: entry::DEFAULT_HIT.to_ne_bytes().to_vec(),
+                    value: v,
+                    what: InitKind::DefaultAction,
+                });
+            }
+        }
+        // Entries.
+        let mut masks: Vec<Vec<u8>> = Vec::new();
+        for (index, e) in t.entries.iter().enumerate() {
+            let err = |reason: String| CodegenError::Entry {
+                table: table_name.clone(),
+                index,
+                reason,
+            };
+            let is_const = e.is_const || t.entries_const;
+            let (action, params) = self.encode_call(&e.action, &table_name, index)?;
+            let priority = match e.priority {
+                Some(p) if info.largest_priority_wins => {
+                    u32::MAX - u32::try_from(p).unwrap_or(u32::MAX)
+                }
+                Some(p) => u32::try_from(p).unwrap_or(u32::MAX),
+                None => index as u32,
+            };
+            let head = EntryHead {
+                action,
+                permissions: if is_const {
+                    const_perm
+                } else {
+                    Permissions::from_bits(info.permissions)
+                        .map(|p| p.without_create().bits())
+                        .unwrap_or(info.permissions)
+                },
+                flags: FLAG_HAS_ACTION | if is_const { FLAG_CONST } else { 0 },
+                priority,
+                ..EntryHead::default()
+            };
+            let value = info.value.encode(&head, &params).map_err(err)?;
+            let key = &info.key;
+            let mut values = Vec::new();
+            let mut field_masks = Vec::new();
+            let mut prefix = None;
+            for (ks, kf) in e.keys.iter().zip(&key.fields) {
+                let full = (BigUint::from(1u8) << kf.field.width) - 1u8;
+                match ks {
+                    KeysetValue::Exact(v) => {
+                        values.push(value_uint(v));
+                        field_masks.push(full.clone());
+                    }
+                    KeysetValue::Mask(v, m) => {
+                        let m = value_uint(m) & &full;
+                        values.push(value_uint(v) & &m);
+                        if kf.match_kind == MatchKind::Lpm {
+                            let ones = m.count_ones() as u32;
+                            if m != kf.field.prefix_mask(ones).map_err(|e| err(e.to_string()))? {
+                                return Err(err("an LPM mask that is not a prefix".into()));
+                            }
+                            prefix = Some(ones);
+                        }
+                        field_masks.push(m);
+                    }
+                    KeysetValue::Any => {
+                        values.push(BigUint::default());
+                        field_masks.push(BigUint::default());
+                        if kf.match_kind == MatchKind::Lpm {
+                            prefix = Some(0);
+                        }
+                    }
+                    KeysetValue::Range(..) | KeysetValue::ValueSet(_) => {
+                        return Err(err("range or value-set keys".into()))
+                    }
+                }
+            }
+            match key.kind {
+                TableKind::Exact => {
+                    let k = key.encode_key(&values).map_err(|e| err(e.to_string()))?;
+                    self.inits.push(MapInit {
+                        map: info.cname.clone(),
+                        key: k,
+                        value,
+                        what: InitKind::Entry { is_const },
+                    });
+                }
+                TableKind::Lpm => {
+                    let lpm = key.lpm_field().map(|f| f.field.width).unwrap_or(0);
+                    let k = key
+                        .encode_lpm_entry(&values, prefix.unwrap_or(lpm))
+                        .map_err(|e| err(e.to_string()))?;
+                    self.inits.push(MapInit {
+                        map: info.cname.clone(),
+                        key: k,
+                        value,
+                        what: InitKind::Entry { is_const },
+                    });
+                }
+                TableKind::Ternary => {
+                    let (k, m) = key
+                        .encode_ternary_entry(&values, &field_masks)
+                        .map_err(|e| err(e.to_string()))?;
+                    let mi = match masks.iter().position(|x| *x == m) {
+                        Some(i) => i,
+                        None => {
+                            if masks.len() as u32 >= info.nummask {
+                                return Err(err(format!("more than {} masks", info.nummask)));
+                            }
+                            masks.push(m.clone());
+                            self.inits.push(MapInit {
+                                map: format!("{}_masks", info.cname),
+                                key: (masks.len() as u32 - 1).to_ne_bytes().to_vec(),
+                                value: entry::mask_slot(&m),
+                                what: InitKind::Mask,
+                            });
+                            masks.len() - 1
+                        }
+                    };
+                    self.inits.push(MapInit {
+                        map: info.cname.clone(),
+                        key: entry::tuple_key(mi as u32, &k),
+                        value,
+                        what: InitKind::Entry { is_const },
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An action call's id and parameter blob.
+    fn encode_call(&self, call: &ActionCall, table: &str, index: usize) -> R<(u32, Vec<u8>)> {
+        let pl = layout::action_param_layout(self.m, call.action)?;
+        let a = &self.m.actions[call.action];
+        let mut values = Vec::new();
+        for p in &pl.params {
+            match call.args.get(p.index) {
+                Some(ActionArg::Value(v)) => values.push(value_uint(v)),
+                _ => {
+                    return Err(CodegenError::Entry {
+                        table: table.into(),
+                        index,
+                        reason: format!("action `{}` lacks a value for `{}`", a.name, p.field.name),
+                    })
+                }
+            }
+        }
+        let blob = pl.encode(&values).map_err(|e| CodegenError::Entry {
+            table: table.into(),
+            index,
+            reason: e.to_string(),
+        })?;
+        Ok((
+            self.action_ids.get(&call.action).copied().unwrap_or(0),
+            blob,
+        ))
+    }
+
+    /// Applies a table: builds the key, looks it up, runs the action. Returns the C names of
+    /// the hit flag and of the action id that ran.
+    pub(crate) fn apply_table(
+        &mut self,
+        s: &Scope<'_>,
+        table: Handle<Table>,
+        o: &mut Out,
+        span: Span,
+    ) -> R<(String, String)> {
+        let Some(info) = self.tables.get(&table).cloned() else {
+            return unsupported("this table", span);
+        };
+        let t = &self.m.tables[table];
+        let n = self.label(&format!("t_{}", ident(&t.name)));
+        let hit = format!("{n}_hit");
+        let run = format!("{n}_run");
+        let key = format!("{n}_key");
+        let entry = format!("{n}_entry");
+        let cname = info.cname.clone();
+        o.line(format!("/* apply table {} */", t.name));
+        o.line(format!("u8 {hit} = 0;"));
+        o.line(format!("u32 {run} = P4TC_NO_ACTION_RUN;"));
+        o.line(format!("struct {cname}_key {key} = {{}};"));
+        o.line(format!("struct {cname}_value *{entry} = 0;"));
+        o.line(format!("struct {cname}_value *{n}_act = 0;"));
+        // Key.
+        for (k, kf) in t.keys.iter().zip(&info.key.fields) {
+            let v = self.expr(s, k.expr)?;
+            let f = self.key_field_name(&info, &kf.field.name);
+            match self.repr(s.body.exprs[k.expr].ty) {
+                Repr::Int { .. } => {
+                    o.line(format!("p4tc_st_be({key}.{f}, {v}, {});", kf.field.size))
+                }
+                Repr::Wide { .. } => o.line(format!(
+                    "{{ {} kw_ = {v}; p4tc_copy({key}.{f}, kw_.b, {}); }}",
+                    self.ctype(s.body.exprs[k.expr].ty, span)?,
+                    kf.field.size
+                )),
+                _ => return unsupported("a key field of this type", span),
+            }
+        }
+        // Lookup.
+        match info.key.kind {
+            layout::TableKind::Exact => {
+                o.line(format!("{entry} = bpf_map_lookup_elem(&{cname}, &{key});"));
+            }
+            layout::TableKind::Lpm => {
+                o.line(format!(
+                    "{key}.prefixlen = {};",
+                    info.key.max_prefix_len().unwrap_or(0)
+                ));
+                o.line(format!("{entry} = bpf_map_lookup_elem(&{cname}, &{key});"));
+            }
+            layout::TableKind::Ternary => {
+                o.open("");
+                o.line(format!("struct {cname}_tkey tk_ = {{}};"));
+                o.line(format!("for (u32 i_ = 0; i_ < {}; i_++) {{", info.nummask));
+                o.indent += 1;
+                o.line("u32 mi_ = i_;");
+                o.line(format!(
+                    "struct {cname}_mask *m_ = bpf_map_lookup_elem(&{cname}_masks, &mi_);"
+                ));
+                o.line("if (!m_ || m_->used != P4TC_MASK_USED)");
+                o.line("    break;");
+                o.line("tk_.mask_index = i_;");
+                o.line(format!(
+                    "for (u32 b_ = 0; b_ < sizeof(struct {cname}_key); b_++)"
+                ));
+                o.line(format!(
+                    "    ((u8 *)&tk_.key)[b_] = ((u8 *)&{key})[b_] & ((u8 *)&m_->mask)[b_];"
+                ));
+                o.line(format!(
+                    "struct {cname}_value *c_ = bpf_map_lookup_elem(&{cname}, &tk_);"
+                ));
+                o.line(format!(
+                    "if (c_ && (!{entry} || c_->hdr.priority < {entry}->hdr.priority))"
+                ));
+                o.line(format!("    {entry} = c_;"));
+                o.indent -= 1;
+                o.line("}");
+                o.close();
+            }
+        }
+        // Which action runs, with which data.
+        o.open(format!("if ({entry})"));
+        o.line(format!("{hit} = 1;"));
+        o.line(format!("if ({entry}->hdr.flags & P4TC_F_DYNAMIC)"));
+        o.line(format!(
+            "    {entry}->hdr.last_used_ns = bpf_ktime_get_ns();"
+        ));
+        o.open(format!("if ({entry}->hdr.permissions & P4TC_PERM_DP_X)"));
+        o.open(format!("if ({entry}->hdr.flags & P4TC_F_HAS_ACTION)"));
+        o.line(format!("{n}_act = {entry};"));
+        o.reopen("else");
+        o.line("u32 d_ = P4TC_DEFAULT_HIT;");
+        o.line(format!(
+            "{n}_act = bpf_map_lookup_elem(&{cname}_defaults, &d_);"
+        ));
+        o.close();
+        o.close();
+        o.reopen("else");
+        let const_miss = t.default_action_const && t.default_action.is_some();
+        if !const_miss {
+            o.line("u32 d_ = P4TC_DEFAULT_MISS;");
+            o.line(format!(
+                "{n}_act = bpf_map_lookup_elem(&{cname}_defaults, &d_);"
+            ));
+        }
+        o.close();
+        o.line(format!(
+            "if ({n}_act && ({n}_act->hdr.flags & P4TC_F_HAS_ACTION))"
+        ));
+        o.line(format!("    {run} = {n}_act->hdr.action;"));
+        let mut sc = s.clone();
+        sc.table = Some(TableCtx {
+            table,
+            key: key.clone(),
+            entry: entry.clone(),
+        });
+        sc.depth += 1;
+        // The const default miss action, with the program's arguments.
+        if const_miss {
+            if let Some(call) = &t.default_action {
+                let id = self.action_ids.get(&call.action).copied().unwrap_or(0);
+                o.open(format!("if (!{entry})"));
+                o.line(format!("{run} = {id};"));
+                let mut args = Vec::new();
+                let a = &self.m.actions[call.action];
+                let body = match a.control {
+                    Some(c) => &self.m.block_types[c].body,
+                    None => &a.body,
+                };
+                for (arg, p) in call.args.iter().zip(&a.params) {
+                    match arg {
+                        ActionArg::Value(v) => {
+                            let ty = body.locals[*p].ty;
+                            args.push(ArgSrc::C(self.literal(v, ty, span)?));
+                        }
+                        ActionArg::Expr(e) => args.push(ArgSrc::Expr(*e)),
+                    }
+                }
+                self.inline_action(&sc, call.action, &args, None, o)?;
+                o.close();
+                o.open("else");
+            }
+        } else {
+            o.open("");
+        }
+        // Dispatch on the action id.
+        o.open(format!("switch ({run})"));
+        let mut seen = BTreeSet::new();
+        for ta in &t.actions {
+            let id = self.action_ids.get(&ta.action).copied().unwrap_or(0);
+            if !seen.insert(id) {
+                continue;
+            }
+            let a = &self.m.actions[ta.action];
+            o.line(format!("case {id}: /* {} */", a.name));
+            o.open("");
+            // Directional parameters bound in the action list.
+            let mut args = Vec::new();
+            let body = match a.control {
+                Some(c) => &self.m.block_types[c].body,
+                None => &a.body,
+            };
+            let mut bound = ta.bound_args.iter();
+            for p in &a.params {
+                let local = &body.locals[*p];
+                if local.kind == p4tc_ir::ir::LocalKind::Directionless {
+                    break;
+                }
+                match bound.next() {
+                    Some(v) => args.push(ArgSrc::C(self.literal(v, local.ty, span)?)),
+                    None => {
+                        return unsupported(
+                            format!(
+                                "action `{}` with unbound directional parameters in table `{}`",
+                                a.name, t.name
+                            ),
+                            span,
+                        )
+                    }
+                }
+            }
+            let ptr = match self.action_struct(ta.action)? {
+                Some(st) => {
+                    let p = format!("{n}_p");
+                    o.line(format!("{st} *{p} = ({st} *)&{n}_act->params;"));
+                    Some(p)
+                }
+                None => None,
+            };
+            if ptr.is_some() {
+                o.open(format!("if ({n}_act)"));
+            }
+            self.inline_action(&sc, ta.action, &args, ptr.as_deref(), o)?;
+            if ptr.is_some() {
+                o.close();
+            }
+            o.close();
+            o.line("break;");
+        }
+        o.close();
+        o.close();
+        Ok((hit, run))
+    }
+
+    fn key_field_name(&self, info: &TableInfo, name: &str) -> String {
+        // The same uniquing as the struct declaration, in placement order.
+        let mut used = BTreeSet::new();
+        for f in info.key.placement() {
+            let mut n = ident(&f.field.name);
+            while !used.insert(n.clone()) {
+                n.push('_');
+            }
+            if f.field.name == name {
+                return n;
+            }
+        }
+        ident(name)
+    }
+}

@@ -1,0 +1,237 @@
+//! P4TC's eBPF datapath: a P4 program (as a validated [`Module`]) becomes readable C, which
+//! clang compiles into one BPF object holding one program (TC or XDP) and its maps.
+//!
+//! [`generate`] writes `PROG.c` and our runtime header `p4tc_runtime.h` (the static inline
+//! helpers that stand in for P4TC's kfuncs), and describes every map ([`MapSpec`]) and the
+//! entries the loader must install before the program runs ([`MapInit`]: const and program
+//! entries, default actions). [`clang::compile`] turns the C into an object file; [`sys`]
+//! runs a loaded program on a packet (`BPF_PROG_TEST_RUN`).
+//!
+//! # How the program is shaped
+//! - One function, `p4tc_main`, in section `tc` (for tcx / clsact) or `xdp`: the parser as a
+//!   state machine (labels and `goto`), the main control inlined (actions are expanded where
+//!   they run, so the control's variables stay in registers), then the deparser.
+//! - Headers and metadata are C structs whose fields are host-order integers (`u8` .. `u64`,
+//!   the smallest that holds the width) with a `__valid` byte per header; fields wider than 64
+//!   bits are big-endian byte arrays (`p4tc_wN_t`) that support copies, comparisons and keys.
+//!   Small pipelines keep them on the stack, larger ones in a per-CPU scratch map.
+//! - The parser reads through a cursor checked against `data_end` before every header; an
+//!   error (`PacketTooShort`, `verify`) sets `parser_error` and goes on into the control; a
+//!   plain `reject` drops the packet.
+//! - The deparser writes back only headers the program may have changed, in place, unless the
+//!   headers' total size or validity changed; then it resizes the packet
+//!   (`bpf_skb_adjust_room` after the MAC header / `bpf_xdp_adjust_head`) and writes every
+//!   valid header.
+//! - At the end: dropped gives `TC_ACT_SHOT` (`XDP_DROP`), no port chosen (port 0) gives
+//!   `TC_ACT_OK` (`XDP_PASS`), otherwise `bpf_redirect(port, 0)`.
+//!
+//! # Tables in maps
+//! See [`entry`] for the value layout. Exact tables are hash maps keyed by the layout's key
+//! blob, LPM tables LPM tries (`BPF_F_NO_PREALLOC`) keyed by the LPM key blob, ternary and
+//! optional tables a tuple-space search: an array of masks and a hash map keyed by (mask
+//! index, masked key). Each table has a two-slot array of default actions (hit, miss).
+
+#![warn(missing_docs)]
+
+pub mod clang;
+pub mod entry;
+mod gen;
+pub mod sys;
+
+use p4tc_ir::arena::Handle;
+use p4tc_ir::ir::{Instance, Module, Table};
+use p4tc_ir::Span;
+
+pub use gen::generate;
+
+/// The text of our runtime header, written next to `PROG.c` as `p4tc_runtime.h`.
+pub const RUNTIME_HEADER: &str = include_str!("p4tc_runtime.h");
+
+/// Where the program runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Hook {
+    /// TC (tcx or clsact), a `sched_cls` program in section `tc`.
+    Tc,
+    /// XDP, in section `xdp`.
+    Xdp,
+}
+
+/// What kind of BPF map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MapKind {
+    /// `BPF_MAP_TYPE_HASH`: exact tables, tuple-space entries.
+    Hash,
+    /// `BPF_MAP_TYPE_LPM_TRIE` (with `BPF_F_NO_PREALLOC`).
+    LpmTrie,
+    /// `BPF_MAP_TYPE_ARRAY`: default actions, masks, registers, scratch.
+    Array,
+    /// `BPF_MAP_TYPE_PERCPU_ARRAY`: counters, per-packet scratch.
+    PerCpuArray,
+    /// `BPF_MAP_TYPE_RINGBUF`: digests.
+    RingBuf,
+}
+
+/// What a map holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MapRole {
+    /// The entries of a table (exact and LPM tables; a ternary table's (mask, key) entries).
+    Entries,
+    /// A table's default actions: slot 0 the default hit action, slot 1 the default miss.
+    Defaults,
+    /// A ternary table's masks (`nummask` slots; a used one starts with the word 1).
+    Masks,
+    /// An indexed `Counter`'s counts.
+    Counter,
+    /// A `Register`'s elements.
+    Register,
+    /// A `Digest`'s ring buffer.
+    Digest,
+    /// The ports `is_host_port` says are host ports (key: ifindex `u32`, value: `u32` 1).
+    HostPorts,
+    /// Per-packet scratch space of the program (headers and metadata of large pipelines).
+    Scratch,
+}
+
+/// One map of the generated object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapSpec {
+    /// The map's symbol name in the object (what aya's `Ebpf::map` takes).
+    pub name: String,
+    /// Its kind.
+    pub kind: MapKind,
+    /// What it holds.
+    pub role: MapRole,
+    /// Key size in bytes (0 for a ring buffer).
+    pub key_size: u32,
+    /// Value size in bytes (0 for a ring buffer).
+    pub value_size: u32,
+    /// Maximum entries (bytes for a ring buffer).
+    pub max_entries: u32,
+    /// The table it belongs to.
+    pub table: Option<Handle<Table>>,
+    /// The extern instance it belongs to.
+    pub instance: Option<Handle<Instance>>,
+}
+
+/// One map element the loader writes before the program runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapInit {
+    /// The map's symbol name.
+    pub map: String,
+    /// The key bytes.
+    pub key: Vec<u8>,
+    /// The value bytes.
+    pub value: Vec<u8>,
+    /// Why it is there.
+    pub what: InitKind,
+}
+
+/// Why an element is written at load time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InitKind {
+    /// A table entry given in the program (`entries` / `const entries`).
+    Entry {
+        /// It is const (immutable).
+        is_const: bool,
+    },
+    /// A default action (hit or miss) given in the program.
+    DefaultAction,
+    /// A used mask slot of a ternary table (for the program's entries).
+    Mask,
+    /// A register's initial value.
+    RegisterInit,
+}
+
+/// What [`generate`] produces.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    /// `PROG.c`.
+    pub c: String,
+    /// `p4tc_runtime.h` (the same as [`RUNTIME_HEADER`]).
+    pub header: String,
+    /// The program's symbol name (`p4tc_main`).
+    pub program: String,
+    /// The hook it was generated for.
+    pub hook: Hook,
+    /// Every map of the object.
+    pub maps: Vec<MapSpec>,
+    /// Elements to write at load time, in order: masks before the entries that use them.
+    pub const_entries: Vec<MapInit>,
+}
+
+impl Generated {
+    /// The map spec named `name`.
+    pub fn map(&self, name: &str) -> Option<&MapSpec> {
+        self.maps.iter().find(|m| m.name == name)
+    }
+
+    /// The entries map of `table`.
+    pub fn table_map(&self, table: Handle<Table>) -> Option<&MapSpec> {
+        self.maps
+            .iter()
+            .find(|m| m.table == Some(table) && m.role == MapRole::Entries)
+    }
+
+    /// Writes `PROG.c` and `p4tc_runtime.h` into `dir` (created if missing); returns the path
+    /// of the C file.
+    pub fn write_to(
+        &self,
+        dir: &std::path::Path,
+        name: &str,
+    ) -> std::io::Result<std::path::PathBuf> {
+        std::fs::create_dir_all(dir)?;
+        let c = dir.join(format!("{name}.c"));
+        std::fs::write(&c, &self.c)?;
+        std::fs::write(dir.join("p4tc_runtime.h"), &self.header)?;
+        Ok(c)
+    }
+}
+
+/// Why C cannot be generated.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CodegenError {
+    /// The program uses something this back end does not do (yet).
+    #[error("the eBPF back end does not support {what}")]
+    Unsupported {
+        /// What, in words (naming the table, extern or construct).
+        what: String,
+        /// Where it was written.
+        span: Span,
+    },
+    /// A byte layout could not be computed.
+    #[error(transparent)]
+    Layout(#[from] p4tc_ir::layout::LayoutError),
+    /// The introspection could not be computed (ids, sizes and permissions come from it).
+    #[error(transparent)]
+    Introspection(#[from] p4tc_ir::introspection::IntrospectionError),
+    /// An entry given in the program could not be encoded.
+    #[error("table `{table}`: entry {index}: {reason}")]
+    Entry {
+        /// The table.
+        table: String,
+        /// The entry's position, from 0.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The module is not what a validated module must be.
+    #[error("malformed module: {0}")]
+    Malformed(String),
+}
+
+impl CodegenError {
+    /// Where the problem was written (the default span when unknown).
+    pub fn span(&self) -> Span {
+        match self {
+            CodegenError::Unsupported { span, .. } => *span,
+            CodegenError::Layout(e) => e.span(),
+            CodegenError::Introspection(e) => e.span(),
+            CodegenError::Entry { .. } | CodegenError::Malformed(_) => Span::default(),
+        }
+    }
+}
+
+/// Checks that `module` could be generated for `hook`, without keeping the C.
+pub fn check(module: &Module, pipeline_name: &str, hook: Hook) -> Result<(), CodegenError> {
+    generate(module, pipeline_name, hook).map(|_| ())
+}
