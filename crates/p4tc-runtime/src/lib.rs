@@ -13,8 +13,8 @@
 //! One priority rule holds inside: P4TC's, the lower value wins ([`Priority`]). Interfaces
 //! whose convention differs (STF, P4Runtime: the larger wins) convert at their boundary.
 
-pub mod ctl;
 mod clock;
+pub mod ctl;
 mod datapath;
 mod entry;
 mod error;

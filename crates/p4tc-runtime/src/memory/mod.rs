@@ -20,6 +20,9 @@
 //!   [`Actor::Timer`], once `last_used + age <= now`. Deadlines sit in a heap checked lazily:
 //!   [`Datapath::expire`] costs one comparison when nothing is due, and a hit only writes the
 //!   entry's last-used time (the heap item is moved when it comes due).
+//! - **Time.** A hit is stamped with the packet's time: the clock as the latest
+//!   [`Datapath::expire`] read it (the datapath calls it before each packet; control-plane
+//!   changes move it too), so a lookup reads no clock. Meters read the clock themselves.
 //! - **Atomicity.** Every operation checks everything before it changes anything.
 
 mod externs;
@@ -48,7 +51,7 @@ use crate::object_model::{CounterValue, MeterConfig, ObjectModel};
 
 use externs::{wrap, InstanceState, MeterState, MeterUnit};
 use keys::{encode_entry_key, format_key, key_of_lookup_blob};
-use table::{Entry, FindError, TableState};
+use table::{Entry, FindError, Hot, Params, TableState};
 
 /// How many events wait for [`ObjectModel::take_events`] before the oldest are dropped.
 pub const EVENT_CAPACITY: usize = 65536;
@@ -121,6 +124,9 @@ pub struct MemoryBackend {
     aging: BinaryHeap<Reverse<(Duration, u32, u32, u64)>>,
     /// Next entry sequence number.
     seq: u64,
+    /// The datapath's time: the clock as the latest `expire()` (called before each packet) or
+    /// control-plane change read it. Hits are stamped with it, so a lookup reads no clock.
+    now: Duration,
 }
 
 impl std::fmt::Debug for MemoryBackend {
@@ -132,6 +138,14 @@ impl std::fmt::Debug for MemoryBackend {
             .field("events", &self.events.len())
             .finish_non_exhaustive()
     }
+}
+
+/// What happened to an entry, for its event.
+#[derive(Clone, Copy)]
+enum Change {
+    Created,
+    Updated,
+    Deleted,
 }
 
 fn perm(reason: String) -> RuntimeError {
@@ -197,7 +211,9 @@ impl MemoryBackend {
             events_dropped: 0,
             aging: BinaryHeap::new(),
             seq: 0,
+            now: Duration::ZERO,
         };
+        backend.now = backend.clock.now();
         for (t, tm) in model.tables.iter().enumerate() {
             if let Some((call, is_const)) = tm.default_hit() {
                 let params = check_call(tm, &call, true)?;
@@ -302,27 +318,37 @@ impl MemoryBackend {
         &self.model.instances[i].name
     }
 
-    fn publish(&mut self, kind: EventKind) {
+    fn publish(&mut self, at: Duration, kind: EventKind) {
         if self.events.len() >= EVENT_CAPACITY {
             self.events.pop_front();
             self.events_dropped += 1;
         }
-        let at = self.clock.now();
         self.events.push_back(Event { at, kind });
     }
 
-    fn publish_entry(&mut self, t: usize, spec: &EntrySpec, by: Actor, what: u8) {
+    /// Reads the clock, and moves the datapath's time up to it.
+    fn tick(&mut self) -> Duration {
+        let now = self.clock.now();
+        self.now = self.now.max(now);
+        now
+    }
+
+    fn publish_entry(&mut self, t: usize, spec: &EntrySpec, by: Actor, what: Change) {
         let bits = spec.permissions.map_or(0, Permissions::bits);
         if bits & (CTRL_P | DATA_P) == 0 {
             return;
         }
         let table = self.table_model(t).handle;
         let entry = spec.clone();
-        self.publish(match what {
-            0 => EventKind::EntryCreated { table, entry, by },
-            1 => EventKind::EntryUpdated { table, entry, by },
-            _ => EventKind::EntryDeleted { table, entry, by },
-        });
+        let at = self.now;
+        self.publish(
+            at,
+            match what {
+                Change::Created => EventKind::EntryCreated { table, entry, by },
+                Change::Updated => EventKind::EntryUpdated { table, entry, by },
+                Change::Deleted => EventKind::EntryDeleted { table, entry, by },
+            },
+        );
     }
 
     fn age_of(&self, aging: Aging) -> Option<Duration> {
@@ -353,13 +379,13 @@ impl MemoryBackend {
 
     /// Puts a heap item for the entry in `slot` when its deadline is earlier than its item's.
     fn schedule(&mut self, t: usize, slot: u32) {
-        let Some(e) = self.tables[t].state.get(slot) else {
+        let Some((e, hot)) = self.tables[t].state.get_full(slot) else {
             return;
         };
         let Some(age) = e.age.and_then(|a| self.age_of(a)) else {
             return;
         };
-        let deadline = e.last_used.saturating_add(age);
+        let deadline = hot.last_used.saturating_add(age);
         if e.heap_deadline.is_some_and(|d| d <= deadline) {
             return;
         }
@@ -489,7 +515,7 @@ impl MemoryBackend {
         };
         spec.priority = table.has_prio.then_some(Priority(prio));
         spec.permissions = Some(permissions);
-        let now = self.clock.now();
+        let now = self.tick();
         self.seq += 1;
         let entry = Entry {
             spec,
@@ -497,28 +523,30 @@ impl MemoryBackend {
             created_by: by,
             updated_by: None,
             created_at: now,
-            last_used: now,
             counter: (0, 0),
             meter: MeterState::default(),
             key: encoded,
             prio,
             seq: self.seq,
-            action,
-            params,
-            exec: permissions.bits() & DATA_X != 0,
             age,
             heap_deadline: None,
         };
+        let hot = Hot {
+            last_used: now,
+            action,
+            exec: permissions.bits() & DATA_X != 0,
+            params: Params::new(&params),
+        };
         let published = entry.spec.clone();
-        let slot = self.tables[t].state.insert(entry);
+        let slot = self.tables[t].state.insert(entry, hot);
         self.schedule(t, slot);
-        self.publish_entry(t, &published, by, 0);
+        self.publish_entry(t, &published, by, Change::Created);
         Ok(slot)
     }
 
     fn remove_entry(&mut self, t: usize, slot: u32, by: Actor) {
         if let Some(e) = self.tables[t].state.remove(slot) {
-            self.publish_entry(t, &e.spec, by, 2);
+            self.publish_entry(t, &e.spec, by, Change::Deleted);
         }
     }
 }
@@ -654,23 +682,23 @@ impl ObjectModel for MemoryBackend {
             None => (None, Box::default()),
         };
         let age = self.check_aging(t, &entry)?;
-        let now = self.clock.now();
-        let Some(e) = self.tables[t].state.get_mut(slot) else {
+        let now = self.tick();
+        let Some((e, hot)) = self.tables[t].state.get_full_mut(slot) else {
             return Ok(());
         };
         e.spec.action = entry.action;
         e.spec.permissions = Some(permissions);
         e.spec.dynamic = entry.dynamic;
         e.spec.aging = entry.aging;
-        e.action = action;
-        e.params = params;
-        e.exec = permissions.bits() & DATA_X != 0;
         e.age = age;
         e.updated_by = Some(Actor::ControlPlane);
-        e.last_used = now;
+        hot.action = action;
+        hot.params = Params::new(&params);
+        hot.exec = permissions.bits() & DATA_X != 0;
+        hot.last_used = now;
         let spec = e.spec.clone();
         self.schedule(t, slot);
-        self.publish_entry(t, &spec, Actor::ControlPlane, 1);
+        self.publish_entry(t, &spec, Actor::ControlPlane, Change::Updated);
         Ok(())
     }
 
@@ -696,6 +724,7 @@ impl ObjectModel for MemoryBackend {
                 )));
             }
         }
+        self.tick();
         self.remove_entry(t, slot, Actor::ControlPlane);
         Ok(())
     }
@@ -709,9 +738,9 @@ impl ObjectModel for MemoryBackend {
         let t = self.table_index(table)?;
         let slot = self.find_entry(t, key, priority)?;
         let table = &self.tables[t];
-        let e = table
+        let (e, hot) = table
             .state
-            .get(slot)
+            .get_full(slot)
             .ok_or_else(|| invalid("entry vanished".into()))?;
         let p = e.spec.permissions.unwrap_or(Permissions::CONST);
         if p.bits() & CTRL_R == 0 {
@@ -722,7 +751,7 @@ impl ObjectModel for MemoryBackend {
                 tm.dotted
             )));
         }
-        Ok(e.info(table.direct_counter))
+        Ok(e.info(hot, table.direct_counter))
     }
 
     fn dump(&self, table: Handle<ir::Table>) -> Result<Vec<EntryInfo>, RuntimeError> {
@@ -732,9 +761,9 @@ impl ObjectModel for MemoryBackend {
             .state
             .sorted_slots()
             .into_iter()
-            .filter_map(|s| table.state.get(s))
-            .filter(|e| e.spec.permissions.is_some_and(|p| p.bits() & CTRL_R != 0))
-            .map(|e| e.info(table.direct_counter))
+            .filter_map(|s| table.state.get_full(s))
+            .filter(|(e, _)| e.spec.permissions.is_some_and(|p| p.bits() & CTRL_R != 0))
+            .map(|(e, hot)| e.info(hot, table.direct_counter))
             .collect())
     }
 
@@ -757,6 +786,7 @@ impl ObjectModel for MemoryBackend {
                 })
             })
             .collect();
+        self.tick();
         for &s in &doomed {
             self.remove_entry(t, s, Actor::ControlPlane);
         }
@@ -1018,16 +1048,16 @@ impl Datapath for MemoryBackend {
                 params: &table.default_miss.params,
             },
             Some(slot) => {
-                let now = self.clock.now();
+                let now = self.now;
                 let default_hit = &table.default_hit;
-                match table.state.get_mut(slot) {
+                match table.state.hot_mut(slot) {
                     Some(e) => {
                         e.last_used = now;
                         let e = &*e;
                         let (action, params): (_, &[u8]) = if !e.exec {
                             (None, &[])
                         } else if e.action.is_some() {
-                            (e.action, &e.params)
+                            (e.action, e.params.as_slice())
                         } else {
                             (default_hit.action, &default_hit.params)
                         };
@@ -1108,7 +1138,7 @@ impl Datapath for MemoryBackend {
         e.updated_by = Some(Actor::Datapath);
         let spec = e.spec.clone();
         self.schedule(t, entry.0);
-        self.publish_entry(t, &spec, Actor::Datapath, 1);
+        self.publish_entry(t, &spec, Actor::Datapath, Change::Updated);
     }
 
     fn count(&mut self, counter: Handle<ir::Instance>, index: u64, bytes: u64) {
@@ -1213,23 +1243,25 @@ impl Datapath for MemoryBackend {
             return;
         };
         if matches!(self.instances[i], InstanceState::Digest) {
-            self.publish(EventKind::Digest {
-                instance: digest,
-                payload: payload.to_vec(),
-            });
+            let at = self.now;
+            self.publish(
+                at,
+                EventKind::Digest {
+                    instance: digest,
+                    payload: payload.to_vec(),
+                },
+            );
         }
     }
 
     #[inline]
     fn expire(&mut self) {
-        let Some(Reverse(next)) = self.aging.peek() else {
-            return;
-        };
-        let now = self.clock.now();
-        if next.0 > now {
-            return;
+        // The packet's time: one clock read per packet, shared by its lookups.
+        let now = self.tick();
+        match self.aging.peek() {
+            Some(Reverse(next)) if next.0 <= now => self.expire_due(now),
+            _ => {}
         }
-        self.expire_due(now);
     }
 
     fn now(&self) -> Duration {
@@ -1247,7 +1279,7 @@ impl MemoryBackend {
             }
             self.aging.pop();
             let t = t as usize;
-            let Some(e) = self.tables.get(t).and_then(|tb| tb.state.get(slot)) else {
+            let Some((e, hot)) = self.tables.get(t).and_then(|tb| tb.state.get_full(slot)) else {
                 continue;
             };
             if e.seq != seq || e.heap_deadline != Some(deadline) {
@@ -1257,7 +1289,7 @@ impl MemoryBackend {
             let real = e
                 .age
                 .and_then(|a| self.age_of(a))
-                .map(|age| e.last_used.saturating_add(age));
+                .map(|age| hot.last_used.saturating_add(age));
             match real {
                 Some(real) if real <= now => self.remove_entry(t, slot, Actor::Timer),
                 Some(_) => {

@@ -34,7 +34,6 @@ pub(crate) struct Entry {
     pub created_by: Actor,
     pub updated_by: Option<Actor>,
     pub created_at: Duration,
-    pub last_used: Duration,
     /// Direct counter: packets, bytes.
     pub counter: (u64, u64),
     /// Direct meter.
@@ -45,11 +44,6 @@ pub(crate) struct Entry {
     /// Insertion order, unique across the backend: breaks priority ties (earlier wins) and
     /// tells an aging-heap item from a later entry in the same slot.
     pub seq: u64,
-    pub action: Option<Handle<ir::Action>>,
-    /// The action data, laid out once at insert time.
-    pub params: Box<[u8]>,
-    /// The datapath's execute bit.
-    pub exec: bool,
     /// How it ages, when dynamic.
     pub age: Option<Aging>,
     /// The deadline of this entry's live item in the aging heap (`None`: no item).
@@ -57,15 +51,177 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
-    pub fn info(&self, direct_counter: bool) -> EntryInfo {
+    pub fn info(&self, hot: &Hot, direct_counter: bool) -> EntryInfo {
         EntryInfo {
             spec: self.spec.clone(),
             is_const: self.is_const,
             created_by: self.created_by,
             updated_by: self.updated_by,
             created_at: self.created_at,
-            last_used: self.last_used,
+            last_used: hot.last_used,
             counter: direct_counter.then_some(self.counter),
+        }
+    }
+}
+
+/// Action data up to this many bytes live inside the entry's [`Hot`] record.
+const INLINE_PARAMS: usize = 30;
+
+/// An entry's action data: inline when small (most are), else on the heap.
+#[derive(Clone, Debug)]
+pub(crate) enum Params {
+    Inline { len: u8, bytes: [u8; INLINE_PARAMS] },
+    Heap(Box<[u8]>),
+}
+
+impl Params {
+    pub fn new(blob: &[u8]) -> Params {
+        if blob.len() <= INLINE_PARAMS {
+            let mut bytes = [0u8; INLINE_PARAMS];
+            bytes[..blob.len()].copy_from_slice(blob);
+            Params::Inline {
+                len: blob.len() as u8,
+                bytes,
+            }
+        } else {
+            Params::Heap(blob.into())
+        }
+    }
+
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            Params::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Params::Heap(b) => b,
+        }
+    }
+}
+
+/// What a lookup reads and writes of an entry, kept apart from the rest (one cache line, in
+/// a vector parallel to the slab) so a hit touches as little memory as possible.
+#[derive(Clone, Debug)]
+pub(crate) struct Hot {
+    pub last_used: Duration,
+    pub action: Option<Handle<ir::Action>>,
+    /// The entry's datapath execute bit.
+    pub exec: bool,
+    /// The action data, laid out once at insert time.
+    pub params: Params,
+}
+
+impl Hot {
+    fn empty() -> Hot {
+        Hot {
+            last_used: Duration::ZERO,
+            action: None,
+            exec: false,
+            params: Params::Inline {
+                len: 0,
+                bytes: [0; INLINE_PARAMS],
+            },
+        }
+    }
+}
+
+/// A hash map on key blobs of one length, the key held inline for short blobs (no pointer to
+/// follow on a probe): up to 8 bytes in a `u64`, up to 16 in a `u128`, up to 32 in an array.
+#[derive(Debug)]
+enum KeyMap<V> {
+    W8(FxHashMap<u64, V>),
+    W16(FxHashMap<u128, V>),
+    W32(FxHashMap<[u8; 32], V>),
+    Big(FxHashMap<Box<[u8]>, V>),
+}
+
+#[inline]
+fn pad<const N: usize>(key: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let n = key.len().min(N);
+    out[..n].copy_from_slice(&key[..n]);
+    out
+}
+
+impl<V> KeyMap<V> {
+    fn new(len: usize) -> KeyMap<V> {
+        match len {
+            0..=8 => KeyMap::W8(FxHashMap::default()),
+            9..=16 => KeyMap::W16(FxHashMap::default()),
+            17..=32 => KeyMap::W32(FxHashMap::default()),
+            _ => KeyMap::Big(FxHashMap::default()),
+        }
+    }
+
+    #[inline]
+    fn get(&self, key: &[u8]) -> Option<&V> {
+        match self {
+            KeyMap::W8(m) => m.get(&u64::from_ne_bytes(pad(key))),
+            KeyMap::W16(m) => m.get(&u128::from_ne_bytes(pad(key))),
+            KeyMap::W32(m) => m.get(&pad::<32>(key)),
+            KeyMap::Big(m) => m.get(key),
+        }
+    }
+
+    fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
+        match self {
+            KeyMap::W8(m) => m.get_mut(&u64::from_ne_bytes(pad(key))),
+            KeyMap::W16(m) => m.get_mut(&u128::from_ne_bytes(pad(key))),
+            KeyMap::W32(m) => m.get_mut(&pad::<32>(key)),
+            KeyMap::Big(m) => m.get_mut(key),
+        }
+    }
+
+    fn entry_or_default(&mut self, key: &[u8]) -> &mut V
+    where
+        V: Default,
+    {
+        match self {
+            KeyMap::W8(m) => m.entry(u64::from_ne_bytes(pad(key))).or_default(),
+            KeyMap::W16(m) => m.entry(u128::from_ne_bytes(pad(key))).or_default(),
+            KeyMap::W32(m) => m.entry(pad::<32>(key)).or_default(),
+            KeyMap::Big(m) => m.entry(key.into()).or_default(),
+        }
+    }
+
+    fn insert(&mut self, key: &[u8], value: V) {
+        match self {
+            KeyMap::W8(m) => {
+                m.insert(u64::from_ne_bytes(pad(key)), value);
+            }
+            KeyMap::W16(m) => {
+                m.insert(u128::from_ne_bytes(pad(key)), value);
+            }
+            KeyMap::W32(m) => {
+                m.insert(pad::<32>(key), value);
+            }
+            KeyMap::Big(m) => {
+                m.insert(key.into(), value);
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &[u8]) {
+        match self {
+            KeyMap::W8(m) => {
+                m.remove(&u64::from_ne_bytes(pad(key)));
+            }
+            KeyMap::W16(m) => {
+                m.remove(&u128::from_ne_bytes(pad(key)));
+            }
+            KeyMap::W32(m) => {
+                m.remove(&pad::<32>(key));
+            }
+            KeyMap::Big(m) => {
+                m.remove(key);
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            KeyMap::W8(m) => m.is_empty(),
+            KeyMap::W16(m) => m.is_empty(),
+            KeyMap::W32(m) => m.is_empty(),
+            KeyMap::Big(m) => m.is_empty(),
         }
     }
 }
@@ -90,21 +246,21 @@ struct LpmGroup {
     len: u32,
     /// The data bytes' mask for `len`.
     mask: Box<[u8]>,
-    map: FxHashMap<Box<[u8]>, u32>,
+    map: KeyMap<u32>,
 }
 
 #[derive(Debug)]
 struct TernaryGroup {
     mask: Box<[u8]>,
     /// Masked key -> candidates, best first.
-    map: FxHashMap<Box<[u8]>, Vec<Cand>>,
+    map: KeyMap<Vec<Cand>>,
     /// Ranks of every entry in the group: the first is the best the group can offer.
     ranks: BTreeSet<(u32, u64)>,
 }
 
 #[derive(Debug)]
 enum Index {
-    Exact(FxHashMap<Box<[u8]>, u32>),
+    Exact(KeyMap<u32>),
     Lpm {
         /// Non-empty groups, longest prefix first.
         groups: Vec<LpmGroup>,
@@ -133,6 +289,8 @@ pub(crate) enum FindError {
 #[derive(Debug)]
 pub(crate) struct TableState {
     slots: Vec<Option<Entry>>,
+    /// Parallel to `slots`: what lookups touch.
+    hot: Vec<Hot>,
     free: Vec<u32>,
     len: usize,
     index: Index,
@@ -161,8 +319,9 @@ fn prefix_bytes(size: usize, len: u32) -> Box<[u8]> {
 impl TableState {
     pub fn new(model: &TableModel) -> TableState {
         let layout = &model.key_layout;
+        let size = layout.size as usize;
         let index = match layout.kind {
-            TableKind::Exact => Index::Exact(FxHashMap::default()),
+            TableKind::Exact => Index::Exact(KeyMap::new(size)),
             TableKind::Lpm => Index::Lpm { groups: Vec::new() },
             TableKind::Ternary => Index::Ternary {
                 groups: Vec::new(),
@@ -179,10 +338,11 @@ impl TableState {
         };
         TableState {
             slots: Vec::new(),
+            hot: Vec::new(),
             free: Vec::new(),
             len: 0,
             index,
-            key_size: layout.size as usize,
+            key_size: size,
             header: layout.header_size as usize,
         }
     }
@@ -197,6 +357,25 @@ impl TableState {
 
     pub fn get_mut(&mut self, slot: u32) -> Option<&mut Entry> {
         self.slots.get_mut(slot as usize).and_then(Option::as_mut)
+    }
+
+    /// The entry in `slot` with its hot part.
+    pub fn get_full(&self, slot: u32) -> Option<(&Entry, &Hot)> {
+        let e = self.get(slot)?;
+        Some((e, &self.hot[slot as usize]))
+    }
+
+    /// The entry in `slot` with its hot part, to change.
+    pub fn get_full_mut(&mut self, slot: u32) -> Option<(&mut Entry, &mut Hot)> {
+        let e = self.slots.get_mut(slot as usize).and_then(Option::as_mut)?;
+        Some((e, &mut self.hot[slot as usize]))
+    }
+
+    /// The hot part of a live entry.
+    #[inline]
+    pub fn hot_mut(&mut self, slot: u32) -> Option<&mut Hot> {
+        // A free slot's hot record is never handed out: `search` only returns live slots.
+        self.hot.get_mut(slot as usize)
     }
 
     /// Every live slot with its entry.
@@ -228,12 +407,12 @@ impl TableState {
     pub fn find(&self, key: &EncodedKey, prio: Option<u32>) -> Result<u32, FindError> {
         match (&self.index, key) {
             (Index::Exact(map), EncodedKey::Exact(k)) => {
-                map.get(&**k).copied().ok_or(FindError::NotFound)
+                map.get(k).copied().ok_or(FindError::NotFound)
             }
             (Index::Lpm { groups }, EncodedKey::Lpm { len, data }) => groups
                 .iter()
                 .find(|g| g.len == *len)
-                .and_then(|g| g.map.get(&**data).copied())
+                .and_then(|g| g.map.get(data).copied())
                 .ok_or(FindError::NotFound),
             (
                 Index::Ternary {
@@ -243,7 +422,7 @@ impl TableState {
             ) => {
                 let cands = by_mask
                     .get(&**mask)
-                    .and_then(|&g| groups[g].map.get(&**k))
+                    .and_then(|&g| groups[g].map.get(k))
                     .ok_or(FindError::NotFound)?;
                 let mut found = None;
                 for c in cands {
@@ -263,11 +442,12 @@ impl TableState {
     }
 
     /// Stores `entry` (the caller has checked it is not there and the table has room).
-    pub fn insert(&mut self, entry: Entry) -> u32 {
+    pub fn insert(&mut self, entry: Entry, hot: Hot) -> u32 {
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
                 self.slots.push(None);
+                self.hot.push(Hot::empty());
                 (self.slots.len() - 1) as u32
             }
         };
@@ -278,7 +458,7 @@ impl TableState {
         };
         match (&mut self.index, &entry.key) {
             (Index::Exact(map), EncodedKey::Exact(k)) => {
-                map.insert(k.clone(), slot);
+                map.insert(k, slot);
             }
             (Index::Lpm { groups }, EncodedKey::Lpm { len, data }) => {
                 let at = match groups.iter().position(|g| g.len <= *len) {
@@ -292,7 +472,7 @@ impl TableState {
                         groups.len() - 1
                     }
                 };
-                groups[at].map.insert(data.clone(), slot);
+                groups[at].map.insert(data, slot);
             }
             (
                 Index::Ternary {
@@ -309,7 +489,7 @@ impl TableState {
                     None => {
                         groups.push(TernaryGroup {
                             mask: mask.clone(),
-                            map: FxHashMap::default(),
+                            map: KeyMap::new(mask.len()),
                             ranks: BTreeSet::new(),
                         });
                         by_mask.insert(mask.clone(), groups.len() - 1);
@@ -323,13 +503,14 @@ impl TableState {
                 if group.ranks.first().copied() != old_best {
                     *dirty = true;
                 }
-                let cands = group.map.entry(key.clone()).or_default();
+                let cands = group.map.entry_or_default(key);
                 let at = cands.partition_point(|c| c.rank() < cand.rank());
                 cands.insert(at, cand);
             }
             _ => {}
         }
         self.slots[slot as usize] = Some(entry);
+        self.hot[slot as usize] = hot;
         self.len += 1;
         slot
     }
@@ -338,22 +519,23 @@ impl TableState {
         LpmGroup {
             len,
             mask: prefix_bytes(size, len),
-            map: FxHashMap::default(),
+            map: KeyMap::new(size),
         }
     }
 
     /// Takes the entry out of `slot`.
     pub fn remove(&mut self, slot: u32) -> Option<Entry> {
         let entry = self.slots.get_mut(slot as usize)?.take()?;
+        self.hot[slot as usize] = Hot::empty();
         self.free.push(slot);
         self.len -= 1;
         match (&mut self.index, &entry.key) {
             (Index::Exact(map), EncodedKey::Exact(k)) => {
-                map.remove(&**k);
+                map.remove(k);
             }
             (Index::Lpm { groups }, EncodedKey::Lpm { len, data }) => {
                 if let Some(i) = groups.iter().position(|g| g.len == *len) {
-                    groups[i].map.remove(&**data);
+                    groups[i].map.remove(data);
                     if groups[i].map.is_empty() {
                         groups.remove(i);
                     }
@@ -376,11 +558,15 @@ impl TableState {
                     if group.ranks.first().copied() != old_best {
                         *dirty = true;
                     }
-                    if let Some(cands) = group.map.get_mut(&**key) {
-                        cands.retain(|c| c.slot != slot);
-                        if cands.is_empty() {
-                            group.map.remove(&**key);
+                    let now_empty = match group.map.get_mut(key) {
+                        Some(cands) => {
+                            cands.retain(|c| c.slot != slot);
+                            cands.is_empty()
                         }
+                        None => false,
+                    };
+                    if now_empty {
+                        group.map.remove(key);
                     }
                     if group.map.is_empty() {
                         // Drop the empty group; the last one takes its number.
@@ -418,7 +604,7 @@ impl TableState {
                     for ((b, k), m) in buf.iter_mut().zip(data).zip(g.mask.iter()) {
                         *b = k & m;
                     }
-                    if let Some(&slot) = g.map.get(&*buf) {
+                    if let Some(&slot) = g.map.get(buf) {
                         return Some(slot);
                     }
                 }
@@ -449,7 +635,7 @@ impl TableState {
                     for ((b, k), m) in buf.iter_mut().zip(key).zip(group.mask.iter()) {
                         *b = k & m;
                     }
-                    let Some(cands) = group.map.get(&*buf) else {
+                    let Some(cands) = group.map.get(buf) else {
                         continue;
                     };
                     for c in cands {
