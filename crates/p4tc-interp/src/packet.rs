@@ -1,0 +1,260 @@
+//! `packet_in` (extract, lookahead, advance, length) and `packet_out` (emit).
+
+use p4tc_ir::arena::Handle;
+use p4tc_ir::ir::{Expr, ExprKind, StackMember, Type};
+
+use crate::bits;
+use crate::compile::{Compiler, Scope, R};
+use crate::ctx::Ctx;
+use crate::expr::CE;
+use crate::types::{limbs, Kind};
+
+/// How one header field is read or written.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum FieldOp {
+    /// At most 128 bits, in one slot.
+    Narrow { off: usize, width: u32 },
+    /// More, in limbs.
+    Wide { off: usize, width: u32 },
+    /// A varbit: length slot, then limbs.
+    Varbit { off: usize, max: u32 },
+}
+
+/// A header's fields and its fixed size in bits.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct HeaderPlan {
+    pub fields: Vec<FieldOp>,
+    pub bits: usize,
+}
+
+impl<'m> Compiler<'m> {
+    /// The extract/emit plan of a header type.
+    pub fn header_plan(&mut self, ty: Handle<Type>) -> HeaderPlan {
+        let mut plan = HeaderPlan::default();
+        let fields = self.t.fields(ty);
+        for (i, f) in fields.into_iter().enumerate() {
+            let off = self.t.field_offset(ty, i);
+            match self.t.kind(f) {
+                Kind::Scalar { width, .. } => {
+                    plan.fields.push(FieldOp::Narrow { off, width });
+                    plan.bits += width as usize;
+                }
+                Kind::Wide { width, .. } => {
+                    plan.fields.push(FieldOp::Wide { off, width });
+                    plan.bits += width as usize;
+                }
+                Kind::Varbit { max } => plan.fields.push(FieldOp::Varbit { off, max }),
+                _ => {}
+            }
+        }
+        plan
+    }
+
+    /// Headers (offset, plan) that emitting a value of `ty` writes, in order.
+    fn emit_plan(&mut self, ty: Handle<Type>, base: usize, out: &mut Vec<(usize, HeaderPlan)>) {
+        match self.t.kind(ty) {
+            Kind::Header => {
+                let plan = self.header_plan(ty);
+                out.push((base, plan));
+            }
+            Kind::Struct | Kind::Union => {
+                let fields = self.t.fields(ty);
+                for (i, f) in fields.into_iter().enumerate() {
+                    let off = self.t.field_offset(ty, i);
+                    self.emit_plan(f, base + off, out);
+                }
+            }
+            Kind::Stack { element, size } => {
+                let es = self.t.slots(element);
+                for i in 0..size as usize {
+                    self.emit_plan(element, base + 1 + i * es, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `pkt.emit(value)`.
+    pub fn emit(&mut self, sc: Scope<'m>, arg: Handle<Expr>) -> R<CE> {
+        let ty = self.get_expr(sc, arg)?.ty;
+        let mut headers = Vec::new();
+        self.emit_plan(ty, 0, &mut headers);
+        let a = self.addr(sc, arg)?;
+        Ok(CE::S(Box::new(move |c| {
+            let base = a(c);
+            for (off, plan) in &headers {
+                let h = base + off;
+                if c.s[h] != 0 {
+                    write_header(c, h, plan);
+                }
+            }
+            0
+        })))
+    }
+
+    /// `pkt.extract(hdr)` and `pkt.extract(hdr, bits)`.
+    pub fn extract(
+        &mut self,
+        sc: Scope<'m>,
+        target: Handle<Expr>,
+        varbits: Option<Handle<Expr>>,
+    ) -> R<CE> {
+        let tex = self.get_expr(sc, target)?;
+        let plan = self.header_plan(tex.ty);
+        // Extracting into `stack.next` moves the stack's next index on.
+        let stack = match &tex.kind {
+            ExprKind::StackMember {
+                base,
+                member: StackMember::Next,
+            } => Some(
+                self.place(sc, *base)?
+                    .ok_or_else(|| self.unsupported("extract into this stack", &sc, target))?
+                    .into_fn(),
+            ),
+            _ => None,
+        };
+        let place = self
+            .place(sc, target)?
+            .ok_or_else(|| self.unsupported("extract into this expression", &sc, target))?
+            .into_fn();
+        let varbits = match varbits {
+            Some(v) => Some(self.scalar(sc, v)?),
+            None => None,
+        };
+        let errors = self.prog.errors;
+        Ok(CE::S(Box::new(move |c| {
+            let h = place(c);
+            if c.run.trap.is_some() {
+                return 0;
+            }
+            let var = varbits.as_ref().map_or(0, |f| f(c));
+            let var_max = plan.fields.iter().find_map(|f| match f {
+                FieldOp::Varbit { max, .. } => Some(*max),
+                _ => None,
+            });
+            if var > u128::from(var_max.unwrap_or(0)) {
+                c.trap(errors.header_too_short);
+                return 0;
+            }
+            let var = var as usize;
+            let total = plan.bits + var;
+            if c.pos + total > c.pkt.len() * 8 {
+                c.trap(errors.packet_too_short);
+                return 0;
+            }
+            c.s[h] = 1;
+            let pkt = c.pkt;
+            let mut pos = c.pos;
+            for f in &plan.fields {
+                match *f {
+                    FieldOp::Narrow { off, width } => {
+                        c.s[h + off] = bits::read(pkt, pos, width);
+                        pos += width as usize;
+                    }
+                    FieldOp::Wide { off, width } => {
+                        let n = limbs(width);
+                        bits::read_limbs(pkt, pos, width, &mut c.s[h + off..h + off + n]);
+                        pos += width as usize;
+                    }
+                    FieldOp::Varbit { off, max } => {
+                        let n = limbs(max);
+                        c.s[h + off] = var as u128;
+                        let data = &mut c.s[h + off + 1..h + off + 1 + n];
+                        data.fill(0);
+                        bits::read_limbs(pkt, pos, var as u32, data);
+                        pos += var;
+                    }
+                }
+            }
+            c.pos = pos;
+            if let Some(stack) = &stack {
+                let b = stack(c);
+                c.s[b] += 1;
+            }
+            0
+        })))
+    }
+
+    /// `pkt.lookahead<T>()`.
+    pub fn lookahead(&mut self, sc: Scope<'m>, e: Handle<Expr>) -> R<CE> {
+        let ty = self.get_expr(sc, e)?.ty;
+        let too_short = self.prog.errors.packet_too_short;
+        match self.t.kind(ty) {
+            Kind::Scalar { width, .. } => Ok(CE::S(Box::new(move |c| {
+                if c.pos + width as usize > c.pkt.len() * 8 {
+                    c.trap(too_short);
+                    return 0;
+                }
+                bits::read(c.pkt, c.pos, width)
+            }))),
+            Kind::Header => {
+                let plan = self.header_plan(ty);
+                let n = self.t.slots(ty);
+                let tmp = self.alloc(n);
+                Ok(CE::A(Box::new(move |c| {
+                    if c.pos + plan.bits > c.pkt.len() * 8 {
+                        c.trap(too_short);
+                        return tmp;
+                    }
+                    c.s[tmp] = 1;
+                    let mut pos = c.pos;
+                    for f in &plan.fields {
+                        match *f {
+                            FieldOp::Narrow { off, width } => {
+                                c.s[tmp + off] = bits::read(c.pkt, pos, width);
+                                pos += width as usize;
+                            }
+                            FieldOp::Wide { off, width } => {
+                                let n = limbs(width);
+                                bits::read_limbs(
+                                    c.pkt,
+                                    pos,
+                                    width,
+                                    &mut c.s[tmp + off..tmp + off + n],
+                                );
+                                pos += width as usize;
+                            }
+                            FieldOp::Varbit { .. } => {}
+                        }
+                    }
+                    tmp
+                })))
+            }
+            _ => Err(self.unsupported("lookahead of this type", &sc, e)),
+        }
+    }
+
+    /// `pkt.advance(bits)`.
+    pub fn advance(&mut self, sc: Scope<'m>, amount: Handle<Expr>) -> R<CE> {
+        let f = self.scalar(sc, amount)?;
+        let too_short = self.prog.errors.packet_too_short;
+        Ok(CE::S(Box::new(move |c| {
+            let n = f(c);
+            let end = (c.pos as u128).saturating_add(n);
+            if end > (c.pkt.len() as u128) * 8 {
+                c.trap(too_short);
+            } else {
+                c.pos = end as usize;
+            }
+            0
+        })))
+    }
+}
+
+/// Appends a valid header's fields to the output packet.
+fn write_header(c: &mut Ctx<'_>, h: usize, plan: &HeaderPlan) {
+    for f in &plan.fields {
+        match *f {
+            FieldOp::Narrow { off, width } => c.out.put(c.s[h + off], width),
+            FieldOp::Wide { off, width } => {
+                let n = limbs(width);
+                c.out.put_limbs(&c.s[h + off..h + off + n], width);
+            }
+            FieldOp::Varbit { off, max } => {
+                let n = limbs(max);
+                let len = (c.s[h + off] as u32).min(max);
+                c.out.put_limbs(&c.s[h + off + 1..h + off + 1 + n], len);
+            }
+        }
+    }
+}
