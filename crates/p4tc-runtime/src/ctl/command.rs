@@ -13,7 +13,7 @@ use p4tc_ir::layout::MatchKind;
 
 use super::filter::{parse_filter, Filter};
 use super::lexer::{lex_line, number_words, words_of_args, LineEnd, Word};
-use super::values::{parse_key_match, parse_number, parse_value};
+use super::values::{parse_key_match, parse_number, parse_value_for};
 use super::{CtlError, DevResolver, Pos};
 use crate::entry::{ActionCall, Aging, DefaultKind, EntrySpec, KeyMatch, Priority};
 use crate::model::{PipelineModel, TableModel};
@@ -215,7 +215,7 @@ pub(crate) fn parse_words(
 ) -> Result<Command, CtlError> {
     number_words(&mut words);
     let mut parser = Parser {
-        words,
+        words: &words,
         next: 0,
         model,
         resolver,
@@ -226,15 +226,15 @@ pub(crate) fn parse_words(
 
 /// The words of a command and a cursor.
 pub(crate) struct Parser<'a> {
-    pub(crate) words: Vec<Word>,
+    pub(crate) words: &'a [Word],
     pub(crate) next: usize,
     pub(crate) model: &'a PipelineModel,
     pub(crate) resolver: DevResolver<'a>,
     pipeline_optional: bool,
 }
 
-impl Parser<'_> {
-    pub(crate) fn peek(&self) -> Option<&Word> {
+impl<'a> Parser<'a> {
+    pub(crate) fn peek(&self) -> Option<&'a Word> {
         self.words.get(self.next)
     }
 
@@ -242,8 +242,8 @@ impl Parser<'_> {
         self.peek().is_some_and(|w| w.text == text)
     }
 
-    pub(crate) fn advance(&mut self) -> Option<Word> {
-        let word = self.words.get(self.next).cloned();
+    pub(crate) fn advance(&mut self) -> Option<&'a Word> {
+        let word = self.words.get(self.next);
         if word.is_some() {
             self.next += 1;
         }
@@ -263,7 +263,7 @@ impl Parser<'_> {
     }
 
     /// The word after `keyword`, which needs one (`what` says what it is).
-    pub(crate) fn value_after(&mut self, keyword: &Word, what: &str) -> Result<Word, CtlError> {
+    pub(crate) fn value_after(&mut self, keyword: &Word, what: &str) -> Result<&'a Word, CtlError> {
         self.advance().ok_or_else(|| {
             CtlError::new(
                 keyword.at,
@@ -285,7 +285,7 @@ impl Parser<'_> {
 
     fn command(&mut self) -> Result<Command, CtlError> {
         // Pasted commands: `p4tc ctl create ...`, `tc p4ctrl create ...`.
-        if let [a, b, ..] = self.words.as_slice() {
+        if let [a, b, ..] = self.words {
             if matches!(
                 (a.text.as_str(), b.text.as_str()),
                 ("p4tc", "ctl") | ("tc", "p4ctrl")
@@ -333,11 +333,11 @@ impl Parser<'_> {
             }
         };
         let path = self.value_after(
-            &verb_word,
+            verb_word,
             "a path (PIPE/table/CONTROL/TABLE, PIPE/extern/KIND/INSTANCE or \
              PIPE/timer_profile)",
         )?;
-        let kind = self.object(verb, &path)?;
+        let kind = self.object(verb, path)?;
         Ok(Command { at, kind })
     }
 
@@ -451,15 +451,15 @@ impl Parser<'_> {
                 while let Some(word) = self.advance() {
                     match word.text.as_str() {
                         "profile_id" => {
-                            let n = self.value_after(&word, "a profile number")?;
-                            profile = Some(self.u32_of(&n, "profile_id")?);
+                            let n = self.value_after(word, "a profile number")?;
+                            profile = Some(self.u32_of(n, "profile_id")?);
                         }
                         "aging" => {
-                            let n = self.value_after(&word, "a time in milliseconds")?;
-                            after = Some(Duration::from_millis(self.u64_of(&n, "aging")?));
+                            let n = self.value_after(word, "a time in milliseconds")?;
+                            after = Some(Duration::from_millis(self.u64_of(n, "aging")?));
                         }
                         _ if profile.is_none() && parse_number(&word.text).is_some() => {
-                            profile = Some(self.u32_of(&word, "profile")?);
+                            profile = Some(self.u32_of(word, "profile")?);
                         }
                         other => {
                             return Err(CtlError::new(
@@ -523,7 +523,7 @@ impl Parser<'_> {
             _ => None,
         };
         if let Some(which) = which {
-            let word = self.advance().unwrap_or_else(unreachable_word);
+            let word = self.advance().unwrap_or(&NO_WORD);
             return match verb {
                 Verb::Get => {
                     self.finish(&format!("`{}`", word.text))?;
@@ -533,14 +533,14 @@ impl Parser<'_> {
                     })
                 }
                 Verb::Update | Verb::Create => {
-                    let action = self.value_after(&word, "`action NAME`")?;
+                    let action = self.value_after(word, "`action NAME`")?;
                     if action.text != "action" {
                         return Err(CtlError::new(
                             action.at,
                             format!("expected `action NAME` after `{}`", word.text),
                         ));
                     }
-                    let call = self.action_call(table, &action, true)?;
+                    let call = self.action_call(table, action, true)?;
                     self.finish("the default action")?;
                     Ok(CommandKind::SetDefault {
                         table: handle,
@@ -579,11 +579,12 @@ impl Parser<'_> {
             Verb::Get | Verb::Delete if self.peek().is_none() || self.peek_is("filter") => {
                 let filter = match self.advance() {
                     Some(word) => {
-                        let rest = self.words.split_off(self.next);
+                        let rest = &self.words[self.next..];
+                        self.next = self.words.len();
                         if rest.is_empty() {
                             return Err(CtlError::new(word.at, "`filter` needs an expression"));
                         }
-                        Some(parse_filter(&rest, table, self.resolver)?)
+                        Some(parse_filter(rest, table, self.resolver)?)
                     }
                     None => None,
                 };
@@ -610,7 +611,7 @@ impl Parser<'_> {
                 let mut entries = Vec::new();
                 loop {
                     if batch {
-                        let entry_word = self.advance().unwrap_or_else(unreachable_word);
+                        let entry_word = self.advance().unwrap_or(&NO_WORD);
                         if self.peek().is_none() || self.peek_is("entry") {
                             return Err(CtlError::new(
                                 entry_word.at,
@@ -661,9 +662,9 @@ impl Parser<'_> {
         let start = self.peek().map(|w| w.at).unwrap_or_else(|| self.end_pos());
         let mut keys: Vec<Option<KeyMatch>> = vec![None; table.keys.len()];
         let mut spec = EntrySpec::new(Vec::new(), None);
-        let mut aging_word: Option<Word> = None;
+        let mut aging_word: Option<&Word> = None;
         let writes = matches!(verb, Verb::Create | Verb::Update);
-        while let Some(word) = self.peek().cloned() {
+        while let Some(word) = self.peek() {
             if word.text == "entry" && batch {
                 break;
             }
@@ -684,7 +685,7 @@ impl Parser<'_> {
             };
             match keyword {
                 "prio" => {
-                    let n = self.value_after(&word, "a priority (lower wins)")?;
+                    let n = self.value_after(word, "a priority (lower wins)")?;
                     if !table.has_priorities() {
                         return Err(CtlError::new(
                             word.at,
@@ -697,14 +698,14 @@ impl Parser<'_> {
                     if spec.priority.is_some() {
                         return Err(CtlError::new(word.at, "`prio` is given twice"));
                     }
-                    spec.priority = Some(Priority(self.u32_of(&n, "prio")?));
+                    spec.priority = Some(Priority(self.u32_of(n, "prio")?));
                 }
                 "action" => {
                     only_writes()?;
                     if spec.action.is_some() {
                         return Err(CtlError::new(word.at, "`action` is given twice"));
                     }
-                    spec.action = Some(self.action_call(table, &word, false)?);
+                    spec.action = Some(self.action_call(table, word, false)?);
                 }
                 "param" => {
                     return Err(CtlError::new(
@@ -714,7 +715,7 @@ impl Parser<'_> {
                 }
                 "permissions" => {
                     only_writes()?;
-                    let value = self.value_after(&word, "permissions (0xHHHH)")?;
+                    let value = self.value_after(word, "permissions (0xHHHH)")?;
                     spec.permissions = Some(parse_permissions(&value.text).ok_or_else(|| {
                         CtlError::new(
                             value.at,
@@ -742,7 +743,7 @@ impl Parser<'_> {
                         ));
                     }
                     let value = self.value_after(
-                        &word,
+                        word,
                         if keyword == "aging" {
                             "a time in milliseconds"
                         } else {
@@ -750,12 +751,12 @@ impl Parser<'_> {
                         },
                     )?;
                     spec.aging = Some(if keyword == "aging" {
-                        Aging::After(Duration::from_millis(self.u64_of(&value, "aging")?))
+                        Aging::After(Duration::from_millis(self.u64_of(value, "aging")?))
                     } else {
-                        Aging::Profile(self.u32_of(&value, "profile_id")?)
+                        Aging::Profile(self.u32_of(value, "profile_id")?)
                     });
                     spec.dynamic = true;
-                    aging_word = Some(word.clone());
+                    aging_word = Some(word);
                 }
                 "filter" => {
                     return Err(CtlError::new(
@@ -774,7 +775,7 @@ impl Parser<'_> {
                     let Some((index, field)) = table.key_by_name(name) else {
                         return Err(CtlError::new(word.at, self.unknown_word(table, keyword)));
                     };
-                    let value = self.value_after(&word, "a value")?;
+                    let value = self.value_after(word, "a value")?;
                     if keys[index].is_some() {
                         return Err(CtlError::new(
                             word.at,
@@ -885,8 +886,8 @@ impl Parser<'_> {
         }
         let mut params: Vec<Option<BigUint>> = vec![None; action.params.len()];
         while self.peek_is("param") {
-            let word = self.advance().unwrap_or_else(unreachable_word);
-            let pname = self.value_after(&word, "a parameter name and value")?;
+            let word = self.advance().unwrap_or(&NO_WORD);
+            let pname = self.value_after(word, "a parameter name and value")?;
             let Some(index) = action.params.iter().position(|p| p.name == pname.text) else {
                 let list: Vec<&str> = action.params.iter().map(|p| p.name.as_str()).collect();
                 return Err(CtlError::new(
@@ -906,7 +907,7 @@ impl Parser<'_> {
                     },
                 ));
             };
-            let value = self.value_after(&pname, "a value")?;
+            let value = self.value_after(pname, "a value")?;
             if params[index].is_some() {
                 return Err(CtlError::new(
                     pname.at,
@@ -915,11 +916,11 @@ impl Parser<'_> {
             }
             let p = &action.params[index];
             params[index] = Some(
-                parse_value(
+                parse_value_for(
                     &value.text,
                     p.ty,
                     p.width,
-                    &format!("param `{}`", p.name),
+                    &|| format!("param `{}`", p.name),
                     self.resolver,
                 )
                 .map_err(|m| CtlError::new(value.at, m))?,
@@ -972,11 +973,13 @@ pub(crate) fn parse_permissions(text: &str) -> Option<Permissions> {
     Permissions::from_bits(bits)
 }
 
-/// The word just peeked is there: taking it cannot fail. Written as a function so the parser
-/// never panics even if that reasoning were wrong.
-fn unreachable_word() -> Word {
-    Word {
-        text: String::new(),
-        at: Pos::default(),
-    }
-}
+/// Stands for the word just peeked, which is there: taking it cannot fail, and this keeps
+/// the parser from panicking even if that reasoning were wrong.
+static NO_WORD: Word = Word {
+    text: String::new(),
+    at: Pos {
+        line: None,
+        column: 0,
+        word: 0,
+    },
+};

@@ -126,9 +126,9 @@ impl Parser<'_> {
         // tc_key index N
         let mut index = None;
         if self.peek_is("tc_key") || self.peek_is("index") {
-            let mut word = self.advance().unwrap_or_else(|| path.clone());
+            let mut word = self.advance().unwrap_or(path);
             if word.text == "tc_key" {
-                let next = self.value_after(&word, "`index N`")?;
+                let next = self.value_after(word, "`index N`")?;
                 if next.text != "index" {
                     return Err(CtlError::new(
                         next.at,
@@ -140,8 +140,8 @@ impl Parser<'_> {
                 }
                 word = next;
             }
-            let n = self.value_after(&word, "an index")?;
-            let value = self.u64_of(&n, "index")?;
+            let n = self.value_after(word, "an index")?;
+            let value = self.u64_of(n, "index")?;
             if let Some(size) = size {
                 if value >= size {
                     return Err(CtlError::new(
@@ -172,7 +172,7 @@ impl Parser<'_> {
                     ),
                 ));
             }
-            let pname = self.value_after(&word, "a field name and value")?;
+            let pname = self.value_after(word, "a field name and value")?;
             let Some(slot) = data.iter().position(|p| p.name == pname.text) else {
                 let list: Vec<&str> = data.iter().map(|p| p.name.as_str()).collect();
                 return Err(CtlError::new(
@@ -185,7 +185,7 @@ impl Parser<'_> {
                     ),
                 ));
             };
-            let value = self.value_after(&pname, "a value")?;
+            let value = self.value_after(pname, "a value")?;
             if values[slot].is_some() {
                 return Err(CtlError::new(
                     pname.at,

@@ -51,61 +51,72 @@ pub(crate) fn lex_line(
     line: usize,
     words: &mut Vec<Word>,
 ) -> Result<LineEnd, CtlError> {
-    let chars: Vec<char> = text.chars().collect();
-    let last_non_space = chars.iter().rposition(|c| !c.is_whitespace());
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].is_whitespace() {
-            i += 1;
+    // Byte offset of a `\` ending the line, if one does.
+    let trimmed = text.trim_end();
+    let continuation = trimmed.ends_with('\\').then(|| trimmed.len() - 1);
+    let mut chars = text.char_indices().peekable();
+    // Columns count characters; `column` is the column of the character `chars` yields next.
+    let mut column = 1;
+    while let Some(&(start, c)) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            column += 1;
             continue;
         }
-        if chars[i] == '#' {
+        if c == '#' {
             return Ok(LineEnd::End);
         }
-        if chars[i] == '\\' && Some(i) == last_non_space {
+        if Some(start) == continuation {
             return Ok(LineEnd::Continues);
         }
-        let start = i;
-        let mut word = String::new();
-        while i < chars.len() && !chars[i].is_whitespace() {
-            let c = chars[i];
+        let start_column = column;
+        // Most words have no quotes: slice them out in one piece.
+        let mut quoted: Option<String> = None;
+        let mut end = start;
+        while let Some(&(i, c)) = chars.peek() {
+            if c.is_whitespace() || Some(i) == continuation {
+                break;
+            }
+            chars.next();
+            column += 1;
             if c == '"' || c == '\'' {
-                let open = i;
-                i += 1;
-                while i < chars.len() && chars[i] != c {
-                    word.push(chars[i]);
-                    i += 1;
+                let word = quoted.get_or_insert_with(|| text[start..i].to_string());
+                let open_column = column - 1;
+                let mut closed = false;
+                for (_, q) in chars.by_ref() {
+                    column += 1;
+                    if q == c {
+                        closed = true;
+                        break;
+                    }
+                    word.push(q);
                 }
-                if i >= chars.len() {
+                if !closed {
                     return Err(CtlError::new(
                         Pos {
                             line: Some(line),
-                            column: open + 1,
+                            column: open_column,
                             word: 0,
                         },
                         format!("unterminated {c} quote"),
                     ));
                 }
-                i += 1;
-            } else if c == '\\' && Some(i) == last_non_space {
-                // `word\` at the end of the line: the word ends, the command goes on.
-                break;
+                end = chars.peek().map_or(text.len(), |&(i, _)| i);
             } else {
-                word.push(c);
-                i += 1;
+                if let Some(word) = quoted.as_mut() {
+                    word.push(c);
+                }
+                end = i + c.len_utf8();
             }
         }
         words.push(Word {
-            text: word,
+            text: quoted.unwrap_or_else(|| text[start..end].to_string()),
             at: Pos {
                 line: Some(line),
-                column: start + 1,
+                column: start_column,
                 word: 0,
             },
         });
-        if i < chars.len() && chars[i] == '\\' && Some(i) == last_non_space {
-            return Ok(LineEnd::Continues);
-        }
     }
     Ok(LineEnd::End)
 }

@@ -46,6 +46,7 @@
 //!   no such parameter.
 
 mod command;
+mod events;
 mod execute;
 mod externs;
 mod file;
@@ -60,6 +61,7 @@ mod values;
 use std::fmt;
 
 pub use command::{parse_args, parse_line, pipeline_of, Command, CommandKind, ExternOp};
+pub use events::{event_view, EventView};
 pub use execute::{execute, run_line, ExecError};
 pub use file::parse_file;
 pub use filter::{CmpOp, Filter, FilterField, FilterValue};

@@ -1206,3 +1206,81 @@ mod robustness {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Events.
+
+#[test]
+fn events_print_entries_and_decoded_digests() {
+    use crate::event::EventKind;
+    let m = model("simple_l3");
+    let t = m.table_by_name("nh_table").unwrap();
+    let drop = t.action_by_name("drop").unwrap().handle;
+    let event = Event {
+        at: Duration::from_millis(12_345),
+        kind: EventKind::EntryCreated {
+            table: t.handle,
+            entry: EntrySpec::new(
+                vec![KeyMatch::Exact(big(0x0a00_0102))],
+                Some(ActionCall {
+                    action: drop,
+                    params: vec![],
+                }),
+            ),
+            by: Actor::Datapath,
+        },
+    };
+    let view = event_view(&m, &event);
+    assert_eq!(
+        view.to_string(),
+        "[12.345] create by datapath: simple_l3/table/ingress/nh_table dstAddr 10.0.1.2 action ingress/drop"
+    );
+    assert_eq!(view.to_json()["key"][0]["value"], "10.0.1.2");
+
+    let m = model("mac_learning_digest");
+    let digest = m
+        .instances
+        .iter()
+        .find(|i| i.extern_name == "Digest")
+        .unwrap();
+    let Some(p4tc_ir::layout::ExternLayout::Digest(layout)) = &digest.layout else {
+        panic!("no digest layout")
+    };
+    let values = vec![big(0x0001_0203_0405), big(7), big(0x0800)];
+    let payload = layout.encode(&values).unwrap();
+    let view = event_view(
+        &m,
+        &Event {
+            at: Duration::ZERO,
+            kind: EventKind::Digest {
+                instance: digest.handle,
+                payload,
+            },
+        },
+    );
+    let text = view.to_string();
+    assert!(text.starts_with("[0.000] digest "), "{text}");
+    assert!(
+        text.ends_with("mac_learn: srcAddr 00:01:02:03:04:05 ingress_port 7 etherType 2048"),
+        "{text}"
+    );
+    assert_eq!(view.fields[1].ty, "dev");
+}
+
+/// How fast an entries file parses (a measurement, not a check):
+/// `cargo test --release -p p4tc-runtime --lib bulk_parse_speed -- --ignored --nocapture`.
+#[test]
+#[ignore]
+#[allow(clippy::print_stderr)] // a measurement prints its result
+fn bulk_parse_speed() {
+    let m = model("simple_l3");
+    let mut text = String::new();
+    for i in 0..200_000u32 {
+        text.push_str(&format!("create table/ingress/nh_table dstAddr {} action send_nh param port {} param srcMac 00:01:02:03:04:05 param dstMac aa:bb:cc:dd:ee:ff\n", std::net::Ipv4Addr::from(i), i % 8));
+    }
+    let start = std::time::Instant::now();
+    let commands = parse_file(&text, &m, &ports).unwrap();
+    let t = start.elapsed();
+    let rate = commands.len() as f64 / t.as_secs_f64();
+    eprintln!("{} commands in {t:?}: {rate:.0}/s", commands.len());
+}

@@ -28,18 +28,25 @@ pub(crate) fn prefix_mask(prefix: u32, width: u32) -> BigUint {
 /// A number: decimal, `0x` hex, `0b` binary or `0o` octal, with `_` allowed between digits
 /// (as P4 writes `0x0A00_0000`). No sign.
 pub(crate) fn parse_number(text: &str) -> Option<BigUint> {
-    let lower = text.to_ascii_lowercase();
-    let (digits, radix) = if let Some(d) = lower.strip_prefix("0x") {
-        (d, 16)
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (d, 2)
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (d, 8)
-    } else {
-        (lower.as_str(), 10)
+    let bytes = text.as_bytes();
+    let (digits, radix) = match bytes {
+        [b'0', b'x' | b'X', ..] => (&text[2..], 16),
+        [b'0', b'b' | b'B', ..] => (&text[2..], 2),
+        [b'0', b'o' | b'O', ..] => (&text[2..], 8),
+        _ => (text, 10),
     };
     if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') {
         return None;
+    }
+    // The common case, a number of at most 64 bits without separators, without allocating.
+    if !digits.contains('_') {
+        if !digits.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        if let Ok(n) = u64::from_str_radix(digits, radix) {
+            return Some(BigUint::from(n));
+        }
+        return BigUint::from_str_radix(digits, radix).ok();
     }
     let digits: String = digits.chars().filter(|&c| c != '_').collect();
     if !digits.chars().all(|c| c.is_digit(radix)) {
@@ -51,18 +58,20 @@ pub(crate) fn parse_number(text: &str) -> Option<BigUint> {
 /// A MAC address: six groups of one or two hex digits separated by `:` or `-`.
 fn parse_mac(text: &str) -> Option<BigUint> {
     let separator = if text.contains(':') { ':' } else { '-' };
-    let groups: Vec<&str> = text.split(separator).collect();
-    if groups.len() != 6 {
-        return None;
-    }
     let mut value = 0u64;
-    for group in groups {
-        if group.is_empty() || group.len() > 2 || !group.chars().all(|c| c.is_ascii_hexdigit()) {
+    let mut groups = 0;
+    for group in text.split(separator) {
+        groups += 1;
+        if groups > 6
+            || group.is_empty()
+            || group.len() > 2
+            || !group.chars().all(|c| c.is_ascii_hexdigit())
+        {
             return None;
         }
         value = value << 8 | u64::from_str_radix(group, 16).ok()?;
     }
-    Some(BigUint::from(value))
+    (groups == 6).then(|| BigUint::from(value))
 }
 
 /// tc's rate units, in bits per second.
@@ -125,6 +134,18 @@ pub fn parse_value(
     what: &str,
     resolver: DevResolver<'_>,
 ) -> Result<BigUint, String> {
+    parse_value_for(text, ty, width, &|| what.to_string(), resolver)
+}
+
+/// [`parse_value`] with the field's description made only when there is an error (parsing
+/// bulk files should not format a string per value).
+pub(crate) fn parse_value_for(
+    text: &str,
+    ty: ValueType,
+    width: u32,
+    what: &dyn Fn() -> String,
+    resolver: DevResolver<'_>,
+) -> Result<BigUint, String> {
     let value = match ty {
         ValueType::Bit(_) | ValueType::Be16 | ValueType::Be32 | ValueType::Be64 => {
             parse_number(text)
@@ -136,8 +157,9 @@ pub fn parse_value(
                 Some(index) => Some(BigUint::from(index)),
                 None => {
                     return Err(format!(
-                        "unknown interface `{text}` for {what} (give its index, or a name the \
-                         pipeline knows)"
+                        "unknown interface `{text}` for {} (give its index, or a name the \
+                         pipeline knows)",
+                        what()
                     ))
                 }
             },
@@ -157,13 +179,15 @@ pub fn parse_value(
     let Some(value) = value else {
         let shown = if text.is_empty() { "(empty)" } else { text };
         return Err(format!(
-            "`{shown}` is not a valid {ty} for {what}: expected {}",
+            "`{shown}` is not a valid {ty} for {}: expected {}",
+            what(),
             expected_form(ty)
         ));
     };
     if value.bits() > u64::from(width) {
         return Err(format!(
-            "value {text} does not fit {ty} {what} ({width} bits, at most {})",
+            "value {text} does not fit {ty} {} ({width} bits, at most {})",
+            what(),
             if width <= 64 {
                 all_ones(width).to_string()
             } else {
@@ -195,23 +219,27 @@ pub fn parse_key_match(
     field: &KeyFieldModel,
     resolver: DevResolver<'_>,
 ) -> Result<KeyMatch, String> {
-    let what = format!("key field `{}`", field.name);
+    let what = || format!("key field `{}`", field.name);
     let kind = field.match_kind;
     let width = field.width;
     if is_wildcard(text) {
         return match kind {
-            MatchKind::Exact => Err(format!("exact {what} cannot be a wildcard: give a value")),
+            MatchKind::Exact => Err(format!(
+                "exact {} cannot be a wildcard: give a value",
+                what()
+            )),
             _ => Ok(KeyMatch::Any),
         };
     }
-    let value = |t: &str| parse_value(t, field.ty, width, &what, resolver);
+    let value = |t: &str| parse_value_for(t, field.ty, width, &what, resolver);
     if kind == MatchKind::Range {
         return match text.split_once("..") {
             Some((lo, hi)) => {
                 let (low, high) = (value(lo)?, value(hi)?);
                 if low > high {
                     return Err(format!(
-                        "range {text} of {what} is empty: its low end is above its high end"
+                        "range {text} of {} is empty: its low end is above its high end",
+                        what()
                     ));
                 }
                 Ok(KeyMatch::Range { low, high })
@@ -233,7 +261,9 @@ pub fn parse_key_match(
                 .parse::<u32>()
                 .ok()
                 .filter(|p| *p <= width)
-                .ok_or_else(|| format!("prefix /{q} of {what} is longer than its {width} bits"))?;
+                .ok_or_else(|| {
+                    format!("prefix /{q} of {} is longer than its {width} bits", what())
+                })?;
             (v, Qualifier::Prefix(prefix))
         } else {
             (v, Qualifier::Mask(value(q)?))
@@ -248,7 +278,8 @@ pub fn parse_key_match(
             Qualifier::Prefix(p) if p == width => Ok(KeyMatch::Exact(v)),
             Qualifier::Mask(m) if m == all_ones(width) => Ok(KeyMatch::Exact(v)),
             _ => Err(format!(
-                "exact {what} takes a whole value, not a prefix or mask (/{width} at most)"
+                "exact {} takes a whole value, not a prefix or mask (/{width} at most)",
+                what()
             )),
         },
         MatchKind::Lpm => {
@@ -256,7 +287,10 @@ pub fn parse_key_match(
                 Qualifier::None => width,
                 Qualifier::Prefix(p) => p,
                 Qualifier::Mask(m) => prefix_of_mask(&m, width).ok_or_else(|| {
-                    format!("mask {m:#x} of lpm {what} is not a prefix (leading ones only)")
+                    format!(
+                        "mask {m:#x} of lpm {} is not a prefix (leading ones only)",
+                        what()
+                    )
                 })?,
             };
             Ok(KeyMatch::Lpm {
@@ -285,10 +319,11 @@ pub fn parse_key_match(
                 Ok(KeyMatch::Ternary { value: v, mask: m })
             }
             _ => Err(format!(
-                "optional {what} takes a whole value or `_`, not a prefix or mask"
+                "optional {} takes a whole value or `_`, not a prefix or mask",
+                what()
             )),
         },
-        MatchKind::Range => Err(format!("range {what}: internal error")),
+        MatchKind::Range => Err(format!("range {}: internal error", what())),
     }
 }
 
