@@ -154,32 +154,31 @@ impl Interpreter {
         let deparser = role(m, Role::MainDeparser)?;
         let mut cc = Compiler::new(m);
 
-        // The three blocks share headers (MH), metadata (MM) and the output metadata.
-        let param_ty = |b: Handle<BlockType>, i: usize| {
-            m.block_types
-                .get(b)
-                .and_then(|bt| bt.body.locals.iter().nth(i).map(|(_, l)| l.ty))
-        };
-        let shared = [
-            (vec![(parser, 1), (control, 0), (deparser, 1)], "headers"),
-            (vec![(parser, 2), (control, 1), (deparser, 2)], "metadata"),
-            (vec![(control, 3), (deparser, 3)], "output metadata"),
-        ];
-        for (users, what) in shared {
-            let types: Vec<_> = users.iter().map(|&(b, i)| param_ty(b, i)).collect();
-            let Some(Some(first)) = types.first().copied() else {
-                return Err(InterpError::Pipeline(format!(
-                    "the pipeline's blocks lack the {what} parameter"
-                )));
+        // The blocks share the slots of parameters of the same type (headers, metadata, output
+        // metadata), so nothing is copied between them.
+        let mut shared: Vec<(Handle<p4tc_ir::ir::Type>, usize)> = Vec::new();
+        for b in [parser, control, deparser] {
+            let Some(bt) = m.block_types.get(b) else {
+                return Err(InterpError::Pipeline(format!("block {b:?} is missing")));
             };
-            if types.iter().any(|t| *t != Some(first)) {
-                return Err(InterpError::Pipeline(format!(
-                    "the pipeline's blocks disagree on the type of the {what}"
-                )));
-            }
-            let n = cc.t.slots(first);
-            let at = cc.alloc(n);
-            for (b, i) in users {
+            let mut used = Vec::new();
+            for (i, (_, local)) in bt.body.locals.iter().take(bt.apply_params).enumerate() {
+                let n = cc.t.slots(local.ty);
+                if n == 0 {
+                    continue;
+                }
+                let at = match shared
+                    .iter()
+                    .find(|(ty, at)| *ty == local.ty && !used.contains(at))
+                {
+                    Some(&(_, at)) => at,
+                    None => {
+                        let at = cc.alloc(n);
+                        shared.push((local.ty, at));
+                        at
+                    }
+                };
+                used.push(at);
                 cc.alias.insert((BodyKey::Block(b), i), at);
             }
         }
@@ -188,21 +187,28 @@ impl Interpreter {
         let didx = cc.request_block(deparser);
         cc.drain()?;
 
-        // Intrinsic metadata fields, by name.
+        // Intrinsic metadata fields, by the names of PNA's types and fields.
         let mut intrinsics = Intrinsics::default();
-        let field_slot = |cc: &mut Compiler<'_>, b: Handle<BlockType>, i: usize, name: &str| {
-            let sc = cc.block_scope(b)?;
-            let (lh, local) = sc.body.locals.iter().nth(i)?;
-            let idx = cc.t.field_names(local.ty).iter().position(|n| n == name)?;
-            let base = cc.local(&sc, lh);
-            Some(base + cc.t.field_offset(local.ty, idx))
-        };
-        intrinsics.parser_recirculated = field_slot(&mut cc, parser, 3, "recirculated");
-        intrinsics.parser_input_port = field_slot(&mut cc, parser, 3, "input_port");
-        intrinsics.recirculated = field_slot(&mut cc, control, 2, "recirculated");
-        intrinsics.timestamp = field_slot(&mut cc, control, 2, "timestamp");
-        intrinsics.parser_error = field_slot(&mut cc, control, 2, "parser_error");
-        intrinsics.input_port = field_slot(&mut cc, control, 2, "input_port");
+        let field_slot =
+            |cc: &mut Compiler<'_>, b: Handle<BlockType>, ty_name: &str, name: &str| {
+                let sc = cc.block_scope(b)?;
+                let (lh, local) = sc
+                    .body
+                    .locals
+                    .iter()
+                    .find(|(_, l)| cc.m.type_name(l.ty) == ty_name)?;
+                let idx = cc.t.field_names(local.ty).iter().position(|n| n == name)?;
+                let base = cc.local(&sc, lh);
+                Some(base + cc.t.field_offset(local.ty, idx))
+            };
+        let pin = "pna_main_parser_input_metadata_t";
+        let cin = "pna_main_input_metadata_t";
+        intrinsics.parser_recirculated = field_slot(&mut cc, parser, pin, "recirculated");
+        intrinsics.parser_input_port = field_slot(&mut cc, parser, pin, "input_port");
+        intrinsics.recirculated = field_slot(&mut cc, control, cin, "recirculated");
+        intrinsics.timestamp = field_slot(&mut cc, control, cin, "timestamp");
+        intrinsics.parser_error = field_slot(&mut cc, control, cin, "parser_error");
+        intrinsics.input_port = field_slot(&mut cc, control, cin, "input_port");
 
         let template = std::mem::take(&mut cc.template);
         let run = Run {

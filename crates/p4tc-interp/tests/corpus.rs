@@ -1,0 +1,55 @@
+//! Every example and every tests/p4/ok program compiles, and no packet makes it panic.
+
+mod common;
+
+use std::sync::Arc;
+
+use p4tc_interp::Interpreter;
+
+#[test]
+fn every_program_compiles() {
+    let mut paths = common::examples();
+    let ok = common::root().join("tests/p4/ok");
+    let mut more: Vec<_> = std::fs::read_dir(ok)
+        .expect("tests/p4/ok")
+        .filter_map(|d| d.ok().map(|d| d.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "p4"))
+        .collect();
+    more.sort();
+    paths.extend(more);
+    let mut failures = Vec::new();
+    for p in &paths {
+        let m = match common::load(p) {
+            Ok(m) => m,
+            Err(e) => {
+                failures.push(format!("{}: does not check: {e}", p.display()));
+                continue;
+            }
+        };
+        if m.pipeline.is_none() {
+            continue;
+        }
+        match Interpreter::new(Arc::clone(&m), 1) {
+            Ok(mut interp) => {
+                let mut dp = common::Double::new(&m);
+                // A few packets of different shapes must not panic.
+                let pkt = common::ipv4_packet(
+                    [1; 6],
+                    [2; 6],
+                    [10, 0, 0, 1],
+                    [10, 0, 0, 2],
+                    6,
+                    &[0u8; 40],
+                );
+                for len in 0..pkt.len() {
+                    let _ = interp.process(&mut dp, &pkt[..len], 1);
+                }
+                let _ = interp.process(&mut dp, &vec![0xffu8; 2000], 1);
+            }
+            // Programs of other architectures have no pipeline roles to run.
+            Err(p4tc_interp::InterpError::Pipeline(e)) if e.contains("has no") => {}
+            Err(e) => failures.push(format!("{}: {e}", p.display())),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
