@@ -76,6 +76,7 @@ pub fn format_key_match(m: &KeyMatch, field: &KeyFieldModel) -> String {
                 format!("{}&&&{}", format_value(value, ty), format_mask(mask, ty))
             }
         }
+        KeyMatch::Range { low, high } if low == high => format_value(low, ty),
         KeyMatch::Range { low, high } => {
             format!("{}..{}", format_value(low, ty), format_value(high, ty))
         }

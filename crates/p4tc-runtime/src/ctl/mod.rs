@@ -55,6 +55,8 @@ mod format;
 mod help;
 mod lexer;
 #[cfg(test)]
+mod memory_tests;
+#[cfg(test)]
 mod tests;
 mod values;
 

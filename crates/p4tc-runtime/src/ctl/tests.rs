@@ -22,7 +22,7 @@ use crate::model::PipelineModel;
 use crate::object_model::{CounterValue, MeterConfig, ObjectModel};
 
 /// The model of `examples/NAME/NAME.p4` as pipeline NAME, compiled once per test run.
-fn model(name: &str) -> Arc<PipelineModel> {
+pub(super) fn model(name: &str) -> Arc<PipelineModel> {
     static CACHE: OnceLock<Mutex<HashMap<String, Arc<PipelineModel>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(m) = cache.lock().unwrap().get(name) {
