@@ -4,6 +4,7 @@
     reason = "the binary is where messages meet the terminal"
 )]
 
+mod backend;
 mod check;
 mod compile;
 mod entries;

@@ -31,9 +31,11 @@ pub fn interp_target(module: Module, name: &str, seed: u64) -> anyhow::Result<Bo
     let clock = ManualClock::new();
     let interpreter = Interpreter::new(module, seed)
         .map_err(|e| anyhow::anyhow!("cannot run the program: {e}"))?;
-    // Waiting for `p4tc_runtime::MemoryBackend` (being written): until it lands there is no
-    // object model for the interpreter to run on.
-    let _ = (interpreter, clock, pipeline);
-    let _: Option<InterpTarget<()>> = None;
-    anyhow::bail!("the in-memory object model (p4tc_runtime::MemoryBackend) is not built yet")
+    let backend = crate::backend::memory_backend(&pipeline, &clock)?;
+    Ok(Box::new(InterpTarget::new(
+        interpreter,
+        backend,
+        clock,
+        pipeline,
+    )))
 }
