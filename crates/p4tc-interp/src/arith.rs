@@ -249,3 +249,152 @@ pub(crate) fn mask_limbs(out: &mut [u128], width: u32) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The reference: the operation on mathematical integers, reduced to `width` bits.
+    fn reference(op: BinaryOp, width: u32, signed: bool, a: &BigUint, b: &BigUint) -> BigUint {
+        let x = to_bigint(a, width, signed);
+        let y = to_bigint(b, width, signed);
+        let wrap = |v: BigInt| to_pattern(&v, width);
+        let flag = |c: bool| BigUint::from(u8::from(c));
+        let (min, max) = if signed {
+            (
+                -(BigInt::one() << (width - 1)),
+                (BigInt::one() << (width - 1)) - 1,
+            )
+        } else {
+            (BigInt::zero(), (BigInt::one() << width) - 1)
+        };
+        match op {
+            BinaryOp::Add => wrap(x + y),
+            BinaryOp::Sub => wrap(x - y),
+            BinaryOp::Mul => wrap(x * y),
+            BinaryOp::SatAdd => wrap((x + y).clamp(min, max)),
+            BinaryOp::SatSub => wrap((x - y).clamp(min, max)),
+            BinaryOp::BitAnd => a & b,
+            BinaryOp::BitOr => a | b,
+            BinaryOp::BitXor => a ^ b,
+            BinaryOp::Eq => flag(x == y),
+            BinaryOp::Ne => flag(x != y),
+            BinaryOp::Lt => flag(x < y),
+            BinaryOp::Gt => flag(x > y),
+            BinaryOp::Le => flag(x <= y),
+            BinaryOp::Ge => flag(x >= y),
+            BinaryOp::Shl => {
+                let s = u32::try_from(b).unwrap_or(u32::MAX);
+                if s >= width {
+                    BigUint::zero()
+                } else {
+                    wrap(x << s)
+                }
+            }
+            BinaryOp::Shr => {
+                let s = u32::try_from(b).unwrap_or(u32::MAX);
+                if s >= width {
+                    if signed && x.sign() == Sign::Minus {
+                        wrap(BigInt::from(-1))
+                    } else {
+                        BigUint::zero()
+                    }
+                } else {
+                    wrap(x >> s)
+                }
+            }
+            BinaryOp::Div | BinaryOp::Mod => {
+                if y.is_zero() {
+                    BigUint::zero()
+                } else if op == BinaryOp::Div {
+                    wrap(x / y)
+                } else {
+                    wrap(x % y)
+                }
+            }
+            _ => BigUint::zero(),
+        }
+    }
+
+    const OPS: [BinaryOp; 18] = [
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::SatAdd,
+        BinaryOp::SatSub,
+        BinaryOp::BitAnd,
+        BinaryOp::BitOr,
+        BinaryOp::BitXor,
+        BinaryOp::Eq,
+        BinaryOp::Ne,
+        BinaryOp::Lt,
+        BinaryOp::Gt,
+        BinaryOp::Le,
+        BinaryOp::Ge,
+        BinaryOp::Shl,
+        BinaryOp::Shr,
+        BinaryOp::Div,
+        BinaryOp::Mod,
+    ];
+    const WIDTHS: [u32; 10] = [1, 7, 8, 63, 64, 65, 127, 128, 129, 200];
+
+    /// A `width`-bit pattern from random words, biased towards edge values.
+    fn pattern(words: &[u64], kind: u8, width: u32) -> BigUint {
+        let all = (BigUint::one() << width) - 1u8;
+        let v = match kind % 6 {
+            0 => BigUint::zero(),
+            1 => all.clone(),
+            2 => BigUint::one() << (width - 1),
+            3 => (BigUint::one() << (width - 1)) - 1u8,
+            _ => {
+                let digits: Vec<u32> = words
+                    .iter()
+                    .flat_map(|w| [*w as u32, (*w >> 32) as u32])
+                    .collect();
+                BigUint::from_slice(&digits)
+            }
+        };
+        v & all
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn every_operator_matches_bigint(
+            wi in 0usize..WIDTHS.len(),
+            oi in 0usize..OPS.len(),
+            signed in any::<bool>(),
+            a in proptest::collection::vec(any::<u64>(), 4),
+            b in proptest::collection::vec(any::<u64>(), 4),
+            ka in any::<u8>(),
+            kb in any::<u8>(),
+            small_shift in 0u32..260,
+        ) {
+            let width = WIDTHS[wi];
+            let op = OPS[oi];
+            let x = pattern(&a, ka, width);
+            let mut y = pattern(&b, kb, width);
+            if matches!(op, BinaryOp::Shl | BinaryOp::Shr) && kb % 2 == 0 {
+                y = BigUint::from(small_shift) & ((BigUint::one() << width) - 1u8);
+            }
+            let want = reference(op, width, signed, &x, &y);
+            let slow = binary_big(op, width, signed, &x, &y);
+            prop_assert_eq!(&slow, &want, "big {:?} w={} s={} {} {}", op, width, signed, x, y);
+            if width <= 128 {
+                let fast = binary(op, width, signed, crate::expr::low_u128(&x), crate::expr::low_u128(&y));
+                prop_assert_eq!(BigUint::from(fast), want, "fast {:?} w={} s={} {} {}", op, width, signed, x, y);
+            }
+        }
+    }
+
+    #[test]
+    fn limbs_round_trip() {
+        let v = (BigUint::one() << 199) + 12345u32;
+        let mut out = [0u128; 2];
+        write_big(&v, &mut out);
+        assert_eq!(read_big(&out), v);
+        mask_limbs(&mut out, 129);
+        assert_eq!(read_big(&out), BigUint::from(12345u32));
+    }
+}
