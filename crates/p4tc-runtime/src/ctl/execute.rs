@@ -20,10 +20,12 @@ use super::format::{
 };
 use super::help::describe;
 use super::{CtlError, DevResolver};
-use crate::entry::{DefaultKind, KeyMatch, Priority};
+use crate::entry::{DefaultKind, EntrySpec, KeyMatch, Priority};
 use crate::error::RuntimeError;
 use crate::model::{PipelineModel, TableModel};
 use crate::object_model::ObjectModel;
+
+type TableHandle = p4tc_ir::arena::Handle<p4tc_ir::ir::Table>;
 
 /// The most elements a command over a whole extern (`get`/`reset` without an index) visits.
 const MAX_ELEMENTS: u64 = 1 << 20;
@@ -85,7 +87,7 @@ pub fn execute(
             let mut failures = Vec::new();
             for (index, entry) in entries.iter().enumerate() {
                 let result = if *update {
-                    om.update_entry(*table, entry.clone())
+                    om.update_entry(*table, merged_update(&*om, *table, entry))
                 } else {
                     om.create_entry(*table, entry.clone())
                 };
@@ -248,6 +250,24 @@ pub fn execute(
             text: describe(model),
         }),
     }
+}
+
+/// What an `update` writes: what the command gives, and for what it leaves out (the action;
+/// `dynamic`/`aging`/`profile_id`) the entry's current values, so `update ... aging 5000`
+/// changes the aging alone and `update ... action A` keeps a dynamic entry dynamic.
+/// (Permissions left out are kept by the object model itself.)
+fn merged_update(om: &dyn ObjectModel, table: TableHandle, entry: &EntrySpec) -> EntrySpec {
+    let mut merged = entry.clone();
+    if let Ok(current) = om.get_entry(table, &entry.key, entry.priority) {
+        if merged.action.is_none() {
+            merged.action = current.spec.action;
+        }
+        if !merged.dynamic && merged.aging.is_none() {
+            merged.dynamic = current.spec.dynamic;
+            merged.aging = current.spec.aging;
+        }
+    }
+    merged
 }
 
 fn which_name(which: DefaultKind) -> &'static str {

@@ -4,10 +4,15 @@
 //! can be pasted from a shell. Every command is parsed, and every error is reported, each
 //! with its line and column.
 
+use std::time::Duration;
+
 use super::command::{parse_words, Command};
+use super::execute::execute;
+use super::format::Output;
 use super::lexer::{lex_line, LineEnd, Word};
 use super::{CtlError, DevResolver, Pos};
 use crate::model::PipelineModel;
+use crate::object_model::ObjectModel;
 
 /// Parses every command of `text`; on any error, returns all the errors (one per bad
 /// command), in line order.
@@ -70,6 +75,45 @@ pub fn parse_file(
     }
     if errors.is_empty() {
         Ok(commands)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Parses `text` ([`parse_file`]) and runs every command ([`execute`]) on `om`, in order.
+///
+/// Any parse error: nothing runs, and every parse error is returned. Otherwise every command
+/// runs even when one fails (as a batch does); each refused command, and each failed entry
+/// of a batch, is returned as an error at its command's line. `Ok` holds every command's
+/// output.
+pub fn apply_file(
+    om: &mut dyn ObjectModel,
+    model: &PipelineModel,
+    text: &str,
+    resolver: DevResolver<'_>,
+    now: Duration,
+) -> Result<Vec<Output>, Vec<CtlError>> {
+    let commands = parse_file(text, model, resolver)?;
+    let mut outputs = Vec::with_capacity(commands.len());
+    let mut errors = Vec::new();
+    for command in &commands {
+        match execute(om, model, command, now) {
+            Ok(output) => {
+                if let Output::Batch { failures, .. } = &output {
+                    for f in failures {
+                        errors.push(CtlError::new(
+                            command.at,
+                            format!("entry {} ({}): {}", f.index, f.key, f.error),
+                        ));
+                    }
+                }
+                outputs.push(output);
+            }
+            Err(e) => errors.push(CtlError::new(command.at, e.to_string())),
+        }
+    }
+    if errors.is_empty() {
+        Ok(outputs)
     } else {
         Err(errors)
     }

@@ -65,7 +65,12 @@ fn example_command(model: &PipelineModel, table: &TableModel) -> Option<String> 
 pub fn describe(model: &PipelineModel) -> String {
     let mut out = String::new();
     let p = &model.name;
-    let _ = writeln!(out, "pipeline {p}: {} tables", model.tables.len());
+    let tables = model.tables.len();
+    let _ = writeln!(
+        out,
+        "pipeline {p}: {tables} table{}",
+        if tables == 1 { "" } else { "s" }
+    );
     for table in &model.tables {
         let _ = writeln!(out);
         let _ = writeln!(
@@ -167,7 +172,7 @@ pub fn describe(model: &PipelineModel) -> String {
                 let kind = inst
                     .inst_type
                     .as_ref()
-                    .map(|t| format!(", counts {t}"))
+                    .map(|t| format!(", type {t}"))
                     .unwrap_or_default();
                 let fields: Vec<String> = inst
                     .params

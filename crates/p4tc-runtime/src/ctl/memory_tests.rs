@@ -438,3 +438,76 @@ fn meter_owner(m: &PipelineModel) -> String {
         .unwrap_or("")
         .to_string()
 }
+
+#[test]
+fn update_keeps_what_it_does_not_give() {
+    let (m, mut om, _clock) = backend("simple_l3");
+    run(
+        &mut om,
+        &m,
+        "create simple_l3/table/ingress/nh_table dstAddr 10.0.0.1 action send_nh param port 3 \
+         param srcMac 0:0:0:0:0:1 param dstMac 0:0:0:0:0:2 profile_id 2",
+    );
+    run(
+        &mut om,
+        &m,
+        "update simple_l3/table/ingress/nh_table dstAddr 10.0.0.1 permissions 0x1d24",
+    );
+    let out = run(
+        &mut om,
+        &m,
+        "get simple_l3/table/ingress/nh_table dstAddr 10.0.0.1",
+    );
+    let text = out.to_string();
+    assert!(
+        text.contains("action ingress/send_nh param port 3"),
+        "{text}"
+    );
+    assert!(text.contains("dynamic, timer profile 2"), "{text}");
+    assert!(text.contains("permissions 0x1d24"), "{text}");
+    run(
+        &mut om,
+        &m,
+        "update simple_l3/table/ingress/nh_table dstAddr 10.0.0.1 action drop",
+    );
+    let out = run(
+        &mut om,
+        &m,
+        "get simple_l3/table/ingress/nh_table dstAddr 10.0.0.1",
+    );
+    let text = out.to_string();
+    assert!(text.contains("action ingress/drop"), "{text}");
+    assert!(text.contains("dynamic, timer profile 2"), "{text}");
+}
+
+#[test]
+fn apply_file_runs_everything_and_reports_failures_by_line() {
+    let (m, mut om, _clock) = backend("simple_l3");
+    let file = "\
+create table/ingress/nh_table dstAddr 10.0.0.1 action drop
+create table/ingress/nh_table dstAddr 10.0.0.1 action drop
+create table/ingress/nh_table entry dstAddr 10.0.0.2 action drop entry dstAddr 10.0.0.1 action drop
+delete table/ingress/nh_table dstAddr 10.9.9.9
+";
+    let errors = apply_file(&mut om, &m, file, &ports, Duration::ZERO).unwrap_err();
+    let lines: Vec<Option<usize>> = errors.iter().map(|e| e.at.line).collect();
+    assert_eq!(lines, [Some(2), Some(3), Some(4)], "{errors:?}");
+    assert!(
+        errors[1]
+            .message
+            .starts_with("entry 1 (dstAddr 10.0.0.1): "),
+        "{errors:?}"
+    );
+    assert_eq!(om.dump(m.tables[0].handle).unwrap().len(), 2);
+    // A parse error anywhere: nothing runs.
+    let errors = apply_file(
+        &mut om,
+        &m,
+        "delete table/ingress/nh_table\ncreate table/ingress/nh_table dstAddr x action drop\n",
+        &ports,
+        Duration::ZERO,
+    )
+    .unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(om.dump(m.tables[0].handle).unwrap().len(), 2);
+}

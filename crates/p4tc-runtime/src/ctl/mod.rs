@@ -29,6 +29,8 @@
 //!   exact field accepts only the full-width prefix (`10.0.1.2/32`, as P4TC's own examples write).
 //!   LPM and ternary values are stored masked, so `10.0.1.2/24` is the entry `10.0.1.0/24`.
 //! - `aging MS` and `profile_id N` make an entry dynamic without `dynamic` being written.
+//! - `update` of an entry changes what it gives: an action, permissions or aging left out
+//!   keep the entry's current ones (read first with `get_entry`).
 //! - Timer profiles: `update PIPE/timer_profile/N aging MS` (also `timer_profile N` and
 //!   `timer_profile profile_id N`); `get PIPE/timer_profile` lists them.
 //! - Externs: `Counter` reads, resets (`reset`, or `update` with every param 0); `Register`
@@ -65,7 +67,7 @@ use std::fmt;
 pub use command::{parse_args, parse_line, pipeline_of, Command, CommandKind, ExternOp};
 pub use events::{event_view, EventView};
 pub use execute::{execute, run_line, ExecError};
-pub use file::parse_file;
+pub use file::{apply_file, parse_file};
 pub use filter::{CmpOp, Filter, FilterField, FilterValue};
 pub use format::{
     format_key_match, format_value, ActionView, BatchFailure, EntryView, KeyView, Output, ParamView,
