@@ -8,7 +8,7 @@
 //! runs a loaded program on a packet (`BPF_PROG_TEST_RUN`).
 //!
 //! # How the program is shaped
-//! - One function, `p4tc_main`, in section `tc` (for tcx / clsact) or `xdp`: the parser as a
+//! - One function, `p4tc_main`, in section `classifier` (TC: tcx or clsact; the name aya 0.13 and libbpf both accept) or `xdp`: the parser as a
 //!   state machine (labels and `goto`), the main control inlined (actions are expanded where
 //!   they run, so the control's variables stay in registers), then the deparser.
 //! - Headers and metadata are C structs whose fields are host-order integers (`u8` .. `u64`,
@@ -50,7 +50,7 @@ pub const RUNTIME_HEADER: &str = include_str!("p4tc_runtime.h");
 /// Where the program runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Hook {
-    /// TC (tcx or clsact), a `sched_cls` program in section `tc`.
+    /// TC (tcx or clsact), a `sched_cls` program in section `classifier`.
     Tc,
     /// XDP, in section `xdp`.
     Xdp,
@@ -153,6 +153,8 @@ pub struct Generated {
     pub program: String,
     /// The hook it was generated for.
     pub hook: Hook,
+    /// Every table: its maps and layouts.
+    pub tables: Vec<TableSpec>,
     /// Every map of the object.
     pub maps: Vec<MapSpec>,
     /// Elements to write at load time, in order: masks before the entries that use them.
@@ -172,6 +174,24 @@ impl Generated {
             .find(|m| m.table == Some(table) && m.role == MapRole::Entries)
     }
 
+    /// The table named `name` (P4TC's `ingress/nh_table`, or `ingress.nh_table`, or just
+    /// `nh_table` when that is unambiguous).
+    pub fn table(&self, name: &str) -> Option<&TableSpec> {
+        let slashed = name.replace('.', "/");
+        self.tables.iter().find(|t| t.name == slashed).or_else(|| {
+            let mut it = self
+                .tables
+                .iter()
+                .filter(|t| t.name.rsplit('/').next() == Some(name));
+            let first = it.next();
+            if it.next().is_some() {
+                None
+            } else {
+                first
+            }
+        })
+    }
+
     /// Writes `PROG.c` and `p4tc_runtime.h` into `dir` (created if missing); returns the path
     /// of the C file.
     pub fn write_to(
@@ -185,6 +205,31 @@ impl Generated {
         std::fs::write(dir.join("p4tc_runtime.h"), &self.header)?;
         Ok(c)
     }
+}
+
+/// A table as the generated program keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableSpec {
+    /// The IR table.
+    pub table: Handle<Table>,
+    /// P4TC's name (`ingress/nh_table`).
+    pub name: String,
+    /// The entries map.
+    pub map: String,
+    /// The two-slot default actions map ([`entry::DEFAULT_HIT`], [`entry::DEFAULT_MISS`]).
+    pub defaults_map: String,
+    /// The masks map of a ternary (tuple-space) table.
+    pub masks_map: Option<String>,
+    /// The key blob's layout (the map key; a ternary table's map key prefixes the mask index).
+    pub key: p4tc_ir::layout::KeyLayout,
+    /// The map value's layout.
+    pub value: entry::ValueLayout,
+    /// The table's permissions (CRUDXPS).
+    pub permissions: u16,
+    /// Mask slots (ternary tables).
+    pub nummask: u32,
+    /// The actions it may run with their program-wide ids (0: `NoAction`).
+    pub actions: Vec<(Handle<p4tc_ir::ir::Action>, u32)>,
 }
 
 /// Why C cannot be generated.

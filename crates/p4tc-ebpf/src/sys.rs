@@ -79,3 +79,156 @@ pub fn test_run(prog: BorrowedFd<'_>, packet: &[u8], repeat: u32) -> io::Result<
         duration_ns: attr.duration,
     })
 }
+
+/// `BPF_MAP_UPDATE_ELEM` from `enum bpf_cmd`.
+const BPF_MAP_UPDATE_ELEM: libc::c_long = 2;
+/// `BPF_MAP_LOOKUP_ELEM`.
+const BPF_MAP_LOOKUP_ELEM: libc::c_long = 1;
+
+/// The map element members of `union bpf_attr`.
+#[repr(C)]
+#[derive(Default)]
+struct ElemAttr {
+    map_fd: u32,
+    _pad: u32,
+    key: u64,
+    value: u64,
+    flags: u64,
+}
+
+/// `BPF_ANY`: create or update.
+pub const BPF_ANY: u64 = 0;
+/// `BPF_NOEXIST`: create only.
+pub const BPF_NOEXIST: u64 = 1;
+
+fn elem_call(
+    cmd: libc::c_long,
+    map: BorrowedFd<'_>,
+    key: &[u8],
+    value: *mut u8,
+    flags: u64,
+) -> io::Result<()> {
+    let mut attr = ElemAttr {
+        map_fd: map.as_raw_fd() as u32,
+        key: key.as_ptr() as u64,
+        value: value as u64,
+        flags,
+        ..ElemAttr::default()
+    };
+    // SAFETY: `attr` is a valid `bpf_attr` prefix for the element commands and its size is
+    // passed; the key and value pointers come from buffers that the (private) callers have
+    // checked against the map's key and value sizes as the kernel reports them, so the kernel
+    // reads or writes only inside them; both outlive the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            cmd,
+            &mut attr as *mut ElemAttr,
+            std::mem::size_of::<ElemAttr>() as libc::c_uint,
+        )
+    };
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// `BPF_OBJ_GET_INFO_BY_FD`.
+const BPF_OBJ_GET_INFO_BY_FD: libc::c_long = 15;
+
+#[repr(C)]
+#[derive(Default)]
+struct InfoAttr {
+    bpf_fd: u32,
+    info_len: u32,
+    info: u64,
+}
+
+/// The head of `struct bpf_map_info`.
+#[repr(C)]
+#[derive(Default)]
+struct MapInfoHead {
+    map_type: u32,
+    id: u32,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+    map_flags: u32,
+}
+
+/// A map's key and value sizes, as the kernel knows them.
+pub fn map_sizes(map: BorrowedFd<'_>) -> io::Result<(u32, u32)> {
+    let info = map_info(map)?;
+    Ok((info.key_size, info.value_size))
+}
+
+/// A map's `BPF_MAP_TYPE_*`.
+pub fn map_type(map: BorrowedFd<'_>) -> io::Result<u32> {
+    Ok(map_info(map)?.map_type)
+}
+
+fn map_info(map: BorrowedFd<'_>) -> io::Result<MapInfoHead> {
+    let mut info = MapInfoHead::default();
+    let mut attr = InfoAttr {
+        bpf_fd: map.as_raw_fd() as u32,
+        info_len: std::mem::size_of::<MapInfoHead>() as u32,
+        info: &mut info as *mut MapInfoHead as u64,
+    };
+    // SAFETY: `attr` is a valid `bpf_attr` prefix for BPF_OBJ_GET_INFO_BY_FD; `info` points at
+    // `info_len` writable bytes that outlive the call (the kernel writes at most that many).
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            BPF_OBJ_GET_INFO_BY_FD,
+            &mut attr as *mut InfoAttr,
+            std::mem::size_of::<InfoAttr>() as libc::c_uint,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(info)
+}
+
+/// Map types whose element reads and writes carry one value per CPU.
+const PER_CPU_TYPES: [u32; 4] = [5, 6, 10, 21];
+
+fn check_sizes(map: BorrowedFd<'_>, key: usize, value: usize) -> io::Result<()> {
+    let (k, v) = map_sizes(map)?;
+    if PER_CPU_TYPES.contains(&map_type(map)?) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "per-CPU maps are not handled here",
+        ));
+    }
+    if key != k as usize || value != v as usize {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("key/value of {key}/{value} bytes for a map of {k}/{v}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Writes one element of `map` (key and value must be the map's sizes exactly; per-CPU maps
+/// are not handled).
+pub fn map_update(map: BorrowedFd<'_>, key: &[u8], value: &[u8], flags: u64) -> io::Result<()> {
+    check_sizes(map, key.len(), value.len())?;
+    elem_call(
+        BPF_MAP_UPDATE_ELEM,
+        map,
+        key,
+        value.as_ptr() as *mut u8,
+        flags,
+    )
+}
+
+/// Reads one element of `map` (not per-CPU maps).
+pub fn map_lookup(map: BorrowedFd<'_>, key: &[u8]) -> io::Result<Vec<u8>> {
+    let (_, v) = map_sizes(map)?;
+    let mut value = vec![0u8; v as usize];
+    check_sizes(map, key.len(), value.len())?;
+    elem_call(BPF_MAP_LOOKUP_ELEM, map, key, value.as_mut_ptr(), 0)?;
+    Ok(value)
+}

@@ -390,7 +390,7 @@ impl<'m> Gen<'m> {
                 let t = self.ctype(to, span)?;
                 let n = bytes.min(8);
                 Ok(format!(
-                    "({{ {t} w_ = {{}}; p4tc_st_be(&w_.b[{}], (u64)({a}), {n}); w_; }})",
+                    "({{ {t} w_ = {{}}; p4tc_st_be_b(&w_.b[{}], (u64)({a}), {n}); w_; }})",
                     bytes - n
                 ))
             }

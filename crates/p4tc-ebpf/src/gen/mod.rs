@@ -95,7 +95,6 @@ pub(crate) struct TableInfo {
     pub(crate) cname: String,
     pub(crate) key: layout::KeyLayout,
     pub(crate) value: crate::entry::ValueLayout,
-    pub(crate) tentries: u32,
     pub(crate) nummask: u32,
     pub(crate) permissions: u16,
     pub(crate) direct_counter: Option<(Handle<Instance>, CounterLayout)>,
@@ -239,6 +238,7 @@ pub fn generate(
         header: RUNTIME_HEADER.to_string(),
         program: "p4tc_main".into(),
         hook,
+        tables: g.table_specs(),
         maps: g.maps,
         const_entries: g.inits,
     })
@@ -372,7 +372,7 @@ impl<'m> Gen<'m> {
                 }
                 o.close();
                 let mut t = o.text;
-                t.insert_str(t.len() - 1, ";");
+                t.insert(t.len() - 1, ';');
                 self.types.text.push_str(&t);
                 self.types.text.push('\n');
                 format!("struct {cname}")
@@ -683,7 +683,7 @@ impl<'m> Gen<'m> {
         // Assemble.
         let mut o = Out::new(0);
         let (sec, ctx) = match self.hook {
-            Hook::Tc => ("tc", "struct __sk_buff *skb"),
+            Hook::Tc => ("classifier", "struct __sk_buff *skb"),
             Hook::Xdp => ("xdp", "struct xdp_md *ctx"),
         };
         o.line(format!(
@@ -772,6 +772,9 @@ impl<'m> Gen<'m> {
         o.line("/* ---- Control ---- */");
         o.text.push_str(&co.text);
         o.label("control_end");
+        o.line("/* A dropped packet needs no deparsing. */");
+        o.line("if (drop)");
+        o.line(format!("    return {};", self.verdict_drop()));
         o.line("");
         o.line("/* ---- Deparser ---- */");
         o.text.push_str(&dout.text);

@@ -398,7 +398,7 @@ impl<'m> Gen<'m> {
                 let p = arg(self, 0)?;
                 let neg = if name == "is_net_port" { "!" } else { "" };
                 Ok(Some(format!(
-                    "({{ u32 port_ = {p}; {neg}(bpf_map_lookup_elem(&p4tc_host_ports, &port_) != 0); }})"
+                    "({{ u32 port_ = {p}; {neg}p4tc_found(bpf_map_lookup_elem(&p4tc_host_ports, &port_)); }})"
                 )))
             }
             "skb_get_meta" | "skb_set_meta" => {
@@ -586,7 +586,10 @@ impl<'m> Gen<'m> {
                 };
                 let parts = self.data_fields(s, data, span)?;
                 o.open("");
-                o.line(format!("u8 dg_[{}] = {{}};", d.size));
+                o.line(format!(
+                    "u8 dg_[{}] __attribute__((aligned(8))) = {{}};",
+                    d.size
+                ));
                 for ((c, w), f) in parts.iter().zip(&d.fields) {
                     if *w > 64 {
                         o.line(format!(
@@ -594,7 +597,10 @@ impl<'m> Gen<'m> {
                             f.offset, f.size
                         ));
                     } else {
-                        o.line(format!("p4tc_st_be(&dg_[{}], {c}, {});", f.offset, f.size));
+                        o.line(format!(
+                            "p4tc_st_be_b(&dg_[{}], {c}, {});",
+                            f.offset, f.size
+                        ));
                     }
                 }
                 o.line(format!(
@@ -870,7 +876,7 @@ impl<'m> Gen<'m> {
                 if *w > 64 {
                     o.line(format!("p4tc_copy(nv_.params.{cn}.{f}, ({c}).b, {size});"));
                 } else {
-                    o.line(format!("p4tc_st_be(nv_.params.{cn}.{f}, {c}, {size});"));
+                    o.line(format!("p4tc_st_be_b(nv_.params.{cn}.{f}, {c}, {size});"));
                 }
             }
         }

@@ -209,7 +209,6 @@ impl<'m> Gen<'m> {
                 cname: cname.clone(),
                 key,
                 value,
-                tentries,
                 nummask: intro.nummask.max(1),
                 permissions,
                 direct_counter,
@@ -463,7 +462,9 @@ impl<'m> Gen<'m> {
         o.line(format!("/* apply table {} */", t.name));
         o.line(format!("u8 {hit} = 0;"));
         o.line(format!("u32 {run} = P4TC_NO_ACTION_RUN;"));
-        o.line(format!("struct {cname}_key {key} = {{}};"));
+        o.line(format!(
+            "struct {cname}_key {key} __attribute__((aligned(8))) = {{}};"
+        ));
         o.line(format!("struct {cname}_value *{entry} = 0;"));
         o.line(format!("struct {cname}_value *{n}_act = 0;"));
         // Key.
@@ -472,7 +473,7 @@ impl<'m> Gen<'m> {
             let f = self.key_field_name(&info, &kf.field.name);
             match self.repr(s.body.exprs[k.expr].ty) {
                 Repr::Int { .. } => {
-                    o.line(format!("p4tc_st_be({key}.{f}, {v}, {});", kf.field.size))
+                    o.line(format!("p4tc_st_be_b({key}.{f}, {v}, {});", kf.field.size))
                 }
                 Repr::Wide { .. } => o.line(format!(
                     "{{ {} kw_ = {v}; p4tc_copy({key}.{f}, kw_.b, {}); }}",
@@ -646,6 +647,45 @@ impl<'m> Gen<'m> {
         o.close();
         o.close();
         Ok((hit, run))
+    }
+
+    /// What the loader needs to know about every table.
+    pub(crate) fn table_specs(&self) -> Vec<crate::TableSpec> {
+        let mut v = Vec::new();
+        for (i, (h, t)) in self.m.tables.iter().enumerate() {
+            let Some(info) = self.tables.get(&h) else {
+                continue;
+            };
+            let actions = t
+                .actions
+                .iter()
+                .map(|a| {
+                    (
+                        a.action,
+                        self.action_ids.get(&a.action).copied().unwrap_or(0),
+                    )
+                })
+                .collect();
+            v.push(crate::TableSpec {
+                table: h,
+                name: self
+                    .intro
+                    .tables
+                    .get(i)
+                    .map(|t| t.name.clone())
+                    .unwrap_or_default(),
+                map: info.cname.clone(),
+                defaults_map: format!("{}_defaults", info.cname),
+                masks_map: (info.key.kind == TableKind::Ternary)
+                    .then(|| format!("{}_masks", info.cname)),
+                key: info.key.clone(),
+                value: info.value.clone(),
+                permissions: info.permissions,
+                nummask: info.nummask,
+                actions,
+            });
+        }
+        v
     }
 
     fn key_field_name(&self, info: &TableInfo, name: &str) -> String {

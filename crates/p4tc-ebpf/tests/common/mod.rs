@@ -51,3 +51,121 @@ pub fn out_dir(test: &str, name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).expect("out dir");
     d
 }
+
+/// Why kernel tests cannot run here, if they cannot: they need root and BTF.
+pub fn kernel_unavailable() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        == Some("0");
+    if !root {
+        return Some("not running as root (loading BPF programs needs it)".into());
+    }
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        return Some("the kernel has no BTF (/sys/kernel/btf/vmlinux)".into());
+    }
+    if !p4tc_ebpf::clang::available() {
+        return Some("clang is missing (apt-get install clang llvm libbpf-dev)".into());
+    }
+    None
+}
+
+/// Generates, writes and compiles one example; the object's bytes.
+pub fn build(
+    name: &str,
+    module: &Module,
+    hook: p4tc_ebpf::Hook,
+    test: &str,
+) -> Result<(p4tc_ebpf::Generated, Vec<u8>), String> {
+    let g = p4tc_ebpf::generate(module, name, hook).map_err(|e| e.to_string())?;
+    let dir = out_dir(test, &format!("{name}-{hook:?}"));
+    g.write_to(&dir, name).map_err(|e| e.to_string())?;
+    let obj = p4tc_ebpf::clang::compile(&dir, name).map_err(|e| e.to_string())?;
+    let bytes = std::fs::read(obj).map_err(|e| e.to_string())?;
+    Ok((g, bytes))
+}
+
+/// Loads the object's program (verifier included) and installs the program's entries and
+/// default actions; the verifier's log on failure.
+pub fn load(g: &p4tc_ebpf::Generated, bytes: &[u8]) -> Result<aya::Ebpf, String> {
+    use std::os::fd::AsFd;
+    let mut ebpf = aya::Ebpf::load(bytes).map_err(|e| format!("loading the object: {e}"))?;
+    {
+        let prog = ebpf
+            .program_mut(&g.program)
+            .ok_or_else(|| "no program p4tc_main".to_string())?;
+        let result = match g.hook {
+            p4tc_ebpf::Hook::Tc => {
+                let p: &mut aya::programs::SchedClassifier =
+                    prog.try_into().map_err(|e| format!("{e}"))?;
+                p.load()
+            }
+            p4tc_ebpf::Hook::Xdp => {
+                let p: &mut aya::programs::Xdp = prog.try_into().map_err(|e| format!("{e}"))?;
+                p.load()
+            }
+        };
+        if let Err(e) = result {
+            return Err(match e {
+                aya::programs::ProgramError::LoadError {
+                    io_error,
+                    verifier_log,
+                } => {
+                    let log = verifier_log.to_string();
+                    let lines: Vec<&str> = log.lines().collect();
+                    let tail = lines[lines.len().saturating_sub(60)..].join("\n");
+                    format!("the verifier refused the program ({io_error}):\n{tail}")
+                }
+                other => format!("load: {other}"),
+            });
+        }
+    }
+    for init in &g.const_entries {
+        let map = ebpf
+            .map(&init.map)
+            .ok_or_else(|| format!("no map {}", init.map))?;
+        let fd = match map {
+            aya::maps::Map::HashMap(d) | aya::maps::Map::LpmTrie(d) | aya::maps::Map::Array(d) => d
+                .fd()
+                .as_fd()
+                .try_clone_to_owned()
+                .map_err(|e| e.to_string())?,
+            _ => return Err(format!("map {} is not a hash, trie or array", init.map)),
+        };
+        p4tc_ebpf::sys::map_update(fd.as_fd(), &init.key, &init.value, p4tc_ebpf::sys::BPF_ANY)
+            .map_err(|e| format!("installing {:?} in {}: {e}", init.what, init.map))?;
+    }
+    Ok(ebpf)
+}
+
+/// The loaded program's descriptor.
+pub fn prog_fd(ebpf: &aya::Ebpf, g: &p4tc_ebpf::Generated) -> std::os::fd::OwnedFd {
+    use std::os::fd::AsFd;
+    let prog = ebpf.program(&g.program).expect("program");
+    let fd = match g.hook {
+        p4tc_ebpf::Hook::Tc => {
+            let p: &aya::programs::SchedClassifier = prog.try_into().expect("tc");
+            p.fd().expect("loaded").as_fd().try_clone_to_owned()
+        }
+        p4tc_ebpf::Hook::Xdp => {
+            let p: &aya::programs::Xdp = prog.try_into().expect("xdp");
+            p.fd().expect("loaded").as_fd().try_clone_to_owned()
+        }
+    };
+    fd.expect("dup")
+}
+
+/// True when the front-end lost the main control's apply block (a bug of `p4tc-front` at the
+/// time of writing: `lower::decl::block_decl` replaced the lowered block with an empty one),
+/// so behaviour cannot be tested, only loading.
+pub fn control_is_empty(module: &Module) -> bool {
+    let Some(p) = &module.pipeline else {
+        return true;
+    };
+    p.blocks
+        .iter()
+        .find(|(r, _)| *r == p4tc_ir::ir::Role::MainControl)
+        .is_none_or(|(_, b)| module.block_types[*b].body.block.stmts.is_empty())
+}
