@@ -511,3 +511,139 @@ delete table/ingress/nh_table dstAddr 10.9.9.9
     assert_eq!(errors.len(), 1);
     assert_eq!(om.dump(m.tables[0].handle).unwrap().len(), 2);
 }
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("create"),
+            Just("update"),
+            Just("delete"),
+            Just("get"),
+            Just("reset"),
+            Just("default_miss_action"),
+            Just("entry"),
+            Just("prio"),
+            Just("action"),
+            Just("param"),
+            Just("filter"),
+            Just("not"),
+            Just("and"),
+            Just("or"),
+            Just("=="),
+            Just("<"),
+            Just("key.proto"),
+            Just("param.port"),
+            Just("msecs_since"),
+            Just("proto"),
+            Just("src"),
+            Just("sport"),
+            Just("permit"),
+            Just("deny"),
+            Just("port"),
+            Just("_"),
+            Just("1..2"),
+            Just("10.0.0.0/8"),
+            Just("0xff&&&0x0f"),
+            Just("aging"),
+            Just("dynamic"),
+            Just("profile_id"),
+            Just("permissions"),
+            Just("0x1da4"),
+            Just("0"),
+            Just("1"),
+            Just("4294967295"),
+        ]
+        .prop_map(str::to_string)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Sequences of random commands against the real backend: every result is Ok or an
+        /// error, printing never panics.
+        #[test]
+        fn random_sessions_never_panic(
+            commands in proptest::collection::vec(
+                (0..5usize, 0..3usize, proptest::collection::vec(word(), 0..14)),
+                1..8,
+            )
+        ) {
+            let (m, mut om, clock) = backend("ternary_acl");
+            for (verb, path, tail) in commands {
+                let mut words = vec![
+                    ["create", "update", "delete", "get", "reset"][verb].to_string(),
+                    [
+                        "ternary_acl/table/AclControl/acl",
+                        "ternary_acl/extern/Counter/x",
+                        "ternary_acl/timer_profile/1",
+                    ][path]
+                        .to_string(),
+                ];
+                words.extend(tail);
+                let now = om.now();
+                if let Ok(command) = parse_args(&words, &m, &ports) {
+                    if let Ok(out) = execute(&mut om, &m, &command, now) {
+                        let _ = out.to_string();
+                        let _ = out.to_json();
+                    }
+                }
+                clock.advance(Duration::from_millis(700));
+                om.expire();
+                for event in om.take_events() {
+                    let _ = event_view(&m, &event).to_string();
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_example_program_takes_its_help_examples() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut names: Vec<String> = std::fs::read_dir(examples)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    let mut created = 0;
+    for name in &names {
+        let (m, mut om, _clock) = backend(name);
+        for line in describe(&m).lines() {
+            let Some(example) = line.trim().strip_prefix("example: ") else {
+                continue;
+            };
+            let now = om.now();
+            match run_line(&mut om, &m, example, &ports, now) {
+                Ok(_) => created += 1,
+                // Tables the control plane may not write, keys a program entry holds already.
+                Err(ExecError::Runtime(
+                    RuntimeError::Permission { .. } | RuntimeError::Exists { .. },
+                )) => continue,
+                Err(e) => panic!("{name}: `{example}`: {e}"),
+            }
+            // The entry reads back with the same words (less the verb and path), and goes.
+            let rest = example
+                .split_once(" action ")
+                .map(|(k, _)| k)
+                .unwrap_or(example);
+            let get = rest.replacen("create", "get", 1);
+            let out = run(&mut om, &m, &get);
+            let Output::Entries { entries, .. } = &out else {
+                panic!("{out}")
+            };
+            assert_eq!(entries.len(), 1, "{name}: {out}");
+            let _ = out.to_json();
+            let delete = get.replacen("get", "delete", 1);
+            match run_line(&mut om, &m, &delete, &ports, now) {
+                Ok(_) | Err(ExecError::Runtime(RuntimeError::Permission { .. })) => {}
+                Err(e) => panic!("{name}: `{delete}`: {e}"),
+            }
+        }
+    }
+    assert!(created > 20, "{created}");
+}

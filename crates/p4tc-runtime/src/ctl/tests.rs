@@ -880,15 +880,21 @@ fn help_describes_tables_actions_and_externs() {
     let m = model("indirect_counters");
     let text = describe(&m);
     assert!(text.contains("indirect_counters/extern/Counter/"), "{text}");
-    // Every example the help gives parses.
-    for m in [
-        "simple_l3",
-        "lpm_routing",
-        "ternary_acl",
-        "ipv6_forwarding",
-        "indirect_counters",
-        "meters_policer",
-    ] {
+    // In every example program, the example command the help gives for each table parses.
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut names: Vec<String> = std::fs::read_dir(examples)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.path()
+                .join(format!("{}.p4", e.file_name().to_string_lossy()))
+                .exists()
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() > 20, "{names:?}");
+    for m in &names {
         let m = model(m);
         for line in describe(&m).lines() {
             if let Some(example) = line.trim().strip_prefix("example: ") {
