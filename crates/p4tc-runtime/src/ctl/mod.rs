@@ -70,7 +70,8 @@ pub use execute::{execute, run_line, ExecError};
 pub use file::{apply_file, parse_file};
 pub use filter::{CmpOp, Filter, FilterField, FilterValue};
 pub use format::{
-    format_key_match, format_value, ActionView, BatchFailure, EntryView, KeyView, Output, ParamView,
+    format_key_match, format_value, ActionView, BatchFailure, CounterElement, CounterView,
+    EntryView, KeyView, Output, ParamView, RegisterElement,
 };
 pub use help::describe;
 pub use values::{parse_key_match, parse_value};
