@@ -15,6 +15,13 @@
 //! help
 //! ```
 //!
+//! The pieces: [`parse_args`] (command-line words), [`parse_line`] (one line of text),
+//! [`parse_file`] (entries and bulk files) give [`Command`]s resolved against a
+//! [`PipelineModel`](crate::PipelineModel); [`execute`] runs one through any
+//! [`ObjectModel`](crate::ObjectModel) into an [`Output`] (text by `Display`, JSON by
+//! [`Output::to_json`]); [`run_line`] and [`apply_file`] do both; [`describe`] is the help
+//! text; [`event_view`] prints the object model's events (`p4tc mon`).
+//!
 //! Choices made where P4TC leaves room (each one is tested in `tests.rs`):
 //! - The table path is `PIPE/table/CONTROL/TABLE` or `PIPE/CONTROL/TABLE`; a table name may be
 //!   shortened to `TABLE` when only one control has it. `PIPE` must be the model's name. In
