@@ -372,16 +372,28 @@ impl Runner<'_> {
         Ok(())
     }
 
+    /// The packet sent last before `line`, else the first one after it.
+    fn nearest_packet(&self, line: usize) -> Option<&TraceEntry> {
+        let trace = &self.report.trace;
+        trace
+            .iter()
+            .rev()
+            .find(|t| t.line < line)
+            .or_else(|| trace.iter().find(|t| t.line > line))
+    }
+
     fn finish(mut self) -> Report {
         self.unclaimed_outputs(None);
         let expects = std::mem::take(&mut self.expects);
         for (port, queue) in expects {
             for expect in queue {
+                let hint = self.nearest_packet(expect.line).map(TraceEntry::fate);
                 self.fail(
                     expect.line,
                     FailureKind::MissingPacket {
                         port,
                         expected: expect.pattern,
+                        hint,
                     },
                 );
             }

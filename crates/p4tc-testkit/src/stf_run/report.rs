@@ -85,6 +85,9 @@ pub enum FailureKind {
         port: u32,
         /// The pattern, `None` for "any packet".
         expected: Option<Expectation>,
+        /// What became of the packet sent last before the `expect` (or first after it), to
+        /// point at the cause: `the packet on line 12 was dropped`.
+        hint: Option<String>,
     },
     /// A `check_counter` did not hold.
     Counter {
@@ -125,11 +128,18 @@ impl Failure {
                 actual.len(),
                 indent(&hex_rows(actual))
             ),
-            FailureKind::MissingPacket { port, expected } => {
+            FailureKind::MissingPacket {
+                port,
+                expected,
+                hint,
+            } => {
                 let mut s =
                     format!("expect {port}: missing packet: nothing came out of port {port}");
                 if let Some(e) = expected {
                     s.push_str(&format!("; expected {}", pattern(e)));
+                }
+                if let Some(hint) = hint {
+                    s.push_str(&format!("; {hint}"));
                 }
                 s
             }
@@ -148,6 +158,30 @@ impl fmt::Display for Failure {
     /// `line N: ` and [`Failure::describe`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "line {}: {}", self.line, self.describe())
+    }
+}
+
+impl TraceEntry {
+    /// What became of the packet, in words: `the packet on line 12 was dropped`.
+    pub fn fate(&self) -> String {
+        let mut went = Vec::new();
+        for (port, bytes) in &self.outputs {
+            went.push(format!("went out of port {port} ({} bytes)", bytes.len()));
+        }
+        if let Some(bytes) = &self.to_host {
+            went.push(format!(
+                "was passed to the host stack ({} bytes)",
+                bytes.len()
+            ));
+        }
+        if went.is_empty() {
+            went.push("was dropped".into());
+        }
+        let mut s = format!("the packet on line {} {}", self.line, went.join(" and "));
+        if let Some(error) = &self.parser_error {
+            s.push_str(&format!(", parser error {error}"));
+        }
+        s
     }
 }
 

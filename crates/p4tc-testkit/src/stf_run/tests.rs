@@ -335,6 +335,12 @@ fn a_missing_packet_fails_at_its_expect() {
         report.failures[0].kind,
         FailureKind::MissingPacket { port: 1, .. }
     ));
+    let text = report.failures[0].to_string();
+    assert!(
+        text.starts_with("line 2: expect 1: missing packet: nothing came out of port 1")
+            && text.ends_with("; the packet on line 1 was dropped"),
+        "{text}"
+    );
 }
 
 #[test]
