@@ -47,7 +47,9 @@ pub(crate) enum EncodedKey {
 
 /// How one field matches after checking, in a form every table kind can encode.
 enum FieldMatch {
-    /// Value and mask (exact: all ones; any: zero).
+    /// Every bit of the value.
+    Full(BigUint),
+    /// Value and mask (any: zero).
     Masked(BigUint, BigUint),
     /// A prefix of the field.
     Prefix(BigUint, u32),
@@ -138,21 +140,18 @@ fn check_field(
             ),
         )
     };
-    let all = ones(width);
+    let all = || ones(width);
     match field.match_kind {
         MatchKind::Exact => {
             let v = match m {
                 KeyMatch::Exact(v) => v,
-                KeyMatch::Ternary { value, mask } if *mask == all => value,
+                KeyMatch::Ternary { value, mask } if *mask == all() => value,
                 KeyMatch::Lpm { value, prefix_len } if *prefix_len == width => value,
                 KeyMatch::Range { low, high } if low == high => low,
                 _ => return Err(refuse()),
             };
             fits(v, "value")?;
-            Ok((
-                FieldMatch::Masked(v.clone(), all),
-                KeyMatch::Exact(v.clone()),
-            ))
+            Ok((FieldMatch::Full(v.clone()), KeyMatch::Exact(v.clone())))
         }
         MatchKind::Lpm => {
             let (value, prefix_len) = match m {
@@ -193,7 +192,7 @@ fn check_field(
         }
         MatchKind::Ternary | MatchKind::Optional => {
             let (value, mask) = match m {
-                KeyMatch::Exact(v) => (v.clone(), all.clone()),
+                KeyMatch::Exact(v) => (v.clone(), all()),
                 KeyMatch::Any => (BigUint::zero(), BigUint::zero()),
                 KeyMatch::Ternary { value, mask } => (value.clone(), mask.clone()),
                 KeyMatch::Lpm { value, prefix_len } if field.match_kind == MatchKind::Ternary => {
@@ -206,12 +205,12 @@ fn check_field(
                     }
                     (value.clone(), prefix_mask(width, *prefix_len))
                 }
-                KeyMatch::Range { low, high } if low == high => (low.clone(), all.clone()),
+                KeyMatch::Range { low, high } if low == high => (low.clone(), all()),
                 _ => return Err(refuse()),
             };
             fits(&value, "value")?;
             fits(&mask, "mask")?;
-            if field.match_kind == MatchKind::Optional && !(mask.is_zero() || mask == all) {
+            if field.match_kind == MatchKind::Optional && !(mask.is_zero() || mask == all()) {
                 return Err(field_error(
                     table,
                     field,
@@ -232,9 +231,11 @@ fn check_field(
         MatchKind::Range => {
             let (low, high) = match m {
                 KeyMatch::Exact(v) => (v.clone(), v.clone()),
-                KeyMatch::Any => (BigUint::zero(), all.clone()),
+                KeyMatch::Any => (BigUint::zero(), all()),
                 KeyMatch::Range { low, high } => (low.clone(), high.clone()),
-                KeyMatch::Ternary { value, mask } if *mask == all => (value.clone(), value.clone()),
+                KeyMatch::Ternary { value, mask } if *mask == all() => {
+                    (value.clone(), value.clone())
+                }
                 _ => return Err(refuse()),
             };
             fits(&low, "low bound")?;
@@ -256,11 +257,11 @@ fn encode_error(table: &TableModel, e: EncodeError) -> RuntimeError {
 }
 
 /// Checks `key` against `table`'s fields and encodes it; returns the stored key and the key
-/// as the entry keeps it (normalised, see the module doc).
+/// as the entry keeps it (normalised, see the module doc), `None` when that is `key` itself.
 pub(crate) fn encode_entry_key(
     table: &TableModel,
     key: &[KeyMatch],
-) -> Result<(EncodedKey, Vec<KeyMatch>), RuntimeError> {
+) -> Result<(EncodedKey, Option<Vec<KeyMatch>>), RuntimeError> {
     if key.len() != table.keys.len() {
         return Err(RuntimeError::Invalid(format!(
             "table {} has {} key fields ({}); {} given",
@@ -275,6 +276,27 @@ pub(crate) fn encode_entry_key(
             key.len()
         )));
     }
+    let layout = &table.key_layout;
+    // The common case, kept free of copies: an exact table given exact values.
+    if layout.kind == TableKind::Exact && key.iter().all(|m| matches!(m, KeyMatch::Exact(_))) {
+        let mut values = Vec::with_capacity(key.len());
+        for (field, m) in table.keys.iter().zip(key) {
+            if let KeyMatch::Exact(v) = m {
+                if v.bits() > u64::from(field.width) {
+                    return Err(field_error(
+                        table,
+                        field,
+                        format!("value {v:#x} does not fit in {} bits", field.width),
+                    ));
+                }
+                values.push(v);
+            }
+        }
+        let blob = layout
+            .encode_key(&values)
+            .map_err(|e| encode_error(table, e))?;
+        return Ok((EncodedKey::Exact(blob.into_boxed_slice()), None));
+    }
     let mut matches = Vec::with_capacity(key.len());
     let mut normal = Vec::with_capacity(key.len());
     for (field, m) in table.keys.iter().zip(key) {
@@ -282,13 +304,13 @@ pub(crate) fn encode_entry_key(
         matches.push(fm);
         normal.push(n);
     }
-    let layout = &table.key_layout;
     let encoded = match layout.kind {
         TableKind::Exact => {
             let values: Vec<&BigUint> = matches
                 .iter()
                 .map(|m| match m {
-                    FieldMatch::Masked(v, _)
+                    FieldMatch::Full(v)
+                    | FieldMatch::Masked(v, _)
                     | FieldMatch::Prefix(v, _)
                     | FieldMatch::Range(v, _) => v,
                 })
@@ -307,7 +329,7 @@ pub(crate) fn encode_entry_key(
                         prefix = *p;
                         v
                     }
-                    FieldMatch::Masked(v, _) | FieldMatch::Range(v, _) => v,
+                    FieldMatch::Full(v) | FieldMatch::Masked(v, _) | FieldMatch::Range(v, _) => v,
                 })
                 .collect();
             let blob = layout
@@ -328,6 +350,12 @@ pub(crate) fn encode_entry_key(
             let mut has_range = false;
             for (m, field) in matches.iter().zip(&table.keys) {
                 match m {
+                    FieldMatch::Full(v) => {
+                        values.push(v.clone());
+                        masks.push(ones(field.width));
+                        lows.push(zero.clone());
+                        highs.push(zero.clone());
+                    }
                     FieldMatch::Masked(v, k) => {
                         values.push(v.clone());
                         masks.push(k.clone());
@@ -370,7 +398,7 @@ pub(crate) fn encode_entry_key(
             }
         }
     };
-    Ok((encoded, normal))
+    Ok((encoded, Some(normal)))
 }
 
 /// The key of an entry the datapath adds after a miss on lookup key `blob`: every field

@@ -20,9 +20,10 @@
 //!   [`Actor::Timer`], once `last_used + age <= now`. Deadlines sit in a heap checked lazily:
 //!   [`Datapath::expire`] costs one comparison when nothing is due, and a hit only writes the
 //!   entry's last-used time (the heap item is moved when it comes due).
-//! - **Time.** A hit is stamped with the packet's time: the clock as the latest
-//!   [`Datapath::expire`] read it (the datapath calls it before each packet; control-plane
-//!   changes move it too), so a lookup reads no clock. Meters read the clock themselves.
+//! - **Time.** A hit is stamped with the packet's time: the clock is read at most once per
+//!   packet, by [`Datapath::expire`] (which the datapath calls before each packet) when some
+//!   entry ages, else by the packet's first hit. Control-plane changes read it too. Meters read
+//!   the clock themselves.
 //! - **Atomicity.** Every operation checks everything before it changes anything.
 
 mod externs;
@@ -127,6 +128,9 @@ pub struct MemoryBackend {
     /// The datapath's time: the clock as the latest `expire()` (called before each packet) or
     /// control-plane change read it. Hits are stamped with it, so a lookup reads no clock.
     now: Duration,
+    /// `expire()` found nothing to age and skipped the clock: the first hit of the packet
+    /// reads it.
+    stale: bool,
 }
 
 impl std::fmt::Debug for MemoryBackend {
@@ -212,6 +216,7 @@ impl MemoryBackend {
             aging: BinaryHeap::new(),
             seq: 0,
             now: Duration::ZERO,
+            stale: false,
         };
         backend.now = backend.clock.now();
         for (t, tm) in model.tables.iter().enumerate() {
@@ -424,6 +429,7 @@ impl MemoryBackend {
     ) -> Result<u32, RuntimeError> {
         let tm = self.table_model(t);
         let (encoded, normal) = encode_entry_key(tm, key)?;
+        let normal = normal.as_deref().unwrap_or(key);
         let prio = if self.tables[t].has_prio {
             priority.map(|p| p.0)
         } else {
@@ -436,7 +442,7 @@ impl MemoryBackend {
                 FindError::NotFound => RuntimeError::NotFound {
                     what: format!(
                         "entry {}{} in table {}",
-                        format_key(tm, &normal),
+                        format_key(tm, normal),
                         prio.map(|p| format!(" prio {p}")).unwrap_or_default(),
                         tm.dotted
                     ),
@@ -444,7 +450,7 @@ impl MemoryBackend {
                 FindError::Ambiguous => invalid(format!(
                     "table {}: several entries have key {}; give a priority",
                     tm.dotted,
-                    format_key(tm, &normal)
+                    format_key(tm, normal)
                 )),
             })
     }
@@ -460,7 +466,9 @@ impl MemoryBackend {
     ) -> Result<u32, RuntimeError> {
         let tm = self.table_model(t);
         let (encoded, normal) = encode_entry_key(tm, &spec.key)?;
-        spec.key = normal;
+        if let Some(normal) = normal {
+            spec.key = normal;
+        }
         let table_perms = tm.permissions;
         let permissions = match spec.permissions {
             Some(p) if !is_const && !table_perms.contains(p) => {
@@ -537,10 +545,13 @@ impl MemoryBackend {
             exec: permissions.bits() & DATA_X != 0,
             params: Params::new(&params),
         };
-        let published = entry.spec.clone();
+        // Only entries with a P bit are published: clone the spec for those alone.
+        let published = (permissions.bits() & (CTRL_P | DATA_P) != 0).then(|| entry.spec.clone());
         let slot = self.tables[t].state.insert(entry, hot);
         self.schedule(t, slot);
-        self.publish_entry(t, &published, by, Change::Created);
+        if let Some(published) = published {
+            self.publish_entry(t, &published, by, Change::Created);
+        }
         Ok(slot)
     }
 
@@ -1048,6 +1059,10 @@ impl Datapath for MemoryBackend {
                 params: &table.default_miss.params,
             },
             Some(slot) => {
+                if self.stale {
+                    self.now = self.now.max(self.clock.now());
+                    self.stale = false;
+                }
                 let now = self.now;
                 let default_hit = &table.default_hit;
                 match table.state.hot_mut(slot) {
@@ -1256,8 +1271,14 @@ impl Datapath for MemoryBackend {
 
     #[inline]
     fn expire(&mut self) {
+        // Nothing ages: the clock is read only if a lookup of this packet hits.
+        if self.aging.is_empty() {
+            self.stale = true;
+            return;
+        }
         // The packet's time: one clock read per packet, shared by its lookups.
         let now = self.tick();
+        self.stale = false;
         match self.aging.peek() {
             Some(Reverse(next)) if next.0 <= now => self.expire_due(now),
             _ => {}
