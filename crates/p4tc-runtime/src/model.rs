@@ -369,8 +369,9 @@ fn table_model(
         .map(|k| body.exprs.get(k.expr).map(|e| e.ty))
         .collect::<Option<_>>()
         .ok_or_else(|| other(format!("table `{dotted}`: a key expression is missing")))?;
+    let priorities = program_priorities(table);
     let mut program_entries = Vec::with_capacity(table.entries.len());
-    for entry in &table.entries {
+    for (entry, priority) in table.entries.iter().zip(priorities) {
         let mut key = Vec::with_capacity(entry.keys.len());
         for ((set, field), ty) in entry.keys.iter().zip(&keys).zip(&key_types) {
             key.push(key_match(module, *ty, set, field)?);
@@ -378,7 +379,10 @@ fn table_model(
         program_entries.push(ProgramEntry {
             spec: EntrySpec {
                 key,
-                priority: entry.priority.map(Priority::from_larger_wins),
+                priority: keys
+                    .iter()
+                    .any(|k| !matches!(k.match_kind, MatchKind::Exact | MatchKind::Lpm))
+                    .then_some(priority),
                 action: Some(action_call(module, &entry.action)?),
                 permissions: None,
                 dynamic: false,
@@ -418,6 +422,59 @@ fn table_model(
         direct_counter: instance_property("pna_direct_counter"),
         direct_meter: instance_property("pna_direct_meter"),
     })
+}
+
+/// The priorities of a table's program entries, in our convention (the lower wins), as the
+/// P4 spec assigns them: explicit ones as written, read by the table's `largest_priority_wins`
+/// convention (default true); missing ones counted from the previous entry by
+/// `priority_delta` (default 1), so each loses to the one before it; when none is written,
+/// the first entry wins.
+fn program_priorities(table: &ir::Table) -> Vec<Priority> {
+    let property = |name: &str| {
+        table.properties.iter().find_map(|(n, v)| match v {
+            PropertyValue::Value(value) if n == name => Some(value.clone()),
+            _ => None,
+        })
+    };
+    let largest_wins = !matches!(property("largest_priority_wins"), Some(Value::Bool(false)));
+    let delta = match property("priority_delta") {
+        Some(Value::Int(d)) => i128::try_from(d).unwrap_or(1).max(1),
+        _ => 1,
+    };
+    let n = table.entries.len();
+    // Written in the table's convention first, as the spec's pseudocode does.
+    let mut written: Vec<i128> = Vec::with_capacity(n);
+    if table.entries.iter().all(|e| e.priority.is_none()) {
+        for j in 0..n {
+            let step = i128::try_from(j).unwrap_or(i128::MAX / 2);
+            written.push(if largest_wins {
+                1 + delta * (i128::try_from(n).unwrap_or(0) - 1 - step)
+            } else {
+                1 + delta * step
+            });
+        }
+    } else {
+        let mut p: i128 = 0;
+        for entry in &table.entries {
+            p = match entry.priority {
+                Some(given) => i128::from(given),
+                None if largest_wins => p - delta,
+                None => p + delta,
+            };
+            written.push(p);
+        }
+    }
+    written
+        .into_iter()
+        .map(|p| {
+            let p = u64::try_from(p.clamp(0, i128::from(u32::MAX))).unwrap_or(0);
+            if largest_wins {
+                Priority::from_larger_wins(p)
+            } else {
+                Priority(u32::try_from(p).unwrap_or(u32::MAX))
+            }
+        })
+        .collect()
 }
 
 /// The action data of a call written in the program (directional arguments are the
