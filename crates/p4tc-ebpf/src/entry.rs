@@ -11,6 +11,7 @@
 //! | 16 | 8 | created, `bpf_ktime_get_ns` clock |
 //! | 24 | 8 | last used (refreshed by hits of dynamic entries) |
 //! | 32 | 8 or 16 | the direct counter, when the table has one (`CounterLayout`: native u64s) |
+//! | then | 64 | the direct meter, when the table has one ([`MeterState`]) |
 //! | then | max | the action's parameter blob (`ParamLayout`), zero padded to the largest |
 //!
 //! The whole is padded to a multiple of 8 bytes. A tuple-space (ternary) table's map key is a
@@ -41,6 +42,8 @@ pub struct ValueLayout {
     pub size: u32,
     /// Offset and size of the direct counter, if any.
     pub counter: Option<(u32, u32)>,
+    /// Offset of the direct meter's state, if any ([`METER_SIZE`] bytes).
+    pub meter: Option<u32>,
     /// Offset of the parameter blob.
     pub params_offset: u32,
     /// Bytes reserved for the largest parameter blob.
@@ -50,13 +53,16 @@ pub struct ValueLayout {
 impl ValueLayout {
     /// The layout for a direct counter of `counter_size` bytes (if any) and parameter blobs of
     /// at most `max_params` bytes.
-    pub fn new(counter_size: Option<u32>, max_params: u32) -> ValueLayout {
+    pub fn new(counter_size: Option<u32>, meter: bool, max_params: u32) -> ValueLayout {
         let counter = counter_size.map(|s| (ENTRY_HDR_SIZE, s));
-        let params_offset = ENTRY_HDR_SIZE + counter_size.unwrap_or(0);
+        let meter_offset = ENTRY_HDR_SIZE + counter_size.unwrap_or(0);
+        let meter = meter.then_some(meter_offset);
+        let params_offset = meter_offset + if meter.is_some() { METER_SIZE } else { 0 };
         let size = (params_offset + max_params).div_ceil(8) * 8;
         ValueLayout {
             size,
             counter,
+            meter,
             params_offset,
             params_size: max_params,
         }
@@ -126,6 +132,64 @@ pub struct EntryHead {
     pub created_ns: u64,
     /// Last hit (ns).
     pub last_used_ns: u64,
+}
+
+/// Size of a meter's state.
+pub const METER_SIZE: u32 = 64;
+
+/// A meter's configuration and state (`struct p4tc_meter`, eight native `u64`s): rates in
+/// units per second, bursts in units, tokens in nano-units (units x 10^9).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MeterState {
+    /// Committed information rate.
+    pub cir: u64,
+    /// Committed burst size.
+    pub cbs: u64,
+    /// Peak information rate.
+    pub pir: u64,
+    /// Peak burst size.
+    pub pbs: u64,
+    /// Committed bucket (nano-units).
+    pub tc: u64,
+    /// Peak bucket (nano-units).
+    pub tp: u64,
+    /// When the buckets were last filled (`bpf_ktime_get_ns`).
+    pub last_ns: u64,
+    /// 1 once configured (an unconfigured meter marks everything green).
+    pub configured: u64,
+}
+
+impl MeterState {
+    /// A meter configured now, both buckets full (RFC 2698).
+    pub fn configured(cir: u64, cbs: u64, pir: u64, pbs: u64, now_ns: u64) -> MeterState {
+        MeterState {
+            cir,
+            cbs,
+            pir,
+            pbs,
+            tc: cbs.saturating_mul(1_000_000_000),
+            tp: pbs.saturating_mul(1_000_000_000),
+            last_ns: now_ns,
+            configured: 1,
+        }
+    }
+
+    /// Its bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        [
+            self.cir,
+            self.cbs,
+            self.pir,
+            self.pbs,
+            self.tc,
+            self.tp,
+            self.last_ns,
+            self.configured,
+        ]
+        .iter()
+        .flat_map(|w| w.to_ne_bytes())
+        .collect()
+    }
 }
 
 /// The key of a tuple-space entry: the mask index, then the masked key blob.

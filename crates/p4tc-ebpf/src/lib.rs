@@ -84,12 +84,18 @@ pub enum MapRole {
     Counter,
     /// A `Register`'s elements.
     Register,
+    /// An indexed `Meter`'s states ([`entry::MeterState`]).
+    Meter,
     /// A `Digest`'s ring buffer.
     Digest,
     /// The ports `is_host_port` says are host ports (key: ifindex `u32`, value: `u32` 1).
     HostPorts,
     /// Per-packet scratch space of the program (headers and metadata of large pipelines).
     Scratch,
+    /// The last flow id `allocate_flow_id` gave (one `u64`, key 0).
+    FlowIds,
+    /// A parser value set: key the member's big-endian bytes (padded to 4), value `u32` 1.
+    ValueSet,
 }
 
 /// One map of the generated object.

@@ -285,4 +285,62 @@ P4TC_INLINE u16 p4tc_ones_complement16(const u8 *b, int n)
     return (u16)~p4tc_csum_fold(sum);
 }
 
+/* ---- Meters: two-rate three-colour markers (RFC 2698) ------------------------------------ */
+
+/* PNA_MeterColor_t, in declaration order. */
+#define P4TC_COLOR_RED 0
+#define P4TC_COLOR_GREEN 1
+#define P4TC_COLOR_YELLOW 2
+/* No pre-colour: colour-blind mode. */
+#define P4TC_COLOR_BLIND 0xffffffffu
+
+#define P4TC_NANO 1000000000ULL
+
+/* One meter's configuration and state (64 bytes). Rates are units per second, bursts units;
+ * tokens are kept in nano-units (units x 10^9), so rate x elapsed nanoseconds adds exactly.
+ * The control plane writes cir..pbs, fills both buckets (tc = cbs x 10^9, tp = pbs x 10^9),
+ * sets last_ns to now and configured to 1; an unconfigured meter marks everything green. */
+struct p4tc_meter {
+    __u64 cir;
+    __u64 cbs;
+    __u64 pir;
+    __u64 pbs;
+    __u64 tc;
+    __u64 tp;
+    __u64 last_ns;
+    __u64 configured;
+};
+
+P4TC_INLINE u64 p4tc_meter_fill(u64 tokens, u64 rate, u64 burst, u64 dt)
+{
+    u64 cap = burst > 0xffffffffffffffffULL / P4TC_NANO ? 0xffffffffffffffffULL : burst * P4TC_NANO;
+    if (rate && dt >= (cap - (tokens < cap ? tokens : cap)) / rate)
+        return cap;
+    u64 t = tokens + rate * dt;
+    return t > cap ? cap : t;
+}
+
+/* Marks a packet of `units` units; `color` is the pre-colour (P4TC_COLOR_BLIND for none). */
+P4TC_INLINE u32 p4tc_meter_execute(struct p4tc_meter *m, u64 units, u32 color)
+{
+    if (!m->configured)
+        return P4TC_COLOR_GREEN;
+    u64 now = bpf_ktime_get_ns();
+    u64 dt = now > m->last_ns ? now - m->last_ns : 0;
+    if (now > m->last_ns)
+        m->last_ns = now;
+    m->tc = p4tc_meter_fill(m->tc, m->cir, m->cbs, dt);
+    m->tp = p4tc_meter_fill(m->tp, m->pir, m->pbs, dt);
+    u64 b = units * P4TC_NANO;
+    if (color == P4TC_COLOR_RED || m->tp < b)
+        return P4TC_COLOR_RED;
+    if (color == P4TC_COLOR_YELLOW || m->tc < b) {
+        m->tp -= b;
+        return P4TC_COLOR_YELLOW;
+    }
+    m->tp -= b;
+    m->tc -= b;
+    return P4TC_COLOR_GREEN;
+}
+
 #endif /* P4TC_RUNTIME_H */

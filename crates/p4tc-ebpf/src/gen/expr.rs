@@ -178,6 +178,9 @@ impl<'m> Gen<'m> {
                     (UnaryOp::BitNot, Repr::Int { width, .. }) => {
                         Ok(self.wrap(format!("~(u64)({a})"), width))
                     }
+                    (UnaryOp::BitNot, Repr::Wide { width }) => {
+                        Ok(format!("p4tc_w{}_not({a})", width.div_ceil(8)))
+                    }
                     (UnaryOp::Neg, Repr::Int { width, .. }) => {
                         Ok(self.wrap(format!("-(u64)({a})"), width))
                     }
@@ -267,6 +270,15 @@ impl<'m> Gen<'m> {
                 };
             }
             _ => {}
+        }
+        if let (Repr::Wide { width }, BitAnd | BitOr | BitXor) = (&lrepr, op) {
+            let n = width.div_ceil(8);
+            let f = match op {
+                BitAnd => "and",
+                BitOr => "or",
+                _ => "xor",
+            };
+            return Ok(format!("p4tc_w{n}_{f}({a}, {b})"));
         }
         let Repr::Int { width: lw, signed } = lrepr else {
             return unsupported(format!("{op:?} on values wider than 64 bits"), span);
@@ -445,7 +457,51 @@ impl<'m> Gen<'m> {
                         Ok(None)
                     }
                     Builtin::PushFront | Builtin::PopFront => {
-                        unsupported("push_front / pop_front on header stacks", span)
+                        let count = match args.get(1).map(|a| &s.body.exprs[*a].kind) {
+                            Some(ExprKind::Literal(v)) => {
+                                u32::try_from(&super::value_uint(v)).unwrap_or(u32::MAX)
+                            }
+                            _ => {
+                                return unsupported(
+                                    "push_front / pop_front by a run-time count",
+                                    span,
+                                )
+                            }
+                        };
+                        let size = self.stack_size(s.body.exprs[h].ty);
+                        let n = count.min(size);
+                        // Every element may move: the deparser rewrites all headers.
+                        self.modified_all = true;
+                        o.open(format!(
+                            "/* {lv}.{} */",
+                            if *b == Builtin::PushFront {
+                                "push_front"
+                            } else {
+                                "pop_front"
+                            }
+                        ));
+                        if *b == Builtin::PushFront {
+                            for i in (n..size).rev() {
+                                o.line(format!("{lv}.e[{i}] = {lv}.e[{}];", i - n));
+                            }
+                            for i in 0..n {
+                                o.line(format!("{lv}.e[{i}].__valid = 0;"));
+                            }
+                            o.line(format!("{lv}.next_index = {lv}.next_index + {n} > {size} ? {size} : {lv}.next_index + {n};"));
+                        } else {
+                            for i in 0..size.saturating_sub(n) {
+                                o.line(format!("{lv}.e[{i}] = {lv}.e[{}];", i + n));
+                            }
+                            for i in size.saturating_sub(n)..size {
+                                o.line(format!("{lv}.e[{i}].__valid = 0;"));
+                            }
+                            o.line(format!("{lv}.next_index = {lv}.next_index >= {n} ? {lv}.next_index - {n} : 0;"));
+                        }
+                        if n > 0 {
+                            o.line("dirty = 1;");
+                        }
+                        o.close();
+                        Ok(None)
                     }
                 }
             }

@@ -215,8 +215,21 @@ impl<'m> Gen<'m> {
                                 let hi = self.literal(hi, *ty, *span)?;
                                 conds.push(format!("{k} >= {lo} && {k} <= {hi}"));
                             }
-                            KeysetValue::ValueSet(_) => {
-                                return unsupported("parser value sets", *span)
+                            KeysetValue::ValueSet(vs) => {
+                                if kv.len() != 1 {
+                                    return unsupported(
+                                        "value sets in a select of several keys",
+                                        *span,
+                                    );
+                                }
+                                let map = self.value_set_map(*vs, *span)?;
+                                let Repr::Int { width, .. } = self.repr(*ty) else {
+                                    return unsupported("value sets of wide values", *span);
+                                };
+                                conds.push(format!(
+                                    "({{ struct {map}_key k_ __attribute__((aligned(8))) = {{}}; p4tc_st_be_b(k_.v, {k}, {}); p4tc_found(bpf_map_lookup_elem(&{map}, &k_)); }})",
+                                    width.div_ceil(8)
+                                ));
                             }
                         }
                     }
@@ -241,6 +254,53 @@ impl<'m> Gen<'m> {
             }
         }
         Ok(())
+    }
+
+    /// The map of a parser value set (a hash map the control plane fills: key the value's
+    /// big-endian bytes, padded to 4; value a `u32` 1).
+    fn value_set_map(&mut self, vs: Handle<p4tc_ir::ir::Instance>, span: Span) -> R<String> {
+        let name = format!("vs_{}", self.instance_name(vs));
+        if self.maps.iter().any(|m| m.name == name) {
+            return Ok(name);
+        }
+        let inst = &self.m.instances[vs];
+        let Type::Set(elem) = self.ty(inst.ty) else {
+            return unsupported("this value set", span);
+        };
+        let width = match self.repr(*elem) {
+            Repr::Int { width, .. } => width,
+            _ => {
+                return unsupported(
+                    format!("value set `{}` of a struct or wide type", inst.name),
+                    span,
+                )
+            }
+        };
+        let size = inst
+            .args
+            .first()
+            .and_then(|a| a.value())
+            .map(super::value_uint)
+            .and_then(|v| u32::try_from(&v).ok())
+            .unwrap_or(8)
+            .max(1);
+        let key_size = width.div_ceil(8).div_ceil(4) * 4;
+        self.types.text.push_str(&format!(
+            "struct {name}_key {{\n    u8 v[{key_size}];\n}};\n\n"
+        ));
+        self.map_def(
+            &name,
+            "BPF_MAP_TYPE_HASH",
+            crate::MapKind::Hash,
+            crate::MapRole::ValueSet,
+            (&format!("struct {name}_key"), key_size),
+            ("u32", 4),
+            size,
+            None,
+            None,
+            Some(vs),
+        );
+        Ok(name)
     }
 
     /// `packet_in` methods.

@@ -425,19 +425,50 @@ impl<'m> Gen<'m> {
                 o.line(format!("skb->{field} = {v};"));
                 Ok(None)
             }
-            "add_entry" => self.add_entry(s, args, span, o).map(Some),
-            "set_entry_expire_time" | "restart_expire_timer" => {
+            "allocate_flow_id" => {
+                self.uses_flow_ids = true;
+                Ok(Some(
+                    "({ u32 z_ = 0; u64 *f_ = bpf_map_lookup_elem(&p4tc_flow_ids, &z_); f_ ? (u32)(__sync_fetch_and_add(f_, 1) + 1) : 0; })".into(),
+                ))
+            }
+            "add_entry" => self.add_entry(s, None, args, span, o).map(Some),
+            "add_entry_if" => {
+                let cond = arg(self, 0)?;
+                self.add_entry(s, Some(cond), args.get(1..).unwrap_or_default(), span, o)
+                    .map(Some)
+            }
+            "set_entry_expire_time"
+            | "restart_expire_timer"
+            | "set_entry_expire_time_if"
+            | "update_expire_info" => {
                 let Some(t) = &s.table else {
                     return unsupported(format!("`{name}` outside a table's action"), span);
                 };
                 let entry = t.entry.clone();
-                if name == "set_entry_expire_time" {
-                    let p = arg(self, 0)?;
-                    o.line(format!("if ({entry}) {{ {entry}->hdr.profile = {p}; {entry}->hdr.last_used_ns = bpf_ktime_get_ns(); }}"));
-                } else {
-                    o.line(format!(
-                        "if ({entry}) {entry}->hdr.last_used_ns = bpf_ktime_get_ns();"
-                    ));
+                let set = |p: &str| {
+                    format!("{{ {entry}->hdr.profile = {p}; {entry}->hdr.last_used_ns = bpf_ktime_get_ns(); }}")
+                };
+                let restart = format!("{entry}->hdr.last_used_ns = bpf_ktime_get_ns();");
+                match name {
+                    "set_entry_expire_time" => {
+                        let p = arg(self, 0)?;
+                        o.line(format!("if ({entry}) {}", set(&p)));
+                    }
+                    "restart_expire_timer" => o.line(format!("if ({entry}) {restart}")),
+                    "set_entry_expire_time_if" => {
+                        let c = arg(self, 0)?;
+                        let p = arg(self, 1)?;
+                        o.line(format!("if ({entry} && {c}) {}", set(&p)));
+                    }
+                    _ => {
+                        let update = arg(self, 0)?;
+                        let set_time = arg(self, 1)?;
+                        let p = arg(self, 2)?;
+                        o.line(format!(
+                            "if ({entry} && {update}) {{ if ({set_time}) {} else {restart} }}",
+                            set(&p)
+                        ));
+                    }
                 }
                 Ok(None)
             }
@@ -544,6 +575,45 @@ impl<'m> Gen<'m> {
                 }
                 o.close();
                 Ok(None)
+            }
+            ("Meter", "execute") | ("DirectMeter", "execute") => {
+                let direct = ext == "DirectMeter";
+                let unit_arg = if direct { 0 } else { 1 };
+                let bytes = matches!(
+                    self.m.instances[inst]
+                        .args
+                        .get(unit_arg)
+                        .and_then(|a| a.value()),
+                    Some(Value::Enum(1))
+                );
+                let units = if bytes { "pkt_len" } else { "1" };
+                let color_at = if direct { 1 } else { 2 };
+                let color = match args.get(color_at) {
+                    Some(_) => arg(self, color_at)?,
+                    None => "P4TC_COLOR_BLIND".into(),
+                };
+                if direct {
+                    let Some(t) = &s.table else {
+                        return unsupported("`DirectMeter.execute` outside a table's action", span);
+                    };
+                    if self.tables.get(&t.table).and_then(|i| i.direct_meter) != Some(inst) {
+                        return unsupported(
+                            format!(
+                                "direct meter `{name}` executed from a table that does not name it"
+                            ),
+                            span,
+                        );
+                    }
+                    let entry = t.entry.clone();
+                    Ok(Some(format!(
+                        "({entry} ? p4tc_meter_execute(&{entry}->meter, {units}, {color}) : P4TC_COLOR_GREEN)"
+                    )))
+                } else {
+                    let i = arg(self, 1)?;
+                    Ok(Some(format!(
+                        "({{ u32 idx_ = {i}; struct p4tc_meter *m_ = bpf_map_lookup_elem(&meter_{name}, &idx_); m_ ? p4tc_meter_execute(m_, {units}, {color}) : P4TC_COLOR_GREEN; }})"
+                    )))
+                }
             }
             ("Register", "read") | ("Register", "write") => {
                 let Some(ExternLayout::Register(r)) = layout::extern_layout(self.m, inst)? else {
@@ -802,6 +872,7 @@ impl<'m> Gen<'m> {
     fn add_entry(
         &mut self,
         s: &Scope<'_>,
+        cond: Option<String>,
         args: &[Handle<Expr>],
         span: p4tc_ir::Span,
         o: &mut Out,
@@ -860,7 +931,10 @@ impl<'m> Gen<'m> {
             o.line("/* the table's permissions deny the datapath's create bit */");
             return Ok(res);
         }
-        o.open("");
+        match cond {
+            Some(c) => o.open(format!("if ({c})")),
+            None => o.open(""),
+        }
         let vt = format!("struct {}_value", info.cname);
         o.line(format!("{vt} nv_ = {{}};"));
         o.line("u64 now_ = bpf_ktime_get_ns();");

@@ -48,12 +48,13 @@ impl<'m> Gen<'m> {
                     ("pna_direct_counter", PropertyValue::Instance(i)) => Some(*i),
                     _ => None,
                 });
-            if t.properties.iter().any(|(n, _)| n == "pna_direct_meter") {
-                return unsupported(
-                    format!("direct meters (table `{}.{}`)", control.name, t.name),
-                    span,
-                );
-            }
+            let direct_meter = t
+                .properties
+                .iter()
+                .find_map(|(n, v)| match (n.as_str(), v) {
+                    ("pna_direct_meter", PropertyValue::Instance(i)) => Some(*i),
+                    _ => None,
+                });
             let direct_counter = match direct_counter {
                 Some(inst) => match layout::extern_layout(self.m, inst)? {
                     Some(ExternLayout::Counter(c)) => Some((inst, c)),
@@ -78,7 +79,11 @@ impl<'m> Gen<'m> {
                     }
                 }
             }
-            let value = ValueLayout::new(direct_counter.as_ref().map(|(_, c)| c.size), max_params);
+            let value = ValueLayout::new(
+                direct_counter.as_ref().map(|(_, c)| c.size),
+                direct_meter.is_some(),
+                max_params,
+            );
             let permissions = Permissions::from_hex(&intro.permissions)
                 .map(|p| p.bits())
                 .unwrap_or(Permissions::TABLE.bits());
@@ -114,6 +119,9 @@ impl<'m> Gen<'m> {
             if let Some((_, c)) = &direct_counter {
                 let ct = super::counter_struct(&mut self.types, c);
                 kt.push_str(&format!("    {ct} counter;\n"));
+            }
+            if direct_meter.is_some() {
+                kt.push_str("    struct p4tc_meter meter;\n");
             }
             if max_params > 0 {
                 kt.push_str("    union {\n");
@@ -212,6 +220,7 @@ impl<'m> Gen<'m> {
                 nummask: intro.nummask.max(1),
                 permissions,
                 direct_counter,
+                direct_meter,
                 largest_priority_wins,
             };
             self.tables.insert(h, info.clone());
