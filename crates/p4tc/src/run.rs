@@ -23,7 +23,8 @@ use crate::{entries, pcap_in, program};
 /// Reads Ethernet frames from a pcap or pcapng file and runs each through the program, in
 /// order, on a clock that follows the packets' timestamps (so entries age as in the capture).
 /// Writes the packets sent out of port N to `DIR/portN.pcap`, those passed to the host's stack
-/// to `DIR/host.pcap`, and counts to `DIR/summary.json`; prints the counts.
+/// to `DIR/host.pcap`, and counts to `DIR/summary.json`; prints the counts. Those files from
+/// an earlier run in DIR are removed first (nothing else in DIR is touched).
 ///
 /// Input ports: `--port N` for every packet; otherwise 0 for a pcap, and for a pcapng the
 /// index of the packet's interface (its order among the interface description blocks, from 0).
@@ -97,6 +98,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     std::fs::create_dir_all(&args.out_dir)
         .with_context(|| format!("cannot create {}", args.out_dir.display()))?;
+    remove_old_outputs(&args.out_dir)?;
     let mut writers = Writers::new(&args.out_dir);
     let mut summary = Summary {
         version: 1,
@@ -151,6 +153,30 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         out.write_all(text_summary(&summary, &args.out_dir).as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Removes what an earlier run wrote into `dir` (`portN.pcap`, `host.pcap`, `summary.json`),
+/// so a port that sends nothing this time has no stale capture. Nothing else is touched.
+fn remove_old_outputs(dir: &Path) -> anyhow::Result<()> {
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        let is_port = name
+            .strip_prefix("port")
+            .and_then(|rest| rest.strip_suffix(".pcap"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if is_port || name == "host.pcap" || name == "summary.json" {
+            let path = entry.path();
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove the old {}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn text_summary(s: &Summary, dir: &Path) -> String {

@@ -441,3 +441,26 @@ fn a_malformed_capture_is_named_with_its_problem() {
     assert!(err.contains("cut.pcap: bad pcap file"), "{err}");
     assert!(err.contains("packet 2"), "{err}");
 }
+
+#[test]
+fn run_replaces_the_outputs_of_an_earlier_run_only() {
+    let dir = TempDir::new("run-again");
+    let input = dir.path().join("in.pcap");
+    write_pcap(&input, &[frame([10, 0, 0, 9])]);
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).expect("out dir");
+    std::fs::write(out.join("port9.pcap"), b"stale").expect("stale capture");
+    std::fs::write(out.join("port9.pcap.txt"), b"mine").expect("a user's file");
+    let output = p4tc(&[
+        "run",
+        &program(),
+        "--in",
+        input.to_str().expect("utf-8"),
+        "--out-dir",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    assert!(!out.join("port9.pcap").exists());
+    assert!(out.join("port9.pcap.txt").exists());
+    assert_eq!(summary(&out)["packets_in"], 1);
+}
