@@ -28,6 +28,7 @@
 
 mod externs;
 mod keys;
+mod lpm;
 mod table;
 
 use std::cmp::Reverse;

@@ -1,6 +1,6 @@
 //! One table's entries and the index a lookup searches, by table kind:
 //! - exact: one hash map on the key blob;
-//! - LPM: one hash map per prefix length, longest first, each on the key masked to its length;
+//! - LPM: a path-compressed binary trie on the key's data bytes (see [`super::lpm`]);
 //! - tuple space (ternary, range, optional, several LPM fields): one hash map per distinct
 //!   mask on the masked key, each key holding its candidates best priority first; range fields
 //!   are masked out of the hash and checked on each candidate. Groups are visited best first,
@@ -19,6 +19,7 @@ use rustc_hash::FxHashMap;
 
 use super::externs::MeterState;
 use super::keys::EncodedKey;
+use super::lpm::LpmTrie;
 use crate::entry::{Actor, Aging, EntryInfo, EntrySpec};
 use crate::model::TableModel;
 
@@ -241,15 +242,6 @@ impl Cand {
 }
 
 #[derive(Debug)]
-struct LpmGroup {
-    /// Significant bits from the first data byte.
-    len: u32,
-    /// The data bytes' mask for `len`.
-    mask: Box<[u8]>,
-    map: KeyMap<u32>,
-}
-
-#[derive(Debug)]
 struct TernaryGroup {
     mask: Box<[u8]>,
     /// Masked key -> candidates, best first.
@@ -261,10 +253,7 @@ struct TernaryGroup {
 #[derive(Debug)]
 enum Index {
     Exact(KeyMap<u32>),
-    Lpm {
-        /// Non-empty groups, longest prefix first.
-        groups: Vec<LpmGroup>,
-    },
+    Lpm(LpmTrie),
     Ternary {
         groups: Vec<TernaryGroup>,
         by_mask: FxHashMap<Box<[u8]>, usize>,
@@ -300,29 +289,13 @@ pub(crate) struct TableState {
     header: usize,
 }
 
-/// The mask of the first `len` bits of `size` bytes.
-fn prefix_bytes(size: usize, len: u32) -> Box<[u8]> {
-    let mut mask = vec![0u8; size];
-    let mut left = len as usize;
-    for b in mask.iter_mut() {
-        if left >= 8 {
-            *b = 0xff;
-            left -= 8;
-        } else {
-            *b = !(0xffu8 >> left);
-            break;
-        }
-    }
-    mask.into_boxed_slice()
-}
-
 impl TableState {
     pub fn new(model: &TableModel) -> TableState {
         let layout = &model.key_layout;
         let size = layout.size as usize;
         let index = match layout.kind {
             TableKind::Exact => Index::Exact(KeyMap::new(size)),
-            TableKind::Lpm => Index::Lpm { groups: Vec::new() },
+            TableKind::Lpm => Index::Lpm(LpmTrie::new(size - layout.header_size as usize)),
             TableKind::Ternary => Index::Ternary {
                 groups: Vec::new(),
                 by_mask: FxHashMap::default(),
@@ -409,11 +382,9 @@ impl TableState {
             (Index::Exact(map), EncodedKey::Exact(k)) => {
                 map.get(k).copied().ok_or(FindError::NotFound)
             }
-            (Index::Lpm { groups }, EncodedKey::Lpm { len, data }) => groups
-                .iter()
-                .find(|g| g.len == *len)
-                .and_then(|g| g.map.get(data).copied())
-                .ok_or(FindError::NotFound),
+            (Index::Lpm(trie), EncodedKey::Lpm { len, data }) => {
+                trie.get(data, *len).ok_or(FindError::NotFound)
+            }
             (
                 Index::Ternary {
                     groups, by_mask, ..
@@ -460,19 +431,8 @@ impl TableState {
             (Index::Exact(map), EncodedKey::Exact(k)) => {
                 map.insert(k, slot);
             }
-            (Index::Lpm { groups }, EncodedKey::Lpm { len, data }) => {
-                let at = match groups.iter().position(|g| g.len <= *len) {
-                    Some(i) if groups[i].len == *len => i,
-                    Some(i) => {
-                        groups.insert(i, Self::lpm_group(data.len(), *len));
-                        i
-                    }
-                    None => {
-                        groups.push(Self::lpm_group(data.len(), *len));
-                        groups.len() - 1
-                    }
-                };
-                groups[at].map.insert(data, slot);
+            (Index::Lpm(trie), EncodedKey::Lpm { len, data }) => {
+                trie.insert(data, *len, slot);
             }
             (
                 Index::Ternary {
@@ -515,14 +475,6 @@ impl TableState {
         slot
     }
 
-    fn lpm_group(size: usize, len: u32) -> LpmGroup {
-        LpmGroup {
-            len,
-            mask: prefix_bytes(size, len),
-            map: KeyMap::new(size),
-        }
-    }
-
     /// Takes the entry out of `slot`.
     pub fn remove(&mut self, slot: u32) -> Option<Entry> {
         let entry = self.slots.get_mut(slot as usize)?.take()?;
@@ -533,13 +485,8 @@ impl TableState {
             (Index::Exact(map), EncodedKey::Exact(k)) => {
                 map.remove(k);
             }
-            (Index::Lpm { groups }, EncodedKey::Lpm { len, data }) => {
-                if let Some(i) = groups.iter().position(|g| g.len == *len) {
-                    groups[i].map.remove(data);
-                    if groups[i].map.is_empty() {
-                        groups.remove(i);
-                    }
-                }
+            (Index::Lpm(trie), EncodedKey::Lpm { len, data }) => {
+                trie.remove(data, *len);
             }
             (
                 Index::Ternary {
@@ -595,21 +542,7 @@ impl TableState {
         }
         match &mut self.index {
             Index::Exact(map) => map.get(key).copied(),
-            Index::Lpm { groups } => {
-                let data = &key[self.header..];
-                let n = data.len();
-                let mut buf = [0u8; MAX_KEY_BYTES];
-                let buf = &mut buf[..n];
-                for g in groups.iter() {
-                    for ((b, k), m) in buf.iter_mut().zip(data).zip(g.mask.iter()) {
-                        *b = k & m;
-                    }
-                    if let Some(&slot) = g.map.get(buf) {
-                        return Some(slot);
-                    }
-                }
-                None
-            }
+            Index::Lpm(trie) => trie.lookup(&key[self.header..]),
             Index::Ternary {
                 groups,
                 order,
