@@ -43,8 +43,17 @@ fn acl_model() -> Arc<PipelineModel> {
         actions = { set; }
         size = 4096;
     }
+    // The same with two more (always zero) fields: a 20-byte key, past the u128 path.
+    table acl_wide {
+        key = {
+            hdr.ip.src : ternary; meta.a : range; meta.c : exact;
+            hdr.eth.dst : exact; hdr.eth.src : ternary;
+        }
+        actions = { set; }
+        size = 4096;
+    }
 "#,
-                "        acl.apply();",
+                "        acl.apply(); acl_wide.apply();",
             )
         })
         .clone()
@@ -146,10 +155,17 @@ proptest! {
         ),
         deletes in prop::collection::vec(any::<prop::sample::Index>(), 0..10),
         probes in prop::collection::vec((0usize..4, any::<u32>(), 0u16..70, 0u8..2), 1..60),
+        wide in any::<bool>(),
     ) {
         let model = acl_model();
         let (mut b, _clock) = backend(&model);
-        let t = table(&model, "acl");
+        let name = if wide { "acl_wide" } else { "acl" };
+        let t = table(&model, name);
+        let extra: Vec<KeyMatch> = if wide {
+            vec![KeyMatch::Exact(u(0)), KeyMatch::Ternary { value: u(0), mask: u(0xffff) }]
+        } else {
+            Vec::new()
+        };
         // (value, mask, lo, hi, c, prio, seq, id)
         type Naive = (u32, u32, u16, u16, u8, u32, usize, u16);
         let mut naive: Vec<Naive> = Vec::new();
@@ -159,14 +175,13 @@ proptest! {
             let value = SRC_BASES[base] & mask;
             let (lo, hi) = (x.min(y), x.max(y));
             let id = i as u16;
-            let mut spec = EntrySpec::new(
-                vec![
-                    KeyMatch::Ternary { value: u(value.into()), mask: u(mask.into()) },
-                    KeyMatch::Range { low: u(lo.into()), high: u(hi.into()) },
-                    KeyMatch::Exact(u(c.into())),
-                ],
-                set_call(&model, "acl", id),
-            );
+            let mut k = vec![
+                KeyMatch::Ternary { value: u(value.into()), mask: u(mask.into()) },
+                KeyMatch::Range { low: u(lo.into()), high: u(hi.into()) },
+                KeyMatch::Exact(u(c.into())),
+            ];
+            k.extend(extra.iter().cloned());
+            let mut spec = EntrySpec::new(k, set_call(&model, name, id));
             spec.priority = prio.map(Priority);
             let same = |e: &&Naive| e.0 == value && e.1 == mask && e.2 == lo && e.3 == hi && e.4 == c;
             let exists = match prio {
@@ -188,15 +203,13 @@ proptest! {
                 break;
             }
             let (value, mask, lo, hi, c, p, _, _) = naive.remove(d.index(naive.len()));
-            b.delete_entry(
-                t,
-                &[
-                    KeyMatch::Ternary { value: u(value.into()), mask: u(mask.into()) },
-                    KeyMatch::Range { low: u(lo.into()), high: u(hi.into()) },
-                    KeyMatch::Exact(u(c.into())),
-                ],
-                Some(Priority(p)),
-            ).unwrap();
+            let mut k = vec![
+                KeyMatch::Ternary { value: u(value.into()), mask: u(mask.into()) },
+                KeyMatch::Range { low: u(lo.into()), high: u(hi.into()) },
+                KeyMatch::Exact(u(c.into())),
+            ];
+            k.extend(extra.iter().cloned());
+            b.delete_entry(t, &k, Some(Priority(p))).unwrap();
         }
         for (base, noise, port, c) in probes {
             let addr = SRC_BASES[base] | (noise & 0x0000_03ff);
@@ -205,7 +218,11 @@ proptest! {
                 .filter(|e| addr & e.1 == e.0 && e.2 <= port && port <= e.3 && e.4 == c)
                 .min_by_key(|e| (e.5, e.6))
                 .map(|e| e.7);
-            let blob = key(&model, "acl", &[addr.into(), port.into(), c.into()]);
+            let mut values = vec![addr.into(), port.into(), c.into()];
+            if wide {
+                values.extend([0, 0x1234_0000]);
+            }
+            let blob = key(&model, name, &values);
             prop_assert_eq!(hit_id(&mut b, t, &blob), expected);
         }
     }

@@ -12,6 +12,9 @@ const NONE: u32 = u32::MAX;
 
 #[derive(Clone, Copy, Debug)]
 struct Node {
+    /// The prefix's first 16 bytes, big-endian: keys of up to 16 bytes (most: IPv4, IPv6,
+    /// a VRF and an address) are compared as one integer, with no byte loop.
+    head: u128,
     /// Prefix length in bits.
     len: u32,
     /// The entry's slot, or `NONE` for a branching node.
@@ -67,6 +70,8 @@ pub(crate) struct LpmTrie {
     prefixes: Vec<u8>,
     /// Bytes of a key's data.
     stride: usize,
+    /// Keys fit in a `u128`: lookups use [`Node::head`].
+    narrow: bool,
     root: u32,
     free: Vec<u32>,
 }
@@ -78,6 +83,7 @@ impl LpmTrie {
             nodes: Vec::new(),
             prefixes: Vec::new(),
             stride,
+            narrow: stride <= 16,
             root: NONE,
             free: Vec::new(),
         }
@@ -90,11 +96,6 @@ impl LpmTrie {
     }
 
     fn alloc(&mut self, prefix: &[u8], len: u32, entry: u32) -> u32 {
-        let node = Node {
-            len,
-            entry,
-            children: [NONE; 2],
-        };
         // The stored prefix keeps only its first `len` bits.
         let mut bytes = prefix[..self.stride].to_vec();
         let whole = (len / 8) as usize;
@@ -102,6 +103,12 @@ impl LpmTrie {
             bytes[whole] &= !(0xffu8 >> (len % 8));
             bytes[whole + 1..].fill(0);
         }
+        let node = Node {
+            head: head(&bytes),
+            len,
+            entry,
+            children: [NONE; 2],
+        };
         match self.free.pop() {
             Some(i) => {
                 self.nodes[i as usize] = node;
@@ -119,6 +126,7 @@ impl LpmTrie {
 
     fn release(&mut self, node: u32) {
         self.nodes[node as usize] = Node {
+            head: 0,
             len: 0,
             entry: NONE,
             children: [NONE; 2],
@@ -247,6 +255,9 @@ impl LpmTrie {
     /// The entry of the longest stored prefix of `key` (`stride` bytes).
     #[inline]
     pub fn lookup(&self, key: &[u8]) -> Option<u32> {
+        if self.narrow {
+            return self.lookup_narrow(head(key));
+        }
         let mut best = NONE;
         let mut at = self.root;
         while at != NONE {
@@ -261,6 +272,38 @@ impl LpmTrie {
         }
         (best != NONE).then_some(best)
     }
+
+    /// [`LpmTrie::lookup`] for keys of up to 16 bytes, given as [`head`] makes them.
+    #[inline]
+    fn lookup_narrow(&self, key: u128) -> Option<u32> {
+        let mut best = NONE;
+        let mut at = self.root;
+        while at != NONE {
+            let node = &self.nodes[at as usize];
+            // Lengths are at most 128 here (16 bytes).
+            let mask = u128::MAX.checked_shl(128 - node.len).unwrap_or(0);
+            if (key ^ node.head) & mask != 0 {
+                break;
+            }
+            if node.entry != NONE {
+                best = node.entry;
+            }
+            if node.len >= 128 {
+                break;
+            }
+            at = node.children[((key >> (127 - node.len)) & 1) as usize];
+        }
+        (best != NONE).then_some(best)
+    }
+}
+
+/// The first 16 bytes of `bytes` as a big-endian integer (zero-padded).
+#[inline]
+fn head(bytes: &[u8]) -> u128 {
+    let mut out = [0u8; 16];
+    let n = bytes.len().min(16);
+    out[..n].copy_from_slice(&bytes[..n]);
+    u128::from_be_bytes(out)
 }
 
 #[cfg(test)]
@@ -302,10 +345,19 @@ mod tests {
         /// Random inserts and removals on 12-bit prefixes, each followed by every lookup,
         /// against a list of the prefixes present.
         #[test]
-        fn matches_a_list(ops in proptest::collection::vec((proptest::bool::ANY, 0u16..4096, 0u32..=12), 1..200)) {
-            let mut t = LpmTrie::new(2);
+        fn matches_a_list(
+            ops in proptest::collection::vec((proptest::bool::ANY, 0u16..4096, 0u32..=12), 1..200),
+            wide in proptest::bool::ANY,
+        ) {
+            // Narrow keys take the integer path, wide ones (20 bytes) the byte path.
+            let stride = if wide { 20 } else { 2 };
+            let mut t = LpmTrie::new(stride);
             let mut list: Vec<(u16, u32, u32)> = Vec::new();
-            let bytes = |v: u16| (v << 4).to_be_bytes();
+            let bytes = |v: u16| {
+                let mut b = vec![0u8; stride];
+                b[..2].copy_from_slice(&(v << 4).to_be_bytes());
+                b
+            };
             let mask = |l: u32| if l == 0 { 0 } else { 0xfffu16 << (12 - l) & 0xfff };
             for (i, (add, v, l)) in ops.into_iter().enumerate() {
                 let v = v & mask(l);

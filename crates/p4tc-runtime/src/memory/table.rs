@@ -152,6 +152,22 @@ impl<V> KeyMap<V> {
         }
     }
 
+    /// A map keyed by `u128`s whatever the key length (up to 16 bytes), for
+    /// [`KeyMap::get_u128`].
+    fn new_u128() -> KeyMap<V> {
+        KeyMap::W16(FxHashMap::default())
+    }
+
+    /// The value of a key already made a `u128` (as [`KeyMap::get`] makes it); only maps
+    /// made by [`KeyMap::new_u128`] (or for 9 to 16 bytes) have them.
+    #[inline]
+    fn get_u128(&self, key: u128) -> Option<&V> {
+        match self {
+            KeyMap::W16(m) => m.get(&key),
+            _ => None,
+        }
+    }
+
     #[inline]
     fn get(&self, key: &[u8]) -> Option<&V> {
         match self {
@@ -244,6 +260,8 @@ impl Cand {
 #[derive(Debug)]
 struct TernaryGroup {
     mask: Box<[u8]>,
+    /// The mask as [`KeyMap`] makes a key of up to 16 bytes a `u128` (narrow tables).
+    mask128: u128,
     /// Masked key -> candidates, best first.
     map: KeyMap<Vec<Cand>>,
     /// Ranks of every entry in the group: the first is the best the group can offer.
@@ -263,6 +281,8 @@ enum Index {
         dirty: bool,
         /// Byte ranges of the range fields.
         ranges: Vec<std::ops::Range<usize>>,
+        /// Keys of up to 16 bytes: masked and hashed as `u128`s.
+        narrow: bool,
     },
 }
 
@@ -307,6 +327,7 @@ impl TableState {
                     .filter(|f| f.match_kind == MatchKind::Range)
                     .map(|f| f.field.range())
                     .collect(),
+                narrow: size <= 16,
             },
         };
         TableState {
@@ -440,6 +461,7 @@ impl TableState {
                     by_mask,
                     order,
                     dirty,
+                    narrow,
                     ..
                 },
                 EncodedKey::Ternary { key, mask, .. },
@@ -449,7 +471,12 @@ impl TableState {
                     None => {
                         groups.push(TernaryGroup {
                             mask: mask.clone(),
-                            map: KeyMap::new(mask.len()),
+                            mask128: u128::from_ne_bytes(pad(mask)),
+                            map: if *narrow {
+                                KeyMap::new_u128()
+                            } else {
+                                KeyMap::new(mask.len())
+                            },
                             ranks: BTreeSet::new(),
                         });
                         by_mask.insert(mask.clone(), groups.len() - 1);
@@ -548,6 +575,7 @@ impl TableState {
                 order,
                 dirty,
                 ranges,
+                narrow,
                 ..
             } => {
                 if *dirty {
@@ -557,6 +585,7 @@ impl TableState {
                 let n = key.len();
                 let mut buf = [0u8; MAX_KEY_BYTES];
                 let buf = &mut buf[..n];
+                let key128 = u128::from_ne_bytes(pad(key));
                 let mut best: Option<Cand> = None;
                 for &g in order.iter() {
                     let group = &groups[g];
@@ -565,10 +594,15 @@ impl TableState {
                             break;
                         }
                     }
-                    for ((b, k), m) in buf.iter_mut().zip(key).zip(group.mask.iter()) {
-                        *b = k & m;
-                    }
-                    let Some(cands) = group.map.get(buf) else {
+                    let found = if *narrow {
+                        group.map.get_u128(key128 & group.mask128)
+                    } else {
+                        for ((b, k), m) in buf.iter_mut().zip(key).zip(group.mask.iter()) {
+                            *b = k & m;
+                        }
+                        group.map.get(buf)
+                    };
+                    let Some(cands) = found else {
                         continue;
                     };
                     for c in cands {
