@@ -2,32 +2,44 @@
 //! boundary. Callers check lengths first; these functions read missing bytes as zero rather
 //! than panic.
 
+/// Reads `width` (at most 56) bits starting at bit `pos`, through one 64-bit window.
+#[inline]
+fn read_small(data: &[u8], pos: usize, width: u32) -> u64 {
+    if width == 0 {
+        return 0;
+    }
+    let byte = pos / 8;
+    let skip = (pos % 8) as u32;
+    let window = match data.get(byte..byte + 8) {
+        Some(w) => {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            u64::from_be_bytes(b)
+        }
+        // Near the end of the packet: missing bytes read as zero.
+        None => {
+            let mut b = [0u8; 8];
+            for (k, slot) in b.iter_mut().enumerate() {
+                *slot = data.get(byte + k).copied().unwrap_or(0);
+            }
+            u64::from_be_bytes(b)
+        }
+    };
+    (window << skip) >> (64 - width)
+}
+
 /// Reads `width` (at most 128) bits starting at bit `pos` of `data`.
 #[inline]
 pub(crate) fn read(data: &[u8], pos: usize, width: u32) -> u128 {
-    if pos % 8 == 0 && width % 8 == 0 {
-        let start = pos / 8;
-        let end = start + (width / 8) as usize;
-        if let Some(bytes) = data.get(start..end) {
-            return bytes
-                .iter()
-                .fold(0u128, |acc, &b| (acc << 8) | u128::from(b));
-        }
+    if width <= 56 {
+        return u128::from(read_small(data, pos, width));
     }
-    // General case, at most 56 bits at a time through a 64-bit window.
     let mut value = 0u128;
     let mut pos = pos;
     let mut left = width;
     while left > 0 {
         let take = left.min(56);
-        let byte = pos / 8;
-        let skip = (pos % 8) as u32;
-        let mut window = 0u64;
-        for k in 0..8 {
-            window = (window << 8) | u64::from(data.get(byte + k).copied().unwrap_or(0));
-        }
-        let chunk = (window << skip) >> (64 - take);
-        value = if take >= 128 { 0 } else { value << take } | u128::from(chunk);
+        value = (value << take) | u128::from(read_small(data, pos, take));
         pos += take as usize;
         left -= take;
     }
@@ -59,17 +71,27 @@ impl BitWriter {
             self.bits += width as usize;
             return;
         }
-        for i in (0..width).rev() {
-            let bit = (value >> i) & 1;
-            if self.bits % 8 == 0 {
-                self.bytes.push(0);
-            }
-            if bit == 1 {
-                if let Some(last) = self.bytes.last_mut() {
-                    *last |= 0x80 >> (self.bits % 8);
-                }
-            }
-            self.bits += 1;
+        // Most significant chunks first, at most 56 bits each so that a chunk and the bits
+        // already in the last byte fit one 64-bit word.
+        let mut left = width;
+        while left > 0 {
+            let take = left.min(56);
+            left -= take;
+            let chunk = ((value >> left) as u64) & ((1u64 << take) - 1);
+            self.put_small(chunk, take);
+        }
+    }
+
+    #[inline]
+    fn put_small(&mut self, chunk: u64, width: u32) {
+        let off = (self.bits % 8) as u32;
+        let start = self.bits / 8;
+        self.bits += width as usize;
+        let need = self.bits.div_ceil(8);
+        self.bytes.resize(need, 0);
+        let word = (chunk << (64 - width - off)).to_be_bytes();
+        for (b, w) in self.bytes[start..need].iter_mut().zip(word) {
+            *b |= w;
         }
     }
 
@@ -100,5 +122,39 @@ pub(crate) fn read_limbs(data: &[u8], pos: usize, width: u32, out: &mut [u128]) 
         let w = (width - lo).min(128);
         out[i] = read(data, at, w);
         at += w as usize;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_writes_any_alignment() {
+        let data: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
+        for pos in 0..64 {
+            for width in [1u32, 3, 7, 8, 13, 31, 56, 57, 64, 100, 128] {
+                let v = read(&data, pos, width);
+                // Reference: bit by bit.
+                let mut r = 0u128;
+                for i in 0..width as usize {
+                    let p = pos + i;
+                    let bit = (data[p / 8] >> (7 - p % 8)) & 1;
+                    r = (r << 1) | u128::from(bit);
+                }
+                assert_eq!(v, r, "pos {pos} width {width}");
+                // Writing it back after `pos` bits of the same data gives the same bits.
+                let mut w = BitWriter::default();
+                w.put(read(&data, 0, pos as u32), pos as u32);
+                w.put(v, width);
+                assert_eq!(
+                    read(&w.bytes, 0, (pos as u32 + width).min(128)),
+                    read(&data, 0, (pos as u32 + width).min(128))
+                );
+                assert_eq!(w.bits, pos + width as usize);
+            }
+        }
+        // Past the end reads zeros, never panics.
+        assert_eq!(read(&[0xff], 4, 16), 0xf000);
     }
 }

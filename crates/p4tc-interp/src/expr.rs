@@ -78,7 +78,7 @@ impl<'m> Compiler<'m> {
     }
 
     /// A BigUint-valued closure as an expression of `width` bits.
-    fn from_big(&mut self, width: u32, f: BigFn) -> CE {
+    fn big_result(&mut self, width: u32, f: BigFn) -> CE {
         if width <= 128 {
             CE::S(Box::new(move |c| low_u128(&f(c)) & mask(width)))
         } else {
@@ -249,7 +249,7 @@ impl<'m> Compiler<'m> {
                 }
                 let b = self.bigval(sc, *base)?;
                 let m = (BigUint::from(1u8) << width) - 1u8;
-                Ok(self.from_big(width, Box::new(move |c| (b(c) >> lo) & &m)))
+                Ok(self.big_result(width, Box::new(move |c| (b(c) >> lo) & &m)))
             }
             ExprKind::DynamicSlice { base, lo, width } => {
                 let width = *width;
@@ -270,7 +270,7 @@ impl<'m> Compiler<'m> {
                 }
                 let b = self.bigval(sc, *base)?;
                 let m = (BigUint::from(1u8) << width) - 1u8;
-                Ok(self.from_big(
+                Ok(self.big_result(
                     width,
                     Box::new(move |c| {
                         let lo = l(c).min(u128::from(u32::MAX)) as usize;
@@ -305,7 +305,7 @@ impl<'m> Compiler<'m> {
                 let n = self.t.slots(ty);
                 let tmp = self.alloc(n.max(1));
                 let header = kind == Kind::Header;
-                let mut writes: Vec<Box<dyn Fn(&mut Ctx<'_>) + Send + Sync>> = Vec::new();
+                let mut writes: Vec<crate::call::Step> = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     let off = if matches!(kind, Kind::Stack { .. }) {
                         let Kind::Stack { element, .. } = kind else {
@@ -373,7 +373,7 @@ impl<'m> Compiler<'m> {
         let (width, _) = self.bits_info(ty).unwrap_or((0, false));
         let x = self.bigval(sc, operand)?;
         let all = (BigUint::from(1u8) << width) - 1u8;
-        Ok(self.from_big(
+        Ok(self.big_result(
             width,
             match op {
                 UnaryOp::BitNot => Box::new(move |c| x(c) ^ &all),
@@ -424,7 +424,7 @@ impl<'m> Compiler<'m> {
                 }
                 let a = self.bigval(sc, lhs)?;
                 let b = self.bigval(sc, rhs)?;
-                return Ok(self.from_big(wa + wb, Box::new(move |c| (a(c) << wb) | b(c))));
+                return Ok(self.big_result(wa + wb, Box::new(move |c| (a(c) << wb) | b(c))));
             }
             _ => {}
         }
@@ -474,7 +474,7 @@ impl<'m> Compiler<'m> {
         }
         let a = self.bigval(sc, lhs)?;
         let b = self.bigval(sc, rhs)?;
-        Ok(self.from_big(
+        Ok(self.big_result(
             result_width,
             Box::new(move |c| {
                 let x = a(c);
@@ -501,7 +501,7 @@ impl<'m> Compiler<'m> {
                     }));
                 }
                 let v = self.bigval(sc, x)?;
-                Ok(self.from_big(
+                Ok(self.big_result(
                     wt,
                     Box::new(move |c| to_pattern(&to_bigint(&v(c), wf, sf), wt)),
                 ))

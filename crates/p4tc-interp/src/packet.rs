@@ -25,25 +25,35 @@ pub(crate) enum FieldOp {
 pub(crate) struct HeaderPlan {
     pub fields: Vec<FieldOp>,
     pub bits: usize,
+    /// Every field is at most 120 bits wide (the deparser's fast path).
+    pub narrow: bool,
 }
 
 impl<'m> Compiler<'m> {
     /// The extract/emit plan of a header type.
     pub fn header_plan(&mut self, ty: Handle<Type>) -> HeaderPlan {
-        let mut plan = HeaderPlan::default();
+        let mut plan = HeaderPlan {
+            narrow: true,
+            ..HeaderPlan::default()
+        };
         let fields = self.t.fields(ty);
         for (i, f) in fields.into_iter().enumerate() {
             let off = self.t.field_offset(ty, i);
             match self.t.kind(f) {
                 Kind::Scalar { width, .. } => {
+                    plan.narrow &= width <= 120;
                     plan.fields.push(FieldOp::Narrow { off, width });
                     plan.bits += width as usize;
                 }
                 Kind::Wide { width, .. } => {
+                    plan.narrow = false;
                     plan.fields.push(FieldOp::Wide { off, width });
                     plan.bits += width as usize;
                 }
-                Kind::Varbit { max } => plan.fields.push(FieldOp::Varbit { off, max }),
+                Kind::Varbit { max } => {
+                    plan.narrow = false;
+                    plan.fields.push(FieldOp::Varbit { off, max });
+                }
                 _ => {}
             }
         }
@@ -243,6 +253,34 @@ impl<'m> Compiler<'m> {
 
 /// Appends a valid header's fields to the output packet.
 fn write_header(c: &mut Ctx<'_>, h: usize, plan: &HeaderPlan) {
+    if plan.narrow && c.out.bits % 8 == 0 {
+        // Byte-aligned and every field narrow: gather bits in a 128-bit accumulator and move
+        // whole bytes out, instead of placing each field on its own.
+        let mut acc: u128 = 0;
+        let mut n: u32 = 0;
+        for f in &plan.fields {
+            if let FieldOp::Narrow { off, width } = *f {
+                if n + width > 128 {
+                    while n >= 8 {
+                        n -= 8;
+                        c.out.bytes.push((acc >> n) as u8);
+                    }
+                    c.out.bits = c.out.bytes.len() * 8;
+                }
+                acc = if width >= 128 { 0 } else { acc << width } | c.s[h + off];
+                n += width;
+            }
+        }
+        while n >= 8 {
+            n -= 8;
+            c.out.bytes.push((acc >> n) as u8);
+        }
+        c.out.bits = c.out.bytes.len() * 8;
+        if n > 0 {
+            c.out.put(acc & ((1u128 << n) - 1), n);
+        }
+        return;
+    }
     for f in &plan.fields {
         match *f {
             FieldOp::Narrow { off, width } => c.out.put(c.s[h + off], width),

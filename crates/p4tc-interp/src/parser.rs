@@ -64,9 +64,8 @@ impl<'m> Compiler<'m> {
                 // Declarations at the parser's top level come first in the body's block.
                 let mut states = Vec::with_capacity(bt.states.len());
                 let prelude = self.block(sc, &bt.body.block)?;
-                for (i, st) in bt.states.iter().enumerate() {
-                    let mut stmts = if i == 0 { Vec::new() } else { Vec::new() };
-                    stmts.extend(self.block(sc, &st.block)?);
+                for st in &bt.states {
+                    let stmts = self.block(sc, &st.block)?;
                     let trans = self.transition(sc, &st.transition)?;
                     states.push(StateCode { stmts, trans });
                 }
@@ -249,11 +248,10 @@ pub(crate) fn run_parser(c: &mut Ctx<'_>, code: &ParserCode) -> Result<(), u32> 
 pub(crate) fn run_block_type(c: &mut Ctx<'_>, index: usize) {
     let prog = c.prog;
     match prog.blocks.get(index).and_then(Option::as_ref) {
-        Some(BlockCode::Control(stmts)) => {
-            if run_block(c, stmts) == Flow::Exit {
-                c.run.exit = true;
-            }
+        Some(BlockCode::Control(stmts)) if run_block(c, stmts) == Flow::Exit => {
+            c.run.exit = true;
         }
+        Some(BlockCode::Control(_)) => {}
         Some(BlockCode::Parser(code)) => {
             if let Err(e) = run_parser(c, code) {
                 c.trap(e);

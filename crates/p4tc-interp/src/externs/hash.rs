@@ -39,7 +39,7 @@ impl Algorithm {
                 .fold(0u128, |acc, &b| (acc << 8) | u128::from(b)),
             Algorithm::Crc16 => u128::from(CRC16.checksum(data)),
             Algorithm::Crc32 => u128::from(CRC32.checksum(data)),
-            Algorithm::OnesComplement16 => u128::from(!ones_sum(0, data) & 0xffff),
+            Algorithm::OnesComplement16 => u128::from(!ones_sum(0, data)),
         }
     }
 }

@@ -74,17 +74,22 @@ pub fn action(m: &Module, name: &str) -> Handle<ir::Action> {
         .expect("action")
 }
 
+/// Entries by (table index, key blob): the action and its parameter blob.
+pub type Entries = HashMap<(usize, Vec<u8>), (Handle<ir::Action>, Vec<u8>)>;
+/// An `add_entry` call: table, key, action, parameters, profile.
+pub type Added = (Handle<ir::Table>, Vec<u8>, Handle<ir::Action>, Vec<u8>, u32);
+
 /// A `Datapath` double: exact-match tables on key blobs, default actions from the program,
 /// and a record of what the program did.
 #[derive(Default)]
 pub struct Double {
-    pub entries: HashMap<(usize, Vec<u8>), (Handle<ir::Action>, Vec<u8>)>,
+    pub entries: Entries,
     pub defaults: HashMap<usize, (Handle<ir::Action>, Vec<u8>)>,
     pub counts: Vec<(Handle<ir::Instance>, u64, u64)>,
     pub direct_counts: Vec<(Handle<ir::Table>, Option<EntryRef>, u64)>,
     pub digests: Vec<(Handle<ir::Instance>, Vec<u8>)>,
     pub registers: HashMap<(usize, u64), Vec<u8>>,
-    pub added: Vec<(Handle<ir::Table>, Vec<u8>, Handle<ir::Action>, Vec<u8>, u32)>,
+    pub added: Vec<Added>,
     pub lookups: Vec<(Handle<ir::Table>, Vec<u8>)>,
     ids: HashMap<(usize, Vec<u8>), u32>,
     empty: Vec<u8>,
