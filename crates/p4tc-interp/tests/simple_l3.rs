@@ -113,3 +113,9 @@ fn truncated_headers_raise_packet_too_short() {
     let out = interp.process(&mut dp, &pkt, 1);
     assert_eq!(out.parser_error, None);
 }
+
+#[test]
+fn the_interpreter_can_move_between_threads() {
+    fn send<T: Send + Sync>() {}
+    send::<Interpreter>();
+}
