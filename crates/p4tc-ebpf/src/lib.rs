@@ -42,7 +42,17 @@ use p4tc_ir::arena::Handle;
 use p4tc_ir::ir::{Instance, Module, Table};
 use p4tc_ir::Span;
 
-pub use gen::generate;
+pub use gen::{generate, generate_with};
+
+/// Options of [`generate_with`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Add the `p4tc_test_io` map (role [`MapRole::TestIo`]): the program takes its input port
+    /// from it and records there each packet's egress port, drop flag and parser error, so
+    /// tests under `BPF_PROG_TEST_RUN` can see where a redirected packet would go. Costs a map
+    /// lookup per packet: for tests only.
+    pub test_hooks: bool,
+}
 
 /// The text of our runtime header, written next to `PROG.c` as `p4tc_runtime.h`.
 pub const RUNTIME_HEADER: &str = include_str!("p4tc_runtime.h");
@@ -94,6 +104,9 @@ pub enum MapRole {
     Scratch,
     /// The last flow id `allocate_flow_id` gave (one `u64`, key 0).
     FlowIds,
+    /// Test hooks ([`Options::test_hooks`]): `struct { u32 input_port, egress_port, drop,
+    /// parser_error; }` at key 0.
+    TestIo,
     /// A parser value set: key the member's big-endian bytes (padded to 4), value `u32` 1.
     ValueSet,
 }

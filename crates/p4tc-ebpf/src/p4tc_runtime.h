@@ -36,6 +36,10 @@ typedef __s64 s64;
 #define P4TC_PERM_DP_P (1u << 1)
 #define P4TC_PERM_DP_S (1u << 0)
 
+/* PNA's CPU port (PNA_PORT_CPU): the host. is_host_port() is true for it and for the ports
+ * the control plane lists in p4tc_host_ports. */
+#define P4TC_PORT_CPU 0xfffffffdu
+
 /* Entry flags. */
 #define P4TC_F_HAS_ACTION 0x1 /* the entry names an action; else the default hit action runs */
 #define P4TC_F_DYNAMIC 0x2    /* the entry ages: hits refresh last_used_ns */

@@ -232,3 +232,15 @@ pub fn map_lookup(map: BorrowedFd<'_>, key: &[u8]) -> io::Result<Vec<u8>> {
     elem_call(BPF_MAP_LOOKUP_ELEM, map, key, value.as_mut_ptr(), 0)?;
     Ok(value)
 }
+
+/// `BPF_MAP_DELETE_ELEM`.
+const BPF_MAP_DELETE_ELEM: libc::c_long = 3;
+
+/// Deletes one element of `map` (the key must be the map's key size).
+pub fn map_delete(map: BorrowedFd<'_>, key: &[u8]) -> io::Result<()> {
+    let (k, _) = map_sizes(map)?;
+    if key.len() != k as usize {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "key size"));
+    }
+    elem_call(BPF_MAP_DELETE_ELEM, map, key, std::ptr::null_mut(), 0)
+}

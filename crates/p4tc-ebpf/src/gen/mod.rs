@@ -133,6 +133,7 @@ pub(crate) struct Gen<'m> {
     pub(crate) error_ids: HashMap<String, u32>,
     pub(crate) uses_host_ports: bool,
     pub(crate) uses_flow_ids: bool,
+    pub(crate) test_hooks: bool,
 }
 
 /// The roles' blocks.
@@ -147,6 +148,16 @@ pub fn generate(
     module: &Module,
     pipeline_name: &str,
     hook: Hook,
+) -> Result<Generated, CodegenError> {
+    generate_with(module, pipeline_name, hook, &crate::Options::default())
+}
+
+/// [`generate`] with options.
+pub fn generate_with(
+    module: &Module,
+    pipeline_name: &str,
+    hook: Hook,
+    options: &crate::Options,
 ) -> Result<Generated, CodegenError> {
     let intro = introspection::introspection(module, pipeline_name)?;
     let mut action_ids = HashMap::new();
@@ -190,6 +201,7 @@ pub fn generate(
         error_ids,
         uses_host_ports: false,
         uses_flow_ids: false,
+        test_hooks: options.test_hooks,
     };
     let blocks = g.blocks()?;
     g.declare_tables()?;
@@ -210,6 +222,23 @@ pub fn generate(
         );
     }
 
+    if g.test_hooks {
+        g.types.text.push_str(
+            "/* Test hooks: the input port to use, and the last packet's fate. */\nstruct p4tc_test_io {\n    u32 input_port;\n    u32 egress_port;\n    u32 drop;\n    u32 parser_error;\n};\n\n",
+        );
+        g.map_def(
+            "p4tc_test_io",
+            "BPF_MAP_TYPE_ARRAY",
+            MapKind::Array,
+            MapRole::TestIo,
+            ("u32", 4),
+            ("struct p4tc_test_io", 16),
+            1,
+            None,
+            None,
+            None,
+        );
+    }
     if g.uses_flow_ids {
         g.map_def(
             "p4tc_flow_ids",
@@ -785,6 +814,27 @@ impl<'m> Gen<'m> {
                 ident(&self.field_name(istd_ty, i))
             ));
         }
+        if self.test_hooks {
+            o.line("u32 tio_key_ = 0;");
+            o.line("struct p4tc_test_io *tio_ = bpf_map_lookup_elem(&p4tc_test_io, &tio_key_);");
+            o.line("if (tio_) {");
+            if let Some(i) = self.field_index(pistd_ty, "input_port") {
+                o.line(format!(
+                    "    pistd.{} = tio_->input_port;",
+                    ident(&self.field_name(pistd_ty, i))
+                ));
+            }
+            if let Some(i) = self.field_index(istd_ty, "input_port") {
+                o.line(format!(
+                    "    istd.{} = tio_->input_port;",
+                    ident(&self.field_name(istd_ty, i))
+                ));
+            }
+            o.line("    tio_->egress_port = 0;");
+            o.line("    tio_->drop = 1;");
+            o.line("    tio_->parser_error = 0;");
+            o.line("}");
+        }
         for d in pdecls
             .iter()
             .chain(&cdecls)
@@ -828,6 +878,9 @@ impl<'m> Gen<'m> {
         o.label("deparser_end");
         o.text.push_str(&wo.text);
         o.label("verdict");
+        if self.test_hooks {
+            o.line("if (tio_) { tio_->egress_port = egress_port; tio_->drop = drop; tio_->parser_error = parser_error; }");
+        }
         o.line("if (drop)");
         o.line(format!("    return {};", self.verdict_drop()));
         o.line("if (egress_port == 0)");

@@ -551,17 +551,20 @@ pub(crate) fn load_bits(p: &str, offset: u32, width: u32) -> String {
 }
 
 /// Splits the concatenation of `parts` (C expression, width) into `chunk`-bit pieces, most
-/// significant first, as C expressions. The total must be a multiple of `chunk`.
-pub(crate) fn concat_chunks(parts: &[(String, u32)], chunk: u32, span: Span) -> R<Vec<String>> {
-    let total: u32 = parts.iter().map(|p| p.1).sum();
-    if total % chunk != 0 {
-        return unsupported(
-            format!("data of {total} bits where a multiple of {chunk} is needed"),
-            span,
-        );
-    }
+/// significant first, as C expressions. With `right_align`, zero bits go first so the data
+/// ends on a byte boundary (hash input, as BMv2 and the interpreter build it); the end is then
+/// padded with zero bits to a whole chunk (checksum input: an odd last byte is padded).
+pub(crate) fn concat_chunks(
+    parts: &[(String, u32)],
+    chunk: u32,
+    right_align: bool,
+    span: Span,
+) -> R<Vec<String>> {
+    let data: u32 = parts.iter().map(|p| p.1).sum();
+    let lead = if right_align { (8 - data % 8) % 8 } else { 0 };
+    let total = (lead + data).div_ceil(chunk) * chunk;
     let mut out = Vec::new();
-    let mut start = 0u32;
+    let mut start = lead;
     let mut offsets = Vec::new();
     for (c, w) in parts {
         offsets.push((c.clone(), start, *w));
@@ -603,6 +606,9 @@ pub(crate) fn concat_chunks(parts: &[(String, u32)], chunk: u32, span: Span) -> 
                     mask_lit(n)
                 ));
             }
+        }
+        if pieces.is_empty() {
+            pieces.push("0".into());
         }
         out.push(format!("({})", pieces.join(" | ")));
     }

@@ -398,7 +398,7 @@ impl<'m> Gen<'m> {
                 let p = arg(self, 0)?;
                 let neg = if name == "is_net_port" { "!" } else { "" };
                 Ok(Some(format!(
-                    "({{ u32 port_ = {p}; {neg}p4tc_found(bpf_map_lookup_elem(&p4tc_host_ports, &port_)); }})"
+                    "({{ u32 port_ = {p}; {neg}(port_ == P4TC_PORT_CPU || p4tc_found(bpf_map_lookup_elem(&p4tc_host_ports, &port_))); }})"
                 )))
             }
             "skb_get_meta" | "skb_set_meta" => {
@@ -690,7 +690,7 @@ impl<'m> Gen<'m> {
                 let Repr::Int { width: ow, .. } = self.repr(ty) else {
                     return unsupported("hashes into wide values", span);
                 };
-                let bytes = super::packet::concat_chunks(&parts, 8, span)?;
+                let bytes = super::packet::concat_chunks(&parts, 8, true, span)?;
                 let n = bytes.len();
                 let h = match algo.as_str() {
                     "CRC32" => format!("p4tc_crc32(hb_, {n})"),
@@ -738,7 +738,7 @@ impl<'m> Gen<'m> {
                             ));
                         };
                         let parts = self.data_fields(s, data, span)?;
-                        let words = super::packet::concat_chunks(&parts, 16, span)?;
+                        let words = super::packet::concat_chunks(&parts, 16, false, span)?;
                         let f = if method == "add" {
                             "p4tc_csum_add"
                         } else {

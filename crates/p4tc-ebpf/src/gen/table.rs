@@ -336,16 +336,18 @@ impl<'m> Gen<'m> {
             let mut values = Vec::new();
             let mut field_masks = Vec::new();
             let mut prefix = None;
-            for (ks, kf) in e.keys.iter().zip(&key.fields) {
+            let body = &self.m.block_types[t.control].body;
+            for ((ks, kf), tk) in e.keys.iter().zip(&key.fields).zip(&t.keys) {
                 let full = (BigUint::from(1u8) << kf.field.width) - 1u8;
+                let kty = body.exprs[tk.expr].ty;
                 match ks {
                     KeysetValue::Exact(v) => {
-                        values.push(value_uint(v));
+                        values.push(self.value_bits(v, kty, kf.field.width));
                         field_masks.push(full.clone());
                     }
                     KeysetValue::Mask(v, m) => {
-                        let m = value_uint(m) & &full;
-                        values.push(value_uint(v) & &m);
+                        let m = self.value_bits(m, kty, kf.field.width) & &full;
+                        values.push(self.value_bits(v, kty, kf.field.width) & &m);
                         if kf.match_kind == MatchKind::Lpm {
                             let ones = m.count_ones() as u32;
                             if m != kf.field.prefix_mask(ones).map_err(|e| err(e.to_string()))? {
@@ -421,14 +423,51 @@ impl<'m> Gen<'m> {
         Ok(())
     }
 
+    /// A compile-time value's bits in a field of type `ty` and `width` bits: serializable
+    /// enum members by their values, negative integers as two's complement.
+    pub(crate) fn value_bits(
+        &self,
+        v: &Value,
+        ty: Handle<p4tc_ir::ir::Type>,
+        width: u32,
+    ) -> BigUint {
+        let mut ty = ty;
+        for _ in 0..16 {
+            match self.ty(ty) {
+                p4tc_ir::ir::Type::NewType { underlying, .. } => ty = *underlying,
+                _ => break,
+            }
+        }
+        match (v, self.ty(ty)) {
+            (Value::Enum(i), p4tc_ir::ir::Type::Enum(e)) => {
+                match self.m.enums[*e].members.get(*i as usize) {
+                    Some((_, Some(val))) => BigUint::from(super::expr::twos(val, width.min(64))),
+                    _ => BigUint::from(*i),
+                }
+            }
+            (Value::Int(i), _) if i.sign() == num_bigint::Sign::Minus => {
+                let m = num_bigint::BigInt::from(1u8) << width;
+                ((i % &m + &m) % &m).to_biguint().unwrap_or_default()
+            }
+            _ => value_uint(v),
+        }
+    }
+
     /// An action call's id and parameter blob.
     fn encode_call(&self, call: &ActionCall, table: &str, index: usize) -> R<(u32, Vec<u8>)> {
         let pl = layout::action_param_layout(self.m, call.action)?;
         let a = &self.m.actions[call.action];
         let mut values = Vec::new();
+        let body = match a.control {
+            Some(c) => &self.m.block_types[c].body,
+            None => &a.body,
+        };
         for p in &pl.params {
-            match call.args.get(p.index) {
-                Some(ActionArg::Value(v)) => values.push(value_uint(v)),
+            let pty = a.params.get(p.index).map(|l| body.locals[*l].ty);
+            match (call.args.get(p.index), pty) {
+                (Some(ActionArg::Value(v)), Some(pty)) => {
+                    values.push(self.value_bits(v, pty, p.field.width))
+                }
                 _ => {
                     return Err(CodegenError::Entry {
                         table: table.into(),

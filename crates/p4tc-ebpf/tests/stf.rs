@@ -1,0 +1,530 @@
+//! The examples' STF tests, run on the eBPF datapath under BPF_PROG_TEST_RUN (TC hook): entries
+//! go into the maps through the IR's layouts, packets through the program, and what comes out
+//! (the port from the test hooks, the bytes from the test run) is held against the `expect`s.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+
+use num_bigint::BigUint;
+use p4tc_ebpf::entry::{self, EntryHead, FLAG_HAS_ACTION};
+use p4tc_ebpf::{sys, Generated, Hook, InitKind, Options, TableSpec};
+use p4tc_ir::layout::{MatchKind, TableKind};
+use p4tc_runtime::model::{prefix_of_mask, TableModel};
+use p4tc_runtime::{ActionCall, KeyMatch, PipelineModel, Priority};
+use p4tc_testkit::stf::{self, KeyValue, Number, StatementKind};
+
+/// STF names, read as the memory backend's runner reads them.
+mod entries {
+    use super::*;
+
+    pub fn table<'p>(p: &'p PipelineModel, name: &str) -> Result<&'p TableModel, String> {
+        p.table_by_name(name)
+            .ok_or_else(|| format!("no table `{name}`"))
+    }
+
+    fn field(t: &TableModel, name: &str) -> Result<usize, String> {
+        if let Some((i, _)) = t.key_by_name(name) {
+            return Ok(i);
+        }
+        let suffix = |long: &str, short: &str| {
+            long.len() > short.len()
+                && long.ends_with(short)
+                && long.as_bytes()[long.len() - short.len() - 1] == b'.'
+        };
+        let found: Vec<usize> = t
+            .keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| suffix(name, &k.name) || suffix(&k.name, name))
+            .map(|(i, _)| i)
+            .collect();
+        match found.as_slice() {
+            [i] => Ok(*i),
+            _ => Err(format!("no single key field `{name}` in {}", t.dotted)),
+        }
+    }
+
+    fn ones(w: u32) -> BigUint {
+        (BigUint::from(1u8) << w) - 1u8
+    }
+
+    fn care(n: &Number, w: u32) -> BigUint {
+        match (&n.care, n.width) {
+            (Some(c), Some(written)) => {
+                let above = if written < w {
+                    ones(w) ^ ones(written)
+                } else {
+                    BigUint::default()
+                };
+                (c | above) & ones(w)
+            }
+            _ => ones(w),
+        }
+    }
+
+    pub fn key(t: &TableModel, keys: &[stf::Key]) -> Result<Vec<KeyMatch>, String> {
+        let mut out = vec![KeyMatch::Any; t.keys.len()];
+        for k in keys {
+            let i = field(t, &k.name)?;
+            let f = &t.keys[i];
+            let w = f.width;
+            out[i] = match (&k.value, f.match_kind) {
+                (KeyValue::Value(n), MatchKind::Lpm) => {
+                    let c = care(n, w);
+                    let p = prefix_of_mask(&c, w).ok_or("an LPM wildcard that is not a prefix")?;
+                    KeyMatch::Lpm {
+                        value: &n.value & &c,
+                        prefix_len: p,
+                    }
+                }
+                (KeyValue::Value(n), MatchKind::Ternary | MatchKind::Optional) => {
+                    let c = care(n, w);
+                    KeyMatch::Ternary {
+                        value: &n.value & &c,
+                        mask: c,
+                    }
+                }
+                (KeyValue::Value(n), _) => KeyMatch::Exact(n.value.clone()),
+                (KeyValue::Prefix { value, prefix_len }, _) => KeyMatch::Lpm {
+                    value: value.value.clone(),
+                    prefix_len: *prefix_len,
+                },
+                (KeyValue::Mask { value, mask }, MatchKind::Lpm) => KeyMatch::Lpm {
+                    value: &value.value & &mask.value,
+                    prefix_len: prefix_of_mask(&mask.value, w)
+                        .ok_or("an LPM mask that is not a prefix")?,
+                },
+                (KeyValue::Mask { value, mask }, _) => KeyMatch::Ternary {
+                    value: &value.value & &mask.value,
+                    mask: mask.value.clone(),
+                },
+                (KeyValue::Range { low, high }, _) => KeyMatch::Range {
+                    low: low.value.clone(),
+                    high: high.value.clone(),
+                },
+            };
+        }
+        Ok(out)
+    }
+
+    pub fn priority(t: &TableModel, written: Option<u32>) -> Option<Priority> {
+        if t.has_priorities() {
+            written.map(|p| Priority::from_larger_wins(u64::from(p)))
+        } else {
+            None
+        }
+    }
+
+    pub fn action(t: &TableModel, call: &stf::ActionCall) -> Result<ActionCall, String> {
+        let a = t
+            .action_by_name(&call.name)
+            .ok_or_else(|| format!("no action `{}` in {}", call.name, t.dotted))?;
+        let mut params = vec![BigUint::default(); a.params.len()];
+        for (name, v) in &call.args {
+            let i = a
+                .params
+                .iter()
+                .position(|p| &p.name == name)
+                .ok_or_else(|| format!("no parameter `{name}`"))?;
+            params[i] = v.value.clone();
+        }
+        Ok(ActionCall {
+            action: a.handle,
+            params,
+        })
+    }
+}
+
+const TC_ACT_REDIRECT: u32 = 7;
+const XDP_REDIRECT: u32 = 4;
+
+struct Kernel {
+    g: Generated,
+    _ebpf: aya::Ebpf,
+    prog: OwnedFd,
+    maps: HashMap<String, OwnedFd>,
+    masks: HashMap<String, Vec<Vec<u8>>>,
+    next_priority: u32,
+}
+
+impl Kernel {
+    fn map(&self, name: &str) -> Result<std::os::fd::BorrowedFd<'_>, String> {
+        self.maps
+            .get(name)
+            .map(|f| f.as_fd())
+            .ok_or_else(|| format!("no map {name}"))
+    }
+}
+
+fn open(name: &str, module: &p4tc_ir::ir::Module) -> Result<Kernel, String> {
+    // XDP first: its test run takes any bytes, where TC's refuses malformed IPv4 packets.
+    let options = Options { test_hooks: true };
+    let g = match p4tc_ebpf::generate_with(module, name, Hook::Xdp, &options) {
+        Ok(g) => g,
+        Err(_) => {
+            p4tc_ebpf::generate_with(module, name, Hook::Tc, &options).map_err(|e| e.to_string())?
+        }
+    };
+    let dir = common::out_dir("stf", &format!("{name}-{:?}", g.hook));
+    g.write_to(&dir, name).map_err(|e| e.to_string())?;
+    let obj = p4tc_ebpf::clang::compile(&dir, name).map_err(|e| e.to_string())?;
+    let bytes = std::fs::read(obj).map_err(|e| e.to_string())?;
+    let ebpf = common::load(&g, &bytes)?;
+    let prog = common::prog_fd(&ebpf, &g);
+    let mut maps = HashMap::new();
+    for (name, map) in ebpf.maps() {
+        let data = match map {
+            aya::maps::Map::HashMap(d)
+            | aya::maps::Map::LpmTrie(d)
+            | aya::maps::Map::Array(d)
+            | aya::maps::Map::PerCpuArray(d) => d,
+            _ => continue,
+        };
+        maps.insert(
+            name.to_string(),
+            data.fd()
+                .as_fd()
+                .try_clone_to_owned()
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    let mut masks: HashMap<String, Vec<Vec<u8>>> = HashMap::new();
+    for init in &g.const_entries {
+        if init.what == InitKind::Mask {
+            masks
+                .entry(init.map.clone())
+                .or_default()
+                .push(init.value[4..].to_vec());
+        }
+    }
+    Ok(Kernel {
+        g,
+        _ebpf: ebpf,
+        prog,
+        maps,
+        masks,
+        next_priority: 1 << 20,
+    })
+}
+
+/// The map key of an entry.
+fn entry_key(k: &mut Kernel, t: &TableSpec, key: &[KeyMatch]) -> Result<Vec<u8>, String> {
+    let mut values = Vec::new();
+    let mut masks = Vec::new();
+    let mut prefix = None;
+    for (m, f) in key.iter().zip(&t.key.fields) {
+        let full = (BigUint::from(1u8) << f.field.width) - 1u8;
+        let (v, mask) = match m {
+            KeyMatch::Exact(v) => (v.clone(), full.clone()),
+            KeyMatch::Lpm { value, prefix_len } => {
+                if f.match_kind == MatchKind::Lpm {
+                    prefix = Some(*prefix_len);
+                }
+                let mask = f
+                    .field
+                    .prefix_mask(*prefix_len)
+                    .map_err(|e| e.to_string())?;
+                (value & &mask, mask)
+            }
+            KeyMatch::Ternary { value, mask } => (value & mask, mask.clone()),
+            KeyMatch::Any => {
+                if f.match_kind == MatchKind::Lpm {
+                    prefix = Some(0);
+                }
+                (BigUint::default(), BigUint::default())
+            }
+            KeyMatch::Range { .. } => return Err("range keys".into()),
+        };
+        values.push(v);
+        masks.push(mask);
+    }
+    match t.key.kind {
+        TableKind::Exact => t.key.encode_key(&values).map_err(|e| e.to_string()),
+        TableKind::Lpm => {
+            let width = t.key.lpm_field().map(|f| f.field.width).unwrap_or(0);
+            t.key
+                .encode_lpm_entry(&values, prefix.unwrap_or(width))
+                .map_err(|e| e.to_string())
+        }
+        TableKind::Ternary => {
+            let (key, mask) = t
+                .key
+                .encode_ternary_entry(&values, &masks)
+                .map_err(|e| e.to_string())?;
+            let masks_map = t.masks_map.clone().ok_or("no masks map")?;
+            let list = k.masks.entry(masks_map.clone()).or_default();
+            let index = match list.iter().position(|m| *m == mask) {
+                Some(i) => i,
+                None => {
+                    list.push(mask.clone());
+                    let i = list.len() - 1;
+                    sys::map_update(
+                        k.map(&masks_map)?,
+                        &(i as u32).to_ne_bytes(),
+                        &entry::mask_slot(&mask),
+                        sys::BPF_ANY,
+                    )
+                    .map_err(|e| format!("mask: {e}"))?;
+                    i
+                }
+            };
+            Ok(entry::tuple_key(index as u32, &key))
+        }
+    }
+}
+
+/// Runs one STF file; the failures, in words.
+/// What one STF file gave: failures, and notes on what could not be checked.
+struct Outcome {
+    failures: Vec<String>,
+    notes: Vec<String>,
+}
+
+/// Where the eBPF datapath differs from the STF tests by design (the kernel's limits), by
+/// example and line of the `expect`.
+const KNOWN: &[(&str, usize, &str)] = &[(
+    "vxlan_decap",
+    43,
+    "bpf_xdp_adjust_head refuses to leave fewer than 14 bytes (an Ethernet header) in the packet",
+)];
+
+fn run_stf(name: &str, module: Arc<p4tc_ir::ir::Module>, text: &str) -> Result<Outcome, String> {
+    let statements = stf::parse(text).map_err(|e| format!("{e:?}"))?;
+    let pipeline = PipelineModel::new(module.clone(), name).map_err(|e| e.to_string())?;
+    let mut k = open(name, &module)?;
+    let mut failures = Vec::new();
+    let mut notes = Vec::new();
+    let mut outputs: Vec<(usize, u32, Vec<u8>)> = Vec::new();
+    let mut expects: Vec<(usize, u32, Option<stf::Expectation>)> = Vec::new();
+    for st in &statements {
+        let line = st.line;
+        match &st.kind {
+            StatementKind::Add {
+                table,
+                priority,
+                keys,
+                action,
+                ..
+            } => {
+                let tm = entries::table(&pipeline, table)?;
+                let key = entries::key(tm, keys)?;
+                let call = entries::action(tm, action)?;
+                let spec =
+                    k.g.tables
+                        .iter()
+                        .find(|t| t.table == tm.handle)
+                        .cloned()
+                        .ok_or("table")?;
+                let map_key = entry_key(&mut k, &spec, &key)?;
+                let params = p4tc_ir::layout::action_param_layout(&module, call.action)
+                    .map(|l| l.encode(&call.params))
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())?;
+                let id = spec
+                    .actions
+                    .iter()
+                    .find(|(a, _)| *a == call.action)
+                    .map(|(_, id)| *id)
+                    .ok_or("action id")?;
+                let prio = match entries::priority(tm, *priority) {
+                    Some(p) => p.0,
+                    None => {
+                        k.next_priority += 1;
+                        k.next_priority
+                    }
+                };
+                let head = EntryHead {
+                    action: id,
+                    permissions: spec.permissions & !((1 << 13) | (1 << 6)),
+                    flags: FLAG_HAS_ACTION,
+                    priority: prio,
+                    ..EntryHead::default()
+                };
+                let value = spec.value.encode(&head, &params)?;
+                sys::map_update(k.map(&spec.map)?, &map_key, &value, sys::BPF_ANY)
+                    .map_err(|e| format!("line {line}: add: {e}"))?;
+            }
+            StatementKind::SetDefault { table, action } => {
+                let tm = entries::table(&pipeline, table)?;
+                let call = entries::action(tm, action)?;
+                let spec =
+                    k.g.tables
+                        .iter()
+                        .find(|t| t.table == tm.handle)
+                        .cloned()
+                        .ok_or("table")?;
+                let params = p4tc_ir::layout::action_param_layout(&module, call.action)
+                    .map_err(|e| e.to_string())?
+                    .encode(&call.params)
+                    .map_err(|e| e.to_string())?;
+                let id = spec
+                    .actions
+                    .iter()
+                    .find(|(a, _)| *a == call.action)
+                    .map(|(_, id)| *id)
+                    .unwrap_or(0);
+                let head = EntryHead {
+                    action: id,
+                    permissions: spec.permissions,
+                    flags: FLAG_HAS_ACTION,
+                    ..EntryHead::default()
+                };
+                let value = spec.value.encode(&head, &params)?;
+                sys::map_update(
+                    k.map(&spec.defaults_map)?,
+                    &entry::DEFAULT_MISS.to_ne_bytes(),
+                    &value,
+                    sys::BPF_ANY,
+                )
+                .map_err(|e| format!("line {line}: setdefault: {e}"))?;
+            }
+            StatementKind::Remove(stf::RemoveTarget::Entry { table, keys }) => {
+                let tm = entries::table(&pipeline, table)?;
+                let key = entries::key(tm, keys)?;
+                let spec =
+                    k.g.tables
+                        .iter()
+                        .find(|t| t.table == tm.handle)
+                        .cloned()
+                        .ok_or("table")?;
+                let map_key = entry_key(&mut k, &spec, &key)?;
+                sys::map_delete(k.map(&spec.map)?, &map_key)
+                    .map_err(|e| format!("line {line}: remove: {e}"))?;
+            }
+            StatementKind::Remove(stf::RemoveTarget::All) => {
+                return Err("`remove all` is not handled by this runner".into());
+            }
+            StatementKind::Packet { port, data } => {
+                let io = k.map("p4tc_test_io")?;
+                let mut v = [0u8; 16];
+                v[0..4].copy_from_slice(&port.to_ne_bytes());
+                sys::map_update(io, &0u32.to_ne_bytes(), &v, sys::BPF_ANY)
+                    .map_err(|e| e.to_string())?;
+                let run = match sys::test_run(k.prog.as_fd(), data, 1) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // The test run itself refuses some packets (XDP: shorter than an
+                        // Ethernet header): nothing to check.
+                        notes.push(format!(
+                            "line {line}: BPF_PROG_TEST_RUN refused the {}-byte packet: {e}",
+                            data.len()
+                        ));
+                        continue;
+                    }
+                };
+                let got = sys::map_lookup(k.map("p4tc_test_io")?, &0u32.to_ne_bytes())
+                    .map_err(|e| e.to_string())?;
+                let egress = u32::from_ne_bytes([got[4], got[5], got[6], got[7]]);
+                let redirect = match k.g.hook {
+                    Hook::Tc => TC_ACT_REDIRECT,
+                    Hook::Xdp => XDP_REDIRECT,
+                };
+                // Passed to the host or dropped: nothing comes out of a port.
+                if run.retval == redirect {
+                    outputs.push((line, egress, run.data));
+                }
+            }
+            StatementKind::Expect { port, pattern } => expects.push((line, *port, pattern.clone())),
+            StatementKind::Wait => {
+                // STF's `wait` is a second on the test's clock; the kernel's clock cannot be
+                // moved, and aging is the runtime's timer's job: stop here.
+                notes.push(format!("stopped at the `wait` of line {line} (time passes only on the runtime's clock)"));
+                break;
+            }
+            StatementKind::CheckCounter { .. } | StatementKind::NoPacket => {}
+        }
+    }
+    // Each port's outputs, in order, against its expectations, in order.
+    let mut by_port: HashMap<u32, Vec<(usize, Vec<u8>)>> = HashMap::new();
+    for (line, port, data) in outputs {
+        by_port.entry(port).or_default().push((line, data));
+    }
+    for (line, port, pattern) in expects {
+        if let Some((_, _, why)) = KNOWN.iter().find(|(n, l, _)| *n == name && *l == line) {
+            notes.push(format!("line {line}: not checked: {why}"));
+            by_port.entry(port).or_default().retain(|_| false);
+            continue;
+        }
+        let queue = by_port.entry(port).or_default();
+        if queue.is_empty() {
+            failures.push(format!(
+                "line {line}: expected a packet on port {port}, none came"
+            ));
+            continue;
+        }
+        let (pline, data) = queue.remove(0);
+        if let Some(p) = pattern {
+            if !p.matches(&data) {
+                failures.push(format!(
+                    "line {line}: the packet of line {pline} on port {port} differs:\n{}",
+                    p.diff(&data)
+                ));
+            }
+        }
+    }
+    for (port, rest) in by_port {
+        for (line, _) in rest {
+            failures.push(format!(
+                "line {line}: an unexpected packet came out of port {port}"
+            ));
+        }
+    }
+    Ok(Outcome { failures, notes })
+}
+
+#[test]
+fn examples_pass_their_stf_tests_on_the_ebpf_datapath() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let mut failed = Vec::new();
+    let mut passed = Vec::new();
+    let mut skipped = Vec::new();
+    for (name, path) in common::examples() {
+        let stf_path = path.with_extension("stf");
+        let Ok(text) = std::fs::read_to_string(&stf_path) else {
+            continue;
+        };
+        let module = common::module_of(&path);
+        if common::control_is_empty(&module) {
+            skipped.push(format!(
+                "{name}: the front-end produced an empty main control"
+            ));
+            continue;
+        }
+        match run_stf(&name, Arc::new(module), &text) {
+            Ok(o) => {
+                for n in &o.notes {
+                    println!("note: {name}: {n}");
+                }
+                if o.failures.is_empty() {
+                    passed.push(name);
+                } else {
+                    failed.push(format!("{name}:\n  {}", o.failures.join("\n  ")));
+                }
+            }
+            Err(e) => skipped.push(format!("{name}: {e}")),
+        }
+    }
+    println!(
+        "STF on eBPF: {} passed: {}",
+        passed.len(),
+        passed.join(", ")
+    );
+    for s in &skipped {
+        println!("not run: {s}");
+    }
+    for f in &failed {
+        println!("FAILED {f}");
+    }
+    assert!(
+        failed.is_empty(),
+        "{} examples failed their STF tests",
+        failed.len()
+    );
+}
