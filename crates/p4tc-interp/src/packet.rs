@@ -25,7 +25,7 @@ pub(crate) enum FieldOp {
 pub(crate) struct HeaderPlan {
     pub fields: Vec<FieldOp>,
     pub bits: usize,
-    /// Every field is at most 120 bits wide (the deparser's fast path).
+    /// Every field is at most 56 bits wide (the deparser's fast path).
     pub narrow: bool,
 }
 
@@ -41,7 +41,7 @@ impl<'m> Compiler<'m> {
             let off = self.t.field_offset(ty, i);
             match self.t.kind(f) {
                 Kind::Scalar { width, .. } => {
-                    plan.narrow &= width <= 120;
+                    plan.narrow &= width <= 56;
                     plan.fields.push(FieldOp::Narrow { off, width });
                     plan.bits += width as usize;
                 }
@@ -132,17 +132,21 @@ impl<'m> Compiler<'m> {
             None => None,
         };
         let errors = self.prog.errors;
+        let var_max = plan
+            .fields
+            .iter()
+            .find_map(|f| match f {
+                FieldOp::Varbit { max, .. } => Some(*max),
+                _ => None,
+            })
+            .unwrap_or(0);
         Ok(CE::S(Box::new(move |c| {
             let h = place(c);
             if c.run.trap.is_some() {
                 return 0;
             }
             let var = varbits.as_ref().map_or(0, |f| f(c));
-            let var_max = plan.fields.iter().find_map(|f| match f {
-                FieldOp::Varbit { max, .. } => Some(*max),
-                _ => None,
-            });
-            if var > u128::from(var_max.unwrap_or(0)) {
+            if var > u128::from(var_max) {
                 c.trap(errors.header_too_short);
                 return 0;
             }
@@ -254,30 +258,31 @@ impl<'m> Compiler<'m> {
 /// Appends a valid header's fields to the output packet.
 fn write_header(c: &mut Ctx<'_>, h: usize, plan: &HeaderPlan) {
     if plan.narrow && c.out.bits % 8 == 0 {
-        // Byte-aligned and every field narrow: gather bits in a 128-bit accumulator and move
-        // whole bytes out, instead of placing each field on its own.
-        let mut acc: u128 = 0;
+        // Byte-aligned, every field at most 56 bits: gather bits in a 64-bit accumulator and
+        // move whole bytes out, instead of placing each field on its own.
+        let mut acc: u64 = 0;
         let mut n: u32 = 0;
         for f in &plan.fields {
             if let FieldOp::Narrow { off, width } = *f {
-                if n + width > 128 {
-                    while n >= 8 {
-                        n -= 8;
-                        c.out.bytes.push((acc >> n) as u8);
-                    }
-                    c.out.bits = c.out.bytes.len() * 8;
+                if n + width > 64 {
+                    let k = n / 8;
+                    let word = (acc << (64 - n)).to_be_bytes();
+                    c.out.bytes.extend_from_slice(&word[..k as usize]);
+                    n -= 8 * k;
                 }
-                acc = if width >= 128 { 0 } else { acc << width } | c.s[h + off];
+                acc = (acc << width) | c.s[h + off] as u64;
                 n += width;
             }
         }
-        while n >= 8 {
-            n -= 8;
-            c.out.bytes.push((acc >> n) as u8);
+        if n > 0 {
+            let k = n / 8;
+            let word = (acc << (64 - n)).to_be_bytes();
+            c.out.bytes.extend_from_slice(&word[..k as usize]);
+            n -= 8 * k;
         }
         c.out.bits = c.out.bytes.len() * 8;
         if n > 0 {
-            c.out.put(acc & ((1u128 << n) - 1), n);
+            c.out.put(u128::from(acc) & ((1u128 << n) - 1), n);
         }
         return;
     }
