@@ -81,18 +81,18 @@ P4TC_INLINE u64 p4tc_ld_be(const void *p, int n)
         return b[0];
     case 2:
         return bpf_ntohs(*(const u16 *)b);
+    case 3:
+        return ((u64)bpf_ntohs(*(const u16 *)b) << 8) | b[2];
     case 4:
         return bpf_ntohl(*(const u32 *)b);
-    case 8:
+    case 5:
+        return ((u64)bpf_ntohl(*(const u32 *)b) << 8) | b[4];
+    case 6:
+        return ((u64)bpf_ntohl(*(const u32 *)b) << 16) | bpf_ntohs(*(const u16 *)(b + 4));
+    case 7:
+        return ((u64)bpf_ntohl(*(const u32 *)b) << 24) | ((u64)bpf_ntohs(*(const u16 *)(b + 4)) << 8) | b[6];
+    default:
         return bpf_be64_to_cpu(*(const u64 *)b);
-    default: {
-        u64 v = 0;
-#pragma clang loop unroll(full)
-        for (int i = 0; i < 8; i++)
-            if (i < n)
-                v = (v << 8) | b[i];
-        return v;
-    }
     }
 }
 
@@ -107,17 +107,28 @@ P4TC_INLINE void p4tc_st_be(void *p, u64 v, int n)
     case 2:
         *(u16 *)b = bpf_htons((u16)v);
         return;
+    case 3:
+        *(u16 *)b = bpf_htons((u16)(v >> 8));
+        b[2] = (u8)v;
+        return;
     case 4:
         *(u32 *)b = bpf_htonl((u32)v);
         return;
-    case 8:
-        *(u64 *)b = bpf_cpu_to_be64(v);
+    case 5:
+        *(u32 *)b = bpf_htonl((u32)(v >> 8));
+        b[4] = (u8)v;
+        return;
+    case 6:
+        *(u32 *)b = bpf_htonl((u32)(v >> 16));
+        *(u16 *)(b + 4) = bpf_htons((u16)v);
+        return;
+    case 7:
+        *(u32 *)b = bpf_htonl((u32)(v >> 24));
+        *(u16 *)(b + 4) = bpf_htons((u16)(v >> 8));
+        b[6] = (u8)v;
         return;
     default:
-#pragma clang loop unroll(full)
-        for (int i = 0; i < 8; i++)
-            if (i < n)
-                b[i] = (u8)(v >> (8 * (n - 1 - i)));
+        *(u64 *)b = bpf_cpu_to_be64(v);
         return;
     }
 }

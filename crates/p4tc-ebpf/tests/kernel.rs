@@ -248,3 +248,122 @@ fn simple_l3_at_xdp_redirects_and_drops_short_packets() {
         assert_eq!(run.retval, XDP_DROP, "{len} bytes");
     }
 }
+
+/// simple_l3 as generated against a hand-written equivalent, side by side in one run.
+#[test]
+fn simple_l3_against_a_hand_written_program() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let path = common::examples_dir().join("simple_l3/simple_l3.p4");
+    let module = common::module_of(&path);
+    if common::control_is_empty(&module) {
+        println!("skipped: the front-end produced an empty main control for simple_l3");
+        return;
+    }
+    // Ours.
+    let (g, bytes) = common::build("simple_l3", &module, Hook::Tc, "bench").expect("build");
+    let ebpf = common::load(&g, &bytes).expect("load");
+    let ours = common::prog_fd(&ebpf, &g);
+    let table = g.table("nh_table").expect("nh_table");
+    let key = table
+        .key
+        .encode_key(&[BigUint::from(0x0a00_0102u32)])
+        .expect("key");
+    let (send_nh, id) = table
+        .actions
+        .iter()
+        .copied()
+        .find(|(a, _)| module.actions[*a].name == "send_nh")
+        .expect("send_nh");
+    let params = p4tc_ir::layout::action_param_layout(&module, send_nh)
+        .expect("layout")
+        .encode(&[
+            BigUint::from(5u32),
+            BigUint::from(0x0001_0203_0405u64),
+            BigUint::from(0xaabb_ccdd_eeffu64),
+        ])
+        .expect("params");
+    let head = EntryHead {
+        action: id,
+        permissions: 0x1da4,
+        flags: FLAG_HAS_ACTION,
+        ..EntryHead::default()
+    };
+    let value = table.value.encode(&head, &params).expect("value");
+    let map = match ebpf.map(&table.map).expect("map") {
+        aya::maps::Map::HashMap(d) => d.fd().as_fd().try_clone_to_owned().expect("fd"),
+        _ => panic!("a hash map"),
+    };
+    sys::map_update(map.as_fd(), &key, &value, sys::BPF_ANY).expect("insert");
+
+    // The hand-written program.
+    let dir = common::out_dir("bench", "handwritten");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/handwritten/simple_l3.c"),
+        dir.join("simple_l3.c"),
+    )
+    .expect("copy");
+    std::fs::write(dir.join("p4tc_runtime.h"), p4tc_ebpf::RUNTIME_HEADER).expect("header");
+    let obj = p4tc_ebpf::clang::compile(&dir, "simple_l3").expect("clang");
+    let mut hand = aya::Ebpf::load(&std::fs::read(obj).expect("read")).expect("load");
+    {
+        let p: &mut aya::programs::SchedClassifier = hand
+            .program_mut("simple_l3")
+            .expect("program")
+            .try_into()
+            .expect("tc");
+        p.load().expect("verifier");
+    }
+    let hand_fd = {
+        let p: &aya::programs::SchedClassifier = hand
+            .program("simple_l3")
+            .expect("program")
+            .try_into()
+            .expect("tc");
+        p.fd()
+            .expect("fd")
+            .as_fd()
+            .try_clone_to_owned()
+            .expect("dup")
+    };
+    let hand_map = match hand.map("nh_table").expect("map") {
+        aya::maps::Map::HashMap(d) => d.fd().as_fd().try_clone_to_owned().expect("fd"),
+        _ => panic!("a hash map"),
+    };
+    let mut nh = 5u32.to_ne_bytes().to_vec();
+    nh.extend_from_slice(&[
+        0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+    ]);
+    sys::map_update(hand_map.as_fd(), &[10, 0, 1, 2], &nh, sys::BPF_ANY).expect("insert");
+
+    let packet = ipv4_packet([10, 0, 1, 2]);
+    let a = sys::test_run(ours.as_fd(), &packet, 1).expect("run");
+    let b = sys::test_run(hand_fd.as_fd(), &packet, 1).expect("run");
+    assert_eq!(a.retval, TC_ACT_REDIRECT);
+    assert_eq!(b.retval, TC_ACT_REDIRECT);
+    assert_eq!(a.data, b.data, "both rewrite the packet the same way");
+
+    let repeat = 500_000;
+    let (mut ours_ns, mut hand_ns) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
+        ours_ns.push(
+            sys::test_run(ours.as_fd(), &packet, repeat)
+                .expect("run")
+                .duration_ns,
+        );
+        hand_ns.push(
+            sys::test_run(hand_fd.as_fd(), &packet, repeat)
+                .expect("run")
+                .duration_ns,
+        );
+    }
+    ours_ns.sort_unstable();
+    hand_ns.sort_unstable();
+    let (o, h) = (ours_ns[3], hand_ns[3]);
+    println!(
+        "simple_l3 hit path, BPF_PROG_TEST_RUN, median of 7 x {repeat}: generated {o} ns/packet {ours_ns:?}, hand-written {h} ns/packet {hand_ns:?}, ratio {:.2}",
+        f64::from(o) / f64::from(h.max(1))
+    );
+}

@@ -451,6 +451,7 @@ impl<'m> Gen<'m> {
                             (0, "")
                         };
                         self.mark_modified(&lv);
+                        self.validity_changes = true;
                         o.line(format!(
                             "if ({cond}{lv}.__valid) {{ {lv}.__valid = {want}; dirty = 1; }}"
                         ));
@@ -498,6 +499,7 @@ impl<'m> Gen<'m> {
                             o.line(format!("{lv}.next_index = {lv}.next_index >= {n} ? {lv}.next_index - {n} : 0;"));
                         }
                         if n > 0 {
+                            self.validity_changes = true;
                             o.line("dirty = 1;");
                         }
                         o.close();

@@ -134,6 +134,12 @@ pub(crate) struct Gen<'m> {
     pub(crate) uses_host_ports: bool,
     pub(crate) uses_flow_ids: bool,
     pub(crate) test_hooks: bool,
+    /// Something may change a header's validity at run time (`dirty` may be set).
+    pub(crate) validity_changes: bool,
+    /// The headers the parser extracts (C lvalues; `s.e[*]` for stacks), in textual order.
+    pub(crate) extracted: Vec<String>,
+    /// The parser skips bytes (`advance`).
+    pub(crate) parser_advances: bool,
 }
 
 /// The roles' blocks.
@@ -202,6 +208,9 @@ pub fn generate_with(
         uses_host_ports: false,
         uses_flow_ids: false,
         test_hooks: options.test_hooks,
+        validity_changes: false,
+        extracted: Vec::new(),
+        parser_advances: false,
     };
     let blocks = g.blocks()?;
     g.declare_tables()?;

@@ -342,12 +342,14 @@ impl<'m> Gen<'m> {
                     self.load_header(&lv, "cursor", &fields, o);
                     o.line(format!("cursor += {size};"));
                     o.line(format!("{b}.next_index++;"));
+                    self.extracted.push(format!("{b}.e[*]"));
                     return Ok(None);
                 }
                 let lv = self.lvalue(s, target)?;
                 o.line(format!("if ((void *)(cursor + {size}) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
                 self.load_header(&lv, "cursor", &fields, o);
                 o.line(format!("cursor += {size};"));
+                self.extracted.push(lv);
                 Ok(None)
             }
             "extract" => unsupported("extract with a variable-size (varbit) field", span),
@@ -375,6 +377,7 @@ impl<'m> Gen<'m> {
                 _ => unsupported("lookahead of this type", span),
             },
             "advance" => {
+                self.parser_advances = true;
                 let Some(&n) = args.get(1) else {
                     return Err(crate::CodegenError::Malformed(
                         "advance without a count".into(),
@@ -473,8 +476,50 @@ impl<'m> Gen<'m> {
         }
         let any_modified =
             self.modified_all || emits.iter().any(|e| self.modified.contains(&e.lvalue));
+        // When nothing changes a header's validity, every extracted header is emitted once in
+        // extraction order and the parser skips nothing, the headers keep their size and
+        // place: only the in-place writes are needed.
+        let emitted: Vec<&str> = emits.iter().map(|e| e.lvalue.as_str()).collect();
+        let mut extracted_in_emit_order: Vec<&str> = emitted
+            .iter()
+            .copied()
+            .filter(|e| self.extracted.iter().any(|x| x == e))
+            .collect();
+        let mut seen = std::collections::BTreeSet::new();
+        let unique = self.extracted.iter().all(|x| seen.insert(x.clone()));
+        let all_emitted = self.extracted.iter().all(|x| emitted.contains(&x.as_str()));
+        let same_order = {
+            let ex: Vec<&str> = self.extracted.iter().map(|x| x.as_str()).collect();
+            extracted_in_emit_order.dedup();
+            ex == extracted_in_emit_order
+        };
+        let fixed_layout =
+            !self.validity_changes && !self.parser_advances && unique && all_emitted && same_order;
         o.line("/* ---- Deparser writes ---- */");
         o.open("");
+        if fixed_layout {
+            o.line(
+                "/* The headers keep their size and place: write back what may have changed. */",
+            );
+            o.line("u8 *w_ = data;");
+            for (e, (fields, size)) in emits.iter().zip(&layouts) {
+                let valid = super::expr::field_access(&e.lvalue, "__valid");
+                let changed = self.modified_all || self.modified.contains(&e.lvalue);
+                if changed {
+                    o.open(format!("if ({valid})"));
+                    o.line(format!(
+                        "if ((void *)(w_ + {size}) > data_end) {{ drop = 1; goto verdict; }}"
+                    ));
+                    self.store_header(&e.lvalue, "w_", fields, *size, o);
+                    o.line(format!("w_ += {size};"));
+                    o.close();
+                } else {
+                    o.line(format!("if ({valid}) w_ += {size};"));
+                }
+            }
+            o.close();
+            return Ok(());
+        }
         o.line("int delta_ = (int)out_len - (int)parsed_len;");
         o.open("if (dirty || delta_ != 0)");
         o.open("if (delta_ != 0)");

@@ -228,6 +228,11 @@ impl<'m> Gen<'m> {
         let lv = self.lvalue(s, lhs)?;
         self.mark_lhs(s, lhs, &lv);
         o.line(format!("{lv} = {value};"));
+        if self.contains_header(ex.ty) {
+            // A header (or a struct of them) assigned whole: validity may change.
+            self.validity_changes = true;
+            o.line("dirty = 1;");
+        }
         Ok(())
     }
 
