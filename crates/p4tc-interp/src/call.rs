@@ -322,6 +322,18 @@ impl<'m> Compiler<'m> {
                 let p = p.into_fn();
                 let n = self.t.slots(rty);
                 if b == Builtin::SetValid {
+                    if let Some((u, others)) = self.union_siblings(sc, recv)? {
+                        let u = u.into_fn();
+                        return Ok(CE::S(Box::new(move |c| {
+                            let base = u(c);
+                            for o in &others {
+                                c.s[base + o] = 0;
+                            }
+                            let at = p(c);
+                            c.s[at] = 1;
+                            0
+                        })));
+                    }
                     Ok(CE::S(Box::new(move |c| {
                         let at = p(c);
                         c.s[at] = 1;

@@ -253,6 +253,32 @@ impl<'m> Compiler<'m> {
         }
     }
 
+    /// When `e` is a member of a header union: the union's place and the offsets of the other
+    /// members (which become invalid when this one becomes valid).
+    pub fn union_siblings(
+        &mut self,
+        sc: Scope<'m>,
+        e: Handle<Expr>,
+    ) -> R<Option<(Place, Vec<usize>)>> {
+        let Some(p4tc_ir::ir::ExprKind::Field { base, index }) =
+            sc.body.exprs.get(e).map(|x| &x.kind)
+        else {
+            return Ok(None);
+        };
+        let Some(bty) = sc.body.exprs.get(*base).map(|x| x.ty) else {
+            return Ok(None);
+        };
+        if self.t.kind(bty) != Kind::Union {
+            return Ok(None);
+        }
+        let n = self.t.fields(bty).len();
+        let others = (0..n)
+            .filter(|&i| i != *index as usize)
+            .map(|i| self.t.field_offset(bty, i))
+            .collect();
+        Ok(self.place(sc, *base)?.map(|p| (p, others)))
+    }
+
     /// The scalar width and signedness of a type, if it is a scalar.
     pub fn scalar_info(&self, ty: Handle<Type>) -> Option<(u32, bool)> {
         match self.t.kind(ty) {

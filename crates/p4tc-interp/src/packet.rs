@@ -127,6 +127,10 @@ impl<'m> Compiler<'m> {
             .place(sc, target)?
             .ok_or_else(|| self.unsupported("extract into this expression", &sc, target))?
             .into_fn();
+        // Extracting into a member of a header union makes the other members invalid.
+        let union = self
+            .union_siblings(sc, target)?
+            .map(|(p, others)| (p.into_fn(), others));
         let varbits = match varbits {
             Some(v) => Some(self.scalar(sc, v)?),
             None => None,
@@ -155,6 +159,12 @@ impl<'m> Compiler<'m> {
             if c.pos + total > c.pkt.len() * 8 {
                 c.trap(errors.packet_too_short);
                 return 0;
+            }
+            if let Some((u, others)) = &union {
+                let base = u(c);
+                for o in others {
+                    c.s[base + o] = 0;
+                }
             }
             c.s[h] = 1;
             let pkt = c.pkt;

@@ -45,6 +45,8 @@ struct StateCode {
 
 /// A compiled parser.
 pub(crate) struct ParserCode {
+    /// The parser's own variable declarations, run once before the start state.
+    prelude: Vec<XFn>,
     states: Vec<StateCode>,
 }
 
@@ -69,12 +71,7 @@ impl<'m> Compiler<'m> {
                     let trans = self.transition(sc, &st.transition)?;
                     states.push(StateCode { stmts, trans });
                 }
-                if let Some(first) = states.first_mut() {
-                    let mut all = prelude;
-                    all.append(&mut first.stmts);
-                    first.stmts = all;
-                }
-                Ok(BlockCode::Parser(ParserCode { states }))
+                Ok(BlockCode::Parser(ParserCode { prelude, states }))
             }
         }
     }
@@ -219,6 +216,12 @@ fn choose<'a>(c: &mut Ctx<'_>, t: &'a Trans) -> Option<&'a Target> {
 
 /// Runs a parser; `Err(error)` when it rejects (NoError's index for a plain `reject`).
 pub(crate) fn run_parser(c: &mut Ctx<'_>, code: &ParserCode) -> Result<(), u32> {
+    for s in &code.prelude {
+        s(c);
+        if let Some(e) = c.run.trap.take() {
+            return Err(e);
+        }
+    }
     let mut state = 0usize;
     for _ in 0..MAX_PARSER_STEPS {
         let Some(st) = code.states.get(state) else {
