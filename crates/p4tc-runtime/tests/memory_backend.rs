@@ -1110,3 +1110,79 @@ fn every_example_loads() {
         }
     }
 }
+
+#[test]
+fn a_full_queue_recycles_old_events_into_exact_copies() {
+    let model = program(
+        r#"
+    Digest<pair_t>() d;
+    action set(bit<8> v, bit<32> w) { meta.c = v; meta.d = w; }
+    action nop() { }
+    table ex { key = { meta.a : exact; } actions = { set; nop; } }
+    table tern {
+        key = { hdr.ip.src : ternary; meta.a : range; hdr.ip.dst : lpm; }
+        actions = { set; nop; }
+    }
+"#,
+        "        ex.apply(); tern.apply();",
+    );
+    let (mut b, _clock) = backend(&model);
+    let ex = table(&model, "ex");
+    let tern = table(&model, "tern");
+    let set_ex = action(&model, "ex", "set");
+    let nop_ex = action(&model, "ex", "nop");
+    let set_t = action(&model, "tern", "set");
+    let d = instance(&model, "d");
+    // Old entry events of every shape, then digests up to the cap.
+    b.create_entry(ex, EntrySpec::new(vec![exact(1)], call(set_ex, &[1, 2])))
+        .unwrap();
+    b.create_entry(
+        tern,
+        EntrySpec::new(
+            vec![
+                ternary(0x0a00_0000, 0xff00_0000),
+                range(1, 9),
+                lpm(0x0a00_0000, 8),
+            ],
+            call(set_t, &[3, 4]),
+        ),
+    )
+    .unwrap();
+    b.create_entry(ex, EntrySpec::new(vec![exact(2)], None))
+        .unwrap();
+    let cap = p4tc_runtime::memory::EVENT_CAPACITY;
+    for _ in 0..cap - 3 {
+        b.digest(d, &[0; 4]);
+    }
+    // New events of other shapes take the old ones' places.
+    let mut spec = EntrySpec::new(vec![KeyMatch::Any, exact(5), lpm(0x0b00_0000, 16)], None);
+    spec.priority = Some(Priority(4));
+    b.create_entry(tern, spec).unwrap();
+    b.create_entry(ex, EntrySpec::new(vec![exact(3)], call(nop_ex, &[])))
+        .unwrap();
+    b.create_entry(ex, EntrySpec::new(vec![exact(4)], call(set_ex, &[9, 9])))
+        .unwrap();
+    assert_eq!(b.events_dropped(), 3);
+    let events = b.take_events();
+    assert_eq!(events.len(), cap);
+    let tail: Vec<EntrySpec> = events[cap - 3..]
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::EntryCreated { entry, .. } => entry.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let stored = |t, k: &[KeyMatch], p| b.get_entry(t, k, p).unwrap().spec;
+    assert_eq!(
+        tail,
+        vec![
+            stored(
+                tern,
+                &[KeyMatch::Any, exact(5), lpm(0x0b00_0000, 16)],
+                Some(Priority(4))
+            ),
+            stored(ex, &[exact(3)], None),
+            stored(ex, &[exact(4)], None),
+        ]
+    );
+}

@@ -8,7 +8,7 @@
 //! `10.0.0.1/8` and `10.0.0.0/8` name the same entry.
 
 use num_bigint::BigUint;
-use num_traits::Zero;
+use num_traits::{ToPrimitive, Zero};
 use p4tc_ir::layout::{EncodeError, MatchKind, TableKind};
 
 use crate::entry::KeyMatch;
@@ -292,9 +292,13 @@ pub(crate) fn encode_entry_key(
                 values.push(v);
             }
         }
-        let blob = layout
-            .encode_key(&values)
-            .map_err(|e| encode_error(table, e))?;
+        // Values that fit a u128 (all, in most tables) are written without a byte vector each.
+        let small: Option<Vec<u128>> = values.iter().map(|v| v.to_u128()).collect();
+        let blob = match small {
+            Some(small) => layout.encode_key(&small),
+            None => layout.encode_key(&values),
+        }
+        .map_err(|e| encode_error(table, e))?;
         return Ok((EncodedKey::Exact(blob.into_boxed_slice()), None));
     }
     let mut matches = Vec::with_capacity(key.len());

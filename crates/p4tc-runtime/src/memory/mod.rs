@@ -37,6 +37,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use num_bigint::BigUint;
+use num_traits::ToPrimitive;
 use p4tc_ir::arena::Handle;
 use p4tc_ir::introspection::Permissions;
 use p4tc_ir::ir::{self, ActionScope};
@@ -340,20 +341,15 @@ impl MemoryBackend {
     }
 
     fn publish_entry(&mut self, t: usize, spec: &EntrySpec, by: Actor, what: Change) {
-        let bits = spec.permissions.map_or(0, Permissions::bits);
-        if bits & (CTRL_P | DATA_P) == 0 {
-            return;
-        }
         let table = self.table_model(t).handle;
-        let entry = spec.clone();
-        let at = self.now;
-        self.publish(
-            at,
-            match what {
-                Change::Created => EventKind::EntryCreated { table, entry, by },
-                Change::Updated => EventKind::EntryUpdated { table, entry, by },
-                Change::Deleted => EventKind::EntryDeleted { table, entry, by },
-            },
+        push_entry_event(
+            &mut self.events,
+            &mut self.events_dropped,
+            self.now,
+            table,
+            spec,
+            by,
+            what,
         );
     }
 
@@ -546,12 +542,22 @@ impl MemoryBackend {
             exec: permissions.bits() & DATA_X != 0,
             params: Params::new(&params),
         };
-        // Only entries with a P bit are published: clone the spec for those alone.
-        let published = (permissions.bits() & (CTRL_P | DATA_P) != 0).then(|| entry.spec.clone());
+        let ages = age.is_some();
         let slot = self.tables[t].state.insert(entry, hot);
-        self.schedule(t, slot);
-        if let Some(published) = published {
-            self.publish_entry(t, &published, by, Change::Created);
+        if ages {
+            self.schedule(t, slot);
+        }
+        let handle = self.table_model(t).handle;
+        if let Some(e) = self.tables[t].state.get(slot) {
+            push_entry_event(
+                &mut self.events,
+                &mut self.events_dropped,
+                self.now,
+                handle,
+                &e.spec,
+                by,
+                Change::Created,
+            );
         }
         Ok(slot)
     }
@@ -561,6 +567,98 @@ impl MemoryBackend {
             self.publish_entry(t, &e.spec, by, Change::Deleted);
         }
     }
+}
+
+/// Queues an entry event if the entry's permissions publish (either P bit). When the queue
+/// is full the oldest event goes, and its allocations carry the new one: a queue nobody
+/// drains costs no memory traffic once full.
+fn push_entry_event(
+    events: &mut VecDeque<Event>,
+    dropped: &mut u64,
+    at: Duration,
+    table: Handle<ir::Table>,
+    spec: &EntrySpec,
+    by: Actor,
+    what: Change,
+) {
+    let bits = spec.permissions.map_or(0, Permissions::bits);
+    if bits & (CTRL_P | DATA_P) == 0 {
+        return;
+    }
+    let old = if events.len() >= EVENT_CAPACITY {
+        *dropped += 1;
+        events.pop_front()
+    } else {
+        None
+    };
+    let entry = match old.map(|e| e.kind) {
+        Some(
+            EventKind::EntryCreated { mut entry, .. }
+            | EventKind::EntryUpdated { mut entry, .. }
+            | EventKind::EntryDeleted { mut entry, .. },
+        ) => {
+            copy_spec(&mut entry, spec);
+            entry
+        }
+        _ => spec.clone(),
+    };
+    events.push_back(Event {
+        at,
+        kind: match what {
+            Change::Created => EventKind::EntryCreated { table, entry, by },
+            Change::Updated => EventKind::EntryUpdated { table, entry, by },
+            Change::Deleted => EventKind::EntryDeleted { table, entry, by },
+        },
+    });
+}
+
+/// `*dst = src.clone()`, reusing `dst`'s allocations where the shapes agree.
+fn copy_spec(dst: &mut EntrySpec, src: &EntrySpec) {
+    dst.key.truncate(src.key.len());
+    for (i, m) in src.key.iter().enumerate() {
+        match (dst.key.get_mut(i), m) {
+            (Some(KeyMatch::Exact(d)), KeyMatch::Exact(s)) => d.clone_from(s),
+            (
+                Some(KeyMatch::Lpm {
+                    value: d,
+                    prefix_len: dl,
+                }),
+                KeyMatch::Lpm { value, prefix_len },
+            ) => {
+                d.clone_from(value);
+                *dl = *prefix_len;
+            }
+            (
+                Some(KeyMatch::Ternary {
+                    value: dv,
+                    mask: dm,
+                }),
+                KeyMatch::Ternary { value, mask },
+            ) => {
+                dv.clone_from(value);
+                dm.clone_from(mask);
+            }
+            (Some(d), s) => *d = s.clone(),
+            (None, s) => dst.key.push(s.clone()),
+        }
+    }
+    match (&mut dst.action, &src.action) {
+        (Some(d), Some(s)) => {
+            d.action = s.action;
+            d.params.truncate(s.params.len());
+            for (i, p) in s.params.iter().enumerate() {
+                match d.params.get_mut(i) {
+                    Some(dp) => dp.clone_from(p),
+                    None => d.params.push(p.clone()),
+                }
+            }
+        }
+        (d, s) => d.clone_from(s),
+    }
+    dst.priority = src.priority;
+    dst.permissions = src.permissions;
+    dst.dynamic = src.dynamic;
+    dst.aging = src.aging;
 }
 
 /// Checks an action call against the table (the action is the table's, its scope allows the
@@ -629,10 +727,14 @@ fn check_params(
             )));
         }
     }
-    am.layout
-        .encode(params)
-        .map(Vec::into_boxed_slice)
-        .map_err(|e| invalid(format!("action {}: {e}", am.name)))
+    // Values that fit a u128 (nearly all) are written without a byte vector each.
+    let small: Option<Vec<u128>> = params.iter().map(|v| v.to_u128()).collect();
+    match small {
+        Some(small) => am.layout.encode(&small),
+        None => am.layout.encode(params),
+    }
+    .map(Vec::into_boxed_slice)
+    .map_err(|e| invalid(format!("action {}: {e}", am.name)))
 }
 
 impl ObjectModel for MemoryBackend {
