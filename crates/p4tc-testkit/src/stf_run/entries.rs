@@ -1,5 +1,6 @@
 //! STF's table entries in the object model's terms: key fields and action arguments found by
-//! name, values converted by the field's match kind, priorities turned around.
+//! name, values converted by the field's match kind, priorities turned around. Public so that
+//! every datapath's STF runner reads entries the same way.
 
 use num_bigint::BigUint;
 use p4tc_ir::layout::MatchKind;

@@ -31,7 +31,7 @@
 //! A statement that fails (unknown table, rejected entry) is reported and the run goes on, so
 //! one run shows every problem.
 
-mod entries;
+pub mod entries;
 mod report;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
