@@ -192,6 +192,42 @@ impl MeterState {
     }
 }
 
+/// The prefixes (value, mask) that together match exactly `lo ..= hi` in a `width`-bit field:
+/// how a range field of a ternary table is stored (one tuple-space entry per prefix, all with
+/// the entry's priority). Empty when `lo > hi`.
+pub fn range_to_prefixes(
+    lo: &num_bigint::BigUint,
+    hi: &num_bigint::BigUint,
+    width: u32,
+) -> Vec<(num_bigint::BigUint, num_bigint::BigUint)> {
+    use num_bigint::BigUint;
+    use num_traits::{One, Zero};
+    let full = (BigUint::one() << width) - 1u8;
+    let hi = hi.min(&full).clone();
+    let mut lo = lo.clone();
+    let mut out = Vec::new();
+    while lo <= hi {
+        // The largest aligned block starting at lo that stays within hi.
+        let mut k = 0u32;
+        while k < width {
+            let size = BigUint::one() << (k + 1);
+            let aligned = (&lo % &size).is_zero();
+            if !aligned || &lo + &size - 1u8 > hi {
+                break;
+            }
+            k += 1;
+        }
+        let block = BigUint::one() << k;
+        let mask = &full ^ (&block - 1u8);
+        out.push((lo.clone(), mask));
+        lo += block;
+        if lo > full {
+            break;
+        }
+    }
+    out
+}
+
 /// The key of a tuple-space entry: the mask index, then the masked key blob.
 pub fn tuple_key(mask_index: u32, masked_key: &[u8]) -> Vec<u8> {
     let mut k = mask_index.to_ne_bytes().to_vec();

@@ -211,7 +211,32 @@ fn open(name: &str, module: &p4tc_ir::ir::Module) -> Result<Kernel, String> {
     })
 }
 
-/// The map key of an entry.
+/// The map keys of an entry (several when a range is stored as prefixes).
+fn entry_keys(k: &mut Kernel, t: &TableSpec, key: &[KeyMatch]) -> Result<Vec<Vec<u8>>, String> {
+    // Expand ranges: every combination of one prefix per range field.
+    let mut combos: Vec<Vec<KeyMatch>> = vec![Vec::new()];
+    for (m, f) in key.iter().zip(&t.key.fields) {
+        let alts: Vec<KeyMatch> = match m {
+            KeyMatch::Range { low, high } => entry::range_to_prefixes(low, high, f.field.width)
+                .into_iter()
+                .map(|(value, mask)| KeyMatch::Ternary { value, mask })
+                .collect(),
+            other => vec![other.clone()],
+        };
+        let mut next = Vec::new();
+        for c in &combos {
+            for a in &alts {
+                let mut c = c.clone();
+                c.push(a.clone());
+                next.push(c);
+            }
+        }
+        combos = next;
+    }
+    combos.iter().map(|c| entry_key(k, t, c)).collect()
+}
+
+/// The map key of an entry without ranges.
 fn entry_key(k: &mut Kernel, t: &TableSpec, key: &[KeyMatch]) -> Result<Vec<u8>, String> {
     let mut values = Vec::new();
     let mut masks = Vec::new();
@@ -319,7 +344,7 @@ fn run_stf(name: &str, module: Arc<p4tc_ir::ir::Module>, text: &str) -> Result<O
                         .find(|t| t.table == tm.handle)
                         .cloned()
                         .ok_or("table")?;
-                let map_key = entry_key(&mut k, &spec, &key)?;
+                let map_keys = entry_keys(&mut k, &spec, &key)?;
                 let params = p4tc_ir::layout::action_param_layout(&module, call.action)
                     .map(|l| l.encode(&call.params))
                     .map_err(|e| e.to_string())?
@@ -345,8 +370,10 @@ fn run_stf(name: &str, module: Arc<p4tc_ir::ir::Module>, text: &str) -> Result<O
                     ..EntryHead::default()
                 };
                 let value = spec.value.encode(&head, &params)?;
-                sys::map_update(k.map(&spec.map)?, &map_key, &value, sys::BPF_ANY)
-                    .map_err(|e| format!("line {line}: add: {e}"))?;
+                for map_key in &map_keys {
+                    sys::map_update(k.map(&spec.map)?, map_key, &value, sys::BPF_ANY)
+                        .map_err(|e| format!("line {line}: add: {e}"))?;
+                }
             }
             StatementKind::SetDefault { table, action } => {
                 let tm = entries::table(&pipeline, table)?;
@@ -391,9 +418,10 @@ fn run_stf(name: &str, module: Arc<p4tc_ir::ir::Module>, text: &str) -> Result<O
                         .find(|t| t.table == tm.handle)
                         .cloned()
                         .ok_or("table")?;
-                let map_key = entry_key(&mut k, &spec, &key)?;
-                sys::map_delete(k.map(&spec.map)?, &map_key)
-                    .map_err(|e| format!("line {line}: remove: {e}"))?;
+                for map_key in entry_keys(&mut k, &spec, &key)? {
+                    sys::map_delete(k.map(&spec.map)?, &map_key)
+                        .map_err(|e| format!("line {line}: remove: {e}"))?;
+                }
             }
             StatementKind::Remove(stf::RemoveTarget::All) => {
                 return Err("`remove all` is not handled by this runner".into());

@@ -99,7 +99,6 @@ pub(crate) struct TableInfo {
     pub(crate) permissions: u16,
     pub(crate) direct_counter: Option<(Handle<Instance>, CounterLayout)>,
     pub(crate) direct_meter: Option<Handle<Instance>>,
-    pub(crate) largest_priority_wins: bool,
 }
 
 pub(crate) struct Gen<'m> {

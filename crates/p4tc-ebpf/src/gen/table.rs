@@ -32,15 +32,7 @@ impl<'m> Gen<'m> {
             while !used.insert(cname.clone()) {
                 cname.push('_');
             }
-            if key.fields.iter().any(|f| f.match_kind == MatchKind::Range) {
-                return unsupported(
-                    format!(
-                        "range match kinds (table `{}.{}`) — not yet",
-                        control.name, t.name
-                    ),
-                    span,
-                );
-            }
+            let has_range = key.fields.iter().any(|f| f.match_kind == MatchKind::Range);
             let direct_counter = t
                 .properties
                 .iter()
@@ -62,9 +54,6 @@ impl<'m> Gen<'m> {
                 },
                 None => None,
             };
-            let largest_priority_wins = !t.properties.iter().any(|(n, v)| {
-                n == "largest_priority_wins" && *v == PropertyValue::Value(Value::Bool(false))
-            });
 
             // Parameter structs and the largest blob.
             let mut max_params = 0;
@@ -194,7 +183,7 @@ impl<'m> Gen<'m> {
                         MapRole::Masks,
                         ("u32", 4),
                         (&format!("struct {cname}_mask"), 4 + key.size),
-                        intro.nummask.max(1),
+                        nummask_for(intro.nummask, has_range),
                         None,
                         Some(h),
                         None,
@@ -217,11 +206,10 @@ impl<'m> Gen<'m> {
                 cname: cname.clone(),
                 key,
                 value,
-                nummask: intro.nummask.max(1),
+                nummask: nummask_for(intro.nummask, has_range),
                 permissions,
                 direct_counter,
                 direct_meter,
-                largest_priority_wins,
             };
             self.tables.insert(h, info.clone());
             self.table_inits(h, &info)?;
@@ -302,6 +290,7 @@ impl<'m> Gen<'m> {
             }
         }
         // Entries.
+        let priorities = program_priorities(t);
         let mut masks: Vec<Vec<u8>> = Vec::new();
         for (index, e) in t.entries.iter().enumerate() {
             let err = |reason: String| CodegenError::Entry {
@@ -311,13 +300,7 @@ impl<'m> Gen<'m> {
             };
             let is_const = e.is_const || t.entries_const;
             let (action, params) = self.encode_call(&e.action, &table_name, index)?;
-            let priority = match e.priority {
-                Some(p) if info.largest_priority_wins => {
-                    u32::MAX - u32::try_from(p).unwrap_or(u32::MAX)
-                }
-                Some(p) => u32::try_from(p).unwrap_or(u32::MAX),
-                None => index as u32,
-            };
+            let priority = priorities.get(index).copied().unwrap_or(index as u32);
             let head = EntryHead {
                 action,
                 permissions: if is_const {
@@ -333,21 +316,20 @@ impl<'m> Gen<'m> {
             };
             let value = info.value.encode(&head, &params).map_err(err)?;
             let key = &info.key;
-            let mut values = Vec::new();
-            let mut field_masks = Vec::new();
+            // Per field, the (value, mask) pairs it matches: one, or a range's prefixes.
+            let mut alternatives: Vec<Vec<(BigUint, BigUint)>> = Vec::new();
             let mut prefix = None;
             let body = &self.m.block_types[t.control].body;
             for ((ks, kf), tk) in e.keys.iter().zip(&key.fields).zip(&t.keys) {
                 let full = (BigUint::from(1u8) << kf.field.width) - 1u8;
                 let kty = body.exprs[tk.expr].ty;
+                let w = kf.field.width;
                 match ks {
                     KeysetValue::Exact(v) => {
-                        values.push(self.value_bits(v, kty, kf.field.width));
-                        field_masks.push(full.clone());
+                        alternatives.push(vec![(self.value_bits(v, kty, w), full.clone())]);
                     }
                     KeysetValue::Mask(v, m) => {
-                        let m = self.value_bits(m, kty, kf.field.width) & &full;
-                        values.push(self.value_bits(v, kty, kf.field.width) & &m);
+                        let m = self.value_bits(m, kty, w) & &full;
                         if kf.match_kind == MatchKind::Lpm {
                             let ones = m.count_ones() as u32;
                             if m != kf.field.prefix_mask(ones).map_err(|e| err(e.to_string()))? {
@@ -355,68 +337,78 @@ impl<'m> Gen<'m> {
                             }
                             prefix = Some(ones);
                         }
-                        field_masks.push(m);
+                        alternatives.push(vec![(self.value_bits(v, kty, w) & &m, m)]);
                     }
                     KeysetValue::Any => {
-                        values.push(BigUint::default());
-                        field_masks.push(BigUint::default());
+                        alternatives.push(vec![(BigUint::default(), BigUint::default())]);
                         if kf.match_kind == MatchKind::Lpm {
                             prefix = Some(0);
                         }
                     }
-                    KeysetValue::Range(..) | KeysetValue::ValueSet(_) => {
-                        return Err(err("range or value-set keys".into()))
+                    KeysetValue::Range(lo, hi) => {
+                        let lo = self.value_bits(lo, kty, w);
+                        let hi = self.value_bits(hi, kty, w);
+                        let pieces = entry::range_to_prefixes(&lo, &hi, w);
+                        if pieces.is_empty() {
+                            // An empty range matches nothing: no entry at all.
+                            alternatives.push(Vec::new());
+                        } else {
+                            alternatives.push(pieces);
+                        }
                     }
+                    KeysetValue::ValueSet(_) => return Err(err("value-set keys".into())),
                 }
             }
-            match key.kind {
-                TableKind::Exact => {
-                    let k = key.encode_key(&values).map_err(|e| err(e.to_string()))?;
-                    self.inits.push(MapInit {
-                        map: info.cname.clone(),
-                        key: k,
-                        value,
-                        what: InitKind::Entry { is_const },
-                    });
-                }
-                TableKind::Lpm => {
-                    let lpm = key.lpm_field().map(|f| f.field.width).unwrap_or(0);
-                    let k = key
-                        .encode_lpm_entry(&values, prefix.unwrap_or(lpm))
-                        .map_err(|e| err(e.to_string()))?;
-                    self.inits.push(MapInit {
-                        map: info.cname.clone(),
-                        key: k,
-                        value,
-                        what: InitKind::Entry { is_const },
-                    });
-                }
-                TableKind::Ternary => {
-                    let (k, m) = key
-                        .encode_ternary_entry(&values, &field_masks)
-                        .map_err(|e| err(e.to_string()))?;
-                    let mi = match masks.iter().position(|x| *x == m) {
-                        Some(i) => i,
-                        None => {
-                            if masks.len() as u32 >= info.nummask {
-                                return Err(err(format!("more than {} masks", info.nummask)));
+            for (values, field_masks) in cartesian(&alternatives) {
+                match key.kind {
+                    TableKind::Exact => {
+                        let k = key.encode_key(&values).map_err(|e| err(e.to_string()))?;
+                        self.inits.push(MapInit {
+                            map: info.cname.clone(),
+                            key: k,
+                            value: value.clone(),
+                            what: InitKind::Entry { is_const },
+                        });
+                    }
+                    TableKind::Lpm => {
+                        let lpm = key.lpm_field().map(|f| f.field.width).unwrap_or(0);
+                        let k = key
+                            .encode_lpm_entry(&values, prefix.unwrap_or(lpm))
+                            .map_err(|e| err(e.to_string()))?;
+                        self.inits.push(MapInit {
+                            map: info.cname.clone(),
+                            key: k,
+                            value: value.clone(),
+                            what: InitKind::Entry { is_const },
+                        });
+                    }
+                    TableKind::Ternary => {
+                        let (k, m) = key
+                            .encode_ternary_entry(&values, &field_masks)
+                            .map_err(|e| err(e.to_string()))?;
+                        let mi = match masks.iter().position(|x| *x == m) {
+                            Some(i) => i,
+                            None => {
+                                if masks.len() as u32 >= info.nummask {
+                                    return Err(err(format!("more than {} masks", info.nummask)));
+                                }
+                                masks.push(m.clone());
+                                self.inits.push(MapInit {
+                                    map: format!("{}_masks", info.cname),
+                                    key: (masks.len() as u32 - 1).to_ne_bytes().to_vec(),
+                                    value: entry::mask_slot(&m),
+                                    what: InitKind::Mask,
+                                });
+                                masks.len() - 1
                             }
-                            masks.push(m.clone());
-                            self.inits.push(MapInit {
-                                map: format!("{}_masks", info.cname),
-                                key: (masks.len() as u32 - 1).to_ne_bytes().to_vec(),
-                                value: entry::mask_slot(&m),
-                                what: InitKind::Mask,
-                            });
-                            masks.len() - 1
-                        }
-                    };
-                    self.inits.push(MapInit {
-                        map: info.cname.clone(),
-                        key: entry::tuple_key(mi as u32, &k),
-                        value,
-                        what: InitKind::Entry { is_const },
-                    });
+                        };
+                        self.inits.push(MapInit {
+                            map: info.cname.clone(),
+                            key: entry::tuple_key(mi as u32, &k),
+                            value: value.clone(),
+                            what: InitKind::Entry { is_const },
+                        });
+                    }
                 }
             }
         }
@@ -545,7 +537,9 @@ impl<'m> Gen<'m> {
             }
             layout::TableKind::Ternary => {
                 o.open("");
-                o.line(format!("struct {cname}_tkey tk_ = {{}};"));
+                o.line(format!(
+                    "struct {cname}_tkey tk_ __attribute__((aligned(8))) = {{}};"
+                ));
                 o.line(format!("for (u32 i_ = 0; i_ < {}; i_++) {{", info.nummask));
                 o.indent += 1;
                 o.line("u32 mi_ = i_;");
@@ -556,10 +550,10 @@ impl<'m> Gen<'m> {
                 o.line("    break;");
                 o.line("tk_.mask_index = i_;");
                 o.line(format!(
-                    "for (u32 b_ = 0; b_ < sizeof(struct {cname}_key); b_++)"
+                    "for (u32 b_ = 0; b_ < sizeof(struct {cname}_key) / 4; b_++)"
                 ));
                 o.line(format!(
-                    "    ((u8 *)&tk_.key)[b_] = ((u8 *)&{key})[b_] & ((u8 *)&m_->mask)[b_];"
+                    "    ((u32 *)&tk_.key)[b_] = ((u32 *)&{key})[b_] & ((u32 *)&m_->mask)[b_];"
                 ));
                 o.line(format!(
                     "struct {cname}_value *c_ = bpf_map_lookup_elem(&{cname}, &tk_);"
@@ -750,4 +744,83 @@ impl<'m> Gen<'m> {
         }
         ident(name)
     }
+}
+
+/// Mask slots of a ternary table: `@nummask`, or more when range fields are expanded into
+/// prefixes (each range becomes up to 2W - 2 of them).
+fn nummask_for(nummask: u32, has_range: bool) -> u32 {
+    if has_range {
+        (nummask.max(1) * 16).min(1024)
+    } else {
+        nummask.max(1)
+    }
+}
+
+/// Every combination of one alternative per field.
+fn cartesian(fields: &[Vec<(BigUint, BigUint)>]) -> Vec<(Vec<BigUint>, Vec<BigUint>)> {
+    let mut out: Vec<(Vec<BigUint>, Vec<BigUint>)> = vec![(Vec::new(), Vec::new())];
+    for alts in fields {
+        let mut next = Vec::with_capacity(out.len() * alts.len());
+        for (vs, ms) in &out {
+            for (v, m) in alts {
+                let mut vs = vs.clone();
+                let mut ms = ms.clone();
+                vs.push(v.clone());
+                ms.push(m.clone());
+                next.push((vs, ms));
+            }
+        }
+        out = next;
+    }
+    out
+}
+
+/// The priorities of a table's program entries in P4TC's convention (the lower wins), as the
+/// P4 spec assigns them (the same rules as the object model's): written ones read by the
+/// table's `largest_priority_wins` (default true); missing ones counted from the previous
+/// entry by `priority_delta` (default 1); with none written, the first entry wins.
+fn program_priorities(table: &Table) -> Vec<u32> {
+    let property = |name: &str| {
+        table.properties.iter().find_map(|(n, v)| match v {
+            PropertyValue::Value(value) if n == name => Some(value.clone()),
+            _ => None,
+        })
+    };
+    let largest_wins = !matches!(property("largest_priority_wins"), Some(Value::Bool(false)));
+    let delta = match property("priority_delta") {
+        Some(Value::Int(d)) => i128::try_from(d).unwrap_or(1).max(1),
+        _ => 1,
+    };
+    let n = table.entries.len() as i128;
+    let mut written = Vec::with_capacity(table.entries.len());
+    if table.entries.iter().all(|e| e.priority.is_none()) {
+        for j in 0..n {
+            written.push(if largest_wins {
+                1 + delta * (n - 1 - j)
+            } else {
+                1 + delta * j
+            });
+        }
+    } else {
+        let mut p: i128 = 0;
+        for e in &table.entries {
+            p = match e.priority {
+                Some(given) => i128::from(given),
+                None if largest_wins => p - delta,
+                None => p + delta,
+            };
+            written.push(p);
+        }
+    }
+    written
+        .into_iter()
+        .map(|p| {
+            let p = u32::try_from(p.clamp(0, i128::from(u32::MAX))).unwrap_or(0);
+            if largest_wins {
+                u32::MAX - p
+            } else {
+                p
+            }
+        })
+        .collect()
 }
