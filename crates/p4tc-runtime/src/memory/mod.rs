@@ -52,7 +52,7 @@ use crate::event::{Event, EventKind};
 use crate::model::{ActionModel, PipelineModel, TableModel};
 use crate::object_model::{CounterValue, MeterConfig, ObjectModel};
 
-use externs::{wrap, InstanceState, MeterState, MeterUnit};
+use externs::{wrap, InstanceState, MeterUnit};
 use keys::{encode_entry_key, format_key, key_of_lookup_blob};
 use table::{Entry, FindError, Hot, Params, TableState};
 
@@ -287,7 +287,9 @@ impl MemoryBackend {
         let slot = self.find_entry(t, key, priority)?;
         let now = self.clock.now();
         if let Some(e) = self.tables[t].state.get_mut(slot) {
-            e.meter.configure(config, now);
+            e.meter
+                .get_or_insert_with(Box::default)
+                .configure(config, now);
         }
         Ok(())
     }
@@ -529,7 +531,7 @@ impl MemoryBackend {
             updated_by: None,
             created_at: now,
             counter: (0, 0),
-            meter: MeterState::default(),
+            meter: None,
             key: encoded,
             prio,
             seq: self.seq,
@@ -1320,10 +1322,15 @@ impl Datapath for MemoryBackend {
         let Some(unit) = self.tables[t].direct_meter else {
             return Color::Green;
         };
-        let now = self.clock.now();
         let units = if unit == MeterUnit::Bytes { bytes } else { 1 };
-        match self.tables[t].state.get_mut(entry.0) {
-            Some(e) => e.meter.execute(now, units, color),
+        let now = self.clock.now();
+        match self
+            .tables
+            .get_mut(t)
+            .and_then(|tb| tb.state.get_mut(entry.0))
+            .and_then(|e| e.meter.as_deref_mut())
+        {
+            Some(m) => m.execute(now, units, color),
             None => Color::Green,
         }
     }

@@ -38,7 +38,9 @@ pub(crate) struct Entry {
     /// Direct counter: packets, bytes.
     pub counter: (u64, u64),
     /// Direct meter.
-    pub meter: MeterState,
+    /// Direct meter, once configured (an unconfigured meter marks green; most tables have
+    /// none, so entries do not carry the state inline).
+    pub meter: Option<Box<MeterState>>,
     pub key: EncodedKey,
     /// The priority in effect (0 in tables without priorities).
     pub prio: u32,
