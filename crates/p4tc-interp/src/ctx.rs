@@ -78,6 +78,8 @@ pub(crate) struct Run {
     pub bits: BitWriter,
     /// `allocate_flow_id`'s counter (kept across packets).
     pub flow_id: u32,
+    /// Parser value sets' members (value, mask), by instance index (kept across packets).
+    pub value_sets: Vec<Vec<(u128, u128)>>,
     /// The PRNG's state (kept across packets).
     pub rng: u64,
 }

@@ -36,7 +36,7 @@
 //! - The verdict: `drop_packet()` -> [`Verdict::Drop`]; else no `send_to_port` (port 0) ->
 //!   [`Verdict::Pass`]; else [`Verdict::Send`]. `recirculate()` runs the deparsed packet
 //!   through the pipeline again, at most [`MAX_PASSES`] passes in all.
-//! - Value sets are empty (nothing matches them). `mirror_packet` is ignored; `is_net_port` is
+//! - Value sets start empty; [`Interpreter::set_value_set`] fills them. `mirror_packet` is ignored; `is_net_port` is
 //!   true for every port but `PNA_PORT_CPU` (see the `externs` module for the rest).
 //! - Hash input is the data's fields packed back to back, right-aligned to whole bytes as
 //!   BMv2 does; CRC16 is CRC-16/ARC, CRC32 CRC-32/ISO-HDLC.
@@ -217,6 +217,7 @@ impl Interpreter {
                 .map(|_| BitWriter::default())
                 .collect(),
             rng: seed,
+            value_sets: vec![Vec::new(); m.instances.len()],
             ..Run::default()
         };
         let prog = std::mem::take(&mut cc.prog);
@@ -239,6 +240,31 @@ impl Interpreter {
     /// The program.
     pub fn module(&self) -> &Arc<Module> {
         &self.module
+    }
+
+    /// Sets the members of the parser value set `instance` (a `value_set<T>` over a scalar
+    /// `T`): a select case on it matches a key `k` when `k & mask == value & mask` for some
+    /// member. Value sets start empty. Fails for an instance that is not a value set.
+    pub fn set_value_set(
+        &mut self,
+        instance: Handle<p4tc_ir::ir::Instance>,
+        members: Vec<(u128, u128)>,
+    ) -> Result<(), InterpError> {
+        let is_set = self
+            .module
+            .instances
+            .get(instance)
+            .and_then(|i| self.module.types.get(i.ty))
+            .is_some_and(|t| matches!(t, p4tc_ir::ir::Type::Set(_)));
+        match self.run.value_sets.get_mut(instance.index()) {
+            Some(set) if is_set => {
+                *set = members;
+                Ok(())
+            }
+            _ => Err(InterpError::Pipeline(format!(
+                "instance {instance:?} is not a parser value set"
+            ))),
+        }
     }
 
     /// Slots in the state vector (for diagnostics and sizing).

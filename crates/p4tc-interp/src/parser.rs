@@ -27,7 +27,8 @@ enum Keyset {
     Range(i128, i128),
     RangeU(u128, u128),
     Any,
-    Never,
+    /// Membership in a value set, by instance index (`Run::value_sets`).
+    ValueSet(usize),
 }
 
 enum Trans {
@@ -149,9 +150,8 @@ impl<'m> Compiler<'m> {
                                 }
                             }
                             KeysetValue::Any => Keyset::Any,
-                            // Value sets start empty and the control plane cannot fill them
-                            // here: nothing matches.
-                            KeysetValue::ValueSet(_) => Keyset::Never,
+                            // Filled through `Interpreter::set_value_set`; empty at first.
+                            KeysetValue::ValueSet(i) => Keyset::ValueSet(i.index()),
                         });
                     }
                     cs.push((sets, self.transition(sc, &case.target)?));
@@ -192,7 +192,11 @@ fn choose<'a>(c: &mut Ctx<'_>, t: &'a Trans) -> Option<&'a Target> {
                             }
                             Keyset::RangeU(lo, hi) => *lo <= v && v <= *hi,
                             Keyset::Any => true,
-                            Keyset::Never => false,
+                            Keyset::ValueSet(set) => {
+                                c.run.value_sets.get(*set).is_some_and(|members| {
+                                    members.iter().any(|&(x, m)| v & m == x & m)
+                                })
+                            }
                         };
                         if !ok {
                             continue 'cases;

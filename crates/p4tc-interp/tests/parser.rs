@@ -135,3 +135,55 @@ fn lookahead_and_advance() {
     let out = interp.process(&mut dp, &[], 1);
     assert_eq!(out.parser_error, error(&m, "PacketTooShort"));
 }
+
+#[test]
+fn value_sets_start_empty_and_can_be_filled() {
+    let m = load_source(
+        r#"#include <core.p4>
+#include <tc/pna.p4>
+header b_t { bit<8> v; }
+struct headers_t { b_t first; b_t second; }
+struct metadata_t { }
+parser P(packet_in pkt, out headers_t hdr, inout metadata_t meta, in pna_main_parser_input_metadata_t istd) {
+    value_set<bit<8>>(4) special;
+    state start {
+        pkt.extract(hdr.first);
+        transition select(hdr.first.v) { special: more; default: accept; }
+    }
+    state more { pkt.extract(hdr.second); transition accept; }
+}
+control C(inout headers_t hdr, inout metadata_t meta, in pna_main_input_metadata_t istd, inout pna_main_output_metadata_t ostd) {
+    apply { if (hdr.second.isValid()) { send_to_port((PortId_t)2); } }
+}
+control D(packet_out pkt, inout headers_t hdr, in metadata_t meta, in pna_main_output_metadata_t ostd) {
+    apply { pkt.emit(hdr); }
+}
+PNA_NIC(P(), C(), D()) main;
+"#,
+    );
+    let set = m
+        .instances
+        .iter()
+        .find(|(_, i)| i.name == "special")
+        .map(|(h, _)| h)
+        .unwrap();
+    let mut interp = Interpreter::new(Arc::clone(&m), 0).unwrap();
+    let mut dp = common::Double::new(&m);
+    assert_eq!(
+        interp.process(&mut dp, &[0x42, 1], 1).verdict,
+        Verdict::Pass
+    );
+    interp.set_value_set(set, vec![(0x40, 0xf0)]).unwrap();
+    assert_eq!(
+        interp.process(&mut dp, &[0x42, 1], 1).verdict,
+        Verdict::Send(2)
+    );
+    assert_eq!(
+        interp.process(&mut dp, &[0x52, 1], 1).verdict,
+        Verdict::Pass
+    );
+    let not_a_set = m.instances.iter().map(|(h, _)| h).find(|&h| h != set);
+    if let Some(h) = not_a_set {
+        assert!(interp.set_value_set(h, vec![]).is_err());
+    }
+}
