@@ -119,3 +119,11 @@ fn the_interpreter_can_move_between_threads() {
     fn send<T: Send + Sync>() {}
     send::<Interpreter>();
 }
+
+#[test]
+fn the_state_vector_is_small() {
+    let m = common::example("simple_l3");
+    let interp = Interpreter::new(Arc::clone(&m), 0).unwrap();
+    // Headers (4 + 13 slots + 2 validity), intrinsic metadata, action parameters, temporaries.
+    assert!(interp.state_slots() < 64, "{} slots", interp.state_slots());
+}
