@@ -139,7 +139,13 @@ pub(crate) struct Gen<'m> {
     pub(crate) extracted: Vec<String>,
     /// The parser skips bytes (`advance`).
     pub(crate) parser_advances: bool,
+    /// The program calls `recirculate()`.
+    pub(crate) uses_recirculate: bool,
 }
+
+/// Passes through the pipeline a packet may make (the first and its recirculations), as in
+/// the interpreter.
+pub const MAX_PASSES: u32 = 4;
 
 /// The roles' blocks.
 struct Blocks {
@@ -210,6 +216,7 @@ pub fn generate_with(
         validity_changes: false,
         extracted: Vec::new(),
         parser_advances: false,
+        uses_recirculate: false,
     };
     let blocks = g.blocks()?;
     g.declare_tables()?;
@@ -777,6 +784,12 @@ impl<'m> Gen<'m> {
         o.line(format!("SEC(\"{sec}\")"));
         o.line(format!("int p4tc_main({ctx})"));
         o.open("");
+        if self.uses_recirculate {
+            o.line(format!(
+                "u32 pass_ = 0; /* recirculate(): at most {MAX_PASSES} passes */"
+            ));
+            o.label("pass_start");
+        }
         match self.hook {
             Hook::Tc => {
                 o.line("void *data = (void *)(long)skb->data;");
@@ -799,6 +812,9 @@ impl<'m> Gen<'m> {
         o.line("u8 drop = 0;");
         o.line("u32 egress_port = 0;");
         o.line("u8 dirty = 0; /* a header's validity changed: rewrite every header */");
+        if self.uses_recirculate {
+            o.line("u8 recirc_ = 0;");
+        }
         o.line(format!("{hdr_c} hdr_v = {{}};"));
         o.line(format!("{meta_c} meta_v = {{}};"));
         o.line(format!("{hdr_c} *hdr = &hdr_v;"));
@@ -821,6 +837,16 @@ impl<'m> Gen<'m> {
                 "istd.{} = {ifindex};",
                 ident(&self.field_name(istd_ty, i))
             ));
+        }
+        if self.uses_recirculate {
+            for (ty, var) in [(pistd_ty, "pistd"), (istd_ty, "istd")] {
+                if let Some(i) = self.field_index(ty, "recirculated") {
+                    o.line(format!(
+                        "{var}.{} = pass_ > 0;",
+                        ident(&self.field_name(ty, i))
+                    ));
+                }
+            }
         }
         if self.test_hooks {
             o.line("u32 tio_key_ = 0;");
@@ -886,6 +912,14 @@ impl<'m> Gen<'m> {
         o.label("deparser_end");
         o.text.push_str(&wo.text);
         o.label("verdict");
+        if self.uses_recirculate {
+            o.line(format!(
+                "if (recirc_ && !drop && pass_ + 1 < {MAX_PASSES}) {{"
+            ));
+            o.line("    pass_++;");
+            o.line("    goto pass_start;");
+            o.line("}");
+        }
         if self.test_hooks {
             o.line("if (tio_) { tio_->egress_port = egress_port; tio_->drop = drop; tio_->parser_error = parser_error; }");
         }

@@ -377,6 +377,16 @@ impl<'m> Gen<'m> {
                 o.line(format!("egress_port = {p}; drop = 0;"));
                 Ok(None)
             }
+            "recirculate" => {
+                self.uses_recirculate = true;
+                o.line("recirc_ = 1;");
+                Ok(None)
+            }
+            "mirror_packet" => {
+                // As in the interpreter: no mirroring (P4TC left it out too).
+                o.line("/* mirror_packet: not done by this datapath */");
+                Ok(None)
+            }
             "drop_packet" => {
                 o.line("drop = 1;");
                 Ok(None)
