@@ -39,7 +39,16 @@
 //! - Value sets start empty; [`Interpreter::set_value_set`] fills them. `mirror_packet` is ignored; `is_net_port` is
 //!   true for every port but `PNA_PORT_CPU` (see the `externs` module for the rest).
 //! - Hash input is the data's fields packed back to back, right-aligned to whole bytes as
-//!   BMv2 does; CRC16 is CRC-16/ARC, CRC32 CRC-32/ISO-HDLC.
+//!   BMv2 does; CRC16 is CRC-16/ARC, CRC32 CRC-32/ISO-HDLC, the `_CUSTOM` variants and
+//!   `TARGET_DEFAULT` use the same polynomials. `InternetChecksum` sums the data's bits as
+//!   16-bit words (an odd byte padded at its end), RFC 1071, and subtracts by RFC 1624.
+//! - Only the three blocks of P4TC's PNA run (main parser, main control, deparser); a
+//!   four-block PNA's pre-control is not run. Any package whose pipeline names those three
+//!   roles runs: blocks share the slots of parameters of the same type.
+//! - TC metadata (`skb_get_*`/`skb_set_*`) lives in the interpreter for one packet: all zero
+//!   at first except the protocol, the Ethernet type of packets of at least 14 bytes.
+//! - A dropped packet's [`Outcome::packet`] is whatever the deparser emitted (empty when the
+//!   parser dropped it).
 
 mod arith;
 mod bits;

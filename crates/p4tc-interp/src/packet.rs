@@ -169,6 +169,31 @@ impl<'m> Compiler<'m> {
             c.s[h] = 1;
             let pkt = c.pkt;
             let mut pos = c.pos;
+            if plan.narrow && pos % 8 == 0 {
+                // Byte-aligned, every field at most 56 bits: feed whole bytes through a 64-bit
+                // accumulator (the length was checked above).
+                let bytes = pkt.get(pos / 8..).unwrap_or_default();
+                let mut at = 0;
+                let mut acc: u64 = 0;
+                let mut n: u32 = 0;
+                for f in &plan.fields {
+                    if let FieldOp::Narrow { off, width } = *f {
+                        while n < width {
+                            acc = (acc << 8) | u64::from(bytes.get(at).copied().unwrap_or(0));
+                            at += 1;
+                            n += 8;
+                        }
+                        n -= width;
+                        c.s[h + off] = u128::from((acc >> n) & ((1u64 << width) - 1));
+                    }
+                }
+                c.pos = pos + plan.bits;
+                if let Some(stack) = &stack {
+                    let b = stack(c);
+                    c.s[b] += 1;
+                }
+                return 0;
+            }
             for f in &plan.fields {
                 match *f {
                     FieldOp::Narrow { off, width } => {
