@@ -106,3 +106,42 @@ fn random_packets_never_panic() {
         })
         .unwrap();
 }
+
+/// Every example extracts an Ethernet header first: a packet cut inside it raises
+/// PacketTooShort, whatever the program does next. Those that go on to IPv4 for ethertype
+/// 0x0800 raise it too for a packet cut inside the IPv4 header.
+#[test]
+fn truncated_headers_raise_packet_too_short_in_every_example() {
+    let pkt = common::ipv4_packet([2; 6], [4; 6], [10, 0, 0, 1], [10, 0, 0, 2], 17, &[0u8; 16]);
+    let mut inside_ipv4 = Vec::new();
+    for p in common::examples() {
+        let m = common::load(&p).expect("checks");
+        let too_short = m
+            .errors
+            .iter()
+            .position(|e| e == "PacketTooShort")
+            .map(|i| i as u32);
+        let mut interp = Interpreter::new(Arc::clone(&m), 0).expect("compiles");
+        let mut dp = common::Double::new(&m);
+        for len in 0..14 {
+            let out = interp.process(&mut dp, &pkt[..len], 1);
+            assert_eq!(
+                out.parser_error,
+                too_short,
+                "{} cut to {len} bytes",
+                p.display()
+            );
+        }
+        if (14..34).all(|len| interp.process(&mut dp, &pkt[..len], 1).parser_error == too_short) {
+            inside_ipv4.push(p.clone());
+        }
+        // A whole packet and a huge one run too.
+        let _ = interp.process(&mut dp, &pkt, 1);
+        let mut huge = pkt.clone();
+        huge.resize(65_535, 0xa5);
+        let out = interp.process(&mut dp, &huge, 1);
+        assert!(out.packet.len() <= 65_535 + 1024);
+    }
+    // Most examples parse IPv4.
+    assert!(inside_ipv4.len() >= 15, "{inside_ipv4:?}");
+}
