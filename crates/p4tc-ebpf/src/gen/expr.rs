@@ -130,6 +130,17 @@ impl<'m> Gen<'m> {
         }
     }
 
+    /// True when the expression names a place (a local, or a field or element of one).
+    pub(crate) fn is_place(&self, s: &Scope, e: Handle<Expr>) -> bool {
+        match &s.body.exprs[e].kind {
+            ExprKind::Local(_) => true,
+            ExprKind::Field { base, .. }
+            | ExprKind::Element { base, .. }
+            | ExprKind::StackMember { base, .. } => self.is_place(s, *base),
+            _ => false,
+        }
+    }
+
     pub(crate) fn stack_size(&self, ty: Handle<Type>) -> u32 {
         match self.ty(self.resolve(ty)) {
             Type::Stack { size, .. } => *size,
@@ -144,6 +155,13 @@ impl<'m> Gen<'m> {
         let span = self.span_of(s, e);
         match &ex.kind {
             ExprKind::Literal(v) => self.literal(v, ty, span),
+            ExprKind::Field { base, index } if !self.is_place(s, *base) => {
+                // A field of a computed value (a call's result, a literal struct).
+                let b = self.expr(s, *base)?;
+                let bty = s.body.exprs[*base].ty;
+                let f = ident(&self.field_name(self.resolve(bty), *index as usize));
+                Ok(format!("({b}).{f}"))
+            }
             ExprKind::Local(_) | ExprKind::Field { .. } | ExprKind::Element { .. } => {
                 self.lvalue(s, e)
             }

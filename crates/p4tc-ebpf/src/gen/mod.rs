@@ -111,6 +111,8 @@ pub(crate) struct Gen<'m> {
     pub(crate) type_names: HashMap<Handle<Type>, String>,
     pub(crate) used_type_names: BTreeSet<String>,
     pub(crate) wide: BTreeSet<u32>,
+    /// Varbit sizes in bytes (`p4tc_vbN_t`: the bytes and the length in bits).
+    pub(crate) varbits: BTreeSet<u32>,
     /// Map definitions.
     pub(crate) maps_c: Out,
     pub(crate) maps: Vec<MapSpec>,
@@ -196,6 +198,7 @@ pub fn generate_with(
         type_names: HashMap::new(),
         used_type_names: BTreeSet::new(),
         wide: BTreeSet::new(),
+        varbits: BTreeSet::new(),
         maps_c: Out::new(0),
         maps: Vec::new(),
         inits: Vec::new(),
@@ -277,6 +280,11 @@ pub fn generate_with(
         }
     ));
     c.push_str("#include \"p4tc_runtime.h\"\n\n");
+    for bytes in &g.varbits {
+        c.push_str(&format!(
+            "typedef struct {{ u8 b[{bytes}]; u32 len; }} p4tc_vb{bytes}_t; /* len in bits */\n"
+        ));
+    }
     for bytes in &g.wide {
         c.push_str(&format!(
             "typedef struct {{ u8 b[{bytes}]; }} p4tc_w{bytes}_t;\n"
@@ -382,11 +390,18 @@ impl<'m> Gen<'m> {
                 signed: *signed,
             },
             Type::Bits { width, .. } => Repr::Wide { width: *width },
+            // A compile-time `int` that reached run time (the checker folds most): 64 bits.
+            Type::Integer => Repr::Int {
+                width: 64,
+                signed: true,
+            },
             Type::Error | Type::Enum(_) | Type::MatchKind => Repr::Int {
                 width: 32,
                 signed: false,
             },
-            Type::Composite(_) | Type::Stack { .. } | Type::Tuple(_) => Repr::Aggregate,
+            Type::Composite(_) | Type::Stack { .. } | Type::Tuple(_) | Type::Varbit { .. } => {
+                Repr::Aggregate
+            }
             _ => Repr::None,
         }
     }
@@ -414,6 +429,12 @@ impl<'m> Gen<'m> {
                 format!("p4tc_w{bytes}_t")
             }
             Type::Error | Type::Enum(_) | Type::MatchKind => "u32".to_string(),
+            Type::Integer => "s64".to_string(),
+            Type::Varbit { max_width } => {
+                let bytes = max_width.div_ceil(8);
+                self.varbits.insert(bytes);
+                format!("p4tc_vb{bytes}_t")
+            }
             Type::Composite(c) => {
                 let comp = self.m.composites[c].clone();
                 if comp.kind == CompositeKind::HeaderUnion {
@@ -421,13 +442,6 @@ impl<'m> Gen<'m> {
                 }
                 let mut fields = Vec::new();
                 for f in &comp.fields {
-                    let fty = self.resolve(f.ty);
-                    if let Type::Varbit { .. } = self.ty(fty) {
-                        return unsupported(
-                            format!("varbit fields (`{}.{}`)", comp.name, f.name),
-                            span,
-                        );
-                    }
                     fields.push((self.ctype(f.ty, span)?, ident(&f.name)));
                 }
                 let cname = self.fresh_type_name(&comp.name);

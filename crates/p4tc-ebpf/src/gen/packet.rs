@@ -23,7 +23,17 @@ impl<'m> Gen<'m> {
         let comp = &self.m.composites[c];
         let mut fields = Vec::new();
         let mut off = 0u32;
-        for f in &comp.fields {
+        let last = comp.fields.len().saturating_sub(1);
+        for (i, f) in comp.fields.iter().enumerate() {
+            if let Type::Varbit { max_width } = self.ty(self.resolve(f.ty)) {
+                if i != last || off % 8 != 0 || max_width % 8 != 0 {
+                    return unsupported(
+                        format!("the varbit `{}.{}` anywhere but at the end of its header, on whole bytes", comp.name, f.name),
+                        span,
+                    );
+                }
+                continue;
+            }
             let w = match self.repr(f.ty) {
                 Repr::Int { width, .. } => width,
                 Repr::Wide { width } => {
@@ -65,6 +75,38 @@ impl<'m> Gen<'m> {
             );
         }
         Ok((fields, off / 8))
+    }
+
+    /// A header's trailing varbit field: its C name and its most bytes.
+    pub(crate) fn varbit_of(&self, c: Handle<Composite>) -> Option<(String, u32)> {
+        let f = self.m.composites[c].fields.last()?;
+        match self.ty(self.resolve(f.ty)) {
+            Type::Varbit { max_width } => Some((ident(&f.name), max_width / 8)),
+            _ => None,
+        }
+    }
+
+    /// Statements writing a header's varbit bytes after its fixed part at `w_ + size`, and
+    /// moving `w_` past the header.
+    pub(crate) fn store_varbit(&self, lv: &str, c: Handle<Composite>, size: u32, o: &mut Out) {
+        match self.varbit_of(c) {
+            None => o.line(format!("w_ += {size};")),
+            Some((f, max)) => {
+                let v = super::expr::field_access(lv, &f);
+                o.open("");
+                o.line(format!("u32 vn_ = {v}.len >> 3;"));
+                o.line(format!("if (vn_ > {max}) vn_ = {max};"));
+                o.open(format!("for (u32 i_ = 0; i_ < {max}; i_++)"));
+                o.line("if (i_ >= vn_) break;");
+                o.line(format!(
+                    "if ((void *)(w_ + {size} + i_ + 1) > data_end) {{ drop = 1; goto verdict; }}"
+                ));
+                o.line(format!("w_[{size} + i_] = {v}.b[i_];"));
+                o.close();
+                o.line(format!("w_ += {size} + vn_;"));
+                o.close();
+            }
+        }
     }
 
     /// Statements reading a header at pointer `p` (checked) into lvalue `lv`.
@@ -352,7 +394,46 @@ impl<'m> Gen<'m> {
                 self.extracted.push(lv);
                 Ok(None)
             }
-            "extract" => unsupported("extract with a variable-size (varbit) field", span),
+            "extract" if args.len() == 3 => {
+                let target = args[1];
+                let tty = s.body.exprs[target].ty;
+                let Some(c) = self.header_of(self.resolve(tty)) else {
+                    return unsupported("extracting into something that is not a header", span);
+                };
+                let Some((f, max)) = self.varbit_of(c) else {
+                    return unsupported(
+                        "a two-argument extract into a header without a varbit",
+                        span,
+                    );
+                };
+                let (fields, size) = self.wire(c, span)?;
+                let lv = self.lvalue(s, target)?;
+                let bits = self.expr(s, args[2])?;
+                let v = super::expr::field_access(&lv, &f);
+                o.open("");
+                o.line(format!("u32 vb_ = (u32)({bits});"));
+                o.line(format!(
+                    "if (vb_ > {} || (vb_ & 7)) {{ parser_error = {}; goto parser_reject; }} /* HeaderTooShort */",
+                    max * 8,
+                    self.error_id("HeaderTooShort")
+                ));
+                o.line("u32 vn_ = vb_ >> 3;");
+                o.line(format!("if ((void *)(cursor + {size} + vn_) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
+                o.line(format!("if ((void *)(cursor + {size}) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
+                o.open(format!("for (u32 i_ = 0; i_ < {max}; i_++)"));
+                o.line("if (i_ >= vn_) break;");
+                o.line(format!("if ((void *)(cursor + {size} + i_ + 1) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
+                o.line(format!("{v}.b[i_] = cursor[{size} + i_];"));
+                o.close();
+                o.line(format!("{v}.len = vb_;"));
+                self.load_header(&lv, "cursor", &fields, o);
+                o.line(format!("cursor += {size} + vn_;"));
+                o.close();
+                self.extracted.push(lv);
+                self.parser_advances = true;
+                Ok(None)
+            }
+            "extract" => unsupported("this extract", span),
             "lookahead" => match self.repr(ty) {
                 Repr::Int { width, .. } => {
                     let bytes = width.div_ceil(8);
@@ -432,8 +513,15 @@ impl<'m> Gen<'m> {
         let ty = self.resolve(ty);
         if let Some(c) = self.header_of(ty) {
             let (_, size) = self.wire(c, span)?;
+            let extra = match self.varbit_of(c) {
+                Some((f, max)) => {
+                    let v = super::expr::field_access(lv, &f);
+                    format!(" + (({v}.len >> 3) > {max} ? {max} : ({v}.len >> 3))")
+                }
+                None => String::new(),
+            };
             o.line(format!(
-                "if ({}) out_len += {size};",
+                "if ({}) out_len += {size}{extra};",
                 super::expr::field_access(lv, "__valid")
             ));
             self.emits.push(Emit {
@@ -493,8 +581,13 @@ impl<'m> Gen<'m> {
             extracted_in_emit_order.dedup();
             ex == extracted_in_emit_order
         };
-        let fixed_layout =
-            !self.validity_changes && !self.parser_advances && unique && all_emitted && same_order;
+        let no_varbit = emits.iter().all(|e| self.varbit_of(e.composite).is_none());
+        let fixed_layout = !self.validity_changes
+            && !self.parser_advances
+            && unique
+            && all_emitted
+            && same_order
+            && no_varbit;
         o.line("/* ---- Deparser writes ---- */");
         o.open("");
         if fixed_layout {
@@ -544,7 +637,7 @@ impl<'m> Gen<'m> {
                 "if ((void *)(w_ + {size}) > data_end) {{ drop = 1; goto verdict; }}"
             ));
             self.store_header(&e.lvalue, "w_", fields, *size, o);
-            o.line(format!("w_ += {size};"));
+            self.store_varbit(&e.lvalue, e.composite, *size, o);
             o.close();
         }
         if any_modified {
@@ -560,7 +653,11 @@ impl<'m> Gen<'m> {
                     ));
                     self.store_header(&e.lvalue, "w_", fields, *size, o);
                 }
-                o.line(format!("w_ += {size};"));
+                if self.varbit_of(e.composite).is_some() {
+                    self.store_varbit(&e.lvalue, e.composite, *size, o);
+                } else {
+                    o.line(format!("w_ += {size};"));
+                }
                 o.close();
             }
         }
