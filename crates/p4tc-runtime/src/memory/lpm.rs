@@ -1,5 +1,5 @@
-//! A path-compressed binary trie for longest-prefix match on key blobs (a PATRICIA trie whose
-//! nodes may hold an entry).
+//! Longest-prefix match on key blobs: [`LpmIndex`], 256 path-compressed binary tries (PATRICIA
+//! tries whose nodes may hold an entry) under a first-byte table.
 //!
 //! A node stands for a prefix (its first `len` bits); a node's children extend its prefix by at
 //! least one bit, the first of those bits choosing the child. Nodes without an entry exist only
@@ -306,6 +306,110 @@ fn head(bytes: &[u8]) -> u128 {
     u128::from_be_bytes(out)
 }
 
+/// LPM over key blobs: the first byte picks one of 256 tries (the prefixes longer than 8 bits
+/// that start with it), and a table of 256 slots holds the longest prefix of at most 8 bits
+/// covering each first byte. A lookup so skips the trie's top 8 levels.
+#[derive(Debug)]
+pub(crate) struct LpmIndex {
+    /// Per first byte, the entry of the longest prefix of at most 8 bits covering it.
+    short_best: Vec<u32>,
+    /// The prefixes of at most 8 bits: (first byte, length, entry).
+    short: Vec<(u8, u32, u32)>,
+    /// Per first byte, the prefixes longer than 8 bits starting with it.
+    tries: Vec<LpmTrie>,
+}
+
+impl LpmIndex {
+    /// An empty index for keys of `stride` bytes.
+    pub fn new(stride: usize) -> LpmIndex {
+        LpmIndex {
+            short_best: vec![NONE; 256],
+            short: Vec::new(),
+            tries: (0..256).map(|_| LpmTrie::new(stride)).collect(),
+        }
+    }
+
+    /// The first bytes a prefix of `len` (at most 8) bits starting with `first` covers.
+    fn covered(first: u8, len: u32) -> std::ops::RangeInclusive<usize> {
+        let free = 8 - len;
+        let low = usize::from(first) >> free << free;
+        low..=low + (1 << free) - 1
+    }
+
+    /// Recomputes the short slots for first bytes in `range`.
+    fn refresh(&mut self, range: std::ops::RangeInclusive<usize>) {
+        for b in range {
+            self.short_best[b] = self
+                .short
+                .iter()
+                .filter(|&&(first, len, _)| Self::covered(first, len).contains(&b))
+                .max_by_key(|&&(_, len, _)| len)
+                .map_or(NONE, |&(_, _, entry)| entry);
+        }
+    }
+
+    /// Adds (or replaces) the entry for the first `len` bits of `data`.
+    pub fn insert(&mut self, data: &[u8], len: u32, entry: u32) {
+        let first = data.first().copied().unwrap_or(0);
+        if len <= 8 {
+            let first = if len == 0 {
+                0
+            } else {
+                first & !(0xffu8.checked_shr(len).unwrap_or(0))
+            };
+            self.short.retain(|&(f, l, _)| !(f == first && l == len));
+            self.short.push((first, len, entry));
+            self.refresh(Self::covered(first, len));
+        } else {
+            self.tries[usize::from(first)].insert(data, len, entry);
+        }
+    }
+
+    /// Removes the entry for the first `len` bits of `data`.
+    pub fn remove(&mut self, data: &[u8], len: u32) {
+        let first = data.first().copied().unwrap_or(0);
+        if len <= 8 {
+            let first = if len == 0 {
+                0
+            } else {
+                first & !(0xffu8.checked_shr(len).unwrap_or(0))
+            };
+            self.short.retain(|&(f, l, _)| !(f == first && l == len));
+            self.refresh(Self::covered(first, len));
+        } else {
+            self.tries[usize::from(first)].remove(data, len);
+        }
+    }
+
+    /// The entry stored for exactly the first `len` bits of `data`.
+    pub fn get(&self, data: &[u8], len: u32) -> Option<u32> {
+        let first = data.first().copied().unwrap_or(0);
+        if len <= 8 {
+            let first = if len == 0 {
+                0
+            } else {
+                first & !(0xffu8.checked_shr(len).unwrap_or(0))
+            };
+            self.short
+                .iter()
+                .find(|&&(f, l, _)| f == first && l == len)
+                .map(|&(_, _, e)| e)
+        } else {
+            self.tries[usize::from(first)].get(data, len)
+        }
+    }
+
+    /// The entry of the longest stored prefix of `key`.
+    #[inline]
+    pub fn lookup(&self, key: &[u8]) -> Option<u32> {
+        let first = usize::from(key.first().copied().unwrap_or(0));
+        self.tries[first].lookup(key).or_else(|| {
+            let e = self.short_best[first];
+            (e != NONE).then_some(e)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,6 +456,7 @@ mod tests {
             // Narrow keys take the integer path, wide ones (20 bytes) the byte path.
             let stride = if wide { 20 } else { 2 };
             let mut t = LpmTrie::new(stride);
+            let mut x = LpmIndex::new(stride);
             let mut list: Vec<(u16, u32, u32)> = Vec::new();
             let bytes = |v: u16| {
                 let mut b = vec![0u8; stride];
@@ -364,9 +469,11 @@ mod tests {
                 list.retain(|e| !(e.0 == v && e.1 == l));
                 if add {
                     t.insert(&bytes(v), l, i as u32);
+                    x.insert(&bytes(v), l, i as u32);
                     list.push((v, l, i as u32));
                 } else {
                     t.remove(&bytes(v), l);
+                    x.remove(&bytes(v), l);
                 }
                 for probe in (0u16..4096).step_by(37) {
                     let expected = list
@@ -375,9 +482,11 @@ mod tests {
                         .max_by_key(|e| e.1)
                         .map(|e| e.2);
                     proptest::prop_assert_eq!(t.lookup(&bytes(probe)), expected);
+                    proptest::prop_assert_eq!(x.lookup(&bytes(probe)), expected);
                 }
                 for e in &list {
                     proptest::prop_assert_eq!(t.get(&bytes(e.0), e.1), Some(e.2));
+                    proptest::prop_assert_eq!(x.get(&bytes(e.0), e.1), Some(e.2));
                 }
             }
             let live = t.nodes.len() - t.free.len();

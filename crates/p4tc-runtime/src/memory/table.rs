@@ -1,6 +1,6 @@
 //! One table's entries and the index a lookup searches, by table kind:
 //! - exact: one hash map on the key blob;
-//! - LPM: a path-compressed binary trie on the key's data bytes (see [`super::lpm`]);
+//! - LPM: path-compressed binary tries under a first-byte table (see [`super::lpm`]);
 //! - tuple space (ternary, range, optional, several LPM fields): one hash map per distinct
 //!   mask on the masked key, each key holding its candidates best priority first; range fields
 //!   are masked out of the hash and checked on each candidate. Groups are visited best first,
@@ -19,7 +19,7 @@ use rustc_hash::FxHashMap;
 
 use super::externs::MeterState;
 use super::keys::EncodedKey;
-use super::lpm::LpmTrie;
+use super::lpm::LpmIndex;
 use crate::entry::{Actor, Aging, EntryInfo, EntrySpec};
 use crate::model::TableModel;
 
@@ -273,7 +273,7 @@ struct TernaryGroup {
 #[derive(Debug)]
 enum Index {
     Exact(KeyMap<u32>),
-    Lpm(LpmTrie),
+    Lpm(LpmIndex),
     Ternary {
         groups: Vec<TernaryGroup>,
         by_mask: FxHashMap<Box<[u8]>, usize>,
@@ -317,7 +317,7 @@ impl TableState {
         let size = layout.size as usize;
         let index = match layout.kind {
             TableKind::Exact => Index::Exact(KeyMap::new(size)),
-            TableKind::Lpm => Index::Lpm(LpmTrie::new(size - layout.header_size as usize)),
+            TableKind::Lpm => Index::Lpm(LpmIndex::new(size - layout.header_size as usize)),
             TableKind::Ternary => Index::Ternary {
                 groups: Vec::new(),
                 by_mask: FxHashMap::default(),
