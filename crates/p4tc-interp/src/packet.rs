@@ -179,9 +179,21 @@ impl<'m> Compiler<'m> {
                 for f in &plan.fields {
                     if let FieldOp::Narrow { off, width } = *f {
                         while n < width {
-                            acc = (acc << 8) | u64::from(bytes.get(at).copied().unwrap_or(0));
-                            at += 1;
-                            n += 8;
+                            // Four bytes at a time while they fit, else one.
+                            match bytes.get(at..at + 4) {
+                                Some(&[a, b, c4, d]) if n <= 32 => {
+                                    acc =
+                                        (acc << 32) | u64::from(u32::from_be_bytes([a, b, c4, d]));
+                                    at += 4;
+                                    n += 32;
+                                }
+                                _ => {
+                                    acc =
+                                        (acc << 8) | u64::from(bytes.get(at).copied().unwrap_or(0));
+                                    at += 1;
+                                    n += 8;
+                                }
+                            }
                         }
                         n -= width;
                         c.s[h + off] = u128::from((acc >> n) & ((1u64 << width) - 1));
