@@ -145,3 +145,22 @@ fn truncated_headers_raise_packet_too_short_in_every_example() {
     // Most examples parse IPv4.
     assert!(inside_ipv4.len() >= 15, "{inside_ipv4:?}");
 }
+
+/// The interpreter runs what the IR says; if a control's apply block is empty here, the
+/// front-end lost it (p4tc-front's `block_decl` must keep the body's block), and every test
+/// that expects a control to act will fail with it.
+#[test]
+fn the_front_end_keeps_control_apply_blocks() {
+    let m = common::example("simple_l3");
+    let ingress = m
+        .block_types
+        .iter()
+        .find(|(_, b)| b.name == "ingress")
+        .map(|(_, b)| b)
+        .expect("control ingress");
+    assert!(
+        !ingress.body.block.stmts.is_empty(),
+        "the checked IR of simple_l3 has an empty apply block for `ingress`: front-end bug \
+         (p4tc-front/src/lower/decl.rs block_decl replaces the body's block with an empty one)"
+    );
+}
