@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use num_bigint::BigInt;
 use p4tc_ir::arena::Handle;
 use p4tc_ir::ir::{Action, BlockType, Body, Expr, Function, Module, Table, Type, Value};
 
@@ -384,15 +383,6 @@ impl<'m> Compiler<'m> {
             Value::Bool(b) => u128::from(*b),
             Value::Enum(i) | Value::Error(i) | Value::MatchKind(i) => u128::from(*i),
             _ => 0,
-        }
-    }
-
-    /// A BigInt for messages and wide constants.
-    #[allow(dead_code)]
-    pub fn big(v: &Value) -> BigInt {
-        match v {
-            Value::Int(i) => i.clone(),
-            other => BigInt::from(Self::value_u128(other)),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! when the expression is one, else temporaries of their own).
 
 use num_bigint::BigUint;
-use num_traits::{ToPrimitive, Zero};
+use num_traits::Zero;
 use p4tc_ir::arena::Handle;
 use p4tc_ir::ir::{BinaryOp, Expr, ExprKind, StackMember, Type, UnaryOp};
 
@@ -517,10 +517,4 @@ impl<'m> Compiler<'m> {
             }
         }
     }
-}
-
-/// `v` as a u64, saturating (amounts, indices).
-#[allow(dead_code)]
-pub(crate) fn sat_u64(v: &BigUint) -> u64 {
-    v.to_u64().unwrap_or(u64::MAX)
 }

@@ -10,7 +10,6 @@
 
 pub(crate) mod hash;
 
-use num_bigint::BigUint;
 use p4tc_ir::arena::Handle;
 use p4tc_ir::ir::{Expr, ExprKind, Instance, PropertyValue, Type, Value};
 use p4tc_ir::layout::{action_param_layout, extern_layout, ExternLayout, FieldLayout};
@@ -716,10 +715,4 @@ fn set_expire(c: &mut Ctx<'_>, profile: u32) {
     if let Some(entry) = c.run.lookups.get(t).and_then(|l| l.entry) {
         c.dp.set_entry_expire_time(handle, entry, profile);
     }
-}
-
-/// A BigUint's value for tests and messages.
-#[allow(dead_code)]
-pub(crate) fn big_of(v: u128) -> BigUint {
-    BigUint::from(v)
 }
