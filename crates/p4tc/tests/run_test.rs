@@ -464,3 +464,96 @@ fn run_replaces_the_outputs_of_an_earlier_run_only() {
     assert!(out.join("port9.pcap.txt").exists());
     assert_eq!(summary(&out)["packets_in"], 1);
 }
+
+fn example_program(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
+        .join(format!("{name}.p4"))
+        .display()
+        .to_string()
+}
+
+/// Writes `frames` at the given seconds since the capture's start.
+fn write_timed_pcap(path: &Path, frames: &[(u64, Vec<u8>)]) {
+    let file = std::fs::File::create(path).expect("create pcap");
+    let mut writer = PcapWriter::new(file).expect("pcap header");
+    for (secs, f) in frames {
+        let ts = Duration::from_secs(1_000 + secs);
+        writer
+            .write_packet(&PcapPacket::new(ts, f.len() as u32, f))
+            .expect("pcap packet");
+    }
+}
+
+fn hex(text: &str) -> Vec<u8> {
+    let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
+    digits
+        .chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).expect("ascii"), 16).expect("hex"))
+        .collect()
+}
+
+#[test]
+#[ignore = "waits for the front-end fix that keeps control apply blocks (p4tc-front lower/decl.rs block_decl); passes with it"]
+fn run_ages_entries_by_the_capture_timestamps() {
+    // conntrack_aging learns a flow from its SYN; entries age 30 s after their last hit, and
+    // an ACK of an unknown flow is dropped.
+    let syn = hex(
+        "020000000002 020000000001 0800 4500002800000000400666ce0a0000010a000002 \
+                   04d2005000000064000000005002ffff965a0000",
+    );
+    let ack = hex(
+        "020000000002 020000000001 0800 4500002800000000400666ce0a0000010a000002 \
+                   04d2005000000064000003855010ffff92c70000",
+    );
+    let dir = TempDir::new("run-aging");
+    let entries = dir.write(
+        "entries.txt",
+        "create table/CtControl/port_pairs istd.input_port 1 action forward param port 2\n",
+    );
+    let mut forwarded = Vec::new();
+    for gap in [10, 40] {
+        let input = dir.path().join(format!("in{gap}.pcap"));
+        write_timed_pcap(&input, &[(0, syn.clone()), (gap, ack.clone())]);
+        let out = dir.path().join(format!("out{gap}"));
+        let output = p4tc(&[
+            "run",
+            &example_program("conntrack_aging"),
+            "--entries",
+            entries.to_str().expect("utf-8"),
+            "--in",
+            input.to_str().expect("utf-8"),
+            "--port",
+            "1",
+            "--out-dir",
+            out.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+        forwarded.push(summary(&out)["out"]["2"].clone());
+    }
+    // 10 s later the flow is still there; 40 s later it has aged out.
+    assert_eq!(forwarded, [2, 1]);
+}
+
+#[test]
+#[ignore = "waits for the front-end fix that keeps control apply blocks (p4tc-front lower/decl.rs block_decl); passes with it"]
+fn run_counts_digests() {
+    // mac_learning_digest reports every unknown source MAC with a digest.
+    let frame = hex("020000000002 020000000009 0800 4500000000000000000000000000000000000000");
+    let dir = TempDir::new("run-digests");
+    let input = dir.path().join("in.pcap");
+    write_pcap(&input, &[frame.clone(), frame.clone(), frame]);
+    let out = dir.path().join("out");
+    let output = p4tc(&[
+        "run",
+        &example_program("mac_learning_digest"),
+        "--in",
+        input.to_str().expect("utf-8"),
+        "--out-dir",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    assert!(stdout(&output).contains("digests: 3"), "{}", show(&output));
+    assert_eq!(summary(&out)["digests"], 3);
+}
