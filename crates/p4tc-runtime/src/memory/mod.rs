@@ -1163,35 +1163,25 @@ impl Datapath for MemoryBackend {
                 action: table.default_miss.action,
                 params: &table.default_miss.params,
             },
-            Some(slot) => {
+            Some((slot, e)) => {
                 if self.stale {
                     self.now = self.now.max(self.clock.now());
                     self.stale = false;
                 }
-                let now = self.now;
+                e.last_used = self.now;
+                let e = &*e;
                 let default_hit = &table.default_hit;
-                match table.state.hot_mut(slot) {
-                    Some(e) => {
-                        e.last_used = now;
-                        let e = &*e;
-                        let (action, params): (_, &[u8]) = if !e.exec {
-                            (None, &[])
-                        } else if e.action.is_some() {
-                            (e.action, e.params.as_slice())
-                        } else {
-                            (default_hit.action, &default_hit.params)
-                        };
-                        Lookup {
-                            entry: Some(EntryRef(slot)),
-                            action,
-                            params,
-                        }
-                    }
-                    None => Lookup {
-                        entry: None,
-                        action: None,
-                        params: &[],
-                    },
+                let (action, params): (_, &[u8]) = if !e.exec {
+                    (None, &[])
+                } else if e.action.is_some() {
+                    (e.action, e.params.as_slice())
+                } else {
+                    (default_hit.action, &default_hit.params)
+                };
+                Lookup {
+                    entry: Some(EntryRef(slot)),
+                    action,
+                    params,
                 }
             }
         }

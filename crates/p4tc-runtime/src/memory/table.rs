@@ -270,9 +270,17 @@ struct TernaryGroup {
     ranks: BTreeSet<(u32, u64)>,
 }
 
+/// An exact table's map value: the entry's slot, and its hot record right there in the
+/// bucket, so a hit touches the bucket and nothing else of the table.
+#[derive(Debug)]
+struct ExactVal {
+    slot: u32,
+    hot: Hot,
+}
+
 #[derive(Debug)]
 enum Index {
-    Exact(KeyMap<u32>),
+    Exact(KeyMap<ExactVal>),
     Lpm(LpmIndex),
     Ternary {
         groups: Vec<TernaryGroup>,
@@ -300,7 +308,8 @@ pub(crate) enum FindError {
 #[derive(Debug)]
 pub(crate) struct TableState {
     slots: Vec<Option<Entry>>,
-    /// Parallel to `slots`: what lookups touch.
+    /// Parallel to `slots` in LPM and tuple-space tables: what lookups touch. (Exact tables
+    /// keep it in their map.)
     hot: Vec<Hot>,
     free: Vec<u32>,
     len: usize,
@@ -358,20 +367,22 @@ impl TableState {
     /// The entry in `slot` with its hot part.
     pub fn get_full(&self, slot: u32) -> Option<(&Entry, &Hot)> {
         let e = self.get(slot)?;
-        Some((e, &self.hot[slot as usize]))
+        let hot = match (&self.index, &e.key) {
+            (Index::Exact(map), EncodedKey::Exact(k)) => &map.get(k)?.hot,
+            _ => self.hot.get(slot as usize)?,
+        };
+        Some((e, hot))
     }
 
     /// The entry in `slot` with its hot part, to change.
     pub fn get_full_mut(&mut self, slot: u32) -> Option<(&mut Entry, &mut Hot)> {
-        let e = self.slots.get_mut(slot as usize).and_then(Option::as_mut)?;
-        Some((e, &mut self.hot[slot as usize]))
-    }
-
-    /// The hot part of a live entry.
-    #[inline]
-    pub fn hot_mut(&mut self, slot: u32) -> Option<&mut Hot> {
-        // A free slot's hot record is never handed out: `search` only returns live slots.
-        self.hot.get_mut(slot as usize)
+        let key = &self.slots.get(slot as usize)?.as_ref()?.key;
+        let hot = match (&mut self.index, key) {
+            (Index::Exact(map), EncodedKey::Exact(k)) => &mut map.get_mut(k)?.hot,
+            _ => self.hot.get_mut(slot as usize)?,
+        };
+        let e = self.slots.get_mut(slot as usize)?.as_mut()?;
+        Some((e, hot))
     }
 
     /// Every live slot with its entry.
@@ -403,7 +414,7 @@ impl TableState {
     pub fn find(&self, key: &EncodedKey, prio: Option<u32>) -> Result<u32, FindError> {
         match (&self.index, key) {
             (Index::Exact(map), EncodedKey::Exact(k)) => {
-                map.get(k).copied().ok_or(FindError::NotFound)
+                map.get(k).map(|v| v.slot).ok_or(FindError::NotFound)
             }
             (Index::Lpm(trie), EncodedKey::Lpm { len, data }) => {
                 trie.get(data, *len).ok_or(FindError::NotFound)
@@ -437,14 +448,19 @@ impl TableState {
 
     /// Stores `entry` (the caller has checked it is not there and the table has room).
     pub fn insert(&mut self, entry: Entry, hot: Hot) -> u32 {
+        let exact = matches!(self.index, Index::Exact(_));
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
                 self.slots.push(None);
-                self.hot.push(Hot::empty());
+                if !exact {
+                    self.hot.push(Hot::empty());
+                }
                 (self.slots.len() - 1) as u32
             }
         };
+        // Exact tables keep the hot record in their map; the others in `hot`.
+        let mut hot = Some(hot);
         let cand = Cand {
             prio: entry.prio,
             seq: entry.seq,
@@ -452,7 +468,9 @@ impl TableState {
         };
         match (&mut self.index, &entry.key) {
             (Index::Exact(map), EncodedKey::Exact(k)) => {
-                map.insert(k, slot);
+                if let Some(hot) = hot.take() {
+                    map.insert(k, ExactVal { slot, hot });
+                }
             }
             (Index::Lpm(trie), EncodedKey::Lpm { len, data }) => {
                 trie.insert(data, *len, slot);
@@ -499,7 +517,9 @@ impl TableState {
             _ => {}
         }
         self.slots[slot as usize] = Some(entry);
-        self.hot[slot as usize] = hot;
+        if let (Some(hot), Some(h)) = (hot, self.hot.get_mut(slot as usize)) {
+            *h = hot;
+        }
         self.len += 1;
         slot
     }
@@ -507,7 +527,9 @@ impl TableState {
     /// Takes the entry out of `slot`.
     pub fn remove(&mut self, slot: u32) -> Option<Entry> {
         let entry = self.slots.get_mut(slot as usize)?.take()?;
-        self.hot[slot as usize] = Hot::empty();
+        if let Some(h) = self.hot.get_mut(slot as usize) {
+            *h = Hot::empty();
+        }
         self.free.push(slot);
         self.len -= 1;
         match (&mut self.index, &entry.key) {
@@ -563,14 +585,30 @@ impl TableState {
         Some(entry)
     }
 
-    /// The slot of the entry `key` (a lookup blob) hits, if any.
+    /// The entry `key` (a lookup blob) hits, if any: its slot and hot record.
     #[inline]
-    pub fn search(&mut self, key: &[u8]) -> Option<u32> {
+    pub fn search(&mut self, key: &[u8]) -> Option<(u32, &mut Hot)> {
+        if matches!(self.index, Index::Exact(_)) {
+            let Index::Exact(map) = &mut self.index else {
+                return None;
+            };
+            if key.len() != self.key_size {
+                return None;
+            }
+            return map.get_mut(key).map(|v| (v.slot, &mut v.hot));
+        }
+        let slot = self.search_slot(key)?;
+        Some((slot, self.hot.get_mut(slot as usize)?))
+    }
+
+    /// The slot of the entry `key` hits in an LPM or tuple-space table.
+    #[inline]
+    fn search_slot(&mut self, key: &[u8]) -> Option<u32> {
         if key.len() != self.key_size {
             return None;
         }
         match &mut self.index {
-            Index::Exact(map) => map.get(key).copied(),
+            Index::Exact(_) => None,
             Index::Lpm(trie) => trie.lookup(&key[self.header..]),
             Index::Ternary {
                 groups,
