@@ -136,6 +136,27 @@ enum KeyMap<V> {
     Big(FxHashMap<Box<[u8]>, V>),
 }
 
+/// A key of up to 16 bytes as an integer, byte `j` at bits `8j..8j + 8`. Read 4 bytes at a
+/// time straight from the slice (blobs are padded to 4 bytes): no copy into a buffer, whose
+/// byte stores a wide load would then wait for.
+#[inline]
+pub(crate) fn to_u128(key: &[u8]) -> u128 {
+    let mut v = 0u128;
+    let mut chunks = key.chunks_exact(4);
+    for (i, c) in (&mut chunks).take(4).enumerate() {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(c);
+        v |= u128::from(u32::from_le_bytes(w)) << (32 * i);
+    }
+    let start = key.len() / 4 * 4;
+    for (j, &b) in chunks.remainder().iter().enumerate() {
+        if start + j < 16 {
+            v |= u128::from(b) << (8 * (start + j));
+        }
+    }
+    v
+}
+
 #[inline]
 fn pad<const N: usize>(key: &[u8]) -> [u8; N] {
     let mut out = [0u8; N];
@@ -173,8 +194,8 @@ impl<V> KeyMap<V> {
     #[inline]
     fn get(&self, key: &[u8]) -> Option<&V> {
         match self {
-            KeyMap::W8(m) => m.get(&u64::from_ne_bytes(pad(key))),
-            KeyMap::W16(m) => m.get(&u128::from_ne_bytes(pad(key))),
+            KeyMap::W8(m) => m.get(&(to_u128(key) as u64)),
+            KeyMap::W16(m) => m.get(&to_u128(key)),
             KeyMap::W32(m) => m.get(&pad::<32>(key)),
             KeyMap::Big(m) => m.get(key),
         }
@@ -182,8 +203,8 @@ impl<V> KeyMap<V> {
 
     fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
         match self {
-            KeyMap::W8(m) => m.get_mut(&u64::from_ne_bytes(pad(key))),
-            KeyMap::W16(m) => m.get_mut(&u128::from_ne_bytes(pad(key))),
+            KeyMap::W8(m) => m.get_mut(&(to_u128(key) as u64)),
+            KeyMap::W16(m) => m.get_mut(&to_u128(key)),
             KeyMap::W32(m) => m.get_mut(&pad::<32>(key)),
             KeyMap::Big(m) => m.get_mut(key),
         }
@@ -194,8 +215,8 @@ impl<V> KeyMap<V> {
         V: Default,
     {
         match self {
-            KeyMap::W8(m) => m.entry(u64::from_ne_bytes(pad(key))).or_default(),
-            KeyMap::W16(m) => m.entry(u128::from_ne_bytes(pad(key))).or_default(),
+            KeyMap::W8(m) => m.entry(to_u128(key) as u64).or_default(),
+            KeyMap::W16(m) => m.entry(to_u128(key)).or_default(),
             KeyMap::W32(m) => m.entry(pad::<32>(key)).or_default(),
             KeyMap::Big(m) => m.entry(key.into()).or_default(),
         }
@@ -204,10 +225,10 @@ impl<V> KeyMap<V> {
     fn insert(&mut self, key: &[u8], value: V) {
         match self {
             KeyMap::W8(m) => {
-                m.insert(u64::from_ne_bytes(pad(key)), value);
+                m.insert(to_u128(key) as u64, value);
             }
             KeyMap::W16(m) => {
-                m.insert(u128::from_ne_bytes(pad(key)), value);
+                m.insert(to_u128(key), value);
             }
             KeyMap::W32(m) => {
                 m.insert(pad::<32>(key), value);
@@ -221,10 +242,10 @@ impl<V> KeyMap<V> {
     fn remove(&mut self, key: &[u8]) {
         match self {
             KeyMap::W8(m) => {
-                m.remove(&u64::from_ne_bytes(pad(key)));
+                m.remove(&(to_u128(key) as u64));
             }
             KeyMap::W16(m) => {
-                m.remove(&u128::from_ne_bytes(pad(key)));
+                m.remove(&to_u128(key));
             }
             KeyMap::W32(m) => {
                 m.remove(&pad::<32>(key));
@@ -491,7 +512,7 @@ impl TableState {
                     None => {
                         groups.push(TernaryGroup {
                             mask: mask.clone(),
-                            mask128: u128::from_ne_bytes(pad(mask)),
+                            mask128: to_u128(mask),
                             map: if *narrow {
                                 KeyMap::new_u128()
                             } else {
@@ -625,7 +646,7 @@ impl TableState {
                 let n = key.len();
                 let mut buf = [0u8; MAX_KEY_BYTES];
                 let buf = &mut buf[..n];
-                let key128 = u128::from_ne_bytes(pad(key));
+                let key128 = to_u128(key);
                 let mut best: Option<Cand> = None;
                 for &g in order.iter() {
                     let group = &groups[g];
