@@ -409,9 +409,10 @@ impl<'a> Lowerer<'a, '_> {
             inner(this, handle);
         });
         self.block = saved_block;
+        // The body built in scope holds the apply block (controls set it there); nothing else
+        // writes the block type's own body while it is being lowered.
         let body = self.end_body(saved);
-        let block = std::mem::take(&mut self.module.block_types[handle].body.block);
-        self.module.block_types[handle].body = ir::Body { block, ..body };
+        self.module.block_types[handle].body = body;
     }
 
     fn control(&mut self, control: &'a ast::ControlDecl) {
