@@ -52,7 +52,27 @@ pub struct Options {
     /// tests under `BPF_PROG_TEST_RUN` can see where a redirected packet would go. Costs a map
     /// lookup per packet: for tests only.
     pub test_hooks: bool,
+    /// Where the headers and metadata live during a packet.
+    pub placement: Placement,
 }
+
+/// Where a packet's headers and user metadata live.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Placement {
+    /// On the stack when they are small (at most [`STACK_HEADERS_MAX`] bytes), else in a
+    /// one-element per-CPU array (the BPF stack is 512 bytes in all).
+    #[default]
+    Auto,
+    /// Always on the stack.
+    Stack,
+    /// Always in the per-CPU scratch map (role [`MapRole::Scratch`]). The verifier cannot
+    /// see validity bits in map memory, so programs with header stacks may exceed its
+    /// complexity limit this way (mpls_label_stack and vlan_tagging do).
+    Map,
+}
+
+/// The most bytes of headers and metadata [`Placement::Auto`] keeps on the stack.
+pub const STACK_HEADERS_MAX: u32 = 192;
 
 /// The text of our runtime header, written next to `PROG.c` as `p4tc_runtime.h`.
 pub const RUNTIME_HEADER: &str = include_str!("p4tc_runtime.h");

@@ -163,6 +163,18 @@ P4TC_INLINE u8 p4tc_found(const void *v)
     return x != 0;
 }
 
+/* An index kept inside an array of n elements (the last one when out of range), opaque to
+ * the compiler so that it never computes an address from the unchecked value. */
+P4TC_INLINE u64 p4tc_index(u64 i, u64 n)
+{
+    /* 64-bit throughout: the register compared is the one used for the address. */
+    asm volatile("" : "+r"(i));
+    if (i >= n)
+        i = n - 1;
+    asm volatile("" : "+r"(i));
+    return i;
+}
+
 /* Copies n bytes (a constant). */
 P4TC_INLINE void p4tc_copy(void *dst, const void *src, int n)
 {

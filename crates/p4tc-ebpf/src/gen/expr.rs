@@ -723,10 +723,7 @@ pub(crate) fn element(base: &str, i: &str, size: u32) -> String {
     if let Ok(n) = i.trim_end_matches('u').parse::<u32>() {
         return format!("{base}.e[{}]", n.min(size.saturating_sub(1)));
     }
-    format!(
-        "{base}.e[({i}) < {size} ? ({i}) : {}]",
-        size.saturating_sub(1)
-    )
+    format!("{base}.e[p4tc_index((u64)(u32)({i}), {size})]")
 }
 
 /// Bits `lo .. lo + w` (from the least significant end) of a big-endian byte array value.

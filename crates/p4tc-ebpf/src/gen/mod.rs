@@ -143,6 +143,11 @@ pub(crate) struct Gen<'m> {
     pub(crate) parser_advances: bool,
     /// The program calls `recirculate()`.
     pub(crate) uses_recirculate: bool,
+    pub(crate) placement: crate::Placement,
+}
+
+fn m_align(n: u32, a: u32) -> u32 {
+    n.div_ceil(a.max(1)) * a.max(1)
 }
 
 /// Passes through the pipeline a packet may make (the first and its recirculations), as in
@@ -220,6 +225,7 @@ pub fn generate_with(
         extracted: Vec::new(),
         parser_advances: false,
         uses_recirculate: false,
+        placement: options.placement,
     };
     let blocks = g.blocks()?;
     g.declare_tables()?;
@@ -829,10 +835,54 @@ impl<'m> Gen<'m> {
         if self.uses_recirculate {
             o.line("u8 recirc_ = 0;");
         }
-        o.line(format!("{hdr_c} hdr_v = {{}};"));
-        o.line(format!("{meta_c} meta_v = {{}};"));
-        o.line(format!("{hdr_c} *hdr = &hdr_v;"));
-        o.line(format!("{meta_c} *meta = &meta_v;"));
+        let bytes = self.c_layout(hdr_ty).0 + self.c_layout(meta_ty).0;
+        let in_map = match self.placement {
+            crate::Placement::Stack => false,
+            crate::Placement::Map => true,
+            crate::Placement::Auto => bytes > crate::STACK_HEADERS_MAX,
+        };
+        if in_map {
+            o.line(format!(
+                "/* Headers and metadata ({bytes} bytes) live in a per-CPU scratch map. */"
+            ));
+            o.line("u32 scratch_key_ = 0;");
+            o.line("struct p4tc_scratch *scratch_ = bpf_map_lookup_elem(&p4tc_scratch, &scratch_key_);");
+            o.line("if (!scratch_)");
+            o.line(format!("    return {};", self.verdict_drop()));
+            o.line("__builtin_memset(scratch_, 0, sizeof(*scratch_));");
+            o.line(format!("{hdr_c} *hdr = &scratch_->hdr;"));
+            o.line(format!("{meta_c} *meta = &scratch_->meta;"));
+            self.types.text.push_str(&format!(
+                "/* Per-packet scratch space (Placement::Map). */\nstruct p4tc_scratch {{\n    {hdr_c} hdr;\n    {meta_c} meta;\n}};\n\n"
+            ));
+            let (size, _) = {
+                let (h, ha) = self.c_layout(hdr_ty);
+                let (m, ma) = self.c_layout(meta_ty);
+                let al = ha.max(ma).max(1);
+                let off = m_align(h, ma.max(1)) + m;
+                (m_align(off, al), al)
+            };
+            self.types.text.push_str(&format!(
+                "_Static_assert(sizeof(struct p4tc_scratch) == {size}, \"scratch layout\");\n\n"
+            ));
+            self.map_def(
+                "p4tc_scratch",
+                "BPF_MAP_TYPE_PERCPU_ARRAY",
+                MapKind::PerCpuArray,
+                MapRole::Scratch,
+                ("u32", 4),
+                ("struct p4tc_scratch", size),
+                1,
+                None,
+                None,
+                None,
+            );
+        } else {
+            o.line(format!("{hdr_c} hdr_v = {{}};"));
+            o.line(format!("{meta_c} meta_v = {{}};"));
+            o.line(format!("{hdr_c} *hdr = &hdr_v;"));
+            o.line(format!("{meta_c} *meta = &meta_v;"));
+        }
         o.line(format!("{pistd_c} pistd = {{}};"));
         o.line(format!("{istd_c} istd = {{}};"));
         o.line(format!("{ostd_c} ostd = {{}};"));
@@ -950,6 +1000,50 @@ impl<'m> Gen<'m> {
         o.line("return bpf_redirect(egress_port, 0);");
         o.close();
         Ok(o.text)
+    }
+
+    /// The C size and alignment of a value of type `ty` (as clang lays out our structs).
+    pub(crate) fn c_layout(&self, ty: Handle<Type>) -> (u32, u32) {
+        let ty = self.resolve(ty);
+        match self.ty(ty) {
+            Type::Bool => (1, 1),
+            Type::Bits { width, .. } if *width <= 64 => {
+                let b = out::cbits(*width) / 8;
+                (b, b)
+            }
+            Type::Bits { width, .. } => (width.div_ceil(8), 1),
+            Type::Varbit { max_width } => (m_align(max_width.div_ceil(8), 4) + 4, 4),
+            Type::Error | Type::Enum(_) | Type::MatchKind => (4, 4),
+            Type::Integer => (8, 8),
+            Type::Composite(c) => {
+                let comp = &self.m.composites[*c];
+                let (mut off, mut al) = (0u32, 1u32);
+                for f in &comp.fields {
+                    let (s, a) = self.c_layout(f.ty);
+                    off = m_align(off, a) + s;
+                    al = al.max(a);
+                }
+                if comp.kind == CompositeKind::Header {
+                    off += 1;
+                }
+                (m_align(off, al), al)
+            }
+            Type::Stack { element, size } => {
+                let (s, a) = self.c_layout(*element);
+                let off = m_align(s * size, 4) + 4;
+                (m_align(off, a.max(4)), a.max(4))
+            }
+            Type::Tuple(items) => {
+                let (mut off, mut al) = (0u32, 1u32);
+                for t in items {
+                    let (s, a) = self.c_layout(*t);
+                    off = m_align(off, a) + s;
+                    al = al.max(a);
+                }
+                (m_align(off, al), al)
+            }
+            _ => (0, 1),
+        }
     }
 
     pub(crate) fn verdict_drop(&self) -> &'static str {

@@ -536,34 +536,22 @@ impl<'m> Gen<'m> {
                 o.line(format!("{entry} = bpf_map_lookup_elem(&{cname}, &{key});"));
             }
             layout::TableKind::Ternary => {
+                // Tuple-space search: one hash lookup per mask, in a bpf_loop callback so the
+                // verifier checks the step once whatever the number of masks.
+                self.tss_step(&info);
                 o.open("");
                 o.line(format!(
-                    "struct {cname}_tkey tk_ __attribute__((aligned(8))) = {{}};"
+                    "struct {cname}_tss tss_ __attribute__((aligned(8))) = {{}};"
                 ));
-                o.line(format!("for (u32 i_ = 0; i_ < {}; i_++) {{", info.nummask));
-                o.indent += 1;
-                o.line("u32 mi_ = i_;");
+                o.line(format!("tss_.key = {key};"));
                 o.line(format!(
-                    "struct {cname}_mask *m_ = bpf_map_lookup_elem(&{cname}_masks, &mi_);"
+                    "bpf_loop({}, {cname}_tss_step, &tss_, 0);",
+                    info.nummask
                 ));
-                o.line("if (!m_ || m_->used != P4TC_MASK_USED)");
-                o.line("    break;");
-                o.line("tk_.mask_index = i_;");
+                o.line("if (tss_.found)");
                 o.line(format!(
-                    "for (u32 b_ = 0; b_ < sizeof(struct {cname}_key) / 4; b_++)"
+                    "    {entry} = bpf_map_lookup_elem(&{cname}, &tss_.best);"
                 ));
-                o.line(format!(
-                    "    ((u32 *)&tk_.key)[b_] = ((u32 *)&{key})[b_] & ((u32 *)&m_->mask)[b_];"
-                ));
-                o.line(format!(
-                    "struct {cname}_value *c_ = bpf_map_lookup_elem(&{cname}, &tk_);"
-                ));
-                o.line(format!(
-                    "if (c_ && (!{entry} || c_->hdr.priority < {entry}->hdr.priority))"
-                ));
-                o.line(format!("    {entry} = c_;"));
-                o.indent -= 1;
-                o.line("}");
                 o.close();
             }
         }
@@ -728,6 +716,39 @@ impl<'m> Gen<'m> {
             });
         }
         v
+    }
+
+    /// The tuple-space search's state and step function of a ternary table (once).
+    fn tss_step(&mut self, info: &TableInfo) {
+        let cname = &info.cname;
+        let marker = format!("{cname}_tss_step(");
+        if self.funcs.text.contains(&marker) {
+            return;
+        }
+        self.types.text.push_str(&format!(
+            "/* Tuple-space search state of {cname}: the key, and the best (mask, masked key) so far. */\n\
+             struct {cname}_tss {{\n    struct {cname}_key key;\n    struct {cname}_tkey best;\n    u32 best_prio;\n    u32 found;\n}};\n\n"
+        ));
+        self.funcs.text.push_str(&format!(
+            "/* One mask of {cname}'s tuple-space search (a bpf_loop callback): stop at the first\n * unused slot; keep the entry with the lowest priority value. */\n\
+             static long {cname}_tss_step(u32 i, void *ctx)\n{{\n\
+             \x20   struct {cname}_tss *x = ctx;\n\
+             \x20   u32 mi = i;\n\
+             \x20   struct {cname}_mask *m = bpf_map_lookup_elem(&{cname}_masks, &mi);\n\
+             \x20   if (!m || m->used != P4TC_MASK_USED)\n\
+             \x20       return 1;\n\
+             \x20   struct {cname}_tkey tk __attribute__((aligned(8))) = {{}};\n\
+             \x20   tk.mask_index = i;\n\
+             \x20   for (u32 b = 0; b < sizeof(struct {cname}_key) / 4; b++)\n\
+             \x20       ((u32 *)&tk.key)[b] = ((u32 *)&x->key)[b] & ((u32 *)&m->mask)[b];\n\
+             \x20   struct {cname}_value *c = bpf_map_lookup_elem(&{cname}, &tk);\n\
+             \x20   if (c && (!x->found || c->hdr.priority < x->best_prio)) {{\n\
+             \x20       x->best = tk;\n\
+             \x20       x->best_prio = c->hdr.priority;\n\
+             \x20       x->found = 1;\n\
+             \x20   }}\n\
+             \x20   return 0;\n}}\n\n"
+        ));
     }
 
     fn key_field_name(&self, info: &TableInfo, name: &str) -> String {
