@@ -38,8 +38,8 @@
 //!   through the pipeline again, at most [`MAX_PASSES`] passes in all.
 //! - Value sets start empty; [`Interpreter::set_value_set`] fills them. `mirror_packet` is ignored; `is_net_port` is
 //!   true for every port but `PNA_PORT_CPU` (see the `externs` module for the rest).
-//! - Hash input is the data's fields packed back to back, right-aligned to whole bytes as
-//!   BMv2 does; CRC16 is CRC-16/ARC, CRC32 CRC-32/ISO-HDLC, the `_CUSTOM` variants and
+//! - Hash input is the data's fields packed back to back, zero-padded at the end to whole
+//!   bytes as BMv2 does; CRC16 is CRC-16/ARC, CRC32 CRC-32/ISO-HDLC, the `_CUSTOM` variants and
 //!   `TARGET_DEFAULT` use the same polynomials. `InternetChecksum` sums the data's bits as
 //!   16-bit words (an odd byte padded at its end), RFC 1071, and subtracts by RFC 1624.
 //! - Only the three blocks of P4TC's PNA run (main parser, main control, deparser); a

@@ -125,3 +125,38 @@ PNA_NIC(P(), C(), D()) main;
     assert_eq!(a, run(7));
     assert!((10..=17).all(|v| a.contains(&v)));
 }
+
+#[test]
+fn hash_input_is_padded_at_its_end_like_bmv2() {
+    let src = r#"#include <core.p4>
+#include <tc/pna.p4>
+header n_t { bit<4> a; bit<8> b; bit<4> c; }
+header o_t { bit<24> id; bit<16> crc; }
+struct headers_t { n_t n; o_t o; }
+struct metadata_t { }
+parser P(packet_in pkt, out headers_t hdr, inout metadata_t meta, in pna_main_parser_input_metadata_t istd) {
+    state start { pkt.extract(hdr.n); transition accept; }
+}
+control C(inout headers_t hdr, inout metadata_t meta, in pna_main_input_metadata_t istd, inout pna_main_output_metadata_t ostd) {
+    Hash<bit<24>>(PNA_HashAlgorithm_t.IDENTITY) id;
+    Hash<bit<16>>(PNA_HashAlgorithm_t.CRC16) crc;
+    apply {
+        hdr.o.setValid();
+        hdr.o.id = id.get_hash({ hdr.n.a, hdr.n.b });
+        hdr.o.crc = crc.get_hash({ hdr.n.a, hdr.n.b });
+    }
+}
+control D(packet_out pkt, inout headers_t hdr, in metadata_t meta, in pna_main_output_metadata_t ostd) {
+    apply { pkt.emit(hdr.o); }
+}
+PNA_NIC(P(), C(), D()) main;
+"#;
+    let m = load_source(src);
+    let mut interp = Interpreter::new(Arc::clone(&m), 0).unwrap();
+    let mut dp = common::Double::new(&m);
+    let out = interp.process(&mut dp, &[0xab, 0xcd], 1);
+    // a = 0xa, b = 0xbc: 12 bits, padded to 0xabc0.
+    assert_eq!(&out.packet[..3], &[0x00, 0xab, 0xc0]);
+    let crc = crc::Crc::<u16>::new(&crc::CRC_16_ARC).checksum(&[0xab, 0xc0]);
+    assert_eq!(&out.packet[3..5], &crc.to_be_bytes());
+}

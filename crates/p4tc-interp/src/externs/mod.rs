@@ -26,25 +26,11 @@ use hash::{ones_subtract, ones_sum, Algorithm};
 /// PNA's CPU port.
 pub const PNA_PORT_CPU: u32 = 0xffff_fffd;
 
-/// Appends the bits of the leaves of a value at `base` to `Run::bits` (cleared first).
-/// `right_align`: zero bits go first so the data ends on a byte boundary (hash input, as
-/// BMv2 builds it); otherwise the last byte is padded at its end (checksum input).
-fn serialize(c: &mut Ctx<'_>, leaves: &[Leaf], base: usize, right_align: bool) {
+/// Appends the bits of the leaves of a value at `base` to `Run::bits` (cleared first): the
+/// fields back to back, the last byte padded with zero bits at its end (as BMv2 pads hash
+/// input on the right, and as RFC 1071 pads an odd byte).
+fn serialize(c: &mut Ctx<'_>, leaves: &[Leaf], base: usize) {
     c.run.bits.clear();
-    if right_align {
-        let mut total = 0usize;
-        for l in leaves {
-            total += if l.varbit {
-                (c.s[base + l.offset] as usize).min(l.width as usize)
-            } else {
-                l.width as usize
-            };
-        }
-        let pad = (8 - total % 8) % 8;
-        if pad > 0 {
-            c.run.bits.put(0, pad as u32);
-        }
-    }
     for l in leaves {
         let at = base + l.offset;
         if l.varbit {
@@ -586,7 +572,7 @@ impl<'m> Compiler<'m> {
                         let d = self.addr(sc, data)?;
                         Ok(CE::S(Box::new(move |c| {
                             let base = d(c);
-                            serialize(c, &leaves, base, false);
+                            serialize(c, &leaves, base);
                             let bits = std::mem::take(&mut c.run.bits);
                             if c.run.checksums.len() <= unit {
                                 c.run.checksums.resize_with(unit + 1, Default::default);
@@ -635,7 +621,7 @@ impl<'m> Compiler<'m> {
                         let add = method == "add";
                         Ok(CE::S(Box::new(move |c| {
                             let base = d(c);
-                            serialize(c, &leaves, base, false);
+                            serialize(c, &leaves, base);
                             let state = c.s[slot] as u16;
                             let bytes = &c.run.bits.bytes;
                             let v = if add {
@@ -689,14 +675,14 @@ impl<'m> Compiler<'m> {
         }
     }
 
-    /// The hash of a data argument (its fields' bits, right-aligned to whole bytes).
+    /// The hash of a data argument (its fields' bits, zero-padded at the end to whole bytes).
     fn hash_input(&mut self, sc: Scope<'m>, data: Handle<Expr>, algo: Algorithm) -> R<SFn> {
         let dty = self.get_expr(sc, data)?.ty;
         let leaves = self.leaves_of(dty);
         let d = self.addr(sc, data)?;
         Ok(Box::new(move |c| {
             let base = d(c);
-            serialize(c, &leaves, base, true);
+            serialize(c, &leaves, base);
             algo.hash(&c.run.bits.bytes)
         }))
     }
