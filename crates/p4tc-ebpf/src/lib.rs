@@ -4,8 +4,9 @@
 //! [`generate`] writes `PROG.c` and our runtime header `p4tc_runtime.h` (the static inline
 //! helpers that stand in for P4TC's kfuncs), and describes every map ([`MapSpec`]) and the
 //! entries the loader must install before the program runs ([`MapInit`]: const and program
-//! entries, default actions). [`clang::compile`] turns the C into an object file; [`sys`]
-//! runs a loaded program on a packet (`BPF_PROG_TEST_RUN`).
+//! entries, default actions). [`clang::compile`] turns the C into an object file;
+//! [`loader`] loads it (aya), installs those elements, pins the maps and attaches the program;
+//! [`sys`] runs a loaded program on a packet (`BPF_PROG_TEST_RUN`).
 //!
 //! # How the program is shaped
 //! - One function, `p4tc_main`, in section `classifier` (TC: tcx or clsact; the name aya 0.13 and libbpf both accept) or `xdp`: the parser as a
@@ -36,6 +37,7 @@
 pub mod clang;
 pub mod entry;
 mod gen;
+pub mod loader;
 pub mod sys;
 
 use p4tc_ir::arena::Handle;

@@ -1,0 +1,116 @@
+//! The loader: simple_l3 loaded with its entries, its maps pinned on bpffs, and attached to a
+//! dummy interface at TC ingress, TC egress and XDP.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod common;
+
+use std::os::fd::AsFd;
+use std::path::Path;
+use std::process::Command;
+
+use p4tc_ebpf::{loader, sys, Hook};
+
+/// A dummy interface that is deleted on drop.
+struct Dummy(String);
+
+impl Dummy {
+    fn new(name: &str) -> Option<Dummy> {
+        let _ = Command::new("ip").args(["link", "del", name]).output();
+        let run = |args: &[&str]| {
+            Command::new("ip")
+                .args(args)
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        // A dummy device, or a veth pair where the dummy driver is missing.
+        let peer = format!("{name}p");
+        let ok = (run(&["link", "add", name, "type", "dummy"])
+            || run(&["link", "add", name, "type", "veth", "peer", "name", &peer]))
+            && Command::new("ip")
+                .args(["link", "set", name, "up"])
+                .status()
+                .is_ok_and(|s| s.success());
+        ok.then(|| Dummy(name.into()))
+    }
+}
+
+impl Drop for Dummy {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["link", "del", &self.0]).output();
+    }
+}
+
+#[test]
+fn simple_l3_loads_pins_and_attaches() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let path = common::examples_dir().join("simple_l3/simple_l3.p4");
+    let module = common::module_of(&path);
+    let Some(dummy) = Dummy::new("p4tcebpf0") else {
+        println!("skipped: cannot create a dummy or veth interface (ip link add)");
+        return;
+    };
+    for hook in [Hook::Tc, Hook::Xdp] {
+        let (g, bytes) = common::build("simple_l3", &module, hook, "attach").expect("build");
+        let mut loaded = loader::load(&bytes, &g).expect("load");
+        // The const default action is in place.
+        let table = g.table("nh_table").expect("table");
+        let defaults = loaded.map_fd(&table.defaults_map).expect("defaults map");
+        let miss = sys::map_lookup(
+            defaults.as_fd(),
+            &p4tc_ebpf::entry::DEFAULT_MISS.to_ne_bytes(),
+        )
+        .expect("lookup");
+        let head = table.value.decode_head(&miss).expect("head");
+        assert_eq!(head.flags & p4tc_ebpf::entry::FLAG_HAS_ACTION, 1);
+        // Pinned maps, when bpffs is there.
+        let bpffs = Path::new("/sys/fs/bpf");
+        if !is_bpffs(bpffs) && bpffs.is_dir() {
+            // As root, mount it (what `p4tc load` needs too).
+            let _ = Command::new("mount")
+                .args(["-t", "bpf", "bpf", "/sys/fs/bpf"])
+                .status();
+        }
+        if is_bpffs(bpffs) {
+            let dir = bpffs.join(format!("p4tc-ebpf-test-{}-{hook:?}", std::process::id()));
+            loaded.pin_maps(&dir).expect("pin");
+            for m in &g.maps {
+                assert!(dir.join(&m.name).exists(), "{} pinned", m.name);
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        } else {
+            println!("note: /sys/fs/bpf is not a bpffs mount: pinning not tested");
+        }
+        match hook {
+            Hook::Tc => {
+                loaded.attach(&dummy.0, false).expect("tc ingress");
+                loaded.attach(&dummy.0, true).expect("tc egress");
+            }
+            Hook::Xdp => loaded.attach(&dummy.0, false).expect("xdp"),
+        }
+        let show = Command::new("ip")
+            .args(["-d", "link", "show", &dummy.0])
+            .output()
+            .expect("ip");
+        println!(
+            "{hook:?}: {}",
+            String::from_utf8_lossy(&show.stdout)
+                .lines()
+                .next()
+                .unwrap_or_default()
+        );
+        drop(loaded); // detaches
+    }
+}
+
+fn is_bpffs(p: &Path) -> bool {
+    std::fs::read_to_string("/proc/mounts")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| {
+            l.split_whitespace().nth(1) == p.to_str() && l.split_whitespace().nth(2) == Some("bpf")
+        })
+}
