@@ -154,3 +154,36 @@ fn calls_loops_switch_exit_and_stacks() {
     let out = interp.process(&mut dp, &[0, 0, 7], 1);
     assert_eq!(out.verdict, Verdict::Send(9));
 }
+
+/// A control's own variable initialisers run before its apply block, on every packet (the
+/// front-end once dropped either the one or the other).
+#[test]
+fn control_level_initialisers_run_before_apply() {
+    let m = load_source(
+        r#"#include <core.p4>
+#include <tc/pna.p4>
+header h_t { bit<8> a; }
+struct hs { h_t h; }
+struct m_t { }
+parser P(packet_in pkt, out hs hdr, inout m_t meta, in pna_main_parser_input_metadata_t istd) {
+    state start { pkt.extract(hdr.h); transition accept; }
+}
+control C(inout hs hdr, inout m_t meta, in pna_main_input_metadata_t istd,
+          inout pna_main_output_metadata_t ostd) {
+    bit<8> k = 8w7;
+    apply { hdr.h.a = hdr.h.a + k; k = 8w100; send_to_port((PortId_t)32w1); }
+}
+control D(packet_out pkt, inout hs hdr, in m_t meta, in pna_main_output_metadata_t ostd) {
+    apply { pkt.emit(hdr.h); }
+}
+PNA_NIC(P(), C(), D()) main;
+"#,
+    );
+    let mut interp = Interpreter::new(Arc::clone(&m), 0).unwrap();
+    let mut dp = common::Double::new(&m);
+    for _ in 0..2 {
+        let out = interp.process(&mut dp, &[1], 0);
+        assert_eq!(out.verdict, Verdict::Send(1));
+        assert_eq!(out.packet, &[8]);
+    }
+}

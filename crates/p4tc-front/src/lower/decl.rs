@@ -409,8 +409,8 @@ impl<'a> Lowerer<'a, '_> {
             inner(this, handle);
         });
         self.block = saved_block;
-        // The body built in scope holds the apply block (controls set it there); nothing else
-        // writes the block type's own body while it is being lowered.
+        // The body built in scope holds the block's statements (declarations, then a control's
+        // apply block); nothing else writes the block type's own body while it is lowered.
         let body = self.end_body(saved);
         self.module.block_types[handle].body = body;
     }
@@ -424,8 +424,10 @@ impl<'a> Lowerer<'a, '_> {
                 for local in &control.locals {
                     this.local(local, handle);
                 }
+                // Control-level declarations with initialisers are already in the block;
+                // they run before the apply statements, on every apply.
                 let apply = this.block(&control.apply);
-                this.body.block = apply;
+                this.body.block.stmts.extend(apply.stmts);
             },
         );
     }
