@@ -693,9 +693,9 @@ pub(crate) fn load_bits(p: &str, offset: u32, width: u32) -> String {
 }
 
 /// Splits the concatenation of `parts` (C expression, width) into `chunk`-bit pieces, most
-/// significant first, as C expressions. With `right_align`, zero bits go first so the data
-/// ends on a byte boundary (hash input, as BMv2 and the interpreter build it); the end is then
-/// padded with zero bits to a whole chunk (checksum input: an odd last byte is padded).
+/// significant first, as C expressions. The end is padded with zero bits to a whole chunk
+/// (hash input, as BMv2 and the interpreter pad it; checksum input: an odd last byte). With
+/// `right_align`, the zero bits go first instead.
 pub(crate) fn concat_chunks(
     parts: &[(String, u32)],
     chunk: u32,

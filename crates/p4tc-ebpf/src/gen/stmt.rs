@@ -705,7 +705,7 @@ impl<'m> Gen<'m> {
                 let Repr::Int { width: ow, .. } = self.repr(ty) else {
                     return unsupported("hashes into wide values", span);
                 };
-                let bytes = super::packet::concat_chunks(&parts, 8, true, span)?;
+                let bytes = super::packet::concat_chunks(&parts, 8, false, span)?;
                 let n = bytes.len();
                 let h = match algo.as_str() {
                     "CRC32" => format!("p4tc_crc32(hb_, {n})"),
