@@ -24,7 +24,21 @@
 //!   packet, by [`Datapath::expire`] (which the datapath calls before each packet) when some
 //!   entry ages, else by the packet's first hit. Control-plane changes read it too. Meters read
 //!   the clock themselves.
+//! - **Keys.** Each field's match is checked against its match kind and width, and errors
+//!   name the field. Bits of a ternary value outside its mask, and of an LPM value past its
+//!   prefix, are masked off (not refused): the entry is stored, dumped and found under the
+//!   masked value. Keys are encoded with `p4tc_ir::layout`'s encoders, as lookups are.
+//! - **Datapath updates.** `set_entry_expire_time` needs the entry's datapath U bit, as P4TC's
+//!   kernel checks it: entries of a `CRXP` add-on-miss table (no U) keep their profile.
+//! - **Events.** At most [`EVENT_CAPACITY`] wait; past that the oldest go (counted by
+//!   [`MemoryBackend::events_dropped`]), so an undrained queue cannot grow without bound.
 //! - **Atomicity.** Every operation checks everything before it changes anything.
+//!
+//! Lookups (see `table.rs`): exact tables are one hash map whose buckets hold the key (inline
+//! up to 32 bytes) and the entry's hot record (action, action data, execute bit, last use);
+//! LPM tables are 256 path-compressed binary tries under a first-byte table; ternary, range
+//! and optional fields use tuple-space search, one map per mask, best group first. No lookup
+//! allocates.
 
 mod externs;
 mod keys;

@@ -201,6 +201,7 @@ impl<V> KeyMap<V> {
         }
     }
 
+    #[inline]
     fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
         match self {
             KeyMap::W8(m) => m.get_mut(&(to_u128(key) as u64)),
