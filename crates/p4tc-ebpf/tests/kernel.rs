@@ -85,7 +85,7 @@ fn simple_l3_forwards_hits_and_drops_misses() {
     let path = common::examples_dir().join("simple_l3/simple_l3.p4");
     let module = common::module_of(&path);
     if common::control_is_empty(&module) {
-        println!("skipped: the front-end produced an empty main control for simple_l3 (p4tc-front's block_decl drops the apply block), so there is nothing to run");
+        println!("skipped: the front-end produced an empty main control for simple_l3, so there is nothing to run");
         return;
     }
     let (g, bytes) = common::build("simple_l3", &module, Hook::Tc, "test_run").expect("build");

@@ -99,12 +99,19 @@ impl<'m> Gen<'m> {
 
     /// An l-value.
     pub(crate) fn lvalue(&mut self, s: &Scope, e: Handle<Expr>) -> R<String> {
+        self.place(s, e, true)
+    }
+
+    /// A place, for writing (`write`) or reading. Stack elements at run-time indices follow
+    /// the interpreter: out of range, a read gives a zeroed element and a write is lost (it
+    /// goes to a scratch element).
+    pub(crate) fn place(&mut self, s: &Scope, e: Handle<Expr>, write: bool) -> R<String> {
         let ex = &s.body.exprs[e];
         let span = self.span_of(s, e);
         match &ex.kind {
             ExprKind::Local(l) => Ok(s.names.get(l.index()).cloned().unwrap_or_default()),
             ExprKind::Field { base, index } => {
-                let b = self.lvalue(s, *base)?;
+                let b = self.place(s, *base, write)?;
                 let bty = s.body.exprs[*base].ty;
                 Ok(field_access(
                     &b,
@@ -112,22 +119,69 @@ impl<'m> Gen<'m> {
                 ))
             }
             ExprKind::Element { base, index } => {
-                let b = self.lvalue(s, *base)?;
-                let size = self.stack_size(s.body.exprs[*base].ty);
+                let b = self.place(s, *base, write)?;
+                let bty = s.body.exprs[*base].ty;
                 let i = self.expr(s, *index)?;
-                Ok(element(&b, &i, size))
+                self.checked_element(s, &b, bty, &i, write, span)
             }
             ExprKind::StackMember { base, member } => {
-                let b = self.lvalue(s, *base)?;
-                let size = self.stack_size(s.body.exprs[*base].ty);
+                let b = self.place(s, *base, write)?;
+                let bty = s.body.exprs[*base].ty;
                 match member {
-                    StackMember::Next => Ok(element(&b, &format!("{b}.next_index"), size)),
-                    StackMember::Last => Ok(element(&b, &format!("({b}.next_index - 1)"), size)),
+                    StackMember::Next => {
+                        self.checked_element(s, &b, bty, &format!("{b}.next_index"), write, span)
+                    }
+                    StackMember::Last => self.checked_element(
+                        s,
+                        &b,
+                        bty,
+                        &format!("({b}.next_index - 1)"),
+                        write,
+                        span,
+                    ),
                     StackMember::LastIndex => unsupported("assigning to lastIndex", span),
                 }
             }
             _ => unsupported("this kind of assignment target", span),
         }
+    }
+
+    /// `base.e[i]` with a run-time `i`: in range, the element; out of range, a zeroed value
+    /// (reads) or a scratch element (writes, lost).
+    fn checked_element(
+        &mut self,
+        s: &Scope,
+        b: &str,
+        stack_ty: Handle<Type>,
+        i: &str,
+        write: bool,
+        span: p4tc_ir::Span,
+    ) -> R<String> {
+        let size = self.stack_size(stack_ty);
+        if i.trim_end_matches('u').parse::<u32>().is_ok() {
+            return Ok(element(b, i, size));
+        }
+        let elem_ty = match self.ty(self.resolve(stack_ty)) {
+            Type::Stack { element, .. } => *element,
+            _ => return unsupported("indexing something that is not a stack", span),
+        };
+        let t = self.ctype(elem_ty, span)?;
+        let inside = element(b, i, size);
+        if !write {
+            return Ok(format!("((u64)(u32)({i}) < {size} ? {inside} : ({t}){{}})"));
+        }
+        if matches!(s.ret, Ret::C) {
+            // In a function, where the scratch element is not in scope: the last element.
+            return Ok(inside);
+        }
+        let scratch = format!("oob_{}", ident(t.trim_start_matches("struct ")));
+        let decl = format!("{t} {scratch} = {{}}; /* writes past a stack's end land here */");
+        if !self.extra_locals.contains(&decl) {
+            self.extra_locals.push(decl);
+        }
+        Ok(format!(
+            "(*((u64)(u32)({i}) < {size} ? &{inside} : &{scratch}))"
+        ))
     }
 
     /// True when the expression names a place (a local, or a field or element of one).
@@ -163,7 +217,7 @@ impl<'m> Gen<'m> {
                 Ok(format!("({b}).{f}"))
             }
             ExprKind::Local(_) | ExprKind::Field { .. } | ExprKind::Element { .. } => {
-                self.lvalue(s, e)
+                self.place(s, e, false)
             }
             ExprKind::Instance(_) => unsupported("an extern instance used as a value", span),
             ExprKind::Slice { base, hi, lo } => {
@@ -184,10 +238,10 @@ impl<'m> Gen<'m> {
             ExprKind::DynamicSlice { .. } => unsupported("slices with a run-time bound", span),
             ExprKind::StackMember { base, member } => match member {
                 StackMember::LastIndex => {
-                    let b = self.lvalue(s, *base)?;
+                    let b = self.place(s, *base, false)?;
                     Ok(format!("((u32)({b}.next_index - 1))"))
                 }
-                _ => self.lvalue(s, e),
+                _ => self.place(s, e, false),
             },
             ExprKind::Unary { op, operand } => {
                 let a = self.expr(s, *operand)?;

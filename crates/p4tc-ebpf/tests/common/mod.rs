@@ -157,9 +157,8 @@ pub fn prog_fd(ebpf: &aya::Ebpf, g: &p4tc_ebpf::Generated) -> std::os::fd::Owned
     fd.expect("dup")
 }
 
-/// True when the front-end lost the main control's apply block (a bug of `p4tc-front` at the
-/// time of writing: `lower::decl::block_decl` replaced the lowered block with an empty one),
-/// so behaviour cannot be tested, only loading.
+/// True when the main control has no statements (older front-ends lost the apply block), so
+/// behaviour cannot be tested, only loading.
 pub fn control_is_empty(module: &Module) -> bool {
     let Some(p) = &module.pipeline else {
         return true;
