@@ -1112,7 +1112,7 @@ fn every_example_loads() {
 }
 
 #[test]
-fn a_full_queue_recycles_old_events_into_exact_copies() {
+fn a_full_queue_keeps_the_newest_events_whole() {
     let model = program(
         r#"
     Digest<pair_t>() d;

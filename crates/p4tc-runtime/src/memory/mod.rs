@@ -135,7 +135,7 @@ pub struct MemoryBackend {
     /// `Handle<ir::Instance>::index()` -> position in `instances`.
     instance_at: Vec<Option<usize>>,
     profiles: Vec<Duration>,
-    events: VecDeque<Event>,
+    events: VecDeque<Pending>,
     events_dropped: u64,
     /// Aging deadlines: (deadline, table, slot, entry seq), earliest first.
     aging: BinaryHeap<Reverse<(Duration, u32, u32, u64)>>,
@@ -161,7 +161,7 @@ impl std::fmt::Debug for MemoryBackend {
 }
 
 /// What happened to an entry, for its event.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Change {
     Created,
     Updated,
@@ -346,7 +346,7 @@ impl MemoryBackend {
             self.events.pop_front();
             self.events_dropped += 1;
         }
-        self.events.push_back(Event { at, kind });
+        self.events.push_back(Pending::Other(Event { at, kind }));
     }
 
     /// Reads the clock, and moves the datapath's time up to it.
@@ -356,7 +356,7 @@ impl MemoryBackend {
         now
     }
 
-    fn publish_entry(&mut self, t: usize, spec: &EntrySpec, by: Actor, what: Change) {
+    fn publish_entry(&mut self, t: usize, spec: &Arc<EntrySpec>, by: Actor, what: Change) {
         let table = self.table_model(t).handle;
         push_entry_event(
             &mut self.events,
@@ -539,7 +539,7 @@ impl MemoryBackend {
         let now = self.tick();
         self.seq += 1;
         let entry = Entry {
-            spec,
+            spec: Arc::new(spec),
             is_const,
             created_by: by,
             updated_by: None,
@@ -585,96 +585,72 @@ impl MemoryBackend {
     }
 }
 
-/// Queues an entry event if the entry's permissions publish (either P bit). When the queue
-/// is full the oldest event goes, and its allocations carry the new one: a queue nobody
-/// drains costs no memory traffic once full.
+/// Queues an entry event if the entry's permissions publish (either P bit). The event shares
+/// the entry's spec until it is taken; when the queue is full the oldest event goes.
 fn push_entry_event(
-    events: &mut VecDeque<Event>,
+    events: &mut VecDeque<Pending>,
     dropped: &mut u64,
     at: Duration,
     table: Handle<ir::Table>,
-    spec: &EntrySpec,
+    spec: &Arc<EntrySpec>,
     by: Actor,
-    what: Change,
+    change: Change,
 ) {
     let bits = spec.permissions.map_or(0, Permissions::bits);
     if bits & (CTRL_P | DATA_P) == 0 {
         return;
     }
-    let old = if events.len() >= EVENT_CAPACITY {
+    if events.len() >= EVENT_CAPACITY {
         *dropped += 1;
-        events.pop_front()
-    } else {
-        None
-    };
-    let entry = match old.map(|e| e.kind) {
-        Some(
-            EventKind::EntryCreated { mut entry, .. }
-            | EventKind::EntryUpdated { mut entry, .. }
-            | EventKind::EntryDeleted { mut entry, .. },
-        ) => {
-            copy_spec(&mut entry, spec);
-            entry
-        }
-        _ => spec.clone(),
-    };
-    events.push_back(Event {
+        events.pop_front();
+    }
+    events.push_back(Pending::Entry {
         at,
-        kind: match what {
-            Change::Created => EventKind::EntryCreated { table, entry, by },
-            Change::Updated => EventKind::EntryUpdated { table, entry, by },
-            Change::Deleted => EventKind::EntryDeleted { table, entry, by },
-        },
+        table,
+        spec: Arc::clone(spec),
+        by,
+        change,
     });
 }
 
-/// `*dst = src.clone()`, reusing `dst`'s allocations where the shapes agree.
-fn copy_spec(dst: &mut EntrySpec, src: &EntrySpec) {
-    dst.key.truncate(src.key.len());
-    for (i, m) in src.key.iter().enumerate() {
-        match (dst.key.get_mut(i), m) {
-            (Some(KeyMatch::Exact(d)), KeyMatch::Exact(s)) => d.clone_from(s),
-            (
-                Some(KeyMatch::Lpm {
-                    value: d,
-                    prefix_len: dl,
-                }),
-                KeyMatch::Lpm { value, prefix_len },
-            ) => {
-                d.clone_from(value);
-                *dl = *prefix_len;
-            }
-            (
-                Some(KeyMatch::Ternary {
-                    value: dv,
-                    mask: dm,
-                }),
-                KeyMatch::Ternary { value, mask },
-            ) => {
-                dv.clone_from(value);
-                dm.clone_from(mask);
-            }
-            (Some(d), s) => *d = s.clone(),
-            (None, s) => dst.key.push(s.clone()),
-        }
-    }
-    match (&mut dst.action, &src.action) {
-        (Some(d), Some(s)) => {
-            d.action = s.action;
-            d.params.truncate(s.params.len());
-            for (i, p) in s.params.iter().enumerate() {
-                match d.params.get_mut(i) {
-                    Some(dp) => dp.clone_from(p),
-                    None => d.params.push(p.clone()),
+/// An event waiting in the queue.
+#[derive(Debug)]
+enum Pending {
+    /// About an entry, whose spec it shares.
+    Entry {
+        at: Duration,
+        table: Handle<ir::Table>,
+        spec: Arc<EntrySpec>,
+        by: Actor,
+        change: Change,
+    },
+    /// Anything else, ready.
+    Other(Event),
+}
+
+impl Pending {
+    fn into_event(self) -> Event {
+        match self {
+            Pending::Entry {
+                at,
+                table,
+                spec,
+                by,
+                change,
+            } => {
+                let entry = Arc::unwrap_or_clone(spec);
+                Event {
+                    at,
+                    kind: match change {
+                        Change::Created => EventKind::EntryCreated { table, entry, by },
+                        Change::Updated => EventKind::EntryUpdated { table, entry, by },
+                        Change::Deleted => EventKind::EntryDeleted { table, entry, by },
+                    },
                 }
             }
+            Pending::Other(event) => event,
         }
-        (d, s) => d.clone_from(s),
     }
-    dst.priority = src.priority;
-    dst.permissions = src.permissions;
-    dst.dynamic = src.dynamic;
-    dst.aging = src.aging;
 }
 
 /// Checks an action call against the table (the action is the table's, its scope allows the
@@ -816,10 +792,11 @@ impl ObjectModel for MemoryBackend {
         let Some((e, hot)) = self.tables[t].state.get_full_mut(slot) else {
             return Ok(());
         };
-        e.spec.action = entry.action;
-        e.spec.permissions = Some(permissions);
-        e.spec.dynamic = entry.dynamic;
-        e.spec.aging = entry.aging;
+        let s = Arc::make_mut(&mut e.spec);
+        s.action = entry.action;
+        s.permissions = Some(permissions);
+        s.dynamic = entry.dynamic;
+        s.aging = entry.aging;
         e.age = age;
         e.updated_by = Some(Actor::ControlPlane);
         hot.action = action;
@@ -1156,7 +1133,7 @@ impl ObjectModel for MemoryBackend {
     }
 
     fn take_events(&mut self) -> Vec<Event> {
-        self.events.drain(..).collect()
+        self.events.drain(..).map(Pending::into_event).collect()
     }
 }
 
@@ -1256,8 +1233,9 @@ impl Datapath for MemoryBackend {
         if !allowed {
             return;
         }
-        e.spec.dynamic = true;
-        e.spec.aging = Some(Aging::Profile(profile));
+        let s = Arc::make_mut(&mut e.spec);
+        s.dynamic = true;
+        s.aging = Some(Aging::Profile(profile));
         e.age = Some(Aging::Profile(profile));
         e.updated_by = Some(Actor::Datapath);
         let spec = e.spec.clone();

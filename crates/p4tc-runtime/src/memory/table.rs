@@ -10,6 +10,7 @@
 //! gets back from a lookup.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use p4tc_ir::arena::Handle;
@@ -29,8 +30,9 @@ pub(crate) const MAX_KEY_BYTES: usize = 72;
 /// An entry as the backend keeps it.
 #[derive(Clone, Debug)]
 pub(crate) struct Entry {
-    /// The entry as written, priority and permissions filled in, key normalised.
-    pub spec: EntrySpec,
+    /// The entry as written, priority and permissions filled in, key normalised. Shared with
+    /// the events about it until they are taken (an event costs no copy).
+    pub spec: Arc<EntrySpec>,
     pub is_const: bool,
     pub created_by: Actor,
     pub updated_by: Option<Actor>,
@@ -56,7 +58,7 @@ pub(crate) struct Entry {
 impl Entry {
     pub fn info(&self, hot: &Hot, direct_counter: bool) -> EntryInfo {
         EntryInfo {
-            spec: self.spec.clone(),
+            spec: EntrySpec::clone(&self.spec),
             is_const: self.is_const,
             created_by: self.created_by,
             updated_by: self.updated_by,
