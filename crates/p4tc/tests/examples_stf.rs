@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::Command;
 
 #[test]
-#[ignore = "waits for the front-end fix that keeps control apply blocks (p4tc-front lower/decl.rs block_decl); all 26 pass with it"]
 fn every_example_stf_passes() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let mut dirs: Vec<_> = std::fs::read_dir(&root)

@@ -98,7 +98,6 @@ const OUT: &str =
     "aabbccddeeff 000102030405 0800 45000018 00000000 40060000 0a000001 0a000002 deadbeef";
 
 #[test]
-#[ignore = "waits for the front-end fix that keeps control apply blocks (p4tc-front lower/decl.rs block_decl); passes with it"]
 fn the_simple_l3_stf_passes() {
     let output = p4tc(&["test", &program(), &example("simple_l3.stf")]);
     assert_eq!(output.status.code(), Some(0), "{}", show(&output));
@@ -106,7 +105,6 @@ fn the_simple_l3_stf_passes() {
 }
 
 #[test]
-#[ignore = "waits for the front-end fix that keeps control apply blocks (p4tc-front lower/decl.rs block_decl); passes with it"]
 fn a_correct_stf_passes() {
     let dir = TempDir::new("correct");
     let output = stf_test(&dir, "ok.stf", &format!("{ADD}{PACKET}expect 1 {OUT} $\n"));
@@ -115,7 +113,6 @@ fn a_correct_stf_passes() {
 }
 
 #[test]
-#[ignore = "waits for the front-end fix that keeps control apply blocks (p4tc-front lower/decl.rs block_decl); passes with it"]
 fn a_wrong_expectation_fails_naming_its_line() {
     let dir = TempDir::new("wrong");
     let wrong = OUT.replace("deadbeef", "deadbe00");
@@ -156,7 +153,6 @@ fn a_missing_packet_fails_naming_its_line() {
 }
 
 #[test]
-#[ignore = "waits for the front-end fix that keeps control apply blocks (p4tc-front lower/decl.rs block_decl); passes with it"]
 fn an_unexpected_packet_fails_naming_its_line() {
     let dir = TempDir::new("unexpected");
     let output = stf_test(&dir, "extra.stf", &format!("{ADD}{PACKET}"));
@@ -181,7 +177,6 @@ fn an_unexpected_packet_fails_naming_its_line() {
 }
 
 #[test]
-#[ignore = "waits for the front-end fix that keeps control apply blocks (p4tc-front lower/decl.rs block_decl); passes with it"]
 fn verbose_prints_a_packet_trace() {
     let dir = TempDir::new("verbose");
     let path = dir.write(
@@ -290,7 +285,6 @@ fn summary(dir: &Path) -> serde_json::Value {
 }
 
 #[test]
-#[ignore = "waits for the front-end fix that keeps control apply blocks (p4tc-front lower/decl.rs block_decl); passes with it"]
 fn run_writes_one_capture_per_port_and_a_summary() {
     let dir = TempDir::new("run");
     let input = dir.path().join("in.pcap");
@@ -341,7 +335,6 @@ fn run_writes_one_capture_per_port_and_a_summary() {
 }
 
 #[test]
-#[ignore = "waits for the front-end fix that keeps control apply blocks (p4tc-front lower/decl.rs block_decl); passes with it"]
 fn run_without_entries_drops_everything() {
     let dir = TempDir::new("run-empty");
     let input = dir.path().join("in.pcap");
@@ -495,7 +488,6 @@ fn hex(text: &str) -> Vec<u8> {
 }
 
 #[test]
-#[ignore = "waits for the front-end fix that keeps control apply blocks (p4tc-front lower/decl.rs block_decl); passes with it"]
 fn run_ages_entries_by_the_capture_timestamps() {
     // conntrack_aging learns a flow from its SYN; entries age 30 s after their last hit, and
     // an ACK of an unknown flow is dropped.
@@ -537,7 +529,6 @@ fn run_ages_entries_by_the_capture_timestamps() {
 }
 
 #[test]
-#[ignore = "waits for the front-end fix that keeps control apply blocks (p4tc-front lower/decl.rs block_decl); passes with it"]
 fn run_counts_digests() {
     // mac_learning_digest reports every unknown source MAC with a digest.
     let frame = hex("020000000002 020000000009 0800 4500000000000000000000000000000000000000");
