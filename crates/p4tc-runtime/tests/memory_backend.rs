@@ -1186,3 +1186,9 @@ fn a_full_queue_keeps_the_newest_events_whole() {
         ]
     );
 }
+
+#[test]
+fn the_backend_can_move_to_another_thread() {
+    fn send<T: Send + Sync>() {}
+    send::<p4tc_runtime::MemoryBackend>();
+}
