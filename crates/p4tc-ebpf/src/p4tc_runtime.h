@@ -312,6 +312,40 @@ P4TC_INLINE u16 p4tc_ones_complement16(const u8 *b, int n)
     return (u16)~p4tc_csum_fold(sum);
 }
 
+/* ---- Resizing at TC ------------------------------------------------------------------------ */
+
+/* Resizes the packet's headers by `delta` bytes when bpf_skb_adjust_room cannot (it only
+ * resizes IPv4 and IPv6 packets): growing adds room at the head; shrinking moves the payload,
+ * which starts at byte `at`, back by -delta bytes and cuts the tail. The caller then writes
+ * every header from byte 0. Returns 0 on success. Payloads past 16 KiB are refused. */
+P4TC_INLINE int p4tc_skb_resize(struct __sk_buff *skb, int delta, u32 at)
+{
+    if (delta > 0)
+        return bpf_skb_change_head(skb, (u32)delta, 0);
+    u32 len = skb->len;
+    u32 from = at;
+    u32 to = at - (u32)(-delta);
+    u8 buf[64];
+    for (int i = 0; i < 256; i++) {
+        if (from >= len)
+            break;
+        u64 n = (u64)len - from;
+        if (n > sizeof(buf))
+            n = sizeof(buf);
+        /* The same value, written so the verifier sees 1 <= n <= 64. */
+        n = ((n - 1) & (sizeof(buf) - 1)) + 1;
+        if (bpf_skb_load_bytes(skb, from, buf, n))
+            return -1;
+        if (bpf_skb_store_bytes(skb, to, buf, n, 0))
+            return -1;
+        from += n;
+        to += n;
+    }
+    if (from < len)
+        return -1;
+    return bpf_skb_change_tail(skb, len - (u32)(-delta), 0);
+}
+
 /* ---- Meters: two-rate three-colour markers (RFC 2698) ------------------------------------ */
 
 /* PNA_MeterColor_t, in declaration order. */

@@ -618,7 +618,8 @@ impl<'m> Gen<'m> {
         o.open("if (delta_ != 0)");
         match self.hook {
             Hook::Tc => {
-                o.line("if (bpf_skb_adjust_room(skb, delta_, BPF_ADJ_ROOM_MAC, 0)) { drop = 1; goto verdict; }");
+                o.line("if (bpf_skb_adjust_room(skb, delta_, BPF_ADJ_ROOM_MAC, 0) &&");
+                o.line("    p4tc_skb_resize(skb, delta_, parsed_len)) { drop = 1; goto verdict; }");
                 o.line("data = (void *)(long)skb->data;");
                 o.line("data_end = (void *)(long)skb->data_end;");
             }
