@@ -113,7 +113,9 @@ control CtControl(inout headers_t hdr,
                      PROFILE_SYN_SENT);
     }
 
-    @tc_acl("CRUS:CRXP")
+    // The datapath needs U (update) as well as C: set_entry_expire_time moves its own
+    // entries between timer profiles, and P4TC refuses that without the datapath's U bit.
+    @tc_acl("CRUS:CRUXP")
     table flows {
         key = {
             hdr.ipv4.srcAddr : exact @tc_type("ipv4");

@@ -161,7 +161,9 @@ control FwControl(inout headers_t hdr,
         }
     }
 
-    @tc_acl("CRUDPS:CRXP")
+    // The datapath needs U (update) as well as C: set_entry_expire_time moves its own
+    // entries between timer profiles, and P4TC refuses that without the datapath's U bit.
+    @tc_acl("CRUDPS:CRUXP")
     table conntrack {
         key = {
             SelectByDirection(is_net_port(istd.input_port), hdr.ipv4.dstAddr, hdr.ipv4.srcAddr)
