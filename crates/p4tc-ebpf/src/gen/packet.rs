@@ -170,10 +170,7 @@ impl<'m> Gen<'m> {
                 let src = super::expr::field_access(lv, &f.name);
                 let shift_f = f.offset + f.width - z;
                 let shift_b = hi - z;
-                parts.push(format!(
-                    "((((u64){src} >> {shift_f}) & {}) << {shift_b})",
-                    mask_lit(n)
-                ));
+                parts.push(shifted(&format!("(u64){src}"), shift_f, n, shift_b));
             }
             if parts.is_empty() {
                 parts.push("0".into());
@@ -685,10 +682,7 @@ pub(crate) fn load_bits(p: &str, offset: u32, width: u32) -> String {
         let n = z - a;
         let shift_b = hi - z;
         let shift_f = offset + width - z;
-        parts.push(format!(
-            "((((u64){p}[{b}] >> {shift_b}) & {}) << {shift_f})",
-            mask_lit(n)
-        ));
+        parts.push(shifted(&format!("(u64){p}[{b}]"), shift_b, n, shift_f));
     }
     format!("(({})({}))", super::out::uint_for(width), parts.join(" | "))
 }
@@ -756,4 +750,18 @@ pub(crate) fn concat_chunks(
         out.push(format!("({})", pieces.join(" | ")));
     }
     Ok(out)
+}
+
+/// `((v >> right) & mask(n)) << left`, without the shifts by zero.
+fn shifted(v: &str, right: u32, n: u32, left: u32) -> String {
+    let mut e = if right == 0 {
+        v.to_string()
+    } else {
+        format!("({v} >> {right})")
+    };
+    e = format!("({e} & {})", mask_lit(n));
+    if left != 0 {
+        e = format!("({e} << {left})");
+    }
+    e
 }
