@@ -241,3 +241,73 @@ pub fn mask_slot(mask: &[u8]) -> Vec<u8> {
     v.extend_from_slice(mask);
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_bigint::BigUint;
+
+    fn covers(pieces: &[(BigUint, BigUint)], width: u32) -> Vec<u32> {
+        (0..1u32 << width)
+            .filter(|x| {
+                let x = BigUint::from(*x);
+                pieces.iter().any(|(v, m)| (&x & m) == *v)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ranges_become_exactly_their_prefixes() {
+        for (lo, hi) in [
+            (0u32, 255u32),
+            (22, 22),
+            (1024, 65535 & 255),
+            (3, 200),
+            (80, 95),
+            (1, 254),
+        ] {
+            if lo > hi {
+                continue;
+            }
+            let pieces = range_to_prefixes(&BigUint::from(lo), &BigUint::from(hi), 8);
+            assert_eq!(
+                covers(&pieces, 8),
+                (lo..=hi).collect::<Vec<_>>(),
+                "{lo}..{hi}"
+            );
+            assert!(pieces.len() <= 14, "{lo}..{hi}: at most 2W - 2 prefixes");
+        }
+        assert!(range_to_prefixes(&BigUint::from(5u8), &BigUint::from(4u8), 8).is_empty());
+        let full = range_to_prefixes(&BigUint::from(0u8), &BigUint::from(u16::MAX), 16);
+        assert_eq!(full, vec![(BigUint::from(0u8), BigUint::from(0u8))]);
+    }
+
+    #[test]
+    fn values_round_trip_and_are_padded_to_8() {
+        let layout = ValueLayout::new(Some(16), true, 13);
+        assert_eq!(layout.counter, Some((32, 16)));
+        assert_eq!(layout.meter, Some(48));
+        assert_eq!(layout.params_offset, 112);
+        assert_eq!(layout.size, 128);
+        let head = EntryHead {
+            action: 7,
+            permissions: 0x1da4,
+            flags: FLAG_HAS_ACTION | FLAG_DYNAMIC,
+            profile: 2,
+            priority: 40,
+            created_ns: 1,
+            last_used_ns: 2,
+        };
+        let v = layout.encode(&head, &[0xab; 13]).expect("fits");
+        assert_eq!(v.len(), 128);
+        assert_eq!(layout.decode_head(&v), Some(head));
+        assert_eq!(&v[112..125], &[0xab; 13]);
+        assert!(layout.encode(&head, &[0; 14]).is_err());
+        assert_eq!(
+            MeterState::configured(1, 2, 3, 4, 5).encode().len(),
+            METER_SIZE as usize
+        );
+        assert_eq!(tuple_key(3, &[9, 9, 9, 9]).len(), 8);
+        assert_eq!(mask_slot(&[1, 2, 3, 4])[..4], MASK_USED.to_ne_bytes());
+    }
+}
