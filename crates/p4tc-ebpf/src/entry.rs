@@ -16,7 +16,8 @@
 //!
 //! The whole is padded to a multiple of 8 bytes. A tuple-space (ternary) table's map key is a
 //! host-order `u32` mask index followed by the masked key blob; its masks map holds, per slot,
-//! a host-order `u32` ([`MASK_USED`] when the slot is in use) followed by the mask blob.
+//! a host-order `u32` ([`MASK_USED`] when the slot is in use), a host-order `u32` lower bound
+//! of its entries' priority values, then the mask blob. Used slots are contiguous from 0.
 
 /// Size of the fixed head of a value.
 pub const ENTRY_HDR_SIZE: u32 = 32;
@@ -235,9 +236,12 @@ pub fn tuple_key(mask_index: u32, masked_key: &[u8]) -> Vec<u8> {
     k
 }
 
-/// The value of a used mask slot.
-pub fn mask_slot(mask: &[u8]) -> Vec<u8> {
+/// The value of a used mask slot: the word [`MASK_USED`], the lowest priority value of the
+/// entries stored under the mask (a lower bound: the lookup skips the mask once it holds a
+/// match at least as good; 0 never skips), then the mask blob.
+pub fn mask_slot(mask: &[u8], min_prio: u32) -> Vec<u8> {
     let mut v = MASK_USED.to_ne_bytes().to_vec();
+    v.extend_from_slice(&min_prio.to_ne_bytes());
     v.extend_from_slice(mask);
     v
 }
@@ -308,6 +312,7 @@ mod tests {
             METER_SIZE as usize
         );
         assert_eq!(tuple_key(3, &[9, 9, 9, 9]).len(), 8);
-        assert_eq!(mask_slot(&[1, 2, 3, 4])[..4], MASK_USED.to_ne_bytes());
+        assert_eq!(mask_slot(&[1, 2, 3, 4], 9)[..4], MASK_USED.to_ne_bytes());
+        assert_eq!(mask_slot(&[1, 2, 3, 4], 9)[4..8], 9u32.to_ne_bytes());
     }
 }

@@ -130,7 +130,7 @@ impl<'m> Gen<'m> {
                     "struct {cname}_tkey {{\n    u32 mask_index;\n    struct {cname}_key key;\n}};\n\n"
                 ));
                 kt.push_str(&format!(
-                    "struct {cname}_mask {{\n    u32 used;\n    struct {cname}_key mask;\n}};\n\n"
+                    "struct {cname}_mask {{\n    u32 used;\n    u32 min_prio; /* no entry with this mask has a lower priority value */\n    struct {cname}_key mask;\n}};\n\n"
                 ));
             }
             self.types.text.push_str(&kt);
@@ -182,7 +182,7 @@ impl<'m> Gen<'m> {
                         MapKind::Array,
                         MapRole::Masks,
                         ("u32", 4),
-                        (&format!("struct {cname}_mask"), 4 + key.size),
+                        (&format!("struct {cname}_mask"), 8 + key.size),
                         nummask_for(intro.nummask, has_range),
                         None,
                         Some(h),
@@ -292,6 +292,7 @@ impl<'m> Gen<'m> {
         // Entries.
         let priorities = program_priorities(t);
         let mut masks: Vec<Vec<u8>> = Vec::new();
+        let mut mask_inits: Vec<usize> = Vec::new();
         for (index, e) in t.entries.iter().enumerate() {
             let err = |reason: String| CodegenError::Entry {
                 table: table_name.clone(),
@@ -387,16 +388,23 @@ impl<'m> Gen<'m> {
                             .encode_ternary_entry(&values, &field_masks)
                             .map_err(|e| err(e.to_string()))?;
                         let mi = match masks.iter().position(|x| *x == m) {
-                            Some(i) => i,
+                            Some(i) => {
+                                // Keep the slot's lowest priority value up to date.
+                                let slot = &mut self.inits[mask_inits[i]].value;
+                                let cur = u32::from_ne_bytes([slot[4], slot[5], slot[6], slot[7]]);
+                                slot[4..8].copy_from_slice(&cur.min(priority).to_ne_bytes());
+                                i
+                            }
                             None => {
                                 if masks.len() as u32 >= info.nummask {
                                     return Err(err(format!("more than {} masks", info.nummask)));
                                 }
                                 masks.push(m.clone());
+                                mask_inits.push(self.inits.len());
                                 self.inits.push(MapInit {
                                     map: format!("{}_masks", info.cname),
                                     key: (masks.len() as u32 - 1).to_ne_bytes().to_vec(),
-                                    value: entry::mask_slot(&m),
+                                    value: entry::mask_slot(&m, priority),
                                     what: InitKind::Mask,
                                 });
                                 masks.len() - 1
@@ -737,6 +745,8 @@ impl<'m> Gen<'m> {
              \x20   struct {cname}_mask *m = bpf_map_lookup_elem(&{cname}_masks, &mi);\n\
              \x20   if (!m || m->used != P4TC_MASK_USED)\n\
              \x20       return 1;\n\
+             \x20   if (x->found && x->best_prio <= m->min_prio)\n\
+             \x20       return 0; /* nothing under this mask can win */\n\
              \x20   struct {cname}_tkey tk __attribute__((aligned(8))) = {{}};\n\
              \x20   tk.mask_index = i;\n\
              \x20   for (u32 b = 0; b < sizeof(struct {cname}_key) / 4; b++)\n\
