@@ -84,12 +84,24 @@ fn simple_l3_loads_pins_and_attaches() {
         } else {
             println!("note: /sys/fs/bpf is not a bpffs mount: pinning not tested");
         }
-        match hook {
-            Hook::Tc => {
-                loaded.attach(&dummy.0, false).expect("tc ingress");
-                loaded.attach(&dummy.0, true).expect("tc egress");
+        // A device just created may still be settling: a few tries.
+        let mut attach = |egress: bool| {
+            let mut last = None;
+            for _ in 0..5 {
+                match loaded.attach(&dummy.0, egress) {
+                    Ok(()) => return,
+                    Err(e) => last = Some(e),
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
             }
-            Hook::Xdp => loaded.attach(&dummy.0, false).expect("xdp"),
+            panic!(
+                "{hook:?} attach (egress {egress}): {}",
+                last.map(|e| e.to_string()).unwrap_or_default()
+            );
+        };
+        attach(false);
+        if hook == Hook::Tc {
+            attach(true);
         }
         let show = Command::new("ip")
             .args(["-d", "link", "show", &dummy.0])
