@@ -7,22 +7,6 @@ mod common;
 use std::sync::Arc;
 
 use p4tc_interp::{Interpreter, Verdict};
-use p4tc_ir::ir::Module;
-
-fn load_source(text: &str) -> Arc<Module> {
-    let text = text.to_string();
-    std::thread::Builder::new()
-        .stack_size(256 << 20)
-        .spawn(move || {
-            let mut parsed = p4tc_front::parse_source("t.p4", &text, &Default::default());
-            let m = p4tc_front::check(&mut parsed);
-            assert!(!parsed.has_errors(), "{}", parsed.render_diagnostics());
-            Arc::new(m.expect("module"))
-        })
-        .unwrap()
-        .join()
-        .unwrap()
-}
 
 const PROGRAM: &str = r#"#include <core.p4>
 #include <tc/pna.p4>
@@ -115,7 +99,7 @@ PNA_NIC(P(), C(), D()) main;
 
 #[test]
 fn calls_loops_switch_exit_and_stacks() {
-    let m = load_source(PROGRAM);
+    let m = common::load_source(PROGRAM);
     let mut interp = Interpreter::new(Arc::clone(&m), 0).unwrap();
     let mut dp = common::Double::new(&m);
     let out = interp.process(&mut dp, &[0x5a, 3, 2], 1);
@@ -159,7 +143,7 @@ fn calls_loops_switch_exit_and_stacks() {
 /// front-end once dropped either the one or the other).
 #[test]
 fn control_level_initialisers_run_before_apply() {
-    let m = load_source(
+    let m = common::load_source(
         r#"#include <core.p4>
 #include <tc/pna.p4>
 header h_t { bit<8> a; }

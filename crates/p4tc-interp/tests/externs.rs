@@ -5,22 +5,6 @@ mod common;
 use std::sync::Arc;
 
 use p4tc_interp::{Interpreter, Verdict};
-use p4tc_ir::ir::Module;
-
-fn load_source(text: &str) -> Arc<Module> {
-    let text = text.to_string();
-    std::thread::Builder::new()
-        .stack_size(256 << 20)
-        .spawn(move || {
-            let mut parsed = p4tc_front::parse_source("t.p4", &text, &Default::default());
-            let m = p4tc_front::check(&mut parsed);
-            assert!(!parsed.has_errors(), "{}", parsed.render_diagnostics());
-            Arc::new(m.expect("module"))
-        })
-        .unwrap()
-        .join()
-        .unwrap()
-}
 
 const PROGRAM: &str = r#"#include <core.p4>
 #include <tc/pna.p4>
@@ -63,7 +47,7 @@ PNA_NIC(P(), C(), D()) main;
 
 #[test]
 fn crc_and_internet_checksum_match_published_values() {
-    let m = load_source(PROGRAM);
+    let m = common::load_source(PROGRAM);
     let mut interp = Interpreter::new(Arc::clone(&m), 0).unwrap();
     let mut dp = common::Double::new(&m);
     let mut pkt = b"123456789".to_vec();
@@ -108,7 +92,7 @@ control D(packet_out pkt, inout headers_t hdr, in metadata_t meta, in pna_main_o
 }
 PNA_NIC(P(), C(), D()) main;
 "#;
-    let m = load_source(src);
+    let m = common::load_source(src);
     let run = |seed| {
         let mut interp = Interpreter::new(Arc::clone(&m), seed).unwrap();
         let mut dp = common::Double::new(&m);
@@ -151,7 +135,7 @@ control D(packet_out pkt, inout headers_t hdr, in metadata_t meta, in pna_main_o
 }
 PNA_NIC(P(), C(), D()) main;
 "#;
-    let m = load_source(src);
+    let m = common::load_source(src);
     let mut interp = Interpreter::new(Arc::clone(&m), 0).unwrap();
     let mut dp = common::Double::new(&m);
     let out = interp.process(&mut dp, &[0xab, 0xcd], 1);

@@ -7,25 +7,10 @@ use std::sync::Arc;
 use p4tc_interp::{Interpreter, Verdict};
 use p4tc_ir::ir::Module;
 
-fn load_source(text: &str) -> Arc<Module> {
-    let text = text.to_string();
-    std::thread::Builder::new()
-        .stack_size(256 << 20)
-        .spawn(move || {
-            let mut parsed = p4tc_front::parse_source("t.p4", &text, &Default::default());
-            let m = p4tc_front::check(&mut parsed);
-            assert!(!parsed.has_errors(), "{}", parsed.render_diagnostics());
-            Arc::new(m.expect("module"))
-        })
-        .unwrap()
-        .join()
-        .unwrap()
-}
-
 /// A program whose parser states are `states`; the control sends to port 1 + the number of
 /// valid stack elements, and the deparser emits everything.
 fn program(states: &str) -> Arc<Module> {
-    load_source(&format!(
+    common::load_source(&format!(
         r#"#include <core.p4>
 #include <tc/pna.p4>
 header b_t {{ bit<8> v; }}
@@ -138,7 +123,7 @@ fn lookahead_and_advance() {
 
 #[test]
 fn value_sets_start_empty_and_can_be_filled() {
-    let m = load_source(
+    let m = common::load_source(
         r#"#include <core.p4>
 #include <tc/pna.p4>
 header b_t { bit<8> v; }

@@ -36,6 +36,22 @@ pub fn load(path: &Path) -> Result<Arc<Module>, String> {
         .expect("front-end panicked")
 }
 
+/// Checks a program given as text; panics with its diagnostics when it has errors.
+pub fn load_source(text: &str) -> Arc<Module> {
+    let text = text.to_string();
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let mut parsed = p4tc_front::parse_source("t.p4", &text, &Default::default());
+            let m = p4tc_front::check(&mut parsed);
+            assert!(!parsed.has_errors(), "{}", parsed.render_diagnostics());
+            Arc::new(m.expect("module"))
+        })
+        .expect("thread")
+        .join()
+        .expect("front-end panicked")
+}
+
 /// An example by name.
 pub fn example(name: &str) -> Arc<Module> {
     load(&root().join(format!("examples/{name}/{name}.p4"))).expect("example checks")
