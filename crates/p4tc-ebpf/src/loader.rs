@@ -1,16 +1,23 @@
 //! Loading a compiled object into the kernel (aya): the verifier, the program's entries and
 //! default actions, pinning the maps, attaching to TC (tcx, or clsact before 6.6) or XDP.
+//!
+//! Two ways to attach: [`Loaded::attach`] lasts while the [`Loaded`] value lives (tests);
+//! [`Loaded::attach_persistent`] pins the attachment's link on bpffs (tcx and XDP links), or
+//! leaves a clsact filter in place, so that it outlives the process; [`detach_pinned_link`] and
+//! [`detach_clsact`] undo it. [`Loaded::restore`] copies the elements of an earlier load's
+//! pinned maps into the new maps, so reloading a pipeline keeps its entries.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use aya::maps::Map;
-use aya::programs::tc::{self, TcAttachType};
+use aya::maps::{Map, MapData};
+use aya::programs::links::{FdLink, PinnedLink};
+use aya::programs::tc::{self, SchedClassifierLink, TcAttachType};
 use aya::programs::xdp::XdpFlags;
 use aya::programs::{ProgramError, SchedClassifier, Xdp};
 use aya::Ebpf;
 
-use crate::{sys, Generated, Hook};
+use crate::{sys, Generated, Hook, MapKind, MapRole};
 
 /// Why an object could not be loaded or attached.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +62,210 @@ pub enum LoadError {
     /// The object lacks something the generated description names.
     #[error("{0}")]
     Missing(String),
+    /// A pinned object (map, program or link) could not be opened or removed.
+    #[error("{path}: {error}")]
+    Pinned {
+        /// Its path on bpffs.
+        path: PathBuf,
+        /// What went wrong.
+        error: String,
+    },
+    /// A map pinned by an earlier load does not fit the new program's map of that name.
+    #[error("map `{map}` pinned at {path} holds {old} (key/value bytes) but the program's map holds {new}: the program changed; load with --fresh to start with empty tables")]
+    Incompatible {
+        /// The map.
+        map: String,
+        /// Where the old one is pinned.
+        path: PathBuf,
+        /// The old key/value sizes.
+        old: String,
+        /// The new key/value sizes.
+        new: String,
+    },
+    /// Entering a network namespace failed.
+    #[error("entering network namespace {path}: {error}")]
+    Netns {
+        /// The namespace's file (`/var/run/netns/NAME`).
+        path: PathBuf,
+        /// What the kernel said.
+        error: std::io::Error,
+    },
+}
+
+/// Where on an interface a program runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AttachPoint {
+    /// TC ingress.
+    TcIngress,
+    /// TC egress.
+    TcEgress,
+    /// XDP.
+    Xdp,
+}
+
+impl AttachPoint {
+    /// Its name in state files and messages: `tc-ingress`, `tc-egress`, `xdp`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AttachPoint::TcIngress => "tc-ingress",
+            AttachPoint::TcEgress => "tc-egress",
+            AttachPoint::Xdp => "xdp",
+        }
+    }
+
+    /// The point named `name` (see [`AttachPoint::name`]).
+    pub fn from_name(name: &str) -> Option<AttachPoint> {
+        [
+            AttachPoint::TcIngress,
+            AttachPoint::TcEgress,
+            AttachPoint::Xdp,
+        ]
+        .into_iter()
+        .find(|p| p.name() == name)
+    }
+
+    /// The hook a program must be generated for to run here.
+    pub fn hook(self) -> Hook {
+        match self {
+            AttachPoint::TcIngress | AttachPoint::TcEgress => Hook::Tc,
+            AttachPoint::Xdp => Hook::Xdp,
+        }
+    }
+}
+
+/// How an attachment was made (and so how it is undone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AttachMode {
+    /// A tcx link (kernels from 6.6), pinned.
+    Tcx,
+    /// A filter on a clsact qdisc (older kernels): stays until deleted, nothing to pin.
+    Clsact,
+    /// XDP in the driver, a pinned link.
+    XdpNative,
+    /// Generic (SKB) XDP, where the driver has no XDP: a pinned link.
+    XdpGeneric,
+}
+
+impl AttachMode {
+    /// Its name in state files and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            AttachMode::Tcx => "tcx",
+            AttachMode::Clsact => "clsact",
+            AttachMode::XdpNative => "xdp-native",
+            AttachMode::XdpGeneric => "xdp-generic",
+        }
+    }
+
+    /// The mode named `name`.
+    pub fn from_name(name: &str) -> Option<AttachMode> {
+        [
+            AttachMode::Tcx,
+            AttachMode::Clsact,
+            AttachMode::XdpNative,
+            AttachMode::XdpGeneric,
+        ]
+        .into_iter()
+        .find(|m| m.name() == name)
+    }
+
+    /// Whether the attachment is held by a pinned link.
+    pub fn has_link(self) -> bool {
+        self != AttachMode::Clsact
+    }
+}
+
+/// Runs `work` in the network namespace `netns` (a file such as `/var/run/netns/NAME`), on a
+/// thread of its own (`setns` changes the calling thread only, and that thread cannot be
+/// trusted to come back); in the current namespace when `netns` is `None`.
+pub fn in_netns<T: Send>(
+    netns: Option<&Path>,
+    work: impl FnOnce() -> Result<T, LoadError> + Send,
+) -> Result<T, LoadError> {
+    let Some(path) = netns else {
+        return work();
+    };
+    let file = std::fs::File::open(path).map_err(|error| LoadError::Netns {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            sys::enter_netns(file.as_fd()).map_err(|error| LoadError::Netns {
+                path: path.to_path_buf(),
+                error,
+            })?;
+            work()
+        })
+        .join()
+        .unwrap_or_else(|_| Err(LoadError::Missing("the attaching thread panicked".into())))
+    })
+}
+
+/// A descriptor of the map pinned at `path`.
+pub fn open_pinned_map(path: &Path) -> Result<OwnedFd, LoadError> {
+    let pinned = |error: String| LoadError::Pinned {
+        path: path.to_path_buf(),
+        error,
+    };
+    let data = MapData::from_pin(path).map_err(|e| pinned(e.to_string()))?;
+    data.fd()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|e| pinned(e.to_string()))
+}
+
+/// Detaches the attachment whose link is pinned at `path` and removes the pin (the link goes
+/// when its last reference does: the pin and our descriptor).
+pub fn detach_pinned_link(path: &Path) -> Result<(), LoadError> {
+    let pinned = |error: String| LoadError::Pinned {
+        path: path.to_path_buf(),
+        error,
+    };
+    let link = PinnedLink::from_pin(path).map_err(|e| pinned(e.to_string()))?;
+    let fd_link = link.unpin().map_err(|e| pinned(e.to_string()))?;
+    drop(fd_link);
+    Ok(())
+}
+
+/// Deletes the clsact filters running our program (`p4tc_main`) at `point` of `iface`, in
+/// `netns` when given.
+pub fn detach_clsact(
+    iface: &str,
+    point: AttachPoint,
+    netns: Option<&Path>,
+    program: &str,
+) -> Result<(), LoadError> {
+    let side = match point {
+        AttachPoint::TcEgress => TcAttachType::Egress,
+        _ => TcAttachType::Ingress,
+    };
+    in_netns(netns, || {
+        tc::qdisc_detach_program(iface, side, program).map_err(|e| LoadError::Attach {
+            iface: iface.into(),
+            error: format!("removing the clsact filter: {e}"),
+        })
+    })
+}
+
+/// Copies every element of `from` into `to` (same key and value sizes; not per-CPU maps);
+/// returns how many.
+pub fn copy_map(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> std::io::Result<usize> {
+    let mut n = 0;
+    let mut key: Option<Vec<u8>> = None;
+    while let Some(next) = sys::map_next_key(from, key.as_deref())? {
+        match sys::map_lookup(from, &next) {
+            Ok(value) => {
+                sys::map_update(to, &next, &value, sys::BPF_ANY)?;
+                n += 1;
+            }
+            // Deleted meanwhile (the datapath or a timer): nothing to copy.
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+            Err(e) => return Err(e),
+        }
+        key = Some(next);
+    }
+    Ok(n)
 }
 
 /// A loaded pipeline: the object with its program verified and its entries installed.
@@ -247,5 +458,151 @@ impl Loaded {
             }
         }
         Ok(())
+    }
+
+    /// Pins the program at `path` (so `bpftool` and `p4tc show` find it after we exit).
+    pub fn pin_program(&mut self, path: &Path) -> Result<(), LoadError> {
+        let program = self.generated.program.clone();
+        let prog = self
+            .ebpf
+            .program_mut(&program)
+            .ok_or_else(|| LoadError::Missing("no program".into()))?;
+        prog.pin(path).map_err(|e| LoadError::Pin {
+            map: program.clone(),
+            path: path.to_path_buf(),
+            error: e.to_string(),
+        })
+    }
+
+    /// Copies into the new maps the elements of the maps an earlier load pinned under `dir`:
+    /// table entries, default actions, masks, registers, meters, value sets, host ports, flow
+    /// ids. Per-CPU counters and ring buffers start afresh. Maps missing under `dir` are
+    /// skipped; a pinned map of other sizes is an error ([`LoadError::Incompatible`]). Returns
+    /// (map, elements copied) for each map copied.
+    pub fn restore(&self, dir: &Path) -> Result<Vec<(String, usize)>, LoadError> {
+        let mut copied = Vec::new();
+        for spec in &self.generated.maps {
+            let copies = matches!(spec.kind, MapKind::Hash | MapKind::LpmTrie | MapKind::Array)
+                && !matches!(spec.role, MapRole::Scratch | MapRole::TestIo);
+            let path = dir.join(&spec.name);
+            if !copies || !path.exists() {
+                continue;
+            }
+            let old = open_pinned_map(&path)?;
+            let new = self.map_fd(&spec.name)?;
+            let sizes = |fd: BorrowedFd<'_>| {
+                sys::map_sizes(fd).map_err(|e| LoadError::Pinned {
+                    path: path.clone(),
+                    error: e.to_string(),
+                })
+            };
+            let (old_sizes, new_sizes) = (sizes(old.as_fd())?, sizes(new.as_fd())?);
+            if old_sizes != new_sizes {
+                return Err(LoadError::Incompatible {
+                    map: spec.name.clone(),
+                    path,
+                    old: format!("{}/{}", old_sizes.0, old_sizes.1),
+                    new: format!("{}/{}", new_sizes.0, new_sizes.1),
+                });
+            }
+            let n = copy_map(old.as_fd(), new.as_fd()).map_err(|error| LoadError::Install {
+                map: spec.name.clone(),
+                error,
+            })?;
+            copied.push((spec.name.clone(), n));
+        }
+        Ok(copied)
+    }
+
+    /// Attaches the program at `point` of `iface` (inside `netns` when given) so that the
+    /// attachment outlives this process: a tcx or XDP link pinned at `link_pin`, or (before
+    /// tcx) a clsact filter. XDP goes native when the driver has it, else generic.
+    pub fn attach_persistent(
+        &mut self,
+        iface: &str,
+        point: AttachPoint,
+        netns: Option<&Path>,
+        link_pin: &Path,
+    ) -> Result<AttachMode, LoadError> {
+        let err = |e: String| LoadError::Attach {
+            iface: iface.into(),
+            error: e,
+        };
+        if point.hook() != self.generated.hook {
+            return Err(err(format!(
+                "the program was generated for {:?}, not for {}",
+                self.generated.hook,
+                point.name()
+            )));
+        }
+        let pin = |link: FdLink| {
+            link.pin(link_pin).map(|_| ()).map_err(|e| LoadError::Pin {
+                map: "link".into(),
+                path: link_pin.to_path_buf(),
+                error: e.to_string(),
+            })
+        };
+        let program = self.generated.program.clone();
+        let prog = self
+            .ebpf
+            .program_mut(&program)
+            .ok_or_else(|| LoadError::Missing("no program".into()))?;
+        in_netns(netns, move || match point {
+            AttachPoint::TcIngress | AttachPoint::TcEgress => {
+                let p: &mut SchedClassifier = prog
+                    .try_into()
+                    .map_err(|e: ProgramError| err(e.to_string()))?;
+                let side = if point == AttachPoint::TcEgress {
+                    TcAttachType::Egress
+                } else {
+                    TcAttachType::Ingress
+                };
+                let id = match p.attach(iface, side) {
+                    Ok(id) => id,
+                    Err(_) => {
+                        // Before tcx: a clsact qdisc, then netlink.
+                        let _ = tc::qdisc_add_clsact(iface);
+                        p.attach_with_options(
+                            iface,
+                            side,
+                            tc::TcAttachOptions::Netlink(tc::NlOptions::default()),
+                        )
+                        .map_err(|e| err(e.to_string()))?
+                    }
+                };
+                let link: SchedClassifierLink = p.take_link(id).map_err(|e| err(e.to_string()))?;
+                if <&FdLink>::try_from(&link).is_ok() {
+                    let fd_link = FdLink::try_from(link).map_err(|e| err(e.to_string()))?;
+                    pin(fd_link)?;
+                    Ok(AttachMode::Tcx)
+                } else {
+                    // A netlink filter: dropping the link would delete it; the filter is
+                    // meant to stay until `detach_clsact`.
+                    std::mem::forget(link);
+                    Ok(AttachMode::Clsact)
+                }
+            }
+            AttachPoint::Xdp => {
+                let p: &mut Xdp = prog
+                    .try_into()
+                    .map_err(|e: ProgramError| err(e.to_string()))?;
+                let (id, mode) = match p.attach(iface, XdpFlags::DRV_MODE) {
+                    Ok(id) => (id, AttachMode::XdpNative),
+                    Err(_) => (
+                        p.attach(iface, XdpFlags::SKB_MODE)
+                            .map_err(|e| err(e.to_string()))?,
+                        AttachMode::XdpGeneric,
+                    ),
+                };
+                let link = p.take_link(id).map_err(|e| err(e.to_string()))?;
+                let fd_link = FdLink::try_from(link).map_err(|e| {
+                    err(format!(
+                        "the kernel gave no XDP link to pin (before 5.9?): {e}"
+                    ))
+                })?;
+                pin(fd_link)?;
+                Ok(mode)
+            }
+        })
     }
 }

@@ -244,3 +244,70 @@ pub fn map_delete(map: BorrowedFd<'_>, key: &[u8]) -> io::Result<()> {
     }
     elem_call(BPF_MAP_DELETE_ELEM, map, key, std::ptr::null_mut(), 0)
 }
+
+/// `BPF_MAP_GET_NEXT_KEY`.
+const BPF_MAP_GET_NEXT_KEY: libc::c_long = 4;
+
+/// The key after `key` in `map`'s iteration order (the first key when `key` is `None`), or
+/// `None` at the end. How the control plane dumps a table: the kernel keeps no other index.
+pub fn map_next_key(map: BorrowedFd<'_>, key: Option<&[u8]>) -> io::Result<Option<Vec<u8>>> {
+    let (k, _) = map_sizes(map)?;
+    if let Some(key) = key {
+        if key.len() != k as usize {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "key size"));
+        }
+    }
+    let mut next = vec![0u8; k as usize];
+    let mut attr = ElemAttr {
+        map_fd: map.as_raw_fd() as u32,
+        key: key.map_or(0, |k| k.as_ptr() as u64),
+        value: next.as_mut_ptr() as u64,
+        ..ElemAttr::default()
+    };
+    // SAFETY: `attr` is a valid `bpf_attr` prefix for BPF_MAP_GET_NEXT_KEY (its `value` member
+    // is `next_key`); `key` is null (first key) or points at the map's key size of readable
+    // bytes, checked above, and `next` at as many writable bytes; both outlive the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            BPF_MAP_GET_NEXT_KEY,
+            &mut attr as *mut ElemAttr,
+            std::mem::size_of::<ElemAttr>() as libc::c_uint,
+        )
+    };
+    if rc < 0 {
+        let e = io::Error::last_os_error();
+        return if e.raw_os_error() == Some(libc::ENOENT) {
+            Ok(None)
+        } else {
+            Err(e)
+        };
+    }
+    Ok(Some(next))
+}
+
+/// The number of elements of `map` (by walking its keys; an array has all of its slots).
+pub fn map_count(map: BorrowedFd<'_>) -> io::Result<usize> {
+    let mut n = 0;
+    let mut key = None;
+    while let Some(next) = map_next_key(map, key.as_deref())? {
+        n += 1;
+        key = Some(next);
+    }
+    Ok(n)
+}
+
+/// Moves the calling thread (only it: `setns` acts per thread) into the network namespace
+/// open at `netns` (e.g. `/var/run/netns/NAME`). The mount namespace stays, so bpffs paths
+/// still reach the host's pins. Run it on a thread made for the purpose: the thread cannot
+/// come back to its first namespace unless that one was opened beforehand.
+pub fn enter_netns(netns: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: setns takes a descriptor (borrowed, open for the call) and a flag; it touches
+    // no memory of ours.
+    let rc = unsafe { libc::setns(netns.as_raw_fd(), libc::CLONE_NEWNET) };
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}

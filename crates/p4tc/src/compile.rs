@@ -4,19 +4,27 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::Args;
-use p4tc_ir::Diagnostic;
+use clap::{Args, ValueEnum};
+use p4tc_ebpf::Hook;
 
-use crate::check::{preprocess_options, run_front_end, SourceArgs};
+use crate::check::SourceArgs;
+use crate::datapath::{self, BuildInfo, ObjectError};
 
-/// Compile a P4 program for P4TC. Today this writes the introspection JSON (`DIR/NAME.json`,
-/// P4TC's schema) that control tools use to manage tables by name; the eBPF datapath and
-/// P4Info come with later work.
+/// Compile a P4 program for P4TC's eBPF datapath.
+///
+/// Writes into DIR: `NAME.json` (the introspection JSON, P4TC's schema, that control tools
+/// use to manage tables by name), `NAME.c` and `p4tc_runtime.h` (the datapath as readable C),
+/// `NAME.o` (clang's BPF object, `-O2 -g -target bpf`, with BTF) and `NAME.p4tc.json` (what
+/// `p4tc load DIR` needs to load it).
 ///
 /// The pipeline is named after the file (`simple_l3.p4` makes `simple_l3`), as in P4TC.
+///
+/// Exits 1 when the program has errors or clang rejects the C (clang's messages are shown),
+/// 2 when clang is missing: the JSON and the C are written all the same, and the message says
+/// how to install clang (`apt-get install clang llvm libbpf-dev`); `--no-object` skips clang.
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  p4tc compile examples/simple_l3/simple_l3.p4 -o out\n  p4tc compile prog.p4 -o out --name my_pipeline"
+    after_help = "Examples:\n  p4tc compile examples/simple_l3/simple_l3.p4 -o out\n  p4tc compile prog.p4 -o out --hook xdp\n  p4tc compile prog.p4 -o out --name my_pipeline --no-object\n  p4tc load out --dev eth0"
 )]
 pub struct CompileArgs {
     #[command(flatten)]
@@ -27,40 +35,93 @@ pub struct CompileArgs {
     /// Pipeline name (default: the file's name without `.p4`).
     #[arg(long)]
     name: Option<String>,
+    /// Where the datapath will run: TC (ingress or egress) or XDP.
+    #[arg(long, value_enum, default_value = "tc")]
+    hook: HookArg,
+    /// Write the JSON and the C but do not run clang.
+    #[arg(long)]
+    no_object: bool,
+}
+
+/// `--hook`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum HookArg {
+    /// TC (tcx or clsact), ingress or egress.
+    Tc,
+    /// XDP (native or generic).
+    Xdp,
+}
+
+impl HookArg {
+    fn hook(self) -> Hook {
+        match self {
+            HookArg::Tc => Hook::Tc,
+            HookArg::Xdp => Hook::Xdp,
+        }
+    }
 }
 
 pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
-    let options = preprocess_options(&args.source)?;
     let name = match &args.name {
         Some(name) => name.clone(),
         None => pipeline_name(&args.source.file)?,
     };
-    let file = args.source.file.clone();
-    let result = run_front_end(file, options, move |parsed| {
-        let module = p4tc_front::check(parsed)?;
-        match p4tc_ir::introspection::introspection(&module, &name) {
-            Ok(json) => Some((name, json)),
-            Err(e) => {
-                parsed
-                    .diagnostics
-                    .push(Diagnostic::error(e.span(), e.to_string()));
-                None
-            }
-        }
-    })?;
-    eprint!("{}", result.diagnostics);
-    let Some((name, json)) = result.output else {
+    let hook = args.hook.hook();
+    let front = datapath::front(&args.source, &name, hook)?;
+    let dir = &args.out_dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if let Some(json) = &front.json {
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, format!("{json}\n"))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let Some(generated) = front.generated else {
         return Ok(ExitCode::FAILURE);
     };
-    std::fs::create_dir_all(&args.out_dir)
-        .with_context(|| format!("cannot create {}", args.out_dir.display()))?;
-    let path = args.out_dir.join(format!("{name}.json"));
-    let text = json
-        .to_json_pretty()
-        .context("cannot write the introspection JSON")?;
-    std::fs::write(&path, text + "\n")
+    let mut info = BuildInfo {
+        pipeline: name.clone(),
+        source: std::path::absolute(&args.source.file)
+            .with_context(|| format!("cannot resolve {}", args.source.file.display()))?,
+        include: args
+            .source
+            .include
+            .iter()
+            .map(std::path::absolute)
+            .collect::<Result<_, _>>()?,
+        define: args.source.define.clone(),
+        hook: datapath::hook_name(hook).into(),
+        c: format!("{name}.c"),
+        object: None,
+    };
+    let code = if args.no_object {
+        generated
+            .write_to(dir, &name)
+            .with_context(|| format!("cannot write the C into {}", dir.display()))?;
+        ExitCode::SUCCESS
+    } else {
+        match datapath::build_object(dir, &name, &generated)? {
+            Ok(_) => {
+                info.object = Some(format!("{name}.o"));
+                ExitCode::SUCCESS
+            }
+            Err(ObjectError::Missing(message)) => {
+                eprintln!(
+                    "error: {message}\nnote: {} and {} were written; --no-object skips clang",
+                    dir.join(format!("{name}.json")).display(),
+                    dir.join(format!("{name}.c")).display()
+                );
+                ExitCode::from(2)
+            }
+            Err(ObjectError::Failed(message)) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        }
+    };
+    let path = BuildInfo::path(dir, &name);
+    std::fs::write(&path, serde_json::to_string_pretty(&info)? + "\n")
         .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
 /// P4TC names a pipeline after its program file.

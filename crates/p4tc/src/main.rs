@@ -7,11 +7,16 @@
 mod backend;
 mod check;
 mod compile;
+mod datapath;
 mod entries;
+mod load;
 mod pcap_in;
 mod program;
 mod run;
+mod show;
+mod state;
 mod stf_test;
+mod unload;
 
 use std::process::ExitCode;
 
@@ -31,7 +36,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     name = "p4tc",
     version,
     about,
-    after_help = "Examples:\n  p4tc check examples/simple_l3/simple_l3.p4\n  p4tc check prog.p4 --dump=source\n  p4tc compile examples/simple_l3/simple_l3.p4 -o out\n  p4tc test examples/simple_l3/simple_l3.p4 examples/simple_l3/simple_l3.stf\n  p4tc run prog.p4 --entries entries.txt --in in.pcap --out-dir out\n  p4tc help check"
+    after_help = "Examples:\n  p4tc check examples/simple_l3/simple_l3.p4\n  p4tc check prog.p4 --dump=source\n  p4tc compile examples/simple_l3/simple_l3.p4 -o out\n  p4tc test examples/simple_l3/simple_l3.p4 examples/simple_l3/simple_l3.stf\n  p4tc run prog.p4 --entries entries.txt --in in.pcap --out-dir out\n  p4tc load examples/simple_l3/simple_l3.p4 --dev eth0\n  p4tc show\n  p4tc unload simple_l3\n  p4tc help check"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,6 +49,9 @@ enum Command {
     Compile(compile::CompileArgs),
     Test(stf_test::TestArgs),
     Run(run::RunArgs),
+    Load(load::LoadArgs),
+    Unload(unload::UnloadArgs),
+    Show(show::ShowArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +61,9 @@ fn main() -> ExitCode {
         Command::Compile(args) => compile::run(args),
         Command::Test(args) => stf_test::run(args),
         Command::Run(args) => run::run(args),
+        Command::Load(args) => load::run(args),
+        Command::Unload(args) => unload::run(args),
+        Command::Show(args) => show::run(args),
     };
     match result {
         Ok(code) => code,

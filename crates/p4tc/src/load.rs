@@ -1,0 +1,328 @@
+//! `p4tc load`: compile a program, load it into the kernel, pin it and attach it so that it
+//! keeps running after p4tc exits.
+
+use std::io::Write as _;
+use std::os::fd::AsFd as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+use p4tc_ebpf::loader::{self, AttachPoint, LoadError};
+use p4tc_ebpf::{Generated, MapKind};
+
+use crate::check::SourceArgs;
+use crate::compile::pipeline_name;
+use crate::datapath::{self, BuildInfo, ObjectError};
+use crate::state::{self, Attachment, State, TableState};
+
+/// Load a P4 program into the kernel as a TC or XDP datapath.
+///
+/// Compiles PROG.p4 (or takes what `p4tc compile` wrote into DIR), loads it (the verifier's
+/// log is shown when it refuses), installs the program's own entries and default actions,
+/// pins the program and every map under /sys/fs/bpf/p4tc/PIPELINE/, and attaches it to
+/// IFACE: TC ingress (the default) or egress through tcx (clsact before Linux 6.6), or XDP
+/// (native, else generic). The attachment is pinned too: it outlives p4tc.
+///
+/// The pipeline is named after the file (`--name` overrides). Loading a pipeline that is
+/// already loaded replaces its program and attachments and keeps its table entries, default
+/// actions, registers and meters (its per-CPU counters start from zero), unless `--fresh`.
+/// Without `--dev` the program is loaded and pinned but not attached.
+///
+/// What was loaded is recorded in /run/p4tc/PIPELINE.json, for `p4tc show` and `p4tc unload`.
+/// Exits 1 when the program has errors or the verifier refuses it, 2 when p4tc cannot do its
+/// job (not root, no bpffs, no clang, no such interface).
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  p4tc load examples/simple_l3/simple_l3.p4 --dev eth0\n  p4tc load out --dev eth0 --egress        # DIR written by p4tc compile\n  p4tc load prog.p4 --dev veth1 --xdp --netns blue --name edge\n  p4tc load prog.p4 --dev eth0 --fresh      # reload with empty tables\n  p4tc show\n  p4tc unload simple_l3"
+)]
+pub struct LoadArgs {
+    /// The P4 program, or a directory `p4tc compile` wrote.
+    #[arg(value_name = "PROG.p4|DIR")]
+    source: PathBuf,
+    /// Search DIR for `#include <...>` files (after the built-in ones); may repeat.
+    #[arg(short = 'I', value_name = "DIR")]
+    include: Vec<PathBuf>,
+    /// Define a preprocessor macro (`NAME` means `NAME=1`); may repeat.
+    #[arg(short = 'D', value_name = "NAME[=VALUE]")]
+    define: Vec<String>,
+    /// The interface to attach to (none: load and pin only).
+    #[arg(long, value_name = "IFACE")]
+    dev: Option<String>,
+    /// Attach at TC ingress (the default).
+    #[arg(long, conflicts_with_all = ["egress", "xdp"])]
+    ingress: bool,
+    /// Attach at TC egress.
+    #[arg(long, conflicts_with = "xdp")]
+    egress: bool,
+    /// Attach at XDP (the program is generated for XDP).
+    #[arg(long)]
+    xdp: bool,
+    /// The network namespace IFACE is in (`ip netns` name); the pins stay on the host's bpffs.
+    #[arg(long, value_name = "NAME", requires = "dev")]
+    netns: Option<String>,
+    /// The pipeline's name (default: the program file's name without `.p4`).
+    #[arg(long)]
+    name: Option<String>,
+    /// Start with empty tables even when the pipeline is already loaded.
+    #[arg(long)]
+    fresh: bool,
+}
+
+pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
+    let point = if args.xdp {
+        AttachPoint::Xdp
+    } else if args.egress {
+        AttachPoint::TcEgress
+    } else {
+        AttachPoint::TcIngress
+    };
+    let hook = point.hook();
+    // Where the program comes from: a .p4 file, or a directory `p4tc compile` wrote.
+    let (source, built, default_name) = if args.source.is_dir() {
+        let info = BuildInfo::find(&args.source)?;
+        let source = SourceArgs {
+            file: info.source.clone(),
+            include: info.include.clone(),
+            define: info.define.clone(),
+        };
+        let name = info.pipeline.clone();
+        (source, Some((args.source.clone(), info)), name)
+    } else {
+        let source = SourceArgs {
+            file: args.source.clone(),
+            include: args.include.clone(),
+            define: args.define.clone(),
+        };
+        let name = pipeline_name(&args.source)?;
+        (source, None, name)
+    };
+    let name = args.name.clone().unwrap_or(default_name);
+    state::check_name(&name)?;
+    if !state::on_bpffs(&state::pin_root()) {
+        anyhow::bail!(
+            "{} is not on a bpffs mount, so pinned tables would not outlive p4tc: mount it with `mount -t bpf bpf /sys/fs/bpf` (as root)",
+            state::pin_root().display()
+        );
+    }
+    let netns = args.netns.as_deref().map(state::netns_path);
+    if let Some(path) = &netns {
+        if !path.exists() {
+            anyhow::bail!(
+                "no network namespace `{}` ({} is missing; `ip netns list` shows them)",
+                args.netns.as_deref().unwrap_or_default(),
+                path.display()
+            );
+        }
+    }
+
+    let front = datapath::front(&source, &name, hook)?;
+    let Some(generated) = front.generated else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let object = match object_for(&name, &generated, built.as_ref())? {
+        Ok(path) => path,
+        Err(ObjectError::Missing(message)) => anyhow::bail!("{message}"),
+        Err(ObjectError::Failed(message)) => {
+            eprintln!("error: {message}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let bytes =
+        std::fs::read(&object).with_context(|| format!("cannot read {}", object.display()))?;
+    let mut loaded = match loader::load(&bytes, &generated) {
+        Ok(loaded) => loaded,
+        Err(e @ LoadError::Verifier { .. }) => {
+            eprintln!("error: {name}: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("cannot load {name} (loading BPF programs needs root)"))
+        }
+    };
+
+    let mut out = std::io::stdout().lock();
+    let pin_dir = state::pin_dir(&name);
+    let old = State::read(&name)?;
+    if !args.fresh && pin_dir.is_dir() {
+        // Read the old maps while they are still pinned and in use.
+        let copied = loaded
+            .restore(&pin_dir)
+            .map_err(|e| anyhow::anyhow!("{name}: keeping the loaded pipeline's entries: {e}"))?;
+        // Report the tables' entries; default actions and the like come along silently.
+        let entries: usize = copied
+            .iter()
+            .filter(|(map, _)| generated.tables.iter().any(|t| &t.map == map))
+            .map(|(_, n)| n)
+            .sum();
+        writeln!(
+            out,
+            "{name}: kept {entries} table entries of the loaded pipeline (--fresh starts empty)"
+        )?;
+    }
+    if old.is_some() || pin_dir.exists() {
+        for warning in teardown(&name, old.as_ref()) {
+            eprintln!("warning: {warning}");
+        }
+    }
+
+    loaded
+        .pin_maps(&pin_dir)
+        .with_context(|| format!("cannot pin {name}'s maps"))?;
+    let program_pin = pin_dir.join(format!("prog-{}", generated.program));
+    loaded
+        .pin_program(&program_pin)
+        .with_context(|| format!("cannot pin {name}'s program"))?;
+    let mut state = State {
+        pipeline: name.clone(),
+        source: std::path::absolute(&source.file).unwrap_or(source.file.clone()),
+        hook: datapath::hook_name(hook).into(),
+        object: object.clone(),
+        loaded_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        program: generated.program.clone(),
+        program_pin,
+        attachments: Vec::new(),
+        tables: tables(&generated),
+    };
+    writeln!(
+        out,
+        "{name}: loaded ({}), pinned at {}",
+        state.hook,
+        pin_dir.display()
+    )?;
+    if let Some(dev) = &args.dev {
+        let link_pin = pin_dir.join(link_pin_name(args.netns.as_deref(), dev, point));
+        // Recorded before attaching, so that a failure leaves tables that `p4tc load` can
+        // keep on the next try.
+        state.write()?;
+        let mode = loaded
+            .attach_persistent(dev, point, netns.as_deref(), &link_pin)
+            .with_context(|| format!("cannot attach {name}"))?;
+        state.attachments.push(Attachment {
+            iface: dev.clone(),
+            point: point.name().into(),
+            mode: mode.name().into(),
+            netns: args.netns.clone(),
+            link_pin: mode.has_link().then_some(link_pin),
+        });
+        let ns = args
+            .netns
+            .as_deref()
+            .map(|n| format!(" (netns {n})"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{name}: attached at {} of {dev}{ns} via {}",
+            point.name(),
+            mode.name()
+        )?;
+    }
+    state.write()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The object to load: DIR's when `p4tc compile` built it from the same C, else one built
+/// now in the pipeline's build directory.
+fn object_for(
+    name: &str,
+    generated: &Generated,
+    built: Option<&(PathBuf, BuildInfo)>,
+) -> anyhow::Result<Result<PathBuf, ObjectError>> {
+    if let Some((dir, info)) = built {
+        let c = std::fs::read_to_string(dir.join(&info.c)).unwrap_or_default();
+        if let Some(object) = &info.object {
+            if c == generated.c && dir.join(object).exists() {
+                return Ok(Ok(dir.join(object)));
+            }
+        }
+    }
+    let dir = state::build_dir(name);
+    datapath::build_object(&dir, name, generated)
+}
+
+/// The pin of the link attaching at `point` of `iface` in `netns`.
+fn link_pin_name(netns: Option<&str>, iface: &str, point: AttachPoint) -> String {
+    format!("link-{}-{iface}-{}", netns.unwrap_or("host"), point.name())
+}
+
+/// The tables as the state file records them.
+fn tables(generated: &Generated) -> Vec<TableState> {
+    generated
+        .tables
+        .iter()
+        .map(|t| {
+            let spec = generated.map(&t.map);
+            let kind = if t.masks_map.is_some() {
+                "ternary"
+            } else if spec.is_some_and(|m| m.kind == MapKind::LpmTrie) {
+                "lpm"
+            } else {
+                "exact"
+            };
+            TableState {
+                name: t.name.clone(),
+                kind: kind.into(),
+                map: t.map.clone(),
+                size: spec.map_or(0, |m| m.max_entries),
+            }
+        })
+        .collect()
+}
+
+/// Detaches everything `state` (and the pin directory) says is attached and removes the
+/// pins and the state file. Returns what could not be undone.
+pub fn teardown(pipeline: &str, state: Option<&State>) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let pin_dir = state::pin_dir(pipeline);
+    let mut detached = Vec::new();
+    for a in state.map(|s| s.attachments.as_slice()).unwrap_or_default() {
+        let point = AttachPoint::from_name(&a.point).unwrap_or(AttachPoint::TcIngress);
+        let result = match &a.link_pin {
+            Some(pin) => {
+                detached.push(pin.clone());
+                if pin.exists() {
+                    loader::detach_pinned_link(pin)
+                } else {
+                    Ok(())
+                }
+            }
+            None => {
+                let netns = a.netns.as_deref().map(state::netns_path);
+                let program = state.map_or("p4tc_main", |s| s.program.as_str());
+                loader::detach_clsact(&a.iface, point, netns.as_deref(), program)
+            }
+        };
+        if let Err(e) = result {
+            warnings.push(format!("{pipeline}: detaching from {}: {e}", a.iface));
+        }
+    }
+    // Links pinned without a state file to name them (the state file was lost).
+    if let Ok(dir) = std::fs::read_dir(&pin_dir) {
+        for entry in dir.flatten() {
+            let path = entry.path();
+            let is_link = entry.file_name().to_string_lossy().starts_with("link-");
+            if is_link && !detached.contains(&path) {
+                if let Err(e) = loader::detach_pinned_link(&path) {
+                    warnings.push(format!("{pipeline}: {e}"));
+                }
+            }
+        }
+    }
+    if pin_dir.exists() {
+        if let Err(e) = std::fs::remove_dir_all(&pin_dir) {
+            warnings.push(format!("{pipeline}: removing {}: {e}", pin_dir.display()));
+        }
+    }
+    let _ = std::fs::remove_file(state::state_file(pipeline));
+    warnings
+}
+
+/// Elements of the map pinned at `path` (by walking its keys).
+pub fn count_pinned(path: &Path) -> Result<usize, String> {
+    let fd = loader::open_pinned_map(path).map_err(|e| e.to_string())?;
+    p4tc_ebpf::sys::map_count(fd.as_fd()).map_err(|e| format!("{}: {e}", path.display()))
+}
