@@ -7,7 +7,7 @@
 //! | 6 | 1 | flags: [`FLAG_HAS_ACTION`], [`FLAG_DYNAMIC`], [`FLAG_CONST`], [`FLAG_DATAPATH`] |
 //! | 7 | 1 | aging timer profile |
 //! | 8 | 4 | priority (ternary tables: the lower value wins), host order |
-//! | 12 | 4 | reserved, zero |
+//! | 12 | 4 | tag: the control plane's (0 from the program or the datapath); the datapath ignores it |
 //! | 16 | 8 | created, `bpf_ktime_get_ns` clock |
 //! | 24 | 8 | last used (refreshed by hits of dynamic entries) |
 //! | 32 | 8 or 16 | the direct counter, when the table has one (`CounterLayout`: native u64s) |
@@ -29,6 +29,9 @@ pub const FLAG_DYNAMIC: u8 = 0x2;
 pub const FLAG_CONST: u8 = 0x4;
 /// The datapath created the entry.
 pub const FLAG_DATAPATH: u8 = 0x8;
+/// The control plane allocated the entry's priority (it gave none): `KernelBackend` counts
+/// its next allocation on from these, as a later process must. The datapath ignores it.
+pub const FLAG_PRIO_ALLOCATED: u8 = 0x10;
 /// First word of a used mask slot.
 pub const MASK_USED: u32 = 1;
 /// Slot of the default hit action in a defaults map.
@@ -85,6 +88,7 @@ impl ValueLayout {
         v[6] = head.flags;
         v[7] = head.profile;
         v[8..12].copy_from_slice(&head.priority.to_ne_bytes());
+        v[12..16].copy_from_slice(&head.tag.to_ne_bytes());
         v[16..24].copy_from_slice(&head.created_ns.to_ne_bytes());
         v[24..32].copy_from_slice(&head.last_used_ns.to_ne_bytes());
         let at = self.params_offset as usize;
@@ -110,6 +114,7 @@ impl ValueLayout {
             flags: value[6],
             profile: value[7],
             priority: u32_at(8),
+            tag: u32_at(12),
             created_ns: u64_at(16),
             last_used_ns: u64_at(24),
         })
@@ -129,6 +134,9 @@ pub struct EntryHead {
     pub profile: u8,
     /// Priority, lower wins (ternary tables).
     pub priority: u32,
+    /// The control plane's tag: `KernelBackend` gives the map elements of one entry (a range
+    /// stored as several prefixes) the same non-zero tag, so a dump joins them up again.
+    pub tag: u32,
     /// Creation time (ns, `CLOCK_MONOTONIC` as `bpf_ktime_get_ns` reads it).
     pub created_ns: u64,
     /// Last hit (ns).
@@ -299,6 +307,7 @@ mod tests {
             flags: FLAG_HAS_ACTION | FLAG_DYNAMIC,
             profile: 2,
             priority: 40,
+            tag: 3,
             created_ns: 1,
             last_used_ns: 2,
         };

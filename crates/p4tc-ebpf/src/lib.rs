@@ -34,6 +34,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod clang;
 pub mod entry;
 mod gen;

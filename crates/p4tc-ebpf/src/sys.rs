@@ -311,3 +311,97 @@ pub fn enter_netns(netns: BorrowedFd<'_>) -> io::Result<()> {
         Ok(())
     }
 }
+
+/// Every key of `map`. A map changed meanwhile (the datapath adding entries) may make the
+/// kernel restart from the first key; keys are deduplicated so each is listed once.
+pub fn map_keys(map: BorrowedFd<'_>) -> io::Result<Vec<Vec<u8>>> {
+    let mut keys = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut at: Option<Vec<u8>> = None;
+    while let Some(next) = map_next_key(map, at.as_deref())? {
+        if !seen.insert(next.clone()) {
+            break;
+        }
+        keys.push(next.clone());
+        at = Some(next);
+    }
+    Ok(keys)
+}
+
+/// How many CPUs the kernel may ever bring up (`/sys/devices/system/cpu/possible`): per-CPU
+/// maps hold that many values.
+pub fn possible_cpus() -> io::Result<usize> {
+    let text = std::fs::read_to_string("/sys/devices/system/cpu/possible")?;
+    let mut n = 0usize;
+    for part in text.trim().split(',') {
+        let bad = || io::Error::new(io::ErrorKind::InvalidData, format!("cpu list `{text}`"));
+        let (lo, hi) = match part.split_once('-') {
+            Some((lo, hi)) => (lo, hi),
+            None => (part, part),
+        };
+        let lo: usize = lo.parse().map_err(|_| bad())?;
+        let hi: usize = hi.parse().map_err(|_| bad())?;
+        n = n.max(hi + 1).max(lo + 1);
+    }
+    Ok(n)
+}
+
+fn percpu_layout(map: BorrowedFd<'_>, key: usize) -> io::Result<(usize, usize)> {
+    let info = map_info(map)?;
+    if !PER_CPU_TYPES.contains(&info.map_type) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a per-CPU map",
+        ));
+    }
+    if key != info.key_size as usize {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "key size"));
+    }
+    // The kernel lays each CPU's value out on 8-byte boundaries.
+    let stride = (info.value_size as usize).div_ceil(8) * 8;
+    Ok((stride, possible_cpus()?))
+}
+
+/// Reads one element of a per-CPU map: each CPU's value (`value_size` bytes), CPU 0 first.
+pub fn map_lookup_percpu(map: BorrowedFd<'_>, key: &[u8]) -> io::Result<Vec<Vec<u8>>> {
+    let (stride, cpus) = percpu_layout(map, key.len())?;
+    let (_, v) = map_sizes(map)?;
+    let mut all = vec![0u8; stride * cpus];
+    elem_call(BPF_MAP_LOOKUP_ELEM, map, key, all.as_mut_ptr(), 0)?;
+    Ok(all
+        .chunks(stride)
+        .map(|c| c[..v as usize].to_vec())
+        .collect())
+}
+
+/// Writes one element of a per-CPU map: `value` (`value_size` bytes) on every CPU.
+pub fn map_update_percpu_all(map: BorrowedFd<'_>, key: &[u8], value: &[u8]) -> io::Result<()> {
+    let (stride, cpus) = percpu_layout(map, key.len())?;
+    let (_, v) = map_sizes(map)?;
+    if value.len() != v as usize {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "value size"));
+    }
+    let mut all = vec![0u8; stride * cpus];
+    for c in all.chunks_mut(stride) {
+        c[..value.len()].copy_from_slice(value);
+    }
+    elem_call(BPF_MAP_UPDATE_ELEM, map, key, all.as_mut_ptr(), BPF_ANY)
+}
+
+/// `BPF_EXIST`: update only.
+pub const BPF_EXIST: u64 = 2;
+
+/// Now on `CLOCK_MONOTONIC` in nanoseconds: the clock `bpf_ktime_get_ns` reads, so entry
+/// times and meter states written from user space compare with the datapath's.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec that outlives the call; CLOCK_MONOTONIC
+    // always exists on Linux, so the call cannot fail.
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts);
+    }
+    (ts.tv_sec as u64).saturating_mul(1_000_000_000) + ts.tv_nsec as u64
+}

@@ -653,6 +653,33 @@ impl Pending {
     }
 }
 
+/// Checks `key` against `table`'s fields as [`MemoryBackend`] does (same errors) and returns
+/// it normalised (ternary values masked, LPM values cut to their prefix): what another backend
+/// (the kernel's) encodes, so both refuse and accept the same keys.
+pub fn check_entry_key(
+    table: &TableModel,
+    key: &[KeyMatch],
+) -> Result<Vec<KeyMatch>, RuntimeError> {
+    let (_, normal) = encode_entry_key(table, key)?;
+    Ok(normal.unwrap_or_else(|| key.to_vec()))
+}
+
+/// Checks an action call for `table` as [`MemoryBackend`] does (the action is the table's, its
+/// scope allows an entry's or a default's use, the parameters fit) and returns its parameter
+/// blob (`ParamLayout`).
+pub fn check_action_call(
+    table: &TableModel,
+    call: &ActionCall,
+    as_default: bool,
+) -> Result<Box<[u8]>, RuntimeError> {
+    check_call(table, call, as_default)
+}
+
+/// A key written for messages as [`MemoryBackend`]'s errors write it (`dstAddr=0xa000002/32`).
+pub fn describe_key(table: &TableModel, key: &[KeyMatch]) -> String {
+    format_key(table, key)
+}
+
 /// Checks an action call against the table (the action is the table's, its scope allows the
 /// use, the parameters fit) and lays out its action data.
 fn check_call(

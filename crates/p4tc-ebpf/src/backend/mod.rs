@@ -1,0 +1,1171 @@
+//! [`KernelBackend`]: P4TC's object model over a loaded (or pinned) program's BPF maps.
+//!
+//! The same rules and errors as `p4tc_runtime::MemoryBackend`: keys and action calls are
+//! checked by the runtime's own functions (`check_entry_key`, `check_action_call`), entries
+//! are encoded with `p4tc_ir::layout` and [`crate::entry`], and every operation checks all it
+//! can before it writes anything. State lives in the maps only, so a process that opens the
+//! pinned maps later (`p4tc ctl`) sees what an earlier one wrote.
+//!
+//! Where the kernel differs, by what the maps can hold:
+//! - **Keys read back** (get, dump) are decoded from the map elements, in one canonical form
+//!   per match kind: exact fields `Exact`, LPM fields `Lpm` (`Any` for prefix 0), ternary
+//!   fields `Ternary` (`Any` for mask 0), optional fields `Exact` or `Any`, range fields
+//!   `Range`. `MemoryBackend` returns the key as it was written after normalisation; the two
+//!   agree whenever the key was written in that form.
+//! - **One entry per key in tuple-space tables.** A (mask, masked key) map key holds one value,
+//!   so a second entry with the same key at another priority is refused as `Exists`
+//!   (`MemoryBackend` accepts it).
+//! - **Mask slots.** A ternary table has `@nummask` slots (a range field's prefixes take one
+//!   each); a create that needs one more is refused (`Invalid`, naming the table). Slots stay
+//!   allocated when their entries go (the datapath needs them contiguous from 0); their
+//!   priority bound stays true, as it only ever goes down.
+//! - **Aging**: entries store a timer profile number (`Aging::After` is refused); timer
+//!   profiles live in this process (the generated program has no map for them: it never
+//!   expires entries), starting at P4TC's defaults. Nothing here deletes aged entries.
+//! - **Events** are those of this process's own changes (the datapath's are not seen).
+//! - **Ordering**: a dump lists the best priority first, ties (and tables without priorities)
+//!   by creation time.
+//! - **Size**: exact and LPM maps are `tentries` big and the kernel refuses the next element
+//!   (`E2BIG`/`ENOSPC` become `Full`); tuple-space tables count their entries first.
+
+mod externs;
+mod keys;
+
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use num_bigint::BigUint;
+use p4tc_ir::arena::Handle;
+use p4tc_ir::introspection::Permissions;
+use p4tc_ir::ir;
+use p4tc_ir::layout::TableKind;
+use p4tc_runtime::memory::{check_action_call, check_entry_key, describe_key};
+use p4tc_runtime::model::TableModel;
+use p4tc_runtime::{
+    ActionCall, Actor, Aging, CounterValue, DefaultKind, EntryInfo, EntrySpec, Event, EventKind,
+    KeyMatch, MeterConfig, ObjectModel, PipelineModel, Priority, RuntimeError,
+};
+
+use crate::entry::{
+    EntryHead, FLAG_CONST, FLAG_DATAPATH, FLAG_DYNAMIC, FLAG_HAS_ACTION, FLAG_PRIO_ALLOCATED,
+};
+use crate::loader::Loaded;
+use crate::{sys, Generated, MapRole, TableSpec};
+
+use keys::MapKey;
+
+/// Timer profiles a pipeline starts with (P4TC's default): profile i ages after (i + 1) x 30 s.
+const DEFAULT_TIMER_PROFILES: u64 = 4;
+/// The most timer profiles a pipeline has.
+const MAX_TIMER_PROFILES: usize = 16;
+
+// CRUDXPS bits: the control plane's in 13..7, the datapath's in 6..0.
+const CTRL_C: u16 = 1 << 13;
+const CTRL_R: u16 = 1 << 12;
+const CTRL_U: u16 = 1 << 11;
+const CTRL_D: u16 = 1 << 10;
+const CTRL_P: u16 = 1 << 8;
+const DATA_P: u16 = 1 << 1;
+
+/// Why a kernel backend could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// A map the generated program has is missing or unreadable.
+    #[error("map `{map}`: {error}")]
+    Map {
+        /// The map's name.
+        map: String,
+        /// What went wrong.
+        error: String,
+    },
+    /// The pipeline model and the generated program disagree.
+    #[error("{0}")]
+    Mismatch(String),
+}
+
+/// One table: its generated spec and its model's position.
+#[derive(Debug)]
+struct KTable {
+    spec: TableSpec,
+    model: usize,
+    has_prio: bool,
+}
+
+/// The object model on a program's BPF maps.
+pub struct KernelBackend {
+    model: Arc<PipelineModel>,
+    generated: Generated,
+    maps: HashMap<String, OwnedFd>,
+    tables: Vec<KTable>,
+    /// `Handle<ir::Table>::index()` -> position in `tables`.
+    table_at: HashMap<usize, usize>,
+    profiles: Vec<Duration>,
+    events: VecDeque<Event>,
+}
+
+impl std::fmt::Debug for KernelBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KernelBackend")
+            .field("pipeline", &self.model.name)
+            .field("maps", &self.maps.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn perm(reason: String) -> RuntimeError {
+    RuntimeError::Permission { reason }
+}
+
+fn invalid(message: String) -> RuntimeError {
+    RuntimeError::Invalid(message)
+}
+
+/// A kernel error on a map, in words naming the table.
+fn kernel(what: &str, table: &str, e: std::io::Error) -> RuntimeError {
+    invalid(format!("table {table}: {what}: the kernel said: {e}"))
+}
+
+fn is_full(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::E2BIG) | Some(libc::ENOSPC))
+}
+
+/// One map element of an entry.
+#[derive(Clone, Debug)]
+struct Element {
+    key: Vec<u8>,
+    value: Vec<u8>,
+    head: EntryHead,
+}
+
+impl KernelBackend {
+    /// The backend of a program loaded in this process.
+    pub fn from_loaded(
+        model: Arc<PipelineModel>,
+        loaded: &Loaded,
+    ) -> Result<KernelBackend, OpenError> {
+        let mut maps = HashMap::new();
+        for spec in &loaded.generated.maps {
+            if spec.role == MapRole::Digest {
+                continue;
+            }
+            let fd = loaded.map_fd(&spec.name).map_err(|e| OpenError::Map {
+                map: spec.name.clone(),
+                error: e.to_string(),
+            })?;
+            maps.insert(spec.name.clone(), fd);
+        }
+        KernelBackend::new(model, loaded.generated.clone(), maps)
+    }
+
+    /// The backend of a program whose maps are pinned under `dir`
+    /// (`/sys/fs/bpf/p4tc/<pipeline>`, as `Loaded::pin_maps` leaves them). `generated` is
+    /// the program's description (generate it again from the same program: it is
+    /// deterministic).
+    pub fn open_pinned(
+        model: Arc<PipelineModel>,
+        generated: Generated,
+        dir: &Path,
+    ) -> Result<KernelBackend, OpenError> {
+        let mut maps = HashMap::new();
+        for spec in &generated.maps {
+            if spec.role == MapRole::Digest {
+                continue;
+            }
+            let path = dir.join(&spec.name);
+            let data = aya::maps::MapData::from_pin(&path).map_err(|e| OpenError::Map {
+                map: spec.name.clone(),
+                error: format!("{}: {e}", path.display()),
+            })?;
+            let fd = data
+                .fd()
+                .as_fd()
+                .try_clone_to_owned()
+                .map_err(|e| OpenError::Map {
+                    map: spec.name.clone(),
+                    error: e.to_string(),
+                })?;
+            maps.insert(spec.name.clone(), fd);
+        }
+        KernelBackend::new(model, generated, maps)
+    }
+
+    fn new(
+        model: Arc<PipelineModel>,
+        generated: Generated,
+        maps: HashMap<String, OwnedFd>,
+    ) -> Result<KernelBackend, OpenError> {
+        let mut tables = Vec::new();
+        let mut table_at = HashMap::new();
+        for (i, tm) in model.tables.iter().enumerate() {
+            let spec = generated
+                .tables
+                .iter()
+                .find(|t| t.table == tm.handle)
+                .cloned()
+                .ok_or_else(|| {
+                    OpenError::Mismatch(format!(
+                        "table {} is not in the generated program",
+                        tm.dotted
+                    ))
+                })?;
+            table_at.insert(tm.handle.index(), tables.len());
+            tables.push(KTable {
+                spec,
+                model: i,
+                has_prio: tm.has_priorities(),
+            });
+        }
+        Ok(KernelBackend {
+            model,
+            generated,
+            maps,
+            tables,
+            table_at,
+            profiles: (1..=DEFAULT_TIMER_PROFILES)
+                .map(|i| Duration::from_secs(30 * i))
+                .collect(),
+            events: VecDeque::new(),
+        })
+    }
+
+    /// The pipeline this backend holds.
+    pub fn model(&self) -> &Arc<PipelineModel> {
+        &self.model
+    }
+
+    /// The generated program's description.
+    pub fn generated(&self) -> &Generated {
+        &self.generated
+    }
+
+    fn map(&self, name: &str) -> Result<BorrowedFd<'_>, RuntimeError> {
+        self.maps
+            .get(name)
+            .map(|f| f.as_fd())
+            .ok_or_else(|| RuntimeError::NotFound {
+                what: format!("map {name}"),
+            })
+    }
+
+    fn table_index(&self, table: Handle<ir::Table>) -> Result<usize, RuntimeError> {
+        self.table_at
+            .get(&table.index())
+            .copied()
+            .ok_or_else(|| RuntimeError::NotFound {
+                what: format!("table #{}", table.index()),
+            })
+    }
+
+    fn table_model(&self, t: usize) -> &TableModel {
+        &self.model.tables[self.tables[t].model]
+    }
+
+    fn action_id(&self, t: usize, action: Handle<ir::Action>) -> u32 {
+        self.tables[t]
+            .spec
+            .actions
+            .iter()
+            .find(|(a, _)| *a == action)
+            .map_or(0, |(_, id)| *id)
+    }
+
+    fn action_of_id(&self, t: usize, id: u32) -> Option<Handle<ir::Action>> {
+        self.tables[t]
+            .spec
+            .actions
+            .iter()
+            .find(|(_, i)| *i == id)
+            .map(|(a, _)| *a)
+    }
+
+    /// The action call a value holds, decoded by the action's parameter layout.
+    fn call_of(&self, t: usize, head: &EntryHead, value: &[u8]) -> Option<ActionCall> {
+        if head.flags & FLAG_HAS_ACTION == 0 {
+            return None;
+        }
+        let action = self.action_of_id(t, head.action)?;
+        let am = self.table_model(t).action(action)?;
+        let at = self.tables[t].spec.value.params_offset as usize;
+        let blob = value.get(at..at + am.layout.size as usize)?;
+        let params = am.layout.decode(blob).ok()?;
+        Some(ActionCall { action, params })
+    }
+
+    fn age_ok(&self, t: usize, spec: &EntrySpec) -> Result<u8, RuntimeError> {
+        if !spec.dynamic {
+            return Ok(0);
+        }
+        match spec.aging.unwrap_or(Aging::Profile(0)) {
+            Aging::Profile(i) if (i as usize) < self.profiles.len() => Ok(i as u8),
+            Aging::Profile(i) => Err(invalid(format!(
+                "table {}: timer profile {i} does not exist ({} profiles)",
+                self.table_model(t).dotted,
+                self.profiles.len()
+            ))),
+            Aging::After(d) => Err(invalid(format!(
+                "table {}: the kernel backend ages entries by timer profile only, not after {d:?}",
+                self.table_model(t).dotted
+            ))),
+        }
+    }
+
+    fn publish(&mut self, t: usize, spec: &EntrySpec, by: Actor, change: u8) {
+        let bits = spec.permissions.map_or(0, Permissions::bits);
+        if bits & (CTRL_P | DATA_P) == 0 {
+            return;
+        }
+        let table = self.table_model(t).handle;
+        let entry = spec.clone();
+        let kind = match change {
+            0 => EventKind::EntryCreated { table, entry, by },
+            1 => EventKind::EntryUpdated { table, entry, by },
+            _ => EventKind::EntryDeleted { table, entry, by },
+        };
+        if self.events.len() >= p4tc_runtime::memory::EVENT_CAPACITY {
+            self.events.pop_front();
+        }
+        self.events.push_back(Event {
+            at: Duration::from_nanos(sys::monotonic_ns()),
+            kind,
+        });
+    }
+
+    /// The map keys of a (normalised) key, with the masks map's slots of a tuple-space table:
+    /// `None` when a mask has no slot (no entry can have the key).
+    fn find_keys(
+        &self,
+        t: usize,
+        normal: &[KeyMatch],
+    ) -> Result<Option<Vec<Vec<u8>>>, RuntimeError> {
+        let tm = self.table_model(t);
+        let spec = &self.tables[t].spec;
+        let pieces = keys::map_keys(tm, spec, normal)?;
+        match pieces {
+            MapKey::Plain(k) => Ok(Some(vec![k])),
+            MapKey::Tuple(list) => {
+                let slots = self.read_masks(t)?;
+                let mut out = Vec::with_capacity(list.len());
+                for (key, mask) in list {
+                    match slots.iter().position(|(m, _)| *m == mask) {
+                        Some(i) => out.push(crate::entry::tuple_key(i as u32, &key)),
+                        None => return Ok(None),
+                    }
+                }
+                Ok(Some(out))
+            }
+        }
+    }
+
+    /// A tuple-space table's used mask slots: mask blob and priority bound, slot 0 first.
+    fn read_masks(&self, t: usize) -> Result<Vec<(Vec<u8>, u32)>, RuntimeError> {
+        let spec = &self.tables[t].spec;
+        let Some(name) = &spec.masks_map else {
+            return Ok(Vec::new());
+        };
+        let map = self.map(name)?;
+        let dotted = &self.table_model(t).dotted;
+        let mut out = Vec::new();
+        for i in 0..spec.nummask {
+            let v = sys::map_lookup(map, &i.to_ne_bytes())
+                .map_err(|e| kernel("reading its masks", dotted, e))?;
+            let used = u32::from_ne_bytes([v[0], v[1], v[2], v[3]]);
+            if used != crate::entry::MASK_USED {
+                break;
+            }
+            let bound = u32::from_ne_bytes([v[4], v[5], v[6], v[7]]);
+            out.push((v[8..].to_vec(), bound));
+        }
+        Ok(out)
+    }
+
+    /// The map elements of the entry with this key (and priority), and the normalised key.
+    fn find(
+        &self,
+        t: usize,
+        key: &[KeyMatch],
+        priority: Option<Priority>,
+    ) -> Result<Vec<Element>, RuntimeError> {
+        let tm = self.table_model(t);
+        let normal = check_entry_key(tm, key)?;
+        let prio = if self.tables[t].has_prio {
+            priority.map(|p| p.0)
+        } else {
+            None
+        };
+        let not_found = || RuntimeError::NotFound {
+            what: format!(
+                "entry {}{} in table {}",
+                describe_key(tm, &normal),
+                prio.map(|p| format!(" prio {p}")).unwrap_or_default(),
+                tm.dotted
+            ),
+        };
+        let Some(map_keys) = self.find_keys(t, &normal)? else {
+            return Err(not_found());
+        };
+        let spec = &self.tables[t].spec;
+        let map = self.map(&spec.map)?;
+        let lpm = spec.key.kind == TableKind::Lpm;
+        let mut out = Vec::with_capacity(map_keys.len());
+        for k in map_keys {
+            // An LPM trie's lookup is a longest-prefix match, not an exact one: the key must
+            // be among the trie's keys.
+            if lpm
+                && !sys::map_keys(map)
+                    .map_err(|e| kernel("listing entries", &tm.dotted, e))?
+                    .contains(&k)
+            {
+                return Err(not_found());
+            }
+            let value = match sys::map_lookup(map, &k) {
+                Ok(v) => v,
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Err(not_found()),
+                Err(e) => return Err(kernel("reading an entry", &tm.dotted, e)),
+            };
+            let head = spec
+                .value
+                .decode_head(&value)
+                .ok_or_else(|| invalid(format!("table {}: a short value", tm.dotted)))?;
+            if let Some(p) = prio {
+                if head.priority != p {
+                    return Err(not_found());
+                }
+            }
+            out.push(Element {
+                key: k,
+                value,
+                head,
+            });
+        }
+        if out.is_empty() {
+            return Err(not_found());
+        }
+        Ok(out)
+    }
+
+    /// Every element of a table's entries map.
+    fn elements(&self, t: usize) -> Result<Vec<Element>, RuntimeError> {
+        let spec = &self.tables[t].spec;
+        let dotted = &self.table_model(t).dotted;
+        let map = self.map(&spec.map)?;
+        let mut out = Vec::new();
+        for k in sys::map_keys(map).map_err(|e| kernel("listing entries", dotted, e))? {
+            // An element deleted meanwhile (by the datapath or another process) is skipped.
+            let Ok(value) = sys::map_lookup(map, &k) else {
+                continue;
+            };
+            if let Some(head) = spec.value.decode_head(&value) {
+                out.push(Element {
+                    key: k,
+                    value,
+                    head,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The entries of a table, each as its elements (a range stored as prefixes has several).
+    fn entries(&self, t: usize) -> Result<Vec<Vec<Element>>, RuntimeError> {
+        let elements = self.elements(t)?;
+        if self.tables[t].spec.key.kind != TableKind::Ternary {
+            return Ok(elements.into_iter().map(|e| vec![e]).collect());
+        }
+        let slots = self.read_masks(t)?;
+        let tm = self.table_model(t);
+        let mut groups: Vec<(Vec<u8>, Vec<Element>)> = Vec::new();
+        let mut at: HashMap<Vec<u8>, usize> = HashMap::new();
+        for e in elements {
+            let id = keys::group_id(tm, &self.tables[t].spec, &slots, &e);
+            match at.get(&id) {
+                Some(&g) => groups[g].1.push(e),
+                None => {
+                    at.insert(id.clone(), groups.len());
+                    groups.push((id, vec![e]));
+                }
+            }
+        }
+        Ok(groups.into_iter().map(|(_, g)| g).collect())
+    }
+
+    /// What an entry (its elements) is, as the object model shows it.
+    fn info(&self, t: usize, elements: &[Element]) -> Result<EntryInfo, RuntimeError> {
+        let tm = self.table_model(t);
+        let spec = &self.tables[t].spec;
+        let slots = if spec.key.kind == TableKind::Ternary {
+            self.read_masks(t)?
+        } else {
+            Vec::new()
+        };
+        let key = keys::decode_key(tm, spec, &slots, elements)?;
+        let first = &elements[0];
+        let head = first.head;
+        let is_const = head.flags & FLAG_CONST != 0;
+        let counter = spec.value.counter.map(|(off, size)| {
+            let mut total = (0u64, 0u64);
+            for e in elements {
+                let word = |i: usize| {
+                    let at = off as usize + i * 8;
+                    e.value
+                        .get(at..at + 8)
+                        .map(|w| u64::from_ne_bytes(w.try_into().unwrap_or([0; 8])))
+                        .unwrap_or(0)
+                };
+                total.0 = total.0.wrapping_add(word(0));
+                if size >= 16 {
+                    total.1 = total.1.wrapping_add(word(1));
+                }
+            }
+            total
+        });
+        let counter = counter.map(|(a, b)| direct_counts(tm, &self.model, a, b));
+        // The datapath marks its entries; the control plane tags its own; the rest the
+        // loader wrote from the program.
+        let created_by = if head.flags & FLAG_DATAPATH != 0 {
+            Actor::Datapath
+        } else if head.tag != 0 {
+            Actor::ControlPlane
+        } else {
+            Actor::Program
+        };
+        Ok(EntryInfo {
+            spec: EntrySpec {
+                key,
+                priority: self.tables[t].has_prio.then_some(Priority(head.priority)),
+                action: self.call_of(t, &head, &first.value),
+                permissions: Permissions::from_bits(head.permissions),
+                dynamic: head.flags & FLAG_DYNAMIC != 0,
+                aging: (head.flags & FLAG_DYNAMIC != 0)
+                    .then_some(Aging::Profile(u32::from(head.profile))),
+            },
+            is_const,
+            created_by,
+            updated_by: None,
+            created_at: Duration::from_nanos(head.created_ns),
+            last_used: Duration::from_nanos(head.last_used_ns),
+            counter,
+        })
+    }
+
+    /// The next priority to allocate in a table: past every allocated one.
+    fn next_priority(&self, t: usize) -> Result<u32, RuntimeError> {
+        Ok(self
+            .elements(t)?
+            .iter()
+            .filter(|e| e.head.flags & FLAG_PRIO_ALLOCATED != 0)
+            .map(|e| e.head.priority.saturating_add(1))
+            .max()
+            .unwrap_or(1))
+    }
+
+    /// A tag no entry of the table has.
+    fn next_tag(&self, t: usize) -> Result<u32, RuntimeError> {
+        Ok(self
+            .elements(t)?
+            .iter()
+            .map(|e| e.head.tag.saturating_add(1))
+            .max()
+            .unwrap_or(1)
+            .max(1))
+    }
+
+    /// Checks and writes a control-plane entry.
+    fn insert(&mut self, t: usize, mut spec: EntrySpec) -> Result<(), RuntimeError> {
+        let tm = self.table_model(t);
+        let normal = check_entry_key(tm, &spec.key)?;
+        let table_perms = tm.permissions;
+        let permissions = match spec.permissions {
+            Some(p) if !table_perms.contains(p) => {
+                return Err(perm(format!(
+                    "entry permissions {} ({p}) exceed table {}'s {} ({table_perms})",
+                    p.to_hex(),
+                    tm.dotted,
+                    table_perms.to_hex()
+                )))
+            }
+            Some(p) => p,
+            None => table_perms.without_create(),
+        };
+        let (action_id, params) = match &spec.action {
+            Some(call) => (
+                self.action_id(t, call.action),
+                check_action_call(tm, call, false)?,
+            ),
+            None => (0, Box::default()),
+        };
+        let profile = self.age_ok(t, &spec)?;
+        let has_prio = self.tables[t].has_prio;
+        let given = if has_prio {
+            spec.priority.map(|p| p.0)
+        } else {
+            None
+        };
+        let dotted = tm.dotted.clone();
+        let size = tm.size;
+        let exists = || RuntimeError::Exists {
+            table: format!("{dotted} (key {})", describe_key(tm, &normal)),
+        };
+        // Tuple-space tables: the pieces and their masks, checked against the slots, the
+        // entries there and the table's size before anything is written.
+        let pieces = keys::map_keys(tm, &self.tables[t].spec, &normal)?;
+        // Plain tables need no grouping: any non-zero tag says "the control plane's".
+        let mut tag = 1;
+        let mut tuple_writes: Vec<(u32, Vec<u8>)> = Vec::new();
+        let mut new_slots: Vec<(u32, Vec<u8>)> = Vec::new();
+        let plain_key = match &pieces {
+            MapKey::Plain(k) => Some(k.clone()),
+            MapKey::Tuple(list) => {
+                let mut slots = self.read_masks(t)?;
+                let nummask = self.tables[t].spec.nummask;
+                let map = self.map(&self.tables[t].spec.map)?;
+                for (key, mask) in list {
+                    let i = match slots.iter().position(|(m, _)| m == mask) {
+                        Some(i) => i,
+                        None => {
+                            if slots.len() as u32 >= nummask {
+                                return Err(invalid(format!(
+                                    "table {dotted}: all {nummask} mask slots are in use (@nummask); this entry needs another"
+                                )));
+                            }
+                            slots.push((mask.clone(), u32::MAX));
+                            new_slots.push((slots.len() as u32 - 1, mask.clone()));
+                            slots.len() - 1
+                        }
+                    };
+                    let k = crate::entry::tuple_key(i as u32, key);
+                    match sys::map_lookup(map, &k) {
+                        Ok(_) => return Err(exists()),
+                        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+                        Err(e) => return Err(kernel("reading an entry", &dotted, e)),
+                    }
+                    tuple_writes.push((i as u32, k));
+                }
+                if self.entries(t)?.len() >= size as usize {
+                    return Err(RuntimeError::Full {
+                        table: dotted.clone(),
+                        size,
+                    });
+                }
+                tag = self.next_tag(t)?;
+                None
+            }
+        };
+        let (priority, allocated) = match (has_prio, given) {
+            (false, _) => (0, false),
+            (true, Some(p)) => (p, false),
+            (true, None) => (self.next_priority(t)?, true),
+        };
+        let now = sys::monotonic_ns();
+        let head = EntryHead {
+            action: action_id,
+            permissions: permissions.bits(),
+            flags: if spec.action.is_some() {
+                FLAG_HAS_ACTION
+            } else {
+                0
+            } | if spec.dynamic { FLAG_DYNAMIC } else { 0 }
+                | if allocated { FLAG_PRIO_ALLOCATED } else { 0 },
+            profile,
+            priority,
+            tag,
+            created_ns: now,
+            last_used_ns: now,
+        };
+        let value = self.tables[t]
+            .spec
+            .value
+            .encode(&head, &params)
+            .map_err(|e| invalid(format!("table {dotted}: {e}")))?;
+        let map = self.map(&self.tables[t].spec.map)?;
+        match plain_key {
+            Some(k) => {
+                sys::map_update(map, &k, &value, sys::BPF_NOEXIST).map_err(|e| {
+                    if e.raw_os_error() == Some(libc::EEXIST) {
+                        exists()
+                    } else if is_full(&e) {
+                        RuntimeError::Full {
+                            table: dotted.clone(),
+                            size,
+                        }
+                    } else {
+                        kernel("writing an entry", &dotted, e)
+                    }
+                })?;
+            }
+            None => {
+                // Masks first, their bounds lowered before an entry under them is visible, so
+                // the datapath's skip test stays true.
+                let masks_map = self.tables[t].spec.masks_map.clone().unwrap_or_default();
+                let slots = self.read_masks(t)?;
+                let mut touched: Vec<u32> = tuple_writes.iter().map(|(i, _)| *i).collect();
+                touched.sort_unstable();
+                touched.dedup();
+                for i in touched {
+                    let (mask, bound) = match slots.get(i as usize) {
+                        Some((m, b)) => (m.clone(), (*b).min(priority)),
+                        None => match new_slots.iter().find(|(j, _)| *j == i) {
+                            Some((_, m)) => (m.clone(), priority),
+                            None => continue,
+                        },
+                    };
+                    let slot = crate::entry::mask_slot(&mask, bound);
+                    sys::map_update(self.map(&masks_map)?, &i.to_ne_bytes(), &slot, sys::BPF_ANY)
+                        .map_err(|e| kernel("writing a mask slot", &dotted, e))?;
+                }
+                let mut written: Vec<&Vec<u8>> = Vec::new();
+                for (_, k) in &tuple_writes {
+                    if let Err(e) = sys::map_update(map, k, &value, sys::BPF_NOEXIST) {
+                        // Undo the pieces written: the operation does all or nothing.
+                        for w in &written {
+                            let _ = sys::map_delete(map, w);
+                        }
+                        return Err(if e.raw_os_error() == Some(libc::EEXIST) {
+                            exists()
+                        } else if is_full(&e) {
+                            RuntimeError::Full {
+                                table: dotted.clone(),
+                                size,
+                            }
+                        } else {
+                            kernel("writing an entry", &dotted, e)
+                        });
+                    }
+                    written.push(k);
+                }
+            }
+        }
+        spec.key = normal;
+        spec.priority = has_prio.then_some(Priority(priority));
+        spec.permissions = Some(permissions);
+        self.publish(t, &spec, Actor::ControlPlane, 0);
+        Ok(())
+    }
+
+    fn check_entry_perm(
+        &self,
+        t: usize,
+        elements: &[Element],
+        bit: u16,
+        what: &str,
+    ) -> Result<(), RuntimeError> {
+        let tm = self.table_model(t);
+        let head = elements[0].head;
+        let key = || {
+            let slots = self.read_masks(t).unwrap_or_default();
+            keys::decode_key(tm, &self.tables[t].spec, &slots, elements)
+                .map(|k| describe_key(tm, &k))
+                .unwrap_or_else(|_| "(undecodable key)".into())
+        };
+        if head.flags & FLAG_CONST != 0 && bit != CTRL_R {
+            return Err(perm(format!(
+                "entry {} of table {} is const",
+                key(),
+                tm.dotted
+            )));
+        }
+        if head.permissions & bit == 0 {
+            let p = Permissions::from_bits(head.permissions).unwrap_or(Permissions::CONST);
+            return Err(perm(format!(
+                "entry {} of table {} has no control-plane {what} permission ({p})",
+                key(),
+                tm.dotted
+            )));
+        }
+        Ok(())
+    }
+
+    fn default_slot(&self, which: DefaultKind) -> u32 {
+        match which {
+            DefaultKind::Hit => crate::entry::DEFAULT_HIT,
+            DefaultKind::Miss => crate::entry::DEFAULT_MISS,
+        }
+    }
+
+    /// Configures the direct meter of the entry with this key (and priority) in `table`.
+    pub fn set_direct_meter(
+        &mut self,
+        table: Handle<ir::Table>,
+        key: &[KeyMatch],
+        priority: Option<Priority>,
+        config: MeterConfig,
+    ) -> Result<(), RuntimeError> {
+        let t = self.table_index(table)?;
+        let Some(off) = self.tables[t].spec.value.meter else {
+            return Err(invalid(format!(
+                "table {} has no direct meter",
+                self.table_model(t).dotted
+            )));
+        };
+        let elements = self.find(t, key, priority)?;
+        let state = crate::entry::MeterState::configured(
+            config.cir,
+            config.cbs,
+            config.pir,
+            config.pbs,
+            sys::monotonic_ns(),
+        )
+        .encode();
+        let dotted = self.table_model(t).dotted.clone();
+        let map = self.map(&self.tables[t].spec.map)?;
+        for mut e in elements {
+            let at = off as usize;
+            e.value[at..at + state.len()].copy_from_slice(&state);
+            sys::map_update(map, &e.key, &e.value, sys::BPF_EXIST)
+                .map_err(|err| kernel("writing an entry", &dotted, err))?;
+        }
+        Ok(())
+    }
+}
+
+/// A direct counter's counts as its kind and width show them.
+fn direct_counts(tm: &TableModel, model: &PipelineModel, packets: u64, bytes: u64) -> (u64, u64) {
+    let layout = tm
+        .direct_counter
+        .and_then(|h| model.instance(h))
+        .and_then(|i| match &i.layout {
+            Some(p4tc_ir::layout::ExternLayout::Counter(c)) => Some(c.clone()),
+            _ => None,
+        });
+    match layout {
+        Some(c) => {
+            // A single-count counter keeps its count in the first word.
+            let (p, b) = if c.kind.counts_packets() {
+                (packets, bytes)
+            } else {
+                (0, packets)
+            };
+            (
+                if c.kind.counts_packets() {
+                    externs::wrap(p, c.width)
+                } else {
+                    0
+                },
+                if c.kind.counts_bytes() {
+                    externs::wrap(b, c.width)
+                } else {
+                    0
+                },
+            )
+        }
+        None => (packets, bytes),
+    }
+}
+
+impl ObjectModel for KernelBackend {
+    fn create_entry(
+        &mut self,
+        table: Handle<ir::Table>,
+        entry: EntrySpec,
+    ) -> Result<(), RuntimeError> {
+        let t = self.table_index(table)?;
+        let tm = self.table_model(t);
+        if tm.permissions.bits() & CTRL_C == 0 {
+            return Err(perm(format!(
+                "table {} has no control-plane create permission ({})",
+                tm.dotted, tm.permissions
+            )));
+        }
+        self.insert(t, entry)
+    }
+
+    fn update_entry(
+        &mut self,
+        table: Handle<ir::Table>,
+        entry: EntrySpec,
+    ) -> Result<(), RuntimeError> {
+        let t = self.table_index(table)?;
+        let elements = self.find(t, &entry.key, entry.priority)?;
+        self.check_entry_perm(t, &elements, CTRL_U, "update")?;
+        let tm = self.table_model(t);
+        let old_perms =
+            Permissions::from_bits(elements[0].head.permissions).unwrap_or(Permissions::CONST);
+        let permissions = match entry.permissions {
+            Some(p) if !tm.permissions.contains(p) => {
+                return Err(perm(format!(
+                    "entry permissions {} ({p}) exceed table {}'s {} ({})",
+                    p.to_hex(),
+                    tm.dotted,
+                    tm.permissions.to_hex(),
+                    tm.permissions
+                )))
+            }
+            Some(p) => p,
+            None => old_perms,
+        };
+        let (action_id, params) = match &entry.action {
+            Some(call) => (
+                self.action_id(t, call.action),
+                check_action_call(tm, call, false)?,
+            ),
+            None => (0, Box::default()),
+        };
+        let profile = self.age_ok(t, &entry)?;
+        let dotted = tm.dotted.clone();
+        let vl = self.tables[t].spec.value.clone();
+        let now = sys::monotonic_ns();
+        let map = self.map(&self.tables[t].spec.map)?;
+        for e in &elements {
+            let old = e.head;
+            let head = EntryHead {
+                action: action_id,
+                permissions: permissions.bits(),
+                flags: (old.flags & (FLAG_DATAPATH | FLAG_PRIO_ALLOCATED))
+                    | if entry.action.is_some() {
+                        FLAG_HAS_ACTION
+                    } else {
+                        0
+                    }
+                    | if entry.dynamic { FLAG_DYNAMIC } else { 0 },
+                profile,
+                last_used_ns: now,
+                ..old
+            };
+            let mut value = vl
+                .encode(&head, &params)
+                .map_err(|err| invalid(format!("table {dotted}: {err}")))?;
+            // The direct counter and meter carry over.
+            let keep_from = crate::entry::ENTRY_HDR_SIZE as usize;
+            let keep_to = vl.params_offset as usize;
+            value[keep_from..keep_to].copy_from_slice(&e.value[keep_from..keep_to]);
+            sys::map_update(map, &e.key, &value, sys::BPF_EXIST)
+                .map_err(|err| kernel("writing an entry", &dotted, err))?;
+        }
+        let mut spec = self
+            .info(t, &self.find(t, &entry.key, entry.priority)?)?
+            .spec;
+        spec.permissions = Some(permissions);
+        self.publish(t, &spec, Actor::ControlPlane, 1);
+        Ok(())
+    }
+
+    fn delete_entry(
+        &mut self,
+        table: Handle<ir::Table>,
+        key: &[KeyMatch],
+        priority: Option<Priority>,
+    ) -> Result<(), RuntimeError> {
+        let t = self.table_index(table)?;
+        let elements = self.find(t, key, priority)?;
+        self.check_entry_perm(t, &elements, CTRL_D, "delete")?;
+        let spec = self.info(t, &elements)?.spec;
+        let dotted = self.table_model(t).dotted.clone();
+        let map = self.map(&self.tables[t].spec.map)?;
+        for e in &elements {
+            match sys::map_delete(map, &e.key) {
+                Ok(()) => {}
+                Err(err) if err.raw_os_error() == Some(libc::ENOENT) => {}
+                Err(err) => return Err(kernel("deleting an entry", &dotted, err)),
+            }
+        }
+        self.publish(t, &spec, Actor::ControlPlane, 2);
+        Ok(())
+    }
+
+    fn get_entry(
+        &self,
+        table: Handle<ir::Table>,
+        key: &[KeyMatch],
+        priority: Option<Priority>,
+    ) -> Result<EntryInfo, RuntimeError> {
+        let t = self.table_index(table)?;
+        let elements = self.find(t, key, priority)?;
+        self.check_entry_perm(t, &elements, CTRL_R, "read")?;
+        self.info(t, &elements)
+    }
+
+    fn dump(&self, table: Handle<ir::Table>) -> Result<Vec<EntryInfo>, RuntimeError> {
+        let t = self.table_index(table)?;
+        let mut out = Vec::new();
+        for group in self.entries(t)? {
+            if group[0].head.permissions & CTRL_R == 0 {
+                continue;
+            }
+            out.push(self.info(t, &group)?);
+        }
+        out.sort_by_key(|e| (e.spec.priority, e.created_at));
+        Ok(out)
+    }
+
+    fn flush(&mut self, table: Handle<ir::Table>) -> Result<usize, RuntimeError> {
+        let t = self.table_index(table)?;
+        let tm = self.table_model(t);
+        if tm.permissions.bits() & CTRL_D == 0 {
+            return Err(perm(format!(
+                "table {} has no control-plane delete permission ({})",
+                tm.dotted, tm.permissions
+            )));
+        }
+        let dotted = tm.dotted.clone();
+        let doomed: Vec<Vec<Element>> = self
+            .entries(t)?
+            .into_iter()
+            .filter(|g| g[0].head.flags & FLAG_CONST == 0 && g[0].head.permissions & CTRL_D != 0)
+            .collect();
+        let mut specs = Vec::new();
+        for g in &doomed {
+            specs.push(self.info(t, g)?.spec);
+        }
+        let map = self.map(&self.tables[t].spec.map)?;
+        for g in &doomed {
+            for e in g {
+                match sys::map_delete(map, &e.key) {
+                    Ok(()) => {}
+                    Err(err) if err.raw_os_error() == Some(libc::ENOENT) => {}
+                    Err(err) => return Err(kernel("deleting an entry", &dotted, err)),
+                }
+            }
+        }
+        for s in &specs {
+            self.publish(t, s, Actor::ControlPlane, 2);
+        }
+        Ok(doomed.len())
+    }
+
+    fn default_action(
+        &self,
+        table: Handle<ir::Table>,
+        which: DefaultKind,
+    ) -> Result<Option<ActionCall>, RuntimeError> {
+        let t = self.table_index(table)?;
+        let tm = self.table_model(t);
+        let spec = &self.tables[t].spec;
+        let value = sys::map_lookup(
+            self.map(&spec.defaults_map)?,
+            &self.default_slot(which).to_ne_bytes(),
+        )
+        .map_err(|e| kernel("reading its default action", &tm.dotted, e))?;
+        let head = spec
+            .value
+            .decode_head(&value)
+            .ok_or_else(|| invalid(format!("table {}: a short value", tm.dotted)))?;
+        if head.tag == 0 {
+            // As the loader wrote it: the program's default (a miss without one runs
+            // NoAction, which the model shows as none).
+            return Ok(match which {
+                DefaultKind::Hit => tm.default_hit().map(|(c, _)| c),
+                DefaultKind::Miss => tm.default_miss.clone(),
+            });
+        }
+        Ok(self.call_of(t, &head, &value))
+    }
+
+    fn set_default_action(
+        &mut self,
+        table: Handle<ir::Table>,
+        which: DefaultKind,
+        call: ActionCall,
+    ) -> Result<(), RuntimeError> {
+        let t = self.table_index(table)?;
+        let tm = self.table_model(t);
+        let is_const = match which {
+            DefaultKind::Hit => tm.default_hit().is_some_and(|(_, c)| c),
+            DefaultKind::Miss => tm.default_miss_const,
+        };
+        if is_const {
+            return Err(perm(format!(
+                "the default {} action of table {} is const",
+                match which {
+                    DefaultKind::Hit => "hit",
+                    DefaultKind::Miss => "miss",
+                },
+                tm.dotted
+            )));
+        }
+        let params = check_action_call(tm, &call, true)?;
+        let head = EntryHead {
+            action: self.action_id(t, call.action),
+            permissions: tm.permissions.bits(),
+            flags: FLAG_HAS_ACTION,
+            // Set by the control plane (the loader's are 0).
+            tag: 1,
+            ..EntryHead::default()
+        };
+        let dotted = tm.dotted.clone();
+        let spec = &self.tables[t].spec;
+        let value = spec
+            .value
+            .encode(&head, &params)
+            .map_err(|e| invalid(format!("table {dotted}: {e}")))?;
+        sys::map_update(
+            self.map(&spec.defaults_map)?,
+            &self.default_slot(which).to_ne_bytes(),
+            &value,
+            sys::BPF_ANY,
+        )
+        .map_err(|e| kernel("writing its default action", &dotted, e))
+    }
+
+    fn counter(
+        &self,
+        counter: Handle<ir::Instance>,
+        index: u64,
+    ) -> Result<CounterValue, RuntimeError> {
+        externs::counter(self, counter, index)
+    }
+
+    fn reset_counter(
+        &mut self,
+        counter: Handle<ir::Instance>,
+        index: u64,
+    ) -> Result<(), RuntimeError> {
+        externs::reset_counter(self, counter, index)
+    }
+
+    fn register(
+        &self,
+        register: Handle<ir::Instance>,
+        index: u64,
+    ) -> Result<Vec<BigUint>, RuntimeError> {
+        externs::register(self, register, index)
+    }
+
+    fn set_register(
+        &mut self,
+        register: Handle<ir::Instance>,
+        index: u64,
+        value: &[BigUint],
+    ) -> Result<(), RuntimeError> {
+        externs::set_register(self, register, index, value)
+    }
+
+    fn set_meter(
+        &mut self,
+        meter: Handle<ir::Instance>,
+        index: u64,
+        config: MeterConfig,
+    ) -> Result<(), RuntimeError> {
+        externs::set_meter(self, meter, index, config)
+    }
+
+    fn timer_profiles(&self) -> Vec<Duration> {
+        self.profiles.clone()
+    }
+
+    fn set_timer_profile(&mut self, profile: u32, after: Duration) -> Result<(), RuntimeError> {
+        let p = profile as usize;
+        if after.is_zero() {
+            return Err(invalid(format!(
+                "timer profile {profile}: an aging time must be more than zero"
+            )));
+        }
+        if p < self.profiles.len() {
+            self.profiles[p] = after;
+        } else if p == self.profiles.len() && p < MAX_TIMER_PROFILES {
+            self.profiles.push(after);
+        } else {
+            return Err(invalid(format!(
+                "timer profile {profile}: profiles are numbered 0..{} (the next new one is {}, at most {MAX_TIMER_PROFILES})",
+                self.profiles.len(),
+                self.profiles.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn take_events(&mut self) -> Vec<Event> {
+        self.events.drain(..).collect()
+    }
+}

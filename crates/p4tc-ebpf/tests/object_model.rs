@@ -1,0 +1,514 @@
+//! One object-model suite, run against both backends: `MemoryBackend` (the interpreter's) and
+//! `KernelBackend` (a loaded program's BPF maps; root, BTF and clang, else skipped with the
+//! reason). The same calls must give the same answers and the same errors.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod common;
+
+use std::sync::Arc;
+
+use num_bigint::BigUint;
+use p4tc_ebpf::backend::KernelBackend;
+use p4tc_runtime::{
+    ActionCall, Actor, CounterValue, DefaultKind, EntrySpec, KeyMatch, ManualClock, MemoryBackend,
+    ObjectModel, Permissions, PipelineModel, Priority, RuntimeError,
+};
+
+/// A program made for the suite: an exact table with a program entry, a const one, a size of
+/// 4 and an overridable default; an LPM table with a const default; a ternary + range table
+/// with priorities; a table the control plane may only read; a counter and a register.
+const PROGRAM: &str = r#"
+#include <core.p4>
+#include <tc/pna.p4>
+
+header ethernet_t {
+    bit<48> dstAddr;
+    bit<48> srcAddr;
+    bit<16> etherType;
+}
+
+struct headers_t {
+    ethernet_t ethernet;
+}
+
+struct meta_t {
+}
+
+parser P(packet_in pkt, out headers_t hdr, inout meta_t meta,
+         in pna_main_parser_input_metadata_t istd) {
+    state start {
+        pkt.extract(hdr.ethernet);
+        transition accept;
+    }
+}
+
+control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
+          inout pna_main_output_metadata_t ostd) {
+    Counter<bit<64>, bit<32>>(8, PNA_CounterType_t.PACKETS_AND_BYTES) hits;
+    Register<bit<32>, bit<32>>(4) reg;
+
+    action fwd(PortId_t port) {
+        hits.count(0);
+        send_to_port(port);
+    }
+
+    action set_type(bit<16> t) {
+        hdr.ethernet.etherType = t;
+    }
+
+    action drop() {
+        drop_packet();
+    }
+
+    @tc_acl("CRUDPS:RX")
+    table ex {
+        key = {
+            hdr.ethernet.dstAddr : exact @name("dst");
+        }
+        actions = {
+            fwd;
+            drop;
+        }
+        default_action = drop();
+        size = 4;
+        entries = {
+            const 48w0xAA : drop();
+            48w0xBB : fwd((PortId_t)2);
+        }
+    }
+
+    @tc_acl("CRUDPS:RX")
+    table lpm {
+        key = {
+            hdr.ethernet.srcAddr : lpm @name("src");
+        }
+        actions = {
+            fwd;
+            drop;
+        }
+        const default_action = drop();
+        size = 16;
+    }
+
+    @tc_acl("CRUDPS:RX")
+    @nummask(8)
+    table tern {
+        key = {
+            hdr.ethernet.dstAddr : ternary @name("dst");
+            hdr.ethernet.etherType : range @name("type");
+        }
+        actions = {
+            fwd;
+            set_type;
+        }
+        size = 64;
+    }
+
+    @tc_acl("R:RX")
+    table ro {
+        key = {
+            hdr.ethernet.srcAddr : exact @name("src");
+        }
+        actions = {
+            fwd;
+            NoAction;
+        }
+        default_action = NoAction();
+    }
+
+    apply {
+        ex.apply();
+        lpm.apply();
+        tern.apply();
+        ro.apply();
+        reg.write(0, 1);
+    }
+}
+
+control D(packet_out pkt, in headers_t hdr, in meta_t meta,
+          in pna_main_output_metadata_t ostd) {
+    apply {
+        pkt.emit(hdr.ethernet);
+    }
+}
+
+PNA_NIC(P(), C(), D()) main;
+"#;
+
+fn n(v: u64) -> BigUint {
+    BigUint::from(v)
+}
+
+fn model() -> Arc<PipelineModel> {
+    let dir = common::out_dir("object_model", "suite");
+    let path = dir.join("suite.p4");
+    std::fs::write(&path, PROGRAM).expect("write the program");
+    let module = Arc::new(common::module_of(&path));
+    Arc::new(PipelineModel::new(module, "suite").expect("model"))
+}
+
+struct Names {
+    ex: p4tc_ir::arena::Handle<p4tc_ir::ir::Table>,
+    lpm: p4tc_ir::arena::Handle<p4tc_ir::ir::Table>,
+    tern: p4tc_ir::arena::Handle<p4tc_ir::ir::Table>,
+    ro: p4tc_ir::arena::Handle<p4tc_ir::ir::Table>,
+    fwd: p4tc_ir::arena::Handle<p4tc_ir::ir::Action>,
+    drop: p4tc_ir::arena::Handle<p4tc_ir::ir::Action>,
+    set_type: p4tc_ir::arena::Handle<p4tc_ir::ir::Action>,
+    hits: p4tc_ir::arena::Handle<p4tc_ir::ir::Instance>,
+    reg: p4tc_ir::arena::Handle<p4tc_ir::ir::Instance>,
+}
+
+fn names(p: &PipelineModel) -> Names {
+    let t = |name: &str| p.table_by_name(name).expect(name).handle;
+    let a = |name: &str| {
+        p.table_by_name("tern")
+            .and_then(|t| t.action_by_name(name))
+            .or_else(|| p.table_by_name("ex").and_then(|t| t.action_by_name(name)))
+            .expect(name)
+            .handle
+    };
+    let i = |name: &str| p.instance_by_name(name).expect(name).handle;
+    Names {
+        ex: t("ex"),
+        lpm: t("lpm"),
+        tern: t("tern"),
+        ro: t("ro"),
+        fwd: a("fwd"),
+        drop: a("drop"),
+        set_type: a("set_type"),
+        hits: i("hits"),
+        reg: i("reg"),
+    }
+}
+
+fn call(action: p4tc_ir::arena::Handle<p4tc_ir::ir::Action>, params: &[u64]) -> ActionCall {
+    ActionCall {
+        action,
+        params: params.iter().map(|&v| n(v)).collect(),
+    }
+}
+
+fn exact(v: u64) -> Vec<KeyMatch> {
+    vec![KeyMatch::Exact(n(v))]
+}
+
+#[track_caller]
+fn is_perm<T: std::fmt::Debug>(r: Result<T, RuntimeError>) {
+    assert!(
+        matches!(r, Err(RuntimeError::Permission { .. })),
+        "expected a permission error, got {r:?}"
+    );
+}
+
+/// The suite: every assertion holds on every backend.
+fn suite(om: &mut dyn ObjectModel, p: &PipelineModel) {
+    let x = names(p);
+    let ex_name = p.table(x.ex).expect("ex").dotted.clone();
+
+    // Default actions: the program's, overridable unless const.
+    assert_eq!(
+        om.default_action(x.ex, DefaultKind::Miss).expect("default"),
+        Some(call(x.drop, &[]))
+    );
+    om.set_default_action(x.ex, DefaultKind::Miss, call(x.fwd, &[3]))
+        .expect("set the default");
+    assert_eq!(
+        om.default_action(x.ex, DefaultKind::Miss).expect("default"),
+        Some(call(x.fwd, &[3]))
+    );
+    is_perm(om.set_default_action(x.lpm, DefaultKind::Miss, call(x.fwd, &[1])));
+    assert_eq!(
+        om.default_action(x.lpm, DefaultKind::Miss)
+            .expect("default"),
+        Some(call(x.drop, &[]))
+    );
+    assert!(matches!(
+        om.set_default_action(x.ex, DefaultKind::Miss, call(x.fwd, &[1 << 40])),
+        Err(RuntimeError::Invalid(_))
+    ));
+
+    // The program's entries: a const one refuses changes.
+    let c = om.get_entry(x.ex, &exact(0xAA), None).expect("const entry");
+    assert!(c.is_const);
+    assert_eq!(c.created_by, Actor::Program);
+    assert_eq!(c.spec.action, Some(call(x.drop, &[])));
+    is_perm(om.update_entry(x.ex, EntrySpec::new(exact(0xAA), Some(call(x.fwd, &[1])))));
+    is_perm(om.delete_entry(x.ex, &exact(0xAA), None));
+    let b = om
+        .get_entry(x.ex, &exact(0xBB), None)
+        .expect("program entry");
+    assert!(!b.is_const);
+    assert_eq!(b.spec.action, Some(call(x.fwd, &[2])));
+
+    // Create, get, update; a second create of the key exists.
+    om.create_entry(x.ex, EntrySpec::new(exact(0xCC), Some(call(x.fwd, &[5]))))
+        .expect("create");
+    let e = om.get_entry(x.ex, &exact(0xCC), None).expect("get");
+    assert_eq!(e.spec.key, exact(0xCC));
+    assert_eq!(e.spec.action, Some(call(x.fwd, &[5])));
+    assert_eq!(e.spec.permissions, Permissions::from_bits(0x1da4));
+    assert_eq!(e.spec.priority, None);
+    assert_eq!(e.created_by, Actor::ControlPlane);
+    assert!(matches!(
+        om.create_entry(x.ex, EntrySpec::new(exact(0xCC), Some(call(x.drop, &[])))),
+        Err(RuntimeError::Exists { .. })
+    ));
+    om.update_entry(x.ex, EntrySpec::new(exact(0xCC), Some(call(x.drop, &[]))))
+        .expect("update");
+    assert_eq!(
+        om.get_entry(x.ex, &exact(0xCC), None)
+            .expect("get")
+            .spec
+            .action,
+        Some(call(x.drop, &[]))
+    );
+    // Wrong keys, actions and parameters are refused, naming what is wrong.
+    assert!(matches!(
+        om.create_entry(x.ex, EntrySpec::new(exact(1 << 50), None)),
+        Err(RuntimeError::Invalid(_))
+    ));
+    assert!(matches!(
+        om.create_entry(
+            x.ex,
+            EntrySpec::new(exact(0x11), Some(call(x.set_type, &[1])))
+        ),
+        Err(RuntimeError::NotFound { .. })
+    ));
+    assert!(matches!(
+        om.get_entry(x.ex, &exact(0x12), None),
+        Err(RuntimeError::NotFound { .. })
+    ));
+    assert!(matches!(
+        om.delete_entry(x.ex, &exact(0x12), None),
+        Err(RuntimeError::NotFound { .. })
+    ));
+
+    // Entry permissions: never above the table's; without D, no delete (and flush keeps it).
+    let mut too_much = EntrySpec::new(exact(0xDD), None);
+    too_much.permissions = Permissions::from_bits(0x3fff);
+    is_perm(om.create_entry(x.ex, too_much));
+    let mut no_delete = EntrySpec::new(exact(0xDD), Some(call(x.fwd, &[7])));
+    no_delete.permissions = Permissions::from_bits(0x1824);
+    om.create_entry(x.ex, no_delete).expect("create without D");
+    is_perm(om.delete_entry(x.ex, &exact(0xDD), None));
+
+    // Size 4: AA, BB, CC, DD are there.
+    assert_eq!(
+        om.create_entry(x.ex, EntrySpec::new(exact(0xEE), None)),
+        Err(RuntimeError::Full {
+            table: ex_name.clone(),
+            size: 4
+        })
+    );
+    let mut keys: Vec<Vec<KeyMatch>> = om
+        .dump(x.ex)
+        .expect("dump")
+        .into_iter()
+        .map(|e| e.spec.key)
+        .collect();
+    keys.sort_by_key(|k| format!("{k:?}"));
+    let mut want = vec![exact(0xAA), exact(0xBB), exact(0xCC), exact(0xDD)];
+    want.sort_by_key(|k| format!("{k:?}"));
+    assert_eq!(keys, want);
+
+    // Flush: what the control plane may delete (BB, CC), not the const nor the D-less one.
+    assert_eq!(om.flush(x.ex).expect("flush"), 2);
+    assert_eq!(om.dump(x.ex).expect("dump").len(), 2);
+    om.create_entry(x.ex, EntrySpec::new(exact(0xEE), None))
+        .expect("room again");
+    let ee = om.get_entry(x.ex, &exact(0xEE), None).expect("get");
+    assert_eq!(ee.spec.action, None);
+
+    // A table the control plane may not create in.
+    is_perm(om.create_entry(x.ro, EntrySpec::new(exact(1), Some(call(x.fwd, &[1])))));
+    is_perm(om.flush(x.ro));
+
+    // LPM: prefixes are entries of their own; the value is cut to the prefix.
+    let pfx = |v: u64, len: u32| {
+        vec![KeyMatch::Lpm {
+            value: n(v),
+            prefix_len: len,
+        }]
+    };
+    om.create_entry(
+        x.lpm,
+        EntrySpec::new(pfx(0x0a00_0000_0000, 8), Some(call(x.fwd, &[1]))),
+    )
+    .expect("lpm /8");
+    om.create_entry(
+        x.lpm,
+        EntrySpec::new(pfx(0x0a01_0000_0000, 16), Some(call(x.fwd, &[2]))),
+    )
+    .expect("lpm /16");
+    assert!(matches!(
+        om.create_entry(x.lpm, EntrySpec::new(pfx(0x0aff_0000_0000, 8), None)),
+        Err(RuntimeError::Exists { .. })
+    ));
+    let got = om
+        .get_entry(x.lpm, &pfx(0x0a01_0000_0000, 16), None)
+        .expect("get /16");
+    assert_eq!(got.spec.action, Some(call(x.fwd, &[2])));
+    assert!(matches!(
+        om.get_entry(x.lpm, &pfx(0x0a01_0000_0000, 24), None),
+        Err(RuntimeError::NotFound { .. })
+    ));
+    assert_eq!(om.dump(x.lpm).expect("dump").len(), 2);
+    om.delete_entry(x.lpm, &pfx(0x0a00_0000_0000, 8), None)
+        .expect("delete /8");
+    assert_eq!(
+        om.dump(x.lpm).expect("dump")[0].spec.key,
+        pfx(0x0a01_0000_0000, 16)
+    );
+
+    // Ternary and range with priorities: the lower value wins and dumps first; an entry is
+    // named by key and priority; allocated priorities count up from 1.
+    let tk = |v: u64, m: u64, lo: u64, hi: u64| {
+        vec![
+            KeyMatch::Ternary {
+                value: n(v),
+                mask: n(m),
+            },
+            KeyMatch::Range {
+                low: n(lo),
+                high: n(hi),
+            },
+        ]
+    };
+    let mut a = EntrySpec::new(tk(0x0a, 0xff, 0x800, 0x8ff), Some(call(x.fwd, &[1])));
+    a.priority = Some(Priority(10));
+    om.create_entry(x.tern, a).expect("ternary a");
+    let mut b = EntrySpec::new(tk(0x0b, 0xff, 0x10, 0x2f), Some(call(x.set_type, &[9])));
+    b.priority = Some(Priority(5));
+    om.create_entry(x.tern, b).expect("ternary b");
+    om.create_entry(
+        x.tern,
+        EntrySpec::new(tk(0x0c, 0x0f, 0, 0xffff), Some(call(x.fwd, &[3]))),
+    )
+    .expect("ternary c, priority allocated");
+    let dump = om.dump(x.tern).expect("dump");
+    let prios: Vec<Option<Priority>> = dump.iter().map(|e| e.spec.priority).collect();
+    assert_eq!(
+        prios,
+        vec![Some(Priority(1)), Some(Priority(5)), Some(Priority(10))]
+    );
+    assert_eq!(dump[2].spec.key, tk(0x0a, 0xff, 0x800, 0x8ff));
+    assert_eq!(dump[1].spec.action, Some(call(x.set_type, &[9])));
+    assert!(om
+        .get_entry(x.tern, &tk(0x0a, 0xff, 0x800, 0x8ff), Some(Priority(10)))
+        .is_ok());
+    assert!(matches!(
+        om.get_entry(x.tern, &tk(0x0a, 0xff, 0x800, 0x8ff), Some(Priority(11))),
+        Err(RuntimeError::NotFound { .. })
+    ));
+    assert!(matches!(
+        om.create_entry(x.tern, EntrySpec::new(tk(0x0a, 0xff, 0x800, 0x8ff), None)),
+        Err(RuntimeError::Exists { .. })
+    ));
+    // A value outside its mask is masked off: the same entry.
+    assert!(om
+        .get_entry(x.tern, &tk(0xfc, 0x0f, 0, 0xffff), None)
+        .is_ok());
+    assert!(matches!(
+        om.create_entry(
+            x.tern,
+            EntrySpec::new(tk(0x0d, 0xff, 0x30, 0x20), Some(call(x.fwd, &[1])))
+        ),
+        Err(RuntimeError::Invalid(_))
+    ));
+    om.delete_entry(x.tern, &tk(0x0a, 0xff, 0x800, 0x8ff), Some(Priority(10)))
+        .expect("delete a");
+    om.create_entry(
+        x.tern,
+        EntrySpec::new(tk(0x0e, 0xff, 1, 1), Some(call(x.fwd, &[4]))),
+    )
+    .expect("ternary e");
+    let last = om
+        .get_entry(x.tern, &tk(0x0e, 0xff, 1, 1), None)
+        .expect("get e");
+    assert_eq!(last.spec.priority, Some(Priority(2)));
+    assert_eq!(om.flush(x.tern).expect("flush"), 3);
+    assert!(om.dump(x.tern).expect("dump").is_empty());
+
+    // Counters and registers.
+    assert_eq!(
+        om.counter(x.hits, 0).expect("counter"),
+        CounterValue::default()
+    );
+    assert!(matches!(
+        om.counter(x.hits, 8),
+        Err(RuntimeError::NotFound { .. })
+    ));
+    om.reset_counter(x.hits, 7).expect("reset");
+    assert!(matches!(
+        om.counter(x.reg, 0),
+        Err(RuntimeError::Invalid(_))
+    ));
+    om.set_register(x.reg, 1, &[n(0x1234)]).expect("register");
+    assert_eq!(om.register(x.reg, 1).expect("register"), vec![n(0x1234)]);
+    assert_eq!(om.register(x.reg, 2).expect("register"), vec![n(0)]);
+    assert!(matches!(
+        om.set_register(x.reg, 1, &[n(1 << 33)]),
+        Err(RuntimeError::Invalid(_))
+    ));
+    assert!(matches!(
+        om.register(x.reg, 4),
+        Err(RuntimeError::NotFound { .. })
+    ));
+
+    // Timer profiles: P4TC's four defaults; a fifth may be added, not a seventh.
+    assert_eq!(om.timer_profiles().len(), 4);
+    om.set_timer_profile(4, std::time::Duration::from_secs(5))
+        .expect("profile 4");
+    assert!(om
+        .set_timer_profile(6, std::time::Duration::from_secs(5))
+        .is_err());
+
+    // Events: the control plane's changes were published (the table has the P bit).
+    let events = om.take_events();
+    assert!(!events.is_empty());
+    assert!(om.take_events().is_empty());
+}
+
+#[test]
+fn the_suite_passes_on_the_memory_backend() {
+    let p = model();
+    let mut m = MemoryBackend::new(p.clone(), Arc::new(ManualClock::new())).expect("backend");
+    suite(&mut m, &p);
+}
+
+#[test]
+fn the_suite_passes_on_the_kernel_backend_and_pinned_maps_keep_the_state() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let p = model();
+    let (g, bytes) =
+        common::build("suite", &p.module, p4tc_ebpf::Hook::Tc, "object_model").expect("builds");
+    let loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("loads");
+    let mut k = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
+    suite(&mut k, &p);
+
+    // Another opener of the pinned maps sees the same entries.
+    let x = names(&p);
+    let dir = std::path::PathBuf::from(format!(
+        "/sys/fs/bpf/p4tc-test-object-model-{}",
+        std::process::id()
+    ));
+    if !std::path::Path::new("/sys/fs/bpf").exists() {
+        println!("skipped the pinned half: no bpffs at /sys/fs/bpf");
+        return;
+    }
+    loaded.pin_maps(&dir).expect("pin");
+    k.create_entry(x.ex, EntrySpec::new(exact(0x77), Some(call(x.fwd, &[6]))))
+        .expect("create");
+    let again = KernelBackend::open_pinned(p.clone(), g.clone(), &dir).expect("open pinned");
+    let seen = again.get_entry(x.ex, &exact(0x77), None).expect("seen");
+    assert_eq!(seen.spec.action, Some(call(x.fwd, &[6])));
+    assert_eq!(
+        again.dump(x.ex).expect("dump").len(),
+        k.dump(x.ex).expect("dump").len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
