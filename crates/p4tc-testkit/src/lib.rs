@@ -6,9 +6,10 @@
 //! - [`stf_run`]: runs those statements on a [`target::Target`] and reports every failure
 //!   with its line.
 //! - [`target`]: what a datapath offers the runner (object model, packets in and out, a clock);
-//!   [`interp_target`] is the reference interpreter's.
+//!   [`interp_target`] is the reference interpreter's, [`kernel_target`] the eBPF datapath's.
 
 pub mod interp_target;
+pub mod kernel_target;
 pub mod stf;
 pub mod stf_run;
 pub mod target;

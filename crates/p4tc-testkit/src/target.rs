@@ -58,4 +58,12 @@ pub trait Target {
     /// Moves the target's clock forward (STF `wait`, pcap timestamps), running whatever the
     /// passing of time triggers (entry aging).
     fn advance_clock(&mut self, by: Duration);
+
+    /// Why this target's clock cannot be moved, when it cannot (the kernel's: the datapath
+    /// reads `bpf_ktime_get_ns`). The STF runner then stops at the first `wait` and says so
+    /// ([`crate::stf_run::Report::stopped`]) rather than run what follows on a clock that
+    /// did not move.
+    fn fixed_clock(&self) -> Option<String> {
+        None
+    }
 }

@@ -20,6 +20,10 @@ pub struct Report {
     pub failures: Vec<Failure>,
     /// One entry per packet sent.
     pub trace: Vec<TraceEntry>,
+    /// The run stopped before the end: the line of the statement it stopped at and why (a
+    /// `wait` on a target whose clock cannot move). Statements from that line on were not run,
+    /// and outputs no `expect` had claimed by then are not reported as unexpected.
+    pub stopped: Option<(usize, String)>,
 }
 
 impl Report {
