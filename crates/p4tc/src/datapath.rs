@@ -18,6 +18,8 @@ pub struct Front {
     pub json: Option<String>,
     /// The eBPF datapath, when the back end could generate it.
     pub generated: Option<Generated>,
+    /// The checked program (for the object model of `--entries`).
+    pub module: Option<p4tc_ir::ir::Module>,
 }
 
 /// Checks `source` and generates its datapath for `hook`, printing diagnostics (warnings
@@ -56,12 +58,17 @@ pub fn front(source: &SourceArgs, name: &str, hook: Hook) -> anyhow::Result<Fron
                 None
             }
         };
-        Some(Front { json, generated })
+        Some(Front {
+            json,
+            generated,
+            module: Some(module),
+        })
     })?;
     eprint!("{}", result.diagnostics);
     Ok(result.output.unwrap_or(Front {
         json: None,
         generated: None,
+        module: None,
     }))
 }
 

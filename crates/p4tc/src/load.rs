@@ -8,8 +8,12 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
+use p4tc_ebpf::backend::KernelBackend;
 use p4tc_ebpf::loader::{self, AttachPoint, LoadError};
 use p4tc_ebpf::{Generated, MapKind};
+use p4tc_runtime::ctl::{self, Output};
+use p4tc_runtime::PipelineModel;
+use std::time::Duration;
 
 use crate::check::SourceArgs;
 use crate::compile::pipeline_name;
@@ -29,12 +33,16 @@ use crate::state::{self, Attachment, State, TableState};
 /// actions, registers and meters (its per-CPU counters start from zero), unless `--fresh`.
 /// Without `--dev` the program is loaded and pinned but not attached.
 ///
+/// `--entries FILE` applies `p4tc ctl` commands (one per line, as `p4tc run --entries` takes
+/// them; `dev` values may name interfaces, looked up in `--netns`) to the tables before the
+/// program is attached.
+///
 /// What was loaded is recorded in /run/p4tc/PIPELINE.json, for `p4tc show` and `p4tc unload`.
 /// Exits 1 when the program has errors or the verifier refuses it, 2 when p4tc cannot do its
 /// job (not root, no bpffs, no clang, no such interface).
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  p4tc load examples/simple_l3/simple_l3.p4 --dev eth0\n  p4tc load out --dev eth0 --egress        # DIR written by p4tc compile\n  p4tc load prog.p4 --dev veth1 --xdp --netns blue --name edge\n  p4tc load prog.p4 --dev eth0 --fresh      # reload with empty tables\n  p4tc show\n  p4tc unload simple_l3"
+    after_help = "Examples:\n  p4tc load examples/simple_l3/simple_l3.p4 --dev eth0\n  p4tc load out --dev eth0 --egress        # DIR written by p4tc compile\n  p4tc load prog.p4 --dev veth1 --xdp --netns blue --name edge\n  p4tc load prog.p4 --dev eth0 --fresh      # reload with empty tables\n  p4tc load examples/simple_l3/simple_l3.p4 --dev eth0 --entries examples/simple_l3/simple_l3.entries\n  p4tc show\n  p4tc unload simple_l3"
 )]
 pub struct LoadArgs {
     /// The P4 program, or a directory `p4tc compile` wrote.
@@ -67,6 +75,9 @@ pub struct LoadArgs {
     /// Start with empty tables even when the pipeline is already loaded.
     #[arg(long)]
     fresh: bool,
+    /// Apply these `p4tc ctl` commands (create entries, set defaults) before attaching.
+    #[arg(long, value_name = "FILE")]
+    entries: Option<PathBuf>,
 }
 
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
@@ -117,8 +128,32 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     }
 
     let front = datapath::front(&source, &name, hook)?;
-    let Some(generated) = front.generated else {
+    let (Some(generated), Some(module)) = (front.generated, front.module) else {
         return Ok(ExitCode::FAILURE);
+    };
+    let module = std::sync::Arc::new(module);
+    let model = std::sync::Arc::new(
+        PipelineModel::new(std::sync::Arc::clone(&module), &name)
+            .map_err(|e| anyhow::anyhow!("cannot model pipeline {name}: {e}"))?,
+    );
+    // The entries file is parsed before anything is loaded: a typo costs nothing.
+    let commands = match &args.entries {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let netns = args.netns.clone();
+            let resolve = move |dev: &str| ifindex(netns.as_deref(), dev);
+            match ctl::parse_file(&text, &model, &resolve) {
+                Ok(commands) => commands,
+                Err(errors) => {
+                    for e in errors {
+                        eprintln!("error: {}: {e}", path.display());
+                    }
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        None => Vec::new(),
     };
     let object = match object_for(&name, &generated, built.as_ref())? {
         Ok(path) => path,
@@ -194,6 +229,40 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         state.hook,
         pin_dir.display()
     )?;
+    if let Some(path) = &args.entries {
+        // The tables are pinned already: on a refused command the pipeline stays loaded
+        // (not attached) with the commands before it applied.
+        state.write()?;
+        let mut backend = KernelBackend::from_loaded(std::sync::Arc::clone(&model), &loaded)
+            .map_err(|e| anyhow::anyhow!("{name}: opening the tables: {e}"))?;
+        let now = Duration::from_nanos(p4tc_ebpf::sys::monotonic_ns());
+        for command in &commands {
+            let at = command.at;
+            let failed = match ctl::execute(&mut backend, &model, command, now) {
+                Ok(Output::Batch { failures, .. }) if !failures.is_empty() => failures
+                    .iter()
+                    .map(|f| format!("entry {} ({}): {}", f.index, f.key, f.error))
+                    .collect(),
+                Ok(_) => Vec::new(),
+                Err(e) => vec![e.to_string()],
+            };
+            if !failed.is_empty() {
+                for f in failed {
+                    eprintln!("error: {}: {at}: {f}", path.display());
+                }
+                eprintln!(
+                    "note: {name} is loaded with the commands before this one applied, not attached"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        writeln!(
+            out,
+            "{name}: applied {} commands of {}",
+            commands.len(),
+            path.display()
+        )?;
+    }
     if let Some(dev) = &args.dev {
         let link_pin = pin_dir.join(link_pin_name(args.netns.as_deref(), dev, point));
         // Recorded before attaching, so that a failure leaves tables that `p4tc load` can
@@ -325,4 +394,23 @@ pub fn teardown(pipeline: &str, state: Option<&State>) -> Vec<String> {
 pub fn count_pinned(path: &Path) -> Result<usize, String> {
     let fd = loader::open_pinned_map(path).map_err(|e| e.to_string())?;
     p4tc_ebpf::sys::map_count(fd.as_fd()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The index of interface `dev` in `netns` (the host's when `None`), for `dev` values of
+/// `--entries`: asked of `ip`, which enters the namespace for us.
+fn ifindex(netns: Option<&str>, dev: &str) -> Option<u32> {
+    let mut cmd = std::process::Command::new("ip");
+    if let Some(ns) = netns {
+        cmd.args(["-n", ns]);
+    }
+    let out = cmd.args(["-o", "link", "show", "dev", dev]).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .split(':')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
 }

@@ -464,16 +464,22 @@ fn simple_l3_forwards_real_frames_across_veth_at_tc_and_xdp() {
     );
     check_forwarding(&lab, lab.a(), "va", 2, "xdp");
 
-    // TC egress of `ma`, fresh tables: frames M sends out of `ma` are redirected to `mb`.
-    load(&["--egress", "--fresh"]);
-    assert_eq!(show_json(&name)["tables"][0]["entries"], 0);
-    add_entry(
-        &name,
-        [10, 0, 2, 2],
-        mb,
-        0x02_00_00_00_00_01,
-        0x02_00_00_00_00_02,
-    );
+    // TC egress of `ma`, fresh tables, the entry from a `p4tc ctl` file (`mb` resolved in
+    // M): frames M sends out of `ma` are redirected to `mb`.
+    let entries = lab.dir.join("entries.txt");
+    std::fs::write(
+        &entries,
+        "create table/ingress/nh_table dstAddr 10.0.2.2 action send_nh param port mb \\\n    param srcMac 02:00:00:00:00:01 param dstMac 02:00:00:00:00:02\n",
+    )
+    .expect("entries file");
+    let said = load(&[
+        "--egress",
+        "--fresh",
+        "--entries",
+        entries.to_str().expect("utf-8"),
+    ]);
+    assert!(said.contains("applied 1 commands"), "{said}");
+    assert_eq!(show_json(&name)["tables"][0]["entries"], 1);
     check_forwarding(&lab, lab.m(), "ma", 3, "tc egress");
 
     // Text output, then unload: the pins and the state go, and the attachment with them.
