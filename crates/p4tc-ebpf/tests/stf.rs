@@ -1,6 +1,7 @@
-//! The examples' STF tests, run on the eBPF datapath under BPF_PROG_TEST_RUN (TC hook): entries
-//! go into the maps through the IR's layouts, packets through the program, and what comes out
-//! (the port from the test hooks, the bytes from the test run) is held against the `expect`s.
+//! The examples' STF tests, run on the eBPF datapath under BPF_PROG_TEST_RUN: the testkit's
+//! STF runner on `KernelTarget` (entries through `KernelBackend` into the maps, packets through
+//! the program, the port from the test hooks). The differential test and the cost test keep a
+//! conversion of their own (below) that writes the maps directly.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod common;
@@ -163,11 +164,7 @@ impl Kernel {
     }
 }
 
-fn open(name: &str, module: &p4tc_ir::ir::Module, placement: Placement) -> Result<Kernel, String> {
-    open_at(name, module, placement, Hook::Xdp)
-}
-
-/// [`open`] at `hook` first, the other hook when the program cannot run there.
+/// The program loaded at `hook` first, the other hook when the program cannot run there.
 fn open_at(
     name: &str,
     module: &p4tc_ir::ir::Module,
@@ -487,7 +484,6 @@ fn send(k: &Kernel, port: u32, data: &[u8]) -> Result<Fate, std::io::Error> {
     })
 }
 
-/// Runs one STF file; the failures, in words.
 /// What one STF file gave: failures, and notes on what could not be checked.
 struct Outcome {
     failures: Vec<String>,
@@ -505,81 +501,44 @@ const KNOWN: &[(&str, usize, &str)] = &[(
 /// Examples whose programs the verifier refuses as too complex with Placement::Map.
 const MAP_PLACEMENT_TOO_COMPLEX: &[&str] = &["mpls_label_stack", "vlan_tagging"];
 
+/// Runs one STF file with the generic runner on a `KernelTarget` (XDP first: its test run
+/// takes any bytes, where TC's refuses malformed IPv4 packets; TC when the program cannot run
+/// at XDP). Control statements go through `KernelBackend`.
 fn run_stf(
     name: &str,
     module: Arc<p4tc_ir::ir::Module>,
     text: &str,
     placement: Placement,
 ) -> Result<Outcome, String> {
+    use p4tc_testkit::kernel_target::KernelTarget;
+    use p4tc_testkit::stf_run::{self, FailureKind};
     let statements = stf::parse(text).map_err(|e| format!("{e:?}"))?;
-    let pipeline = PipelineModel::new(module.clone(), name).map_err(|e| e.to_string())?;
-    let mut k = open(name, &module, placement)?;
+    let pipeline = Arc::new(PipelineModel::new(module, name).map_err(|e| e.to_string())?);
+    let mut target = match KernelTarget::with_placement(pipeline.clone(), Hook::Xdp, placement) {
+        Ok(t) => t,
+        Err(e) if e.0.contains("does not support") => {
+            KernelTarget::with_placement(pipeline, Hook::Tc, placement).map_err(|e| e.0)?
+        }
+        Err(e) => return Err(e.0),
+    };
+    let report = stf_run::run(&statements, &mut target);
     let mut failures = Vec::new();
     let mut notes = Vec::new();
-    let mut outputs: Vec<(usize, u32, Vec<u8>)> = Vec::new();
-    let mut expects: Vec<(usize, u32, Option<stf::Expectation>)> = Vec::new();
-    for st in &statements {
-        let line = st.line;
-        if control(&mut k, &pipeline, &module, st)? {
+    if let Some((line, why)) = &report.stopped {
+        notes.push(format!("stopped at line {line}: {why}"));
+    }
+    for f in &report.failures {
+        if let Some((_, _, why)) = KNOWN.iter().find(|(n, l, _)| *n == name && *l == f.line) {
+            notes.push(format!("line {}: not checked: {why}", f.line));
             continue;
         }
-        match &st.kind {
-            StatementKind::Packet { port, data } => match send(&k, *port, data) {
-                Ok(Fate::Send(egress, bytes)) => outputs.push((line, egress, bytes)),
-                // Passed to the host or dropped: nothing comes out of a port.
-                Ok(_) => {}
-                Err(e) => {
-                    // The test run itself refuses some packets (XDP: shorter than an Ethernet
-                    // header): nothing to check.
-                    notes.push(format!(
-                        "line {line}: BPF_PROG_TEST_RUN refused the {}-byte packet: {e}",
-                        data.len()
-                    ));
-                }
-            },
-            StatementKind::Expect { port, pattern } => expects.push((line, *port, pattern.clone())),
-            StatementKind::Wait => {
-                // STF's `wait` is a second on the test's clock; the kernel's clock cannot be
-                // moved, and aging is the runtime's timer's job: stop here.
-                notes.push(format!("stopped at the `wait` of line {line} (time passes only on the runtime's clock)"));
-                break;
+        match &f.kind {
+            // The test run itself refuses some packets (XDP: shorter than an Ethernet
+            // header): nothing to check.
+            FailureKind::Target(message) if message.contains("BPF_PROG_TEST_RUN refused") => {
+                notes.push(format!("line {}: {message}", f.line));
             }
-            _ => {}
-        }
-    }
-    // Each port's outputs, in order, against its expectations, in order.
-    let mut by_port: HashMap<u32, Vec<(usize, Vec<u8>)>> = HashMap::new();
-    for (line, port, data) in outputs {
-        by_port.entry(port).or_default().push((line, data));
-    }
-    for (line, port, pattern) in expects {
-        if let Some((_, _, why)) = KNOWN.iter().find(|(n, l, _)| *n == name && *l == line) {
-            notes.push(format!("line {line}: not checked: {why}"));
-            by_port.entry(port).or_default().retain(|_| false);
-            continue;
-        }
-        let queue = by_port.entry(port).or_default();
-        if queue.is_empty() {
-            failures.push(format!(
-                "line {line}: expected a packet on port {port}, none came"
-            ));
-            continue;
-        }
-        let (pline, data) = queue.remove(0);
-        if let Some(p) = pattern {
-            if !p.matches(&data) {
-                failures.push(format!(
-                    "line {line}: the packet of line {pline} on port {port} differs:\n{}",
-                    p.diff(&data)
-                ));
-            }
-        }
-    }
-    for (port, rest) in by_port {
-        for (line, _) in rest {
-            failures.push(format!(
-                "line {line}: an unexpected packet came out of port {port}"
-            ));
+            _ => failures.push(format!("line {}: {}", f.line, f.describe())),
         }
     }
     Ok(Outcome { failures, notes })
