@@ -512,3 +512,222 @@ fn the_suite_passes_on_the_kernel_backend_and_pinned_maps_keep_the_state() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn pick<T: Clone>(&mut self, items: &[T]) -> T {
+        items[(self.next() % items.len() as u64) as usize].clone()
+    }
+}
+
+/// What a result is, for comparing backends: Ok, or the error's kind.
+fn kind<T>(r: &Result<T, RuntimeError>) -> &'static str {
+    match r {
+        Ok(_) => "ok",
+        Err(RuntimeError::NotFound { .. }) => "not found",
+        Err(RuntimeError::Exists { .. }) => "exists",
+        Err(RuntimeError::Full { .. }) => "full",
+        Err(RuntimeError::Permission { .. }) => "permission",
+        Err(RuntimeError::Invalid(_)) => "invalid",
+    }
+}
+
+/// A table's entries as both backends must agree on them.
+fn view(om: &dyn ObjectModel, t: p4tc_ir::arena::Handle<p4tc_ir::ir::Table>) -> Vec<String> {
+    let mut v: Vec<String> = om
+        .dump(t)
+        .expect("dump")
+        .into_iter()
+        .map(|e| {
+            format!(
+                "{:?} {:?} {:?} {:?} const={} by={:?}",
+                e.spec.key,
+                e.spec.priority,
+                e.spec.action,
+                e.spec.permissions,
+                e.is_const,
+                e.created_by
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Random create, update, delete, get, flush and default-action calls on both backends: the
+/// same outcome (success or the same kind of error) every time, and the same entries after
+/// every step. Keys are written in the kernel's canonical form, and tuple-space entries are
+/// not created twice with one key (the kernel's map holds one value per key; see the backend's
+/// module doc).
+#[test]
+fn random_operations_agree_on_both_backends() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let p = model();
+    let x = names(&p);
+    let (g, bytes) = common::build(
+        "suite",
+        &p.module,
+        p4tc_ebpf::Hook::Tc,
+        "object_model_random",
+    )
+    .expect("builds");
+    let loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("loads");
+    let mut k = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
+    let mut m = MemoryBackend::new(p.clone(), Arc::new(ManualClock::new())).expect("backend");
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let ex_keys = [0x1u64, 0x2, 0x3, 0x4, 0x5, 0xAA, 0xBB];
+    let actions = [
+        None,
+        Some(call(x.fwd, &[1])),
+        Some(call(x.fwd, &[9])),
+        Some(call(x.drop, &[])),
+        Some(call(x.set_type, &[1])),
+    ];
+    let perms = [
+        None,
+        Some(0x1da4u16),
+        Some(0x1824),
+        Some(0x3fff),
+        Some(0x1024),
+    ];
+    let tern_keys: Vec<Vec<KeyMatch>> = [
+        (0x0au64, 0xffu64, 0u64, 0xffffu64),
+        (0x0a, 0xff, 0x800, 0x8ff),
+        (0x0b, 0x0f, 0x10, 0x2f),
+        (0x00, 0xf0, 7, 7),
+    ]
+    .iter()
+    .map(|&(v, msk, lo, hi)| {
+        vec![
+            KeyMatch::Ternary {
+                value: n(v),
+                mask: n(msk),
+            },
+            KeyMatch::Range {
+                low: n(lo),
+                high: n(hi),
+            },
+        ]
+    })
+    .collect();
+    let lpm_keys: Vec<Vec<KeyMatch>> = [(0x0a00_0000_0000u64, 8u32), (0x0a01_0000_0000, 16)]
+        .iter()
+        .map(|&(v, l)| {
+            vec![KeyMatch::Lpm {
+                value: n(v),
+                prefix_len: l,
+            }]
+        })
+        .collect();
+    let mut compared = 0;
+    let mut outcomes: std::collections::BTreeMap<&str, usize> = Default::default();
+    for step in 0..300 {
+        let op = rng.next() % 10;
+        let (what, a, b) = match op {
+            0..=2 => {
+                let key = exact(rng.pick(&ex_keys));
+                let mut spec = EntrySpec::new(key, rng.pick(&actions));
+                spec.permissions = rng.pick(&perms).and_then(Permissions::from_bits);
+                let what = format!("create ex {spec:?}");
+                let a = m.create_entry(x.ex, spec.clone());
+                let b = k.create_entry(x.ex, spec);
+                (what, kind(&a), kind(&b))
+            }
+            3 => {
+                let key = exact(rng.pick(&ex_keys));
+                let mut spec = EntrySpec::new(key, rng.pick(&actions));
+                spec.permissions = rng.pick(&perms).and_then(Permissions::from_bits);
+                let what = format!("update ex {spec:?}");
+                let a = m.update_entry(x.ex, spec.clone());
+                let b = k.update_entry(x.ex, spec);
+                (what, kind(&a), kind(&b))
+            }
+            4 => {
+                let key = exact(rng.pick(&ex_keys));
+                let what = format!("delete ex {key:?}");
+                let a = m.delete_entry(x.ex, &key, None);
+                let b = k.delete_entry(x.ex, &key, None);
+                (what, kind(&a), kind(&b))
+            }
+            5 => {
+                let key = rng.pick(&tern_keys);
+                let prio = rng.pick(&[None, Some(Priority(3)), Some(Priority(7))]);
+                let taken = m
+                    .dump(x.tern)
+                    .expect("dump")
+                    .iter()
+                    .any(|e| e.spec.key == key);
+                if taken && prio.is_some() {
+                    continue;
+                }
+                let mut spec = EntrySpec::new(key, rng.pick(&actions));
+                spec.priority = prio;
+                let what = format!("create tern {spec:?}");
+                let a = m.create_entry(x.tern, spec.clone());
+                let b = k.create_entry(x.tern, spec);
+                (what, kind(&a), kind(&b))
+            }
+            6 => {
+                let key = rng.pick(&tern_keys);
+                let what = format!("delete tern {key:?}");
+                let a = m.delete_entry(x.tern, &key, None);
+                let b = k.delete_entry(x.tern, &key, None);
+                (what, kind(&a), kind(&b))
+            }
+            7 => {
+                let key = rng.pick(&lpm_keys);
+                let spec = EntrySpec::new(key, rng.pick(&actions));
+                let what = format!("create or delete lpm {spec:?}");
+                if rng.next() % 2 == 0 {
+                    let a = m.create_entry(x.lpm, spec.clone());
+                    let b = k.create_entry(x.lpm, spec);
+                    (what, kind(&a), kind(&b))
+                } else {
+                    let a = m.delete_entry(x.lpm, &spec.key, None);
+                    let b = k.delete_entry(x.lpm, &spec.key, None);
+                    (what, kind(&a), kind(&b))
+                }
+            }
+            8 => {
+                let t = rng.pick(&[x.ex, x.tern, x.lpm, x.ro]);
+                let what = format!("flush {t:?}");
+                let a = m.flush(t);
+                let b = k.flush(t);
+                assert_eq!(a.as_ref().ok(), b.as_ref().ok(), "step {step}: {what}");
+                (what, kind(&a), kind(&b))
+            }
+            _ => {
+                let Some(c) = rng.pick(&actions) else {
+                    continue;
+                };
+                let what = format!("set the default of ex to {c:?}");
+                let a = m.set_default_action(x.ex, DefaultKind::Miss, c.clone());
+                let b = k.set_default_action(x.ex, DefaultKind::Miss, c);
+                assert_eq!(
+                    m.default_action(x.ex, DefaultKind::Miss),
+                    k.default_action(x.ex, DefaultKind::Miss),
+                    "step {step}"
+                );
+                (what, kind(&a), kind(&b))
+            }
+        };
+        assert_eq!(a, b, "step {step}: {what}: memory {a}, kernel {b}");
+        for t in [x.ex, x.tern, x.lpm] {
+            assert_eq!(view(&m, t), view(&k, t), "step {step}: after {what}");
+        }
+        compared += 1;
+        *outcomes.entry(a).or_default() += 1;
+    }
+    println!("{compared} operations agreed on both backends: {outcomes:?}");
+}

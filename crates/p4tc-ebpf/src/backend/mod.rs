@@ -92,6 +92,10 @@ struct KTable {
     spec: TableSpec,
     model: usize,
     has_prio: bool,
+    /// The next priority this process allocates (as `MemoryBackend`, allocations never go
+    /// back after a delete); raised past the maps' allocated ones before each use, so it also
+    /// continues what another process allocated.
+    next_prio: u32,
 }
 
 /// The object model on a program's BPF maps.
@@ -216,6 +220,7 @@ impl KernelBackend {
                 spec,
                 model: i,
                 has_prio: tm.has_priorities(),
+                next_prio: 1,
             });
         }
         Ok(KernelBackend {
@@ -656,7 +661,10 @@ impl KernelBackend {
         let (priority, allocated) = match (has_prio, given) {
             (false, _) => (0, false),
             (true, Some(p)) => (p, false),
-            (true, None) => (self.next_priority(t)?, true),
+            (true, None) => {
+                let p = self.next_priority(t)?.max(self.tables[t].next_prio);
+                (p, true)
+            }
         };
         let now = sys::monotonic_ns();
         let head = EntryHead {
@@ -736,6 +744,9 @@ impl KernelBackend {
                     written.push(k);
                 }
             }
+        }
+        if allocated {
+            self.tables[t].next_prio = priority.saturating_add(1);
         }
         spec.key = normal;
         spec.priority = has_prio.then_some(Priority(priority));
