@@ -46,6 +46,7 @@ control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t i
           inout pna_main_output_metadata_t ostd) {
     Counter<bit<64>, bit<32>>(8, PNA_CounterType_t.PACKETS_AND_BYTES) hits;
     Register<bit<32>, bit<32>>(4) reg;
+    Meter<bit<32>>(2, PNA_MeterType_t.PACKETS) police;
 
     action fwd(PortId_t port) {
         hits.count(0);
@@ -122,6 +123,9 @@ control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t i
         tern.apply();
         ro.apply();
         reg.write(0, 1);
+        if (police.execute(0) == PNA_MeterColor_t.RED) {
+            drop_packet();
+        }
     }
 }
 
@@ -157,6 +161,7 @@ struct Names {
     set_type: p4tc_ir::arena::Handle<p4tc_ir::ir::Action>,
     hits: p4tc_ir::arena::Handle<p4tc_ir::ir::Instance>,
     reg: p4tc_ir::arena::Handle<p4tc_ir::ir::Instance>,
+    police: p4tc_ir::arena::Handle<p4tc_ir::ir::Instance>,
 }
 
 fn names(p: &PipelineModel) -> Names {
@@ -179,6 +184,7 @@ fn names(p: &PipelineModel) -> Names {
         set_type: a("set_type"),
         hits: i("hits"),
         reg: i("reg"),
+        police: i("police"),
     }
 }
 
@@ -454,6 +460,23 @@ fn suite(om: &mut dyn ObjectModel, p: &PipelineModel) {
     assert!(matches!(
         om.register(x.reg, 4),
         Err(RuntimeError::NotFound { .. })
+    ));
+
+    // Meters: configured per element, within the array, and only meters.
+    let config = p4tc_runtime::MeterConfig {
+        cir: 10,
+        cbs: 5,
+        pir: 20,
+        pbs: 10,
+    };
+    om.set_meter(x.police, 1, config).expect("meter");
+    assert!(matches!(
+        om.set_meter(x.police, 2, config),
+        Err(RuntimeError::NotFound { .. })
+    ));
+    assert!(matches!(
+        om.set_meter(x.hits, 0, config),
+        Err(RuntimeError::Invalid(_))
     ));
 
     // Timer profiles: P4TC's four defaults; a fifth may be added, not a seventh.
