@@ -754,3 +754,70 @@ fn random_operations_agree_on_both_backends() {
     }
     println!("{compared} operations agreed on both backends: {outcomes:?}");
 }
+
+/// What the kernel backend writes is what the datapath runs: an entry forwards, the indirect
+/// counter its action counts is read back summed over CPUs, a register the program writes is
+/// read back, and a meter configured to have no tokens turns packets red (dropped).
+#[test]
+fn the_datapath_sees_what_the_kernel_backend_writes() {
+    use p4tc_testkit::target::Target;
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let p = model();
+    let x = names(&p);
+    let mut target = p4tc_testkit::kernel_target::KernelTarget::new(p.clone(), p4tc_ebpf::Hook::Tc)
+        .expect("kernel target");
+    let mut packet = vec![0u8; 60];
+    packet[5] = 0x01; // dstAddr 00:00:00:00:00:01
+    packet[12] = 0x88; // an EtherType nobody parses
+    packet[13] = 0xb5;
+    let d = target.send(0, &packet).expect("send");
+    assert!(d.is_drop(), "no entry: the default drops");
+    target
+        .control()
+        .create_entry(x.ex, EntrySpec::new(exact(1), Some(call(x.fwd, &[3]))))
+        .expect("create");
+    // The LPM table's const default drops: a /0 entry lets everything through (fwd again).
+    target
+        .control()
+        .create_entry(
+            x.lpm,
+            EntrySpec::new(vec![KeyMatch::Any], Some(call(x.fwd, &[3]))),
+        )
+        .expect("create /0");
+    for _ in 0..3 {
+        let d = target.send(0, &packet).expect("send");
+        assert_eq!(d.outputs.len(), 1);
+        assert_eq!(d.outputs[0].0, 3);
+    }
+    let c = target.control().counter(x.hits, 0).expect("counter");
+    // Two tables run `fwd` per packet: 3 packets of 60 bytes, counted twice each.
+    assert_eq!(c.packets, 6);
+    assert_eq!(c.bytes, 360);
+    assert_eq!(
+        target.control().register(x.reg, 0).expect("register"),
+        vec![n(1)]
+    );
+    target
+        .control()
+        .set_meter(
+            x.police,
+            0,
+            p4tc_runtime::MeterConfig {
+                cir: 0,
+                cbs: 0,
+                pir: 0,
+                pbs: 0,
+            },
+        )
+        .expect("meter");
+    let d = target.send(0, &packet).expect("send");
+    assert!(d.is_drop(), "a meter without tokens marks red: {d:?}");
+    target.control().reset_counter(x.hits, 0).expect("reset");
+    assert_eq!(
+        target.control().counter(x.hits, 0).expect("counter"),
+        CounterValue::default()
+    );
+}
