@@ -23,6 +23,10 @@
 //!   profiles live in this process (the generated program has no map for them: it never
 //!   expires entries), starting at P4TC's defaults. Nothing here deletes aged entries.
 //! - **Events** are those of this process's own changes (the datapath's are not seen).
+//! - **LPM lookups by key** (get, update, delete) list the trie's keys first: the kernel's
+//!   lookup is a longest-prefix match, not an exact one, so an exact key is found by listing.
+//!   Tuple-space creates count the table's entries (a range is several elements). Both cost a
+//!   walk of the map; exact tables cost a few `bpf(2)` calls per operation.
 //! - **Ordering**: a dump lists the best priority first, ties (and tables without priorities)
 //!   by creation time.
 //! - **Size**: exact and LPM maps are `tentries` big and the kernel refuses the next element
