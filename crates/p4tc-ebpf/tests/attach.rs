@@ -126,3 +126,81 @@ fn is_bpffs(p: &Path) -> bool {
             l.split_whitespace().nth(1) == p.to_str() && l.split_whitespace().nth(2) == Some("bpf")
         })
 }
+
+/// What `ip -d link show` says about `dev`.
+fn link_details(dev: &str) -> String {
+    let out = Command::new("ip")
+        .args(["-d", "link", "show", "dev", dev])
+        .output()
+        .expect("ip");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn persistent_attachment_outlives_the_loader() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let bpffs = Path::new("/sys/fs/bpf");
+    if !is_bpffs(bpffs) {
+        println!("skipped: /sys/fs/bpf is not a bpffs mount");
+        return;
+    }
+    let path = common::examples_dir().join("simple_l3/simple_l3.p4");
+    let module = common::module_of(&path);
+    let Some(dummy) = Dummy::new("p4tcebpf1") else {
+        println!("skipped: cannot create a dummy or veth interface (ip link add)");
+        return;
+    };
+    let dir = bpffs.join(format!("p4tc-ebpf-persist-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("pin dir");
+    for (hook, point) in [
+        (Hook::Xdp, loader::AttachPoint::Xdp),
+        (Hook::Tc, loader::AttachPoint::TcIngress),
+    ] {
+        let (g, bytes) = common::build("simple_l3", &module, hook, "persist").expect("build");
+        let mut loaded = loader::load(&bytes, &g).expect("load");
+        let link_pin = dir.join(format!("link-{}", point.name()));
+        let mut mode = None;
+        // A device just created may still be settling: a few tries.
+        for _ in 0..5 {
+            match loaded.attach_persistent(&dummy.0, point, None, &link_pin) {
+                Ok(m) => {
+                    mode = Some(m);
+                    break;
+                }
+                Err(e) => println!("{point:?}: {e}; again"),
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        let mode = mode.expect("attached");
+        // The loader (program, maps, aya's link handles) goes; the attachment stays.
+        drop(loaded);
+        if mode.has_link() {
+            assert!(link_pin.exists(), "{point:?}: link pinned");
+        }
+        if point == loader::AttachPoint::Xdp {
+            assert!(
+                link_details(&dummy.0).contains("prog/xdp"),
+                "XDP still attached after the loader is gone ({mode:?}):\n{}",
+                link_details(&dummy.0)
+            );
+        }
+        if mode.has_link() {
+            loader::detach_pinned_link(&link_pin).expect("detach");
+            assert!(!link_pin.exists());
+        } else {
+            loader::detach_clsact(&dummy.0, point, None, &g.program).expect("detach");
+        }
+        if point == loader::AttachPoint::Xdp {
+            assert!(
+                !link_details(&dummy.0).contains("prog/xdp"),
+                "XDP detached:\n{}",
+                link_details(&dummy.0)
+            );
+        }
+        println!("{point:?}: {mode:?}, outlived the loader, detached");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -110,6 +110,9 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     };
     let name = args.name.clone().unwrap_or(default_name);
     state::check_name(&name)?;
+    if let Some(missing) = state::missing_capabilities() {
+        anyhow::bail!("loading and attaching BPF programs needs {missing}: run p4tc load as root");
+    }
     if !state::on_bpffs(&state::pin_root()) {
         anyhow::bail!(
             "{} is not on a bpffs mount, so pinned tables would not outlive p4tc: mount it with `mount -t bpf bpf /sys/fs/bpf` (as root)",

@@ -179,3 +179,26 @@ pub fn on_bpffs(path: &Path) -> bool {
     }
     best.is_some_and(|(_, bpf)| bpf)
 }
+
+/// The capabilities `p4tc load` needs that this process lacks, in words (`None`: it has them):
+/// CAP_BPF (or CAP_SYS_ADMIN before 5.8) to load, CAP_NET_ADMIN to attach. Read from
+/// `/proc/self/status`, so the message comes before any work rather than as an EPERM later.
+pub fn missing_capabilities() -> Option<String> {
+    const CAP_NET_ADMIN: u32 = 12;
+    const CAP_SYS_ADMIN: u32 = 21;
+    const CAP_BPF: u32 = 39;
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let effective = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())?;
+    let has = |cap: u32| effective & (1u64 << cap) != 0;
+    let mut missing = Vec::new();
+    if !has(CAP_BPF) && !has(CAP_SYS_ADMIN) {
+        missing.push("CAP_BPF");
+    }
+    if !has(CAP_NET_ADMIN) {
+        missing.push("CAP_NET_ADMIN");
+    }
+    (!missing.is_empty()).then(|| missing.join(" and "))
+}
