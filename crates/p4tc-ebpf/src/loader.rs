@@ -524,6 +524,20 @@ impl Loaded {
         netns: Option<&Path>,
         link_pin: &Path,
     ) -> Result<AttachMode, LoadError> {
+        self.attach_persistent_via(iface, point, netns, link_pin, false)
+    }
+
+    /// [`Loaded::attach_persistent`], with TC programs attached as clsact filters even where
+    /// the kernel has tcx when `clsact` is set (how kernels before 6.6 get them; tests use it
+    /// to cover that path on newer kernels).
+    pub fn attach_persistent_via(
+        &mut self,
+        iface: &str,
+        point: AttachPoint,
+        netns: Option<&Path>,
+        link_pin: &Path,
+        clsact: bool,
+    ) -> Result<AttachMode, LoadError> {
         let err = |e: String| LoadError::Attach {
             iface: iface.into(),
             error: e,
@@ -557,9 +571,14 @@ impl Loaded {
                 } else {
                     TcAttachType::Ingress
                 };
-                let id = match p.attach(iface, side) {
-                    Ok(id) => id,
-                    Err(_) => {
+                let tcx = if clsact {
+                    None
+                } else {
+                    p.attach(iface, side).ok()
+                };
+                let id = match tcx {
+                    Some(id) => id,
+                    None => {
                         // Before tcx: a clsact qdisc, then netlink.
                         let _ = tc::qdisc_add_clsact(iface);
                         p.attach_with_options(

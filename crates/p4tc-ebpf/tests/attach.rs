@@ -204,3 +204,62 @@ fn persistent_attachment_outlives_the_loader() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn clsact_filter_outlives_the_loader() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let tc_ok = Command::new("tc")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !tc_ok {
+        println!("skipped: `tc` (iproute2) is missing: it is how the test sees the filter");
+        return;
+    }
+    let path = common::examples_dir().join("simple_l3/simple_l3.p4");
+    let module = common::module_of(&path);
+    let Some(dummy) = Dummy::new("p4tcebpf2") else {
+        println!("skipped: cannot create a dummy or veth interface (ip link add)");
+        return;
+    };
+    let filters = || {
+        let out = Command::new("tc")
+            .args(["filter", "show", "dev", &dummy.0, "ingress"])
+            .output()
+            .expect("tc");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (g, bytes) = common::build("simple_l3", &module, Hook::Tc, "clsact").expect("build");
+    let mut loaded = loader::load(&bytes, &g).expect("load");
+    let unused = std::env::temp_dir().join("p4tc-clsact-no-link");
+    let mut mode = None;
+    for _ in 0..5 {
+        match loaded.attach_persistent_via(
+            &dummy.0,
+            loader::AttachPoint::TcIngress,
+            None,
+            &unused,
+            true,
+        ) {
+            Ok(m) => {
+                mode = Some(m);
+                break;
+            }
+            Err(e) => println!("clsact: {e}; again"),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(mode, Some(loader::AttachMode::Clsact));
+    drop(loaded);
+    assert!(
+        filters().contains("p4tc_main"),
+        "the filter stays after the loader is gone:\n{}",
+        filters()
+    );
+    loader::detach_clsact(&dummy.0, loader::AttachPoint::TcIngress, None, &g.program)
+        .expect("detach");
+    assert!(!filters().contains("p4tc_main"), "{}", filters());
+}

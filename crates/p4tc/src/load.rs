@@ -172,6 +172,11 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         Ok(loaded) => loaded,
         Err(e @ LoadError::Verifier { .. }) => {
             eprintln!("error: {name}: {e}");
+            // The log quotes the C (`; ... @ NAME.c:LINE`, from the object's BTF line info).
+            eprintln!(
+                "note: the C the log quotes is {}",
+                object.with_extension("c").display()
+            );
             return Ok(ExitCode::FAILURE);
         }
         Err(e) => {
