@@ -144,7 +144,11 @@ fn n(v: u64) -> BigUint {
 }
 
 fn model() -> Arc<PipelineModel> {
-    let dir = common::out_dir("object_model", "suite");
+    // A file per call: the tests run in parallel, and one must not read another's half-written
+    // file.
+    static SERIAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = common::out_dir("object_model", &format!("suite-{}-{n}", std::process::id()));
     let path = dir.join("suite.p4");
     std::fs::write(&path, PROGRAM).expect("write the program");
     let module = Arc::new(common::module_of(&path));

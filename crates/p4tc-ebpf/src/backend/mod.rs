@@ -559,28 +559,6 @@ impl KernelBackend {
         })
     }
 
-    /// The next priority to allocate in a table: past every allocated one.
-    fn next_priority(&self, t: usize) -> Result<u32, RuntimeError> {
-        Ok(self
-            .elements(t)?
-            .iter()
-            .filter(|e| e.head.flags & FLAG_PRIO_ALLOCATED != 0)
-            .map(|e| e.head.priority.saturating_add(1))
-            .max()
-            .unwrap_or(1))
-    }
-
-    /// A tag no entry of the table has.
-    fn next_tag(&self, t: usize) -> Result<u32, RuntimeError> {
-        Ok(self
-            .elements(t)?
-            .iter()
-            .map(|e| e.head.tag.saturating_add(1))
-            .max()
-            .unwrap_or(1)
-            .max(1))
-    }
-
     /// Checks and writes a control-plane entry.
     fn insert(&mut self, t: usize, mut spec: EntrySpec) -> Result<(), RuntimeError> {
         let tm = self.table_model(t);
@@ -622,6 +600,9 @@ impl KernelBackend {
         let pieces = keys::map_keys(tm, &self.tables[t].spec, &normal)?;
         // Plain tables need no grouping: any non-zero tag says "the control plane's".
         let mut tag = 1;
+        // Past every priority the control plane allocated (tables with priorities are
+        // tuple-space tables, which the branch below walks).
+        let mut next_prio = 1u32;
         let mut tuple_writes: Vec<(u32, Vec<u8>)> = Vec::new();
         let mut new_slots: Vec<(u32, Vec<u8>)> = Vec::new();
         let plain_key = match &pieces {
@@ -652,13 +633,20 @@ impl KernelBackend {
                     }
                     tuple_writes.push((i as u32, k));
                 }
-                if self.entries(t)?.len() >= size as usize {
+                // One walk of the map: the entries there, a free tag, the next priority.
+                let entries = self.entries(t)?;
+                if entries.len() >= size as usize {
                     return Err(RuntimeError::Full {
                         table: dotted.clone(),
                         size,
                     });
                 }
-                tag = self.next_tag(t)?;
+                for e in entries.iter().flatten() {
+                    tag = tag.max(e.head.tag.saturating_add(1));
+                    if e.head.flags & FLAG_PRIO_ALLOCATED != 0 {
+                        next_prio = next_prio.max(e.head.priority.saturating_add(1));
+                    }
+                }
                 None
             }
         };
@@ -666,7 +654,7 @@ impl KernelBackend {
             (false, _) => (0, false),
             (true, Some(p)) => (p, false),
             (true, None) => {
-                let p = self.next_priority(t)?.max(self.tables[t].next_prio);
+                let p = next_prio.max(self.tables[t].next_prio);
                 (p, true)
             }
         };

@@ -41,6 +41,8 @@ struct Fake {
     clock: Duration,
     /// Also send every forwarded packet out of this port (to test unexpected packets).
     mirror: Option<u32>,
+    /// The clock cannot move (as the kernel's): why.
+    fixed: Option<String>,
 }
 
 impl Fake {
@@ -52,6 +54,7 @@ impl Fake {
             counter: CounterValue::default(),
             clock: Duration::ZERO,
             mirror: None,
+            fixed: None,
         }
     }
 
@@ -256,6 +259,10 @@ impl Target for Fake {
 
     fn advance_clock(&mut self, by: Duration) {
         self.clock += by;
+    }
+
+    fn fixed_clock(&self) -> Option<String> {
+        self.fixed.clone()
     }
 }
 
@@ -540,4 +547,26 @@ fn wait_advances_the_clock() {
     let mut fake = Fake::new("simple_l3");
     run_on(&mut fake, "wait\nwait\n");
     assert_eq!(fake.clock, WAIT_STEP * 2);
+}
+
+#[test]
+fn a_wait_on_a_fixed_clock_stops_the_run_and_says_where() {
+    let mut fake = Fake::new("simple_l3");
+    fake.fixed = Some("the clock cannot move".into());
+    // The packet before the wait is checked; its expect comes after the wait, so its output
+    // is not reported as unexpected; nothing after the wait runs.
+    let report = run_on(
+        &mut fake,
+        &format!("{ADD}{PACKET}wait\nexpect 1 {OUT}\n{PACKET}expect 9 00\n"),
+    );
+    assert!(report.passed(), "{:?}", report.failures);
+    assert_eq!(report.stopped, Some((3, "the clock cannot move".into())));
+    assert_eq!((report.packets, report.expectations), (1, 0));
+    assert_eq!(fake.clock, Duration::ZERO);
+    // A target whose clock moves runs on: the wait advances it.
+    let mut moving = Fake::new("simple_l3");
+    let report = run_on(&mut moving, &format!("{ADD}wait\n{PACKET}expect 1 {OUT}\n"));
+    assert!(report.passed(), "{:?}", report.failures);
+    assert_eq!(report.stopped, None);
+    assert_eq!(moving.clock, WAIT_STEP);
 }
