@@ -248,6 +248,20 @@ pub fn detach_clsact(
     })
 }
 
+/// Copies every element of the per-CPU map `from` into `to`, each CPU's value as it is;
+/// returns how many elements.
+pub fn copy_percpu_map(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> std::io::Result<usize> {
+    let mut n = 0;
+    let mut key: Option<Vec<u8>> = None;
+    while let Some(next) = sys::map_next_key(from, key.as_deref())? {
+        let values = sys::map_lookup_percpu(from, &next)?;
+        sys::map_update_percpu(to, &next, &values)?;
+        n += 1;
+        key = Some(next);
+    }
+    Ok(n)
+}
+
 /// Copies every element of `from` into `to` (same key and value sizes; not per-CPU maps);
 /// returns how many.
 pub fn copy_map(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> std::io::Result<usize> {
@@ -476,14 +490,16 @@ impl Loaded {
 
     /// Copies into the new maps the elements of the maps an earlier load pinned under `dir`:
     /// table entries, default actions, masks, registers, meters, value sets, host ports, flow
-    /// ids. Per-CPU counters and ring buffers start afresh. Maps missing under `dir` are
+    /// ids, and counters (each CPU's counts). Ring buffers start afresh. Maps missing under `dir` are
     /// skipped; a pinned map of other sizes is an error ([`LoadError::Incompatible`]). Returns
     /// (map, elements copied) for each map copied.
     pub fn restore(&self, dir: &Path) -> Result<Vec<(String, usize)>, LoadError> {
         let mut copied = Vec::new();
         for spec in &self.generated.maps {
-            let copies = matches!(spec.kind, MapKind::Hash | MapKind::LpmTrie | MapKind::Array)
-                && !matches!(spec.role, MapRole::Scratch | MapRole::TestIo);
+            let per_cpu = spec.kind == MapKind::PerCpuArray && spec.role == MapRole::Counter;
+            let copies = per_cpu
+                || matches!(spec.kind, MapKind::Hash | MapKind::LpmTrie | MapKind::Array)
+                    && !matches!(spec.role, MapRole::Scratch | MapRole::TestIo);
             let path = dir.join(&spec.name);
             if !copies || !path.exists() {
                 continue;
@@ -505,7 +521,8 @@ impl Loaded {
                     new: format!("{}/{}", new_sizes.0, new_sizes.1),
                 });
             }
-            let n = copy_map(old.as_fd(), new.as_fd()).map_err(|error| LoadError::Install {
+            let copy = if per_cpu { copy_percpu_map } else { copy_map };
+            let n = copy(old.as_fd(), new.as_fd()).map_err(|error| LoadError::Install {
                 map: spec.name.clone(),
                 error,
             })?;

@@ -388,6 +388,24 @@ pub fn map_update_percpu_all(map: BorrowedFd<'_>, key: &[u8], value: &[u8]) -> i
     elem_call(BPF_MAP_UPDATE_ELEM, map, key, all.as_mut_ptr(), BPF_ANY)
 }
 
+/// Writes one element of a per-CPU map with each CPU's own value (`values[cpu]`, each
+/// `value_size` bytes; CPUs beyond `values` get zeros): how a reload carries counters over.
+pub fn map_update_percpu(map: BorrowedFd<'_>, key: &[u8], values: &[Vec<u8>]) -> io::Result<()> {
+    let (stride, cpus) = percpu_layout(map, key.len())?;
+    let (_, v) = map_sizes(map)?;
+    if values.len() > cpus || values.iter().any(|x| x.len() != v as usize) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "per-CPU values: count or size",
+        ));
+    }
+    let mut all = vec![0u8; stride * cpus];
+    for (c, value) in all.chunks_mut(stride).zip(values) {
+        c[..value.len()].copy_from_slice(value);
+    }
+    elem_call(BPF_MAP_UPDATE_ELEM, map, key, all.as_mut_ptr(), BPF_ANY)
+}
+
 /// `BPF_EXIST`: update only.
 pub const BPF_EXIST: u64 = 2;
 

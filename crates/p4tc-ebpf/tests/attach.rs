@@ -263,3 +263,51 @@ fn clsact_filter_outlives_the_loader() {
         .expect("detach");
     assert!(!filters().contains("p4tc_main"), "{}", filters());
 }
+
+#[test]
+fn a_reload_keeps_each_cpus_counter_values() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let bpffs = Path::new("/sys/fs/bpf");
+    if !is_bpffs(bpffs) {
+        println!("skipped: /sys/fs/bpf is not a bpffs mount");
+        return;
+    }
+    let path = common::examples_dir().join("indirect_counters/indirect_counters.p4");
+    let module = common::module_of(&path);
+    let (g, bytes) =
+        common::build("indirect_counters", &module, Hook::Tc, "restore").expect("build");
+    let counter = g
+        .maps
+        .iter()
+        .find(|m| m.role == p4tc_ebpf::MapRole::Counter)
+        .expect("a counter map")
+        .name
+        .clone();
+    let dir = bpffs.join(format!("p4tc-ebpf-restore-{}", std::process::id()));
+    let first = loader::load(&bytes, &g).expect("load");
+    first.pin_maps(&dir).expect("pin");
+    let fd = first.map_fd(&counter).expect("counter fd");
+    let cpus = sys::possible_cpus().expect("cpus");
+    let (_, value_size) = sys::map_sizes(fd.as_fd()).expect("sizes");
+    // Each CPU its own count, so a copy that summed or spread them would show.
+    let values: Vec<Vec<u8>> = (0..cpus)
+        .map(|c| {
+            let mut v = vec![0u8; value_size as usize];
+            v[0] = c as u8 + 1;
+            v
+        })
+        .collect();
+    sys::map_update_percpu(fd.as_fd(), &3u32.to_ne_bytes(), &values).expect("counts");
+    drop(first);
+
+    let second = loader::load(&bytes, &g).expect("load again");
+    let copied = second.restore(&dir).expect("restore");
+    assert!(copied.iter().any(|(m, _)| *m == counter), "{copied:?}");
+    let fd = second.map_fd(&counter).expect("counter fd");
+    let got = sys::map_lookup_percpu(fd.as_fd(), &3u32.to_ne_bytes()).expect("lookup");
+    assert_eq!(got, values, "each CPU's count carried over");
+    let _ = std::fs::remove_dir_all(&dir);
+}

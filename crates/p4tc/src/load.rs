@@ -30,7 +30,7 @@ use crate::state::{self, Attachment, State, TableState};
 ///
 /// The pipeline is named after the file (`--name` overrides). Loading a pipeline that is
 /// already loaded replaces its program and attachments and keeps its table entries, default
-/// actions, registers and meters (its per-CPU counters start from zero), unless `--fresh`.
+/// actions, registers, meters and counters, unless `--fresh`.
 /// Without `--dev` the program is loaded and pinned but not attached.
 ///
 /// `--entries FILE` applies `p4tc ctl` commands (one per line, as `p4tc run --entries` takes
