@@ -19,7 +19,8 @@
 //!   each); a create that needs one more is refused (`Invalid`, naming the table). Slots stay
 //!   allocated when their entries go (the datapath needs them contiguous from 0); their
 //!   priority bound stays true, as it only ever goes down.
-//! - **Aging**: entries store a timer profile number (`Aging::After` is refused); timer
+//! - **Aging**: entries store a timer profile number (`Aging::After(d)` is stored as the
+//!   profile whose age is `d`, refused when there is none, and read back as that profile); timer
 //!   profiles live in this process (the generated program has no map for them: it never
 //!   expires entries), starting at P4TC's defaults. Nothing here deletes aged entries.
 //! - **Events** are those of this process's own changes (the datapath's are not seen).
@@ -314,10 +315,15 @@ impl KernelBackend {
                 self.table_model(t).dotted,
                 self.profiles.len()
             ))),
-            Aging::After(d) => Err(invalid(format!(
-                "table {}: the kernel backend ages entries by timer profile only, not after {d:?}",
-                self.table_model(t).dotted
-            ))),
+            // The map value names a profile: an age that one has is stored as that profile.
+            Aging::After(d) => match self.profiles.iter().position(|p| *p == d) {
+                Some(i) => Ok(i as u8),
+                None => Err(invalid(format!(
+                    "table {}: entries in the kernel age by timer profile, and no profile is {d:?} (profiles: {:?}); set a profile to it first",
+                    self.table_model(t).dotted,
+                    self.profiles
+                ))),
+            },
         }
     }
 
