@@ -20,9 +20,10 @@
 //!   allocated when their entries go (the datapath needs them contiguous from 0); their
 //!   priority bound stays true, as it only ever goes down.
 //! - **Aging**: entries store a timer profile number (`Aging::After(d)` is stored as the
-//!   profile whose age is `d`, refused when there is none, and read back as that profile); timer
-//!   profiles live in this process (the generated program has no map for them: it never
-//!   expires entries), starting at P4TC's defaults. Nothing here deletes aged entries.
+//!   profile whose age is `d`, refused when there is none, and read back as that profile).
+//!   Timer profiles are the program's `p4tc_timer_profiles` map when it has one (aging in the
+//!   kernel: shared with the sweep and with later processes); else they live in this
+//!   process, starting at P4TC's defaults. Nothing here deletes aged entries.
 //! - **Events** are those of this process's own changes (the datapath's are not seen).
 //! - **LPM lookups by key** (get, update, delete) list the trie's keys first: the kernel's
 //!   lookup is a longest-prefix match, not an exact one, so an exact key is found by listing.
@@ -66,6 +67,8 @@ use keys::MapKey;
 const DEFAULT_TIMER_PROFILES: u64 = 4;
 /// The most timer profiles a pipeline has.
 const MAX_TIMER_PROFILES: usize = 16;
+/// The timer profiles map of a program that ages its entries in the kernel.
+const PROFILES_MAP: &str = "p4tc_timer_profiles";
 
 // CRUDXPS bits: the control plane's in 13..7, the datapath's in 6..0.
 const CTRL_C: u16 = 1 << 13;
@@ -111,7 +114,12 @@ pub struct KernelBackend {
     tables: Vec<KTable>,
     /// `Handle<ir::Table>::index()` -> position in `tables`.
     table_at: HashMap<usize, usize>,
+    /// The timer profiles when the program has no map for them (kept in this process).
     profiles: Vec<Duration>,
+    /// The program's timer profiles map (`p4tc_timer_profiles`, aging in the kernel): one
+    /// `u64` age in ns per profile, 0 past the last. When present it is the truth, shared
+    /// with the datapath's aging sweep and with every process that opens the maps.
+    profiles_map: Option<String>,
     events: VecDeque<Event>,
 }
 
@@ -228,7 +236,13 @@ impl KernelBackend {
                 next_prio: 1,
             });
         }
+        let profiles_map = generated
+            .maps
+            .iter()
+            .find(|m| m.name == PROFILES_MAP)
+            .map(|m| m.name.clone());
         Ok(KernelBackend {
+            profiles_map,
             model,
             generated,
             maps,
@@ -304,24 +318,47 @@ impl KernelBackend {
         Some(ActionCall { action, params })
     }
 
+    /// The timer profiles in force: the program's map when it has one, else this process's.
+    fn current_profiles(&self) -> Result<Vec<Duration>, RuntimeError> {
+        let Some(name) = &self.profiles_map else {
+            return Ok(self.profiles.clone());
+        };
+        let map = self.map(name)?;
+        let mut out = Vec::new();
+        for i in 0..MAX_TIMER_PROFILES as u32 {
+            let v = sys::map_lookup(map, &i.to_ne_bytes())
+                .map_err(|e| invalid(format!("reading timer profile {i}: the kernel said: {e}")))?;
+            let ns = v
+                .get(..8)
+                .and_then(|w| w.try_into().ok())
+                .map_or(0, u64::from_ne_bytes);
+            if ns == 0 {
+                break;
+            }
+            out.push(Duration::from_nanos(ns));
+        }
+        Ok(out)
+    }
+
     fn age_ok(&self, t: usize, spec: &EntrySpec) -> Result<u8, RuntimeError> {
         if !spec.dynamic {
             return Ok(0);
         }
+        let profiles = self.current_profiles()?;
         match spec.aging.unwrap_or(Aging::Profile(0)) {
-            Aging::Profile(i) if (i as usize) < self.profiles.len() => Ok(i as u8),
+            Aging::Profile(i) if (i as usize) < profiles.len() => Ok(i as u8),
             Aging::Profile(i) => Err(invalid(format!(
                 "table {}: timer profile {i} does not exist ({} profiles)",
                 self.table_model(t).dotted,
-                self.profiles.len()
+                profiles.len()
             ))),
             // The map value names a profile: an age that one has is stored as that profile.
-            Aging::After(d) => match self.profiles.iter().position(|p| *p == d) {
+            Aging::After(d) => match profiles.iter().position(|p| *p == d) {
                 Some(i) => Ok(i as u8),
                 None => Err(invalid(format!(
                     "table {}: entries in the kernel age by timer profile, and no profile is {d:?} (profiles: {:?}); set a profile to it first",
                     self.table_model(t).dotted,
-                    self.profiles
+                    profiles
                 ))),
             },
         }
@@ -1150,7 +1187,9 @@ impl ObjectModel for KernelBackend {
     }
 
     fn timer_profiles(&self) -> Vec<Duration> {
-        self.profiles.clone()
+        // The trait cannot fail here: an unreadable map shows this process's copy.
+        self.current_profiles()
+            .unwrap_or_else(|_| self.profiles.clone())
     }
 
     fn set_timer_profile(&mut self, profile: u32, after: Duration) -> Result<(), RuntimeError> {
@@ -1160,17 +1199,29 @@ impl ObjectModel for KernelBackend {
                 "timer profile {profile}: an aging time must be more than zero"
             )));
         }
-        if p < self.profiles.len() {
-            self.profiles[p] = after;
-        } else if p == self.profiles.len() && p < MAX_TIMER_PROFILES {
-            self.profiles.push(after);
+        let mut profiles = self.current_profiles()?;
+        if p < profiles.len() {
+            profiles[p] = after;
+        } else if p == profiles.len() && p < MAX_TIMER_PROFILES {
+            profiles.push(after);
         } else {
             return Err(invalid(format!(
                 "timer profile {profile}: profiles are numbered 0..{} (the next new one is {}, at most {MAX_TIMER_PROFILES})",
-                self.profiles.len(),
-                self.profiles.len()
+                profiles.len(),
+                profiles.len()
             )));
         }
+        if let Some(name) = &self.profiles_map {
+            let ns = u64::try_from(after.as_nanos()).unwrap_or(u64::MAX);
+            sys::map_update(
+                self.map(name)?,
+                &profile.to_ne_bytes(),
+                &ns.to_ne_bytes(),
+                sys::BPF_ANY,
+            )
+            .map_err(|e| invalid(format!("timer profile {profile}: the kernel said: {e}")))?;
+        }
+        self.profiles = profiles;
         Ok(())
     }
 
