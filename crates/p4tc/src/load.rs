@@ -31,7 +31,8 @@ use crate::state::{self, Attachment, State, TableState};
 /// The pipeline is named after the file (`--name` overrides). Loading a pipeline that is
 /// already loaded replaces its program and attachments and keeps its table entries, default
 /// actions, registers, meters and counters, unless `--fresh`.
-/// Without `--dev` the program is loaded and pinned but not attached.
+/// Without `--dev` the program is loaded and pinned but not attached. (At XDP, frames
+/// redirected into a veth arrive only when the veth's peer runs XDP too: a kernel rule.)
 ///
 /// `--entries FILE` applies `p4tc ctl` commands (one per line, as `p4tc run --entries` takes
 /// them; `dev` values may name interfaces, looked up in `--netns`) to the tables before the
