@@ -537,6 +537,22 @@ fn the_suite_passes_on_the_kernel_backend_and_pinned_maps_keep_the_state() {
         again.dump(x.ex).expect("dump").len(),
         k.dump(x.ex).expect("dump").len()
     );
+    // A description that does not fit the pinned maps is refused, naming the map.
+    let mut other = g.clone();
+    let ex_map = other
+        .tables
+        .iter()
+        .find(|t| t.table == x.ex)
+        .expect("ex")
+        .map
+        .clone();
+    if let Some(m) = other.maps.iter_mut().find(|m| m.name == ex_map) {
+        m.value_size += 8;
+    }
+    match KernelBackend::open_pinned(p.clone(), other, &dir) {
+        Err(e) => assert!(e.to_string().contains("another program"), "{e}"),
+        Ok(_) => panic!("a mismatched description was accepted"),
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

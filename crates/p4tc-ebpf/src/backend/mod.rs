@@ -179,8 +179,9 @@ impl KernelBackend {
 
     /// The backend of a program whose maps are pinned under `dir`
     /// (`/sys/fs/bpf/p4tc/<pipeline>`, as `Loaded::pin_maps` leaves them). `generated` is
-    /// the program's description (generate it again from the same program: it is
-    /// deterministic).
+    /// the program's description: generate it again from the same program with the same
+    /// hook and options (generation is deterministic). A pinned map whose key or value size
+    /// differs from the description's is refused (another program, or another version).
     pub fn open_pinned(
         model: Arc<PipelineModel>,
         generated: Generated,
@@ -204,6 +205,23 @@ impl KernelBackend {
                     map: spec.name.clone(),
                     error: e.to_string(),
                 })?;
+            if spec.kind != crate::MapKind::RingBuf {
+                let sizes = sys::map_sizes(fd.as_fd()).map_err(|e| OpenError::Map {
+                    map: spec.name.clone(),
+                    error: e.to_string(),
+                })?;
+                if sizes != (spec.key_size, spec.value_size) {
+                    return Err(OpenError::Mismatch(format!(
+                        "the map pinned at {} has {}-byte keys and {}-byte values where this program's `{}` has {} and {}: it belongs to another program (or another version of it)",
+                        path.display(),
+                        sizes.0,
+                        sizes.1,
+                        spec.name,
+                        spec.key_size,
+                        spec.value_size
+                    )));
+                }
+            }
             maps.insert(spec.name.clone(), fd);
         }
         KernelBackend::new(model, generated, maps)
