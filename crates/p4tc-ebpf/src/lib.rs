@@ -31,9 +31,15 @@
 //! blob, LPM tables LPM tries (`BPF_F_NO_PREALLOC`) keyed by the LPM key blob, ternary and
 //! optional tables a tuple-space search: an array of masks and a hash map keyed by (mask
 //! index, masked key). Each table has a two-slot array of default actions (hit, miss).
+//!
+//! # Aging
+//! Dynamic entries age out in the kernel: a BPF timer (one per pipeline, in a map that bpffs
+//! pins keep alive) sweeps the hash-map tables and deletes entries unused for their timer
+//! profile's time, publishing delete events by the timer. See [`aging`].
 
 #![warn(missing_docs)]
 
+pub mod aging;
 pub mod backend;
 pub mod clang;
 pub mod entry;
@@ -132,6 +138,12 @@ pub enum MapRole {
     TestIo,
     /// A parser value set: key the member's big-endian bytes (padded to 4), value `u32` 1.
     ValueSet,
+    /// Timer profiles ([`aging`]): 16 `u64` ages in ns, key the profile number; 0 = none.
+    TimerProfiles,
+    /// The aging sweep's timer ([`aging`]): one `struct p4tc_aging_timer`.
+    AgingTimer,
+    /// Events of entries the aging timer deleted ([`aging::AgingEvent`]).
+    AgingEvents,
 }
 
 /// One map of the generated object.
@@ -182,6 +194,8 @@ pub enum InitKind {
     Mask,
     /// A register's initial value.
     RegisterInit,
+    /// A timer profile's default age ([`aging`]).
+    TimerProfile,
 }
 
 /// What [`generate`] produces.

@@ -65,6 +65,52 @@ struct p4tc_entry_hdr {
     __u64 last_used_ns;
 };
 
+/* ---- Aging (in the kernel) ------------------------------------------------------------------
+ * A program with tables that hold dynamic entries also has: p4tc_timer_profiles (ARRAY of
+ * P4TC_MAX_TIMER_PROFILES u64 ages in ns; 0 = no such profile, so entries naming it never
+ * age), p4tc_aging (ARRAY of one struct p4tc_aging_timer) and p4tc_aging_events (RINGBUF of
+ * struct p4tc_event_hdr followed by the entry's map key). The timer's callback walks each
+ * swept table with bpf_for_each_map_elem, deletes dynamic entries whose
+ * last_used_ns + age <= now (both on bpf_ktime_get_ns's clock) and re-arms itself. */
+#define P4TC_MAX_TIMER_PROFILES 16
+/* The sweep period: a quarter of the shortest profile, within these bounds (ns). */
+#define P4TC_SWEEP_MIN_NS 10000000ULL
+#define P4TC_SWEEP_MAX_NS 1000000000ULL
+#define P4TC_CLOCK_MONOTONIC 1
+#define P4TC_EBUSY 16
+
+/* Event kinds and actors (the `kind` and `who` words of struct p4tc_event_hdr). */
+#define P4TC_EVENT_CREATED 1
+#define P4TC_EVENT_UPDATED 2
+#define P4TC_EVENT_DELETED 3
+#define P4TC_WHO_CONTROL 1
+#define P4TC_WHO_DATAPATH 2
+#define P4TC_WHO_TIMER 3
+
+/* Control-plane and datapath publish bits: an entry with neither is deleted silently. */
+#define P4TC_PERM_PUBLISH ((1u << 8) | P4TC_PERM_DP_P)
+
+struct p4tc_aging_timer {
+    struct bpf_timer timer;
+};
+
+/* The head of an event in p4tc_aging_events (56 bytes); the map key follows. */
+struct p4tc_event_hdr {
+    __u32 kind;     /* P4TC_EVENT_* */
+    __u32 who;      /* P4TC_WHO_* */
+    __u32 table;    /* introspection table id */
+    __u32 key_size; /* bytes of map key after this head */
+    __u64 at_ns;    /* bpf_ktime_get_ns() */
+    struct p4tc_entry_hdr entry; /* the entry's head as it was */
+};
+
+/* What the sweep of one table needs: the time of this sweep. */
+struct p4tc_sweep_ctx {
+    __u64 now;
+    __u32 deleted;
+    __u32 lost_events;
+};
+
 /* One used slot of a ternary table's mask array starts with this word set to 1. */
 #define P4TC_MASK_USED 1u
 

@@ -1,5 +1,6 @@
 //! The C generator: types, maps and the program function.
 
+pub(crate) mod aging;
 mod expr;
 mod out;
 mod packet;
@@ -231,6 +232,7 @@ pub fn generate_with(
     g.declare_tables()?;
     g.declare_externs()?;
     let main = g.main_function(&blocks, pipeline_name)?;
+    let aging_arm = g.declare_aging();
     if g.uses_host_ports {
         g.map_def(
             "p4tc_host_ports",
@@ -315,6 +317,10 @@ pub fn generate_with(
     c.push_str(&g.funcs.text);
     c.push_str("\n/* ---- The pipeline ---- */\n\n");
     c.push_str(&main);
+    if let Some(arm) = &aging_arm {
+        c.push_str("\n/* ---- Aging ---- */\n\n");
+        c.push_str(arm);
+    }
     c.push_str("\nchar _license[] SEC(\"license\") = \"GPL\";\n");
     Ok(Generated {
         c,

@@ -1,0 +1,197 @@
+//! Aging in the kernel: a BPF timer that deletes dynamic entries whose profile's time has
+//! passed since their last hit, so that no userspace process has to run for entries to expire.
+//!
+//! What is generated (only when some table keeps its entries in a hash map: exact and
+//! ternary tables; LPM tries cannot be walked by `bpf_for_each_map_elem`):
+//! - `p4tc_timer_profiles`: `ARRAY` of 16 `u64` ages in ns, written by the loader with P4TC's
+//!   defaults (profile i = (i + 1) x 30 s for i < 4; 0 = no such profile) and by the control
+//!   plane at run time. The sweep reads it every period, so a change takes effect at once.
+//! - `p4tc_aging`: `ARRAY` of one `struct p4tc_aging_timer`. Its timer lives as long as the
+//!   map has user references (a process's descriptors or a bpffs pin), whatever runs.
+//! - `p4tc_aging_events`: `RINGBUF` of delete events (`struct p4tc_event_hdr`, then the map key).
+//! - Per swept table a `bpf_for_each_map_elem` callback; the timer's callback calls each one
+//!   and re-arms the timer for a quarter of the shortest profile (10 ms ..= 1 s).
+//! - `p4tc_aging_arm`: a TC program the loader runs once (`BPF_PROG_TEST_RUN`) to initialise
+//!   and start the timer: a timer can only be started from BPF. The hit path is unchanged (it
+//!   already stamps `last_used_ns` on dynamic entries), so the sweep costs packets nothing.
+
+use std::time::Duration;
+
+use p4tc_ir::layout::TableKind;
+
+use super::Gen;
+use crate::{InitKind, MapInit, MapKind, MapRole};
+
+/// The most timer profiles a pipeline has (slots of `p4tc_timer_profiles`).
+pub const MAX_TIMER_PROFILES: u32 = 16;
+/// Profiles set at load time (P4TC's default): profile i ages after (i + 1) x 30 s.
+pub const DEFAULT_TIMER_PROFILES: u32 = 4;
+
+/// The default age of profile `i` (None past the default ones).
+pub fn default_profile(i: u32) -> Option<Duration> {
+    (i < DEFAULT_TIMER_PROFILES).then(|| Duration::from_secs(30 * u64::from(i + 1)))
+}
+
+impl<'m> Gen<'m> {
+    /// Declares the aging maps and functions; returns the arm program's text (it goes after
+    /// `p4tc_main`), or None when no table can be swept.
+    pub(crate) fn declare_aging(&mut self) -> Option<String> {
+        // (C name, map key type, introspection id) of each table kept in a hash map.
+        let mut swept = Vec::new();
+        for (i, (h, _)) in self.m.tables.iter().enumerate() {
+            let Some(info) = self.tables.get(&h) else {
+                continue;
+            };
+            let key_type = match info.key.kind {
+                TableKind::Exact => format!("struct {}_key", info.cname),
+                TableKind::Ternary => format!("struct {}_tkey", info.cname),
+                TableKind::Lpm => continue,
+            };
+            let id = self.intro.tables.get(i).map_or(0, |t| t.id);
+            swept.push((info.cname.clone(), key_type, id, h));
+        }
+        if swept.is_empty() {
+            return None;
+        }
+        self.map_def(
+            "p4tc_timer_profiles",
+            "BPF_MAP_TYPE_ARRAY",
+            MapKind::Array,
+            MapRole::TimerProfiles,
+            ("u32", 4),
+            ("u64", 8),
+            MAX_TIMER_PROFILES,
+            None,
+            None,
+            None,
+        );
+        self.map_def(
+            "p4tc_aging",
+            "BPF_MAP_TYPE_ARRAY",
+            MapKind::Array,
+            MapRole::AgingTimer,
+            ("u32", 4),
+            ("struct p4tc_aging_timer", 16),
+            1,
+            None,
+            None,
+            None,
+        );
+        self.map_def(
+            "p4tc_aging_events",
+            "BPF_MAP_TYPE_RINGBUF",
+            MapKind::RingBuf,
+            MapRole::AgingEvents,
+            ("", 0),
+            ("", 0),
+            256 * 1024,
+            None,
+            None,
+            None,
+        );
+        for i in 0..DEFAULT_TIMER_PROFILES {
+            let ns = default_profile(i).map_or(0, |d| d.as_nanos() as u64);
+            self.inits.push(MapInit {
+                map: "p4tc_timer_profiles".into(),
+                key: i.to_ne_bytes().to_vec(),
+                value: ns.to_ne_bytes().to_vec(),
+                what: InitKind::TimerProfile,
+            });
+        }
+
+        let f = &mut self.funcs.text;
+        f.push_str(
+            "/* The age of timer profile p in ns (0: no such profile: the entry never ages). */\n\
+             P4TC_INLINE u64 p4tc_profile_age(u32 p)\n{\n\
+             \x20   u64 *age = bpf_map_lookup_elem(&p4tc_timer_profiles, &p);\n\
+             \x20   return age ? *age : 0;\n}\n\n",
+        );
+        for (cname, key_type, id, _) in &swept {
+            f.push_str(&format!(
+                "/* One element of {cname} in the aging sweep (a bpf_for_each_map_elem callback):\n\
+                 \x20* a dynamic entry unused for its profile's time is deleted, with an event when it\n\
+                 \x20* has a publish bit. The head is copied first: a deleted element's memory is reused. */\n\
+                 struct {cname}_aged {{\n    struct p4tc_event_hdr h;\n    {key_type} key;\n}};\n\n\
+                 static long {cname}_sweep(void *map, {key_type} *key, struct {cname}_value *v, struct p4tc_sweep_ctx *c)\n{{\n\
+                 \x20   if (!(v->hdr.flags & P4TC_F_DYNAMIC))\n\
+                 \x20       return 0;\n\
+                 \x20   u64 age = p4tc_profile_age(v->hdr.profile);\n\
+                 \x20   if (age == 0 || v->hdr.last_used_ns + age > c->now)\n\
+                 \x20       return 0;\n\
+                 \x20   struct p4tc_entry_hdr head = v->hdr;\n\
+                 \x20   if (bpf_map_delete_elem(&{cname}, key) != 0)\n\
+                 \x20       return 0; /* gone meanwhile (the control plane, another sweep) */\n\
+                 \x20   c->deleted++;\n\
+                 \x20   if (!(head.permissions & P4TC_PERM_PUBLISH))\n\
+                 \x20       return 0;\n\
+                 \x20   struct {cname}_aged *e = bpf_ringbuf_reserve(&p4tc_aging_events, sizeof(*e), 0);\n\
+                 \x20   if (!e) {{\n\
+                 \x20       c->lost_events++;\n\
+                 \x20       return 0;\n\
+                 \x20   }}\n\
+                 \x20   e->h.kind = P4TC_EVENT_DELETED;\n\
+                 \x20   e->h.who = P4TC_WHO_TIMER;\n\
+                 \x20   e->h.table = {id};\n\
+                 \x20   e->h.key_size = sizeof(e->key);\n\
+                 \x20   e->h.at_ns = c->now;\n\
+                 \x20   e->h.entry = head;\n\
+                 \x20   __builtin_memcpy(&e->key, key, sizeof(e->key));\n\
+                 \x20   bpf_ringbuf_submit(e, 0);\n\
+                 \x20   return 0;\n}}\n\n"
+            ));
+        }
+        f.push_str(
+            "/* The sweep period: a quarter of the shortest profile, within 10 ms ..= 1 s. */\n\
+             P4TC_INLINE u64 p4tc_sweep_period(void)\n{\n\
+             \x20   u64 best = P4TC_SWEEP_MAX_NS * 4;\n\
+             \x20   for (u32 p = 0; p < P4TC_MAX_TIMER_PROFILES; p++) {\n\
+             \x20       u32 k = p;\n\
+             \x20       u64 *age = bpf_map_lookup_elem(&p4tc_timer_profiles, &k);\n\
+             \x20       if (age && *age && *age < best)\n\
+             \x20           best = *age;\n\
+             \x20   }\n\
+             \x20   best /= 4;\n\
+             \x20   if (best < P4TC_SWEEP_MIN_NS)\n\
+             \x20       best = P4TC_SWEEP_MIN_NS;\n\
+             \x20   if (best > P4TC_SWEEP_MAX_NS)\n\
+             \x20       best = P4TC_SWEEP_MAX_NS;\n\
+             \x20   return best;\n}\n\n",
+        );
+        f.push_str(
+            "/* The aging timer's callback: sweep every table that may hold dynamic entries, then\n\
+             \x20* re-arm. Runs in softirq context, whether or not any process holds the program. */\n\
+             static int p4tc_aging_sweep(void *map, u32 *key, struct p4tc_aging_timer *t)\n{\n\
+             \x20   struct p4tc_sweep_ctx c = {};\n\
+             \x20   c.now = bpf_ktime_get_ns();\n",
+        );
+        for (cname, ..) in &swept {
+            f.push_str(&format!(
+                "    bpf_for_each_map_elem(&{cname}, {cname}_sweep, &c, 0);\n"
+            ));
+        }
+        f.push_str(
+            "    bpf_timer_start(&t->timer, p4tc_sweep_period(), 0);\n\
+             \x20   return 0;\n}\n\n",
+        );
+        Some(
+            "/* Initialises and starts the aging timer: the loader runs it once with\n\
+             \x20* BPF_PROG_TEST_RUN (a timer can only be started from BPF). Returns 0 when armed;\n\
+             \x20* running it again (a reload that kept the maps) just re-arms the timer. */\n\
+             SEC(\"classifier\")\n\
+             int p4tc_aging_arm(struct __sk_buff *skb)\n{\n\
+             \x20   u32 k = 0;\n\
+             \x20   struct p4tc_aging_timer *t = bpf_map_lookup_elem(&p4tc_aging, &k);\n\
+             \x20   if (!t)\n\
+             \x20       return 1;\n\
+             \x20   long r = bpf_timer_init(&t->timer, &p4tc_aging, P4TC_CLOCK_MONOTONIC);\n\
+             \x20   if (r != 0 && r != -P4TC_EBUSY)\n\
+             \x20       return 2;\n\
+             \x20   if (bpf_timer_set_callback(&t->timer, p4tc_aging_sweep) != 0)\n\
+             \x20       return 3;\n\
+             \x20   if (bpf_timer_start(&t->timer, p4tc_sweep_period(), 0) != 0)\n\
+             \x20       return 4;\n\
+             \x20   return 0;\n}\n"
+                .to_string(),
+        )
+    }
+}
