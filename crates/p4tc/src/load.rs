@@ -43,7 +43,7 @@ use crate::state::{self, Attachment, State, TableState};
 /// job (not root, no bpffs, no clang, no such interface).
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  p4tc load examples/simple_l3/simple_l3.p4 --dev eth0\n  p4tc load out --dev eth0 --egress        # DIR written by p4tc compile\n  p4tc load prog.p4 --dev veth1 --xdp --netns blue --name edge\n  p4tc load prog.p4 --dev eth0 --fresh      # reload with empty tables\n  p4tc load examples/simple_l3/simple_l3.p4 --dev eth0 --entries examples/simple_l3/simple_l3.entries\n  p4tc show\n  p4tc unload simple_l3"
+    after_help = "Examples:\n  p4tc load examples/simple_l3/simple_l3.p4 --dev eth0\n  p4tc load out --dev eth0 --egress        # DIR written by p4tc compile\n  p4tc load prog.p4 --dev veth1 --xdp --netns blue --name edge\n  p4tc load prog.p4 --dev eth0 --fresh      # reload with empty tables\n  p4tc load router.p4 --dev port1 --dev port2   # one pipeline, two ports\n  p4tc load examples/simple_l3/simple_l3.p4 --dev eth0 --entries examples/simple_l3/simple_l3.entries\n  p4tc show\n  p4tc unload simple_l3"
 )]
 pub struct LoadArgs {
     /// The P4 program, or a directory `p4tc compile` wrote.
@@ -55,9 +55,10 @@ pub struct LoadArgs {
     /// Define a preprocessor macro (`NAME` means `NAME=1`); may repeat.
     #[arg(short = 'D', value_name = "NAME[=VALUE]")]
     define: Vec<String>,
-    /// The interface to attach to (none: load and pin only).
+    /// The interface to attach to; may repeat (one program and one set of tables on every
+    /// one, as a router's ports). None: load and pin only.
     #[arg(long, value_name = "IFACE")]
-    dev: Option<String>,
+    dev: Vec<String>,
     /// Attach at TC ingress (the default).
     #[arg(long, conflicts_with_all = ["egress", "xdp"])]
     ingress: bool,
@@ -272,14 +273,16 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
             path.display()
         )?;
     }
-    if let Some(dev) = &args.dev {
+    let mut seen = std::collections::HashSet::new();
+    let devs: Vec<&String> = args.dev.iter().filter(|d| seen.insert(*d)).collect();
+    for dev in devs {
         let link_pin = pin_dir.join(link_pin_name(args.netns.as_deref(), dev, point));
-        // Recorded before attaching, so that a failure leaves tables that `p4tc load` can
-        // keep on the next try.
+        // Recorded before each attach, so that a failure leaves what `p4tc unload` must
+        // undo, and tables that `p4tc load` can keep on the next try.
         state.write()?;
         let mode = loaded
             .attach_persistent(dev, point, netns.as_deref(), &link_pin)
-            .with_context(|| format!("cannot attach {name}"))?;
+            .with_context(|| format!("cannot attach {name} to {dev}"))?;
         state.attachments.push(Attachment {
             iface: dev.clone(),
             point: point.name().into(),

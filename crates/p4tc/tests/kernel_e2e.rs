@@ -435,8 +435,8 @@ fn simple_l3_forwards_real_frames_across_veth_at_tc_and_xdp() {
         ok(&args)
     };
 
-    // TC ingress.
-    load(&[]);
+    // TC ingress, on both of M's ports (one program, one table).
+    load(&["--dev", "mb"]);
     add_entry(
         &name,
         [10, 0, 2, 2],
@@ -448,6 +448,7 @@ fn simple_l3_forwards_real_frames_across_veth_at_tc_and_xdp() {
     assert_eq!(shown["tables"][0]["entries"], 1, "{shown}");
     assert_eq!(shown["attachments"][0]["point"], "tc-ingress");
     assert_eq!(shown["attachments"][0]["netns"], lab.m());
+    assert_eq!(shown["attachments"][1]["iface"], "mb", "{shown}");
     check_forwarding(&lab, lab.a(), "va", 1, "tc ingress");
 
     // Reloaded at XDP: the entry stays, and frames still go through.
@@ -461,6 +462,11 @@ fn simple_l3_forwards_real_frames_across_veth_at_tc_and_xdp() {
             .as_str()
             .is_some_and(|m| m.starts_with("xdp")),
         "{shown}"
+    );
+    assert_eq!(
+        shown["attachments"].as_array().map(Vec::len),
+        Some(1),
+        "the reload replaced both attachments: {shown}"
     );
     check_forwarding(&lab, lab.a(), "va", 2, "xdp");
 
