@@ -93,6 +93,12 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let hook = point.hook();
     // Where the program comes from: a .p4 file, or a directory `p4tc compile` wrote.
     let (source, built, default_name) = if args.source.is_dir() {
+        if !args.include.is_empty() || !args.define.is_empty() {
+            anyhow::bail!(
+                "-I and -D go with a .p4 file: {} holds the ones `p4tc compile` was given",
+                args.source.display()
+            );
+        }
         let info = BuildInfo::find(&args.source)?;
         let source = SourceArgs {
             file: info.source.clone(),

@@ -153,6 +153,13 @@ fn load_refuses_what_it_cannot_do_with_exit_2() {
     // A directory that `p4tc compile` did not write.
     let run = p4tc(&["load", s.0.to_str().unwrap(), "--dev", "lo"], &[]);
     assert_eq!(run.status.code(), Some(2), "{}", text(&run.stderr));
+    // -D with a directory: its build description has them already.
+    let run = p4tc(
+        &["load", s.0.to_str().unwrap(), "-D", "X", "--dev", "lo"],
+        &[],
+    );
+    assert_eq!(run.status.code(), Some(2));
+    assert!(text(&run.stderr).contains("-I and -D go with a .p4 file"));
     // A bad pipeline name.
     let run = p4tc(
         &[
