@@ -423,3 +423,91 @@ pub fn monotonic_ns() -> u64 {
     }
     (ts.tv_sec as u64).saturating_mul(1_000_000_000) + ts.tv_nsec as u64
 }
+
+/// A map descriptor with its key and value sizes and type, read once: a descriptor names one
+/// map for its whole life, so they cannot change, and element calls need not ask the kernel
+/// again (one `bpf(2)` call per element operation instead of three).
+#[derive(Debug)]
+pub struct SizedMap {
+    fd: std::os::fd::OwnedFd,
+    key_size: usize,
+    value_size: usize,
+    per_cpu: bool,
+}
+
+impl SizedMap {
+    /// Reads the map's sizes and type.
+    pub fn new(fd: std::os::fd::OwnedFd) -> io::Result<SizedMap> {
+        use std::os::fd::AsFd;
+        let info = map_info(fd.as_fd())?;
+        Ok(SizedMap {
+            key_size: info.key_size as usize,
+            value_size: info.value_size as usize,
+            per_cpu: PER_CPU_TYPES.contains(&info.map_type),
+            fd,
+        })
+    }
+
+    /// The descriptor.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.fd.as_fd()
+    }
+
+    /// Key size in bytes.
+    pub fn key_size(&self) -> usize {
+        self.key_size
+    }
+
+    /// Value size in bytes (one CPU's, for a per-CPU map).
+    pub fn value_size(&self) -> usize {
+        self.value_size
+    }
+
+    fn check(&self, key: usize, value: Option<usize>) -> io::Result<()> {
+        if self.per_cpu {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "per-CPU maps are not handled here",
+            ));
+        }
+        if key != self.key_size || value.is_some_and(|v| v != self.value_size) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "key/value of {key}/{} bytes for a map of {}/{}",
+                    value.unwrap_or(self.value_size),
+                    self.key_size,
+                    self.value_size
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Writes one element (key and value of the map's sizes exactly).
+    pub fn update(&self, key: &[u8], value: &[u8], flags: u64) -> io::Result<()> {
+        self.check(key.len(), Some(value.len()))?;
+        elem_call(
+            BPF_MAP_UPDATE_ELEM,
+            self.fd(),
+            key,
+            value.as_ptr() as *mut u8,
+            flags,
+        )
+    }
+
+    /// Reads one element.
+    pub fn lookup(&self, key: &[u8]) -> io::Result<Vec<u8>> {
+        let mut value = vec![0u8; self.value_size];
+        self.check(key.len(), Some(value.len()))?;
+        elem_call(BPF_MAP_LOOKUP_ELEM, self.fd(), key, value.as_mut_ptr(), 0)?;
+        Ok(value)
+    }
+
+    /// Deletes one element.
+    pub fn delete(&self, key: &[u8]) -> io::Result<()> {
+        self.check(key.len(), None)?;
+        elem_call(BPF_MAP_DELETE_ELEM, self.fd(), key, std::ptr::null_mut(), 0)
+    }
+}

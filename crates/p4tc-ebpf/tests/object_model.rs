@@ -841,3 +841,60 @@ fn the_datapath_sees_what_the_kernel_backend_writes() {
         CounterValue::default()
     );
 }
+
+/// Control-plane rates on the kernel backend, printed for the record (simple_l3's exact table,
+/// 1,000 entries: creates, gets, one dump, deletes); the counts are checked, not the times.
+#[test]
+fn kernel_backend_rates() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let path = common::examples_dir().join("simple_l3/simple_l3.p4");
+    let module = Arc::new(common::module_of(&path));
+    let p = Arc::new(PipelineModel::new(module, "simple_l3").expect("model"));
+    let (g, bytes) = common::build(
+        "simple_l3",
+        &p.module,
+        p4tc_ebpf::Hook::Tc,
+        "object_model_rates",
+    )
+    .expect("builds");
+    let loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("loads");
+    let mut k = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
+    let t = p.table_by_name("nh_table").expect("nh_table");
+    let send_nh = t.action_by_name("send_nh").expect("send_nh").handle;
+    let n_entries = 1000u64;
+    let started = std::time::Instant::now();
+    for i in 0..n_entries {
+        let spec = EntrySpec::new(
+            exact(0x0a00_0000 + i),
+            Some(call(send_nh, &[1, 0x0001_0203_0405, 0xaabb_ccdd_eeff])),
+        );
+        k.create_entry(t.handle, spec).expect("create");
+    }
+    let create = started.elapsed();
+    let started = std::time::Instant::now();
+    for i in 0..n_entries {
+        k.get_entry(t.handle, &exact(0x0a00_0000 + i), None)
+            .expect("get");
+    }
+    let get = started.elapsed();
+    let started = std::time::Instant::now();
+    assert_eq!(k.dump(t.handle).expect("dump").len(), n_entries as usize);
+    let dump = started.elapsed();
+    let started = std::time::Instant::now();
+    for i in 0..n_entries {
+        k.delete_entry(t.handle, &exact(0x0a00_0000 + i), None)
+            .expect("delete");
+    }
+    let delete = started.elapsed();
+    let rate = |d: std::time::Duration| n_entries as f64 / d.as_secs_f64();
+    println!(
+        "KernelBackend, exact table, {n_entries} entries: create {:.0}/s, get {:.0}/s, dump {:?}, delete {:.0}/s",
+        rate(create),
+        rate(get),
+        dump,
+        rate(delete)
+    );
+}

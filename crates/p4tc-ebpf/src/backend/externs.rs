@@ -54,7 +54,7 @@ fn element<'b>(
     role: MapRole,
     what: &str,
     index: u64,
-) -> Result<(std::os::fd::BorrowedFd<'b>, [u8; 4]), RuntimeError> {
+) -> Result<(&'b sys::SizedMap, [u8; 4]), RuntimeError> {
     let spec = b
         .generated
         .maps
@@ -86,7 +86,7 @@ pub(super) fn counter(
         return Err(invalid(format!("counter {} has no layout", inst.name)));
     };
     let (map, key) = element(b, inst, MapRole::Counter, "counter", index)?;
-    let per_cpu = sys::map_lookup_percpu(map, &key).map_err(|e| kernel(inst, e))?;
+    let per_cpu = sys::map_lookup_percpu(map.fd(), &key).map_err(|e| kernel(inst, e))?;
     let (mut packets, mut bytes) = (0u64, 0u64);
     for v in per_cpu {
         let c = layout
@@ -117,8 +117,9 @@ pub(super) fn reset_counter(
     counter(b, h, index)?;
     let inst = instance(b, h, "Counter", "")?;
     let (map, key) = element(b, inst, MapRole::Counter, "counter", index)?;
-    let (_, size) = sys::map_sizes(map).map_err(|e| kernel(inst, e))?;
-    sys::map_update_percpu_all(map, &key, &vec![0u8; size as usize]).map_err(|e| kernel(inst, e))
+    let size = map.value_size();
+    sys::map_update_percpu_all(map.fd(), &key, &vec![0u8; size])
+        .map_err(|e| kernel(inst, e))
 }
 
 fn register_layout(inst: &InstanceModel) -> Result<&p4tc_ir::layout::ValueLayout, RuntimeError> {
@@ -136,7 +137,7 @@ pub(super) fn register(
     let inst = instance(b, h, "Register", "")?;
     let layout = register_layout(inst)?;
     let (map, key) = element(b, inst, MapRole::Register, "register", index)?;
-    let v = sys::map_lookup(map, &key).map_err(|e| kernel(inst, e))?;
+    let v = sys::SizedMap::lookup(map, &key).map_err(|e| kernel(inst, e))?;
     layout
         .decode(&v[..layout.size as usize])
         .map_err(|e| invalid(format!("register {}: {e}", inst.name)))
@@ -177,9 +178,9 @@ pub(super) fn set_register(
         .encode(value)
         .map_err(|e| invalid(format!("register {name}: {e}")))?;
     let (map, key) = element(b, inst, MapRole::Register, "register", index)?;
-    let (_, size) = sys::map_sizes(map).map_err(|e| kernel(inst, e))?;
-    blob.resize(size as usize, 0);
-    sys::map_update(map, &key, &blob, sys::BPF_ANY).map_err(|e| kernel(inst, e))
+    let size = map.value_size();
+    blob.resize(size, 0);
+    sys::SizedMap::update(map, &key, &blob, sys::BPF_ANY).map_err(|e| kernel(inst, e))
 }
 
 pub(super) fn set_meter(
@@ -202,5 +203,5 @@ pub(super) fn set_meter(
         config.pbs,
         sys::monotonic_ns(),
     );
-    sys::map_update(map, &key, &state.encode(), sys::BPF_ANY).map_err(|e| kernel(inst, e))
+    sys::SizedMap::update(map, &key, &state.encode(), sys::BPF_ANY).map_err(|e| kernel(inst, e))
 }

@@ -38,7 +38,7 @@ mod externs;
 mod keys;
 
 use std::collections::{HashMap, VecDeque};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,7 +110,7 @@ struct KTable {
 pub struct KernelBackend {
     model: Arc<PipelineModel>,
     generated: Generated,
-    maps: HashMap<String, OwnedFd>,
+    maps: HashMap<String, sys::SizedMap>,
     tables: Vec<KTable>,
     /// `Handle<ir::Table>::index()` -> position in `tables`.
     table_at: HashMap<usize, usize>,
@@ -230,8 +230,16 @@ impl KernelBackend {
     fn new(
         model: Arc<PipelineModel>,
         generated: Generated,
-        maps: HashMap<String, OwnedFd>,
+        fds: HashMap<String, OwnedFd>,
     ) -> Result<KernelBackend, OpenError> {
+        let mut maps = HashMap::with_capacity(fds.len());
+        for (name, fd) in fds {
+            let map = sys::SizedMap::new(fd).map_err(|e| OpenError::Map {
+                map: name.clone(),
+                error: e.to_string(),
+            })?;
+            maps.insert(name, map);
+        }
         let mut tables = Vec::new();
         let mut table_at = HashMap::new();
         for (i, tm) in model.tables.iter().enumerate() {
@@ -283,13 +291,10 @@ impl KernelBackend {
         &self.generated
     }
 
-    fn map(&self, name: &str) -> Result<BorrowedFd<'_>, RuntimeError> {
-        self.maps
-            .get(name)
-            .map(|f| f.as_fd())
-            .ok_or_else(|| RuntimeError::NotFound {
-                what: format!("map {name}"),
-            })
+    fn map(&self, name: &str) -> Result<&sys::SizedMap, RuntimeError> {
+        self.maps.get(name).ok_or_else(|| RuntimeError::NotFound {
+            what: format!("map {name}"),
+        })
     }
 
     fn table_index(&self, table: Handle<ir::Table>) -> Result<usize, RuntimeError> {
@@ -344,7 +349,7 @@ impl KernelBackend {
         let map = self.map(name)?;
         let mut out = Vec::new();
         for i in 0..MAX_TIMER_PROFILES as u32 {
-            let v = sys::map_lookup(map, &i.to_ne_bytes())
+            let v = sys::SizedMap::lookup(map, &i.to_ne_bytes())
                 .map_err(|e| invalid(format!("reading timer profile {i}: the kernel said: {e}")))?;
             let ns = v
                 .get(..8)
@@ -439,7 +444,7 @@ impl KernelBackend {
         let dotted = &self.table_model(t).dotted;
         let mut out = Vec::new();
         for i in 0..spec.nummask {
-            let v = sys::map_lookup(map, &i.to_ne_bytes())
+            let v = sys::SizedMap::lookup(map, &i.to_ne_bytes())
                 .map_err(|e| kernel("reading its masks", dotted, e))?;
             let used = u32::from_ne_bytes([v[0], v[1], v[2], v[3]]);
             if used != crate::entry::MASK_USED {
@@ -484,13 +489,13 @@ impl KernelBackend {
             // An LPM trie's lookup is a longest-prefix match, not an exact one: the key must
             // be among the trie's keys.
             if lpm
-                && !sys::map_keys(map)
+                && !sys::map_keys(map.fd())
                     .map_err(|e| kernel("listing entries", &tm.dotted, e))?
                     .contains(&k)
             {
                 return Err(not_found());
             }
-            let value = match sys::map_lookup(map, &k) {
+            let value = match sys::SizedMap::lookup(map, &k) {
                 Ok(v) => v,
                 Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Err(not_found()),
                 Err(e) => return Err(kernel("reading an entry", &tm.dotted, e)),
@@ -522,9 +527,9 @@ impl KernelBackend {
         let dotted = &self.table_model(t).dotted;
         let map = self.map(&spec.map)?;
         let mut out = Vec::new();
-        for k in sys::map_keys(map).map_err(|e| kernel("listing entries", dotted, e))? {
+        for k in sys::map_keys(map.fd()).map_err(|e| kernel("listing entries", dotted, e))? {
             // An element deleted meanwhile (by the datapath or another process) is skipped.
-            let Ok(value) = sys::map_lookup(map, &k) else {
+            let Ok(value) = sys::SizedMap::lookup(map, &k) else {
                 continue;
             };
             if let Some(head) = spec.value.decode_head(&value) {
@@ -687,7 +692,7 @@ impl KernelBackend {
                         }
                     };
                     let k = crate::entry::tuple_key(i as u32, key);
-                    match sys::map_lookup(map, &k) {
+                    match sys::SizedMap::lookup(map, &k) {
                         Ok(_) => return Err(exists()),
                         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
                         Err(e) => return Err(kernel("reading an entry", &dotted, e)),
@@ -743,7 +748,7 @@ impl KernelBackend {
         let map = self.map(&self.tables[t].spec.map)?;
         match plain_key {
             Some(k) => {
-                sys::map_update(map, &k, &value, sys::BPF_NOEXIST).map_err(|e| {
+                sys::SizedMap::update(map, &k, &value, sys::BPF_NOEXIST).map_err(|e| {
                     if e.raw_os_error() == Some(libc::EEXIST) {
                         exists()
                     } else if is_full(&e) {
@@ -773,15 +778,20 @@ impl KernelBackend {
                         },
                     };
                     let slot = crate::entry::mask_slot(&mask, bound);
-                    sys::map_update(self.map(&masks_map)?, &i.to_ne_bytes(), &slot, sys::BPF_ANY)
-                        .map_err(|e| kernel("writing a mask slot", &dotted, e))?;
+                    sys::SizedMap::update(
+                        self.map(&masks_map)?,
+                        &i.to_ne_bytes(),
+                        &slot,
+                        sys::BPF_ANY,
+                    )
+                    .map_err(|e| kernel("writing a mask slot", &dotted, e))?;
                 }
                 let mut written: Vec<&Vec<u8>> = Vec::new();
                 for (_, k) in &tuple_writes {
-                    if let Err(e) = sys::map_update(map, k, &value, sys::BPF_NOEXIST) {
+                    if let Err(e) = sys::SizedMap::update(map, k, &value, sys::BPF_NOEXIST) {
                         // Undo the pieces written: the operation does all or nothing.
                         for w in &written {
-                            let _ = sys::map_delete(map, w);
+                            let _ = sys::SizedMap::delete(map, w);
                         }
                         return Err(if e.raw_os_error() == Some(libc::EEXIST) {
                             exists()
@@ -877,7 +887,7 @@ impl KernelBackend {
         for mut e in elements {
             let at = off as usize;
             e.value[at..at + state.len()].copy_from_slice(&state);
-            sys::map_update(map, &e.key, &e.value, sys::BPF_EXIST)
+            sys::SizedMap::update(map, &e.key, &e.value, sys::BPF_EXIST)
                 .map_err(|err| kernel("writing an entry", &dotted, err))?;
         }
         Ok(())
@@ -994,7 +1004,7 @@ impl ObjectModel for KernelBackend {
             let keep_from = crate::entry::ENTRY_HDR_SIZE as usize;
             let keep_to = vl.params_offset as usize;
             value[keep_from..keep_to].copy_from_slice(&e.value[keep_from..keep_to]);
-            sys::map_update(map, &e.key, &value, sys::BPF_EXIST)
+            sys::SizedMap::update(map, &e.key, &value, sys::BPF_EXIST)
                 .map_err(|err| kernel("writing an entry", &dotted, err))?;
         }
         let mut spec = self
@@ -1018,7 +1028,7 @@ impl ObjectModel for KernelBackend {
         let dotted = self.table_model(t).dotted.clone();
         let map = self.map(&self.tables[t].spec.map)?;
         for e in &elements {
-            match sys::map_delete(map, &e.key) {
+            match sys::SizedMap::delete(map, &e.key) {
                 Ok(()) => {}
                 Err(err) if err.raw_os_error() == Some(libc::ENOENT) => {}
                 Err(err) => return Err(kernel("deleting an entry", &dotted, err)),
@@ -1075,7 +1085,7 @@ impl ObjectModel for KernelBackend {
         let map = self.map(&self.tables[t].spec.map)?;
         for g in &doomed {
             for e in g {
-                match sys::map_delete(map, &e.key) {
+                match sys::SizedMap::delete(map, &e.key) {
                     Ok(()) => {}
                     Err(err) if err.raw_os_error() == Some(libc::ENOENT) => {}
                     Err(err) => return Err(kernel("deleting an entry", &dotted, err)),
@@ -1096,7 +1106,7 @@ impl ObjectModel for KernelBackend {
         let t = self.table_index(table)?;
         let tm = self.table_model(t);
         let spec = &self.tables[t].spec;
-        let value = sys::map_lookup(
+        let value = sys::SizedMap::lookup(
             self.map(&spec.defaults_map)?,
             &self.default_slot(which).to_ne_bytes(),
         )
@@ -1153,7 +1163,7 @@ impl ObjectModel for KernelBackend {
             .value
             .encode(&head, &params)
             .map_err(|e| invalid(format!("table {dotted}: {e}")))?;
-        sys::map_update(
+        sys::SizedMap::update(
             self.map(&spec.defaults_map)?,
             &self.default_slot(which).to_ne_bytes(),
             &value,
@@ -1231,7 +1241,7 @@ impl ObjectModel for KernelBackend {
         }
         if let Some(name) = &self.profiles_map {
             let ns = u64::try_from(after.as_nanos()).unwrap_or(u64::MAX);
-            sys::map_update(
+            sys::SizedMap::update(
                 self.map(name)?,
                 &profile.to_ne_bytes(),
                 &ns.to_ne_bytes(),
