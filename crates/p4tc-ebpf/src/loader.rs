@@ -344,6 +344,10 @@ pub fn load(object: &[u8], generated: &Generated) -> Result<Loaded, LoadError> {
             }
         })?;
     }
+    // Aging in the kernel: start the program's sweep timer once its elements (the timer
+    // profiles' defaults among them) are in place. Programs without aging maps skip it.
+    let mut loaded = loaded;
+    crate::aging::arm(&mut loaded)?;
     Ok(loaded)
 }
 
