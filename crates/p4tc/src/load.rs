@@ -59,7 +59,7 @@ pub struct LoadArgs {
     /// one, as a router's ports). None: load and pin only.
     #[arg(long, value_name = "IFACE")]
     dev: Vec<String>,
-    /// Attach at TC ingress (the default).
+    /// Attach at TC ingress (the default, unless DIR was compiled with `--hook xdp`).
     #[arg(long, conflicts_with_all = ["egress", "xdp"])]
     ingress: bool,
     /// Attach at TC egress.
@@ -83,14 +83,6 @@ pub struct LoadArgs {
 }
 
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
-    let point = if args.xdp {
-        AttachPoint::Xdp
-    } else if args.egress {
-        AttachPoint::TcEgress
-    } else {
-        AttachPoint::TcIngress
-    };
-    let hook = point.hook();
     // Where the program comes from: a .p4 file, or a directory `p4tc compile` wrote.
     let (source, built, default_name) = if args.source.is_dir() {
         if !args.include.is_empty() || !args.define.is_empty() {
@@ -116,6 +108,17 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         let name = pipeline_name(&args.source)?;
         (source, None, name)
     };
+    // Where it runs: as asked; else where DIR's object was compiled for (XDP or TC
+    // ingress); else TC ingress.
+    let compiled_for_xdp = built.as_ref().is_some_and(|(_, info)| info.hook == "xdp");
+    let point = if args.xdp || (compiled_for_xdp && !args.ingress && !args.egress) {
+        AttachPoint::Xdp
+    } else if args.egress {
+        AttachPoint::TcEgress
+    } else {
+        AttachPoint::TcIngress
+    };
+    let hook = point.hook();
     let name = args.name.clone().unwrap_or(default_name);
     state::check_name(&name)?;
     if let Some(missing) = state::missing_capabilities() {
