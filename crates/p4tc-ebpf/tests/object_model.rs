@@ -898,3 +898,68 @@ fn kernel_backend_rates() {
         rate(delete)
     );
 }
+
+/// With aging in the kernel, the backend's timer profiles are the program's map and the
+/// sweep's deletes come out of `take_events` (by the timer), after the entry is gone.
+#[test]
+fn kernel_aging_deletes_reach_the_backend_events() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let p = model();
+    let x = names(&p);
+    let (g, bytes) = common::build(
+        "suite",
+        &p.module,
+        p4tc_ebpf::Hook::Tc,
+        "object_model_aging",
+    )
+    .expect("builds");
+    if !p4tc_ebpf::aging::has_aging(&g) {
+        println!("skipped: the program has no aging maps");
+        return;
+    }
+    let mut loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("loads");
+    p4tc_ebpf::aging::arm(&mut loaded).expect("arms the aging timer");
+    let mut k = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
+    k.set_timer_profile(1, std::time::Duration::from_millis(60))
+        .expect("profile 1");
+    assert_eq!(
+        k.timer_profiles()[1],
+        std::time::Duration::from_millis(60),
+        "read back from the map"
+    );
+    let mut dynamic = EntrySpec::new(exact(0x42), Some(call(x.fwd, &[4])));
+    dynamic.dynamic = true;
+    dynamic.aging = Some(p4tc_runtime::Aging::Profile(1));
+    k.create_entry(x.ex, dynamic).expect("dynamic entry");
+    k.create_entry(x.ex, EntrySpec::new(exact(0x43), Some(call(x.fwd, &[5]))))
+        .expect("static entry");
+    let created = k.take_events();
+    assert_eq!(created.len(), 2);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let mut aged = Vec::new();
+    while aged.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        aged = k.take_events();
+    }
+    assert_eq!(aged.len(), 1, "{aged:?}");
+    match &aged[0].kind {
+        p4tc_runtime::EventKind::EntryDeleted { table, entry, by } => {
+            assert_eq!(*table, x.ex);
+            assert_eq!(*by, Actor::Timer);
+            assert_eq!(entry.key, exact(0x42));
+            assert_eq!(entry.action.as_ref().map(|c| c.action), Some(x.fwd));
+        }
+        other => panic!("not a delete: {other:?}"),
+    }
+    assert!(matches!(
+        k.get_entry(x.ex, &exact(0x42), None),
+        Err(RuntimeError::NotFound { .. })
+    ));
+    assert!(
+        k.get_entry(x.ex, &exact(0x43), None).is_ok(),
+        "static stays"
+    );
+}

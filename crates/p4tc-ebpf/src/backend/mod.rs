@@ -24,7 +24,9 @@
 //!   Timer profiles are the program's `p4tc_timer_profiles` map when it has one (aging in the
 //!   kernel: shared with the sweep and with later processes); else they live in this
 //!   process, starting at P4TC's defaults. Nothing here deletes aged entries.
-//! - **Events** are those of this process's own changes (the datapath's are not seen).
+//! - **Events** are this process's own changes, and the deletes of the kernel's aging sweep
+//!   (`p4tc_aging_events`, when the program has it: by `Actor::Timer`, the action without its
+//!   data, one per map element); the datapath's `add_entry` creates are not seen.
 //! - **LPM lookups by key** (get, update, delete) list the trie's keys first: the kernel's
 //!   lookup is a longest-prefix match, not an exact one, so an exact key is found by listing.
 //!   Tuple-space creates count the table's entries (a range is several elements). Both cost a
@@ -121,6 +123,9 @@ pub struct KernelBackend {
     /// with the datapath's aging sweep and with every process that opens the maps.
     profiles_map: Option<String>,
     events: VecDeque<Event>,
+    /// The kernel's aging sweep's delete events (`p4tc_aging_events`), when the program ages
+    /// entries in the kernel.
+    aging_events: Option<crate::aging::EventReader>,
 }
 
 impl std::fmt::Debug for KernelBackend {
@@ -174,7 +179,17 @@ impl KernelBackend {
             })?;
             maps.insert(spec.name.clone(), fd);
         }
-        KernelBackend::new(model, loaded.generated.clone(), maps)
+        let aging_events = if has_aging_events(&loaded.generated) {
+            Some(
+                crate::aging::EventReader::from_loaded(loaded).map_err(|e| OpenError::Map {
+                    map: crate::aging::EVENTS_MAP.into(),
+                    error: e.to_string(),
+                })?,
+            )
+        } else {
+            None
+        };
+        KernelBackend::new(model, loaded.generated.clone(), maps, aging_events)
     }
 
     /// The backend of a program whose maps are pinned under `dir`
@@ -224,13 +239,25 @@ impl KernelBackend {
             }
             maps.insert(spec.name.clone(), fd);
         }
-        KernelBackend::new(model, generated, maps)
+        let aging_events = if has_aging_events(&generated) {
+            let path = dir.join(crate::aging::EVENTS_MAP);
+            Some(
+                crate::aging::EventReader::from_pin(&path).map_err(|e| OpenError::Map {
+                    map: crate::aging::EVENTS_MAP.into(),
+                    error: format!("{}: {e}", path.display()),
+                })?,
+            )
+        } else {
+            None
+        };
+        KernelBackend::new(model, generated, maps, aging_events)
     }
 
     fn new(
         model: Arc<PipelineModel>,
         generated: Generated,
         fds: HashMap<String, OwnedFd>,
+        aging_events: Option<crate::aging::EventReader>,
     ) -> Result<KernelBackend, OpenError> {
         let mut maps = HashMap::with_capacity(fds.len());
         for (name, fd) in fds {
@@ -268,6 +295,7 @@ impl KernelBackend {
             .find(|m| m.name == PROFILES_MAP)
             .map(|m| m.name.clone());
         Ok(KernelBackend {
+            aging_events,
             profiles_map,
             model,
             generated,
@@ -894,6 +922,62 @@ impl KernelBackend {
     }
 }
 
+/// The program ages entries in the kernel and publishes their deletes.
+fn has_aging_events(g: &Generated) -> bool {
+    g.maps.iter().any(|m| m.role == MapRole::AgingEvents)
+}
+
+impl KernelBackend {
+    /// The object model's event for a delete by the kernel's aging sweep. The event holds the
+    /// entry's head and map key, not its value: the action is named without its data
+    /// (`params` empty), and a range stored as several elements gives one event per element,
+    /// each with the part of the range that element held.
+    fn aging_event(&self, e: &crate::aging::AgingEvent) -> Option<Event> {
+        let t = self
+            .tables
+            .iter()
+            .position(|kt| self.model.tables[kt.model].id == e.table)?;
+        let tm = self.table_model(t);
+        let spec = &self.tables[t].spec;
+        let slots = if spec.key.kind == TableKind::Ternary {
+            self.read_masks(t).ok()?
+        } else {
+            Vec::new()
+        };
+        let element = Element {
+            key: e.key.clone(),
+            value: Vec::new(),
+            head: e.head,
+        };
+        let key = keys::decode_key(tm, spec, &slots, std::slice::from_ref(&element)).ok()?;
+        let head = e.head;
+        let action = (head.flags & FLAG_HAS_ACTION != 0)
+            .then(|| self.action_of_id(t, head.action))
+            .flatten()
+            .map(|action| ActionCall {
+                action,
+                params: Vec::new(),
+            });
+        let entry = EntrySpec {
+            key,
+            priority: self.tables[t].has_prio.then_some(Priority(head.priority)),
+            action,
+            permissions: Permissions::from_bits(head.permissions),
+            dynamic: head.flags & FLAG_DYNAMIC != 0,
+            aging: (head.flags & FLAG_DYNAMIC != 0)
+                .then_some(Aging::Profile(u32::from(head.profile))),
+        };
+        Some(Event {
+            at: Duration::from_nanos(e.at_ns),
+            kind: EventKind::EntryDeleted {
+                table: tm.handle,
+                entry,
+                by: Actor::Timer,
+            },
+        })
+    }
+}
+
 /// A direct counter's counts as its kind and width show them.
 fn direct_counts(tm: &TableModel, model: &PipelineModel, packets: u64, bytes: u64) -> (u64, u64) {
     let layout = tm
@@ -1254,6 +1338,18 @@ impl ObjectModel for KernelBackend {
     }
 
     fn take_events(&mut self) -> Vec<Event> {
-        self.events.drain(..).collect()
+        let mut out: Vec<Event> = self.events.drain(..).collect();
+        let aged = match self.aging_events.as_mut() {
+            Some(reader) => reader.drain(),
+            None => Vec::new(),
+        };
+        for e in aged {
+            if let Some(event) = self.aging_event(&e) {
+                out.push(event);
+            }
+        }
+        // Both on the kernel's monotonic clock: one order.
+        out.sort_by_key(|e| e.at);
+        out
     }
 }
