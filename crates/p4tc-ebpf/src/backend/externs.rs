@@ -118,8 +118,7 @@ pub(super) fn reset_counter(
     let inst = instance(b, h, "Counter", "")?;
     let (map, key) = element(b, inst, MapRole::Counter, "counter", index)?;
     let size = map.value_size();
-    sys::map_update_percpu_all(map.fd(), &key, &vec![0u8; size])
-        .map_err(|e| kernel(inst, e))
+    sys::map_update_percpu_all(map.fd(), &key, &vec![0u8; size]).map_err(|e| kernel(inst, e))
 }
 
 fn register_layout(inst: &InstanceModel) -> Result<&p4tc_ir::layout::ValueLayout, RuntimeError> {
