@@ -33,7 +33,7 @@ pub struct KernelTarget {
     pipeline: Arc<PipelineModel>,
     backend: KernelBackend,
     prog: OwnedFd,
-    io: OwnedFd,
+    io: sys::SizedMap,
     hook: Hook,
     /// Keeps the program and its maps loaded.
     _loaded: Loaded,
@@ -111,6 +111,10 @@ impl KernelTarget {
                 .ok_or_else(|| SetupError("the program has no test hooks map".into()))?;
             let io = loaded
                 .map_fd(&io_name)
+                .and_then(|fd| {
+                    sys::SizedMap::new(fd)
+                        .map_err(|e| p4tc_ebpf::loader::LoadError::Missing(e.to_string()))
+                })
                 .map_err(|e| SetupError(format!("the test hooks map: {e}")))?;
             Ok(KernelTarget {
                 pipeline: Arc::clone(&pipeline),
@@ -156,12 +160,12 @@ impl Target for KernelTarget {
     }
 
     fn send(&mut self, port: u32, packet: &[u8]) -> Result<Delivery, TargetError> {
-        let io = self.io.as_fd();
+        let io = &self.io;
         let key = 0u32.to_ne_bytes();
         // struct { u32 input_port, egress_port, drop, parser_error; }
         let mut v = [0u8; 16];
         v[0..4].copy_from_slice(&port.to_ne_bytes());
-        sys::map_update(io, &key, &v, sys::BPF_ANY)
+        io.update(&key, &v, sys::BPF_ANY)
             .map_err(|e| TargetError(format!("writing the test hooks' input port: {e}")))?;
         let run = sys::test_run(self.prog.as_fd(), packet, 1).map_err(|e| {
             TargetError(format!(
@@ -169,7 +173,8 @@ impl Target for KernelTarget {
                 packet.len()
             ))
         })?;
-        let got = sys::map_lookup(io, &key)
+        let got = io
+            .lookup(&key)
             .map_err(|e| TargetError(format!("reading the test hooks: {e}")))?;
         let word = |i: usize| u32::from_ne_bytes([got[i], got[i + 1], got[i + 2], got[i + 3]]);
         let (egress, error) = (word(4), word(12));
