@@ -503,7 +503,12 @@ impl Loaded {
             let per_cpu = spec.kind == MapKind::PerCpuArray && spec.role == MapRole::Counter;
             let copies = per_cpu
                 || matches!(spec.kind, MapKind::Hash | MapKind::LpmTrie | MapKind::Array)
-                    && !matches!(spec.role, MapRole::Scratch | MapRole::TestIo);
+                    // The aging timer is the new program's own (armed by `load`): writing
+                    // its element from user space would cancel it.
+                    && !matches!(
+                        spec.role,
+                        MapRole::Scratch | MapRole::TestIo | MapRole::AgingTimer
+                    );
             let path = dir.join(&spec.name);
             if !copies || !path.exists() {
                 continue;

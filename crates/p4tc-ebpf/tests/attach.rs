@@ -311,3 +311,74 @@ fn a_reload_keeps_each_cpus_counter_values() {
     assert_eq!(got, values, "each CPU's count carried over");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_reload_keeps_aging_running() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let bpffs = Path::new("/sys/fs/bpf");
+    if !is_bpffs(bpffs) {
+        println!("skipped: /sys/fs/bpf is not a bpffs mount");
+        return;
+    }
+    use p4tc_ebpf::aging;
+    use p4tc_ebpf::entry::{EntryHead, FLAG_DYNAMIC, FLAG_HAS_ACTION};
+    let path = common::examples_dir().join("simple_l3/simple_l3.p4");
+    let module = common::module_of(&path);
+    let (g, bytes) = common::build("simple_l3", &module, Hook::Tc, "reload-aging").expect("build");
+    if !aging::has_aging(&g) {
+        println!("skipped: simple_l3 has no aging timer");
+        return;
+    }
+    let old_dir = bpffs.join(format!("p4tc-ebpf-reload-aging-a-{}", std::process::id()));
+    let new_dir = bpffs.join(format!("p4tc-ebpf-reload-aging-b-{}", std::process::id()));
+    // The first load, pinned, with a short profile 0 (which the reload must keep).
+    let first = loader::load(&bytes, &g).expect("load");
+    first.pin_maps(&old_dir).expect("pin");
+    let profiles = first.map_fd(aging::PROFILES_MAP).expect("profiles");
+    aging::set_profile(profiles.as_fd(), 0, std::time::Duration::from_millis(100))
+        .expect("profile");
+    drop(profiles);
+    drop(first);
+
+    // The reload as `p4tc load` does it: load (which arms the new timer), restore, pin.
+    let second = loader::load(&bytes, &g).expect("reload");
+    second.restore(&old_dir).expect("restore");
+    let _ = std::fs::remove_dir_all(&old_dir);
+    second.pin_maps(&new_dir).expect("pin");
+    let table = g.table("nh_table").expect("table");
+    let head = EntryHead {
+        flags: FLAG_HAS_ACTION | FLAG_DYNAMIC,
+        permissions: 0x1da4,
+        created_ns: sys::monotonic_ns(),
+        last_used_ns: sys::monotonic_ns(),
+        ..EntryHead::default()
+    };
+    let value = table.value.encode(&head, &[]).expect("value");
+    let key = [10u8, 0, 0, 9];
+    let entries = second.map_fd(&table.map).expect("entries");
+    sys::map_update(entries.as_fd(), &key, &value, sys::BPF_NOEXIST).expect("entry");
+    drop(entries);
+    drop(second);
+
+    // Only the pins hold the maps now; the restored 100 ms profile ages the entry out.
+    let pinned = loader::open_pinned_map(&new_dir.join(&table.map)).expect("pinned");
+    let start = std::time::Instant::now();
+    let mut gone = false;
+    while start.elapsed() < std::time::Duration::from_secs(3) {
+        if sys::map_lookup(pinned.as_fd(), &key).is_err() {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(pinned);
+    let _ = std::fs::remove_dir_all(&new_dir);
+    assert!(
+        gone,
+        "the entry did not age out after a reload: the timer stopped"
+    );
+    println!("aged out {:?} after the reload", start.elapsed());
+}
