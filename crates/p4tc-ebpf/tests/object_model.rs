@@ -517,8 +517,61 @@ fn the_suite_passes_on_the_kernel_backend_and_pinned_maps_keep_the_state() {
     let mut k = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
     suite(&mut k, &p);
 
-    // Another opener of the pinned maps sees the same entries.
+    // The kernel's own limits: a range is stored as its prefixes, each an element of a map
+    // of `size` elements, so wide ranges fill the table before `size` entries (Full); each
+    // prefix length takes a mask slot. Emptying the table frees the slots.
     let x = names(&p);
+    let masked = |bits: u32| {
+        vec![
+            KeyMatch::Ternary {
+                value: n(0),
+                mask: n((1u64 << bits) - 1),
+            },
+            KeyMatch::Range {
+                low: n(1),
+                high: n(0xfffe),
+            },
+        ]
+    };
+    let mut created = 0;
+    let refused = (1..=20).find_map(|bits| {
+        match k.create_entry(
+            x.tern,
+            EntrySpec::new(masked(bits), Some(call(x.fwd, &[1]))),
+        ) {
+            Ok(()) => {
+                created += 1;
+                None
+            }
+            Err(e) => Some(e),
+        }
+    });
+    assert!(
+        matches!(refused, Some(RuntimeError::Full { size: 64, .. })),
+        "{refused:?}"
+    );
+    assert!(created > 0);
+    let masks_map = g
+        .tables
+        .iter()
+        .find(|t| t.table == x.tern)
+        .and_then(|t| t.masks_map.clone())
+        .expect("masks map");
+    let masks = loaded.map_fd(&masks_map).expect("masks fd");
+    let slot0 = |fd: &std::os::fd::OwnedFd| {
+        use std::os::fd::AsFd;
+        p4tc_ebpf::sys::map_lookup(fd.as_fd(), &0u32.to_ne_bytes()).expect("slot 0")[..4]
+            == p4tc_ebpf::entry::MASK_USED.to_ne_bytes()
+    };
+    assert!(slot0(&masks), "slot 0 in use");
+    assert_eq!(k.flush(x.tern).expect("flush"), created);
+    assert!(!slot0(&masks), "an empty table frees its mask slots");
+    k.create_entry(x.tern, EntrySpec::new(masked(20), Some(call(x.fwd, &[1]))))
+        .expect("room again");
+    assert!(slot0(&masks));
+    assert_eq!(k.flush(x.tern).expect("flush"), 1);
+
+    // Another opener of the pinned maps sees the same entries.
     let dir = std::path::PathBuf::from(format!(
         "/sys/fs/bpf/p4tc-test-object-model-{}",
         std::process::id()

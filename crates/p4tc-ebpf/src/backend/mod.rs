@@ -17,8 +17,12 @@
 //!   (`MemoryBackend` accepts it).
 //! - **Mask slots.** A ternary table has `@nummask` slots (a range field's prefixes take one
 //!   each); a create that needs one more is refused (`Invalid`, naming the table). Slots stay
-//!   allocated when their entries go (the datapath needs them contiguous from 0); their
-//!   priority bound stays true, as it only ever goes down.
+//!   allocated while the table has entries (the datapath needs them contiguous from 0), and
+//!   are freed when a delete or flush leaves it empty; a slot's priority bound stays true, as
+//!   it only ever goes down. A create the kernel refuses half-way (the map full of a wide
+//!   range's prefixes) takes its elements back but may leave a slot it took (no entry shows).
+//! - **Range entries** take one map element per prefix, and the entries map holds `size`
+//!   elements: wide ranges fill a table before `size` entries (`Full`).
 //! - **Aging**: entries store a timer profile number (`Aging::After(d)` is stored as the
 //!   profile whose age is `d`, refused when there is none, and read back as that profile).
 //!   Timer profiles are the program's `p4tc_timer_profiles` map when it has one (aging in the
@@ -886,6 +890,37 @@ impl KernelBackend {
         }
     }
 
+    /// Frees a tuple-space table's mask slots once it holds no element: slots stay taken while
+    /// entries use them (the datapath needs them contiguous from 0), so without this a table
+    /// that saw `@nummask` different masks would refuse new ones for good. (A create by
+    /// another process between the check and the reset would lose its mask: the control
+    /// plane is not meant to write one table from two processes at once.)
+    fn free_masks_if_empty(&self, t: usize) -> Result<(), RuntimeError> {
+        let spec = &self.tables[t].spec;
+        let Some(masks_map) = &spec.masks_map else {
+            return Ok(());
+        };
+        let dotted = &self.table_model(t).dotted;
+        let entries = self.map(&spec.map)?;
+        if sys::map_next_key(entries.fd(), None)
+            .map_err(|e| kernel("listing entries", dotted, e))?
+            .is_some()
+        {
+            return Ok(());
+        }
+        let masks = self.map(masks_map)?;
+        let used = self.read_masks(t)?.len() as u32;
+        let free = vec![0u8; masks.value_size()];
+        // Last slot first: the datapath stops at the first free slot, so every state on the
+        // way is a contiguous prefix.
+        for i in (0..used).rev() {
+            masks
+                .update(&i.to_ne_bytes(), &free, sys::BPF_ANY)
+                .map_err(|e| kernel("freeing a mask slot", dotted, e))?;
+        }
+        Ok(())
+    }
+
     /// Configures the direct meter of the entry with this key (and priority) in `table`.
     pub fn set_direct_meter(
         &mut self,
@@ -1118,6 +1153,7 @@ impl ObjectModel for KernelBackend {
                 Err(err) => return Err(kernel("deleting an entry", &dotted, err)),
             }
         }
+        self.free_masks_if_empty(t)?;
         self.publish(t, &spec, Actor::ControlPlane, 2);
         Ok(())
     }
@@ -1176,6 +1212,7 @@ impl ObjectModel for KernelBackend {
                 }
             }
         }
+        self.free_masks_if_empty(t)?;
         for s in &specs {
             self.publish(t, s, Actor::ControlPlane, 2);
         }
