@@ -264,6 +264,23 @@ fn entries_the_datapath_created_age_out() {
         FLAG_DYNAMIC | FLAG_DATAPATH
     );
     assert_eq!(head.profile, 0);
+
+    // The SYN-ACK from the network (port 2) hits it: allow_established moves it to
+    // PROFILE_ESTABLISHED (3) with set_entry_expire_time (the entry has the datapath's U bit).
+    io[..4].copy_from_slice(&2u32.to_ne_bytes());
+    sys::map_update(tio.as_fd(), &0u32.to_ne_bytes(), &io, sys::BPF_ANY).expect("test io");
+    let syn_ack = hex(
+        "0200000000fe0200000000990800 450000280020000040064671c63364070a000005 \
+         01bb9c4000001388000003e95012ffffc6260000",
+    );
+    sys::test_run(prog.as_fd(), &syn_ack, 1).expect("run");
+    let value = sys::map_lookup(ct.as_fd(), &keys[0]).expect("still there");
+    assert_eq!(
+        conntrack.value.decode_head(&value).expect("head").profile,
+        3
+    );
+    // Profile 3 ages after 300 ms now; profile 0's 200 ms no longer applies to the flow.
+    aging::set_profile(profiles.as_fd(), 3, Duration::from_millis(300)).expect("set");
     let took = wait_for(Duration::from_secs(2), || {
         sys::map_count(ct.as_fd()).unwrap_or(1) == 0
     })
@@ -274,6 +291,8 @@ fn entries_the_datapath_created_age_out() {
     assert_eq!(events[0].who, aging::WHO_TIMER);
     assert_eq!(events[0].key, keys[0]);
     assert_ne!(events[0].head.flags & FLAG_DATAPATH, 0);
+    assert_eq!(events[0].head.profile, 3);
+    assert!(aging::profiles(profiles.as_fd()).expect("profiles")[3] == Duration::from_millis(300));
 
     // A reload that restores the pinned maps (as `p4tc load` does) keeps the changed profile;
     // copying the timer's element is harmless (the kernel skips a timer's bytes).

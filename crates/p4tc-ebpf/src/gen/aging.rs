@@ -33,6 +33,12 @@ pub fn default_profile(i: u32) -> Option<Duration> {
 }
 
 impl<'m> Gen<'m> {
+    /// Whether the program ages entries in the kernel: some table keeps its entries in a hash
+    /// map (call after `declare_tables`).
+    pub(crate) fn ages_in_kernel(&self) -> bool {
+        self.tables.values().any(|t| t.key.kind != TableKind::Lpm)
+    }
+
     /// Declares the aging maps and functions; returns the arm program's text (it goes after
     /// `p4tc_main`), or None when no table can be swept.
     pub(crate) fn declare_aging(&mut self) -> Option<String> {

@@ -460,8 +460,18 @@ impl<'m> Gen<'m> {
                     return unsupported(format!("`{name}` outside a table's action"), span);
                 };
                 let entry = t.entry.clone();
+                // As MemoryBackend: only with the entry's datapath U bit and to a profile that
+                // exists (p4tc_timer_profiles, when the program ages in the kernel); the entry
+                // becomes dynamic, so the sweep ages it by the new profile from now.
+                let exists = if self.ages_in_kernel() {
+                    "p4tc_profile_age(p_) != 0"
+                } else {
+                    "p_ < P4TC_MAX_TIMER_PROFILES"
+                };
                 let set = |p: &str| {
-                    format!("{{ {entry}->hdr.profile = {p}; {entry}->hdr.last_used_ns = bpf_ktime_get_ns(); }}")
+                    format!(
+                        "{{ u32 p_ = (u32)({p}); if (({entry}->hdr.permissions & P4TC_PERM_DP_U) && {exists}) {{ {entry}->hdr.profile = (u8)p_; {entry}->hdr.flags |= P4TC_F_DYNAMIC; {entry}->hdr.last_used_ns = bpf_ktime_get_ns(); }} }}"
+                    )
                 };
                 let restart = format!("{entry}->hdr.last_used_ns = bpf_ktime_get_ns();");
                 match name {
