@@ -24,6 +24,11 @@ const TC_ACT_REDIRECT: u32 = 7;
 const XDP_PASS: u32 = 2;
 const XDP_REDIRECT: u32 = 4;
 
+/// `EINVAL`, without a libc dependency for one constant.
+fn libc_einval() -> i32 {
+    22
+}
+
 /// What [`KernelTarget::fixed_clock`] reports.
 pub const FIXED_CLOCK: &str =
     "wait is not supported on the kernel target (the datapath reads the kernel's clock, which a test cannot move): the rest of the test was not run";
@@ -167,9 +172,19 @@ impl Target for KernelTarget {
         v[0..4].copy_from_slice(&port.to_ne_bytes());
         io.update(&key, &v, sys::BPF_ANY)
             .map_err(|e| TargetError(format!("writing the test hooks' input port: {e}")))?;
+        let hook = self.hook;
         let run = sys::test_run(self.prog.as_fd(), packet, 1).map_err(|e| {
+            // The kernel's test run, not the program, refuses such packets: shorter than an
+            // Ethernet header anywhere, and at TC malformed ones it cannot make an skb of.
+            let hint = if packet.len() < 14 {
+                " (shorter than an Ethernet header: the kernel's test run refuses it)"
+            } else if hook == Hook::Tc && e.raw_os_error() == Some(libc_einval()) {
+                " (TC's test run refuses packets it cannot make an skb of; --hook xdp takes them)"
+            } else {
+                ""
+            };
             TargetError(format!(
-                "BPF_PROG_TEST_RUN refused the {}-byte packet: {e}",
+                "BPF_PROG_TEST_RUN refused the {}-byte packet: {e}{hint}",
                 packet.len()
             ))
         })?;
