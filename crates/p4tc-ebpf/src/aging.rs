@@ -11,7 +11,8 @@
 //! - `p4tc_aging` ([`MapRole::AgingTimer`]): one `struct bpf_timer`. Its callback walks every
 //!   swept table with `bpf_for_each_map_elem`, deletes each `DYNAMIC` entry whose
 //!   `last_used_ns + age <= now` (both `bpf_ktime_get_ns`), and re-arms itself for a quarter
-//!   of the shortest profile, between 10 ms and 1 s. The kernel cancels a map's timers when
+//!   of the shortest profile, between 10 ms and 1 s and at least 20 times what the sweep took;
+//!   counters follow the timer in the element ([`stats`]). The kernel cancels a map's timers when
 //!   its last user reference goes: a bpffs pin is one, so pinned maps keep aging after the
 //!   loading process exits; an unpinned program's timer stops with the process.
 //! - `p4tc_aging_events` ([`MapRole::AgingEvents`]): `RINGBUF` of delete events
@@ -131,6 +132,39 @@ pub fn set_profile(map: BorrowedFd<'_>, profile: u32, after: Duration) -> std::i
     }
     let ns = u64::try_from(after.as_nanos()).unwrap_or(u64::MAX);
     sys::map_update(map, &profile.to_ne_bytes(), &ns.to_ne_bytes(), sys::BPF_ANY)
+}
+
+/// The aging timer's map's name.
+pub const TIMER_MAP: &str = "p4tc_aging";
+
+/// What the sweeps have done (the counters after the timer in `p4tc_aging`'s element).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SweepStats {
+    /// Sweeps so far.
+    pub sweeps: u64,
+    /// How long the last sweep took (ns).
+    pub last_sweep_ns: u64,
+    /// Entries the sweeps deleted.
+    pub deleted: u64,
+    /// Delete events the full ring buffer refused.
+    pub lost_events: u64,
+}
+
+/// The sweeps' counters in `map` (`p4tc_aging`). The kernel reads a timer's own bytes back as
+/// zeros; the counters follow it.
+pub fn stats(map: BorrowedFd<'_>) -> std::io::Result<SweepStats> {
+    let raw = sys::map_lookup(map, &0u32.to_ne_bytes())?;
+    let word = |i: usize| {
+        raw.get(16 + 8 * i..24 + 8 * i)
+            .and_then(|w| w.try_into().ok())
+            .map_or(0, u64::from_ne_bytes)
+    };
+    Ok(SweepStats {
+        sweeps: word(0),
+        last_sweep_ns: word(1),
+        deleted: word(2),
+        lost_events: word(3),
+    })
 }
 
 /// One event of `p4tc_aging_events`.

@@ -90,8 +90,14 @@ struct p4tc_entry_hdr {
 /* Control-plane and datapath publish bits: an entry with neither is deleted silently. */
 #define P4TC_PERM_PUBLISH ((1u << 8) | P4TC_PERM_DP_P)
 
+/* The aging map's element: the timer, and what the sweeps did (read by the control plane;
+ * only the timer's callback writes them, so plain stores suffice). */
 struct p4tc_aging_timer {
     struct bpf_timer timer;
+    __u64 sweeps;        /* sweeps so far */
+    __u64 last_sweep_ns; /* how long the last sweep took */
+    __u64 deleted;       /* entries deleted */
+    __u64 lost_events;   /* delete events the full ring buffer refused */
 };
 
 /* The head of an event in p4tc_aging_events (56 bytes); the map key follows. */
@@ -104,12 +110,19 @@ struct p4tc_event_hdr {
     struct p4tc_entry_hdr entry; /* the entry's head as it was */
 };
 
-/* What the sweep of one table needs: the time of this sweep. */
+/* A sweep's state: its time, the profiles' ages read once for all entries (a map lookup
+ * per entry would cost more than the entry's check), and what it did. */
 struct p4tc_sweep_ctx {
     __u64 now;
+    __u64 age[P4TC_MAX_TIMER_PROFILES];
     __u32 deleted;
     __u32 lost_events;
 };
+
+/* A sweep may take at most 1/P4TC_SWEEP_DUTY of the time: the next one waits at least this
+ * many times as long as the last one took (huge tables age less promptly, the CPU stays
+ * free for packets). */
+#define P4TC_SWEEP_DUTY 20
 
 /* One used slot of a ternary table's mask array starts with this word set to 1. */
 #define P4TC_MASK_USED 1u

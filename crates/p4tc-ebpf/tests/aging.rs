@@ -294,6 +294,44 @@ fn entries_the_datapath_created_age_out() {
     assert_eq!(events[0].head.profile, 3);
     assert!(aging::profiles(profiles.as_fd()).expect("profiles")[3] == Duration::from_millis(300));
 
+    let timer = loaded.map_fd(aging::TIMER_MAP).expect("timer map");
+    let stats = aging::stats(timer.as_fd()).expect("stats");
+    assert!(stats.sweeps > 0 && stats.deleted == 1, "{stats:?}");
+
+    // What a sweep costs: conntrack full (65,536 dynamic entries of profile 1, 60 s: none
+    // ages), timed by the sweep itself.
+    let now = sys::monotonic_ns();
+    let head = EntryHead {
+        action: head.action,
+        permissions: head.permissions,
+        flags: FLAG_HAS_ACTION | FLAG_DYNAMIC,
+        profile: 1,
+        created_ns: now,
+        last_used_ns: now,
+        ..EntryHead::default()
+    };
+    let value = conntrack.value.encode(&head, &[0; 4]).expect("value");
+    let mut key = keys[0].clone();
+    for i in 0..65_536u32 {
+        key[..4].copy_from_slice(&i.to_ne_bytes());
+        sys::map_update(ct.as_fd(), &key, &value, sys::BPF_NOEXIST).expect("fill");
+    }
+    let before = aging::stats(timer.as_fd()).expect("stats").sweeps;
+    let full = wait_for(Duration::from_secs(2), || {
+        aging::stats(timer.as_fd()).expect("stats").sweeps >= before + 2
+    });
+    let stats = aging::stats(timer.as_fd()).expect("stats");
+    assert!(full.is_some(), "sweeps go on: {stats:?}");
+    assert_eq!(
+        sys::map_count(ct.as_fd()).expect("count"),
+        65_536,
+        "none aged"
+    );
+    println!(
+        "a sweep of 65,536 entries (none due) took {} us",
+        stats.last_sweep_ns / 1000
+    );
+
     // A reload that restores the pinned maps (as `p4tc load` does) keeps the changed profile;
     // copying the timer's element is harmless (the kernel skips a timer's bytes).
     let again = loader::load(

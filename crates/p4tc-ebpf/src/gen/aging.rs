@@ -10,7 +10,8 @@
 //!   map has user references (a process's descriptors or a bpffs pin), whatever runs.
 //! - `p4tc_aging_events`: `RINGBUF` of delete events (`struct p4tc_event_hdr`, then the map key).
 //! - Per swept table a `bpf_for_each_map_elem` callback; the timer's callback calls each one
-//!   and re-arms the timer for a quarter of the shortest profile (10 ms ..= 1 s).
+//!   and re-arms the timer for a quarter of the shortest profile (10 ms ..= 1 s), or for 20
+//!   times what the sweep took if longer (a sweep walks whole tables: at most 5% of a CPU).
 //! - `p4tc_aging_arm`: a TC program the loader runs once (`BPF_PROG_TEST_RUN`) to initialise
 //!   and start the timer: a timer can only be started from BPF. The hit path is unchanged (it
 //!   already stamps `last_used_ns` on dynamic entries), so the sweep costs packets nothing.
@@ -77,7 +78,7 @@ impl<'m> Gen<'m> {
             MapKind::Array,
             MapRole::AgingTimer,
             ("u32", 4),
-            ("struct p4tc_aging_timer", 16),
+            ("struct p4tc_aging_timer", 48),
             1,
             None,
             None,
@@ -121,7 +122,10 @@ impl<'m> Gen<'m> {
                  static long {cname}_sweep(void *map, {key_type} *key, struct {cname}_value *v, struct p4tc_sweep_ctx *c)\n{{\n\
                  \x20   if (!(v->hdr.flags & P4TC_F_DYNAMIC))\n\
                  \x20       return 0;\n\
-                 \x20   u64 age = p4tc_profile_age(v->hdr.profile);\n\
+                 \x20   u32 p = v->hdr.profile;\n\
+                 \x20   if (p >= P4TC_MAX_TIMER_PROFILES)\n\
+                 \x20       return 0;\n\
+                 \x20   u64 age = c->age[p & (P4TC_MAX_TIMER_PROFILES - 1)];\n\
                  \x20   if (age == 0 || v->hdr.last_used_ns + age > c->now)\n\
                  \x20       return 0;\n\
                  \x20   struct p4tc_entry_hdr head = v->hdr;\n\
@@ -147,28 +151,38 @@ impl<'m> Gen<'m> {
             ));
         }
         f.push_str(
-            "/* The sweep period: a quarter of the shortest profile, within 10 ms ..= 1 s. */\n\
-             P4TC_INLINE u64 p4tc_sweep_period(void)\n{\n\
-             \x20   u64 best = P4TC_SWEEP_MAX_NS * 4;\n\
+            "/* Reads the profiles' ages into c->age; returns the shortest (0 when none exists). */\n\
+             P4TC_INLINE u64 p4tc_read_profiles(struct p4tc_sweep_ctx *c)\n{\n\
+             \x20   u64 best = 0;\n\
              \x20   for (u32 p = 0; p < P4TC_MAX_TIMER_PROFILES; p++) {\n\
              \x20       u32 k = p;\n\
              \x20       u64 *age = bpf_map_lookup_elem(&p4tc_timer_profiles, &k);\n\
-             \x20       if (age && *age && *age < best)\n\
-             \x20           best = *age;\n\
+             \x20       u64 a = age ? *age : 0;\n\
+             \x20       c->age[p] = a;\n\
+             \x20       if (a && (best == 0 || a < best))\n\
+             \x20           best = a;\n\
              \x20   }\n\
-             \x20   best /= 4;\n\
-             \x20   if (best < P4TC_SWEEP_MIN_NS)\n\
-             \x20       best = P4TC_SWEEP_MIN_NS;\n\
-             \x20   if (best > P4TC_SWEEP_MAX_NS)\n\
-             \x20       best = P4TC_SWEEP_MAX_NS;\n\
-             \x20   return best;\n}\n\n",
+             \x20   return best;\n}\n\n\
+             /* The sweep period: a quarter of the shortest profile, within 10 ms ..= 1 s, and at\n\
+             \x20* least P4TC_SWEEP_DUTY times what the last sweep took. */\n\
+             P4TC_INLINE u64 p4tc_sweep_period(u64 shortest, u64 cost)\n{\n\
+             \x20   u64 p = shortest ? shortest / 4 : P4TC_SWEEP_MAX_NS;\n\
+             \x20   if (p < P4TC_SWEEP_MIN_NS)\n\
+             \x20       p = P4TC_SWEEP_MIN_NS;\n\
+             \x20   if (p > P4TC_SWEEP_MAX_NS)\n\
+             \x20       p = P4TC_SWEEP_MAX_NS;\n\
+             \x20   if (p < cost * P4TC_SWEEP_DUTY)\n\
+             \x20       p = cost * P4TC_SWEEP_DUTY;\n\
+             \x20   return p;\n}\n\n",
         );
         f.push_str(
             "/* The aging timer's callback: sweep every table that may hold dynamic entries, then\n\
              \x20* re-arm. Runs in softirq context, whether or not any process holds the program. */\n\
              static int p4tc_aging_sweep(void *map, u32 *key, struct p4tc_aging_timer *t)\n{\n\
              \x20   struct p4tc_sweep_ctx c = {};\n\
-             \x20   c.now = bpf_ktime_get_ns();\n",
+             \x20   u64 start = bpf_ktime_get_ns();\n\
+             \x20   c.now = start;\n\
+             \x20   u64 shortest = p4tc_read_profiles(&c);\n",
         );
         for (cname, ..) in &swept {
             f.push_str(&format!(
@@ -176,7 +190,11 @@ impl<'m> Gen<'m> {
             ));
         }
         f.push_str(
-            "    bpf_timer_start(&t->timer, p4tc_sweep_period(), 0);\n\
+            "    t->sweeps++;\n\
+             \x20   t->last_sweep_ns = bpf_ktime_get_ns() - start;\n\
+             \x20   t->deleted += c.deleted;\n\
+             \x20   t->lost_events += c.lost_events;\n\
+             \x20   bpf_timer_start(&t->timer, p4tc_sweep_period(shortest, t->last_sweep_ns), 0);\n\
              \x20   return 0;\n}\n\n",
         );
         Some(
@@ -194,7 +212,8 @@ impl<'m> Gen<'m> {
              \x20       return 2;\n\
              \x20   if (bpf_timer_set_callback(&t->timer, p4tc_aging_sweep) != 0)\n\
              \x20       return 3;\n\
-             \x20   if (bpf_timer_start(&t->timer, p4tc_sweep_period(), 0) != 0)\n\
+             \x20   struct p4tc_sweep_ctx c = {};\n\
+             \x20   if (bpf_timer_start(&t->timer, p4tc_sweep_period(p4tc_read_profiles(&c), 0), 0) != 0)\n\
              \x20       return 4;\n\
              \x20   return 0;\n}\n"
                 .to_string(),
