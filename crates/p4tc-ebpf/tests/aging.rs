@@ -12,9 +12,11 @@ use std::time::{Duration, Instant};
 
 use num_bigint::BigUint;
 use p4tc_ebpf::aging::{self, EventReader};
+use p4tc_ebpf::backend::KernelBackend;
 use p4tc_ebpf::entry::{EntryHead, FLAG_DATAPATH, FLAG_DYNAMIC, FLAG_HAS_ACTION};
 use p4tc_ebpf::loader::{self, open_pinned_map};
 use p4tc_ebpf::{sys, Hook, Options};
+use p4tc_runtime::ObjectModel;
 
 const TC_ACT_REDIRECT: u32 = 7;
 
@@ -279,8 +281,19 @@ fn entries_the_datapath_created_age_out() {
         conntrack.value.decode_head(&value).expect("head").profile,
         3
     );
-    // Profile 3 ages after 300 ms now; profile 0's 200 ms no longer applies to the flow.
-    aging::set_profile(profiles.as_fd(), 3, Duration::from_millis(300)).expect("set");
+    // Profile 3 ages after 300 ms now; profile 0's 200 ms no longer applies to the flow. The
+    // control plane's object model changes it: KernelBackend keeps its timer profiles in
+    // p4tc_timer_profiles, which the sweep reads.
+    let model = std::sync::Arc::new(
+        p4tc_runtime::PipelineModel::new(std::sync::Arc::new(module.clone()), "stateful_firewall")
+            .expect("model"),
+    );
+    let mut backend = KernelBackend::from_loaded(model, &loaded).expect("backend");
+    assert_eq!(backend.timer_profiles()[0], Duration::from_millis(200));
+    backend
+        .set_timer_profile(3, Duration::from_millis(300))
+        .expect("set");
+    drop(backend);
     let took = wait_for(Duration::from_secs(2), || {
         sys::map_count(ct.as_fd()).unwrap_or(1) == 0
     })
