@@ -31,12 +31,14 @@
 //! - **Events** are this process's own changes, and the deletes of the kernel's aging sweep
 //!   (`p4tc_aging_events`, when the program has it: by `Actor::Timer`, the action without its
 //!   data, one per map element); the datapath's `add_entry` creates are not seen.
-//! - **LPM lookups by key** (get, update, delete) list the trie's keys first: the kernel's
-//!   lookup is a longest-prefix match, not an exact one, so an exact key is found by listing.
+//! - **LPM lookups by key** (get, update, delete): the kernel's lookup is a longest-prefix
+//!   match, so entries the control plane writes carry their prefix length in their tag and
+//!   the answer says whether it is the key asked for; an untagged answer (the program's
+//!   entries) is checked by listing the trie's keys.
 //!   Tuple-space creates count the table's entries (a range is several elements). Both cost a
 //!   walk of the map; exact tables cost a few `bpf(2)` calls per operation.
-//! - **Ordering**: a dump lists the best priority first, ties (and tables without priorities)
-//!   by creation time.
+//! - **Ordering**: a dump lists the longest prefix first (LPM), then the best priority, then
+//!   the oldest entry (by creation time, where `MemoryBackend` keeps insertion order).
 //! - **Size**: exact and LPM maps are `tentries` big and the kernel refuses the next element
 //!   (`E2BIG`/`ENOSPC` become `Full`); tuple-space tables count their entries first.
 
@@ -518,15 +520,6 @@ impl KernelBackend {
         let lpm = spec.key.kind == TableKind::Lpm;
         let mut out = Vec::with_capacity(map_keys.len());
         for k in map_keys {
-            // An LPM trie's lookup is a longest-prefix match, not an exact one: the key must
-            // be among the trie's keys.
-            if lpm
-                && !sys::map_keys(map.fd())
-                    .map_err(|e| kernel("listing entries", &tm.dotted, e))?
-                    .contains(&k)
-            {
-                return Err(not_found());
-            }
             let value = match sys::SizedMap::lookup(map, &k) {
                 Ok(v) => v,
                 Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Err(not_found()),
@@ -536,6 +529,19 @@ impl KernelBackend {
                 .value
                 .decode_head(&value)
                 .ok_or_else(|| invalid(format!("table {}: a short value", tm.dotted)))?;
+            // An LPM trie's lookup is a longest-prefix match: it answers with this very key
+            // when the trie has it. Entries the control plane wrote carry their prefix in
+            // their tag, so the answer says whether it is this key; an untagged answer (the
+            // program's or the datapath's entry) is checked against the trie's keys.
+            if lpm && head.tag != lpm_tag(&k) {
+                let listed = head.tag == 0
+                    && sys::map_keys(map.fd())
+                        .map_err(|e| kernel("listing entries", &tm.dotted, e))?
+                        .contains(&k);
+                if !listed {
+                    return Err(not_found());
+                }
+            }
             if let Some(p) = prio {
                 if head.priority != p {
                     return Err(not_found());
@@ -704,7 +710,12 @@ impl KernelBackend {
         let mut tuple_writes: Vec<(u32, Vec<u8>)> = Vec::new();
         let mut new_slots: Vec<(u32, Vec<u8>)> = Vec::new();
         let plain_key = match &pieces {
-            MapKey::Plain(k) => Some(k.clone()),
+            MapKey::Plain(k) => {
+                if self.tables[t].spec.key.kind == TableKind::Lpm {
+                    tag = lpm_tag(k);
+                }
+                Some(k.clone())
+            }
             MapKey::Tuple(list) => {
                 let mut slots = self.read_masks(t)?;
                 let nummask = self.tables[t].spec.nummask;
@@ -957,6 +968,16 @@ impl KernelBackend {
     }
 }
 
+/// The tag of an LPM entry the control plane writes: its trie prefix length (the key's first,
+/// host-order word) plus one, so an exact-key lookup can tell its own key from a shorter
+/// prefix that answered it.
+fn lpm_tag(key: &[u8]) -> u32 {
+    key.get(..4)
+        .and_then(|w| w.try_into().ok())
+        .map_or(0, u32::from_ne_bytes)
+        .saturating_add(1)
+}
+
 /// The program ages entries in the kernel and publishes their deletes.
 fn has_aging_events(g: &Generated) -> bool {
     g.maps.iter().any(|m| m.role == MapRole::AgingEvents)
@@ -1172,15 +1193,26 @@ impl ObjectModel for KernelBackend {
 
     fn dump(&self, table: Handle<ir::Table>) -> Result<Vec<EntryInfo>, RuntimeError> {
         let t = self.table_index(table)?;
+        let lpm = self.tables[t].spec.key.kind == TableKind::Lpm;
         let mut out = Vec::new();
         for group in self.entries(t)? {
             if group[0].head.permissions & CTRL_R == 0 {
                 continue;
             }
-            out.push(self.info(t, &group)?);
+            // As MemoryBackend orders them: the longer prefix first (LPM), then the better
+            // priority, then the older entry.
+            let prefix = if lpm { lpm_tag(&group[0].key) } else { 0 };
+            // The program's entries share creation time 0; their priority values (the
+            // generator writes them in every table) keep the program's order.
+            let program_order = group[0].head.priority;
+            out.push((
+                std::cmp::Reverse(prefix),
+                program_order,
+                self.info(t, &group)?,
+            ));
         }
-        out.sort_by_key(|e| (e.spec.priority, e.created_at));
-        Ok(out)
+        out.sort_by_key(|(prefix, order, e)| (*prefix, e.spec.priority, e.created_at, *order));
+        Ok(out.into_iter().map(|(_, _, e)| e).collect())
     }
 
     fn flush(&mut self, table: Handle<ir::Table>) -> Result<usize, RuntimeError> {
