@@ -9,7 +9,7 @@
 //! | 8 | 4 | priority (ternary tables: the lower value wins), host order |
 //! | 12 | 4 | tag: the control plane's (0 from the program or the datapath); the datapath ignores it |
 //! | 16 | 8 | created, `bpf_ktime_get_ns` clock |
-//! | 24 | 8 | last used (refreshed by hits of dynamic entries) |
+//! | 24 | 8 | last used (refreshed by hits of dynamic entries; the aging sweep compares it) |
 //! | 32 | 8 or 16 | the direct counter, when the table has one (`CounterLayout`: native u64s) |
 //! | then | 64 | the direct meter, when the table has one ([`MeterState`]) |
 //! | then | max | the action's parameter blob (`ParamLayout`), zero padded to the largest |
@@ -23,7 +23,8 @@
 pub const ENTRY_HDR_SIZE: u32 = 32;
 /// The entry names an action (else the table's default hit action runs on a hit).
 pub const FLAG_HAS_ACTION: u8 = 0x1;
-/// The entry ages.
+/// The entry ages: hits refresh its last-used time, and the kernel's sweep ([`crate::aging`])
+/// deletes it once last used + its profile's age <= now.
 pub const FLAG_DYNAMIC: u8 = 0x2;
 /// The entry is immutable.
 pub const FLAG_CONST: u8 = 0x4;
