@@ -429,7 +429,7 @@ fn table_model(
 /// convention (default true); missing ones counted from the previous entry by
 /// `priority_delta` (default 1), so each loses to the one before it; when none is written,
 /// the first entry wins.
-fn program_priorities(table: &ir::Table) -> Vec<Priority> {
+pub fn program_priorities(table: &ir::Table) -> Vec<Priority> {
     let property = |name: &str| {
         table.properties.iter().find_map(|(n, v)| match v {
             PropertyValue::Value(value) if n == name => Some(value.clone()),

@@ -290,7 +290,11 @@ impl<'m> Gen<'m> {
             }
         }
         // Entries.
-        let priorities = program_priorities(t);
+        // The object model's rule, so the kernel and the interpreter rank program entries alike.
+        let priorities: Vec<u32> = p4tc_runtime::model::program_priorities(t)
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
         let mut masks: Vec<Vec<u8>> = Vec::new();
         let mut mask_inits: Vec<usize> = Vec::new();
         for (index, e) in t.entries.iter().enumerate() {
@@ -804,54 +808,4 @@ fn cartesian(fields: &[Vec<(BigUint, BigUint)>]) -> Vec<(Vec<BigUint>, Vec<BigUi
         out = next;
     }
     out
-}
-
-/// The priorities of a table's program entries in P4TC's convention (the lower wins), as the
-/// P4 spec assigns them (the same rules as the object model's): written ones read by the
-/// table's `largest_priority_wins` (default true); missing ones counted from the previous
-/// entry by `priority_delta` (default 1); with none written, the first entry wins.
-fn program_priorities(table: &Table) -> Vec<u32> {
-    let property = |name: &str| {
-        table.properties.iter().find_map(|(n, v)| match v {
-            PropertyValue::Value(value) if n == name => Some(value.clone()),
-            _ => None,
-        })
-    };
-    let largest_wins = !matches!(property("largest_priority_wins"), Some(Value::Bool(false)));
-    let delta = match property("priority_delta") {
-        Some(Value::Int(d)) => i128::try_from(d).unwrap_or(1).max(1),
-        _ => 1,
-    };
-    let n = table.entries.len() as i128;
-    let mut written = Vec::with_capacity(table.entries.len());
-    if table.entries.iter().all(|e| e.priority.is_none()) {
-        for j in 0..n {
-            written.push(if largest_wins {
-                1 + delta * (n - 1 - j)
-            } else {
-                1 + delta * j
-            });
-        }
-    } else {
-        let mut p: i128 = 0;
-        for e in &table.entries {
-            p = match e.priority {
-                Some(given) => i128::from(given),
-                None if largest_wins => p - delta,
-                None => p + delta,
-            };
-            written.push(p);
-        }
-    }
-    written
-        .into_iter()
-        .map(|p| {
-            let p = u32::try_from(p.clamp(0, i128::from(u32::MAX))).unwrap_or(0);
-            if largest_wins {
-                u32::MAX - p
-            } else {
-                p
-            }
-        })
-        .collect()
 }
