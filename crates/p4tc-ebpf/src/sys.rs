@@ -511,3 +511,23 @@ impl SizedMap {
         elem_call(BPF_MAP_DELETE_ELEM, self.fd(), key, std::ptr::null_mut(), 0)
     }
 }
+
+/// Set once SIGINT or SIGTERM has arrived, after [`catch_interrupts`].
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_: libc::c_int) {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Makes SIGINT and SIGTERM set a flag instead of ending the process (for loops that end
+/// cleanly, as `p4tc mon`'s); returns the flag.
+pub fn catch_interrupts() -> &'static std::sync::atomic::AtomicBool {
+    let handler = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: the handler only stores into an atomic, which is async-signal-safe; `signal`
+    // has no other requirement.
+    unsafe {
+        libc::signal(libc::SIGINT, handler);
+        libc::signal(libc::SIGTERM, handler);
+    }
+    &INTERRUPTED
+}

@@ -231,6 +231,12 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let mut state = State {
         pipeline: name.clone(),
         source: std::path::absolute(&source.file).unwrap_or(source.file.clone()),
+        include: source
+            .include
+            .iter()
+            .map(|d| std::path::absolute(d).unwrap_or(d.clone()))
+            .collect(),
+        define: source.define.clone(),
         hook: datapath::hook_name(hook).into(),
         object: object.clone(),
         loaded_at: std::time::SystemTime::now()
@@ -419,7 +425,7 @@ pub fn count_pinned(path: &Path) -> Result<usize, String> {
 
 /// The index of interface `dev` in `netns` (the host's when `None`), for `dev` values of
 /// `--entries`: asked of `ip`, which enters the namespace for us.
-fn ifindex(netns: Option<&str>, dev: &str) -> Option<u32> {
+pub fn ifindex(netns: Option<&str>, dev: &str) -> Option<u32> {
     let mut cmd = std::process::Command::new("ip");
     if let Some(ns) = netns {
         cmd.args(["-n", ns]);

@@ -7,9 +7,11 @@
 mod backend;
 mod check;
 mod compile;
+mod ctl;
 mod datapath;
 mod entries;
 mod load;
+mod mon;
 mod pcap_in;
 mod program;
 mod run;
@@ -36,7 +38,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     name = "p4tc",
     version,
     about,
-    after_help = "Examples:\n  p4tc check examples/simple_l3/simple_l3.p4\n  p4tc check prog.p4 --dump=source\n  p4tc compile examples/simple_l3/simple_l3.p4 -o out\n  p4tc test examples/simple_l3/simple_l3.p4 examples/simple_l3/simple_l3.stf\n  p4tc run prog.p4 --entries entries.txt --in in.pcap --out-dir out\n  p4tc load examples/simple_l3/simple_l3.p4 --dev eth0\n  p4tc show\n  p4tc unload simple_l3\n  p4tc help check"
+    after_help = "Examples:\n  p4tc check examples/simple_l3/simple_l3.p4\n  p4tc check prog.p4 --dump=source\n  p4tc compile examples/simple_l3/simple_l3.p4 -o out\n  p4tc test examples/simple_l3/simple_l3.p4 examples/simple_l3/simple_l3.stf\n  p4tc run prog.p4 --entries entries.txt --in in.pcap --out-dir out\n  p4tc load examples/simple_l3/simple_l3.p4 --dev eth0\n  p4tc show\n  p4tc ctl get simple_l3/table/ingress/nh_table\n  p4tc mon simple_l3\n  p4tc unload simple_l3\n  p4tc help check"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -52,6 +54,8 @@ enum Command {
     Load(load::LoadArgs),
     Unload(unload::UnloadArgs),
     Show(show::ShowArgs),
+    Ctl(ctl::CtlArgs),
+    Mon(mon::MonArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +68,8 @@ fn main() -> ExitCode {
         Command::Load(args) => load::run(args),
         Command::Unload(args) => unload::run(args),
         Command::Show(args) => show::run(args),
+        Command::Ctl(args) => ctl::run(args),
+        Command::Mon(args) => mon::run(args),
     };
     match result {
         Ok(code) => code,

@@ -73,6 +73,13 @@ pub struct State {
     pub pipeline: String,
     /// The P4 source it was built from.
     pub source: PathBuf,
+    /// The `-I` directories it was built with (`p4tc ctl` and `p4tc mon` rebuild the
+    /// pipeline's description from them).
+    #[serde(default)]
+    pub include: Vec<PathBuf>,
+    /// The `-D` definitions it was built with.
+    #[serde(default)]
+    pub define: Vec<String>,
     /// `tc` or `xdp`.
     pub hook: String,
     /// The object that was loaded.

@@ -1,0 +1,129 @@
+//! `p4tc mon`: a loaded pipeline's events as they happen (P4TC's `tc mon p4 events`).
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use aya::maps::{Map, MapData, RingBuf};
+use clap::Args;
+use p4tc_ebpf::{loader, MapRole};
+use p4tc_runtime::ctl;
+use p4tc_runtime::{Event, EventKind, ObjectModel as _};
+
+use crate::state;
+
+/// Print a loaded pipeline's events as they happen, until interrupted (Ctrl-C).
+///
+/// The events are the datapath's and the kernel's: entries the aging timer deletes (`by
+/// timer`; entries whose permissions publish them) and digests the program sends. Changes
+/// other processes make with `p4tc ctl` are not seen here: `p4tc ctl -j` prints what it
+/// changed. Without PIPELINE, every loaded pipeline is watched.
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  p4tc mon simple_l3\n  p4tc mon -j | jq -c 'select(.event == \"digest\")'\n  p4tc mon simple_l3 --count 1     # wait for one event"
+)]
+pub struct MonArgs {
+    /// Only this pipeline.
+    pipeline: Option<String>,
+    /// Print one JSON object a line (with the pipeline's name).
+    #[arg(short = 'j', long)]
+    json: bool,
+    /// Exit after N events.
+    #[arg(long, value_name = "N")]
+    count: Option<u64>,
+    /// How often to look for events, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5)]
+    interval: u64,
+}
+
+struct Watched {
+    opened: crate::ctl::Opened,
+    digests: Vec<(
+        p4tc_ir::arena::Handle<p4tc_ir::ir::Instance>,
+        RingBuf<MapData>,
+    )>,
+}
+
+fn watch(name: &str) -> anyhow::Result<Watched> {
+    let opened = crate::ctl::open(name)?;
+    let pin_dir = state::pin_dir(name);
+    let mut digests = Vec::new();
+    for spec in &opened.generated.maps {
+        if spec.role != MapRole::Digest {
+            continue;
+        }
+        let Some(instance) = spec.instance else {
+            continue;
+        };
+        let path = pin_dir.join(&spec.name);
+        let fd = loader::open_pinned_map(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        let data = MapData::from_fd(fd).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let ring = RingBuf::try_from(Map::RingBuf(data))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        digests.push((instance, ring));
+    }
+    Ok(Watched { opened, digests })
+}
+
+pub fn run(args: MonArgs) -> anyhow::Result<ExitCode> {
+    let names = match &args.pipeline {
+        Some(name) => vec![name.clone()],
+        None => state::pipelines(),
+    };
+    if names.is_empty() {
+        anyhow::bail!("no pipelines are loaded (p4tc load loads one)");
+    }
+    let mut watched = Vec::new();
+    for name in &names {
+        watched.push(watch(name)?);
+    }
+    // SIGINT and SIGTERM end the loop; the exit is then a success.
+    let stop = p4tc_ebpf::sys::catch_interrupts();
+    let mut out = std::io::stdout().lock();
+    let mut seen = 0u64;
+    let interval = Duration::from_millis(args.interval.max(1));
+    while !stop.load(Ordering::Relaxed) {
+        for w in &mut watched {
+            let mut events = w.opened.backend.take_events();
+            for (instance, ring) in &mut w.digests {
+                while let Some(item) = ring.next() {
+                    events.push(Event {
+                        at: Duration::from_nanos(p4tc_ebpf::sys::monotonic_ns()),
+                        kind: EventKind::Digest {
+                            instance: *instance,
+                            payload: item.to_vec(),
+                        },
+                    });
+                }
+            }
+            events.sort_by_key(|e| e.at);
+            for event in &events {
+                let view = ctl::event_view(&w.opened.model, event);
+                if args.json {
+                    let mut value = view.to_json();
+                    if let Some(obj) = value.as_object_mut() {
+                        obj.insert(
+                            "pipeline".into(),
+                            serde_json::Value::String(w.opened.state.pipeline.clone()),
+                        );
+                    }
+                    writeln!(out, "{value}")?;
+                } else if names.len() > 1 {
+                    writeln!(out, "{}: {view}", w.opened.state.pipeline)?;
+                } else {
+                    writeln!(out, "{view}")?;
+                }
+                out.flush()?;
+                seen += 1;
+                if args.count.is_some_and(|n| seen >= n) {
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+        }
+        std::thread::sleep(interval);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,277 @@
+//! `p4tc ctl` and `p4tc mon` on a pipeline `p4tc load` left in the kernel: simple_l3 loaded
+//! on a veth in a namespace the test creates (and always deletes, with the pipeline), then
+//! entries created, read (text and JSON), refused, updated, dumped, deleted and flushed by
+//! separate `p4tc ctl` processes; 500 entries from a bulk file; `help`; a bad table name;
+//! `p4tc mon --count 1` seeing the aging timer delete a dynamic entry.
+//!
+//! Needs root, `ip`, bpffs at /sys/fs/bpf and clang; skips with the reason otherwise.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const P4TC: &str = env!("CARGO_BIN_EXE_p4tc");
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/simple_l3/simple_l3.p4")
+}
+
+fn unavailable() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        == Some("0");
+    if !root {
+        return Some("not running as root (namespaces and BPF need it)".into());
+    }
+    let ip_ok = Command::new("ip")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ip_ok {
+        return Some("`ip` (iproute2) is missing".into());
+    }
+    if !p4tc_ebpf::clang::available() {
+        return Some("clang is missing (apt-get install clang llvm libbpf-dev)".into());
+    }
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    if !mounts.lines().any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.get(1) == Some(&"/sys/fs/bpf") && f.get(2) == Some(&"bpf")
+    }) {
+        return Some("no bpffs at /sys/fs/bpf".into());
+    }
+    None
+}
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip").args(args).output().expect("ip");
+    assert!(
+        out.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn p4tc(args: &[&str]) -> Output {
+    Command::new(P4TC).args(args).output().expect("p4tc runs")
+}
+
+fn run(args: &[&str], code: i32) -> (String, String) {
+    let out = p4tc(args);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "p4tc {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        args.join(" ")
+    );
+    (stdout, stderr)
+}
+
+/// The namespace and the pipeline, removed on drop.
+struct Lab {
+    ns: String,
+    pipeline: String,
+}
+
+impl Lab {
+    fn new() -> Lab {
+        let tag = format!("{}", std::process::id() % 100_000);
+        let lab = Lab {
+            ns: format!("p4ctl{tag}"),
+            pipeline: format!("ctl{tag}"),
+        };
+        let _ = Command::new("ip").args(["netns", "del", &lab.ns]).output();
+        ip(&["netns", "add", &lab.ns]);
+        ip(&[
+            "-n", &lab.ns, "link", "add", "c0", "type", "veth", "peer", "name", "c1",
+        ]);
+        ip(&["-n", &lab.ns, "link", "set", "c0", "up"]);
+        ip(&["-n", &lab.ns, "link", "set", "c1", "up"]);
+        lab
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = p4tc(&["unload", &self.pipeline]);
+        let _ = Command::new("ip").args(["netns", "del", &self.ns]).output();
+    }
+}
+
+#[test]
+fn ctl_and_mon_on_a_loaded_pipeline() {
+    if let Some(why) = unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let started = Instant::now();
+    let lab = Lab::new();
+    let pipe = lab.pipeline.as_str();
+    let source = example();
+    run(
+        &[
+            "load",
+            source.to_str().unwrap(),
+            "--dev",
+            "c0",
+            "--netns",
+            &lab.ns,
+            "--name",
+            pipe,
+        ],
+        0,
+    );
+    let table = format!("{pipe}/table/ingress/nh_table");
+    let t = table.as_str();
+    let send = [
+        "action",
+        "send_nh",
+        "param",
+        "port",
+        "c1",
+        "param",
+        "srcMac",
+        "00:01:02:03:04:05",
+        "param",
+        "dstMac",
+        "aa:bb:cc:dd:ee:01",
+    ];
+    let ctl = |words: &[&str], code: i32| {
+        let mut args = vec!["ctl"];
+        args.extend_from_slice(words);
+        run(&args, code)
+    };
+    let with = |head: &[&str], tail: &[&str]| -> Vec<String> {
+        head.iter().chain(tail).map(|s| s.to_string()).collect()
+    };
+
+    // Create, get (text and JSON).
+    let create = with(&["create", t, "dstAddr", "10.0.1.2"], &send);
+    ctl(&strs(&create), 0);
+    let (text, _) = ctl(&["get", t, "dstAddr", "10.0.1.2"], 0);
+    assert!(
+        text.contains("10.0.1.2") && text.contains("send_nh"),
+        "{text}"
+    );
+    let (json, _) = ctl(&["-j", "get", t, "dstAddr", "10.0.1.2"], 0);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(v["entries"][0]["key"][0]["value"], "10.0.1.2", "{json}");
+    assert_eq!(v["entries"][0]["action"]["name"], "ingress/send_nh");
+    // The port was named: c1's index in the namespace.
+    assert_ne!(v["entries"][0]["action"]["params"][0]["value"], "c1");
+
+    // The same key again: refused.
+    let (_, err) = ctl(&strs(&create), 1);
+    assert!(err.contains("exists"), "{err}");
+
+    // Update, dump.
+    ctl(&["update", t, "dstAddr", "10.0.1.2", "action", "drop"], 0);
+    let create2 = with(&["create", t, "dstAddr", "10.0.2.2"], &send);
+    ctl(&strs(&create2), 0);
+    let (json, _) = ctl(&["-j", "get", t], 0);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let entries = v["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 2, "{json}");
+    assert!(entries
+        .iter()
+        .any(|e| e["key"][0]["value"] == "10.0.1.2" && e["action"]["name"] == "ingress/drop"));
+
+    // Delete one, flush the rest.
+    ctl(&["delete", t, "dstAddr", "10.0.1.2"], 0);
+    let (_, err) = ctl(&["get", t, "dstAddr", "10.0.1.2"], 1);
+    assert!(!err.is_empty());
+    ctl(&["delete", t], 0);
+    let (json, _) = ctl(&["-j", "get", t], 0);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(v["entries"].as_array().map(Vec::len), Some(0), "{json}");
+
+    // A bulk file of 500 entries.
+    let dir = std::env::temp_dir().join(format!("p4tc-ctl-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bulk.txt");
+    let mut text = String::new();
+    for i in 0..500u32 {
+        text.push_str(&format!(
+            "create table/ingress/nh_table dstAddr 10.9.{}.{} action send_nh param port 1 param srcMac 00:01:02:03:04:05 param dstMac aa:bb:cc:dd:ee:02\n",
+            i / 256,
+            i % 256
+        ));
+    }
+    std::fs::write(&file, text).unwrap();
+    ctl(&["-b", file.to_str().unwrap(), pipe], 0);
+    let _ = std::fs::remove_dir_all(&dir);
+    let (json, _) = ctl(&["-j", "get", t], 0);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(v["entries"].as_array().map(Vec::len), Some(500));
+    ctl(&["delete", t], 0);
+
+    // help, and a bad table name.
+    let (help, _) = ctl(&[pipe, "help"], 0);
+    assert!(help.contains("ingress/nh_table"), "{help}");
+    let bad = format!("{pipe}/table/ingress/no_such_table");
+    let (_, err) = ctl(&["get", &bad], 2);
+    assert!(err.contains("no_such_table"), "{err}");
+    let (_, err) = ctl(&["get", "no_such_pipeline/table/ingress/nh_table"], 2);
+    assert!(err.contains("no_such_pipeline"), "{err}");
+
+    // mon sees the aging timer delete a dynamic entry.
+    ctl(
+        &["update", &format!("{pipe}/timer_profile/0"), "aging", "100"],
+        0,
+    );
+    let mut mon = Command::new(P4TC)
+        .args(["mon", pipe, "-j", "--count", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("p4tc mon runs");
+    std::thread::sleep(Duration::from_millis(300));
+    ctl(
+        &[
+            "create", t, "dstAddr", "10.0.3.3", "action", "drop", "dynamic",
+        ],
+        0,
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = mon.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    if status.is_none() {
+        let _ = mon.kill();
+    }
+    let out = mon.wait_with_output().expect("mon output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "p4tc mon saw no event in 5 s\nstdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let event: serde_json::Value =
+        serde_json::from_str(stdout.lines().next().unwrap_or("")).expect("one JSON line");
+    assert_eq!(event["event"], "delete", "{stdout}");
+    assert_eq!(event["by"], "timer", "{stdout}");
+    assert_eq!(event["key"][0]["value"], "10.0.3.3", "{stdout}");
+    drop(lab);
+    println!("ctl_cli: {:?}", started.elapsed());
+}
