@@ -30,7 +30,6 @@
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::Duration;
 
-use aya::maps::{Map, MapData, RingBuf};
 use aya::programs::{ProgramError, SchedClassifier};
 
 use crate::entry::{EntryHead, ValueLayout, ENTRY_HDR_SIZE};
@@ -208,7 +207,7 @@ impl AgingEvent {
 
 /// A reader of `p4tc_aging_events`.
 pub struct EventReader {
-    ring: RingBuf<MapData>,
+    ring: sys::RingReader,
 }
 
 impl EventReader {
@@ -224,20 +223,17 @@ impl EventReader {
 
     fn from_fd(fd: std::os::fd::OwnedFd) -> Result<EventReader, LoadError> {
         let err = |e: String| LoadError::Missing(format!("map `{EVENTS_MAP}`: {e}"));
-        let data = MapData::from_fd(fd).map_err(|e| err(e.to_string()))?;
-        let ring = RingBuf::try_from(Map::RingBuf(data)).map_err(|e| err(e.to_string()))?;
+        let ring = sys::RingReader::new(fd).map_err(|e| err(e.to_string()))?;
         Ok(EventReader { ring })
     }
 
     /// Every event waiting, oldest first.
     pub fn drain(&mut self) -> Vec<AgingEvent> {
-        let mut v = Vec::new();
-        while let Some(item) = self.ring.next() {
-            if let Some(e) = AgingEvent::decode(&item) {
-                v.push(e);
-            }
-        }
-        v
+        self.ring
+            .drain()
+            .iter()
+            .filter_map(|item| AgingEvent::decode(item))
+            .collect()
     }
 }
 

@@ -531,3 +531,132 @@ pub fn catch_interrupts() -> &'static std::sync::atomic::AtomicBool {
     }
     &INTERRUPTED
 }
+
+/// A reader of a `BPF_MAP_TYPE_RINGBUF`, mapped as libbpf maps it: the consumer page
+/// read-write, the producer page and the data (twice, so records never wrap) read-only.
+///
+/// aya 0.13.1's `RingBuf` assumes the consumer position starts at 0: on a ring another
+/// process has read from (a pinned map), it reads past the producer and never stops. This
+/// one starts from the kernel's positions.
+pub struct RingReader {
+    consumer: *mut u8,
+    producer: *mut u8,
+    page: usize,
+    size: usize,
+    _fd: std::os::fd::OwnedFd,
+}
+
+// SAFETY: the mappings belong to the reader alone; the pointers are not shared.
+unsafe impl Send for RingReader {}
+
+const RINGBUF_BUSY_BIT: u32 = 1 << 31;
+const RINGBUF_DISCARD_BIT: u32 = 1 << 30;
+const RINGBUF_HDR_SZ: usize = 8;
+
+impl RingReader {
+    /// Maps the ring buffer `fd`.
+    pub fn new(fd: std::os::fd::OwnedFd) -> io::Result<RingReader> {
+        use std::os::fd::AsFd as _;
+        let size = map_info(fd.as_fd())?.max_entries as usize;
+        // SAFETY: sysconf has no preconditions.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+            .map_err(|_| io::Error::other("no page size"))?;
+        if size == 0 || !size.is_power_of_two() {
+            return Err(io::Error::other(format!(
+                "not a ring buffer of {size} bytes"
+            )));
+        }
+        // SAFETY: mapping a ring buffer fd as the kernel lays it out (one consumer page at
+        // offset 0, writable; the producer page and 2 x size data at offset `page`,
+        // read-only); the results are checked.
+        let consumer = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if consumer == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: as above.
+        let producer = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                page + 2 * size,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                page as libc::off_t,
+            )
+        };
+        if producer == libc::MAP_FAILED {
+            let e = io::Error::last_os_error();
+            // SAFETY: `consumer` is the mapping made above, of `page` bytes.
+            unsafe { libc::munmap(consumer, page) };
+            return Err(e);
+        }
+        Ok(RingReader {
+            consumer: consumer.cast(),
+            producer: producer.cast(),
+            page,
+            size,
+            _fd: fd,
+        })
+    }
+
+    /// Every record waiting, oldest first (discarded ones skipped); stops at one being
+    /// written.
+    pub fn drain(&mut self) -> Vec<Vec<u8>> {
+        use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+        // SAFETY: both positions are 8-byte aligned u64s at the start of their pages, which
+        // stay mapped while `self` lives; the kernel and we access them atomically.
+        let (cons, prod) = unsafe {
+            (
+                &*(self.consumer as *const AtomicU64),
+                &*(self.producer as *const AtomicU64),
+            )
+        };
+        let mut out = Vec::new();
+        let mut pos = cons.load(Ordering::Acquire);
+        let end = prod.load(Ordering::Acquire);
+        let mask = (self.size - 1) as u64;
+        while pos < end {
+            let offset = self.page + (pos & mask) as usize;
+            // SAFETY: `offset + 8 <= page + size` (headers are 8-aligned in the data), and the
+            // data is mapped twice, so a record of at most `size` bytes is readable from there.
+            let header = unsafe { &*(self.producer.add(offset) as *const AtomicU32) }
+                .load(Ordering::Acquire);
+            if header & RINGBUF_BUSY_BIT != 0 {
+                break;
+            }
+            let len = (header & !(RINGBUF_BUSY_BIT | RINGBUF_DISCARD_BIT)) as usize;
+            if len > self.size {
+                break;
+            }
+            if header & RINGBUF_DISCARD_BIT == 0 {
+                // SAFETY: as above: `len <= size` bytes after the header are mapped.
+                let data = unsafe {
+                    std::slice::from_raw_parts(self.producer.add(offset + RINGBUF_HDR_SZ), len)
+                };
+                out.push(data.to_vec());
+            }
+            pos += ((len + RINGBUF_HDR_SZ + 7) & !7) as u64;
+            cons.store(pos, Ordering::Release);
+        }
+        out
+    }
+}
+
+impl Drop for RingReader {
+    fn drop(&mut self) {
+        // SAFETY: the two mappings made in `new`, with their sizes.
+        unsafe {
+            libc::munmap(self.consumer.cast(), self.page);
+            libc::munmap(self.producer.cast(), self.page + 2 * self.size);
+        }
+    }
+}

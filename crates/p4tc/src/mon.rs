@@ -6,7 +6,6 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use aya::maps::{Map, MapData, RingBuf};
 use clap::Args;
 use p4tc_ebpf::{loader, MapRole};
 use p4tc_runtime::ctl;
@@ -42,7 +41,7 @@ struct Watched {
     opened: crate::ctl::Opened,
     digests: Vec<(
         p4tc_ir::arena::Handle<p4tc_ir::ir::Instance>,
-        RingBuf<MapData>,
+        p4tc_ebpf::sys::RingReader,
     )>,
 }
 
@@ -60,8 +59,7 @@ fn watch(name: &str) -> anyhow::Result<Watched> {
         let path = pin_dir.join(&spec.name);
         let fd = loader::open_pinned_map(&path)
             .with_context(|| format!("opening {}", path.display()))?;
-        let data = MapData::from_fd(fd).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let ring = RingBuf::try_from(Map::RingBuf(data))
+        let ring = p4tc_ebpf::sys::RingReader::new(fd)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         digests.push((instance, ring));
     }
@@ -89,12 +87,12 @@ pub fn run(args: MonArgs) -> anyhow::Result<ExitCode> {
         for w in &mut watched {
             let mut events = w.opened.backend.take_events();
             for (instance, ring) in &mut w.digests {
-                while let Some(item) = ring.next() {
+                for item in ring.drain() {
                     events.push(Event {
                         at: Duration::from_nanos(p4tc_ebpf::sys::monotonic_ns()),
                         kind: EventKind::Digest {
                             instance: *instance,
-                            payload: item.to_vec(),
+                            payload: item,
                         },
                     });
                 }

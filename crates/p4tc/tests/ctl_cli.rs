@@ -234,6 +234,28 @@ fn ctl_and_mon_on_a_loaded_pipeline() {
         &["update", &format!("{pipe}/timer_profile/0"), "aging", "100"],
         0,
     );
+    // Twice: the second reader starts where the first one left the ring.
+    for addr in ["10.0.3.3", "10.0.3.4"] {
+        mon_sees_aging(pipe, t, addr);
+    }
+    // Interrupted, it exits 0.
+    let mon = Command::new(P4TC)
+        .args(["mon", pipe])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("p4tc mon runs");
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = Command::new("kill")
+        .args(["-INT", &mon.id().to_string()])
+        .status();
+    let out = mon.wait_with_output().expect("mon exits");
+    assert_eq!(out.status.code(), Some(0), "p4tc mon after SIGINT");
+    drop(lab);
+    println!("ctl_cli: {:?}", started.elapsed());
+}
+
+/// `p4tc mon --count 1` sees the aging timer delete the dynamic entry `addr` created now.
+fn mon_sees_aging(pipe: &str, t: &str, addr: &str) {
     let mut mon = Command::new(P4TC)
         .args(["mon", pipe, "-j", "--count", "1"])
         .stdout(Stdio::piped())
@@ -241,9 +263,9 @@ fn ctl_and_mon_on_a_loaded_pipeline() {
         .spawn()
         .expect("p4tc mon runs");
     std::thread::sleep(Duration::from_millis(300));
-    ctl(
+    run(
         &[
-            "create", t, "dstAddr", "10.0.3.3", "action", "drop", "dynamic",
+            "ctl", "create", t, "dstAddr", addr, "action", "drop", "dynamic",
         ],
         0,
     );
@@ -271,7 +293,5 @@ fn ctl_and_mon_on_a_loaded_pipeline() {
         serde_json::from_str(stdout.lines().next().unwrap_or("")).expect("one JSON line");
     assert_eq!(event["event"], "delete", "{stdout}");
     assert_eq!(event["by"], "timer", "{stdout}");
-    assert_eq!(event["key"][0]["value"], "10.0.3.3", "{stdout}");
-    drop(lab);
-    println!("ctl_cli: {:?}", started.elapsed());
+    assert_eq!(event["key"][0]["value"], addr, "{stdout}");
 }
