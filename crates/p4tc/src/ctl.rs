@@ -41,7 +41,7 @@ use crate::state::{self, State};
 /// applied); 2 for a command that does not parse or an unknown pipeline.
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  p4tc ctl simple_l3 help\n  p4tc ctl create simple_l3/table/ingress/nh_table dstAddr 10.0.2.2 action send_nh param port_id 2 param dmac 00:00:00:00:00:0b param smac 00:00:00:00:00:0a\n  p4tc ctl get simple_l3/table/ingress/nh_table dstAddr 10.0.2.2\n  p4tc ctl -j get simple_l3/table/ingress/nh_table              # dump, as JSON\n  p4tc ctl get simple_l3/table/ingress/nh_table filter 'param.port_id == 2'\n  p4tc ctl delete simple_l3/table/ingress/nh_table              # flush\n  p4tc ctl update simple_l3/table/ingress/nh_table default_miss_action action drop\n  p4tc ctl update simple_l3/timer_profile/0 aging 5000\n  p4tc ctl -b entries.txt simple_l3                          # one command a line"
+    after_help = "Examples:\n  p4tc ctl simple_l3 help\n  p4tc ctl create simple_l3/table/ingress/nh_table dstAddr 10.0.2.2 action send_nh param port eth1 param srcMac 00:01:02:03:04:05 param dstMac aa:bb:cc:dd:ee:02\n  p4tc ctl get simple_l3/table/ingress/nh_table dstAddr 10.0.2.2\n  p4tc ctl -j get simple_l3/table/ingress/nh_table              # dump, as JSON\n  p4tc ctl get simple_l3/table/ingress/nh_table filter 'param.port == 2'\n  p4tc ctl delete simple_l3/table/ingress/nh_table              # flush\n  p4tc ctl update simple_l3/table/ingress/nh_table default_miss_action action drop\n  p4tc ctl update simple_l3/timer_profile/0 aging 5000\n  p4tc ctl -b entries.txt simple_l3                          # one command a line"
 )]
 pub struct CtlArgs {
     /// Print JSON.
