@@ -56,7 +56,7 @@ use p4tc_ir::arena::Handle;
 use p4tc_ir::introspection::Permissions;
 use p4tc_ir::ir;
 use p4tc_ir::layout::TableKind;
-use p4tc_runtime::memory::{check_action_call, check_entry_key, describe_key};
+use p4tc_runtime::memory::{check_action_call, check_entry_key, describe_key, entry_permissions};
 use p4tc_runtime::model::TableModel;
 use p4tc_runtime::{
     ActionCall, Actor, Aging, CounterValue, DefaultKind, EntryInfo, EntrySpec, Event, EventKind,
@@ -667,19 +667,7 @@ impl KernelBackend {
     fn insert(&mut self, t: usize, mut spec: EntrySpec) -> Result<(), RuntimeError> {
         let tm = self.table_model(t);
         let normal = check_entry_key(tm, &spec.key)?;
-        let table_perms = tm.permissions;
-        let permissions = match spec.permissions {
-            Some(p) if !table_perms.contains(p) => {
-                return Err(perm(format!(
-                    "entry permissions {} ({p}) exceed table {}'s {} ({table_perms})",
-                    p.to_hex(),
-                    tm.dotted,
-                    table_perms.to_hex()
-                )))
-            }
-            Some(p) => p,
-            None => table_perms.without_create(),
-        };
+        let permissions = entry_permissions(tm, spec.permissions, tm.permissions.without_create())?;
         let (action_id, params) = match &spec.action {
             Some(call) => (
                 self.action_id(t, call.action),
@@ -1096,19 +1084,7 @@ impl ObjectModel for KernelBackend {
         let tm = self.table_model(t);
         let old_perms =
             Permissions::from_bits(elements[0].head.permissions).unwrap_or(Permissions::CONST);
-        let permissions = match entry.permissions {
-            Some(p) if !tm.permissions.contains(p) => {
-                return Err(perm(format!(
-                    "entry permissions {} ({p}) exceed table {}'s {} ({})",
-                    p.to_hex(),
-                    tm.dotted,
-                    tm.permissions.to_hex(),
-                    tm.permissions
-                )))
-            }
-            Some(p) => p,
-            None => old_perms,
-        };
+        let permissions = entry_permissions(tm, entry.permissions, old_perms)?;
         let (action_id, params) = match &entry.action {
             Some(call) => (
                 self.action_id(t, call.action),

@@ -482,18 +482,11 @@ impl MemoryBackend {
         if let Some(normal) = normal {
             spec.key = normal;
         }
-        let table_perms = tm.permissions;
+        let inherited = tm.permissions.without_create();
+        // Program entries are const with their own fixed permissions, whatever the table's.
         let permissions = match spec.permissions {
-            Some(p) if !is_const && !table_perms.contains(p) => {
-                return Err(perm(format!(
-                    "entry permissions {} ({p}) exceed table {}'s {} ({table_perms})",
-                    p.to_hex(),
-                    tm.dotted,
-                    table_perms.to_hex()
-                )))
-            }
-            Some(p) => p,
-            None => table_perms.without_create(),
+            Some(p) if is_const => p,
+            requested => entry_permissions(tm, requested, inherited)?,
         };
         let (action, params) = match &spec.action {
             Some(call) => (Some(call.action), check_call(tm, call, false)?),
@@ -675,6 +668,28 @@ pub fn check_action_call(
     check_call(table, call, as_default)
 }
 
+/// The permissions an entry written with `requested` gets in `table`, as [`MemoryBackend`]
+/// decides them: explicit ones must not exceed the table's (P4TC's rule); without them the
+/// entry keeps `otherwise` (the table's less both create bits on a create, the entry's own on
+/// an update).
+pub fn entry_permissions(
+    table: &TableModel,
+    requested: Option<Permissions>,
+    otherwise: Permissions,
+) -> Result<Permissions, RuntimeError> {
+    match requested {
+        Some(p) if !table.permissions.contains(p) => Err(perm(format!(
+            "entry permissions {} ({p}) exceed table {}'s {} ({})",
+            p.to_hex(),
+            table.dotted,
+            table.permissions.to_hex(),
+            table.permissions
+        ))),
+        Some(p) => Ok(p),
+        None => Ok(otherwise),
+    }
+}
+
 /// A key written for messages as [`MemoryBackend`]'s errors write it (`dstAddr=0xa000002/32`).
 pub fn describe_key(table: &TableModel, key: &[KeyMatch]) -> String {
     format_key(table, key)
@@ -797,19 +812,7 @@ impl ObjectModel for MemoryBackend {
                 tm.dotted
             )));
         }
-        let permissions = match entry.permissions {
-            Some(p) if !tm.permissions.contains(p) => {
-                return Err(perm(format!(
-                    "entry permissions {} ({p}) exceed table {}'s {} ({})",
-                    p.to_hex(),
-                    tm.dotted,
-                    tm.permissions.to_hex(),
-                    tm.permissions
-                )))
-            }
-            Some(p) => p,
-            None => old_perms,
-        };
+        let permissions = entry_permissions(tm, entry.permissions, old_perms)?;
         let (action, params) = match &entry.action {
             Some(call) => (Some(call.action), check_call(tm, call, false)?),
             None => (None, Box::default()),
