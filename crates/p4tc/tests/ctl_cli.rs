@@ -7,57 +7,13 @@
 //! Needs root, `ip`, bpffs at /sys/fs/bpf and clang; skips with the reason otherwise.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::path::{Path, PathBuf};
+#[path = "common/kernel.rs"]
+mod kernel;
+
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const P4TC: &str = env!("CARGO_BIN_EXE_p4tc");
-
-fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/simple_l3/simple_l3.p4")
-}
-
-fn unavailable() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .find(|l| l.starts_with("Uid:"))
-        .and_then(|l| l.split_whitespace().nth(2))
-        == Some("0");
-    if !root {
-        return Some("not running as root (namespaces and BPF need it)".into());
-    }
-    let ip_ok = Command::new("ip")
-        .arg("-V")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ip_ok {
-        return Some("`ip` (iproute2) is missing".into());
-    }
-    if !p4tc_ebpf::clang::available() {
-        return Some("clang is missing (apt-get install clang llvm libbpf-dev)".into());
-    }
-    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
-    if !mounts.lines().any(|l| {
-        let f: Vec<&str> = l.split_whitespace().collect();
-        f.get(1) == Some(&"/sys/fs/bpf") && f.get(2) == Some(&"bpf")
-    }) {
-        return Some("no bpffs at /sys/fs/bpf".into());
-    }
-    None
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("ip");
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use kernel::{ip, P4TC};
 
 fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
@@ -115,14 +71,14 @@ impl Drop for Lab {
 
 #[test]
 fn ctl_and_mon_on_a_loaded_pipeline() {
-    if let Some(why) = unavailable() {
+    if let Some(why) = kernel::kernel_unavailable() {
         println!("skipped: {why}");
         return;
     }
     let started = Instant::now();
     let lab = Lab::new();
     let pipe = lab.pipeline.as_str();
-    let source = example();
+    let source = kernel::simple_l3();
     run(
         &[
             "load",

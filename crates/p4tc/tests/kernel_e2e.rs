@@ -12,6 +12,9 @@
 //! Needs root, `ip`, bpffs at /sys/fs/bpf, clang and python3; skips with the reason otherwise.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+#[path = "common/kernel.rs"]
+mod kernel;
+
 use std::io::{BufRead as _, BufReader};
 use std::os::fd::AsFd as _;
 use std::path::{Path, PathBuf};
@@ -22,58 +25,17 @@ use num_bigint::BigUint;
 use p4tc_ebpf::entry::{EntryHead, FLAG_HAS_ACTION};
 use p4tc_ebpf::{loader, sys, Hook};
 
-const P4TC: &str = env!("CARGO_BIN_EXE_p4tc");
-
-fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/simple_l3/simple_l3.p4")
-}
+use kernel::{ip, P4TC};
 
 /// Why the test cannot run here, if it cannot.
 fn unavailable() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .find(|l| l.starts_with("Uid:"))
-        .and_then(|l| l.split_whitespace().nth(2))
-        == Some("0");
-    if !root {
-        return Some("not running as root (namespaces and BPF need it)".into());
+    if let Some(why) = kernel::kernel_unavailable() {
+        return Some(why);
     }
-    let runs = |cmd: &str, arg: &str| {
-        Command::new(cmd)
-            .arg(arg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !runs("ip", "-V") {
-        return Some("`ip` (iproute2) is missing".into());
-    }
-    if !runs("python3", "--version") {
+    if !kernel::runs("python3", "--version") {
         return Some("python3 is missing (it sends and catches the frames)".into());
     }
-    if !p4tc_ebpf::clang::available() {
-        return Some("clang is missing (apt-get install clang llvm libbpf-dev)".into());
-    }
-    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
-    if !mounts.lines().any(|l| {
-        let f: Vec<&str> = l.split_whitespace().collect();
-        f.get(1) == Some(&"/sys/fs/bpf") && f.get(2) == Some(&"bpf")
-    }) {
-        return Some("no bpffs at /sys/fs/bpf (mount -t bpf bpf /sys/fs/bpf)".into());
-    }
     None
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("ip");
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn p4tc(args: &[&str]) -> Output {
@@ -200,7 +162,8 @@ impl Drop for Lab {
 /// Writes simple_l3's entry `dstAddr -> send_nh(port, srcMac, dstMac)` into the pinned table,
 /// with the encoders the datapath's own loader uses.
 fn add_entry(pipeline: &str, dst: [u8; 4], port: u32, src_mac: u64, dst_mac: u64) {
-    let mut parsed = p4tc_front::parse_file(&example(), &Default::default()).expect("readable");
+    let mut parsed =
+        p4tc_front::parse_file(&kernel::simple_l3(), &Default::default()).expect("readable");
     let module = p4tc_front::check(&mut parsed).expect("checks");
     let g = p4tc_ebpf::generate(&module, "simple_l3", Hook::Tc).expect("generates");
     let table = g.table("ingress/nh_table").expect("nh_table");
@@ -408,7 +371,12 @@ fn simple_l3_forwards_real_frames_across_veth_at_tc_and_xdp() {
 
     let out = lab.dir.join("out");
     let out_s = out.to_str().expect("utf-8");
-    ok(&["compile", example().to_str().expect("utf-8"), "-o", out_s]);
+    ok(&[
+        "compile",
+        kernel::simple_l3().to_str().expect("utf-8"),
+        "-o",
+        out_s,
+    ]);
     for file in [
         "simple_l3.c",
         "p4tc_runtime.h",
