@@ -5,6 +5,7 @@
 )]
 
 mod backend;
+mod bench;
 mod check;
 mod compile;
 mod ctl;
@@ -15,6 +16,7 @@ mod mon;
 mod pcap_in;
 mod program;
 mod run;
+mod serve;
 mod show;
 mod state;
 mod stf_test;
@@ -56,6 +58,8 @@ enum Command {
     Show(show::ShowArgs),
     Ctl(ctl::CtlArgs),
     Mon(mon::MonArgs),
+    Serve(serve::ServeArgs),
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +74,8 @@ fn main() -> ExitCode {
         Command::Show(args) => show::run(args),
         Command::Ctl(args) => ctl::run(args),
         Command::Mon(args) => mon::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(code) => code,
