@@ -46,9 +46,17 @@ pub const PROFILES_MAP: &str = "p4tc_timer_profiles";
 pub const EVENTS_MAP: &str = "p4tc_aging_events";
 /// Size of an event's head (`struct p4tc_event_hdr`); the map key follows.
 pub const EVENT_HDR_SIZE: usize = 24 + ENTRY_HDR_SIZE as usize;
-/// `kind` of a delete event.
+/// `kind` of a create event (`P4TC_EVENT_CREATED`).
+pub const EVENT_CREATED: u32 = 1;
+/// `kind` of an update event (`P4TC_EVENT_UPDATED`).
+pub const EVENT_UPDATED: u32 = 2;
+/// `kind` of a delete event (`P4TC_EVENT_DELETED`).
 pub const EVENT_DELETED: u32 = 3;
-/// `who` of an event by the aging timer.
+/// `who` of an event by a control-plane client (`P4TC_WHO_CONTROL`).
+pub const WHO_CONTROL: u32 = 1;
+/// `who` of an event by the datapath (`P4TC_WHO_DATAPATH`).
+pub const WHO_DATAPATH: u32 = 2;
+/// `who` of an event by the aging timer (`P4TC_WHO_TIMER`).
 pub const WHO_TIMER: u32 = 3;
 
 /// Starts the aging timer of a loaded program: loads `p4tc_aging_arm` and runs it once.

@@ -42,6 +42,7 @@
 //! - **Size**: exact and LPM maps are `tentries` big and the kernel refuses the next element
 //!   (`E2BIG`/`ENOSPC` become `Full`); tuple-space tables count their entries first.
 
+mod events;
 mod externs;
 mod keys;
 
@@ -969,57 +970,6 @@ fn lpm_tag(key: &[u8]) -> u32 {
 /// The program ages entries in the kernel and publishes their deletes.
 fn has_aging_events(g: &Generated) -> bool {
     g.maps.iter().any(|m| m.role == MapRole::AgingEvents)
-}
-
-impl KernelBackend {
-    /// The object model's event for a delete by the kernel's aging sweep. The event holds the
-    /// entry's head and map key, not its value: the action is named without its data
-    /// (`params` empty), and a range stored as several elements gives one event per element,
-    /// each with the part of the range that element held.
-    fn aging_event(&self, e: &crate::aging::AgingEvent) -> Option<Event> {
-        let t = self
-            .tables
-            .iter()
-            .position(|kt| self.model.tables[kt.model].id == e.table)?;
-        let tm = self.table_model(t);
-        let spec = &self.tables[t].spec;
-        let slots = if spec.key.kind == TableKind::Ternary {
-            self.read_masks(t).ok()?
-        } else {
-            Vec::new()
-        };
-        let element = Element {
-            key: e.key.clone(),
-            value: Vec::new(),
-            head: e.head,
-        };
-        let key = keys::decode_key(tm, spec, &slots, std::slice::from_ref(&element)).ok()?;
-        let head = e.head;
-        let action = (head.flags & FLAG_HAS_ACTION != 0)
-            .then(|| self.action_of_id(t, head.action))
-            .flatten()
-            .map(|action| ActionCall {
-                action,
-                params: Vec::new(),
-            });
-        let entry = EntrySpec {
-            key,
-            priority: self.tables[t].has_prio.then_some(Priority(head.priority)),
-            action,
-            permissions: Permissions::from_bits(head.permissions),
-            dynamic: head.flags & FLAG_DYNAMIC != 0,
-            aging: (head.flags & FLAG_DYNAMIC != 0)
-                .then_some(Aging::Profile(u32::from(head.profile))),
-        };
-        Some(Event {
-            at: Duration::from_nanos(e.at_ns),
-            kind: EventKind::EntryDeleted {
-                table: tm.handle,
-                entry,
-                by: Actor::Timer,
-            },
-        })
-    }
 }
 
 /// A direct counter's counts as its kind and width show them.
