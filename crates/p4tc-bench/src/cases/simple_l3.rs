@@ -1,0 +1,111 @@
+//! simple_l3: IPv4 exact match on the destination picks a port and both MAC addresses.
+
+use anyhow::{anyhow, Context};
+use num_bigint::BigUint;
+use p4tc_runtime::{ActionCall, EntrySpec, KeyMatch, ObjectModel, PipelineModel};
+
+use crate::case::{with_table_size, Case, HandProgram, Scale};
+use crate::packets;
+
+/// The reference case: exact lookups at 1, 1,000 and 1,000,000 entries.
+pub struct SimpleL3;
+
+/// Packets of one measurement at most: enough to spread over a million entries' buckets
+/// without holding a million frames.
+const MAX_PACKETS: usize = 65_536;
+
+/// The table's capacity at `scale`: the example's 1,024, or the population when larger.
+fn capacity(scale: &Scale) -> usize {
+    scale.entries.max(1024)
+}
+
+/// The destination address of entry `i`.
+fn address(i: usize) -> u32 {
+    0x0a00_0000 + i as u32
+}
+
+impl Case for SimpleL3 {
+    fn example(&self) -> &'static str {
+        "simple_l3"
+    }
+
+    fn handwritten_c(&self) -> &'static str {
+        include_str!("../../handwritten/simple_l3.c")
+    }
+
+    fn source(&self, original: &str, scale: &Scale) -> String {
+        with_table_size(original, "nh_table", capacity(scale))
+    }
+
+    fn hand_map_sizes(&self, scale: &Scale) -> Vec<(String, u32)> {
+        vec![("nh_table".into(), capacity(scale) as u32)]
+    }
+
+    fn scales(&self) -> Vec<Scale> {
+        vec![
+            Scale::new("1 exact", 1),
+            Scale::new("1k exact", 1_000),
+            Scale::new("1M exact", 1_000_000),
+        ]
+    }
+
+    fn install(
+        &self,
+        scale: &Scale,
+        ours: &mut dyn ObjectModel,
+        model: &PipelineModel,
+        hand: &HandProgram,
+    ) -> anyhow::Result<Vec<(u32, Vec<u8>)>> {
+        let table = model
+            .table_by_name("nh_table")
+            .ok_or_else(|| anyhow!("simple_l3 has no table nh_table"))?;
+        let send_nh = table
+            .action_by_name("send_nh")
+            .ok_or_else(|| anyhow!("nh_table has no action send_nh"))?
+            .handle;
+        let mut hand_elements = Vec::with_capacity(scale.entries);
+        for i in 0..scale.entries {
+            let port = 1 + (i % 8) as u32;
+            let src = [2, 0, 0, 0, (i >> 8) as u8, i as u8];
+            let dst = [
+                4,
+                (i >> 24) as u8,
+                (i >> 16) as u8,
+                (i >> 8) as u8,
+                i as u8,
+                1,
+            ];
+            let call = ActionCall {
+                action: send_nh,
+                params: vec![
+                    BigUint::from(port),
+                    BigUint::from_bytes_be(&src),
+                    BigUint::from_bytes_be(&dst),
+                ],
+            };
+            ours.create_entry(
+                table.handle,
+                EntrySpec::new(vec![KeyMatch::Exact(address(i).into())], Some(call)),
+            )
+            .with_context(|| format!("simple_l3 entry {i} (generated program)"))?;
+            // struct nh { __u32 port; __u8 src[6]; __u8 dst[6]; }, key in network order.
+            let mut value = port.to_ne_bytes().to_vec();
+            value.extend_from_slice(&src);
+            value.extend_from_slice(&dst);
+            hand_elements.push((address(i).to_be_bytes(), value));
+        }
+        hand.map_update_all(
+            "nh_table",
+            hand_elements.iter().map(|(k, v)| (&k[..], &v[..])),
+        )?;
+        Ok(packets::spread(scale.entries, MAX_PACKETS)
+            .into_iter()
+            .map(|i| {
+                (
+                    1,
+                    packets::ipv4_udp_64([10, 9, 9, 9], address(i).to_be_bytes()),
+                )
+            })
+            .collect())
+    }
+}
