@@ -11,6 +11,12 @@ const bit<8> TCP_FLAG_SYN = 0x02;
 const bit<8> TCP_FLAG_RST = 0x04;
 const bit<8> TCP_FLAG_ACK = 0x10;
 
+// How many flows conntrack holds; set at compile time (`p4tc load ... -D CONNTRACK_SIZE=1024`).
+// When it is full, a new flow's add_entry fails and its packets are not routed.
+#ifndef CONNTRACK_SIZE
+#define CONNTRACK_SIZE 65536
+#endif
+
 // Expire time profiles; the control plane sets how long each one lasts.
 const ExpireTimeProfileId_t PROFILE_NEW         = (ExpireTimeProfileId_t)0;
 const ExpireTimeProfileId_t PROFILE_CLOSING     = (ExpireTimeProfileId_t)1;
@@ -184,7 +190,7 @@ control FwControl(inout headers_t hdr,
         add_on_miss = true;
         idle_timeout_with_auto_delete = true;
         default_idle_timeout_for_data_plane_added_entries = 1;
-        size = 65536;
+        size = CONNTRACK_SIZE;
     }
 
     action forward(@tc_type("dev") PortId_t port) {

@@ -248,6 +248,13 @@ fn entries_the_datapath_created_age_out() {
     io[..4].copy_from_slice(&0xffff_fffdu32.to_ne_bytes());
     sys::map_update(tio.as_fd(), &0u32.to_ne_bytes(), &io, sys::BPF_ANY).expect("test io");
     let conntrack = g.table("conntrack").expect("conntrack").clone();
+    let conntrack_id = p4tc_ir::introspection::introspection(&module, "stateful_firewall")
+        .expect("introspection")
+        .tables
+        .iter()
+        .find(|t| t.name == conntrack.name)
+        .expect("table")
+        .id;
     let ct = loaded.map_fd(&conntrack.map).expect("conntrack map");
     let prog = loaded.program_fd().expect("prog");
     let mut reader = EventReader::from_loaded(&loaded).expect("events");
@@ -299,12 +306,29 @@ fn entries_the_datapath_created_age_out() {
     })
     .expect("the learned flow aged out within 2 s");
     println!("the datapath's entry aged out after {took:?}");
+    // Three events, all with the flow's key: the datapath's create (add_entry, profile 0),
+    // the datapath's update (set_entry_expire_time moved it to 3; the later hits that set
+    // the same profile publish nothing) and the timer's delete.
     let events = reader.drain();
-    assert_eq!(events.len(), 1, "{events:?}");
-    assert_eq!(events[0].who, aging::WHO_TIMER);
-    assert_eq!(events[0].key, keys[0]);
-    assert_ne!(events[0].head.flags & FLAG_DATAPATH, 0);
-    assert_eq!(events[0].head.profile, 3);
+    let seen: Vec<(u32, u32, u8)> = events
+        .iter()
+        .map(|e| (e.kind, e.who, e.head.profile))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (aging::EVENT_CREATED, aging::WHO_DATAPATH, 0),
+            (aging::EVENT_UPDATED, aging::WHO_DATAPATH, 3),
+            (aging::EVENT_DELETED, aging::WHO_TIMER, 3),
+        ],
+        "{events:?}"
+    );
+    for e in &events {
+        assert_eq!(e.key, keys[0]);
+        assert_ne!(e.head.flags & FLAG_DATAPATH, 0);
+        assert_eq!(e.table, conntrack_id);
+    }
+    assert!(events[0].at_ns <= events[1].at_ns && events[1].at_ns <= events[2].at_ns);
     assert!(aging::profiles(profiles.as_fd()).expect("profiles")[3] == Duration::from_millis(300));
 
     let timer = loaded.map_fd(aging::TIMER_MAP).expect("timer map");

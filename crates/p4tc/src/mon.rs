@@ -9,19 +9,22 @@ use anyhow::Context as _;
 use clap::Args;
 use p4tc_ebpf::{loader, MapRole};
 use p4tc_runtime::ctl;
-use p4tc_runtime::{Event, EventKind, ObjectModel as _};
+use p4tc_runtime::{Aging, Event, EventKind, ObjectModel as _};
 
 use crate::state;
 
 /// Print a loaded pipeline's events as they happen, until interrupted (Ctrl-C).
 ///
-/// The events are the datapath's and the kernel's: entries the aging timer deletes (`by
-/// timer`; entries whose permissions publish them) and digests the program sends. Changes
-/// other processes make with `p4tc ctl` are not seen here: `p4tc ctl -j` prints what it
-/// changed. Without PIPELINE, every loaded pipeline is watched.
+/// One line per event, as it happens: entries created, updated or deleted, with who did it
+/// (`by datapath`: the program's add_entry, and set_entry_expire_time moving an entry to
+/// another timer profile; `by timer`: the aging sweep; `by control plane`: changes a control
+/// plane process published into the pipeline's event ring), with the entry's key, action and
+/// timer profile; and digests the program sends, with their fields. Only entries whose
+/// permissions have a publish bit (P) are reported, as in P4TC. Without PIPELINE, every
+/// loaded pipeline is watched.
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  p4tc mon simple_l3\n  p4tc mon -j | jq -c 'select(.event == \"digest\")'\n  p4tc mon simple_l3 --count 1     # wait for one event"
+    after_help = "Examples:\n  p4tc mon simple_l3\n  p4tc mon stateful_firewall -j | jq -c 'select(.by == \"datapath\")'   # learned flows\n  p4tc mon -j | jq -c 'select(.event == \"digest\")'\n  p4tc mon simple_l3 --count 1     # wait for one event"
 )]
 pub struct MonArgs {
     /// Only this pipeline.
@@ -66,6 +69,16 @@ fn watch(name: &str) -> anyhow::Result<Watched> {
     Ok(Watched { opened, digests })
 }
 
+/// How an entry event's entry ages (None: a static entry, or a digest).
+fn aging_of(event: &Event) -> Option<Aging> {
+    match &event.kind {
+        EventKind::EntryCreated { entry, .. }
+        | EventKind::EntryUpdated { entry, .. }
+        | EventKind::EntryDeleted { entry, .. } => entry.aging,
+        EventKind::Digest { .. } => None,
+    }
+}
+
 pub fn run(args: MonArgs) -> anyhow::Result<ExitCode> {
     let names = match &args.pipeline {
         Some(name) => vec![name.clone()],
@@ -100,6 +113,7 @@ pub fn run(args: MonArgs) -> anyhow::Result<ExitCode> {
             events.sort_by_key(|e| e.at);
             for event in &events {
                 let view = ctl::event_view(&w.opened.model, event);
+                let aging = aging_of(event);
                 if args.json {
                     let mut value = view.to_json();
                     if let Some(obj) = value.as_object_mut() {
@@ -107,12 +121,29 @@ pub fn run(args: MonArgs) -> anyhow::Result<ExitCode> {
                             "pipeline".into(),
                             serde_json::Value::String(w.opened.state.pipeline.clone()),
                         );
+                        // Named as in `p4tc ctl -j get`'s entries.
+                        match aging {
+                            Some(Aging::Profile(p)) => {
+                                obj.insert("aging_profile".into(), p.into());
+                            }
+                            Some(Aging::After(d)) => {
+                                let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+                                obj.insert("aging_ms".into(), ms.into());
+                            }
+                            None => {}
+                        }
                     }
                     writeln!(out, "{value}")?;
-                } else if names.len() > 1 {
-                    writeln!(out, "{}: {view}", w.opened.state.pipeline)?;
                 } else {
-                    writeln!(out, "{view}")?;
+                    if names.len() > 1 {
+                        write!(out, "{}: ", w.opened.state.pipeline)?;
+                    }
+                    // The entry's aging in the command language's words.
+                    match aging {
+                        Some(Aging::Profile(p)) => writeln!(out, "{view} profile_id {p}")?,
+                        Some(Aging::After(d)) => writeln!(out, "{view} aging {}", d.as_millis())?,
+                        None => writeln!(out, "{view}")?,
+                    }
                 }
                 out.flush()?;
                 seen += 1;

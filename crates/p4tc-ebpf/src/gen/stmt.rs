@@ -1,7 +1,7 @@
 //! Statements, inlined actions and extern calls.
 
 use p4tc_ir::arena::Handle;
-use p4tc_ir::ir::{Action, Block, Expr, ExprKind, LocalKind, Stmt, Type, Value};
+use p4tc_ir::ir::{Action, Block, Expr, ExprKind, LocalKind, Stmt, Table, Type, Value};
 use p4tc_ir::layout::{self, ExternLayout};
 
 use super::expr::ArgSrc;
@@ -468,9 +468,31 @@ impl<'m> Gen<'m> {
                 } else {
                     "p_ < P4TC_MAX_TIMER_PROFILES"
                 };
+                // A change of profile (or a static entry becoming dynamic) is an update by
+                // the datapath, published when the entry has the datapath's P bit. Only a
+                // change: the firewall's hit action sets the profile on every packet, and
+                // an event per packet would flood the ring. Exact tables only: a ternary
+                // entry's map key is not at hand here.
+                let publish = match self.tables.get(&t.table) {
+                    Some(info) if info.key.kind == layout::TableKind::Exact => {
+                        let changed = format!(
+                            "if ((old_profile_ != (u8)p_ || !(old_flags_ & P4TC_F_DYNAMIC)) && ({entry}->hdr.permissions & P4TC_PERM_DP_P)) "
+                        );
+                        changed
+                            + &Self::event_c(
+                                "P4TC_EVENT_UPDATED",
+                                self.table_intro_id(t.table),
+                                &format!("struct {}_key", info.cname),
+                                &t.key,
+                                &format!("{entry}->hdr"),
+                                "now_",
+                            )
+                    }
+                    _ => String::new(),
+                };
                 let set = |p: &str| {
                     format!(
-                        "{{ u32 p_ = (u32)({p}); if (({entry}->hdr.permissions & P4TC_PERM_DP_U) && {exists}) {{ {entry}->hdr.profile = (u8)p_; {entry}->hdr.flags |= P4TC_F_DYNAMIC; {entry}->hdr.last_used_ns = bpf_ktime_get_ns(); }} }}"
+                        "{{ u32 p_ = (u32)({p}); if (({entry}->hdr.permissions & P4TC_PERM_DP_U) && {exists}) {{ u8 old_profile_ = {entry}->hdr.profile; u8 old_flags_ = {entry}->hdr.flags; u64 now_ = bpf_ktime_get_ns(); {entry}->hdr.profile = (u8)p_; {entry}->hdr.flags |= P4TC_F_DYNAMIC; {entry}->hdr.last_used_ns = now_; (void)old_profile_; (void)old_flags_; {publish} }} }}"
                     )
                 };
                 let restart = format!("{entry}->hdr.last_used_ns = bpf_ktime_get_ns();");
@@ -979,13 +1001,64 @@ impl<'m> Gen<'m> {
                 }
             }
         }
-        o.line(format!(
-            "if (bpf_map_update_elem(&{}, &{}, &nv_, BPF_NOEXIST) == 0) {res} = 0;",
+        // The entry's permissions are known here, so whether its creation is published is
+        // decided now: the datapath's P bit (as P4TC publishes the datapath's creates). The
+        // ring is only touched after a successful insert: a full table or an existing key
+        // costs nothing more and publishes nothing.
+        let publish = perms & (1 << 1) != 0;
+        let inserted = format!(
+            "bpf_map_update_elem(&{}, &{}, &nv_, BPF_NOEXIST) == 0",
             info.cname, t.key
-        ));
+        );
+        if publish {
+            let id = self.table_intro_id(t.table);
+            o.open(format!("if ({inserted})"));
+            o.line(format!("{res} = 0;"));
+            o.line(Self::event_c(
+                "P4TC_EVENT_CREATED",
+                id,
+                &format!("struct {}_key", info.cname),
+                &t.key,
+                "nv_.hdr",
+                "now_",
+            ));
+            o.close();
+        } else {
+            o.line(format!("if ({inserted}) {res} = 0;"));
+        }
         o.close();
         let _ = uint_for(1);
         Ok(res)
+    }
+
+    /// C that publishes one datapath event into `p4tc_aging_events`: `struct p4tc_event_hdr`
+    /// (kind, who = datapath, the table's introspection id, the entry's head as `head` holds
+    /// it), then the map key `key` of C type `key_type`. One line, so it fits in an `if`. A
+    /// full ring drops the event: the datapath never waits for the control plane.
+    pub(crate) fn event_c(
+        kind: &str,
+        table_id: u32,
+        key_type: &str,
+        key: &str,
+        head: &str,
+        now: &str,
+    ) -> String {
+        format!(
+            "{{ struct {{ struct p4tc_event_hdr h; {key_type} key; }} *ev_ = bpf_ringbuf_reserve(&p4tc_aging_events, sizeof(*ev_), 0); \
+             if (ev_) {{ ev_->h.kind = {kind}; ev_->h.who = P4TC_WHO_DATAPATH; ev_->h.table = {table_id}; \
+             ev_->h.key_size = sizeof(ev_->key); ev_->h.at_ns = {now}; ev_->h.entry = {head}; \
+             __builtin_memcpy(&ev_->key, &{key}, sizeof(ev_->key)); bpf_ringbuf_submit(ev_, 0); }} }}"
+        )
+    }
+
+    /// The introspection id of `table` (what events name).
+    fn table_intro_id(&self, table: Handle<Table>) -> u32 {
+        self.m
+            .tables
+            .iter()
+            .position(|(h, _)| h == table)
+            .and_then(|i| self.intro.tables.get(i))
+            .map_or(0, |x| x.id)
     }
 
     fn intro_action_name(&self, a: Handle<Action>) -> Option<String> {
