@@ -10,6 +10,7 @@ use p4tc_runtime::{ActionCall, EntrySpec, ObjectModel, PipelineModel};
 
 use crate::case::{Case, Scale};
 
+pub mod ipv6_forwarding;
 pub mod l2_redirect;
 pub mod lpm_routing;
 pub mod mac_learning_digest;
@@ -17,6 +18,7 @@ pub mod mac_learning_digest;
 /// Every case of this group.
 pub fn all() -> Vec<Box<dyn Case>> {
     vec![
+        Box::new(ipv6_forwarding::Ipv6Forwarding),
         Box::new(l2_redirect::L2Redirect),
         Box::new(lpm_routing::LpmRouting),
         Box::new(mac_learning_digest::MacLearningDigest),
