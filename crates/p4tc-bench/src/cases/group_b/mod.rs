@@ -43,9 +43,13 @@ fn exact_scales() -> Vec<Scale> {
 }
 
 /// A table's capacity at `scale`: its declared `declared` entries, or the population when
-/// larger.
+/// larger (with room for the program's own entries).
 fn capacity(scale: &Scale, declared: usize) -> usize {
-    scale.entries.max(declared)
+    if scale.entries < declared {
+        declared
+    } else {
+        scale.entries + 16
+    }
 }
 
 /// The table named `name`.
