@@ -9,6 +9,8 @@
 
 pub mod case;
 pub mod cases;
+pub mod extra;
+pub mod harness;
 pub mod packets;
 
 pub use case::{try_with_table_size, with_table_size, Case, HandProgram, NoSuchTable, Scale};

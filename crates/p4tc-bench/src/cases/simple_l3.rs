@@ -2,6 +2,8 @@
 
 use anyhow::{anyhow, Context};
 use num_bigint::BigUint;
+use p4tc_ir::arena::Handle;
+use p4tc_ir::ir::Table;
 use p4tc_runtime::{ActionCall, EntrySpec, KeyMatch, ObjectModel, PipelineModel};
 
 use crate::case::{with_table_size, Case, HandProgram, Scale};
@@ -15,7 +17,7 @@ pub struct SimpleL3;
 const MAX_PACKETS: usize = 65_536;
 
 /// The table's capacity at `scale`: the example's 1,024, or the population when larger.
-fn capacity(scale: &Scale) -> usize {
+pub fn capacity(scale: &Scale) -> usize {
     scale.entries.max(1024)
 }
 
@@ -56,38 +58,12 @@ impl Case for SimpleL3 {
         model: &PipelineModel,
         hand: &HandProgram,
     ) -> anyhow::Result<Vec<(u32, Vec<u8>)>> {
-        let table = model
-            .table_by_name("nh_table")
-            .ok_or_else(|| anyhow!("simple_l3 has no table nh_table"))?;
-        let send_nh = table
-            .action_by_name("send_nh")
-            .ok_or_else(|| anyhow!("nh_table has no action send_nh"))?
-            .handle;
+        let (table, specs) = entries(model, scale.entries)?;
         let mut hand_elements = Vec::with_capacity(scale.entries);
-        for i in 0..scale.entries {
-            let port = 1 + (i % 8) as u32;
-            let src = [2, 0, 0, 0, (i >> 8) as u8, i as u8];
-            let dst = [
-                4,
-                (i >> 24) as u8,
-                (i >> 16) as u8,
-                (i >> 8) as u8,
-                i as u8,
-                1,
-            ];
-            let call = ActionCall {
-                action: send_nh,
-                params: vec![
-                    BigUint::from(port),
-                    BigUint::from_bytes_be(&src),
-                    BigUint::from_bytes_be(&dst),
-                ],
-            };
-            ours.create_entry(
-                table.handle,
-                EntrySpec::new(vec![KeyMatch::Exact(address(i).into())], Some(call)),
-            )
-            .with_context(|| format!("simple_l3 entry {i} (generated program)"))?;
+        for (i, spec) in specs.into_iter().enumerate() {
+            let (port, src, dst) = next_hop(i);
+            ours.create_entry(table, spec)
+                .with_context(|| format!("simple_l3 entry {i} (generated program)"))?;
             // struct nh { __u32 port; __u8 src[6]; __u8 dst[6]; }, key in network order.
             let mut value = port.to_ne_bytes().to_vec();
             value.extend_from_slice(&src);
@@ -100,12 +76,54 @@ impl Case for SimpleL3 {
         )?;
         Ok(packets::spread(scale.entries, MAX_PACKETS)
             .into_iter()
-            .map(|i| {
-                (
-                    1,
-                    packets::ipv4_udp_64([10, 9, 9, 9], address(i).to_be_bytes()),
-                )
-            })
+            .map(|i| (1, packet(i)))
             .collect())
     }
+}
+
+/// Entry `i`'s next hop: port, source MAC, destination MAC.
+fn next_hop(i: usize) -> (u32, [u8; 6], [u8; 6]) {
+    let port = 1 + (i % 8) as u32;
+    let src = [2, 0, 0, 0, (i >> 8) as u8, i as u8];
+    let dst = [
+        4,
+        (i >> 24) as u8,
+        (i >> 16) as u8,
+        (i >> 8) as u8,
+        i as u8,
+        1,
+    ];
+    (port, src, dst)
+}
+
+/// `n` entries of simple_l3's `nh_table` (entry `i` matches 10.0.0.0 + i and sends to a
+/// next hop of its own), for the object model.
+pub fn entries(model: &PipelineModel, n: usize) -> anyhow::Result<(Handle<Table>, Vec<EntrySpec>)> {
+    let table = model
+        .table_by_name("nh_table")
+        .ok_or_else(|| anyhow!("simple_l3 has no table nh_table"))?;
+    let send_nh = table
+        .action_by_name("send_nh")
+        .ok_or_else(|| anyhow!("nh_table has no action send_nh"))?
+        .handle;
+    let specs = (0..n)
+        .map(|i| {
+            let (port, src, dst) = next_hop(i);
+            let call = ActionCall {
+                action: send_nh,
+                params: vec![
+                    BigUint::from(port),
+                    BigUint::from_bytes_be(&src),
+                    BigUint::from_bytes_be(&dst),
+                ],
+            };
+            EntrySpec::new(vec![KeyMatch::Exact(address(i).into())], Some(call))
+        })
+        .collect();
+    Ok((table.handle, specs))
+}
+
+/// A packet to entry `i`'s address.
+pub fn packet(i: usize) -> Vec<u8> {
+    packets::ipv4_udp_64([10, 9, 9, 9], address(i).to_be_bytes())
 }
