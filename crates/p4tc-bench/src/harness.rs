@@ -110,8 +110,8 @@ pub struct Measured {
     pub hot_net_ratio: Option<f64>,
     /// The verdicts the checked packets got (the same from both), e.g. `{"7": 256}`.
     pub verdicts: std::collections::BTreeMap<u32, usize>,
-    /// Seconds spent installing the entries into ours (the object model on the kernel's maps).
-    pub install_ours_s: f64,
+    /// Seconds the case spent installing its entries into both programs.
+    pub install_s: f64,
 }
 
 /// A case at one scale: measured, or why not.
@@ -365,11 +365,29 @@ pub fn run_scale(case: &dyn Case, scale: &Scale, options: &Options) -> Outcome {
     }
 }
 
-fn measure(
-    case: &dyn Case,
-    scale: &Scale,
-    options: &Options,
-) -> anyhow::Result<Result<Measured, String>> {
+/// A case at one scale, built, loaded and filled: both programs and the packets to send.
+pub struct Prepared {
+    /// Our program.
+    pub ours: Ours,
+    /// The hand-written one.
+    pub hand: HandProgram,
+    /// The packets the case returned.
+    pub packets: Vec<(u32, Vec<u8>)>,
+    /// Seconds the case took to install its entries (into both programs).
+    pub install_s: f64,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("ours", &self.ours)
+            .field("packets", &self.packets.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds both programs of `case` at `scale` and installs its entries.
+pub fn prepare(case: &dyn Case, scale: &Scale, options: &Options) -> anyhow::Result<Prepared> {
     let name = case.example();
     let example_dir = options.examples_dir.join(name);
     let path = example_dir.join(format!("{name}.p4"));
@@ -402,6 +420,43 @@ fn measure(
     if packets.is_empty() {
         bail!("the case returned no packets to send");
     }
+    Ok(Prepared {
+        ours,
+        hand,
+        packets,
+        install_s: install_ours_s,
+    })
+}
+
+/// Builds `case` at `scale` and checks that both programs give the same verdicts and bytes
+/// on its packets (at most `options.check_packets`); the verdicts' counts, or the first
+/// difference.
+pub fn check_scale(
+    case: &dyn Case,
+    scale: &Scale,
+    options: &Options,
+) -> anyhow::Result<Result<std::collections::BTreeMap<u32, usize>, String>> {
+    let p = prepare(case, scale, options)?;
+    check_equivalence(
+        p.ours.program.as_fd(),
+        p.hand.program_fd(),
+        &p.packets,
+        options.check_packets,
+    )
+}
+
+fn measure(
+    case: &dyn Case,
+    scale: &Scale,
+    options: &Options,
+) -> anyhow::Result<Result<Measured, String>> {
+    let Prepared {
+        ours,
+        hand,
+        packets,
+        install_s: install_ours_s,
+    } = prepare(case, scale, options)?;
+    let name = case.example();
     let verdicts = match check_equivalence(
         ours.program.as_fd(),
         hand.program_fd(),
@@ -448,7 +503,7 @@ fn measure(
         net_ratio: None,
         hot_net_ratio: None,
         verdicts,
-        install_ours_s,
+        install_s: install_ours_s,
     }))
 }
 
