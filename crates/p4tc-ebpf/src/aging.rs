@@ -15,9 +15,13 @@
 //!   counters follow the timer in the element ([`stats`]). The kernel cancels a map's timers when
 //!   its last user reference goes: a bpffs pin is one, so pinned maps keep aging after the
 //!   loading process exits; an unpinned program's timer stops with the process.
-//! - `p4tc_aging_events` ([`MapRole::AgingEvents`]): `RINGBUF` of delete events
-//!   ([`AgingEvent`]: `who` = timer) for entries with a publish bit (control plane or datapath
-//!   P).
+//! - `p4tc_aging_events` ([`MapRole::AgingEvents`]): `RINGBUF` of entry events
+//!   ([`AgingEvent`]): the sweep's deletes (`who` = timer) of entries with a publish bit
+//!   (control plane or datapath P); the datapath's creates (`add_entry`) and profile changes
+//!   (`set_entry_expire_time`, exact tables) of entries with the datapath's P bit (`who` =
+//!   datapath), published only when the change happened (a full table publishes nothing).
+//!   A full ring drops events: the sweep counts them ([`SweepStats::lost_events`]), the
+//!   datapath does not. 256 KiB hold about 3,000 events of a 16-byte key.
 //! - `p4tc_aging_arm`: a TC program that initialises and starts the timer (only BPF can start
 //!   a timer). [`arm`] runs it once with `BPF_PROG_TEST_RUN`; the loader calls it after
 //!   writing the program's elements.
@@ -42,7 +46,7 @@ pub use crate::gen::aging::{default_profile, DEFAULT_TIMER_PROFILES, MAX_TIMER_P
 pub const ARM_PROGRAM: &str = "p4tc_aging_arm";
 /// The timer profiles map's name.
 pub const PROFILES_MAP: &str = "p4tc_timer_profiles";
-/// The delete events' ring buffer's name.
+/// The entry events' ring buffer's name.
 pub const EVENTS_MAP: &str = "p4tc_aging_events";
 /// Size of an event's head (`struct p4tc_event_hdr`); the map key follows.
 pub const EVENT_HDR_SIZE: usize = 24 + ENTRY_HDR_SIZE as usize;
@@ -177,9 +181,9 @@ pub fn stats(map: BorrowedFd<'_>) -> std::io::Result<SweepStats> {
 /// One event of `p4tc_aging_events`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgingEvent {
-    /// [`EVENT_DELETED`].
+    /// [`EVENT_CREATED`], [`EVENT_UPDATED`] or [`EVENT_DELETED`].
     pub kind: u32,
-    /// [`WHO_TIMER`].
+    /// [`WHO_CONTROL`], [`WHO_DATAPATH`] or [`WHO_TIMER`].
     pub who: u32,
     /// The table's introspection id.
     pub table: u32,

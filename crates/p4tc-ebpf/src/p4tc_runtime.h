@@ -87,7 +87,9 @@ struct p4tc_entry_hdr {
 #define P4TC_WHO_DATAPATH 2
 #define P4TC_WHO_TIMER 3
 
-/* Control-plane and datapath publish bits: an entry with neither is deleted silently. */
+/* Control-plane and datapath publish bits: an entry with neither is deleted silently. The
+ * datapath's own creates and profile changes are published on the datapath's bit
+ * (P4TC_PERM_DP_P) only, by the generated code, after the change succeeded. */
 #define P4TC_PERM_PUBLISH ((1u << 8) | P4TC_PERM_DP_P)
 
 /* The aging map's element: the timer, and what the sweeps did (read by the control plane;
@@ -100,7 +102,9 @@ struct p4tc_aging_timer {
     __u64 lost_events;   /* delete events the full ring buffer refused */
 };
 
-/* The head of an event in p4tc_aging_events (56 bytes); the map key follows. */
+/* The head of an event in p4tc_aging_events (56 bytes); the map key follows. Written by the
+ * aging sweep (deleted, who = timer), the datapath (created by add_entry, updated by
+ * set_entry_expire_time; who = datapath); the control plane may write them too (who = control). */
 struct p4tc_event_hdr {
     __u32 kind;     /* P4TC_EVENT_* */
     __u32 who;      /* P4TC_WHO_* */

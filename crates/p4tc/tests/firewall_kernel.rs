@@ -444,6 +444,40 @@ fn firewall_learns_until_full_and_flows_age_out_with_mon_watching() {
         "{events:?}"
     );
 
+    // The table has room again: a new flow is learned, and mon's text line says so.
+    let mut mon = Command::new(P4TC)
+        .args(["mon", &pipe, "--count", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("p4tc mon runs");
+    let mut again = lab.open_flow(BASE_PORT + 100);
+    assert!(lab.crosses(&mut again), "a flow after the aging");
+    let ended = wait_for(Duration::from_secs(5), || {
+        mon.try_wait().expect("wait").is_some()
+    });
+    if ended.is_none() {
+        let _ = mon.kill();
+    }
+    let out = mon.wait_with_output().expect("mon's output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        ended.is_some() && out.status.success(),
+        "mon --count 1: {text}"
+    );
+    let want = format!(
+        "create by datapath: {pipe}/table/FwControl/conntrack host_addr {HOST} peer_addr {PEER} proto 17 host_port "
+    );
+    assert!(text.contains(&want), "{text}");
+    assert!(
+        text.trim_end().ends_with(&format!(
+            "peer_port {} action FwControl/allow_established profile_id 0",
+            BASE_PORT + 100
+        )),
+        "{text}"
+    );
+    drop(again);
+
     drop(lab);
     println!(
         "firewall_kernel: {SIZE} flows learned, the 5th refused, all aged in {:?}; {:?} in all",

@@ -8,7 +8,10 @@
 //!   plane at run time. The sweep reads it every period, so a change takes effect at once.
 //! - `p4tc_aging`: `ARRAY` of one `struct p4tc_aging_timer`. Its timer lives as long as the
 //!   map has user references (a process's descriptors or a bpffs pin), whatever runs.
-//! - `p4tc_aging_events`: `RINGBUF` of delete events (`struct p4tc_event_hdr`, then the map key).
+//! - `p4tc_aging_events`: `RINGBUF` of entry events (`struct p4tc_event_hdr`, then the map
+//!   key): the sweep's deletes (who = timer) here, and the datapath's creates (`add_entry`)
+//!   and profile changes (`set_entry_expire_time`) from `gen/stmt.rs`. `add_entry` works on
+//!   exact tables only, which are swept, so a program that can create entries has the ring.
 //! - Per swept table a `bpf_for_each_map_elem` callback; the timer's callback calls each one
 //!   and re-arms the timer for a quarter of the shortest profile (10 ms ..= 1 s), or for 20
 //!   times what the sweep took if longer (a sweep walks whole tables: at most 5% of a CPU).
