@@ -14,6 +14,7 @@ pub mod ipv6_forwarding;
 pub mod l2_redirect;
 pub mod lpm_routing;
 pub mod mac_learning_digest;
+pub mod mpls_label_stack;
 
 /// Every case of this group.
 pub fn all() -> Vec<Box<dyn Case>> {
@@ -22,6 +23,7 @@ pub fn all() -> Vec<Box<dyn Case>> {
         Box::new(l2_redirect::L2Redirect),
         Box::new(lpm_routing::LpmRouting),
         Box::new(mac_learning_digest::MacLearningDigest),
+        Box::new(mpls_label_stack::MplsLabelStack),
     ]
 }
 
