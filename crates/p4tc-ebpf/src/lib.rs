@@ -41,6 +41,7 @@
 
 pub mod aging;
 pub mod backend;
+pub mod bulk;
 pub mod clang;
 pub mod entry;
 mod gen;

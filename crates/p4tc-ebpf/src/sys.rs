@@ -660,3 +660,382 @@ impl Drop for RingReader {
         }
     }
 }
+
+/// `BPF_MAP_CREATE`.
+const BPF_MAP_CREATE: libc::c_long = 0;
+/// `BPF_PROG_LOAD`.
+const BPF_PROG_LOAD: libc::c_long = 5;
+/// `BPF_MAP_UPDATE_BATCH`.
+const BPF_MAP_UPDATE_BATCH: libc::c_long = 26;
+
+/// `BPF_MAP_TYPE_ARRAY`.
+pub const MAP_TYPE_ARRAY: u32 = 2;
+/// `BPF_MAP_TYPE_HASH`.
+pub const MAP_TYPE_HASH: u32 = 1;
+/// `BPF_MAP_TYPE_LPM_TRIE`.
+pub const MAP_TYPE_LPM_TRIE: u32 = 11;
+/// `BPF_F_MMAPABLE`: an array user space may map.
+pub const BPF_F_MMAPABLE: u32 = 1 << 10;
+/// `BPF_F_NO_PREALLOC`.
+pub const BPF_F_NO_PREALLOC: u32 = 1;
+/// `BPF_PROG_TYPE_SYSCALL`.
+pub const PROG_TYPE_SYSCALL: u32 = 31;
+/// `BPF_F_SLEEPABLE` (program load flag; syscall programs must be sleepable).
+pub const BPF_F_SLEEPABLE: u32 = 1 << 4;
+
+/// The `map_create` member of `union bpf_attr`, up to the name.
+#[repr(C)]
+#[derive(Default)]
+struct MapCreateAttr {
+    map_type: u32,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+    map_flags: u32,
+    inner_map_fd: u32,
+    numa_node: u32,
+    map_name: [u8; 16],
+    _pad: u32,
+}
+
+fn bpf_call<T>(cmd: libc::c_long, attr: &mut T) -> io::Result<libc::c_long> {
+    // SAFETY: every caller passes the `bpf_attr` member its command reads, fully initialised,
+    // with its size; the pointers inside it are the callers' (each says why they are valid).
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            cmd,
+            attr as *mut T,
+            std::mem::size_of::<T>() as libc::c_uint,
+        )
+    };
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc)
+    }
+}
+
+fn owned_fd(rc: libc::c_long) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd as _;
+    let fd = libc::c_int::try_from(rc).map_err(|_| io::Error::other("descriptor out of range"))?;
+    // SAFETY: the kernel just returned `fd` as a new descriptor that nothing else owns.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// Creates a map of this process (named `name`, at most 15 bytes kept).
+pub fn map_create(
+    name: &str,
+    map_type: u32,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+    map_flags: u32,
+) -> io::Result<std::os::fd::OwnedFd> {
+    let mut attr = MapCreateAttr {
+        map_type,
+        key_size,
+        value_size,
+        max_entries,
+        map_flags,
+        ..MapCreateAttr::default()
+    };
+    for (d, s) in attr.map_name.iter_mut().take(15).zip(name.bytes()) {
+        *d = s;
+    }
+    // No pointers in this attr.
+    owned_fd(bpf_call(BPF_MAP_CREATE, &mut attr)?)
+}
+
+/// The `prog_load` member of `union bpf_attr`, up to `expected_attach_type`.
+#[repr(C)]
+#[derive(Default)]
+struct ProgLoadAttr {
+    prog_type: u32,
+    insn_cnt: u32,
+    insns: u64,
+    license: u64,
+    log_level: u32,
+    log_size: u32,
+    log_buf: u64,
+    kern_version: u32,
+    prog_flags: u32,
+    prog_name: [u8; 16],
+    prog_ifindex: u32,
+    expected_attach_type: u32,
+    prog_btf_fd: u32,
+    func_info_rec_size: u32,
+    func_info: u64,
+    func_info_cnt: u32,
+    line_info_rec_size: u32,
+    line_info: u64,
+    line_info_cnt: u32,
+    attach_btf_id: u32,
+}
+
+/// `BPF_BTF_LOAD`.
+const BPF_BTF_LOAD: libc::c_long = 18;
+
+#[repr(C)]
+#[derive(Default)]
+struct BtfLoadAttr {
+    btf: u64,
+    btf_log_buf: u64,
+    btf_size: u32,
+    btf_log_size: u32,
+    btf_log_level: u32,
+    _pad: u32,
+}
+
+/// Loads a BTF blob (type information: programs with subprograms need their functions
+/// described).
+pub fn btf_load(blob: &[u8]) -> io::Result<std::os::fd::OwnedFd> {
+    let mut attr = BtfLoadAttr {
+        btf: blob.as_ptr() as u64,
+        btf_size: u32::try_from(blob.len())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "BTF too large"))?,
+        ..BtfLoadAttr::default()
+    };
+    // `btf` points at `btf_size` readable bytes alive for the call; no log.
+    owned_fd(bpf_call(BPF_BTF_LOAD, &mut attr)?)
+}
+
+/// A program's functions as BTF describes them: the BTF object and `struct bpf_func_info`
+/// records (instruction offset, FUNC type id), one per function, the main one first.
+pub struct FuncInfo<'a> {
+    /// The loaded BTF.
+    pub btf: BorrowedFd<'a>,
+    /// Pairs of (instruction index, type id).
+    pub funcs: &'a [(u32, u32)],
+}
+
+/// Why the kernel refused a program: its errno and the verifier's log.
+#[derive(Debug)]
+pub struct ProgLoadError {
+    /// The error `bpf(2)` returned.
+    pub error: io::Error,
+    /// The verifier's log (its last lines are the reason).
+    pub log: String,
+}
+
+impl std::fmt::Display for ProgLoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tail: Vec<&str> = self.log.trim_end().lines().rev().take(3).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        write!(f, "{}", self.error)?;
+        if !tail.is_empty() {
+            write!(f, " (verifier: {})", tail.join(" | "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads raw BPF instructions (8 bytes each, as `struct bpf_insn`) as a program of
+/// `prog_type` with `prog_flags`, GPL-licensed (the helpers it may call need it). Map
+/// descriptors named in its `ld_imm64` instructions must be open for the call.
+pub fn prog_load(
+    name: &str,
+    prog_type: u32,
+    prog_flags: u32,
+    insns: &[u8],
+    funcs: Option<&FuncInfo<'_>>,
+) -> Result<std::os::fd::OwnedFd, ProgLoadError> {
+    let bad = |m: &str| ProgLoadError {
+        error: io::Error::new(io::ErrorKind::InvalidInput, m.to_string()),
+        log: String::new(),
+    };
+    if insns.is_empty() || insns.len() % 8 != 0 {
+        return Err(bad("instructions are 8 bytes each"));
+    }
+    let insn_cnt = u32::try_from(insns.len() / 8).map_err(|_| bad("too many instructions"))?;
+    let license = b"GPL\0";
+    let mut log = vec![0u8; 64 * 1024];
+    let mut attr = ProgLoadAttr {
+        prog_type,
+        insn_cnt,
+        insns: insns.as_ptr() as u64,
+        license: license.as_ptr() as u64,
+        log_level: 1,
+        log_size: log.len() as u32,
+        log_buf: log.as_mut_ptr() as u64,
+        prog_flags,
+        ..ProgLoadAttr::default()
+    };
+    for (d, s) in attr.prog_name.iter_mut().take(15).zip(name.bytes()) {
+        *d = s;
+    }
+    let records: Vec<u32> = funcs
+        .map(|f| f.funcs.iter().flat_map(|&(i, t)| [i, t]).collect())
+        .unwrap_or_default();
+    if let Some(f) = funcs {
+        attr.prog_btf_fd = f.btf.as_raw_fd() as u32;
+        attr.func_info_rec_size = 8;
+        attr.func_info = records.as_ptr() as u64;
+        attr.func_info_cnt = f.funcs.len() as u32;
+    }
+    // The pointers: `func_info` (func_info_cnt x 8 readable bytes, in `records`), `insns` (insn_cnt x 8 readable bytes), the NUL-terminated license and the
+    // log buffer (log_size writable bytes), all alive for the call.
+    match bpf_call(BPF_PROG_LOAD, &mut attr) {
+        Ok(rc) => owned_fd(rc).map_err(|error| ProgLoadError {
+            error,
+            log: String::new(),
+        }),
+        Err(error) => {
+            let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+            Err(ProgLoadError {
+                error,
+                log: String::from_utf8_lossy(&log[..end]).into_owned(),
+            })
+        }
+    }
+}
+
+/// Runs a `BPF_PROG_TYPE_SYSCALL` program once with `ctx` as its context (the kernel copies
+/// it in and back out); returns the program's return value.
+pub fn run_syscall_prog(prog: BorrowedFd<'_>, ctx: &mut [u8]) -> io::Result<u32> {
+    let ctx_size = u32::try_from(ctx.len())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "context too large"))?;
+    let mut attr = TestAttr {
+        prog_fd: prog.as_raw_fd() as u32,
+        ctx_in: ctx.as_ptr() as u64,
+        ctx_size_in: ctx_size,
+        ..TestAttr::default()
+    };
+    // `ctx_in` points at `ctx_size_in` bytes, alive for the call. The kernel copies the
+    // context back only through `ctx_out`, which is null here: the context is input only.
+    bpf_call(BPF_PROG_TEST_RUN, &mut attr)?;
+    Ok(attr.retval)
+}
+
+/// The `batch` member of `union bpf_attr`.
+#[repr(C)]
+#[derive(Default)]
+struct BatchAttr {
+    in_batch: u64,
+    out_batch: u64,
+    keys: u64,
+    values: u64,
+    count: u32,
+    map_fd: u32,
+    elem_flags: u64,
+    flags: u64,
+}
+
+/// `BPF_MAP_UPDATE_BATCH`: writes `keys.len() / key_size` elements (keys and values packed
+/// back to back, exactly the map's sizes), each as `BPF_ANY` would (the kernel takes no
+/// per-element `BPF_NOEXIST` here: callers that create must know the keys are new). The
+/// kernel stops at the first element it refuses: returns how many it wrote, and the error of
+/// the next one, if any.
+pub fn map_update_batch(map: &SizedMap, keys: &[u8], values: &[u8]) -> (usize, Option<io::Error>) {
+    let (ks, vs) = (map.key_size.max(1), map.value_size.max(1));
+    let n = keys.len() / ks;
+    if map.per_cpu || keys.len() % ks != 0 || values.len() != n * vs {
+        return (
+            0,
+            Some(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "batch: key and value sizes",
+            )),
+        );
+    }
+    let Ok(count) = u32::try_from(n) else {
+        return (
+            0,
+            Some(io::Error::new(io::ErrorKind::InvalidInput, "batch too big")),
+        );
+    };
+    if n == 0 {
+        return (0, None);
+    }
+    let mut attr = BatchAttr {
+        keys: keys.as_ptr() as u64,
+        values: values.as_ptr() as u64,
+        count,
+        map_fd: map.fd().as_raw_fd() as u32,
+        ..BatchAttr::default()
+    };
+    // `keys` and `values` hold `count` elements of the map's sizes (checked above) and
+    // outlive the call; the kernel writes back only `count`.
+    match bpf_call(BPF_MAP_UPDATE_BATCH, &mut attr) {
+        Ok(_) => (n, None),
+        // The kernel writes `count` back once it has started on the elements; an error
+        // before that leaves it as it was (all n), and then nothing was written.
+        Err(e) if attr.count as usize >= n => (0, Some(e)),
+        Err(e) => (attr.count as usize, Some(e)),
+    }
+}
+
+/// A `BPF_F_MMAPABLE` array mapped into this process, read and written in place: how the
+/// control plane hands many records to a program in one call.
+pub struct MappedArray {
+    ptr: *mut u8,
+    len: usize,
+    fd: std::os::fd::OwnedFd,
+}
+
+// SAFETY: the mapping belongs to this value alone; the pointer is not shared.
+unsafe impl Send for MappedArray {}
+
+impl MappedArray {
+    /// Creates an mmap-able array of `max_entries` elements of `value_size` bytes and maps
+    /// it (elements lie `value_size` rounded up to 8 apart).
+    pub fn create(name: &str, value_size: u32, max_entries: u32) -> io::Result<MappedArray> {
+        let fd = map_create(
+            name,
+            MAP_TYPE_ARRAY,
+            4,
+            value_size,
+            max_entries,
+            BPF_F_MMAPABLE,
+        )?;
+        let stride = (value_size as usize).div_ceil(8) * 8;
+        let len = stride * max_entries as usize;
+        // SAFETY: sysconf has no preconditions.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+            .map_err(|_| io::Error::other("no page size"))?;
+        let len = len.div_ceil(page) * page;
+        // SAFETY: maps the array's data as the kernel lays it out for BPF_F_MMAPABLE (from
+        // offset 0, `len` bytes rounded to pages, shared); the result is checked.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(MappedArray {
+            ptr: ptr.cast(),
+            len,
+            fd,
+        })
+    }
+
+    /// The map's descriptor.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.fd.as_fd()
+    }
+
+    /// The elements' bytes. Programs that write them run only inside `bpf(2)` calls this
+    /// process makes, so no one else changes them while the slice is borrowed.
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: `ptr` is a live mapping of `len` bytes, readable and writable, owned by
+        // `self`; the `&mut self` borrow keeps it exclusive in this process.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+impl Drop for MappedArray {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `create`, with its length.
+        unsafe {
+            libc::munmap(self.ptr.cast(), self.len);
+        }
+    }
+}

@@ -43,6 +43,22 @@ pub trait ObjectModel {
         entry: EntrySpec,
     ) -> Result<(), RuntimeError>;
 
+    /// Creates many entries in one table (control plane): one result per entry, in order. Each
+    /// entry is all-or-nothing and is refused for the same reasons, with the same error, as
+    /// [`ObjectModel::create_entry`] would refuse it at that point of the sequence (a key
+    /// given twice: the second is `Exists`); the others are created. Backends override it to
+    /// write many entries per call (the kernel's); this one creates them one by one.
+    fn create_entries(
+        &mut self,
+        table: Handle<ir::Table>,
+        entries: Vec<EntrySpec>,
+    ) -> Vec<Result<(), RuntimeError>> {
+        entries
+            .into_iter()
+            .map(|entry| self.create_entry(table, entry))
+            .collect()
+    }
+
     /// Replaces the action, permissions or aging of the entry with `entry`'s key and priority.
     fn update_entry(
         &mut self,

@@ -42,6 +42,7 @@
 //! - **Size**: exact and LPM maps are `tentries` big and the kernel refuses the next element
 //!   (`E2BIG`/`ENOSPC` become `Full`); tuple-space tables count their entries first.
 
+mod batch;
 mod events;
 mod externs;
 mod keys;
@@ -64,6 +65,7 @@ use p4tc_runtime::{
     KeyMatch, MeterConfig, ObjectModel, PipelineModel, Priority, RuntimeError,
 };
 
+use crate::bulk::{self, Record, Stager, WritePath};
 use crate::entry::{
     EntryHead, FLAG_CONST, FLAG_DATAPATH, FLAG_DYNAMIC, FLAG_HAS_ACTION, FLAG_PRIO_ALLOCATED,
 };
@@ -133,6 +135,16 @@ pub struct KernelBackend {
     /// The kernel's aging sweep's delete events (`p4tc_aging_events`), when the program ages
     /// entries in the kernel.
     aging_events: Option<crate::aging::EventReader>,
+    /// Per table (position in `tables`): its staging array and programs ([`crate::bulk`]).
+    stagers: HashMap<usize, Stager>,
+    /// The write path batches must take (benchmarks); `None`: the fastest the kernel allows.
+    forced_path: Option<WritePath>,
+    /// Why a faster path was not taken (the kernel refused a program, an operation).
+    notes: Vec<String>,
+    /// Why this process's changes cannot go to the events ring (then they are queued here).
+    ring_refused: Option<String>,
+    /// Events of this process's changes that the full ring refused.
+    lost_events: u64,
 }
 
 impl std::fmt::Debug for KernelBackend {
@@ -160,6 +172,10 @@ fn kernel(what: &str, table: &str, e: std::io::Error) -> RuntimeError {
 fn is_full(e: &std::io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::E2BIG) | Some(libc::ENOSPC))
 }
+
+/// An entry a change is published for, with its map elements (key, and value or at least its
+/// head).
+type Published = (EntrySpec, Vec<(Vec<u8>, Vec<u8>)>);
 
 /// One map element of an entry.
 #[derive(Clone, Debug)]
@@ -313,7 +329,42 @@ impl KernelBackend {
                 .map(|i| Duration::from_secs(30 * i))
                 .collect(),
             events: VecDeque::new(),
+            stagers: HashMap::new(),
+            forced_path: None,
+            notes: Vec::new(),
+            ring_refused: None,
+            lost_events: 0,
         })
+    }
+
+    /// Makes batches ([`ObjectModel::create_entries`]) take `path` (when the map allows it:
+    /// an LPM trie never takes [`WritePath::SyscallProgram`]), or the fastest again with `None`.
+    /// For benchmarks and tests.
+    pub fn force_write_path(&mut self, path: Option<WritePath>) {
+        self.forced_path = path;
+    }
+
+    /// The path batches on `table` take now.
+    pub fn write_path(&mut self, table: Handle<ir::Table>) -> Result<WritePath, RuntimeError> {
+        let t = self.table_index(table)?;
+        Ok(self.path_for(t, 1))
+    }
+
+    /// Why faster paths were not taken so far (each reason once), e.g. a program the kernel
+    /// refused.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// Events of this process's changes lost because the events ring was full.
+    pub fn lost_events(&self) -> u64 {
+        self.lost_events
+    }
+
+    fn note(&mut self, what: String) {
+        if !self.notes.contains(&what) {
+            self.notes.push(what);
+        }
     }
 
     /// The pipeline this backend holds.
@@ -402,7 +453,19 @@ impl KernelBackend {
         if !spec.dynamic {
             return Ok(0);
         }
-        let profiles = self.current_profiles()?;
+        self.age_in(t, spec, &self.current_profiles()?)
+    }
+
+    /// [`Self::age_ok`] with the profiles read once (a batch reads them once for all).
+    fn age_in(
+        &self,
+        t: usize,
+        spec: &EntrySpec,
+        profiles: &[Duration],
+    ) -> Result<u8, RuntimeError> {
+        if !spec.dynamic {
+            return Ok(0);
+        }
         match spec.aging.unwrap_or(Aging::Profile(0)) {
             Aging::Profile(i) if (i as usize) < profiles.len() => Ok(i as u8),
             Aging::Profile(i) => Err(invalid(format!(
@@ -422,13 +485,41 @@ impl KernelBackend {
         }
     }
 
-    fn publish(&mut self, t: usize, spec: &EntrySpec, by: Actor, change: u8) {
-        let bits = spec.permissions.map_or(0, Permissions::bits);
-        if bits & (CTRL_P | DATA_P) == 0 {
+    /// Publishes this process's changes (`change`: 0 created, 1 updated, 2 deleted) of
+    /// entries with a publish bit: into the pipeline's events ring when it has one (so every
+    /// process reading it, `p4tc mon`, sees them, and this one's `take_events` too, once);
+    /// else, or when the kernel refused the emit program, into this process's queue. Each
+    /// entry comes with its map elements (key, and value or at least its 32-byte head).
+    fn publish(&mut self, t: usize, change: u8, items: Vec<Published>) {
+        let items: Vec<_> = items
+            .into_iter()
+            .filter(|(spec, _)| {
+                spec.permissions.map_or(0, Permissions::bits) & (CTRL_P | DATA_P) != 0
+            })
+            .collect();
+        if items.is_empty() {
             return;
         }
+        if self.ring_open() {
+            match self.emit(t, change, &items) {
+                Ok(()) => return,
+                Err(reason) => {
+                    self.note(format!(
+                        "events of this process's changes stay in it (not in {}): {reason}",
+                        crate::aging::EVENTS_MAP
+                    ));
+                    self.ring_refused = Some(reason);
+                }
+            }
+        }
+        for (spec, _) in items {
+            self.queue(t, spec, change);
+        }
+    }
+
+    fn queue(&mut self, t: usize, entry: EntrySpec, change: u8) {
         let table = self.table_model(t).handle;
-        let entry = spec.clone();
+        let by = Actor::ControlPlane;
         let kind = match change {
             0 => EventKind::EntryCreated { table, entry, by },
             1 => EventKind::EntryUpdated { table, entry, by },
@@ -441,6 +532,81 @@ impl KernelBackend {
             at: Duration::from_nanos(sys::monotonic_ns()),
             kind,
         });
+    }
+
+    /// This process's changes go to the events ring (it has one, and the kernel took the
+    /// emit program so far).
+    fn ring_open(&self) -> bool {
+        self.ring_refused.is_none()
+            && has_aging_events(&self.generated)
+            && self.maps.contains_key(crate::aging::EVENTS_MAP)
+    }
+
+    /// A table's stager, holding at least `need` records (up to [`bulk::MAX_RECORDS`]), made
+    /// or grown on demand.
+    fn stager(&mut self, t: usize, need: usize) -> Result<&mut Stager, String> {
+        let map = self
+            .maps
+            .get(&self.tables[t].spec.map)
+            .ok_or_else(|| "no entries map".to_string())?;
+        let (ks, vs) = (map.key_size(), map.value_size());
+        let want = (need.clamp(64, bulk::MAX_RECORDS as usize) as u32).next_power_of_two();
+        let fits = self
+            .stagers
+            .get(&t)
+            .is_some_and(|s| s.fits(ks, vs) && s.capacity() >= want);
+        if !fits {
+            let stager = Stager::new(ks, vs, want).map_err(|e| format!("staging array: {e}"))?;
+            self.stagers.insert(t, stager);
+        }
+        self.stagers
+            .get_mut(&t)
+            .ok_or_else(|| "no staging array".to_string())
+    }
+
+    /// Sends events to the ring with the table's emit program.
+    fn emit(&mut self, t: usize, change: u8, items: &[Published]) -> Result<(), String> {
+        let id = self.table_model(t).id;
+        let kind = u32::from(change) + 1;
+        let now = sys::monotonic_ns();
+        let value_size = self
+            .maps
+            .get(&self.tables[t].spec.map)
+            .map_or(0, sys::SizedMap::value_size);
+        let zero = vec![0u8; value_size];
+        let mut staged: Vec<(&[u8], [u8; crate::aging::EVENT_HDR_SIZE])> = Vec::new();
+        for (_, elements) in items {
+            for (k, v) in elements {
+                let head = &v[..v.len().min(crate::entry::ENTRY_HDR_SIZE as usize)];
+                staged.push((
+                    k,
+                    bulk::event_head(kind, crate::aging::WHO_CONTROL, id, k.len(), now, head),
+                ));
+            }
+        }
+        for chunk in staged.chunks(bulk::MAX_RECORDS as usize) {
+            self.stager(t, chunk.len())?;
+            let ring = self
+                .maps
+                .get(crate::aging::EVENTS_MAP)
+                .ok_or_else(|| "no events ring".to_string())?;
+            let stager = self
+                .stagers
+                .get_mut(&t)
+                .ok_or_else(|| "no staging array".to_string())?;
+            stager.emit_ready(ring)?;
+            let records: Vec<Record<'_>> = chunk
+                .iter()
+                .map(|(k, e)| Record {
+                    key: k,
+                    value: &zero,
+                    event: Some(*e),
+                })
+                .collect();
+            let sent = stager.emit(&records).map_err(|e| e.to_string())?;
+            self.lost_events += sent.lost;
+        }
+        Ok(())
     }
 
     /// The map keys of a (normalised) key, with the masks map's slots of a tuple-space table:
@@ -778,9 +944,9 @@ impl KernelBackend {
             .encode(&head, &params)
             .map_err(|e| invalid(format!("table {dotted}: {e}")))?;
         let map = self.map(&self.tables[t].spec.map)?;
-        match plain_key {
+        match &plain_key {
             Some(k) => {
-                sys::SizedMap::update(map, &k, &value, sys::BPF_NOEXIST).map_err(|e| {
+                sys::SizedMap::update(map, k, &value, sys::BPF_NOEXIST).map_err(|e| {
                     if e.raw_os_error() == Some(libc::EEXIST) {
                         exists()
                     } else if is_full(&e) {
@@ -846,7 +1012,14 @@ impl KernelBackend {
         spec.key = normal;
         spec.priority = has_prio.then_some(Priority(priority));
         spec.permissions = Some(permissions);
-        self.publish(t, &spec, Actor::ControlPlane, 0);
+        let elements = match plain_key {
+            Some(k) => vec![(k, value)],
+            None => tuple_writes
+                .into_iter()
+                .map(|(_, k)| (k, value.clone()))
+                .collect(),
+        };
+        self.publish(t, 0, vec![(spec, elements)]);
         Ok(())
     }
 
@@ -1023,6 +1196,21 @@ impl ObjectModel for KernelBackend {
         self.insert(t, entry)
     }
 
+    /// Checks and encodes every entry first (the table's mask slots and priorities read
+    /// once), then writes them with the fastest path the kernel allows (see
+    /// [`crate::bulk`]): a syscall program inserting up to 65,536 staged elements per run for
+    /// hash maps, `BPF_MAP_UPDATE_BATCH` for LPM tries.
+    fn create_entries(
+        &mut self,
+        table: Handle<ir::Table>,
+        entries: Vec<EntrySpec>,
+    ) -> Vec<Result<(), RuntimeError>> {
+        match self.table_index(table) {
+            Ok(t) => self.create_batch(t, entries),
+            Err(e) => vec![Err(e); entries.len()],
+        }
+    }
+
     fn update_entry(
         &mut self,
         table: Handle<ir::Table>,
@@ -1047,6 +1235,7 @@ impl ObjectModel for KernelBackend {
         let vl = self.tables[t].spec.value.clone();
         let now = sys::monotonic_ns();
         let map = self.map(&self.tables[t].spec.map)?;
+        let mut written = Vec::with_capacity(elements.len());
         for e in &elements {
             let old = e.head;
             let head = EntryHead {
@@ -1072,12 +1261,13 @@ impl ObjectModel for KernelBackend {
             value[keep_from..keep_to].copy_from_slice(&e.value[keep_from..keep_to]);
             sys::SizedMap::update(map, &e.key, &value, sys::BPF_EXIST)
                 .map_err(|err| kernel("writing an entry", &dotted, err))?;
+            written.push((e.key.clone(), value));
         }
         let mut spec = self
             .info(t, &self.find(t, &entry.key, entry.priority)?)?
             .spec;
         spec.permissions = Some(permissions);
-        self.publish(t, &spec, Actor::ControlPlane, 1);
+        self.publish(t, 1, vec![(spec, written)]);
         Ok(())
     }
 
@@ -1101,7 +1291,8 @@ impl ObjectModel for KernelBackend {
             }
         }
         self.free_masks_if_empty(t)?;
-        self.publish(t, &spec, Actor::ControlPlane, 2);
+        let gone = elements.into_iter().map(|e| (e.key, e.value)).collect();
+        self.publish(t, 2, vec![(spec, gone)]);
         Ok(())
     }
 
@@ -1171,10 +1362,14 @@ impl ObjectModel for KernelBackend {
             }
         }
         self.free_masks_if_empty(t)?;
-        for s in &specs {
-            self.publish(t, s, Actor::ControlPlane, 2);
-        }
-        Ok(doomed.len())
+        let count = doomed.len();
+        let items = specs
+            .into_iter()
+            .zip(doomed)
+            .map(|(spec, g)| (spec, g.into_iter().map(|e| (e.key, e.value)).collect()))
+            .collect();
+        self.publish(t, 2, items);
+        Ok(count)
     }
 
     fn default_action(

@@ -1,0 +1,578 @@
+//! Many creates on one table at once ([`ObjectModel::create_entries`] of `KernelBackend`).
+//!
+//! Every entry is checked and encoded in user space by the rules `create_entry` applies (key,
+//! action and parameters, permissions, aging profile; priorities, tags and mask slots of
+//! tuple-space tables, read from the maps once for the whole batch instead of once per entry),
+//! then the elements are written with the fastest path the kernel allows
+//! ([`crate::bulk`]: a syscall program for hash maps, `BPF_MAP_UPDATE_BATCH` for LPM tries,
+//! one update per element as the last resort), always with `BPF_NOEXIST`. The kernel's answer
+//! per element decides each entry: `EEXIST` is `Exists`, `E2BIG`/`ENOSPC` is `Full`, as for a
+//! single create. An entry stored as several elements (a range's prefixes) whose pieces did
+//! not all go in has the pieces that did taken back.
+//!
+//! Tuple-space tables: mask slots an entry needs are taken (and their priority bounds lowered)
+//! before its elements are written, so the datapath never sees an entry under a slot it skips.
+//! The table's size counts entries: a batch is written in rounds of at most the room left, so
+//! an entry is `Full` only when the table really is.
+//!
+//! Events: the entries written with a publish bit are published as `create_entry` publishes
+//! them (the ring, else this process's queue). With the syscall program, the events of a
+//! round go to the ring in one more program run; a full ring loses them, counted in
+//! [`KernelBackend::lost_events`] (a 1M-entry load overflows any ring nobody drains).
+
+use std::time::Duration;
+
+use p4tc_ir::layout::TableKind;
+use p4tc_runtime::memory::{check_action_call, check_entry_key, describe_key, entry_permissions};
+use p4tc_runtime::{EntrySpec, Priority, RuntimeError};
+
+use super::keys::{self, MapKey};
+use super::{invalid, kernel, lpm_tag, perm, KernelBackend, CTRL_C};
+use crate::bulk::{self, Record, WritePath};
+use crate::entry::{EntryHead, FLAG_DYNAMIC, FLAG_HAS_ACTION, FLAG_PRIO_ALLOCATED};
+use crate::sys;
+
+/// One entry checked and encoded, waiting to be written.
+struct Pending {
+    /// Its position in the batch.
+    index: usize,
+    /// As it will be published (normalised key, priority, permissions).
+    spec: EntrySpec,
+    /// Its map keys (several for a range), with their mask slots (tuple-space tables).
+    keys: Vec<(Vec<u8>, u32)>,
+    value: Vec<u8>,
+    priority: u32,
+}
+
+/// What a batch knows about a tuple-space table, read once.
+struct TupleState {
+    /// Mask blobs of the used slots, and each one's priority bound in the kernel (`None`: a
+    /// slot this batch takes, not written yet).
+    slots: Vec<(Vec<u8>, Option<u32>)>,
+    /// Entries in the table.
+    count: usize,
+    next_tag: u32,
+    next_prio: u32,
+}
+
+impl KernelBackend {
+    /// The path batches on table `t` take: the forced one if the map allows it, else the
+    /// fastest the kernel accepts.
+    pub(super) fn path_for(&mut self, t: usize, need: usize) -> WritePath {
+        let hash = self.tables[t].spec.key.kind != TableKind::Lpm;
+        let wanted = match self.forced_path {
+            Some(WritePath::SyscallProgram) if !hash => WritePath::BatchOp,
+            Some(p) => p,
+            None if hash => WritePath::SyscallProgram,
+            None => WritePath::BatchOp,
+        };
+        if wanted != WritePath::SyscallProgram {
+            return wanted;
+        }
+        let made = self.stager(t, need).map(|_| ());
+        let ready = made.and_then(|()| {
+            let map = self
+                .maps
+                .get(&self.tables[t].spec.map)
+                .ok_or_else(|| "no entries map".to_string())?;
+            self.stagers
+                .get_mut(&t)
+                .ok_or_else(|| "no staging array".to_string())?
+                .insert_ready(map)
+        });
+        match ready {
+            Ok(()) => WritePath::SyscallProgram,
+            Err(reason) => {
+                let dotted = self.table_model(t).dotted.clone();
+                self.note(format!(
+                    "table {dotted}: batches use BPF_MAP_UPDATE_BATCH: the kernel refused the insert program: {reason}"
+                ));
+                WritePath::BatchOp
+            }
+        }
+    }
+
+    /// [`ObjectModel::create_entries`](p4tc_runtime::ObjectModel::create_entries) on table `t`.
+    pub(super) fn create_batch(
+        &mut self,
+        t: usize,
+        specs: Vec<EntrySpec>,
+    ) -> Vec<Result<(), RuntimeError>> {
+        let n = specs.len();
+        let all = |e: RuntimeError| vec![Err(e); n];
+        let tm = self.table_model(t);
+        if tm.permissions.bits() & CTRL_C == 0 {
+            return all(perm(format!(
+                "table {} has no control-plane create permission ({})",
+                tm.dotted, tm.permissions
+            )));
+        }
+        let profiles = match self.current_profiles() {
+            Ok(p) => p,
+            Err(e) => return all(e),
+        };
+        let tuple = self.tables[t].spec.key.kind == TableKind::Ternary;
+        let mut state = if tuple {
+            match self.tuple_state(t) {
+                Ok(s) => Some(s),
+                Err(e) => return all(e),
+            }
+        } else {
+            None
+        };
+        let mut results: Vec<Result<(), RuntimeError>> = vec![Ok(()); n];
+        let mut pending = Vec::with_capacity(n);
+        let now = sys::monotonic_ns();
+        for (index, spec) in specs.into_iter().enumerate() {
+            match self.prepare(t, index, spec, &profiles, state.as_mut(), now) {
+                Ok(p) => pending.push(p),
+                Err(e) => results[index] = Err(e),
+            }
+        }
+        let tm = self.table_model(t);
+        let dotted = tm.dotted.clone();
+        let size = tm.size;
+        let mut room = match &state {
+            Some(s) => (size as usize).saturating_sub(s.count),
+            None => usize::MAX,
+        };
+        let round_max = bulk::MAX_RECORDS as usize;
+        // The batch op's view of the keys there (listed at its first round).
+        let mut existing = None;
+        let mut at = 0;
+        while at < pending.len() {
+            let take = room.min(round_max).min(pending.len() - at);
+            if take == 0 {
+                for p in &pending[at..] {
+                    results[p.index] = Err(RuntimeError::Full {
+                        table: dotted.clone(),
+                        size,
+                    });
+                }
+                break;
+            }
+            let round = &pending[at..at + take];
+            at += take;
+            if let Some(state) = state.as_mut() {
+                if let Err(e) = self.write_slots(t, state, round) {
+                    for p in round {
+                        results[p.index] = Err(e.clone());
+                    }
+                    continue;
+                }
+            }
+            let done = self.write_round(t, round, &mut results, &mut existing);
+            room = room.saturating_sub(done);
+        }
+        results
+    }
+
+    fn tuple_state(&self, t: usize) -> Result<TupleState, RuntimeError> {
+        let slots = self
+            .read_masks(t)?
+            .into_iter()
+            .map(|(m, b)| (m, Some(b)))
+            .collect();
+        let entries = self.entries(t)?;
+        let mut next_tag = 1u32;
+        let mut next_prio = self.tables[t].next_prio;
+        for e in entries.iter().flatten() {
+            next_tag = next_tag.max(e.head.tag.saturating_add(1));
+            if e.head.flags & FLAG_PRIO_ALLOCATED != 0 {
+                next_prio = next_prio.max(e.head.priority.saturating_add(1));
+            }
+        }
+        Ok(TupleState {
+            slots,
+            count: entries.len(),
+            next_tag,
+            next_prio,
+        })
+    }
+
+    /// Checks and encodes one entry as `insert` does; takes its mask slots in `state`.
+    fn prepare(
+        &self,
+        t: usize,
+        index: usize,
+        mut spec: EntrySpec,
+        profiles: &[Duration],
+        state: Option<&mut TupleState>,
+        now: u64,
+    ) -> Result<Pending, RuntimeError> {
+        let tm = self.table_model(t);
+        let normal = check_entry_key(tm, &spec.key)?;
+        let permissions = entry_permissions(tm, spec.permissions, tm.permissions.without_create())?;
+        let (action_id, params) = match &spec.action {
+            Some(call) => (
+                self.action_id(t, call.action),
+                check_action_call(tm, call, false)?,
+            ),
+            None => (0, Box::default()),
+        };
+        let profile = self.age_in(t, &spec, profiles)?;
+        let has_prio = self.tables[t].has_prio;
+        let given = if has_prio {
+            spec.priority.map(|p| p.0)
+        } else {
+            None
+        };
+        let dotted = &tm.dotted;
+        let (keys, tag, priority, allocated) = match keys::map_keys(
+            tm,
+            &self.tables[t].spec,
+            &normal,
+        )? {
+            MapKey::Plain(k) => {
+                let tag = if self.tables[t].spec.key.kind == TableKind::Lpm {
+                    lpm_tag(&k)
+                } else {
+                    1
+                };
+                (vec![(k, 0)], tag, 0, false)
+            }
+            MapKey::Tuple(list) => {
+                let Some(state) = state else {
+                    return Err(invalid(format!("table {dotted}: no mask slots")));
+                };
+                let nummask = self.tables[t].spec.nummask as usize;
+                let mut taken: Vec<Vec<u8>> = Vec::new();
+                let mut keys = Vec::with_capacity(list.len());
+                for (key, mask) in list {
+                    let i = match state.slots.iter().position(|(m, _)| *m == mask) {
+                        Some(i) => i,
+                        None => match taken.iter().position(|m| *m == mask) {
+                            Some(j) => state.slots.len() + j,
+                            None => {
+                                if state.slots.len() + taken.len() >= nummask {
+                                    return Err(invalid(format!(
+                                        "table {dotted}: all {nummask} mask slots are in use (@nummask); this entry needs another"
+                                    )));
+                                }
+                                taken.push(mask.clone());
+                                state.slots.len() + taken.len() - 1
+                            }
+                        },
+                    };
+                    keys.push((crate::entry::tuple_key(i as u32, &key), i as u32));
+                }
+                state.slots.extend(taken.into_iter().map(|m| (m, None)));
+                let (priority, allocated) = match given {
+                    Some(p) => (p, false),
+                    None if has_prio => {
+                        let p = state.next_prio;
+                        state.next_prio = p.saturating_add(1);
+                        (p, true)
+                    }
+                    None => (0, false),
+                };
+                let tag = state.next_tag;
+                state.next_tag = tag.saturating_add(1);
+                (keys, tag, priority, allocated)
+            }
+        };
+        let head = EntryHead {
+            action: action_id,
+            permissions: permissions.bits(),
+            flags: if spec.action.is_some() {
+                FLAG_HAS_ACTION
+            } else {
+                0
+            } | if spec.dynamic { FLAG_DYNAMIC } else { 0 }
+                | if allocated { FLAG_PRIO_ALLOCATED } else { 0 },
+            profile,
+            priority,
+            tag,
+            created_ns: now,
+            last_used_ns: now,
+        };
+        let value = self.tables[t]
+            .spec
+            .value
+            .encode(&head, &params)
+            .map_err(|e| invalid(format!("table {dotted}: {e}")))?;
+        spec.key = normal;
+        spec.priority = has_prio.then_some(Priority(priority));
+        spec.permissions = Some(permissions);
+        Ok(Pending {
+            index,
+            spec,
+            keys,
+            value,
+            priority,
+        })
+    }
+
+    /// Takes the slots a round's entries need and lowers their bounds, in the kernel, before
+    /// any of its elements is written (new slots in order: the datapath reads a contiguous
+    /// prefix of slots).
+    fn write_slots(
+        &mut self,
+        t: usize,
+        state: &mut TupleState,
+        round: &[Pending],
+    ) -> Result<(), RuntimeError> {
+        let mut want: Vec<Option<u32>> = vec![None; state.slots.len()];
+        for p in round {
+            for (_, slot) in &p.keys {
+                let w = &mut want[*slot as usize];
+                *w = Some(w.map_or(p.priority, |b| b.min(p.priority)));
+            }
+        }
+        let spec = &self.tables[t].spec;
+        let dotted = &self.table_model(t).dotted;
+        let Some(masks_map) = &spec.masks_map else {
+            return Ok(());
+        };
+        let masks = self.map(masks_map)?;
+        for (i, w) in want.into_iter().enumerate() {
+            let Some(w) = w else { continue };
+            let (mask, bound) = &mut state.slots[i];
+            let new = bound.map_or(w, |b| b.min(w));
+            if *bound == Some(new) {
+                continue;
+            }
+            let slot = crate::entry::mask_slot(mask, new);
+            masks
+                .update(&(i as u32).to_ne_bytes(), &slot, sys::BPF_ANY)
+                .map_err(|e| kernel("writing a mask slot", dotted, e))?;
+            *bound = Some(new);
+        }
+        Ok(())
+    }
+
+    /// Writes a round's elements and decides each entry; returns how many went in.
+    fn write_round(
+        &mut self,
+        t: usize,
+        round: &[Pending],
+        results: &mut [Result<(), RuntimeError>],
+        existing: &mut Option<std::collections::HashSet<Vec<u8>>>,
+    ) -> usize {
+        let path = self.path_for(t, round.iter().map(|p| p.keys.len()).sum());
+        let ring = self.ring_open();
+        let table_id = self.table_model(t).id;
+        let now = sys::monotonic_ns();
+        let publishes = |p: &Pending| {
+            p.spec
+                .permissions
+                .map_or(0, p4tc_ir::introspection::Permissions::bits)
+                & (super::CTRL_P | super::DATA_P)
+                != 0
+        };
+        // Events go out with the insert when an entry is one element (a range's pieces could
+        // still be taken back).
+        let mut records: Vec<Record<'_>> = Vec::new();
+        for p in round {
+            let inline =
+                path == WritePath::SyscallProgram && ring && p.keys.len() == 1 && publishes(p);
+            for (k, _) in &p.keys {
+                records.push(Record {
+                    key: k,
+                    value: &p.value,
+                    event: inline.then(|| {
+                        bulk::event_head(
+                            crate::aging::EVENT_CREATED,
+                            crate::aging::WHO_CONTROL,
+                            table_id,
+                            k.len(),
+                            now,
+                            &p.value[..crate::entry::ENTRY_HDR_SIZE as usize],
+                        )
+                    }),
+                });
+            }
+        }
+        let status = self.write_records(t, path, ring, &records, existing);
+        drop(records);
+        // Events the program could not send (the kernel refused the emit program) go by
+        // `publish` with the others.
+        let ring = ring && self.ring_open();
+        let tm = self.table_model(t);
+        let dotted = tm.dotted.clone();
+        let size = tm.size;
+        let map_name = self.tables[t].spec.map.clone();
+        let mut done = 0;
+        let mut at = 0;
+        let mut later = Vec::new();
+        for p in round {
+            let mine = &status[at..at + p.keys.len()];
+            at += p.keys.len();
+            match mine.iter().find(|&&s| s != 0) {
+                None => {
+                    done += 1;
+                    results[p.index] = Ok(());
+                    let inline = path == WritePath::SyscallProgram && ring && p.keys.len() == 1;
+                    if !inline {
+                        let elements = p
+                            .keys
+                            .iter()
+                            .map(|(k, _)| (k.clone(), p.value.clone()))
+                            .collect();
+                        later.push((p.spec.clone(), elements));
+                    }
+                }
+                Some(&errno) => {
+                    // All or nothing: the pieces that went in come out again.
+                    if let Ok(map) = self.map(&map_name) {
+                        for ((k, _), s) in p.keys.iter().zip(mine) {
+                            if *s == 0 {
+                                let _ = map.delete(k);
+                                if let Some(there) = existing.as_mut() {
+                                    there.remove(k);
+                                }
+                            }
+                        }
+                    }
+                    results[p.index] = Err(match -errno {
+                        libc::EEXIST => {
+                            let tm = self.table_model(t);
+                            RuntimeError::Exists {
+                                table: format!("{dotted} (key {})", describe_key(tm, &p.spec.key)),
+                            }
+                        }
+                        libc::E2BIG | libc::ENOSPC => RuntimeError::Full {
+                            table: dotted.clone(),
+                            size,
+                        },
+                        e => kernel(
+                            "writing an entry",
+                            &dotted,
+                            std::io::Error::from_raw_os_error(e),
+                        ),
+                    });
+                }
+            }
+        }
+        if let Some(max) = round
+            .iter()
+            .filter(|p| p.spec.priority.is_some() && results[p.index].is_ok())
+            .map(|p| p.priority)
+            .max()
+        {
+            let next = &mut self.tables[t].next_prio;
+            *next = (*next).max(max.saturating_add(1));
+        }
+        self.publish(t, 0, later);
+        done
+    }
+
+    /// Writes records by `path`: each one's result (0 or a negative errno). Inline events
+    /// go to the ring when `ring` (the syscall program path only).
+    fn write_records(
+        &mut self,
+        t: usize,
+        path: WritePath,
+        ring: bool,
+        records: &[Record<'_>],
+        existing: &mut Option<std::collections::HashSet<Vec<u8>>>,
+    ) -> Vec<i32> {
+        let name = self.tables[t].spec.map.clone();
+        if path == WritePath::SyscallProgram {
+            let mut out = Vec::with_capacity(records.len());
+            for chunk in records.chunks(bulk::MAX_RECORDS as usize) {
+                if let Err(reason) = self.stager(t, chunk.len()) {
+                    self.note(format!("staging array refused: {reason}"));
+                    break;
+                }
+                let (Some(map), Some(stager)) = (self.maps.get(&name), self.stagers.get_mut(&t))
+                else {
+                    break;
+                };
+                if stager.insert_ready(map).is_err() {
+                    break;
+                }
+                if ring {
+                    if let Some(r) = self.maps.get(crate::aging::EVENTS_MAP) {
+                        if let Err(reason) = stager.emit_ready(r) {
+                            self.ring_refused = Some(reason);
+                        }
+                    }
+                }
+                match stager.insert(chunk) {
+                    Ok((status, emitted)) => {
+                        self.lost_events += emitted.lost;
+                        out.extend(status);
+                    }
+                    Err(e) => {
+                        self.note(format!("the insert program failed to run: {e}"));
+                        break;
+                    }
+                }
+            }
+            if out.len() == records.len() {
+                return out;
+            }
+            // What the program did not write goes by the batch op.
+            let rest = &records[out.len()..];
+            let elements: Vec<(&[u8], &[u8])> = rest.iter().map(|r| (r.key, r.value)).collect();
+            if let Ok(map) = self.map(&name) {
+                out.extend(bulk::update_each(map, &elements, sys::BPF_NOEXIST));
+            }
+            out.resize(records.len(), -libc::EIO);
+            return out;
+        }
+        let Ok(map) = self.map(&name) else {
+            return vec![-libc::ENOENT; records.len()];
+        };
+        match path {
+            WritePath::BatchOp => {
+                // The batch op cannot refuse existing keys (it writes as BPF_ANY): the keys
+                // there are listed once per batch, and a key there, or given twice, is
+                // refused here as the kernel would refuse it.
+                if existing.is_none() {
+                    match sys::map_keys(map.fd()) {
+                        Ok(keys) => *existing = Some(keys.into_iter().collect()),
+                        Err(_) => return vec![-libc::EIO; records.len()],
+                    }
+                }
+                let Some(there) = existing.as_mut() else {
+                    return vec![-libc::EIO; records.len()];
+                };
+                let mut out = vec![0; records.len()];
+                let mut fresh = Vec::with_capacity(records.len());
+                let mut fresh_at = Vec::with_capacity(records.len());
+                for (i, r) in records.iter().enumerate() {
+                    if there.insert(r.key.to_vec()) {
+                        fresh.push((r.key, r.value));
+                        fresh_at.push(i);
+                    } else {
+                        out[i] = -libc::EEXIST;
+                    }
+                }
+                let written = bulk::update_batch(map, &fresh);
+                for ((i, s), (k, _)) in fresh_at.into_iter().zip(written).zip(&fresh) {
+                    if s != 0 {
+                        there.remove(*k);
+                    }
+                    out[i] = s;
+                }
+                // A kernel without the batch op for this map refuses the first element with
+                // EINVAL or EOPNOTSUPP whatever it is: then one by one.
+                let unsupported = out
+                    .iter()
+                    .all(|&s| s == -libc::EOPNOTSUPP || s == -libc::EINVAL || s == -libc::EEXIST)
+                    && out.iter().any(|&s| s != -libc::EEXIST);
+                if unsupported {
+                    self.note(format!(
+                        "map {name}: BPF_MAP_UPDATE_BATCH refused ({}): one update per entry",
+                        std::io::Error::from_raw_os_error(-out[0])
+                    ));
+                    let map = match self.map(&name) {
+                        Ok(m) => m,
+                        Err(_) => return out,
+                    };
+                    let elements: Vec<(&[u8], &[u8])> =
+                        records.iter().map(|r| (r.key, r.value)).collect();
+                    return bulk::update_each(map, &elements, sys::BPF_NOEXIST);
+                }
+                out
+            }
+            _ => {
+                let elements: Vec<(&[u8], &[u8])> =
+                    records.iter().map(|r| (r.key, r.value)).collect();
+                bulk::update_each(map, &elements, sys::BPF_NOEXIST)
+            }
+        }
+    }
+}
