@@ -20,8 +20,8 @@
 //!   (control plane or datapath P); the datapath's creates (`add_entry`) and profile changes
 //!   (`set_entry_expire_time`, exact tables) of entries with the datapath's P bit (`who` =
 //!   datapath), published only when the change happened (a full table publishes nothing).
-//!   A full ring drops events: the sweep counts them ([`SweepStats::lost_events`]), the
-//!   datapath does not. 256 KiB hold about 3,000 events of a 16-byte key.
+//!   A full ring drops events, counted in [`SweepStats::lost_events`] (by the sweep and the
+//!   datapath). 256 KiB hold about 3,000 events of a 16-byte key.
 //! - `p4tc_aging_arm`: a TC program that initialises and starts the timer (only BPF can start
 //!   a timer). [`arm`] runs it once with `BPF_PROG_TEST_RUN`; the loader calls it after
 //!   writing the program's elements.
@@ -157,7 +157,8 @@ pub struct SweepStats {
     pub last_sweep_ns: u64,
     /// Entries the sweeps deleted.
     pub deleted: u64,
-    /// Delete events the full ring buffer refused.
+    /// Events the full ring buffer refused (the sweep's deletes, the datapath's creates and
+    /// updates).
     pub lost_events: u64,
 }
 

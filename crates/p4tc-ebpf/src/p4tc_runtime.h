@@ -93,13 +93,14 @@ struct p4tc_entry_hdr {
 #define P4TC_PERM_PUBLISH ((1u << 8) | P4TC_PERM_DP_P)
 
 /* The aging map's element: the timer, and what the sweeps did (read by the control plane;
- * only the timer's callback writes them, so plain stores suffice). */
+ * only the timer's callback writes them, so plain stores suffice, except lost_events, which
+ * the datapath adds to atomically when the ring refuses one of its events). */
 struct p4tc_aging_timer {
     struct bpf_timer timer;
     __u64 sweeps;        /* sweeps so far */
     __u64 last_sweep_ns; /* how long the last sweep took */
     __u64 deleted;       /* entries deleted */
-    __u64 lost_events;   /* delete events the full ring buffer refused */
+    __u64 lost_events;   /* events the full ring buffer refused (the sweep's and the datapath's) */
 };
 
 /* The head of an event in p4tc_aging_events (56 bytes); the map key follows. Written by the

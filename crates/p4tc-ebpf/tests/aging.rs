@@ -385,6 +385,57 @@ fn entries_the_datapath_created_age_out() {
 }
 
 #[test]
+fn a_full_ring_counts_the_datapath_events_it_refuses() {
+    if let Some(why) = unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let path = common::examples_dir().join("stateful_firewall/stateful_firewall.p4");
+    let module = common::module_of(&path);
+    let options = Options {
+        test_hooks: true,
+        ..Options::default()
+    };
+    let g = p4tc_ebpf::generate_with(&module, "stateful_firewall", Hook::Tc, &options)
+        .expect("generate");
+    let dir = common::out_dir("aging", "stateful_firewall_ring");
+    g.write_to(&dir, "stateful_firewall").expect("write");
+    let obj = p4tc_ebpf::clang::compile(&dir, "stateful_firewall").expect("compile");
+    let loaded = loader::load(&std::fs::read(obj).expect("object"), &g).expect("load");
+    let tio = loaded.map_fd("p4tc_test_io").expect("test io");
+    let mut io = [0u8; 16];
+    io[..4].copy_from_slice(&0xffff_fffdu32.to_ne_bytes());
+    sys::map_update(tio.as_fd(), &0u32.to_ne_bytes(), &io, sys::BPF_ANY).expect("test io");
+    let ct = loaded
+        .map_fd(&g.table("conntrack").expect("conntrack").map)
+        .expect("conntrack map");
+    let prog = loaded.program_fd().expect("prog");
+    let timer = loaded.map_fd(aging::TIMER_MAP).expect("timer map");
+
+    // 5,000 flows from the host (SYNs from source ports 10000..15000): every one is learned,
+    // but nobody reads the ring, which holds about 3,000 create events.
+    let mut syn = hex(
+        "0200000000fe0200000000010800 4500002800100000400646810a000005c6336407 \
+         9c4001bb000003e8000000005002ffffd9bf0000",
+    );
+    let flows = 5_000u32;
+    for i in 0..flows {
+        let port = u16::try_from(10_000 + i).expect("a port");
+        syn[34..36].copy_from_slice(&port.to_be_bytes());
+        sys::test_run(prog.as_fd(), &syn, 1).expect("run");
+    }
+    assert_eq!(sys::map_count(ct.as_fd()).expect("count"), flows as usize);
+    let published = EventReader::from_loaded(&loaded)
+        .expect("events")
+        .drain()
+        .len() as u64;
+    let lost = aging::stats(timer.as_fd()).expect("stats").lost_events;
+    println!("{published} create events published, {lost} refused by the full ring");
+    assert!(published > 1_000 && lost > 0, "{published} + {lost}");
+    assert_eq!(published + lost, u64::from(flows));
+}
+
+#[test]
 fn every_example_arms_its_timer() {
     if let Some(why) = unavailable() {
         println!("skipped: {why}");

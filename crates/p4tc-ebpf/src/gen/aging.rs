@@ -196,7 +196,8 @@ impl<'m> Gen<'m> {
             "    t->sweeps++;\n\
              \x20   t->last_sweep_ns = bpf_ktime_get_ns() - start;\n\
              \x20   t->deleted += c.deleted;\n\
-             \x20   t->lost_events += c.lost_events;\n\
+             \x20   if (c.lost_events) /* atomic: the datapath counts its own losses here too */\n\
+             \x20       __sync_fetch_and_add(&t->lost_events, c.lost_events);\n\
              \x20   bpf_timer_start(&t->timer, p4tc_sweep_period(shortest, t->last_sweep_ns), 0);\n\
              \x20   return 0;\n}\n\n",
         );
