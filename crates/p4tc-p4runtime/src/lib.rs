@@ -20,6 +20,7 @@
 pub mod device_config;
 pub mod ids;
 pub mod p4info;
+pub mod server;
 
 pub use device_config::{DeviceConfig, DeviceConfigError};
 pub use ids::{IdError, IdMap};
