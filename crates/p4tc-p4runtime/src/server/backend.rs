@@ -9,8 +9,8 @@ use std::time::Duration;
 use p4tc_ir::arena::Handle;
 use p4tc_ir::ir;
 use p4tc_runtime::{
-    Clock, Datapath as _, Event, KeyMatch, MemoryBackend, MeterConfig, ObjectModel,
-    PipelineModel, Priority, RuntimeError, SystemClock,
+    Clock, Datapath as _, Event, KeyMatch, MemoryBackend, MeterConfig, ObjectModel, PipelineModel,
+    Priority, RuntimeError, SystemClock,
 };
 
 use super::errors::Failure;
@@ -79,9 +79,8 @@ pub struct MemoryDevice {
 impl MemoryDevice {
     /// A fresh backend for `model`.
     pub fn new(model: Arc<PipelineModel>, clock: Arc<dyn Clock>) -> Result<MemoryDevice, Failure> {
-        let backend = MemoryBackend::new(model, Arc::clone(&clock)).map_err(|e| {
-            Failure::invalid(format!("cannot set up the pipeline in memory: {e}"))
-        })?;
+        let backend = MemoryBackend::new(model, Arc::clone(&clock))
+            .map_err(|e| Failure::invalid(format!("cannot set up the pipeline in memory: {e}")))?;
         Ok(MemoryDevice { backend, clock })
     }
 

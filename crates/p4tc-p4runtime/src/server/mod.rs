@@ -160,7 +160,9 @@ impl P4Runtime for Service {
         {
             let device = lock(&self.shared.device);
             let inst = device.installed.as_ref().ok_or_else(|| {
-                Status::failed_precondition("no pipeline is set (SetForwardingPipelineConfig first)")
+                Status::failed_precondition(
+                    "no pipeline is set (SetForwardingPipelineConfig first)",
+                )
             })?;
             for e in &req.entities {
                 read::read_entity(inst, e, &mut entities)?;

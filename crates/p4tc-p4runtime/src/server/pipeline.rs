@@ -12,10 +12,10 @@ use p4tc_runtime::PipelineModel;
 use tonic::Code;
 
 use super::backend::{Deployer, Prepared};
-use crate::device_config::{DeviceConfig, SourceFile, MAGIC};
 use super::errors::Failure;
 use super::schema::Schema;
 use super::state::{Device, Installed, Saved};
+use crate::device_config::{DeviceConfig, SourceFile, MAGIC};
 
 use p4v1::get_forwarding_pipeline_config_request::ResponseType;
 use p4v1::set_forwarding_pipeline_config_request::Action;
@@ -74,10 +74,14 @@ pub fn prepare(device_config: &[u8]) -> Result<Prepared, Failure> {
                     None => (d.clone(), None),
                 })
                 .collect();
-            compile(&name, main, PreprocessOptions {
-                include_dirs,
-                defines,
-            })
+            compile(
+                &name,
+                main,
+                PreprocessOptions {
+                    include_dirs,
+                    defines,
+                },
+            )
         });
     let _ = std::fs::remove_dir_all(&dir);
     let module = result?;
@@ -252,8 +256,7 @@ pub fn get(
         p4info: matches!(ty, ResponseType::All | ResponseType::P4infoAndCookie)
             .then(|| c.p4info.clone())
             .flatten(),
-        p4_device_config: if matches!(ty, ResponseType::All | ResponseType::DeviceConfigAndCookie)
-        {
+        p4_device_config: if matches!(ty, ResponseType::All | ResponseType::DeviceConfigAndCookie) {
             c.p4_device_config.clone()
         } else {
             Vec::new()

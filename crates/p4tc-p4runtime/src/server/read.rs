@@ -73,7 +73,9 @@ fn read_table(
     if !want.r#match.is_empty() {
         let key = translate::key(t, &want.r#match)?;
         let priority = translate::priority(t, want.priority)?;
-        let e = objects.get_entry(t.handle, &key, priority).map_err(runtime)?;
+        let e = objects
+            .get_entry(t.handle, &key, priority)
+            .map_err(runtime)?;
         let mut te = translate::table_entry(t, &e);
         decorate(inst, t, &e, &mut te, want);
         out.push(table_entity(te));
@@ -204,8 +206,7 @@ pub fn read_entity(
             let mut entries = Vec::new();
             if want.table_id == 0 {
                 for id in &schema.table_order {
-                    if let Some(t) = schema.tables.get(id).filter(|t| t.direct_counter.is_some())
-                    {
+                    if let Some(t) = schema.tables.get(id).filter(|t| t.direct_counter.is_some()) {
                         read_table(inst, t, &want, &mut entries)?;
                     }
                 }

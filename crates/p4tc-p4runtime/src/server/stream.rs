@@ -40,7 +40,11 @@ pub struct PendingDigests {
     lists: HashMap<u32, (Instant, Vec<p4v1::P4Data>)>,
 }
 
-fn stream_error(code: Code, message: String, details: Option<p4v1::stream_error::Details>) -> p4v1::StreamMessageResponse {
+fn stream_error(
+    code: Code,
+    message: String,
+    details: Option<p4v1::stream_error::Details>,
+) -> p4v1::StreamMessageResponse {
     p4v1::StreamMessageResponse {
         update: Some(Out::Error(p4v1::StreamError {
             canonical_code: code as i32,
@@ -246,10 +250,12 @@ pub fn notifications(
     }
     if !expired.is_empty() {
         out.push(p4v1::StreamMessageResponse {
-            update: Some(Out::IdleTimeoutNotification(p4v1::IdleTimeoutNotification {
-                table_entry: expired,
-                timestamp: timestamp(),
-            })),
+            update: Some(Out::IdleTimeoutNotification(
+                p4v1::IdleTimeoutNotification {
+                    table_entry: expired,
+                    timestamp: timestamp(),
+                },
+            )),
         });
     }
     // Digest lists that are full or have waited long enough.

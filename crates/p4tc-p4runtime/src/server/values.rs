@@ -52,10 +52,16 @@ mod tests {
     #[test]
     fn bytestrings_of_any_length_decode_and_too_wide_ones_are_refused() {
         let what = || "field x".to_string();
-        assert_eq!(decode(&[0, 0, 1, 2], 32, &what).unwrap(), BigUint::from(0x102u32));
+        assert_eq!(
+            decode(&[0, 0, 1, 2], 32, &what).unwrap(),
+            BigUint::from(0x102u32)
+        );
         assert_eq!(decode(&[1, 2], 9, &what).unwrap(), BigUint::from(0x102u32));
         let e = decode(&[2, 0], 9, &what).unwrap_err();
-        assert!(e.message.contains("field x") && e.message.contains("9 bits"), "{e:?}");
+        assert!(
+            e.message.contains("field x") && e.message.contains("9 bits"),
+            "{e:?}"
+        );
         assert!(decode(&[], 8, &what).is_err());
         assert_eq!(encode(&BigUint::from(0u8)), vec![0]);
         assert_eq!(encode(&BigUint::from(0x0a000001u32)), vec![10, 0, 0, 1]);

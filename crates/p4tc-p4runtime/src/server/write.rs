@@ -133,12 +133,15 @@ fn indices(inst: &InstanceInfo, index: Option<&p4v1::Index>) -> Result<Vec<u64>,
     let size = inst.size.unwrap_or(0);
     match index {
         Some(i) => {
-            let n = u64::try_from(i.index).ok().filter(|n| *n < size).ok_or_else(|| {
-                Failure::new(
-                    Code::OutOfRange,
-                    format!("{}: index {} is outside 0..{size}", inst.name, i.index),
-                )
-            })?;
+            let n = u64::try_from(i.index)
+                .ok()
+                .filter(|n| *n < size)
+                .ok_or_else(|| {
+                    Failure::new(
+                        Code::OutOfRange,
+                        format!("{}: index {} is outside 0..{size}", inst.name, i.index),
+                    )
+                })?;
             Ok(vec![n])
         }
         None => Ok((0..size).collect()),
@@ -178,7 +181,8 @@ fn meter_config(c: Option<&p4v1::MeterConfig>) -> Result<MeterConfig, Failure> {
         return Ok(MeterConfig::default());
     };
     let get = |v: i64, name: &str| {
-        u64::try_from(v).map_err(|_| Failure::invalid(format!("meter config: {name} {v} is negative")))
+        u64::try_from(v)
+            .map_err(|_| Failure::invalid(format!("meter config: {name} {v} is negative")))
     };
     Ok(MeterConfig {
         cir: get(c.cir, "cir")?,
@@ -222,7 +226,11 @@ pub fn register_value(inst: &InstanceInfo, data: &p4v1::P4Data) -> Result<Vec<Bi
         _ => Err(Failure::invalid(format!(
             "register {}: the data is not a {}",
             inst.name,
-            if inst.is_struct { "struct of bitstrings" } else { "bitstring" }
+            if inst.is_struct {
+                "struct of bitstrings"
+            } else {
+                "bitstring"
+            }
         ))),
     }
 }
@@ -341,8 +349,7 @@ pub fn translate(inst: &Installed, update: &p4v1::Update) -> Result<Op, Failure>
                     ty.as_str_name()
                 )));
             }
-            if c
-                .data
+            if c.data
                 .as_ref()
                 .is_some_and(|d| d.byte_count != 0 || d.packet_count != 0)
             {
@@ -379,7 +386,10 @@ pub fn translate(inst: &Installed, update: &p4v1::Update) -> Result<Op, Failure>
                 .ok_or_else(|| Failure::invalid("direct meter entry without a table entry"))?;
             let t = translate::table(schema, te.table_id)?;
             if t.direct_meter.is_none() {
-                return Err(Failure::invalid(format!("table {} has no direct meter", t.name)));
+                return Err(Failure::invalid(format!(
+                    "table {} has no direct meter",
+                    t.name
+                )));
             }
             if ty != UpdateType::Modify {
                 return Err(Failure::invalid(format!(
@@ -472,9 +482,7 @@ fn profile_for(objects: &mut dyn ObjectModel, after: Duration) -> Result<u32, Fa
     objects.set_timer_profile(next, after).map_err(|e| {
         Failure::new(
             Code::ResourceExhausted,
-            format!(
-                "idle timeout {after:?}: no timer profile has it and none can be added ({e})"
-            ),
+            format!("idle timeout {after:?}: no timer profile has it and none can be added ({e})"),
         )
     })?;
     Ok(next)
@@ -640,9 +648,8 @@ pub fn write(
     updates: &[p4v1::Update],
     atomicity: i32,
 ) -> Result<(), tonic::Status> {
-    let atomicity = Atomicity::try_from(atomicity).map_err(|_| {
-        tonic::Status::invalid_argument(format!("unknown atomicity {atomicity}"))
-    })?;
+    let atomicity = Atomicity::try_from(atomicity)
+        .map_err(|_| tonic::Status::invalid_argument(format!("unknown atomicity {atomicity}")))?;
     if atomicity == Atomicity::DataplaneAtomic && !inst.backend.dataplane_atomic() {
         return Err(tonic::Status::unimplemented(format!(
             "DATAPLANE_ATOMIC: packets keep flowing between two writes of {}; use ROLLBACK_ON_ERROR",
