@@ -22,6 +22,12 @@ use crate::state;
 /// timer profile; and digests the program sends, with their fields. Only entries whose
 /// permissions have a publish bit (P) are reported, as in P4TC. Without PIPELINE, every
 /// loaded pipeline is watched.
+///
+/// `-j` prints objects with `event` (create, update, delete, digest), `by`, `table`, `key`,
+/// `action`, `aging_profile`, `at_ms` and `pipeline`; digests have `instance`, `fields` and
+/// `payload`. Events wait in the kernel until read (up to the ring's size), so none is missed
+/// between two runs,
+/// but run one mon per pipeline at a time: two would split the events between them.
 #[derive(Args)]
 #[command(
     after_help = "Examples:\n  p4tc mon simple_l3\n  p4tc mon stateful_firewall -j | jq -c 'select(.by == \"datapath\")'   # learned flows\n  p4tc mon -j | jq -c 'select(.event == \"digest\")'\n  p4tc mon simple_l3 --count 1     # wait for one event"
