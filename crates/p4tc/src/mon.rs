@@ -26,8 +26,7 @@ use crate::state;
 /// `-j` prints objects with `event` (create, update, delete, digest), `by`, `table`, `key`,
 /// `action`, `aging_profile`, `at_ms` and `pipeline`; digests have `instance`, `fields` and
 /// `payload`. Events wait in the kernel until read (up to the ring's size), so none is missed
-/// between two runs,
-/// but run one mon per pipeline at a time: two would split the events between them.
+/// between two runs; but run one mon per pipeline at a time: two would split the events.
 #[derive(Args)]
 #[command(
     after_help = "Examples:\n  p4tc mon simple_l3\n  p4tc mon stateful_firewall -j | jq -c 'select(.by == \"datapath\")'   # learned flows\n  p4tc mon -j | jq -c 'select(.event == \"digest\")'\n  p4tc mon simple_l3 --count 1     # wait for one event"
