@@ -15,6 +15,7 @@ pub mod l2_redirect;
 pub mod lpm_routing;
 pub mod mac_learning_digest;
 pub mod mpls_label_stack;
+pub mod vxlan_decap;
 
 /// Every case of this group.
 pub fn all() -> Vec<Box<dyn Case>> {
@@ -24,6 +25,7 @@ pub fn all() -> Vec<Box<dyn Case>> {
         Box::new(lpm_routing::LpmRouting),
         Box::new(mac_learning_digest::MacLearningDigest),
         Box::new(mpls_label_stack::MplsLabelStack),
+        Box::new(vxlan_decap::VxlanDecap),
     ]
 }
 
