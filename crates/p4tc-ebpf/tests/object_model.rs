@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use num_bigint::BigUint;
 use p4tc_ebpf::backend::KernelBackend;
+use p4tc_ebpf::bulk::WritePath;
 use p4tc_runtime::{
     ActionCall, Actor, CounterValue, DefaultKind, EntrySpec, KeyMatch, ManualClock, MemoryBackend,
     ObjectModel, Permissions, PipelineModel, Priority, RuntimeError,
@@ -1043,4 +1044,235 @@ fn kernel_aging_deletes_reach_the_backend_events() {
         k.get_entry(x.ex, &exact(0x43), None).is_ok(),
         "static stays"
     );
+}
+
+/// A batch of creates on each table with every kind of outcome (created, the key twice, a key
+/// already there, a bad key, a bad action, too many masks, the table full; ternary ranges
+/// taking several elements, priorities given and allocated).
+fn batch_of(x: &Names) -> Vec<(p4tc_ir::arena::Handle<p4tc_ir::ir::Table>, Vec<EntrySpec>)> {
+    let ex = vec![
+        EntrySpec::new(exact(0xC1), Some(call(x.fwd, &[1]))),
+        EntrySpec::new(exact(0xC1), Some(call(x.fwd, &[2]))),
+        EntrySpec::new(exact(0xBB), None),
+        EntrySpec::new(exact(1 << 50), None),
+        EntrySpec::new(exact(0xC2), Some(call(x.set_type, &[1]))),
+        EntrySpec::new(exact(0xC2), Some(call(x.drop, &[]))),
+        EntrySpec::new(exact(0xC3), None),
+    ];
+    let lpm = |v: u64, l: u32| {
+        vec![KeyMatch::Lpm {
+            value: n(v),
+            prefix_len: l,
+        }]
+    };
+    let lpm_batch = vec![
+        EntrySpec::new(lpm(0x0a00_0000_0000, 8), Some(call(x.fwd, &[1]))),
+        EntrySpec::new(lpm(0x0a01_0000_0000, 16), Some(call(x.fwd, &[2]))),
+        EntrySpec::new(lpm(0x0a00_0000_0000, 8), Some(call(x.drop, &[]))),
+        EntrySpec::new(lpm(0x0b00_0000_0000, 8), None),
+        EntrySpec::new(lpm(0x0c00_0000_0000, 60), None),
+    ];
+    let tern = |v: u64, m: u64, lo: u64, hi: u64| {
+        vec![
+            KeyMatch::Ternary {
+                value: n(v),
+                mask: n(m),
+            },
+            KeyMatch::Range {
+                low: n(lo),
+                high: n(hi),
+            },
+        ]
+    };
+    let with_prio = |mut s: EntrySpec, p: Option<u32>| {
+        s.priority = p.map(Priority);
+        s
+    };
+    let mut tern_batch = vec![
+        with_prio(
+            EntrySpec::new(tern(0x0a, 0xff, 0x800, 0x8ff), Some(call(x.fwd, &[1]))),
+            Some(5),
+        ),
+        with_prio(EntrySpec::new(tern(0x0b, 0x0f, 0x10, 0x2f), None), None),
+        with_prio(
+            EntrySpec::new(tern(0x0a, 0xff, 0x800, 0x8ff), Some(call(x.set_type, &[3]))),
+            None,
+        ),
+        with_prio(EntrySpec::new(tern(0x00, 0xf0, 7, 7), None), Some(2)),
+    ];
+    // Masks 0xff..: each a new slot; @nummask(8) runs out.
+    for i in 0..8u64 {
+        tern_batch.push(with_prio(
+            EntrySpec::new(tern(i, 0xff00 | (1 << i), 0, 0xffff), None),
+            None,
+        ));
+    }
+    vec![(x.ex, ex), (x.lpm, lpm_batch), (x.tern, tern_batch)]
+}
+
+/// `create_entries` on the kernel backend, by each write path, gives every entry the outcome
+/// `create_entry` one by one gives it, and leaves the same entries; on the exact and LPM
+/// tables, the memory backend agrees too.
+#[test]
+fn batches_agree_with_one_by_one_creates_on_every_write_path() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let p = model();
+    let x = names(&p);
+    let (g, bytes) = common::build(
+        "suite",
+        &p.module,
+        p4tc_ebpf::Hook::Tc,
+        "object_model_batch",
+    )
+    .expect("builds");
+    let one_by_one = {
+        let loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("loads");
+        let mut k = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
+        let mut out = Vec::new();
+        for (t, batch) in batch_of(&x) {
+            let kinds: Vec<&str> = batch
+                .into_iter()
+                .map(|s| kind(&k.create_entry(t, s)))
+                .collect();
+            out.push((kinds, view(&k, t)));
+        }
+        out
+    };
+    let mut m = MemoryBackend::new(p.clone(), Arc::new(ManualClock::new())).expect("backend");
+    for (i, (t, batch)) in batch_of(&x).into_iter().enumerate().take(2) {
+        let kinds: Vec<&str> = m.create_entries(t, batch).iter().map(kind).collect();
+        assert_eq!(kinds, one_by_one[i].0, "memory backend, table {i}");
+        assert_eq!(view(&m, t), one_by_one[i].1, "memory backend, table {i}");
+    }
+    for path in [
+        WritePath::SyscallProgram,
+        WritePath::BatchOp,
+        WritePath::PerEntry,
+    ] {
+        let loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("loads");
+        let mut k = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
+        k.force_write_path(Some(path));
+        for (i, (t, batch)) in batch_of(&x).into_iter().enumerate() {
+            let results = k.create_entries(t, batch);
+            let kinds: Vec<&str> = results.iter().map(kind).collect();
+            assert_eq!(kinds, one_by_one[i].0, "{path}, table {i}: {results:?}");
+            assert_eq!(view(&k, t), one_by_one[i].1, "{path}, table {i}");
+        }
+        if path == WritePath::SyscallProgram {
+            // The hash tables took the program (else the kernel said why).
+            assert_eq!(
+                k.write_path(x.ex).expect("path"),
+                WritePath::SyscallProgram,
+                "{:?}",
+                k.notes()
+            );
+            assert_eq!(k.write_path(x.lpm).expect("path"), WritePath::BatchOp);
+        }
+        // A later batch continues the allocated priorities (past every one allocated).
+        let prios = |k: &KernelBackend| -> Vec<u32> {
+            k.dump(x.tern)
+                .expect("dump")
+                .iter()
+                .filter_map(|e| e.spec.priority.map(|p| p.0))
+                .collect()
+        };
+        let before = prios(&k).into_iter().max().unwrap_or(0);
+        let more = vec![EntrySpec::new(
+            vec![
+                KeyMatch::Ternary {
+                    value: n(0x0c),
+                    mask: n(0xff),
+                },
+                KeyMatch::Range {
+                    low: n(1),
+                    high: n(1),
+                },
+            ],
+            None,
+        )];
+        assert_eq!(kind(&k.create_entries(x.tern, more)[0]), "ok", "{path}");
+        assert!(prios(&k).contains(&(before + 1)), "{path}: {:?}", prios(&k));
+    }
+}
+
+/// A change made through one backend reaches another process's backend on the same maps
+/// (here: a second backend in this process, with its own reader of the events ring): creates
+/// one by one and in a batch, and deletes, by the control plane, once each.
+#[test]
+fn another_backend_sees_this_ones_changes() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let p = model();
+    let x = names(&p);
+    let (g, bytes) = common::build(
+        "suite",
+        &p.module,
+        p4tc_ebpf::Hook::Tc,
+        "object_model_events",
+    )
+    .expect("builds");
+    if !p4tc_ebpf::aging::has_aging(&g) {
+        println!("skipped: the program has no events ring");
+        return;
+    }
+    let loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("loads");
+    let mut writer = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
+    let mut watcher = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
+    writer
+        .create_entry(x.ex, EntrySpec::new(exact(0xC1), Some(call(x.fwd, &[4]))))
+        .expect("create");
+    let results = writer.create_entries(
+        x.ex,
+        vec![
+            EntrySpec::new(exact(0xC2), Some(call(x.fwd, &[5]))),
+            EntrySpec::new(exact(0xC2), None),
+        ],
+    );
+    assert_eq!(
+        results.iter().map(kind).collect::<Vec<_>>(),
+        ["ok", "exists"]
+    );
+    writer
+        .delete_entry(x.ex, &exact(0xC1), None)
+        .expect("delete");
+    let events = watcher.take_events();
+    let seen: Vec<String> = events
+        .iter()
+        .map(|e| match &e.kind {
+            p4tc_runtime::EventKind::EntryCreated { entry, by, .. } => {
+                format!("created {:?} by {by:?}", entry.key)
+            }
+            p4tc_runtime::EventKind::EntryDeleted { entry, by, .. } => {
+                format!("deleted {:?} by {by:?}", entry.key)
+            }
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            format!("created {:?} by ControlPlane", exact(0xC1)),
+            format!("created {:?} by ControlPlane", exact(0xC2)),
+            format!("deleted {:?} by ControlPlane", exact(0xC1)),
+        ]
+    );
+    match &events[0].kind {
+        p4tc_runtime::EventKind::EntryCreated { table, entry, .. } => {
+            assert_eq!(*table, x.ex);
+            assert_eq!(entry.action.as_ref().map(|c| c.action), Some(x.fwd));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Once: the ring is the one source (the writer queued nothing of its own).
+    assert!(watcher.take_events().is_empty());
+    assert!(
+        writer.take_events().is_empty(),
+        "the watcher drained the ring"
+    );
+    assert_eq!(writer.lost_events(), 0);
 }

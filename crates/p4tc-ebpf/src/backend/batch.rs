@@ -51,6 +51,9 @@ struct TupleState {
     slots: Vec<(Vec<u8>, Option<u32>)>,
     /// Entries in the table.
     count: usize,
+    /// The map keys there and those this batch takes: a key given again is refused before
+    /// it takes a priority, as `create_entry` refuses it.
+    keys: std::collections::HashSet<Vec<u8>>,
     next_tag: u32,
     next_prio: u32,
 }
@@ -124,7 +127,10 @@ impl KernelBackend {
         let mut pending = Vec::with_capacity(n);
         let now = sys::monotonic_ns();
         for (index, spec) in specs.into_iter().enumerate() {
-            match self.prepare(t, index, spec, &profiles, state.as_mut(), now) {
+            // One nanosecond apart, in batch order: dumps list entries oldest first, as
+            // created one by one (a batch takes far longer than a nanosecond per entry).
+            let created = now.saturating_add(index as u64);
+            match self.prepare(t, index, spec, &profiles, state.as_mut(), created) {
                 Ok(p) => pending.push(p),
                 Err(e) => results[index] = Err(e),
             }
@@ -184,6 +190,7 @@ impl KernelBackend {
         }
         Ok(TupleState {
             slots,
+            keys: entries.iter().flatten().map(|e| e.key.clone()).collect(),
             count: entries.len(),
             next_tag,
             next_prio,
@@ -254,9 +261,16 @@ impl KernelBackend {
                             }
                         },
                     };
-                    keys.push((crate::entry::tuple_key(i as u32, &key), i as u32));
+                    let k = crate::entry::tuple_key(i as u32, &key);
+                    if state.keys.contains(&k) {
+                        return Err(RuntimeError::Exists {
+                            table: format!("{dotted} (key {})", describe_key(tm, &normal)),
+                        });
+                    }
+                    keys.push((k, i as u32));
                 }
                 state.slots.extend(taken.into_iter().map(|m| (m, None)));
+                state.keys.extend(keys.iter().map(|(k, _)| k.clone()));
                 let (priority, allocated) = match given {
                     Some(p) => (p, false),
                     None if has_prio => {
