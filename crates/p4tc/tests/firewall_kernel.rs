@@ -12,6 +12,8 @@
 //! `/dev/udp`) to 198.51.100.7 through M; a frame the firewall forwards is counted by `n0`'s
 //! receive counter (the frames keep M's MAC, so N's stack drops them after counting).
 //!
+//! A second test checks that digests still reach `mon` (mac_learning_digest on `m0`).
+//!
 //! Needs root, `ip`, `bash`, bpffs at /sys/fs/bpf and clang; skips with the reason otherwise.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -70,14 +72,15 @@ struct Lab {
 }
 
 impl Lab {
-    fn new() -> Lab {
+    /// The lab of test `kind` (two letters; the tests of this file run at once).
+    fn new(kind: &str) -> Lab {
         let tag = std::process::id() % 100_000;
         let lab = Lab {
-            h: format!("p4fw{tag}h"),
-            m: format!("p4fw{tag}m"),
-            n: format!("p4fw{tag}n"),
-            pipeline: format!("fw{tag}"),
-            dir: std::env::temp_dir().join(format!("p4tc-fw-{tag}")),
+            h: format!("p4{kind}{tag}h"),
+            m: format!("p4{kind}{tag}m"),
+            n: format!("p4{kind}{tag}n"),
+            pipeline: format!("{kind}{tag}"),
+            dir: std::env::temp_dir().join(format!("p4tc-{kind}-{tag}")),
             mon: None,
         };
         for ns in [&lab.h, &lab.m, &lab.n] {
@@ -278,7 +281,7 @@ fn firewall_learns_until_full_and_flows_age_out_with_mon_watching() {
         return;
     }
     let started = Instant::now();
-    let mut lab = Lab::new();
+    let mut lab = Lab::new("fw");
     let pipe = lab.pipeline.clone();
 
     // Load: conntrack of 4 flows; 198.51.100.0/24 goes out of m1.
@@ -507,4 +510,66 @@ fn firewall_learns_until_full_and_flows_age_out_with_mon_watching() {
         aged.unwrap_or_default(),
         started.elapsed()
     );
+}
+
+/// Digests still reach `p4tc mon` beside the entry events: mac_learning_digest on m0 sends
+/// one for a frame from an unknown source, and `mon -j --count 1` prints it with its fields.
+#[test]
+fn mon_prints_a_digest_with_its_fields() {
+    if let Some(why) = kernel::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    if !kernel::runs("bash", "--version") {
+        println!("skipped: bash is missing (it sends the datagram)");
+        return;
+    }
+    let lab = Lab::new("dg");
+    let pipe = lab.pipeline.clone();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/mac_learning_digest/mac_learning_digest.p4");
+    ok(&[
+        "load",
+        source.to_str().expect("path"),
+        "--dev",
+        "m0",
+        "--netns",
+        &lab.m,
+        "--name",
+        &pipe,
+    ]);
+    let mon = Command::new(P4TC)
+        .args(["mon", &pipe, "-j", "--count", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("p4tc mon runs");
+    let mut flow = lab.open_flow(BASE_PORT);
+    let _ = lab.crosses(&mut flow);
+    drop(flow);
+    let mut mon = mon;
+    let ended = wait_for(Duration::from_secs(5), || {
+        mon.try_wait().expect("wait").is_some()
+    });
+    if ended.is_none() {
+        let _ = mon.kill();
+    }
+    let out = mon.wait_with_output().expect("mon's output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        ended.is_some() && out.status.success(),
+        "mon --count 1: {text}"
+    );
+    let v: serde_json::Value = serde_json::from_str(text.trim()).expect("one JSON line");
+    assert_eq!(v["event"], "digest", "{v}");
+    assert_eq!(v["pipeline"], pipe.as_str(), "{v}");
+    let field = |name: &str| {
+        v["fields"]
+            .as_array()
+            .and_then(|f| f.iter().find(|p| p["name"] == name))
+            .map(|p| p["value"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(field("srcAddr"), lab.mac(&lab.h, "h0"), "{v}");
+    assert_eq!(field("etherType"), "2048", "{v}");
 }
