@@ -1,8 +1,160 @@
-//! Cases of group A (owned by helper F1).
+//! Cases of group A (owned by helper F1): one module per example, each with its hand-written
+//! twin in `handwritten/<example>.c`.
 
-use crate::case::Case;
+use anyhow::{anyhow, bail, Context};
+use num_bigint::BigUint;
+use p4tc_ir::arena::Handle;
+use p4tc_ir::ir;
+use p4tc_runtime::model::TableModel;
+use p4tc_runtime::{ActionCall, EntrySpec, ObjectModel, PipelineModel};
+
+use crate::case::{Case, Scale};
+
+pub mod arp_responder;
 
 /// Every case of this group.
 pub fn all() -> Vec<Box<dyn Case>> {
-    vec![]
+    vec![Box::new(arp_responder::ArpResponder)]
+}
+
+/// Packets of one measurement at most: enough to spread over a million entries' buckets
+/// without holding a million frames.
+const MAX_PACKETS: usize = 65_536;
+
+/// The ingress ifindex `BPF_PROG_TEST_RUN` gives a TC program: it runs on the loopback
+/// device, so what a program reads as its input port is 1.
+const IN_PORT: u32 = 1;
+
+/// The three exact-match populations of issue #8.
+fn exact_scales() -> Vec<Scale> {
+    vec![
+        Scale::new("1 exact", 1),
+        Scale::new("1k exact", 1_000),
+        Scale::new("1M exact", 1_000_000),
+    ]
+}
+
+/// The one population of a case whose tables hold what its STF file installs.
+fn stf_scale() -> Vec<Scale> {
+    vec![Scale::new("stf", 0)]
+}
+
+/// A table's capacity at `scale`: its declared `declared` entries, or the population when
+/// larger (with room for the few fixed entries a case adds beside the population).
+fn capacity(scale: &Scale, declared: usize) -> usize {
+    if scale.entries < declared {
+        declared
+    } else {
+        scale.entries + 16
+    }
+}
+
+/// The table named `name`.
+fn table<'m>(model: &'m PipelineModel, name: &str) -> anyhow::Result<&'m TableModel> {
+    model
+        .table_by_name(name)
+        .ok_or_else(|| anyhow!("{} has no table {name}", model.name))
+}
+
+/// The action named `name` of `table`.
+fn action(table: &TableModel, name: &str) -> anyhow::Result<Handle<ir::Action>> {
+    Ok(table
+        .action_by_name(name)
+        .ok_or_else(|| anyhow!("table {} has no action {name}", table.name))?
+        .handle)
+}
+
+/// `action(params...)`.
+fn call(action: Handle<ir::Action>, params: &[u64]) -> ActionCall {
+    ActionCall {
+        action,
+        params: params.iter().map(|&p| BigUint::from(p)).collect(),
+    }
+}
+
+/// Creates `specs` in `table` of the generated program (many per system call), naming the
+/// first entry refused.
+fn create_all(
+    ours: &mut dyn ObjectModel,
+    table: &TableModel,
+    specs: Vec<EntrySpec>,
+) -> anyhow::Result<()> {
+    for (i, r) in ours
+        .create_entries(table.handle, specs)
+        .into_iter()
+        .enumerate()
+    {
+        r.with_context(|| format!("{} entry {i} (generated program)", table.name))?;
+    }
+    Ok(())
+}
+
+/// The packets of an STF file, in order, each `(port, bytes)`.
+fn stf_packets(stf: &str) -> anyhow::Result<Vec<(u32, Vec<u8>)>> {
+    let statements = p4tc_testkit::stf::parse(stf).map_err(|errors| {
+        anyhow!(
+            "the STF does not parse: {}",
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
+    let packets: Vec<(u32, Vec<u8>)> = statements
+        .into_iter()
+        .filter_map(|s| match s.kind {
+            p4tc_testkit::stf::StatementKind::Packet { port, data } => Some((port, data)),
+            _ => None,
+        })
+        .collect();
+    if packets.is_empty() {
+        bail!("the STF sends no packet");
+    }
+    Ok(packets)
+}
+
+/// Bytes of a hand-written map element: concatenated native-endian or raw parts.
+#[derive(Default)]
+struct Bytes(Vec<u8>);
+
+impl Bytes {
+    fn u8(mut self, v: u8) -> Self {
+        self.0.push(v);
+        self
+    }
+    fn u16(mut self, v: u16) -> Self {
+        self.0.extend_from_slice(&v.to_ne_bytes());
+        self
+    }
+    fn u32(mut self, v: u32) -> Self {
+        self.0.extend_from_slice(&v.to_ne_bytes());
+        self
+    }
+    fn u64(mut self, v: u64) -> Self {
+        self.0.extend_from_slice(&v.to_ne_bytes());
+        self
+    }
+    fn raw(mut self, v: &[u8]) -> Self {
+        self.0.extend_from_slice(v);
+        self
+    }
+    fn zeros(mut self, n: usize) -> Self {
+        self.0.extend(std::iter::repeat_n(0, n));
+        self
+    }
+    fn done(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+/// A 48-bit MAC address as an integer (for key matches and action data).
+fn mac_u64(m: [u8; 6]) -> u64 {
+    m.iter().fold(0, |acc, &b| (acc << 8) | u64::from(b))
+}
+
+/// An egress port for entry `i`: ifindexes 2..=9 (any non-zero port redirects, and
+/// `BPF_PROG_TEST_RUN` does not check that the device exists).
+fn port(i: usize) -> u32 {
+    2 + (i % 8) as u32
 }
