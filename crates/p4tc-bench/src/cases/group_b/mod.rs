@@ -15,6 +15,8 @@ pub mod l2_redirect;
 pub mod lpm_routing;
 pub mod mac_learning_digest;
 pub mod mpls_label_stack;
+pub mod register_flow_stats;
+pub mod tc_metadata;
 pub mod vxlan_decap;
 
 /// Every case of this group.
@@ -25,6 +27,8 @@ pub fn all() -> Vec<Box<dyn Case>> {
         Box::new(lpm_routing::LpmRouting),
         Box::new(mac_learning_digest::MacLearningDigest),
         Box::new(mpls_label_stack::MplsLabelStack),
+        Box::new(register_flow_stats::RegisterFlowStats),
+        Box::new(tc_metadata::TcMetadata),
         Box::new(vxlan_decap::VxlanDecap),
     ]
 }
@@ -137,5 +141,68 @@ impl Bytes {
     }
     fn done(self) -> Vec<u8> {
         self.0
+    }
+}
+
+/// `src` with table `table` annotated `@nummask(n)` (replacing its own `@nummask`, if any):
+/// the ternary populations need more masks than the examples provision.
+fn with_nummask(src: &str, table: &str, n: usize) -> String {
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let bytes = src.as_bytes();
+    let mut from = 0;
+    while let Some(at) = src[from..].find("table") {
+        let at = from + at;
+        from = at + 5;
+        if at > 0 && is_ident(bytes[at - 1]) {
+            continue;
+        }
+        let rest = src[at + 5..].trim_start();
+        let Some(after) = rest.strip_prefix(table) else {
+            continue;
+        };
+        if after.bytes().next().is_some_and(is_ident) || !after.trim_start().starts_with('{') {
+            continue;
+        }
+        // The table's annotations: back to the end of the previous declaration.
+        let start = src[..at].rfind([';', '}', '{']).map_or(0, |p| p + 1);
+        let head = &src[start..at];
+        if let Some(a) = head.find("@nummask(") {
+            let close = head[a..].find(')').map_or(head.len(), |c| a + c + 1);
+            return format!(
+                "{}@nummask({n}){}",
+                &src[..start + a],
+                &src[start + close..]
+            );
+        }
+        return format!("{}@nummask({n}) {}", &src[..at], &src[at..]);
+    }
+    src.to_string()
+}
+
+/// The two ternary populations of issue #8.
+fn mask_scales() -> Vec<Scale> {
+    vec![Scale::new("16 masks", 16), Scale::new("64 masks", 64)]
+}
+
+/// The rank of mask `m` of `masks` in priority order: a permutation, so the winning mask is
+/// not always the first one searched (37 is prime to 16 and 64).
+fn mask_rank(m: usize, masks: usize) -> usize {
+    (m * 37) % masks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nummask_is_added_or_replaced_on_the_named_table_only() {
+        let src = "control c() {\n  @tc_acl(\"x\")\n  @nummask(16)\n  table acl { key = {} }\n  table other { key = {} }\n}\n";
+        let out = with_nummask(src, "acl", 64);
+        assert!(out.contains("@nummask(64)\n  table acl"), "{out}");
+        assert!(!out.contains("@nummask(16)"), "{out}");
+        let out = with_nummask(src, "other", 64);
+        assert!(out.contains("@nummask(64) table other"), "{out}");
+        assert!(out.contains("@nummask(16)\n  table acl"), "{out}");
+        assert_eq!(with_nummask(src, "nope", 64), src);
     }
 }
