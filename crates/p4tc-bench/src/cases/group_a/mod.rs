@@ -11,10 +11,14 @@ use p4tc_runtime::{ActionCall, EntrySpec, ObjectModel, PipelineModel};
 use crate::case::{Case, Scale};
 
 pub mod arp_responder;
+pub mod calculator;
 
 /// Every case of this group.
 pub fn all() -> Vec<Box<dyn Case>> {
-    vec![Box::new(arp_responder::ArpResponder)]
+    vec![
+        Box::new(arp_responder::ArpResponder),
+        Box::new(calculator::Calculator),
+    ]
 }
 
 /// Packets of one measurement at most: enough to spread over a million entries' buckets
@@ -89,7 +93,8 @@ fn create_all(
     Ok(())
 }
 
-/// The packets of an STF file, in order, each `(port, bytes)`.
+/// The packets of an STF file, in order, each `(port, bytes)`, less those `BPF_PROG_TEST_RUN`
+/// refuses for a TC program (see [`test_run_takes`]).
 fn stf_packets(stf: &str) -> anyhow::Result<Vec<(u32, Vec<u8>)>> {
     let statements = p4tc_testkit::stf::parse(stf).map_err(|errors| {
         anyhow!(
@@ -104,7 +109,9 @@ fn stf_packets(stf: &str) -> anyhow::Result<Vec<(u32, Vec<u8>)>> {
     let packets: Vec<(u32, Vec<u8>)> = statements
         .into_iter()
         .filter_map(|s| match s.kind {
-            p4tc_testkit::stf::StatementKind::Packet { port, data } => Some((port, data)),
+            p4tc_testkit::stf::StatementKind::Packet { port, data } if test_run_takes(&data) => {
+                Some((port, data))
+            }
             _ => None,
         })
         .collect();
@@ -112,6 +119,17 @@ fn stf_packets(stf: &str) -> anyhow::Result<Vec<(u32, Vec<u8>)>> {
         bail!("the STF sends no packet");
     }
     Ok(packets)
+}
+
+/// Whether `BPF_PROG_TEST_RUN` runs a TC program on `frame`: it refuses frames shorter than
+/// an Ethernet header, and IPv4 (IPv6) frames too short for a 20-byte (40-byte) header.
+fn test_run_takes(frame: &[u8]) -> bool {
+    match frame.get(12..14) {
+        None => false,
+        Some([0x08, 0x00]) => frame.len() >= 14 + 20,
+        Some([0x86, 0xdd]) => frame.len() >= 14 + 40,
+        Some(_) => true,
+    }
 }
 
 /// Bytes of a hand-written map element: concatenated native-endian or raw parts.
