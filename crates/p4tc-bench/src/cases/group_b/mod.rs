@@ -16,6 +16,7 @@ pub mod lpm_routing;
 pub mod mac_learning_digest;
 pub mod mpls_label_stack;
 pub mod register_flow_stats;
+pub mod stateful_firewall;
 pub mod tc_metadata;
 pub mod vxlan_decap;
 
@@ -28,6 +29,7 @@ pub fn all() -> Vec<Box<dyn Case>> {
         Box::new(mac_learning_digest::MacLearningDigest),
         Box::new(mpls_label_stack::MplsLabelStack),
         Box::new(register_flow_stats::RegisterFlowStats),
+        Box::new(stateful_firewall::StatefulFirewall),
         Box::new(tc_metadata::TcMetadata),
         Box::new(vxlan_decap::VxlanDecap),
     ]
