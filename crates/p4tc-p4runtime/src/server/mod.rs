@@ -16,7 +16,7 @@
 //! ```no_run
 //! use p4tc_p4runtime::server::{self, MemoryDeployer, ServeOptions};
 //! let options = ServeOptions::default(); // 127.0.0.1:9559, device 1, no TLS
-//! server::run_blocking(options, MemoryDeployer::new()).unwrap();
+//! server::run_blocking(options, MemoryDeployer::new(), |addr| eprintln!("listening on {addr}")).unwrap();
 //! ```
 
 pub mod arbitration;
@@ -275,18 +275,27 @@ pub enum ServeError {
     /// The transport failed (cannot listen, bad certificate).
     #[error("{0}")]
     Transport(#[from] tonic::transport::Error),
+    /// The address cannot be listened on.
+    #[error("cannot listen on {addr}: {error}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        error: std::io::Error,
+    },
     /// The runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
 }
 
-/// Serves `service` on `options.addr` until `shutdown` completes.
+/// Serves `service` on `options.addr` until `shutdown` completes; `listening` is told the
+/// address once the socket is bound (port 0 picks a free one).
 pub async fn serve(
     options: &ServeOptions,
     service: Service,
+    listening: impl FnOnce(SocketAddr),
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let poller = service.spawn_poller(options.poll_interval);
     let mut builder = tonic::transport::Server::builder();
     if let Some((cert, key)) = &options.tls {
         let read = |path: &PathBuf| {
@@ -299,16 +308,28 @@ pub async fn serve(
         builder =
             builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))?;
     }
+    let incoming = tonic::transport::server::TcpIncoming::bind(options.addr).map_err(|error| {
+        ServeError::Bind {
+            addr: options.addr,
+            error,
+        }
+    })?;
+    listening(incoming.local_addr().unwrap_or(options.addr));
+    let poller = service.spawn_poller(options.poll_interval);
     let result = builder
         .add_service(service.into_server())
-        .serve_with_shutdown(options.addr, shutdown)
+        .serve_with_incoming_shutdown(incoming, shutdown)
         .await;
     poller.abort();
     Ok(result?)
 }
 
 /// Serves until SIGINT or SIGTERM, on a runtime of its own (for the `p4tc` binary).
-pub fn run_blocking(options: ServeOptions, deployer: impl Deployer) -> Result<(), ServeError> {
+pub fn run_blocking(
+    options: ServeOptions,
+    deployer: impl Deployer,
+    listening: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -318,11 +339,19 @@ pub fn run_blocking(options: ServeOptions, deployer: impl Deployer) -> Result<()
         let shutdown = async {
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let term = async {
+                match term.as_mut() {
+                    Some(t) => {
+                        t.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
-                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+                _ = term => {}
             }
         };
-        serve(&options, service, shutdown).await
+        serve(&options, service, listening, shutdown).await
     })
 }
