@@ -12,12 +12,16 @@ use crate::case::{Case, Scale};
 
 pub mod arp_responder;
 pub mod calculator;
+pub mod direct_counters;
+pub mod indirect_counters;
 
 /// Every case of this group.
 pub fn all() -> Vec<Box<dyn Case>> {
     vec![
         Box::new(arp_responder::ArpResponder),
         Box::new(calculator::Calculator),
+        Box::new(direct_counters::DirectCounters),
+        Box::new(indirect_counters::IndirectCounters),
     ]
 }
 
