@@ -16,12 +16,13 @@
 //!   its last user reference goes: a bpffs pin is one, so pinned maps keep aging after the
 //!   loading process exits; an unpinned program's timer stops with the process.
 //! - `p4tc_aging_events` ([`MapRole::AgingEvents`]): `RINGBUF` of entry events
-//!   ([`AgingEvent`]): the sweep's deletes (`who` = timer) of entries with a publish bit
+//!   ([`AgingEvent`]: head, key, and the whole value from the kernel side, so the action's
+//!   data too): the sweep's deletes (`who` = timer) of entries with a publish bit
 //!   (control plane or datapath P); the datapath's creates (`add_entry`) and profile changes
 //!   (`set_entry_expire_time`, exact tables) of entries with the datapath's P bit (`who` =
 //!   datapath), published only when the change happened (a full table publishes nothing).
 //!   A full ring drops events, counted in [`SweepStats::lost_events`] (by the sweep and the
-//!   datapath). 256 KiB hold about 3,000 events of a 16-byte key.
+//!   datapath). 256 KiB hold 2,184 events of stateful_firewall's conntrack (120 bytes each).
 //! - `p4tc_aging_arm`: a TC program that initialises and starts the timer (only BPF can start
 //!   a timer). [`arm`] runs it once with `BPF_PROG_TEST_RUN`; the loader calls it after
 //!   writing the program's elements.
@@ -194,6 +195,9 @@ pub struct AgingEvent {
     pub head: EntryHead,
     /// The entry's map key (a ternary table's: the mask index, then the masked key).
     pub key: Vec<u8>,
+    /// The entry's whole map value (head, then the action's data), when the record carries
+    /// it (the datapath's and the timer's do); else empty.
+    pub value: Vec<u8>,
 }
 
 impl AgingEvent {
@@ -205,6 +209,12 @@ impl AgingEvent {
         let u32_at = |i: usize| u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
         let key_size = u32_at(12) as usize;
         let key = b.get(EVENT_HDR_SIZE..EVENT_HDR_SIZE + key_size)?.to_vec();
+        // The value, when there is one, follows the key at the next 8-byte boundary (the map
+        // value's alignment in the C struct the generated code fills).
+        let value = b
+            .get(EVENT_HDR_SIZE + key_size.next_multiple_of(8)..)
+            .unwrap_or_default()
+            .to_vec();
         // The head decodes as a map value's head does.
         let head = ValueLayout::new(None, false, 0).decode_head(&b[24..EVENT_HDR_SIZE])?;
         Some(AgingEvent {
@@ -214,6 +224,7 @@ impl AgingEvent {
             at_ns: u64::from_ne_bytes(b[16..24].try_into().ok()?),
             head,
             key,
+            value,
         })
     }
 }
@@ -274,7 +285,14 @@ mod tests {
         assert_eq!((e.kind, e.who, e.table, e.at_ns), (3, 3, 7, 99));
         assert_eq!(e.head, head);
         assert_eq!(e.key, vec![1, 2, 3, 4]);
+        assert!(e.value.is_empty(), "a record of head and key only");
         assert!(AgingEvent::decode(&b[..b.len() - 1]).is_none());
+        // With the value after the key, 8-aligned.
+        let mut with = b.clone();
+        with.extend_from_slice(&[0; 4]);
+        with.extend_from_slice(&[9; 40]);
+        let e = AgingEvent::decode(&with).expect("decodes");
+        assert_eq!((e.key.len(), e.value), (4, vec![9; 40]));
         assert_eq!(default_profile(3), Some(Duration::from_secs(120)));
         assert_eq!(default_profile(4), None);
     }

@@ -69,8 +69,8 @@ struct p4tc_entry_hdr {
  * A program with tables that hold dynamic entries also has: p4tc_timer_profiles (ARRAY of
  * P4TC_MAX_TIMER_PROFILES u64 ages in ns; 0 = no such profile, so entries naming it never
  * age), p4tc_aging (ARRAY of one struct p4tc_aging_timer) and p4tc_aging_events (RINGBUF of
- * struct p4tc_event_hdr followed by the entry's map key). The timer's callback walks each
- * swept table with bpf_for_each_map_elem, deletes dynamic entries whose
+ * struct p4tc_event_hdr followed by the entry's map key and value). The timer's callback
+ * walks each swept table with bpf_for_each_map_elem, deletes dynamic entries whose
  * last_used_ns + age <= now (both on bpf_ktime_get_ns's clock) and re-arms itself. */
 #define P4TC_MAX_TIMER_PROFILES 16
 /* The sweep period: a quarter of the shortest profile, within these bounds (ns). */
@@ -103,7 +103,8 @@ struct p4tc_aging_timer {
     __u64 lost_events;   /* events the full ring buffer refused (the sweep's and the datapath's) */
 };
 
-/* The head of an event in p4tc_aging_events (56 bytes); the map key follows. Written by the
+/* The head of an event in p4tc_aging_events (56 bytes); the map key follows, then (from the
+ * datapath and the timer) the whole map value at the next 8-byte boundary. Written by the
  * aging sweep (deleted, who = timer), the datapath (created by add_entry, updated by
  * set_entry_expire_time; who = datapath); the control plane may write them too (who = control). */
 struct p4tc_event_hdr {

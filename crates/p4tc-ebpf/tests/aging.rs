@@ -214,6 +214,10 @@ fn dynamic_entries_age_out_with_only_pins_holding_the_maps() {
         assert_eq!(e.table, table_id);
         assert_eq!(e.head.action, send_nh_id);
         assert_ne!(e.head.flags & FLAG_DYNAMIC, 0);
+        // The whole value comes along: its head, and the action's data as written.
+        assert_eq!(table.value.decode_head(&e.value), Some(e.head));
+        let at = table.value.params_offset as usize;
+        assert_eq!(e.value.get(at..at + params.len()), Some(&params[..]));
     }
 }
 

@@ -284,11 +284,13 @@ fn firewall_learns_until_full_and_flows_age_out_with_mon_watching() {
     let mut lab = Lab::new("fw");
     let pipe = lab.pipeline.clone();
 
-    // Load: conntrack of 4 flows; 198.51.100.0/24 goes out of m1.
+    // Load: conntrack of 4 flows; 198.51.100.0/24 goes out of m1; m0 is zone 7 (which the
+    // learned entries keep as their action's data).
     let entries = lab.dir.join("fw.entries");
     std::fs::write(
         &entries,
-        "create table/FwControl/routes dst 198.51.100.0/24 action FwControl/forward param port m1\n",
+        "create table/FwControl/routes dst 198.51.100.0/24 action FwControl/forward param port m1\n\
+         create table/FwControl/zone_of_port port m0 action FwControl/set_zone param zone 7\n",
     )
     .expect("entries file");
     let source = example();
@@ -445,6 +447,8 @@ fn firewall_learns_until_full_and_flows_age_out_with_mon_watching() {
         assert_eq!(key_of(c, "peer_addr"), PEER);
         assert_eq!(key_of(c, "proto"), "17");
         assert_eq!(c["action"]["name"], "FwControl/allow_established");
+        assert_eq!(c["action"]["params"][0]["name"], "zone", "{c}");
+        assert_eq!(c["action"]["params"][0]["value"], "7", "{c}");
         assert_eq!(c["aging_profile"], 0);
     }
     // One delete per learned flow, by the timer.
@@ -454,8 +458,8 @@ fn firewall_learns_until_full_and_flows_age_out_with_mon_watching() {
     assert_eq!(updates.len(), 1, "{events:?}");
     assert_eq!(key_of(updates[0], "peer_port"), learned[0].to_string());
     assert_eq!(updates[0]["aging_profile"], 3);
-    // Nothing else in conntrack, and no digests. (The route `p4tc load --entries` created may
-    // be there, by the control plane, when the control plane publishes its changes.)
+    // Nothing else in conntrack, and no digests. (The entries `p4tc load --entries` created
+    // may be there, by the control plane, when the control plane publishes its changes.)
     let others: Vec<&serde_json::Value> = events
         .iter()
         .filter(|v| v["by"] != "datapath" && v["by"] != "timer")
@@ -467,7 +471,16 @@ fn firewall_learns_until_full_and_flows_age_out_with_mon_watching() {
     );
     for o in &others {
         assert_eq!(o["by"], "control_plane", "{o}");
-        assert_eq!(o["table"], format!("{pipe}/table/FwControl/routes"), "{o}");
+        assert_eq!(o["event"], "create", "{o}");
+        assert!(
+            [
+                format!("{pipe}/table/FwControl/routes"),
+                format!("{pipe}/table/FwControl/zone_of_port")
+            ]
+            .iter()
+            .any(|t| o["table"] == t.as_str()),
+            "{o}"
+        );
     }
 
     // The table has room again: a new flow is learned, and mon's text line says so.
@@ -497,7 +510,7 @@ fn firewall_learns_until_full_and_flows_age_out_with_mon_watching() {
     assert!(text.contains(&want), "{text}");
     assert!(
         text.trim_end().ends_with(&format!(
-            "peer_port {} action FwControl/allow_established profile_id 0",
+            "peer_port {} action FwControl/allow_established param zone 7 profile_id 0",
             BASE_PORT + 100
         )),
         "{text}"

@@ -15,11 +15,11 @@ use crate::entry::{FLAG_DYNAMIC, FLAG_HAS_ACTION};
 
 impl KernelBackend {
     /// The object model's event for one record of `p4tc_aging_events` (kind and actor as the
-    /// record says: the timer's deletes, and whatever else the kernel side publishes). The
-    /// record holds the entry's head and map key, not its value: the action is named without
-    /// its data (`params` empty), and a range stored as several elements gives one event per
-    /// element, each with the part of the range that element held. Unknown kinds, actors or
-    /// tables give `None`.
+    /// record says). The record holds the entry's head and map key, and, from the kernel side
+    /// (the datapath's creates and updates, the timer's deletes), the whole value: then the
+    /// action comes with its data; else it is named without it (`params` empty). A range
+    /// stored as several elements gives one event per element, each with the part of the
+    /// range that element held. Unknown kinds, actors or tables give `None`.
     pub(super) fn aging_event(&self, e: &crate::aging::AgingEvent) -> Option<Event> {
         let t = self
             .tables
@@ -39,13 +39,17 @@ impl KernelBackend {
         };
         let key = keys::decode_key(tm, spec, &slots, std::slice::from_ref(&element)).ok()?;
         let head = e.head;
-        let action = (head.flags & FLAG_HAS_ACTION != 0)
-            .then(|| self.action_of_id(t, head.action))
-            .flatten()
-            .map(|action| ActionCall {
-                action,
-                params: Vec::new(),
-            });
+        // With the value (the datapath's and the timer's records), the action's data too;
+        // without it (or if it does not decode), the action alone.
+        let action = self.call_of(t, &head, &e.value).or_else(|| {
+            (head.flags & FLAG_HAS_ACTION != 0)
+                .then(|| self.action_of_id(t, head.action))
+                .flatten()
+                .map(|action| ActionCall {
+                    action,
+                    params: Vec::new(),
+                })
+        });
         let entry = EntrySpec {
             key,
             priority: self.tables[t].has_prio.then_some(Priority(head.priority)),

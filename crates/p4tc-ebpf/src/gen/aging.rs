@@ -120,8 +120,9 @@ impl<'m> Gen<'m> {
             f.push_str(&format!(
                 "/* One element of {cname} in the aging sweep (a bpf_for_each_map_elem callback):\n\
                  \x20* a dynamic entry unused for its profile's time is deleted, with an event when it\n\
-                 \x20* has a publish bit. The head is copied first: a deleted element's memory is reused. */\n\
-                 struct {cname}_aged {{\n    struct p4tc_event_hdr h;\n    {key_type} key;\n}};\n\n\
+                 \x20* has a publish bit. The event is reserved and the value copied into it before the\n\
+                 \x20* delete: a deleted element's memory is reused. */\n\
+                 struct {cname}_aged {{\n    struct p4tc_event_hdr h;\n    {key_type} key;\n    struct {cname}_value value;\n}};\n\n\
                  static long {cname}_sweep(void *map, {key_type} *key, struct {cname}_value *v, struct p4tc_sweep_ctx *c)\n{{\n\
                  \x20   if (!(v->hdr.flags & P4TC_F_DYNAMIC))\n\
                  \x20       return 0;\n\
@@ -131,13 +132,21 @@ impl<'m> Gen<'m> {
                  \x20   u64 age = c->age[p & (P4TC_MAX_TIMER_PROFILES - 1)];\n\
                  \x20   if (age == 0 || v->hdr.last_used_ns + age > c->now)\n\
                  \x20       return 0;\n\
-                 \x20   struct p4tc_entry_hdr head = v->hdr;\n\
-                 \x20   if (bpf_map_delete_elem(&{cname}, key) != 0)\n\
+                 \x20   int publish = (v->hdr.permissions & P4TC_PERM_PUBLISH) != 0;\n\
+                 \x20   struct {cname}_aged *e = 0;\n\
+                 \x20   if (publish) {{\n\
+                 \x20       e = bpf_ringbuf_reserve(&p4tc_aging_events, sizeof(*e), 0);\n\
+                 \x20       if (e)\n\
+                 \x20           __builtin_memcpy(&e->value, v, sizeof(e->value));\n\
+                 \x20   }}\n\
+                 \x20   if (bpf_map_delete_elem(&{cname}, key) != 0) {{\n\
+                 \x20       if (e)\n\
+                 \x20           bpf_ringbuf_discard(e, 0);\n\
                  \x20       return 0; /* gone meanwhile (the control plane, another sweep) */\n\
+                 \x20   }}\n\
                  \x20   c->deleted++;\n\
-                 \x20   if (!(head.permissions & P4TC_PERM_PUBLISH))\n\
+                 \x20   if (!publish)\n\
                  \x20       return 0;\n\
-                 \x20   struct {cname}_aged *e = bpf_ringbuf_reserve(&p4tc_aging_events, sizeof(*e), 0);\n\
                  \x20   if (!e) {{\n\
                  \x20       c->lost_events++;\n\
                  \x20       return 0;\n\
@@ -147,7 +156,7 @@ impl<'m> Gen<'m> {
                  \x20   e->h.table = {id};\n\
                  \x20   e->h.key_size = sizeof(e->key);\n\
                  \x20   e->h.at_ns = c->now;\n\
-                 \x20   e->h.entry = head;\n\
+                 \x20   e->h.entry = e->value.hdr;\n\
                  \x20   __builtin_memcpy(&e->key, key, sizeof(e->key));\n\
                  \x20   bpf_ringbuf_submit(e, 0);\n\
                  \x20   return 0;\n}}\n\n"

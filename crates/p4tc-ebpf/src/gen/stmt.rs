@@ -482,9 +482,9 @@ impl<'m> Gen<'m> {
                             + &Self::event_c(
                                 "P4TC_EVENT_UPDATED",
                                 self.table_intro_id(t.table),
-                                &format!("struct {}_key", info.cname),
+                                &info.cname,
                                 &t.key,
-                                &format!("{entry}->hdr"),
+                                &entry,
                                 "now_",
                             )
                     }
@@ -1017,9 +1017,9 @@ impl<'m> Gen<'m> {
             o.line(Self::event_c(
                 "P4TC_EVENT_CREATED",
                 id,
-                &format!("struct {}_key", info.cname),
+                &info.cname,
                 &t.key,
-                "nv_.hdr",
+                "&nv_",
                 "now_",
             ));
             o.close();
@@ -1032,22 +1032,25 @@ impl<'m> Gen<'m> {
     }
 
     /// C that publishes one datapath event into `p4tc_aging_events`: `struct p4tc_event_hdr`
-    /// (kind, who = datapath, the table's introspection id, the entry's head as `head` holds
-    /// it), then the map key `key` of C type `key_type`. One line, so it fits in an `if`. A
-    /// full ring drops the event (the datapath never waits for the control plane) and counts
-    /// it in the aging element's `lost_events`, which only a failure touches.
+    /// (kind, who = datapath, the table's introspection id, the entry's head), the map key
+    /// `key` (a `struct {cname}_key` variable), then the whole value `*value` (so the event
+    /// carries the action's data; it starts 8-aligned after the key). One line, so it fits in
+    /// an `if`. A full ring drops the event (the datapath never waits for the control plane)
+    /// and counts it in the aging element's `lost_events`, which only a failure touches.
     pub(crate) fn event_c(
         kind: &str,
         table_id: u32,
-        key_type: &str,
+        cname: &str,
         key: &str,
-        head: &str,
+        value: &str,
         now: &str,
     ) -> String {
         format!(
-            "{{ struct {{ struct p4tc_event_hdr h; {key_type} key; }} *ev_ = bpf_ringbuf_reserve(&p4tc_aging_events, sizeof(*ev_), 0); \
-             if (ev_) {{ ev_->h.kind = {kind}; ev_->h.who = P4TC_WHO_DATAPATH; ev_->h.table = {table_id}; \
-             ev_->h.key_size = sizeof(ev_->key); ev_->h.at_ns = {now}; ev_->h.entry = {head}; \
+            "{{ struct {{ struct p4tc_event_hdr h; struct {cname}_key key; struct {cname}_value value; }} *ev_ = \
+             bpf_ringbuf_reserve(&p4tc_aging_events, sizeof(*ev_), 0); \
+             if (ev_) {{ __builtin_memcpy(&ev_->value, {value}, sizeof(ev_->value)); \
+             ev_->h.kind = {kind}; ev_->h.who = P4TC_WHO_DATAPATH; ev_->h.table = {table_id}; \
+             ev_->h.key_size = sizeof(ev_->key); ev_->h.at_ns = {now}; ev_->h.entry = ev_->value.hdr; \
              __builtin_memcpy(&ev_->key, &{key}, sizeof(ev_->key)); bpf_ringbuf_submit(ev_, 0); }} \
              else {{ u32 lz_ = 0; struct p4tc_aging_timer *lt_ = bpf_map_lookup_elem(&p4tc_aging, &lz_); \
              if (lt_) __sync_fetch_and_add(&lt_->lost_events, 1); }} }}"
