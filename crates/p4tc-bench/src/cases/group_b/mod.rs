@@ -14,6 +14,7 @@ pub mod ipv6_forwarding;
 pub mod l2_redirect;
 pub mod lpm_routing;
 pub mod mac_learning_digest;
+pub mod meters_policer;
 pub mod mpls_label_stack;
 pub mod register_flow_stats;
 pub mod stateful_firewall;
@@ -27,6 +28,7 @@ pub fn all() -> Vec<Box<dyn Case>> {
         Box::new(l2_redirect::L2Redirect),
         Box::new(lpm_routing::LpmRouting),
         Box::new(mac_learning_digest::MacLearningDigest),
+        Box::new(meters_policer::MetersPolicer),
         Box::new(mpls_label_stack::MplsLabelStack),
         Box::new(register_flow_stats::RegisterFlowStats),
         Box::new(stateful_firewall::StatefulFirewall),
