@@ -13,7 +13,10 @@ use crate::case::{Case, Scale};
 pub mod arp_responder;
 pub mod calculator;
 pub mod direct_counters;
+pub mod icmp_echo_responder;
 pub mod indirect_counters;
+pub mod ipip_decap;
+pub mod ipip_encap;
 
 /// Every case of this group.
 pub fn all() -> Vec<Box<dyn Case>> {
@@ -21,7 +24,10 @@ pub fn all() -> Vec<Box<dyn Case>> {
         Box::new(arp_responder::ArpResponder),
         Box::new(calculator::Calculator),
         Box::new(direct_counters::DirectCounters),
+        Box::new(icmp_echo_responder::IcmpEchoResponder),
         Box::new(indirect_counters::IndirectCounters),
+        Box::new(ipip_decap::IpipDecap),
+        Box::new(ipip_encap::IpipEncap),
     ]
 }
 
