@@ -646,6 +646,21 @@ mod tests {
         assert_eq!(jenkins_one_at_a_time(b""), 0);
     }
 
+    #[test]
+    fn ids_agree_with_p4cs_p4info() {
+        // Action ids from P4Info files p4c wrote (its test outputs).
+        let ids = assign_ids(&[
+            sym(Prefix::Action, "FabricIngress.filtering.deny", None),
+            sym(Prefix::Action, "ingressImpl.foo2", None),
+        ])
+        .unwrap();
+        assert_eq!(
+            ids[&(Prefix::Action, "FabricIngress.filtering.deny".into())],
+            17164167
+        );
+        assert_eq!(ids[&(Prefix::Action, "ingressImpl.foo2".into())], 17174663);
+    }
+
     fn sym(prefix: Prefix, name: &str, explicit: Option<u32>) -> Symbol {
         Symbol {
             prefix,

@@ -17,6 +17,11 @@ use crate::datapath::{self, BuildInfo, ObjectError};
 /// `NAME.o` (clang's BPF object, `-O2 -g -target bpf`, with BTF) and `NAME.p4tc.json` (what
 /// `p4tc load DIR` needs to load it).
 ///
+/// For P4Runtime controllers it also writes `NAME.p4info.txtpb` and `NAME.p4info.bin` (the
+/// P4Info in text and binary protobuf, ids and names as p4c gives them) and `NAME.p4tc`, the
+/// device config a controller sends with `SetForwardingPipelineConfig` (the P4 sources, the
+/// options, and the BPF object when clang built it).
+///
 /// The pipeline is named after the file (`simple_l3.p4` makes `simple_l3`), as in P4TC.
 ///
 /// Exits 1 when the program has errors or clang rejects the C (clang's messages are shown),
@@ -75,6 +80,12 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(&path, format!("{json}\n"))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
+    // The P4Info depends only on the checked program, so it is written even when the
+    // datapath cannot be generated; a failure is reported and fails the run at the end.
+    let p4info_ok = match front.module {
+        Some(module) => write_p4info(dir, &name, module),
+        None => false,
+    };
     let Some(generated) = front.generated else {
         return Ok(ExitCode::FAILURE);
     };
@@ -121,7 +132,73 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
     let path = BuildInfo::path(dir, &name);
     std::fs::write(&path, serde_json::to_string_pretty(&info)? + "\n")
         .with_context(|| format!("cannot write {}", path.display()))?;
+    write_device_config(dir, &args.source, &info)?;
+    if !p4info_ok {
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(code)
+}
+
+/// Writes `NAME.p4info.txtpb` and `NAME.p4info.bin`; false (with the reason on stderr) when
+/// P4Runtime cannot describe the program.
+fn write_p4info(dir: &Path, name: &str, module: p4tc_ir::ir::Module) -> bool {
+    let result = (|| -> anyhow::Result<()> {
+        let model = p4tc_runtime::PipelineModel::new(std::sync::Arc::new(module), name)?;
+        let p4info = p4tc_p4runtime::p4info::build(&model)?;
+        let text = p4tc_p4runtime::p4info::to_text(&p4info)?;
+        for (file, bytes) in [
+            (format!("{name}.p4info.txtpb"), text.into_bytes()),
+            (
+                format!("{name}.p4info.bin"),
+                p4tc_p4runtime::p4info::to_binary(&p4info),
+            ),
+        ] {
+            let path = dir.join(file);
+            std::fs::write(&path, bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("error: P4Info: {e:#}");
+            false
+        }
+    }
+}
+
+/// Writes `NAME.p4tc`: the sources the front-end read (parsed again here only to list the
+/// included files; built-in architecture files are left out), the options, and the object.
+fn write_device_config(dir: &Path, source: &SourceArgs, info: &BuildInfo) -> anyhow::Result<()> {
+    let options = crate::check::preprocess_options(source)?;
+    let listed = crate::check::run_front_end(source.file.clone(), options, |parsed| {
+        Some(
+            parsed
+                .sources
+                .files()
+                .filter_map(|(_, f)| f.path.clone())
+                .collect::<Vec<PathBuf>>(),
+        )
+    })?;
+    let files = listed.output.unwrap_or_default();
+    let mut config = p4tc_p4runtime::DeviceConfig::from_files(
+        &info.pipeline,
+        &info.hook,
+        &source.file,
+        &files,
+        &source.include,
+        &source.define,
+    )?;
+    if let Some(object) = &info.object {
+        let path = dir.join(object);
+        config.object =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    }
+    let path = dir.join(format!("{}.p4tc", info.pipeline));
+    std::fs::write(&path, config.encode())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 /// P4TC names a pipeline after its program file.
