@@ -46,6 +46,8 @@ use tonic::{Request, Response, Status};
 
 pub use backend::{Backend, Deployer, MemoryDeployer, MemoryDevice, Prepared};
 pub use errors::Failure;
+/// gRPC status codes, for [`Failure`]s made outside this crate.
+pub use tonic::Code;
 
 use arbitration::{Arbitration, StreamItem};
 use state::Device;
