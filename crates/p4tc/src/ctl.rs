@@ -254,11 +254,29 @@ fn run_file(
     };
     let progress = std::io::stderr().is_terminal() && commands.len() > 1;
     let total = commands.len();
+    let mut last_shown = std::time::Instant::now();
+    // Runs of creates on one table go to the kernel in batches (many entries per system
+    // call); the bar moves after each run or command.
+    let mut show = |done: usize| {
+        if progress && (last_shown.elapsed() >= Duration::from_millis(100) || done == total) {
+            last_shown = std::time::Instant::now();
+            let width = 40;
+            let filled = done * width / total;
+            eprint!(
+                "\r[{}{}] {done}/{total}",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+            if done == total {
+                eprintln!();
+            }
+        }
+    };
+    let results = ctl::execute_all(&mut opened.backend, &model, &commands, now(), &mut show);
     let mut outputs = Vec::with_capacity(total);
     let mut errors = 0usize;
-    let mut last_shown = std::time::Instant::now();
-    for (i, command) in commands.iter().enumerate() {
-        match ctl::execute(&mut opened.backend, &model, command, now()) {
+    for (command, result) in commands.iter().zip(results) {
+        match result {
             Ok(output) => {
                 if let Output::Batch { failures, .. } = &output {
                     for f in failures {
@@ -280,20 +298,12 @@ fn run_file(
                 eprintln!("error: {}: {}: {e}", path.display(), command.at);
             }
         }
-        if progress && (last_shown.elapsed() >= Duration::from_millis(100) || i + 1 == total) {
-            last_shown = std::time::Instant::now();
-            let done = i + 1;
-            let width = 40;
-            let filled = done * width / total;
-            eprint!(
-                "\r[{}{}] {done}/{total}",
-                "#".repeat(filled),
-                " ".repeat(width - filled)
-            );
-            if done == total {
-                eprintln!();
-            }
-        }
+    }
+    let lost = opened.backend.lost_events();
+    if lost > 0 {
+        eprintln!(
+            "note: {lost} events of these changes were lost: the pipeline's events ring was full (nobody read it fast enough)"
+        );
     }
     let mut out = std::io::stdout().lock();
     if json {

@@ -81,35 +81,21 @@ pub fn execute(
             entries,
             batch,
         } => {
-            let t = table_of(model, *table)?;
-            let verb = if *update { "update" } else { "create" };
-            let mut applied = 0;
-            let mut failures = Vec::new();
-            for (index, entry) in entries.iter().enumerate() {
-                let result = if *update {
-                    om.update_entry(*table, merged_update(&*om, *table, entry))
-                } else {
-                    om.create_entry(*table, entry.clone())
-                };
-                match result {
-                    Ok(()) => applied += 1,
-                    Err(e) if !*batch => return Err(e),
-                    Err(e) => failures.push(BatchFailure {
-                        index,
-                        key: key_text(t, &entry.key, entry.priority.map(|p| p.0)),
-                        error: e.to_string(),
-                    }),
-                }
-            }
-            Ok(batch_or_done(
-                model,
-                t,
-                verb,
-                *batch,
-                applied,
-                failures,
-                entries.first().map(|e| (e.key.as_slice(), e.priority)),
-            ))
+            table_of(model, *table)?;
+            let results = if *update {
+                entries
+                    .iter()
+                    .map(|entry| om.update_entry(*table, merged_update(&*om, *table, entry)))
+                    .collect()
+            } else if *batch {
+                om.create_entries(*table, entries.clone())
+            } else {
+                entries
+                    .iter()
+                    .map(|entry| om.create_entry(*table, entry.clone()))
+                    .collect()
+            };
+            write_output(model, *table, *update, *batch, entries, results)
         }
         CommandKind::DeleteEntries {
             table,
@@ -275,6 +261,119 @@ fn which_name(which: DefaultKind) -> &'static str {
         DefaultKind::Hit => "default_hit_action",
         DefaultKind::Miss => "default_miss_action",
     }
+}
+
+/// A write command's output from its entries' results.
+fn write_output(
+    model: &PipelineModel,
+    table: TableHandle,
+    update: bool,
+    batch: bool,
+    entries: &[EntrySpec],
+    results: Vec<Result<(), RuntimeError>>,
+) -> Result<Output, RuntimeError> {
+    let t = table_of(model, table)?;
+    let verb = if update { "update" } else { "create" };
+    let mut applied = 0;
+    let mut failures = Vec::new();
+    for (index, (entry, result)) in entries.iter().zip(results).enumerate() {
+        match result {
+            Ok(()) => applied += 1,
+            Err(e) if !batch => return Err(e),
+            Err(e) => failures.push(BatchFailure {
+                index,
+                key: key_text(t, &entry.key, entry.priority.map(|p| p.0)),
+                error: e.to_string(),
+            }),
+        }
+    }
+    Ok(batch_or_done(
+        model,
+        t,
+        verb,
+        batch,
+        applied,
+        failures,
+        entries.first().map(|e| (e.key.as_slice(), e.priority)),
+    ))
+}
+
+/// The most entries [`execute_all`] hands the object model in one `create_entries` call.
+pub const CREATE_CHUNK: usize = 1 << 16;
+
+/// Runs `commands` in order, as [`execute`] runs each, with one difference in how: runs of
+/// consecutive creates on one table (single entries and batches alike) go to the object
+/// model together, up to [`CREATE_CHUNK`] entries per
+/// [`create_entries`](ObjectModel::create_entries) call, so a backend can write them many
+/// per system call (a bulk file of a million `create` lines). Outcomes are the same: each
+/// entry all or nothing, refused or not as it would be one by one. `progress` is told how
+/// many commands are done after each step. Returns each command's result, in order.
+pub fn execute_all(
+    om: &mut dyn ObjectModel,
+    model: &PipelineModel,
+    commands: &[Command],
+    now: Duration,
+    progress: &mut dyn FnMut(usize),
+) -> Vec<Result<Output, RuntimeError>> {
+    let create_on = |c: &Command| match &c.kind {
+        CommandKind::WriteEntries {
+            table,
+            update: false,
+            entries,
+            ..
+        } => Some((*table, entries.len())),
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(commands.len());
+    let mut i = 0;
+    while i < commands.len() {
+        let Some((table, first)) = create_on(&commands[i]) else {
+            out.push(execute(om, model, &commands[i], now));
+            i += 1;
+            progress(i);
+            continue;
+        };
+        // The run: consecutive creates on this table, within the chunk (at least one).
+        let mut end = i + 1;
+        let mut total = first;
+        while let Some((t, n)) = commands.get(end).and_then(create_on) {
+            if t != table || total + n > CREATE_CHUNK {
+                break;
+            }
+            total += n;
+            end += 1;
+        }
+        let mut specs = Vec::with_capacity(total);
+        for c in &commands[i..end] {
+            if let CommandKind::WriteEntries { entries, .. } = &c.kind {
+                specs.extend(entries.iter().cloned());
+            }
+        }
+        let mut results = if table_of(model, table).is_ok() {
+            om.create_entries(table, specs).into_iter()
+        } else {
+            Vec::new().into_iter()
+        };
+        for c in &commands[i..end] {
+            let CommandKind::WriteEntries { entries, batch, .. } = &c.kind else {
+                continue;
+            };
+            let mine: Vec<_> = results.by_ref().take(entries.len()).collect();
+            out.push(if mine.len() == entries.len() {
+                write_output(model, table, false, *batch, entries, mine)
+            } else {
+                // An unknown table (no call was made), or a backend that answered short.
+                table_of(model, table).and_then(|_| {
+                    Err(RuntimeError::Invalid(
+                        "the object model gave fewer results than entries".into(),
+                    ))
+                })
+            });
+        }
+        i = end;
+        progress(i);
+    }
+    out
 }
 
 fn batch_or_done(

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use super::command::{parse_words, Command};
-use super::execute::execute;
+use super::execute::execute_all;
 use super::format::Output;
 use super::lexer::{lex_line, LineEnd, Word};
 use super::{CtlError, DevResolver, Pos};
@@ -80,7 +80,9 @@ pub fn parse_file(
     }
 }
 
-/// Parses `text` ([`parse_file`]) and runs every command ([`execute`]) on `om`, in order.
+/// Parses `text` ([`parse_file`]) and runs every command on `om`, in order
+/// ([`execute_all`](super::execute_all): runs of creates on one table go to the object model
+/// as batches).
 ///
 /// Any parse error: nothing runs, and every parse error is returned. Otherwise every command
 /// runs even when one fails (as a batch does); each refused command, and each failed entry
@@ -96,8 +98,9 @@ pub fn apply_file(
     let commands = parse_file(text, model, resolver)?;
     let mut outputs = Vec::with_capacity(commands.len());
     let mut errors = Vec::new();
-    for command in &commands {
-        match execute(om, model, command, now) {
+    let results = execute_all(om, model, &commands, now, &mut |_| {});
+    for (command, result) in commands.iter().zip(results) {
+        match result {
             Ok(output) => {
                 if let Output::Batch { failures, .. } = &output {
                     for f in failures {
