@@ -19,6 +19,7 @@ pub mod mpls_label_stack;
 pub mod register_flow_stats;
 pub mod stateful_firewall;
 pub mod tc_metadata;
+pub mod vlan_tagging;
 pub mod vxlan_decap;
 
 /// Every case of this group.
@@ -33,6 +34,7 @@ pub fn all() -> Vec<Box<dyn Case>> {
         Box::new(register_flow_stats::RegisterFlowStats),
         Box::new(stateful_firewall::StatefulFirewall),
         Box::new(tc_metadata::TcMetadata),
+        Box::new(vlan_tagging::VlanTagging),
         Box::new(vxlan_decap::VxlanDecap),
     ]
 }
