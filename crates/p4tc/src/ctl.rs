@@ -256,7 +256,7 @@ fn run_file(
     let total = commands.len();
     let mut last_shown = std::time::Instant::now();
     // Runs of creates on one table go to the kernel in batches (many entries per system
-    // call); the bar moves after each run or command.
+    // call); the bar moves after each run (at most a million entries) or other command.
     let mut show = |done: usize| {
         if progress && (last_shown.elapsed() >= Duration::from_millis(100) || done == total) {
             last_shown = std::time::Instant::now();

@@ -298,8 +298,10 @@ fn write_output(
     ))
 }
 
-/// The most entries [`execute_all`] hands the object model in one `create_entries` call.
-pub const CREATE_CHUNK: usize = 1 << 16;
+/// The most entries [`execute_all`] hands the object model in one `create_entries` call. Large:
+/// a backend may pay a fixed cost per call that grows with the table (the kernel's LPM
+/// batches list the trie's keys once per call), and a million entries take about a second.
+pub const CREATE_CHUNK: usize = 1 << 20;
 
 /// Runs `commands` in order, as [`execute`] runs each, with one difference in how: runs of
 /// consecutive creates on one table (single entries and batches alike) go to the object
