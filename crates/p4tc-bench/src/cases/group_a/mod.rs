@@ -13,6 +13,7 @@ use crate::case::{Case, Scale};
 pub mod arp_responder;
 pub mod calculator;
 pub mod direct_counters;
+pub mod ecmp_hash;
 pub mod icmp_echo_responder;
 pub mod indirect_counters;
 pub mod ipip_decap;
@@ -24,6 +25,7 @@ pub fn all() -> Vec<Box<dyn Case>> {
         Box::new(arp_responder::ArpResponder),
         Box::new(calculator::Calculator),
         Box::new(direct_counters::DirectCounters),
+        Box::new(ecmp_hash::EcmpHash),
         Box::new(icmp_echo_responder::IcmpEchoResponder),
         Box::new(indirect_counters::IndirectCounters),
         Box::new(ipip_decap::IpipDecap),
