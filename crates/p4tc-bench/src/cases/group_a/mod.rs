@@ -13,6 +13,7 @@ use crate::case::{Case, Scale};
 pub mod arp_responder;
 pub mod calculator;
 pub mod checksum_update;
+pub mod conntrack_aging;
 pub mod direct_counters;
 pub mod ecmp_hash;
 pub mod icmp_echo_responder;
@@ -26,6 +27,7 @@ pub fn all() -> Vec<Box<dyn Case>> {
         Box::new(arp_responder::ArpResponder),
         Box::new(calculator::Calculator),
         Box::new(checksum_update::ChecksumUpdate),
+        Box::new(conntrack_aging::ConntrackAging),
         Box::new(direct_counters::DirectCounters),
         Box::new(ecmp_hash::EcmpHash),
         Box::new(icmp_echo_responder::IcmpEchoResponder),
