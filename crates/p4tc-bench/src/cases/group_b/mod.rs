@@ -19,6 +19,7 @@ pub mod mpls_label_stack;
 pub mod register_flow_stats;
 pub mod stateful_firewall;
 pub mod tc_metadata;
+pub mod ternary_acl;
 pub mod vlan_tagging;
 pub mod vxlan_decap;
 
@@ -34,6 +35,7 @@ pub fn all() -> Vec<Box<dyn Case>> {
         Box::new(register_flow_stats::RegisterFlowStats),
         Box::new(stateful_firewall::StatefulFirewall),
         Box::new(tc_metadata::TcMetadata),
+        Box::new(ternary_acl::TernaryAcl),
         Box::new(vlan_tagging::VlanTagging),
         Box::new(vxlan_decap::VxlanDecap),
     ]
