@@ -696,29 +696,46 @@ impl<'m> Gen<'m> {
         Ok(name)
     }
 
-    /// Records that the header an assignment target lies in may have changed.
+    /// Records that the header an assignment target lies in may have changed, and which of
+    /// its fields ([`modified_field_key`]), so that the deparser writes back only those.
     pub(crate) fn mark_lhs(&mut self, s: &Scope, lhs: Handle<Expr>, lv: &str) {
-        // Walk from the target towards its root; the first header found is the one changed.
+        // Walk from the target towards its root; the first header found is the one changed,
+        // and the field walked through last is the one of its fields assigned.
         let mut e = lhs;
+        let mut field: Option<u32> = None;
         loop {
             let ex = &s.body.exprs[e];
-            if self.header_of(self.resolve(ex.ty)).is_some() {
+            if let Some(c) = self.header_of(self.resolve(ex.ty)) {
                 match self.lvalue(s, e) {
                     Ok(h) => {
+                        let name = field
+                            .filter(|_| e != lhs)
+                            .and_then(|i| self.m.composites[c].fields.get(i as usize))
+                            .map(|f| f.name.clone());
+                        match name {
+                            Some(f) => {
+                                self.modified.insert(modified_field_key(&h, &f));
+                            }
+                            None => {
+                                self.modified.insert(modified_field_key(&h, "*"));
+                            }
+                        }
                         if e == lhs {
                             // A whole header assigned: its validity may change too.
-                            self.modified.insert(h);
                             self.modified_all = true;
-                        } else {
-                            self.modified.insert(h);
                         }
+                        self.modified.insert(h);
                     }
                     Err(_) => self.modified_all = true,
                 }
                 return;
             }
             match &ex.kind {
-                ExprKind::Field { base, .. } | ExprKind::Slice { base, .. } => e = *base,
+                ExprKind::Field { base, index } => {
+                    field = Some(*index);
+                    e = *base;
+                }
+                ExprKind::Slice { base, .. } => e = *base,
                 ExprKind::Element { .. } | ExprKind::StackMember { .. } => {
                     self.modified_all = true;
                     return;
@@ -735,8 +752,18 @@ impl<'m> Gen<'m> {
         }
     }
 
+    /// Records that the header `lv` may have changed, any of its fields.
     pub(crate) fn mark_modified(&mut self, lv: &str) {
+        self.modified.insert(modified_field_key(lv, "*"));
         self.modified.insert(lv.to_string());
+    }
+
+    /// True when field `field` of the header `lv` may have been assigned (or the header as a
+    /// whole, or something the generator cannot follow).
+    pub(crate) fn field_may_change(&self, lv: &str, field: &str) -> bool {
+        self.modified_all
+            || self.modified.contains(&modified_field_key(lv, "*"))
+            || self.modified.contains(&modified_field_key(lv, field))
     }
 
     pub(crate) fn contains_header(&self, ty: Handle<Type>) -> bool {
@@ -751,6 +778,13 @@ impl<'m> Gen<'m> {
             _ => false,
         }
     }
+}
+
+/// The key in `Gen::modified` saying that field `field` of header `lv` may change (`*`: any
+/// of its fields). The separator cannot occur in a C lvalue, so these never collide with the
+/// headers' own entries.
+pub(crate) fn modified_field_key(lv: &str, field: &str) -> String {
+    format!("{lv}\u{1}{field}")
 }
 
 /// Where an inlined action's argument comes from.

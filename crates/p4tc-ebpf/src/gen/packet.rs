@@ -135,9 +135,42 @@ impl<'m> Gen<'m> {
         size: u32,
         o: &mut Out,
     ) {
+        self.store_header_fields(lv, p, fields, size, None, o);
+    }
+
+    /// [`Self::store_header`], storing only the bytes of fields with `dirty[i]` set (all of
+    /// them without `dirty`).
+    pub(crate) fn store_header_fields(
+        &self,
+        lv: &str,
+        p: &str,
+        fields: &[WireField],
+        size: u32,
+        dirty: Option<&[bool]>,
+        o: &mut Out,
+    ) {
+        let is_dirty = |i: usize| dirty.is_none_or(|d| d.get(i).copied().unwrap_or(true));
         let mut covered = vec![false; size as usize];
+        // Bytes of clean fields only are left as the packet has them.
+        for (i, f) in fields.iter().enumerate() {
+            if !is_dirty(i) {
+                for b in f.offset / 8..(f.offset + f.width).div_ceil(8) {
+                    covered[b as usize] = true;
+                }
+            }
+        }
+        for (i, f) in fields.iter().enumerate() {
+            if is_dirty(i) {
+                for b in f.offset / 8..(f.offset + f.width).div_ceil(8) {
+                    covered[b as usize] = false;
+                }
+            }
+        }
         // Whole-byte fields on byte boundaries: one store each.
-        for f in fields {
+        for (i, f) in fields.iter().enumerate() {
+            if !is_dirty(i) {
+                continue;
+            }
             if f.offset % 8 == 0 && f.width % 8 == 0 {
                 let src = super::expr::field_access(lv, &f.name);
                 let at = f.offset / 8;
@@ -600,7 +633,15 @@ impl<'m> Gen<'m> {
                     o.line(format!(
                         "if ((void *)(w_ + {size}) > data_end) {{ drop = 1; goto verdict; }}"
                     ));
-                    self.store_header(&e.lvalue, "w_", fields, *size, o);
+                    // In place, a field nothing assigns still holds the packet's bytes:
+                    // only the fields that may have changed are stored (the bytes they
+                    // share with others are rebuilt whole).
+                    let lv = e.lvalue.clone();
+                    let dirty: Vec<bool> = fields
+                        .iter()
+                        .map(|f| self.field_may_change(&lv, &f.name))
+                        .collect();
+                    self.store_header_fields(&lv, "w_", fields, *size, Some(&dirty), o);
                     o.line(format!("w_ += {size};"));
                     o.close();
                 } else {
