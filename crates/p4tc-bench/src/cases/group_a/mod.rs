@@ -14,6 +14,7 @@ pub mod arp_responder;
 pub mod calculator;
 pub mod checksum_update;
 pub mod conntrack_aging;
+pub mod decap_recirculate;
 pub mod default_actions;
 pub mod direct_counters;
 pub mod ecmp_hash;
@@ -29,6 +30,7 @@ pub fn all() -> Vec<Box<dyn Case>> {
         Box::new(calculator::Calculator),
         Box::new(checksum_update::ChecksumUpdate),
         Box::new(conntrack_aging::ConntrackAging),
+        Box::new(decap_recirculate::DecapRecirculate),
         Box::new(default_actions::DefaultActions),
         Box::new(direct_counters::DirectCounters),
         Box::new(ecmp_hash::EcmpHash),
