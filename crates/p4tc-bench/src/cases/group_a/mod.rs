@@ -22,6 +22,7 @@ pub mod icmp_echo_responder;
 pub mod indirect_counters;
 pub mod ipip_decap;
 pub mod ipip_encap;
+pub mod ipv4_options;
 
 /// Every case of this group.
 pub fn all() -> Vec<Box<dyn Case>> {
@@ -38,6 +39,7 @@ pub fn all() -> Vec<Box<dyn Case>> {
         Box::new(indirect_counters::IndirectCounters),
         Box::new(ipip_decap::IpipDecap),
         Box::new(ipip_encap::IpipEncap),
+        Box::new(ipv4_options::Ipv4Options),
     ]
 }
 
