@@ -171,10 +171,6 @@ impl Bytes {
         self.0.extend_from_slice(&v.to_ne_bytes());
         self
     }
-    fn u64(mut self, v: u64) -> Self {
-        self.0.extend_from_slice(&v.to_ne_bytes());
-        self
-    }
     fn raw(mut self, v: &[u8]) -> Self {
         self.0.extend_from_slice(v);
         self
