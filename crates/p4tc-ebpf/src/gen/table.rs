@@ -575,13 +575,20 @@ impl<'m> Gen<'m> {
             "    {entry}->hdr.last_used_ns = bpf_ktime_get_ns();"
         ));
         o.open(format!("if ({entry}->hdr.permissions & P4TC_PERM_DP_X)"));
+        // The usual hit (the entry's own action) decides the action right here, without
+        // testing the entry's flags a second time below.
         o.open(format!("if ({entry}->hdr.flags & P4TC_F_HAS_ACTION)"));
         o.line(format!("{n}_act = {entry};"));
+        o.line(format!("{run} = {entry}->hdr.action;"));
         o.reopen("else");
         o.line("u32 d_ = P4TC_DEFAULT_HIT;");
         o.line(format!(
             "{n}_act = bpf_map_lookup_elem(&{cname}_defaults, &d_);"
         ));
+        o.line(format!(
+            "if ({n}_act && ({n}_act->hdr.flags & P4TC_F_HAS_ACTION))"
+        ));
+        o.line(format!("    {run} = {n}_act->hdr.action;"));
         o.close();
         o.close();
         o.reopen("else");
@@ -591,12 +598,12 @@ impl<'m> Gen<'m> {
             o.line(format!(
                 "{n}_act = bpf_map_lookup_elem(&{cname}_defaults, &d_);"
             ));
+            o.line(format!(
+                "if ({n}_act && ({n}_act->hdr.flags & P4TC_F_HAS_ACTION))"
+            ));
+            o.line(format!("    {run} = {n}_act->hdr.action;"));
         }
         o.close();
-        o.line(format!(
-            "if ({n}_act && ({n}_act->hdr.flags & P4TC_F_HAS_ACTION))"
-        ));
-        o.line(format!("    {run} = {n}_act->hdr.action;"));
         let mut sc = s.clone();
         sc.table = Some(TableCtx {
             table,
