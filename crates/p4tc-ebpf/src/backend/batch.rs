@@ -32,6 +32,22 @@ use crate::bulk::{self, Record, WritePath};
 use crate::entry::{EntryHead, FLAG_DYNAMIC, FLAG_HAS_ACTION, FLAG_PRIO_ALLOCATED};
 use crate::sys;
 
+/// Where the time of the last [`ObjectModel::create_entries`] call on a `KernelBackend` went
+/// (for benchmarks: checking and encoding in user space, against the kernel's writes).
+///
+/// [`ObjectModel::create_entries`]: p4tc_runtime::ObjectModel::create_entries
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchStats {
+    /// Entries in the batch.
+    pub entries: usize,
+    /// Checking and encoding them (keys, actions, permissions, slots, values).
+    pub prepare: Duration,
+    /// The system calls writing their elements (and their events, inline).
+    pub write: Duration,
+    /// The whole call.
+    pub total: Duration,
+}
+
 /// One entry checked and encoded, waiting to be written.
 struct Pending {
     /// Its position in the batch.
@@ -123,6 +139,7 @@ impl KernelBackend {
         } else {
             None
         };
+        let started = std::time::Instant::now();
         let mut results: Vec<Result<(), RuntimeError>> = vec![Ok(()); n];
         let mut pending = Vec::with_capacity(n);
         let now = sys::monotonic_ns();
@@ -135,6 +152,8 @@ impl KernelBackend {
                 Err(e) => results[index] = Err(e),
             }
         }
+        let prepared = started.elapsed();
+        let mut written = Duration::ZERO;
         let tm = self.table_model(t);
         let dotted = tm.dotted.clone();
         let size = tm.size;
@@ -167,9 +186,16 @@ impl KernelBackend {
                     continue;
                 }
             }
-            let done = self.write_round(t, round, &mut results, &mut existing);
+            let (done, took) = self.write_round(t, round, &mut results, &mut existing);
+            written += took;
             room = room.saturating_sub(done);
         }
+        self.last_batch = BatchStats {
+            entries: n,
+            prepare: prepared,
+            write: written,
+            total: started.elapsed(),
+        };
         results
     }
 
@@ -362,7 +388,7 @@ impl KernelBackend {
         round: &[Pending],
         results: &mut [Result<(), RuntimeError>],
         existing: &mut Option<std::collections::HashSet<Vec<u8>>>,
-    ) -> usize {
+    ) -> (usize, Duration) {
         let path = self.path_for(t, round.iter().map(|p| p.keys.len()).sum());
         let ring = self.ring_open();
         let table_id = self.table_model(t).id;
@@ -397,7 +423,9 @@ impl KernelBackend {
                 });
             }
         }
+        let started = std::time::Instant::now();
         let status = self.write_records(t, path, ring, &records, existing);
+        let took = started.elapsed();
         drop(records);
         // Events the program could not send (the kernel refused the emit program) go by
         // `publish` with the others.
@@ -468,7 +496,7 @@ impl KernelBackend {
             *next = (*next).max(max.saturating_add(1));
         }
         self.publish(t, 0, later);
-        done
+        (done, took)
     }
 
     /// Writes records by `path`: each one's result (0 or a negative errno). Inline events

@@ -43,6 +43,8 @@
 //!   (`E2BIG`/`ENOSPC` become `Full`); tuple-space tables count their entries first.
 
 mod batch;
+
+pub use batch::BatchStats;
 mod events;
 mod externs;
 mod keys;
@@ -145,6 +147,8 @@ pub struct KernelBackend {
     ring_refused: Option<String>,
     /// Events of this process's changes that the full ring refused.
     lost_events: u64,
+    /// Where the last batch's time went.
+    last_batch: BatchStats,
 }
 
 impl std::fmt::Debug for KernelBackend {
@@ -334,6 +338,7 @@ impl KernelBackend {
             notes: Vec::new(),
             ring_refused: None,
             lost_events: 0,
+            last_batch: BatchStats::default(),
         })
     }
 
@@ -354,6 +359,11 @@ impl KernelBackend {
     /// refused.
     pub fn notes(&self) -> &[String] {
         &self.notes
+    }
+
+    /// Where the time of the last `create_entries` call went.
+    pub fn last_batch(&self) -> BatchStats {
+        self.last_batch
     }
 
     /// Events of this process's changes lost because the events ring was full.
