@@ -43,7 +43,7 @@ use crate::state::{self, Attachment, State, TableState};
 /// job (not root, no bpffs, no clang, no such interface).
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  p4tc load examples/simple_l3/simple_l3.p4 --dev eth0\n  p4tc load out --dev eth0 --egress        # DIR written by p4tc compile\n  p4tc load prog.p4 --dev veth1 --xdp --netns blue --name edge\n  p4tc load prog.p4 --dev eth0 --fresh      # reload with empty tables\n  p4tc load router.p4 --dev port1 --dev port2   # one pipeline, two ports\n  p4tc load examples/simple_l3/simple_l3.p4 --dev eth0 --entries examples/simple_l3/simple_l3.entries\n  p4tc show\n  p4tc unload simple_l3"
+    after_help = "Examples:\n  p4tc load examples/simple_l3/simple_l3.p4 --dev eth0\n  p4tc load out --dev eth0 --egress        # DIR written by p4tc compile\n  p4tc load prog.p4 --dev veth1 --xdp --netns blue --name edge\n  p4tc load prog.p4 --dev eth0 --fresh      # reload with empty tables\n  p4tc load router.p4 --dev port1 --dev port2   # one pipeline, two ports\n  p4tc load examples/stateful_firewall/stateful_firewall.p4 --dev eth0 --dev eth1 --host-port eth0\n  p4tc load examples/simple_l3/simple_l3.p4 --dev eth0 --entries examples/simple_l3/simple_l3.entries\n  p4tc show\n  p4tc unload simple_l3"
 )]
 pub struct LoadArgs {
     /// The P4 program, or a directory `p4tc compile` wrote.
@@ -77,6 +77,10 @@ pub struct LoadArgs {
     /// Start with empty tables even when the pipeline is already loaded.
     #[arg(long)]
     fresh: bool,
+    /// An interface whose packets PNA's `is_host_port` calls host-side (the host port of a
+    /// firewall, say); may repeat. Looked up in `--netns`.
+    #[arg(long = "host-port", value_name = "IFACE")]
+    host_port: Vec<String>,
     /// Apply these `p4tc ctl` commands (create entries, set defaults) before attaching.
     #[arg(long, value_name = "FILE")]
     entries: Option<PathBuf>,
@@ -150,6 +154,19 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         PipelineModel::new(std::sync::Arc::clone(&module), &name)
             .map_err(|e| anyhow::anyhow!("cannot model pipeline {name}: {e}"))?,
     );
+    // Host ports are looked up before anything is loaded: a typo costs nothing.
+    let mut host_ports = Vec::new();
+    for dev in &args.host_port {
+        let index = ifindex(args.netns.as_deref(), dev).with_context(|| {
+            let ns = args
+                .netns
+                .as_deref()
+                .map(|n| format!(" in netns {n}"))
+                .unwrap_or_default();
+            format!("--host-port {dev}: no such interface{ns}")
+        })?;
+        host_ports.push((dev.as_str(), index));
+    }
     // The entries file is parsed before anything is loaded: a typo costs nothing.
     let commands = match &args.entries {
         Some(path) => {
@@ -254,6 +271,9 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         state.hook,
         pin_dir.display()
     )?;
+    if !host_ports.is_empty() {
+        mark_host_ports(&name, &pin_dir, &host_ports, &mut out)?;
+    }
     if let Some(path) = &args.entries {
         // The tables are pinned already: on a refused command the pipeline stays loaded
         // (not attached) with the commands before it applied.
@@ -421,6 +441,38 @@ pub fn teardown(pipeline: &str, state: Option<&State>) -> Vec<String> {
 pub fn count_pinned(path: &Path) -> Result<usize, String> {
     let fd = loader::open_pinned_map(path).map_err(|e| e.to_string())?;
     p4tc_ebpf::sys::map_count(fd.as_fd()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Writes `--host-port` interfaces into the pinned `p4tc_host_ports` map (ifindex to 1), the
+/// set the generated `is_host_port` consults. Entries of an earlier load stay (a reload keeps
+/// its maps); a program that never asks `is_host_port` has no such map, and is told so.
+fn mark_host_ports(
+    name: &str,
+    pin_dir: &Path,
+    ports: &[(&str, u32)],
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    let path = pin_dir.join("p4tc_host_ports");
+    if !path.exists() {
+        writeln!(
+            out,
+            "{name}: note: the program never calls is_host_port; --host-port changes nothing"
+        )?;
+        return Ok(());
+    }
+    let map = loader::open_pinned_map(&path)
+        .map_err(|e| anyhow::anyhow!("{name}: opening {}: {e}", path.display()))?;
+    for (dev, index) in ports {
+        p4tc_ebpf::sys::map_update(
+            map.as_fd(),
+            &index.to_ne_bytes(),
+            &1u32.to_ne_bytes(),
+            p4tc_ebpf::sys::BPF_ANY,
+        )
+        .with_context(|| format!("{name}: marking {dev} a host port"))?;
+        writeln!(out, "{name}: {dev} (ifindex {index}) is a host port")?;
+    }
+    Ok(())
 }
 
 /// The index of interface `dev` in `netns` (the host's when `None`), for `dev` values of

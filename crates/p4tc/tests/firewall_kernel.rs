@@ -21,7 +21,6 @@
 mod kernel;
 
 use std::io::{BufRead as _, BufReader, Write as _};
-use std::os::fd::AsFd as _;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -309,24 +308,10 @@ fn firewall_learns_until_full_and_flows_age_out_with_mon_watching() {
         &pipe,
         "--entries",
         entries.to_str().expect("path"),
+        // m0 is the host side: is_host_port(m0) holds.
+        "--host-port",
+        "m0",
     ]);
-    // m0 is the host side: is_host_port(m0) holds when its ifindex is in p4tc_host_ports.
-    // (p4tc has no command for that yet; the pinned map is written directly.)
-    let host_ports = p4tc_ebpf::loader::open_pinned_map(
-        &Path::new("/sys/fs/bpf/p4tc")
-            .join(&pipe)
-            .join("p4tc_host_ports"),
-    )
-    .expect("p4tc_host_ports is pinned");
-    let m0 = lab.ifindex(&lab.m, "m0");
-    p4tc_ebpf::sys::map_update(
-        host_ports.as_fd(),
-        &m0.to_ne_bytes(),
-        &1u32.to_ne_bytes(),
-        p4tc_ebpf::sys::BPF_ANY,
-    )
-    .expect("m0 marked a host port");
-    drop(host_ports);
 
     // mon, from before the first packet; its lines are collected as they come.
     let mut mon = Command::new(P4TC)
