@@ -134,3 +134,34 @@ fn generated_paths_and_tonic_names() {
     use p4runtime_proto::p4::v1::p4_runtime_server::SERVICE_NAME as GEN;
     assert_eq!(GEN, SERVICE_NAME);
 }
+
+/// Our descriptors against the `p4runtime` Python package's (what p4runtime-shell uses):
+/// every field, number, enum value and RPC must be there. Needs python3 with that package
+/// (`scripts/test` installs p4runtime-shell, which brings it); says so and passes without.
+#[test]
+fn descriptors_match_the_official_python_package() {
+    use std::process::Command;
+    let has_package = Command::new("python3")
+        .args(["-c", "import p4.v1.p4runtime_pb2"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_package {
+        eprintln!("skipped: python3 with the p4runtime package is not installed");
+        return;
+    }
+    let path = std::env::temp_dir().join(format!("p4rt-descriptors-{}.bin", std::process::id()));
+    std::fs::write(&path, FILE_DESCRIPTOR_SET).expect("write the descriptors");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/compare_official.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .expect("python3 runs");
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -151,3 +151,47 @@ fn compile_help_names_the_p4runtime_outputs() {
         "{help}"
     );
 }
+
+/// The text P4Info as p4runtime-shell reads it: Python's protobuf text format with the
+/// official `p4runtime` package, equal to the binary one. Needs python3 with that package
+/// (`scripts/test` installs p4runtime-shell); says so and passes without.
+#[test]
+fn the_official_python_package_reads_the_text_p4info() {
+    let has_package = Command::new("python3")
+        .args(["-c", "import p4.config.v1.p4info_pb2"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_package {
+        eprintln!("skipped: python3 with the p4runtime package is not installed");
+        return;
+    }
+    let s = Scratch::new("python");
+    let out = s.0.to_str().expect("utf-8");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/mac_learning_digest/mac_learning_digest.p4");
+    let run = p4tc(&[
+        "compile",
+        example.to_str().unwrap(),
+        "-o",
+        out,
+        "--no-object",
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let script = "import sys\n\
+        from google.protobuf import text_format\n\
+        from p4.config.v1 import p4info_pb2\n\
+        t = p4info_pb2.P4Info()\n\
+        text_format.Parse(open(sys.argv[1]).read(), t)\n\
+        b = p4info_pb2.P4Info()\n\
+        b.ParseFromString(open(sys.argv[2], 'rb').read())\n\
+        assert t == b, 'text and binary differ'\n\
+        print(t.digests[0].preamble.name, len(t.tables))\n";
+    let run = Command::new("python3")
+        .args(["-c", script])
+        .arg(s.0.join("mac_learning_digest.p4info.txtpb"))
+        .arg(s.0.join("mac_learning_digest.p4info.bin"))
+        .output()
+        .expect("python3 runs");
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert_eq!(text(&run.stdout).trim(), "LearnControl.mac_learn 2");
+}
