@@ -139,6 +139,8 @@ fn generated_paths_and_tonic_names() {
 /// every field, number, enum value and RPC must be there. Needs python3 with that package
 /// (`scripts/test` installs p4runtime-shell, which brings it); says so and passes without.
 #[test]
+// The skip is said on stderr, where cargo test shows it with --nocapture.
+#[allow(clippy::print_stderr)]
 fn descriptors_match_the_official_python_package() {
     use std::process::Command;
     let has_package = Command::new("python3")

@@ -156,6 +156,8 @@ fn compile_help_names_the_p4runtime_outputs() {
 /// official `p4runtime` package, equal to the binary one. Needs python3 with that package
 /// (`scripts/test` installs p4runtime-shell); says so and passes without.
 #[test]
+// The skip is said on stderr, where cargo test shows it with --nocapture.
+#[allow(clippy::print_stderr)]
 fn the_official_python_package_reads_the_text_p4info() {
     let has_package = Command::new("python3")
         .args(["-c", "import p4.config.v1.p4info_pb2"])
