@@ -658,3 +658,129 @@ async fn idle_timeouts_arrive_on_the_primarys_stream() {
     assert_eq!(notification.table_entry[0].r#match, e.r#match);
     assert_eq!(notification.table_entry[0].idle_timeout_ns, 150_000_000);
 }
+
+#[tokio::test]
+async fn digests_arrive_as_lists_once_configured_and_acks_are_matched() {
+    use p4tc_runtime::Datapath as _;
+    let (server, mut c, config) = kinds().await;
+    let info = config.p4info.unwrap();
+    let ids = Ids(&info);
+    let digest = ids.digest("seen");
+    let handle = server
+        .service
+        .with_backend(|b| {
+            let m = b.memory().expect("in memory");
+            m.model()
+                .instance_by_name("seen")
+                .expect("digest instance")
+                .handle
+        })
+        .unwrap();
+    // seen_t { bit<48> srcAddr; bit<32> ipv4Src; }, laid out by the digest's ValueLayout.
+    let payload = |n: u8| {
+        server
+            .service
+            .with_backend(|b| {
+                let m = b.memory().unwrap();
+                let layout = match &m.model().instance(handle).unwrap().layout {
+                    Some(p4tc_ir::layout::ExternLayout::Digest(l)) => l.clone(),
+                    other => panic!("{other:?}"),
+                };
+                layout
+                    .encode(&[
+                        num_bigint::BigUint::from(0x0200_0000_0000u64 + u64::from(n)),
+                        num_bigint::BigUint::from(0x0a00_0000u32 + u32::from(n)),
+                    ])
+                    .unwrap()
+            })
+            .unwrap()
+    };
+    let send = |n: u8| {
+        let p = payload(n);
+        server
+            .service
+            .with_backend(|b| b.memory().unwrap().digest(handle, &p))
+            .unwrap();
+    };
+    // Not configured: nothing is sent.
+    send(1);
+    let digest_update = |ty: p4v1::update::Type, max_list_size: i32| p4v1::Update {
+        r#type: ty as i32,
+        entity: Some(p4v1::Entity {
+            entity: Some(p4v1::entity::Entity::DigestEntry(p4v1::DigestEntry {
+                digest_id: digest,
+                config: Some(p4v1::digest_entry::Config {
+                    max_timeout_ns: 0,
+                    max_list_size,
+                    ack_timeout_ns: 1_000_000_000,
+                }),
+            })),
+        }),
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    c.write(vec![digest_update(Insert, 2)], Atomicity::ContinueOnError)
+        .await
+        .unwrap();
+    for n in 2..=4 {
+        send(n);
+    }
+    let mut lists = Vec::new();
+    while lists
+        .iter()
+        .map(|l: &p4v1::DigestList| l.data.len())
+        .sum::<usize>()
+        < 3
+    {
+        match c.next().await.unwrap() {
+            Some(Out::Digest(l)) => lists.push(l),
+            Some(_) => {}
+            None => panic!("stream ended"),
+        }
+    }
+    assert!(lists
+        .iter()
+        .all(|l| l.digest_id == digest && l.data.len() <= 2));
+    let first = &lists[0].data[0];
+    let Some(p4v1::p4_data::Data::Struct(s)) = &first.data else {
+        panic!("{first:?}")
+    };
+    assert_eq!(
+        s.members[1].data,
+        Some(p4v1::p4_data::Data::Bitstring(vec![10, 0, 0, 2])),
+        "the first digest sent after the config, not the one before"
+    );
+    // Acks: a known list is taken silently, an unknown one is a stream error.
+    for (list, expect_error) in [(lists[0].list_id, false), (9999, true)] {
+        c.tx.send(p4v1::StreamMessageRequest {
+            update: Some(p4v1::stream_message_request::Update::DigestAck(
+                p4v1::DigestListAck {
+                    digest_id: digest,
+                    list_id: list,
+                },
+            )),
+        })
+        .await
+        .unwrap();
+        if expect_error {
+            match c.next().await.unwrap() {
+                Some(Out::Error(e)) => assert_eq!(e.canonical_code, Code::NotFound as i32),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    // PacketOut is refused on the stream, with the packet given back.
+    c.tx.send(p4v1::StreamMessageRequest {
+        update: Some(p4v1::stream_message_request::Update::Packet(
+            p4v1::PacketOut {
+                payload: vec![1, 2, 3],
+                metadata: vec![],
+            },
+        )),
+    })
+    .await
+    .unwrap();
+    match c.next().await.unwrap() {
+        Some(Out::Error(e)) => assert_eq!(e.canonical_code, Code::Unimplemented as i32),
+        other => panic!("{other:?}"),
+    }
+}

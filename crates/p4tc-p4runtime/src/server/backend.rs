@@ -45,6 +45,12 @@ pub trait Backend: Send {
 
     /// One line for logs and `--help`: what the backend is.
     fn describe(&self) -> String;
+
+    /// The in-memory backend, when this is one (tests drive its datapath side: digests,
+    /// hits).
+    fn memory(&mut self) -> Option<&mut MemoryBackend> {
+        None
+    }
 }
 
 /// A pipeline checked and ready to install.
@@ -83,11 +89,6 @@ impl MemoryDevice {
             .map_err(|e| Failure::invalid(format!("cannot set up the pipeline in memory: {e}")))?;
         Ok(MemoryDevice { backend, clock })
     }
-
-    /// The backend (tests drive its datapath side).
-    pub fn backend_mut(&mut self) -> &mut MemoryBackend {
-        &mut self.backend
-    }
 }
 
 impl Backend for MemoryDevice {
@@ -124,6 +125,10 @@ impl Backend for MemoryDevice {
 
     fn describe(&self) -> String {
         format!("in memory (pipeline {})", self.backend.model().name)
+    }
+
+    fn memory(&mut self) -> Option<&mut MemoryBackend> {
+        Some(&mut self.backend)
     }
 }
 
