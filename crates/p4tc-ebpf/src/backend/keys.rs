@@ -40,6 +40,23 @@ pub(super) fn map_keys(
     normal: &[KeyMatch],
 ) -> Result<MapKey, RuntimeError> {
     let layout = &spec.key;
+    // The common case, without the per-field (value, mask) lists: an exact table's key.
+    if layout.kind == TableKind::Exact {
+        let values: Option<Vec<&BigUint>> = normal
+            .iter()
+            .map(|m| match m {
+                KeyMatch::Exact(v) => Some(v),
+                _ => None,
+            })
+            .collect();
+        if let Some(values) = values {
+            return Ok(MapKey::Plain(
+                layout
+                    .encode_key(&values)
+                    .map_err(|e| layout_error(tm, e))?,
+            ));
+        }
+    }
     // Per field: the (value, mask) pairs it matches (several for a range), and the LPM prefix.
     let mut alternatives: Vec<Vec<(BigUint, BigUint)>> = Vec::with_capacity(normal.len());
     let mut prefix = None;

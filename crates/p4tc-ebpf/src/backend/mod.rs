@@ -28,9 +28,22 @@
 //!   Timer profiles are the program's `p4tc_timer_profiles` map when it has one (aging in the
 //!   kernel: shared with the sweep and with later processes); else they live in this
 //!   process, starting at P4TC's defaults. Nothing here deletes aged entries.
-//! - **Events** are this process's own changes, and the deletes of the kernel's aging sweep
-//!   (`p4tc_aging_events`, when the program has it: by `Actor::Timer`, the action without its
-//!   data, one per map element); the datapath's `add_entry` creates are not seen.
+//! - **Events** go through the program's `p4tc_aging_events` ring when it has one (programs
+//!   with a hash-map table): this process's creates, updates and deletes (entries with a
+//!   publish bit) are written into it by a runtime-built syscall program ([`crate::bulk`]), as
+//!   the kernel's aging sweep writes its deletes, so every process reading the ring (`p4tc
+//!   mon`) sees them. The ring is then the one source: `take_events` returns what it reads
+//!   there (this process's changes included, once; none are queued here too), with the
+//!   action named without its data and one event per map element. Whoever reads the ring
+//!   first consumes a record: two readers share the events, they do not each get all. A full
+//!   ring refuses events; they are counted ([`KernelBackend::lost_events`]). Without a ring
+//!   (LPM-only programs), or when the kernel refuses the emit program (the reason is in
+//!   [`KernelBackend::notes`]), this process's changes are queued here and only it sees
+//!   them. The datapath's `add_entry` creates are not seen.
+//! - **Batches** ([`ObjectModel::create_entries`]): see `batch.rs` and [`crate::bulk`]; each
+//!   entry is all or nothing with `create_entry`'s outcome; a process killed in the middle
+//!   leaves whole entries only (elements are written whole by the kernel; a range's pieces
+//!   may be partly there, as for a single create killed half-way).
 //! - **LPM lookups by key** (get, update, delete): the kernel's lookup is a longest-prefix
 //!   match, so entries the control plane writes carry their prefix length in their tag and
 //!   the answer says whether it is the key asked for; an untagged answer (the program's
