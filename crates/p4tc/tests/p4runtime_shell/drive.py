@@ -228,6 +228,25 @@ def main():
     if r.returncode != 0 or "fwd_counted" not in r.stdout:
         fail(f"p4tc ctl does not see the entry written over P4Runtime: {r.stdout} {r.stderr}")
     step("p4tc ctl and P4Runtime see each other's entries")
+
+    # Idle timeout: the kernel's aging sweep removes the entry and the primary hears of it.
+    te = sh.TableEntry("exact_t")(action="fwd_counted")
+    te.match["dstAddr"] = "10.0.0.9"
+    te.action["port"] = out
+    te.idle_timeout_ns = 300_000_000
+    te.insert()
+    started = time.time()
+    if not lab.arrives(frame(dst="10.0.0.9")):
+        fail("the entry with an idle timeout does not forward")
+    note = sh.client.get_stream_packet("idle_timeout_notification", timeout=10)
+    if note is None:
+        fail("no idle-timeout notification within 10 s")
+    entries = note.idle_timeout_notification.table_entry
+    if len(entries) != 1 or entries[0].match[0].exact.value != socket.inet_aton("10.0.0.9"):
+        fail(f"idle-timeout notification for the wrong entries: {note}")
+    if lab.arrives(frame(dst="10.0.0.9")):
+        fail("the aged-out entry still forwards")
+    step(f"idle timeout: notification after {time.time() - started:.1f} s, entry gone")
     sh.teardown()
     print("done", flush=True)
     os._exit(0)
