@@ -13,14 +13,19 @@
 
 #define MAX_MASKS 1024
 
-/* Addresses and ports in network order. */
+/* Addresses and ports in network order; masked as four words. */
 struct acl_tuple {
-    __u32 src;
-    __u32 dst;
-    __u16 sport;
-    __u16 dport;
-    __u8 proto;
-    __u8 pad[3];
+    union {
+        struct {
+            __u32 src;
+            __u32 dst;
+            __u16 sport;
+            __u16 dport;
+            __u8 proto;
+            __u8 pad[3];
+        };
+        __u32 w[4];
+    };
 };
 
 struct acl_key {
@@ -47,7 +52,8 @@ struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __type(key, struct acl_key);
     __type(value, struct acl_rule);
-    __uint(max_entries, 65536);
+    /* The table's 2,048 rules, with room for their ranges' expansion. */
+    __uint(max_entries, 4096);
 } acl SEC(".maps");
 
 struct {
@@ -71,16 +77,12 @@ static long search_mask(__u32 i, struct search *x)
     struct acl_mask *m = bpf_map_lookup_elem(&acl_masks, &i);
     if (!m || !m->used || (x->found && x->best.priority <= m->min_priority))
         return 1;
-    struct acl_key k = {
-        .mask_index = i,
-        .t = {
-            .src = x->t.src & m->mask.src,
-            .dst = x->t.dst & m->mask.dst,
-            .sport = x->t.sport & m->mask.sport,
-            .dport = x->t.dport & m->mask.dport,
-            .proto = x->t.proto & m->mask.proto,
-        },
-    };
+    struct acl_key k;
+    k.mask_index = i;
+    k.t.w[0] = x->t.w[0] & m->mask.w[0];
+    k.t.w[1] = x->t.w[1] & m->mask.w[1];
+    k.t.w[2] = x->t.w[2] & m->mask.w[2];
+    k.t.w[3] = x->t.w[3] & m->mask.w[3];
     struct acl_rule *r = bpf_map_lookup_elem(&acl, &k);
     if (r && (!x->found || r->priority < x->best.priority)) {
         x->best = *r;
