@@ -13,8 +13,8 @@
 //!   hash and array maps but not LPM tries: those tables are written with
 //!   `BPF_MAP_UPDATE_BATCH` instead ([`WritePath::BatchOp`]).
 //! - the **emit** program walks the records and, for each one whose event word is non-zero,
-//!   copies its event (`struct p4tc_event_hdr` and the map key, laid out back to back in the
-//!   record) into the pipeline's `p4tc_aging_events` ring with `bpf_ringbuf_output`, leaving
+//!   copies its event (`struct p4tc_event_hdr`, the map key, padding to 8 and the map value,
+//!   laid out so in the record) into the pipeline's `p4tc_aging_events` ring with `bpf_ringbuf_output`, leaving
 //!   the result in the event word: how control-plane changes reach `p4tc mon` and every other
 //!   process reading the ring. A full ring refuses the event (`-EAGAIN`): it is counted as lost.
 //!
@@ -283,12 +283,14 @@ fn emit_program(staging: i32, ring: i32, layout: RecordLayout) -> Vec<u8> {
     body.extend(ld_map(1, ring).map(Step::I));
     body.push(Step::I(insn(MOV64_X, 2, 6, 0, 0)));
     body.push(Step::I(insn(ADD64_K, 2, 0, 0, EVENT_AT as i32)));
+    // The head, the key, padding to 8 and the value: the record as the datapath's events
+    // lay it out (`AgingEvent::decode` finds the value after the key's 8-aligned end).
     body.push(Step::I(insn(
         MOV64_K,
         3,
         0,
         0,
-        (EVENT_HDR_SIZE + layout.key_size) as i32,
+        (layout.value_at - EVENT_AT + layout.value_size) as i32,
     )));
     body.push(Step::I(insn(MOV64_K, 4, 0, 0, 0)));
     body.push(Step::I(insn(CALL, 0, 0, 0, HELPER_RINGBUF_OUTPUT)));
@@ -572,10 +574,14 @@ mod tests {
     #[test]
     fn records_are_laid_out_for_the_ring_and_the_map() {
         let l = RecordLayout::new(13, 40);
-        // The event head and the key are contiguous (one ringbuf_output); the value is
-        // 8-aligned for the map update.
+        // The event head, the key and the value are one event as the ring carries it (one
+        // ringbuf_output): the value 8-aligned after the key, for the map update too.
         assert_eq!(KEY_AT, EVENT_AT + EVENT_HDR_SIZE);
         assert_eq!(l.value_at % 8, 0);
+        assert_eq!(
+            l.value_at - EVENT_AT,
+            EVENT_HDR_SIZE + 13usize.next_multiple_of(8)
+        );
         assert!(l.value_at >= KEY_AT + 13);
         assert_eq!(l.stride % 8, 0);
         assert!(l.stride >= l.size());
@@ -635,15 +641,19 @@ mod tests {
         assert_eq!(status[115], -libc::EEXIST);
         assert_eq!(sys::map_count(table.fd()).expect("count"), 100);
         assert_eq!(table.lookup(&5u64.to_ne_bytes()).expect("lookup"), value);
-        // A 4 KiB ring holds 4096 / (8 + 64) = 56 events; the rest are lost and counted.
+        // A 4 KiB ring holds 4096 / (8 + 80) = 46 events; the rest are lost and counted.
         assert_eq!(emitted.sent + emitted.lost, 100);
-        assert!(emitted.sent >= 50 && emitted.lost > 0, "{emitted:?}");
+        assert!(emitted.sent >= 40 && emitted.lost > 0, "{emitted:?}");
         let mut reader =
             sys::RingReader::new(ring.fd().try_clone_to_owned().expect("dup")).expect("reader");
         let got = reader.drain();
         assert_eq!(got.len() as u64, emitted.sent);
         assert_eq!(&got[0][..EVENT_HDR_SIZE], &head[..]);
-        assert_eq!(&got[0][EVENT_HDR_SIZE..], &0u64.to_ne_bytes()[..]);
+        assert_eq!(
+            &got[0][EVENT_HDR_SIZE..EVENT_HDR_SIZE + 8],
+            &0u64.to_ne_bytes()[..]
+        );
+        assert_eq!(&got[0][EVENT_HDR_SIZE + 8..], &value[..]);
         // The batch op and the per-entry path give the same per-element answers.
         let k1 = 1000u64.to_ne_bytes();
         let k0 = 0u64.to_ne_bytes();

@@ -1261,12 +1261,16 @@ fn another_backend_sees_this_ones_changes() {
             format!("deleted {:?} by ControlPlane", exact(0xC1)),
         ]
     );
-    match &events[0].kind {
-        p4tc_runtime::EventKind::EntryCreated { table, entry, .. } => {
-            assert_eq!(*table, x.ex);
-            assert_eq!(entry.action.as_ref().map(|c| c.action), Some(x.fwd));
+    // With the action's data: the events carry the entry's value.
+    for (event, port) in events.iter().zip([4, 5, 4]) {
+        match &event.kind {
+            p4tc_runtime::EventKind::EntryCreated { table, entry, .. }
+            | p4tc_runtime::EventKind::EntryDeleted { table, entry, .. } => {
+                assert_eq!(*table, x.ex);
+                assert_eq!(entry.action, Some(call(x.fwd, &[port])), "{event:?}");
+            }
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
     }
     // Once: the ring is the one source (the writer queued nothing of its own).
     assert!(watcher.take_events().is_empty());

@@ -597,12 +597,16 @@ impl KernelBackend {
             .get(&self.tables[t].spec.map)
             .map_or(0, sys::SizedMap::value_size);
         let zero = vec![0u8; value_size];
-        let mut staged: Vec<(&[u8], [u8; crate::aging::EVENT_HDR_SIZE])> = Vec::new();
+        let mut staged: Vec<(&[u8], &[u8], [u8; crate::aging::EVENT_HDR_SIZE])> = Vec::new();
         for (_, elements) in items {
             for (k, v) in elements {
                 let head = &v[..v.len().min(crate::entry::ENTRY_HDR_SIZE as usize)];
+                // The whole value goes with the event (its action data); a short one is
+                // sent as zeros after its head.
+                let value: &[u8] = if v.len() == value_size { v } else { &zero };
                 staged.push((
                     k,
+                    value,
                     bulk::event_head(kind, crate::aging::WHO_CONTROL, id, k.len(), now, head),
                 ));
             }
@@ -620,9 +624,9 @@ impl KernelBackend {
             stager.emit_ready(ring)?;
             let records: Vec<Record<'_>> = chunk
                 .iter()
-                .map(|(k, e)| Record {
+                .map(|(k, v, e)| Record {
                     key: k,
-                    value: &zero,
+                    value: v,
                     event: Some(*e),
                 })
                 .collect();
