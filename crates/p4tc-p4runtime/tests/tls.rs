@@ -1,6 +1,8 @@
 //! The server over TLS: a self-signed certificate made by `openssl` (skipped without it);
 //! a client trusting it is served, a plaintext client is not.
 
+#![allow(clippy::print_stdout, reason = "a skipped test says why")]
+
 use std::process::Command;
 use std::time::Duration;
 
