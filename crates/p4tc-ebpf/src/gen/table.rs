@@ -547,6 +547,44 @@ impl<'m> Gen<'m> {
                 ));
                 o.line(format!("{entry} = bpf_map_lookup_elem(&{cname}, &{key});"));
             }
+            layout::TableKind::Ternary if info.nummask <= INLINE_TSS_MAX => {
+                // Tuple-space search in a bounded loop here: one hash lookup per used mask
+                // slot, keeping the best entry's pointer (no callback per mask, and no
+                // lookup again of the winner afterwards).
+                o.open("");
+                o.line(format!(
+                    "struct {cname}_tkey tk_ __attribute__((aligned(8))) = {{}};"
+                ));
+                o.line("u32 best_prio_ = 0;");
+                o.line("#pragma clang loop unroll(disable)");
+                o.open(format!("for (u32 i_ = 0; i_ < {}; i_++)", info.nummask));
+                o.line("u32 mi_ = i_;");
+                o.line(format!(
+                    "struct {cname}_mask *m_ = bpf_map_lookup_elem(&{cname}_masks, &mi_);"
+                ));
+                o.line("if (!m_ || m_->used != P4TC_MASK_USED)");
+                o.line("    break; /* the first unused slot ends the list */");
+                o.line(format!("if ({entry} && best_prio_ <= m_->min_prio)"));
+                o.line("    continue; /* nothing under this mask can win */");
+                o.line("tk_.mask_index = i_;");
+                o.line(format!(
+                    "for (u32 b_ = 0; b_ < sizeof(struct {cname}_key) / 4; b_++)"
+                ));
+                o.line(format!(
+                    "    ((u32 *)&tk_.key)[b_] = ((u32 *)&{key})[b_] & ((u32 *)&m_->mask)[b_];"
+                ));
+                o.line(format!(
+                    "struct {cname}_value *c_ = bpf_map_lookup_elem(&{cname}, &tk_);"
+                ));
+                o.open(format!(
+                    "if (c_ && (!{entry} || c_->hdr.priority < best_prio_))"
+                ));
+                o.line(format!("{entry} = c_;"));
+                o.line("best_prio_ = c_->hdr.priority;");
+                o.close();
+                o.close();
+                o.close();
+            }
             layout::TableKind::Ternary => {
                 // Tuple-space search: one hash lookup per mask, in a bpf_loop callback so the
                 // verifier checks the step once whatever the number of masks.
@@ -787,6 +825,11 @@ impl<'m> Gen<'m> {
         ident(name)
     }
 }
+
+/// Mask slots up to which a tuple-space search is an inline bounded loop; beyond, the
+/// verifier walks too many states (ternary_acl's 256 slots, from a range field, exceed its
+/// limit), and a bpf_loop callback takes over.
+const INLINE_TSS_MAX: u32 = 64;
 
 /// Mask slots of a ternary table: `@nummask`, or more when range fields are expanded into
 /// prefixes (each range becomes up to 2W - 2 of them).
