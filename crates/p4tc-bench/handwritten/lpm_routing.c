@@ -3,7 +3,10 @@
  * destination's longest prefix (an LPM trie) gives a next-hop index into an array of next
  * hops, which rewrites both MACs, decrements the TTL and redirects. A FIB miss, a missing
  * next hop or a drop next hop drops. The IPv4 checksum is recomputed over the 20-byte
- * header, as the program does (a wrong incoming checksum comes out right). */
+ * header, as the program does (a wrong incoming checksum comes out right).
+ * The next hops are an array indexed by the FIB's index, as a router's control plane would
+ * number them (0..255, nh_table's size); the P4 table takes any 32-bit index, so the two
+ * agree while the control plane keeps indexes below 256, as the case does. */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>

@@ -1,5 +1,15 @@
 //! Cases of group B (owned by helper F2): one module per example, each with its hand-written
 //! twin in `handwritten/<example>.c`.
+//!
+//! Conventions: every packet enters on ifindex 1 (`BPF_PROG_TEST_RUN` runs TC programs on
+//! the loopback device), so tables keyed on the input port are filled for port 1 (and, for
+//! size, a few other ports); egress ports are 2..=9 (`bpf_redirect` does not check them
+//! under a test run). Exact tables are measured at 1, 1,000 and 1,000,000 entries, LPM tables
+//! at 1,000 and 100,000 prefixes, ternary tables at 16 and 64 masks (`@nummask` raised to
+//! fit), with each packet matching one mask and the masks' priorities in a scrambled order.
+//! The twins keep the program's behaviour for every packet the example's STF file sends too
+//! (tests/group_b_check.rs), and do the work the harness cannot see (registers, meters,
+//! digests, events) as the program does.
 
 use anyhow::{anyhow, Context};
 use num_bigint::BigUint;
