@@ -1,5 +1,5 @@
-//! The server over TLS: a self-signed certificate made by `openssl` (skipped without it);
-//! a client trusting it is served, a plaintext client is not.
+//! The server over TLS: a certificate signed by a test CA, both made by `openssl` (skipped
+//! without it); a client trusting the CA is served, a plaintext client is not.
 
 #![allow(clippy::print_stdout, reason = "a skipped test says why")]
 

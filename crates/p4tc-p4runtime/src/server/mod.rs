@@ -298,7 +298,11 @@ pub async fn serve(
     listening: impl FnOnce(SocketAddr),
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let mut builder = tonic::transport::Server::builder();
+    // Big Writes (thousands of updates, tens of KB) would otherwise wait on HTTP/2's 64 KB
+    // default windows.
+    let mut builder = tonic::transport::Server::builder()
+        .initial_stream_window_size(Some(4 << 20))
+        .initial_connection_window_size(Some(8 << 20));
     if let Some((cert, key)) = &options.tls {
         let read = |path: &PathBuf| {
             std::fs::read(path).map_err(|error| ServeError::Tls {

@@ -499,25 +499,34 @@ fn with_aging(
     Ok(spec)
 }
 
-/// Applies one op; returns how to undo it.
-fn apply(inst: &mut Installed, op: &Op) -> Result<Undo, Failure> {
+/// Applies one op; returns how to undo it (what undoing needs is only gathered when
+/// `undoable`: `CONTINUE_ON_ERROR` does not pay for it).
+fn apply(inst: &mut Installed, op: Op, undoable: bool) -> Result<Undo, Failure> {
     let rt = |e: p4tc_runtime::RuntimeError| Failure::runtime(&e);
     match op {
         Op::Insert { table, spec, idle } => {
             let objects = inst.backend.objects();
-            let spec = with_aging(objects, spec.clone(), *idle)?;
-            let (key, priority) = (spec.key.clone(), spec.priority);
-            objects.create_entry(*table, spec).map_err(rt)?;
-            Ok(Undo::Delete(*table, key, priority))
+            let spec = with_aging(objects, spec, idle)?;
+            let undo = undoable.then(|| (spec.key.clone(), spec.priority));
+            objects.create_entry(table, spec).map_err(rt)?;
+            Ok(undo.map_or(Undo::Nothing, |(key, priority)| {
+                Undo::Delete(table, key, priority)
+            }))
         }
         Op::Modify { table, spec, idle } => {
             let objects = inst.backend.objects();
-            let old = objects
-                .get_entry(*table, &spec.key, spec.priority)
-                .map_err(rt)?;
-            let spec = with_aging(objects, spec.clone(), *idle)?;
-            objects.update_entry(*table, spec).map_err(rt)?;
-            Ok(Undo::Restore(*table, old.spec))
+            let old = if undoable {
+                Some(
+                    objects
+                        .get_entry(table, &spec.key, spec.priority)
+                        .map_err(rt)?,
+                )
+            } else {
+                None
+            };
+            let spec = with_aging(objects, spec, idle)?;
+            objects.update_entry(table, spec).map_err(rt)?;
+            Ok(old.map_or(Undo::Nothing, |old| Undo::Restore(table, old.spec)))
         }
         Op::Delete {
             table,
@@ -525,24 +534,28 @@ fn apply(inst: &mut Installed, op: &Op) -> Result<Undo, Failure> {
             priority,
         } => {
             let objects = inst.backend.objects();
-            let old = objects.get_entry(*table, key, *priority).map_err(rt)?;
-            objects.delete_entry(*table, key, *priority).map_err(rt)?;
-            Ok(Undo::Create(*table, old.spec))
+            let old = if undoable {
+                Some(objects.get_entry(table, &key, priority).map_err(rt)?)
+            } else {
+                None
+            };
+            objects.delete_entry(table, &key, priority).map_err(rt)?;
+            Ok(old.map_or(Undo::Nothing, |old| Undo::Create(table, old.spec)))
         }
         Op::SetDefault { table, call } => {
             let objects = inst.backend.objects();
             let old = objects
-                .default_action(*table, DefaultKind::Miss)
+                .default_action(table, DefaultKind::Miss)
                 .map_err(rt)?;
             objects
-                .set_default_action(*table, DefaultKind::Miss, call.clone())
+                .set_default_action(table, DefaultKind::Miss, call)
                 .map_err(rt)?;
-            Ok(old.map_or(Undo::Nothing, |old| Undo::Default(*table, old)))
+            Ok(old.map_or(Undo::Nothing, |old| Undo::Default(table, old)))
         }
         Op::ResetCounter { counter, indices } => {
             let objects = inst.backend.objects();
-            for &i in indices {
-                objects.reset_counter(*counter, i).map_err(rt)?;
+            for i in indices {
+                objects.reset_counter(counter, i).map_err(rt)?;
             }
             Ok(Undo::Nothing)
         }
@@ -553,14 +566,14 @@ fn apply(inst: &mut Installed, op: &Op) -> Result<Undo, Failure> {
             config,
         } => {
             let mut old = Vec::with_capacity(indices.len());
-            for &i in indices {
+            for i in indices {
                 inst.backend
                     .objects()
-                    .set_meter(*meter, i, *config)
+                    .set_meter(meter, i, config)
                     .map_err(rt)?;
-                old.push((i, inst.meters.insert((*id, i), *config)));
+                old.push((i, inst.meters.insert((id, i), config)));
             }
-            Ok(Undo::Meters(*id, *meter, old))
+            Ok(Undo::Meters(id, meter, old))
         }
         Op::DirectMeter {
             table,
@@ -569,7 +582,7 @@ fn apply(inst: &mut Installed, op: &Op) -> Result<Undo, Failure> {
             config,
         } => {
             inst.backend
-                .set_direct_meter(*table, key, *priority, *config)
+                .set_direct_meter(table, &key, priority, config)
                 .map_err(rt)?;
             Ok(Undo::Nothing)
         }
@@ -580,19 +593,19 @@ fn apply(inst: &mut Installed, op: &Op) -> Result<Undo, Failure> {
         } => {
             let objects = inst.backend.objects();
             let mut old = Vec::with_capacity(indices.len());
-            for &i in indices {
-                let before = objects.register(*register, i).map_err(rt)?;
-                objects.set_register(*register, i, value).map_err(rt)?;
+            for i in indices {
+                let before = objects.register(register, i).map_err(rt)?;
+                objects.set_register(register, i, &value).map_err(rt)?;
                 old.push((i, before));
             }
-            Ok(Undo::Register(*register, old))
+            Ok(Undo::Register(register, old))
         }
         Op::Digest { id, config } => {
             let old = match config {
-                Some(c) => inst.digests.insert(*id, c.clone()),
-                None => inst.digests.remove(id),
+                Some(c) => inst.digests.insert(id, c),
+                None => inst.digests.remove(&id),
             };
-            Ok(Undo::Digest(*id, old))
+            Ok(Undo::Digest(id, old))
         }
     }
 }
@@ -662,7 +675,7 @@ pub fn write(
             let mut results: Vec<Option<Failure>> = Vec::with_capacity(ops.len());
             let mut failed = false;
             for op in ops {
-                let r = op.and_then(|op| apply(inst, &op).map(|_| ()));
+                let r = op.and_then(|op| apply(inst, op, false).map(|_| ()));
                 failed |= r.is_err();
                 results.push(r.err());
             }
@@ -685,16 +698,17 @@ pub fn write(
                     .collect();
                 return Err(write_status(&results));
             }
-            let mut undos = Vec::with_capacity(ops.len());
-            for (n, op) in ops.iter().enumerate() {
+            let total = ops.len();
+            let mut undos = Vec::with_capacity(total);
+            for (n, op) in ops.into_iter().enumerate() {
                 let Ok(op) = op else { continue };
-                match apply(inst, op) {
+                match apply(inst, op, true) {
                     Ok(u) => undos.push(u),
                     Err(f) => {
                         for u in undos.into_iter().rev() {
                             undo(inst, u);
                         }
-                        let results: Vec<Option<Failure>> = (0..ops.len())
+                        let results: Vec<Option<Failure>> = (0..total)
                             .map(|i| Some(if i == n { f.clone() } else { aborted(n) }))
                             .collect();
                         return Err(write_status(&results));

@@ -98,9 +98,14 @@ pub struct Controller {
 }
 
 pub async fn client(addr: SocketAddr) -> P4RuntimeClient<Channel> {
-    P4RuntimeClient::connect(format!("http://{addr}"))
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .expect("address")
+        .initial_stream_window_size(Some(4 << 20))
+        .initial_connection_window_size(Some(8 << 20))
+        .connect()
         .await
-        .expect("connects")
+        .expect("connects");
+    P4RuntimeClient::new(channel)
         .max_decoding_message_size(64 << 20)
         .max_encoding_message_size(64 << 20)
 }

@@ -1,0 +1,197 @@
+//! Write throughput of the P4Runtime server: Write requests of 1,000 INSERTs each into an
+//! exact table (kinds.p4's `exact_t`), over gRPC on loopback, through the in-memory object
+//! model and (as root with clang and bpffs) the kernel's BPF maps. Prints entries per
+//! second for inserts and deletes, each backend beside the 500K/s goal.
+//!
+//! `cargo bench -p p4tc-p4runtime --bench write_rate` (set `P4TC_BENCH_BATCHES` for more
+//! than the default 50 requests a round).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use p4runtime_proto::p4::v1 as p4v1;
+use p4tc_ebpf::backend::KernelBackend;
+use p4tc_ir::arena::Handle;
+use p4tc_ir::ir;
+use p4tc_p4runtime::server::{self, Backend, Code, Deployer, Failure, MemoryDeployer, Prepared};
+use p4tc_runtime::{Event, KeyMatch, MeterConfig, ObjectModel, Priority, RuntimeError};
+use p4v1::update::Type::{Delete, Insert};
+use p4v1::write_request::Atomicity;
+
+const GOAL: f64 = 500_000.0;
+const BATCH: usize = 1000;
+const ROUNDS: usize = 3;
+
+/// A program loaded in this process (not attached), its maps as the object model.
+struct KernelBench {
+    backend: KernelBackend,
+    _loaded: p4tc_ebpf::loader::Loaded,
+}
+
+impl Backend for KernelBench {
+    fn objects(&mut self) -> &mut dyn ObjectModel {
+        &mut self.backend
+    }
+    fn objects_ref(&self) -> &dyn ObjectModel {
+        &self.backend
+    }
+    fn now(&self) -> Duration {
+        Duration::from_nanos(p4tc_ebpf::sys::monotonic_ns())
+    }
+    fn poll(&mut self) -> Vec<Event> {
+        self.backend.take_events()
+    }
+    fn set_direct_meter(
+        &mut self,
+        table: Handle<ir::Table>,
+        key: &[KeyMatch],
+        priority: Option<Priority>,
+        config: MeterConfig,
+    ) -> Result<(), RuntimeError> {
+        self.backend.set_direct_meter(table, key, priority, config)
+    }
+    fn dataplane_atomic(&self) -> bool {
+        false
+    }
+    fn describe(&self) -> String {
+        "kernel maps (bench)".into()
+    }
+}
+
+struct KernelDeployer;
+
+impl Deployer for KernelDeployer {
+    fn verify(&self, device_config: &[u8]) -> Result<Prepared, Failure> {
+        server::pipeline::prepare(device_config)
+    }
+    fn commit(&self, prepared: &Prepared, _keep: bool) -> Result<Box<dyn Backend>, Failure> {
+        let internal = |e: String| Failure::new(Code::Internal, e);
+        let g = p4tc_ebpf::generate(&prepared.model.module, &prepared.name, p4tc_ebpf::Hook::Tc)
+            .map_err(|e| internal(format!("{e:?}")))?;
+        let dir = std::env::temp_dir().join(format!("p4tc-bench-write-{}", std::process::id()));
+        g.write_to(&dir, &prepared.name)
+            .map_err(|e| internal(e.to_string()))?;
+        let obj =
+            p4tc_ebpf::clang::compile(&dir, &prepared.name).map_err(|e| internal(e.to_string()))?;
+        let bytes = std::fs::read(obj).map_err(|e| internal(e.to_string()))?;
+        let _ = std::fs::remove_dir_all(&dir);
+        let loaded = p4tc_ebpf::loader::load(&bytes, &g).map_err(|e| internal(e.to_string()))?;
+        let backend = KernelBackend::from_loaded(Arc::clone(&prepared.model), &loaded)
+            .map_err(|e| internal(e.to_string()))?;
+        Ok(Box::new(KernelBench {
+            backend,
+            _loaded: loaded,
+        }))
+    }
+}
+
+fn kernel_unavailable() -> Option<&'static str> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        == Some("0");
+    if !root {
+        return Some("not root");
+    }
+    if !p4tc_ebpf::clang::available() {
+        return Some("no clang");
+    }
+    None
+}
+
+/// Median insert and delete rates (entries/s) of `rounds` rounds of `batches` requests.
+async fn measure(deployer: impl Deployer, batches: usize) -> (f64, f64) {
+    let server = start(deployer).await;
+    let (mut c, _) = Controller::connect(server.addr, 1).await;
+    let config = pipeline(&kinds_p4());
+    let info = config.p4info.clone().expect("p4info");
+    c.set_pipeline(config).await;
+    let ids = Ids(&info);
+    let t = ids.table("exact_t");
+    let a = ids.action("fwd_counted");
+    let requests = |ty: p4v1::update::Type| -> Vec<Vec<p4v1::Update>> {
+        (0..batches)
+            .map(|b| {
+                (0..BATCH)
+                    .map(|i| {
+                        let key = ((b * BATCH + i) as u32 + 1).to_be_bytes();
+                        update(ty, entry(t, exact(&key), a, &[&[1]], 0))
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let mut insert_rates = Vec::new();
+    let mut delete_rates = Vec::new();
+    for _ in 0..ROUNDS {
+        // Built before the clock starts: the client's own work is not the server's rate.
+        let (inserts, deletes) = (requests(Insert), requests(Delete));
+        let started = Instant::now();
+        for req in inserts {
+            c.write(req, Atomicity::ContinueOnError)
+                .await
+                .expect("inserts");
+        }
+        insert_rates.push((batches * BATCH) as f64 / started.elapsed().as_secs_f64());
+        let started = Instant::now();
+        for req in deletes {
+            c.write(req, Atomicity::ContinueOnError)
+                .await
+                .expect("deletes");
+        }
+        delete_rates.push((batches * BATCH) as f64 / started.elapsed().as_secs_f64());
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (median(insert_rates), median(delete_rates))
+}
+
+fn main() {
+    // `cargo test --benches` runs this too: a short run there.
+    let quick = std::env::args().any(|a| a == "--test" || a == "--list");
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let batches = std::env::var("P4TC_BENCH_BATCHES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if quick { 2 } else { 50 });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!(
+        "P4Runtime Write, {BATCH} INSERTs (then DELETEs) per request into an exact table, {batches} requests a round, median of {ROUNDS} rounds, over gRPC on loopback:"
+    );
+    let (mi, md) = runtime.block_on(measure(MemoryDeployer::new(), batches));
+    let row = |name: &str, i: f64, d: f64| {
+        println!(
+            "  {name:<8} insert {:>10.0} entries/s ({:.2}x the 500K/s goal)   delete {:>10.0} entries/s",
+            i,
+            i / GOAL,
+            d
+        );
+    };
+    row("memory", mi, md);
+    match kernel_unavailable() {
+        Some(why) => println!("  kernel   skipped: {why}"),
+        None => {
+            let (ki, kd) = runtime.block_on(measure(KernelDeployer, batches));
+            row("kernel", ki, kd);
+            println!(
+                "  kernel/memory: insert {:.2}x, delete {:.2}x",
+                ki / mi,
+                kd / md
+            );
+        }
+    }
+}
