@@ -784,3 +784,127 @@ async fn digests_arrive_as_lists_once_configured_and_acks_are_matched() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn meters_and_direct_meters_are_configured_and_const_defaults_refused() {
+    let server = start(MemoryDeployer::new()).await;
+    let (mut c, _) = Controller::connect(server.addr, 1).await;
+    let config = pipeline(&example("meters_policer"));
+    let info = config.p4info.clone().unwrap();
+    c.set_pipeline(config).await;
+    let meter = info.meters[0].preamble.as_ref().unwrap().id;
+    let conf = p4v1::MeterConfig {
+        cir: 1000,
+        cburst: 100,
+        pir: 2000,
+        pburst: 200,
+        eburst: 0,
+    };
+    let meter_entity = |index: Option<i64>, config: Option<p4v1::MeterConfig>| p4v1::Entity {
+        entity: Some(p4v1::entity::Entity::MeterEntry(p4v1::MeterEntry {
+            meter_id: meter,
+            index: index.map(|index| p4v1::Index { index }),
+            config,
+            counter_data: None,
+        })),
+    };
+    c.write(
+        vec![p4v1::Update {
+            r#type: Modify as i32,
+            entity: Some(meter_entity(Some(5), Some(conf))),
+        }],
+        Atomicity::ContinueOnError,
+    )
+    .await
+    .unwrap();
+    let read = c.read(vec![meter_entity(Some(5), None)]).await.unwrap();
+    let Some(p4v1::entity::Entity::MeterEntry(m)) = &read[0].entity else {
+        panic!()
+    };
+    assert_eq!(m.config, Some(conf));
+    assert_eq!(
+        c.read(vec![meter_entity(None, None)]).await.unwrap().len(),
+        1024
+    );
+    let out_of_range = c
+        .write(
+            vec![p4v1::Update {
+                r#type: Modify as i32,
+                entity: Some(meter_entity(Some(1024), Some(conf))),
+            }],
+            Atomicity::ContinueOnError,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(codes(&out_of_range), vec![Code::OutOfRange as i32]);
+
+    // A direct meter on an entry of `uplinks`.
+    let ids = Ids(&info);
+    let uplinks = ids.table("uplinks");
+    let e = entry(
+        uplinks,
+        M::Lpm(fm::Lpm {
+            value: vec![10, 0, 0, 0],
+            prefix_len: 8,
+        }),
+        ids.action("uplink_blind"),
+        &[&[2]],
+        0,
+    );
+    c.write(vec![update(Insert, e.clone())], Atomicity::ContinueOnError)
+        .await
+        .unwrap();
+    let direct = |te: p4v1::TableEntry| p4v1::Update {
+        r#type: Modify as i32,
+        entity: Some(p4v1::Entity {
+            entity: Some(p4v1::entity::Entity::DirectMeterEntry(
+                p4v1::DirectMeterEntry {
+                    table_entry: Some(te),
+                    config: Some(conf),
+                    counter_data: None,
+                },
+            )),
+        }),
+    };
+    c.write(vec![direct(e.clone())], Atomicity::ContinueOnError)
+        .await
+        .unwrap();
+    let missing = p4v1::TableEntry {
+        r#match: vec![p4v1::FieldMatch {
+            field_id: 1,
+            field_match_type: Some(M::Lpm(fm::Lpm {
+                value: vec![11, 0, 0, 0],
+                prefix_len: 8,
+            })),
+        }],
+        ..e
+    };
+    let err = c
+        .write(vec![direct(missing)], Atomicity::ContinueOnError)
+        .await
+        .unwrap_err();
+    assert_eq!(codes(&err), vec![Code::NotFound as i32]);
+    // `subscribers` has a const default action: changing it is refused.
+    let subscribers = ids.table("subscribers");
+    let err = c
+        .write(
+            vec![update(
+                Modify,
+                p4v1::TableEntry {
+                    table_id: subscribers,
+                    is_default_action: true,
+                    action: Some(p4v1::TableAction {
+                        r#type: Some(p4v1::table_action::Type::Action(p4v1::Action {
+                            action_id: ids.action("unknown_subscriber"),
+                            params: vec![],
+                        })),
+                    }),
+                    ..Default::default()
+                },
+            )],
+            Atomicity::ContinueOnError,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(codes(&err), vec![Code::PermissionDenied as i32], "{err:?}");
+}
