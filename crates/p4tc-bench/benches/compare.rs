@@ -103,7 +103,8 @@ fn run(quick: bool, extra_figures: bool, only: &[String]) -> anyhow::Result<bool
     println!(
         "\nns per packet, BPF_PROG_TEST_RUN, median of {} runs alternating ours / hand-written.\n\
          uniform: {} runs per pass, each packet (spread over the entries) run once; hot: one packet x {}.\n\
-         net: the ratio less the floor (an empty program's cost measured the same way) on both sides.",
+         net: the ratio less the floor (an empty program's cost measured the same way) on both sides.\n\
+         n/a*: the program resizes the packet, so repeated runs on one buffer time another path; use uniform.",
         options.runs, options.max_packets, options.hot_repeat
     );
     println!(
@@ -150,7 +151,11 @@ fn run(quick: bool, extra_figures: bool, only: &[String]) -> anyhow::Result<bool
                     m.hot_ours_ns,
                     m.hot_hand_ns,
                     m.hot_ratio,
-                    fmt_ratio(m.hot_net_ratio),
+                    if m.hot_valid {
+                        fmt_ratio(m.hot_net_ratio)
+                    } else {
+                        "n/a*".into()
+                    },
                     100.0 * m.ours_spread.max(m.hand_spread),
                     m.verdicts
                 ),
@@ -176,7 +181,7 @@ fn run(quick: bool, extra_figures: bool, only: &[String]) -> anyhow::Result<bool
     }
 
     let mut compile = Vec::new();
-    let mut inserts = None;
+    let mut inserts = Vec::new();
     let mut interp = Vec::new();
     if extra_figures {
         let (runs, clang_runs) = if quick { (5, 3) } else { (21, 5) };
@@ -200,13 +205,16 @@ fn run(quick: bool, extra_figures: bool, only: &[String]) -> anyhow::Result<bool
             }
         }
         let n = if quick { 100_000 } else { 1_000_000 };
-        match extra::insert_rate(&examples, &work, n) {
-            Ok(r) => {
-                println!(
-                    "\ncontrol plane: {} entries in {:.2} s = {:.0} entries/s ({}); goal 2,000,000/s",
-                    r.entries, r.seconds, r.per_second, r.what
-                );
-                inserts = Some(r);
+        match extra::insert_rates(&examples, &work, n, 65_536) {
+            Ok(rates) => {
+                println!();
+                for r in &rates {
+                    println!(
+                        "control plane: {} entries in {:.2} s = {:.0} entries/s ({}); goal 2,000,000/s",
+                        r.entries, r.seconds, r.per_second, r.what
+                    );
+                }
+                inserts = rates;
             }
             Err(e) => println!("\ncontrol plane: FAILED: {e:#}"),
         }

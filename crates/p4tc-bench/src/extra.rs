@@ -96,34 +96,68 @@ pub struct InsertRate {
 }
 
 /// Inserts `n` entries into simple_l3's `nh_table` (a preallocated BPF hash map of capacity
-/// `n`) through the kernel object model, one `create_entry` each.
-pub fn insert_rate(examples_dir: &Path, work_dir: &Path, n: usize) -> anyhow::Result<InsertRate> {
+/// `n`) through the kernel object model, on a fresh program each time: one `create_entry`
+/// per entry, then `create_entries` in calls of `batch` entries.
+pub fn insert_rates(
+    examples_dir: &Path,
+    work_dir: &Path,
+    n: usize,
+    batch: usize,
+) -> anyhow::Result<Vec<InsertRate>> {
     let dir = examples_dir.join("simple_l3");
     let original = std::fs::read_to_string(dir.join("simple_l3.p4"))?;
     let scale = crate::case::Scale::new("insert", n);
     let source = crate::case::with_table_size(&original, "nh_table", simple_l3::capacity(&scale));
     let pp = harness::preprocess_options(&dir);
     let module = on_big_stack(move || harness::front_end("simple_l3.p4", &source, &pp))??;
-    let mut ours = harness::build_ours(
-        module,
-        "simple_l3",
-        Hook::Tc,
-        &work_dir.join("insert-simple_l3"),
-    )?;
-    let (table, specs) = simple_l3::entries(&ours.model, n)?;
-    let t = Instant::now();
-    for (i, spec) in specs.into_iter().enumerate() {
-        ours.backend
-            .create_entry(table, spec)
-            .with_context(|| format!("entry {i}"))?;
+    let mut rates = Vec::new();
+    for batched in [false, true] {
+        let mut ours = harness::build_ours(
+            module.clone(),
+            "simple_l3",
+            Hook::Tc,
+            &work_dir.join("insert-simple_l3"),
+        )?;
+        let (table, specs) = simple_l3::entries(&ours.model, n)?;
+        let t = Instant::now();
+        if batched {
+            let mut specs = specs.into_iter();
+            let mut done = 0;
+            loop {
+                let chunk: Vec<_> = specs.by_ref().take(batch.max(1)).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                for (i, r) in ours
+                    .backend
+                    .create_entries(table, chunk)
+                    .into_iter()
+                    .enumerate()
+                {
+                    r.with_context(|| format!("entry {}", done + i))?;
+                }
+                done += batch.max(1);
+            }
+        } else {
+            for (i, spec) in specs.into_iter().enumerate() {
+                ours.backend
+                    .create_entry(table, spec)
+                    .with_context(|| format!("entry {i}"))?;
+            }
+        }
+        let seconds = t.elapsed().as_secs_f64();
+        rates.push(InsertRate {
+            what: if batched {
+                format!("KernelBackend::create_entries, {batch} per call, simple_l3 nh_table (exact, BPF hash, preallocated)")
+            } else {
+                "KernelBackend::create_entry, one at a time, simple_l3 nh_table (exact, BPF hash, preallocated)".into()
+            },
+            entries: n,
+            seconds,
+            per_second: n as f64 / seconds,
+        });
     }
-    let seconds = t.elapsed().as_secs_f64();
-    Ok(InsertRate {
-        what: "KernelBackend::create_entry, one at a time, simple_l3 nh_table (exact, BPF hash, preallocated)".into(),
-        entries: n,
-        seconds,
-        per_second: n as f64 / seconds,
-    })
+    Ok(rates)
 }
 
 /// The interpreter's packet rate.

@@ -103,6 +103,11 @@ pub struct Measured {
     pub hot_hand_ns: f64,
     /// `hot_ours_ns / hot_hand_ns`.
     pub hot_ratio: f64,
+    /// Whether the hot figures time the path the packet takes: BPF_PROG_TEST_RUN runs the
+    /// repetitions on the same buffer, so a program that resizes the packet (encap, decap,
+    /// push, pop) meets its own output from the second run on. False then: use the uniform
+    /// figures (each run starts from the packet as sent).
+    pub hot_valid: bool,
     /// The ratio of the programs' own work: `(ours - floor) / (hand - floor)`, where the floor
     /// is an empty program's cost measured the same way (see [`floor`]); set by the caller.
     pub net_ratio: Option<f64>,
@@ -119,7 +124,7 @@ pub struct Measured {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
     /// Both programs behaved the same and were timed.
-    Measured(Measured),
+    Measured(Box<Measured>),
     /// The programs disagree: not timed.
     Mismatch {
         /// The example.
@@ -355,7 +360,7 @@ pub fn run_scale(case: &dyn Case, scale: &Scale, options: &Options) -> Outcome {
         error: format!("{error:#}"),
     };
     match measure(case, scale, options) {
-        Ok(Ok(m)) => Outcome::Measured(m),
+        Ok(Ok(m)) => Outcome::Measured(Box::new(m)),
         Ok(Err(detail)) => Outcome::Mismatch {
             example: case.example().into(),
             scale: scale.label.clone(),
@@ -472,6 +477,11 @@ fn measure(
         cycle_pass(if mine { ours_fd } else { hand_fd }, &cycle)
     })?;
     let hot = cycle[0];
+    let hot_valid = {
+        let first = sys::test_run(ours_fd, hot, 1)?;
+        let again = sys::test_run(ours_fd, &first.data, 1)?;
+        first.data.len() == hot.len() && again.retval == first.retval
+    };
     let (mut hot_ours, mut hot_hand) = alternate(options.runs, |mine| {
         let fd = if mine { ours_fd } else { hand_fd };
         Ok(f64::from(
@@ -500,6 +510,7 @@ fn measure(
         hot_ratio: hot_ours_ns / hot_hand_ns.max(f64::MIN_POSITIVE),
         hot_ours_ns,
         hot_hand_ns,
+        hot_valid,
         net_ratio: None,
         hot_net_ratio: None,
         verdicts,

@@ -60,10 +60,11 @@ impl Case for SimpleL3 {
     ) -> anyhow::Result<Vec<(u32, Vec<u8>)>> {
         let (table, specs) = entries(model, scale.entries)?;
         let mut hand_elements = Vec::with_capacity(scale.entries);
-        for (i, spec) in specs.into_iter().enumerate() {
+        for (i, r) in ours.create_entries(table, specs).into_iter().enumerate() {
+            r.with_context(|| format!("simple_l3 entry {i} (generated program)"))?;
+        }
+        for i in 0..scale.entries {
             let (port, src, dst) = next_hop(i);
-            ours.create_entry(table, spec)
-                .with_context(|| format!("simple_l3 entry {i} (generated program)"))?;
             // struct nh { __u32 port; __u8 src[6]; __u8 dst[6]; }, key in network order.
             let mut value = port.to_ne_bytes().to_vec();
             value.extend_from_slice(&src);
