@@ -546,3 +546,167 @@ fn extern_op(
         }
     }
 }
+
+#[cfg(test)]
+mod batch_tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use num_bigint::BigUint;
+
+    use super::super::tests::model;
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::entry::{ActionCall, EntryInfo};
+    use crate::event::Event;
+    use crate::memory::MemoryBackend;
+    use crate::object_model::{CounterValue, MeterConfig};
+
+    /// `MemoryBackend`, counting the `create_entries` calls and their sizes.
+    struct Counting {
+        inner: MemoryBackend,
+        batches: Vec<usize>,
+    }
+
+    impl ObjectModel for Counting {
+        fn create_entry(&mut self, t: TableHandle, e: EntrySpec) -> Result<(), RuntimeError> {
+            self.inner.create_entry(t, e)
+        }
+        fn create_entries(
+            &mut self,
+            t: TableHandle,
+            entries: Vec<EntrySpec>,
+        ) -> Vec<Result<(), RuntimeError>> {
+            self.batches.push(entries.len());
+            self.inner.create_entries(t, entries)
+        }
+        fn update_entry(&mut self, t: TableHandle, e: EntrySpec) -> Result<(), RuntimeError> {
+            self.inner.update_entry(t, e)
+        }
+        fn delete_entry(
+            &mut self,
+            t: TableHandle,
+            key: &[KeyMatch],
+            p: Option<Priority>,
+        ) -> Result<(), RuntimeError> {
+            self.inner.delete_entry(t, key, p)
+        }
+        fn get_entry(
+            &self,
+            t: TableHandle,
+            key: &[KeyMatch],
+            p: Option<Priority>,
+        ) -> Result<EntryInfo, RuntimeError> {
+            self.inner.get_entry(t, key, p)
+        }
+        fn dump(&self, t: TableHandle) -> Result<Vec<EntryInfo>, RuntimeError> {
+            self.inner.dump(t)
+        }
+        fn flush(&mut self, t: TableHandle) -> Result<usize, RuntimeError> {
+            self.inner.flush(t)
+        }
+        fn default_action(
+            &self,
+            t: TableHandle,
+            w: DefaultKind,
+        ) -> Result<Option<ActionCall>, RuntimeError> {
+            self.inner.default_action(t, w)
+        }
+        fn set_default_action(
+            &mut self,
+            t: TableHandle,
+            w: DefaultKind,
+            c: ActionCall,
+        ) -> Result<(), RuntimeError> {
+            self.inner.set_default_action(t, w, c)
+        }
+        fn counter(
+            &self,
+            c: p4tc_ir::arena::Handle<p4tc_ir::ir::Instance>,
+            i: u64,
+        ) -> Result<CounterValue, RuntimeError> {
+            self.inner.counter(c, i)
+        }
+        fn reset_counter(
+            &mut self,
+            c: p4tc_ir::arena::Handle<p4tc_ir::ir::Instance>,
+            i: u64,
+        ) -> Result<(), RuntimeError> {
+            self.inner.reset_counter(c, i)
+        }
+        fn register(
+            &self,
+            r: p4tc_ir::arena::Handle<p4tc_ir::ir::Instance>,
+            i: u64,
+        ) -> Result<Vec<BigUint>, RuntimeError> {
+            self.inner.register(r, i)
+        }
+        fn set_register(
+            &mut self,
+            r: p4tc_ir::arena::Handle<p4tc_ir::ir::Instance>,
+            i: u64,
+            v: &[BigUint],
+        ) -> Result<(), RuntimeError> {
+            self.inner.set_register(r, i, v)
+        }
+        fn set_meter(
+            &mut self,
+            m: p4tc_ir::arena::Handle<p4tc_ir::ir::Instance>,
+            i: u64,
+            c: MeterConfig,
+        ) -> Result<(), RuntimeError> {
+            self.inner.set_meter(m, i, c)
+        }
+        fn timer_profiles(&self) -> Vec<Duration> {
+            self.inner.timer_profiles()
+        }
+        fn set_timer_profile(&mut self, p: u32, a: Duration) -> Result<(), RuntimeError> {
+            self.inner.set_timer_profile(p, a)
+        }
+        fn take_events(&mut self) -> Vec<Event> {
+            self.inner.take_events()
+        }
+    }
+
+    /// Runs of creates on one table reach the object model as one batch each (broken by any
+    /// other command), and every command's output is what `execute` gives it one by one.
+    #[test]
+    fn runs_of_creates_become_batches_with_the_same_outputs() {
+        let m = model("simple_l3");
+        let fresh =
+            || MemoryBackend::new(Arc::clone(&m), Arc::new(ManualClock::new())).expect("backend");
+        let text = "\
+create table/ingress/nh_table dstAddr 10.0.0.1 action drop
+create table/ingress/nh_table dstAddr 10.0.0.1 action drop
+create table/ingress/nh_table entry dstAddr 10.0.0.2 action drop entry dstAddr 10.0.0.1 action drop
+create table/ingress/nh_table dstAddr 10.0.0.3 action drop
+get table/ingress/nh_table dstAddr 10.0.0.3
+create table/ingress/nh_table dstAddr 10.0.0.4 action drop
+create table/ingress/nh_table dstAddr 10.0.0.4 action drop
+";
+        let commands =
+            super::super::parse_file(text, &m, &super::super::numbers_only).expect("parses");
+        let mut one = fresh();
+        let want: Vec<_> = commands
+            .iter()
+            .map(|c| execute(&mut one, &m, c, Duration::ZERO))
+            .collect();
+        let mut batched = Counting {
+            inner: fresh(),
+            batches: Vec::new(),
+        };
+        let mut seen = Vec::new();
+        let got = execute_all(&mut batched, &m, &commands, Duration::ZERO, &mut |n| {
+            seen.push(n)
+        });
+        assert_eq!(got, want);
+        assert_eq!(batched.batches, [5, 2], "two runs: lines 1-4, then 6-7");
+        assert_eq!(seen, [4, 5, 7], "progress after each run and command");
+        assert!(matches!(got[1], Err(RuntimeError::Exists { .. })));
+        let table = m.tables[0].handle;
+        assert_eq!(
+            batched.inner.dump(table).expect("dump").len(),
+            one.dump(table).expect("dump").len()
+        );
+    }
+}
