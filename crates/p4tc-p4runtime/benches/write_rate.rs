@@ -1,7 +1,8 @@
 //! Write throughput of the P4Runtime server: Write requests of 1,000 INSERTs each into an
 //! exact table (kinds.p4's `exact_t`), over gRPC on loopback, through the in-memory object
-//! model and (as root with clang and bpffs) the kernel's BPF maps. Prints entries per
-//! second for inserts and deletes, each backend beside the 500K/s goal.
+//! model and (as root with clang and bpffs) the kernel's BPF maps, one request at a time and
+//! four in flight (as a controller pipelines them). Prints entries per second for inserts
+//! and deletes, each beside the 500K/s goal.
 //!
 //! `cargo bench -p p4tc-p4runtime --bench write_rate` (set `P4TC_BENCH_BATCHES` for more
 //! than the default 50 requests a round).
@@ -22,6 +23,10 @@ use p4tc_p4runtime::server::{self, Backend, Code, Deployer, Failure, MemoryDeplo
 use p4tc_runtime::{Event, KeyMatch, MeterConfig, ObjectModel, Priority, RuntimeError};
 use p4v1::update::Type::{Delete, Insert};
 use p4v1::write_request::Atomicity;
+
+// The allocator `p4tc serve` runs with (the p4tc binary's), so the rate is the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const GOAL: f64 = 500_000.0;
 const BATCH: usize = 1000;
@@ -106,8 +111,39 @@ fn kernel_unavailable() -> Option<&'static str> {
     None
 }
 
-/// Median insert and delete rates (entries/s) of `rounds` rounds of `batches` requests.
-async fn measure(deployer: impl Deployer, batches: usize) -> (f64, f64) {
+/// Sends `requests` with up to `in_flight` of them outstanding; entries per second.
+async fn timed(c: &Controller, requests: Vec<Vec<p4v1::Update>>, in_flight: usize) -> f64 {
+    let entries: usize = requests.iter().map(Vec::len).sum();
+    let started = Instant::now();
+    let mut running = tokio::task::JoinSet::new();
+    for updates in requests {
+        if running.len() >= in_flight {
+            running.join_next().await.expect("a write").expect("joins");
+        }
+        let mut client = c.client.clone();
+        let election = c.election;
+        running.spawn(async move {
+            client
+                .write(p4v1::WriteRequest {
+                    device_id: 1,
+                    election_id: Some(uint128(election)),
+                    updates,
+                    atomicity: Atomicity::ContinueOnError as i32,
+                    ..Default::default()
+                })
+                .await
+                .expect("write succeeds");
+        });
+    }
+    while let Some(r) = running.join_next().await {
+        r.expect("joins");
+    }
+    entries as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Median insert and delete rates (entries/s) of `ROUNDS` rounds of `batches` requests,
+/// `in_flight` at a time.
+async fn measure(deployer: impl Deployer, batches: usize, in_flight: usize) -> (f64, f64) {
     let server = start(deployer).await;
     let (mut c, _) = Controller::connect(server.addr, 1).await;
     let config = pipeline(&kinds_p4());
@@ -133,20 +169,8 @@ async fn measure(deployer: impl Deployer, batches: usize) -> (f64, f64) {
     for _ in 0..ROUNDS {
         // Built before the clock starts: the client's own work is not the server's rate.
         let (inserts, deletes) = (requests(Insert), requests(Delete));
-        let started = Instant::now();
-        for req in inserts {
-            c.write(req, Atomicity::ContinueOnError)
-                .await
-                .expect("inserts");
-        }
-        insert_rates.push((batches * BATCH) as f64 / started.elapsed().as_secs_f64());
-        let started = Instant::now();
-        for req in deletes {
-            c.write(req, Atomicity::ContinueOnError)
-                .await
-                .expect("deletes");
-        }
-        delete_rates.push((batches * BATCH) as f64 / started.elapsed().as_secs_f64());
+        insert_rates.push(timed(&c, inserts, in_flight).await);
+        delete_rates.push(timed(&c, deletes, in_flight).await);
     }
     let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
@@ -172,26 +196,31 @@ fn main() {
     println!(
         "P4Runtime Write, {BATCH} INSERTs (then DELETEs) per request into an exact table, {batches} requests a round, median of {ROUNDS} rounds, over gRPC on loopback:"
     );
-    let (mi, md) = runtime.block_on(measure(MemoryDeployer::new(), batches));
     let row = |name: &str, i: f64, d: f64| {
         println!(
-            "  {name:<8} insert {:>10.0} entries/s ({:.2}x the 500K/s goal)   delete {:>10.0} entries/s",
+            "  {name:<22} insert {:>9.0} entries/s ({:.2}x the 500K/s goal)   delete {:>9.0} entries/s",
             i,
             i / GOAL,
             d
         );
     };
-    row("memory", mi, md);
-    match kernel_unavailable() {
-        Some(why) => println!("  kernel   skipped: {why}"),
-        None => {
-            let (ki, kd) = runtime.block_on(measure(KernelDeployer, batches));
-            row("kernel", ki, kd);
-            println!(
-                "  kernel/memory: insert {:.2}x, delete {:.2}x",
-                ki / mi,
-                kd / md
-            );
+    let kernel = kernel_unavailable();
+    for in_flight in [1, 4] {
+        let label = |backend: &str| format!("{backend}, {in_flight} in flight");
+        let (mi, md) = runtime.block_on(measure(MemoryDeployer::new(), batches, in_flight));
+        row(&label("memory"), mi, md);
+        match kernel {
+            Some(why) => println!("  kernel skipped: {why}"),
+            None => {
+                let (ki, kd) = runtime.block_on(measure(KernelDeployer, batches, in_flight));
+                row(&label("kernel"), ki, kd);
+                println!(
+                    "  {:<22} insert {:.2}x, delete {:.2}x",
+                    "kernel/memory",
+                    ki / mi,
+                    kd / md
+                );
+            }
         }
     }
 }
