@@ -670,6 +670,29 @@ mod tests {
         assert_eq!(table.lookup(&k0).expect("lookup"), other);
     }
 
+    /// The kernel refuses an LPM trie in a sleepable program (hence the batch op for them).
+    #[test]
+    #[allow(clippy::print_stderr)]
+    fn the_kernel_refuses_an_lpm_trie_in_the_insert_program() {
+        if unsafe_free_is_root().is_none() {
+            eprintln!("skipped: not root");
+            return;
+        }
+        let fd = sys::map_create(
+            "t_trie",
+            sys::MAP_TYPE_LPM_TRIE,
+            8,
+            16,
+            100,
+            sys::BPF_F_NO_PREALLOC,
+        )
+        .expect("trie");
+        let trie = sys::SizedMap::new(fd).expect("sized");
+        let mut s = Stager::new(8, 16, 64).expect("stager");
+        let err = s.insert_ready(&trie).expect_err("refused");
+        assert!(err.contains("Sleepable"), "{err}");
+    }
+
     fn unsafe_free_is_root() -> Option<()> {
         let status = std::fs::read_to_string("/proc/self/status").ok()?;
         let uid = status.lines().find(|l| l.starts_with("Uid:"))?;
