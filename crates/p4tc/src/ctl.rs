@@ -48,7 +48,9 @@ pub struct CtlArgs {
     #[arg(short = 'j', long)]
     json: bool,
     /// Apply the commands of FILE (one a line; `PIPE/` may be left out of paths when PIPE is
-    /// given as the only word).
+    /// given as the only word). Consecutive creates on one table are written in batches,
+    /// many entries per system call; each entry still succeeds or fails on its own, and
+    /// failures are reported with their line.
     #[arg(short = 'b', long = "batch", value_name = "FILE")]
     file: Option<PathBuf>,
     /// The command (or, with -b, the pipeline).
