@@ -140,7 +140,7 @@ fn main() {
             let took = started.elapsed();
             assert_eq!(ok, n as usize, "{kind} {path:?}: every entry is created");
             if let Some(p) = path {
-                let taken = k.write_path(h).expect("path");
+                let taken = k.write_path(h, n as usize).expect("path");
                 assert_eq!(
                     taken,
                     p,
@@ -209,6 +209,6 @@ fn main() {
         parsed,
         rate(n as usize, total),
         total,
-        k.write_path(table("exact_t")).expect("path")
+        k.write_path(table("exact_t"), n as usize).expect("path")
     );
 }

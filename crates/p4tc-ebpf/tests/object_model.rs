@@ -1164,12 +1164,20 @@ fn batches_agree_with_one_by_one_creates_on_every_write_path() {
         if path == WritePath::SyscallProgram {
             // The hash tables took the program (else the kernel said why).
             assert_eq!(
-                k.write_path(x.ex).expect("path"),
+                k.write_path(x.ex, 1).expect("path"),
                 WritePath::SyscallProgram,
                 "{:?}",
                 k.notes()
             );
-            assert_eq!(k.write_path(x.lpm).expect("path"), WritePath::BatchOp);
+            assert_eq!(
+                k.write_path(x.lpm, 100_000).expect("path"),
+                WritePath::BatchOp
+            );
+            assert_eq!(
+                k.write_path(x.lpm, 10).expect("path"),
+                WritePath::BatchOp,
+                "forced"
+            );
         }
         // A later batch continues the allocated priorities (past every one allocated).
         let prios = |k: &KernelBackend| -> Vec<u32> {
@@ -1196,6 +1204,19 @@ fn batches_agree_with_one_by_one_creates_on_every_write_path() {
         assert_eq!(kind(&k.create_entries(x.tern, more)[0]), "ok", "{path}");
         assert!(prios(&k).contains(&(before + 1)), "{path}: {:?}", prios(&k));
     }
+    // Unforced: the program for hash maps; for a trie, the batch op only for big batches (it
+    // lists the trie first).
+    let loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("loads");
+    let mut k = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
+    assert_eq!(
+        k.write_path(x.tern, 10).expect("path"),
+        WritePath::SyscallProgram
+    );
+    assert_eq!(k.write_path(x.lpm, 10).expect("path"), WritePath::PerEntry);
+    assert_eq!(
+        k.write_path(x.lpm, 100_000).expect("path"),
+        WritePath::BatchOp
+    );
 }
 
 /// A change made through one backend reaches another process's backend on the same maps

@@ -48,6 +48,9 @@ pub struct BatchStats {
     pub total: Duration,
 }
 
+/// Below this many elements, a batch on an LPM trie is written one element at a time.
+const SMALL_TRIE_BATCH: usize = 4096;
+
 /// One entry checked and encoded, waiting to be written.
 struct Pending {
     /// Its position in the batch.
@@ -83,6 +86,9 @@ impl KernelBackend {
             Some(WritePath::SyscallProgram) if !hash => WritePath::BatchOp,
             Some(p) => p,
             None if hash => WritePath::SyscallProgram,
+            // The batch op lists the trie's keys first: worth it for big batches only (a few
+            // entries into a big trie would cost a walk of it).
+            None if need < SMALL_TRIE_BATCH => WritePath::PerEntry,
             None => WritePath::BatchOp,
         };
         if wanted != WritePath::SyscallProgram {

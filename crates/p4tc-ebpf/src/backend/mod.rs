@@ -362,10 +362,14 @@ impl KernelBackend {
         self.forced_path = path;
     }
 
-    /// The path batches on `table` take now.
-    pub fn write_path(&mut self, table: Handle<ir::Table>) -> Result<WritePath, RuntimeError> {
+    /// The path a batch of `entries` elements on `table` takes now.
+    pub fn write_path(
+        &mut self,
+        table: Handle<ir::Table>,
+        entries: usize,
+    ) -> Result<WritePath, RuntimeError> {
         let t = self.table_index(table)?;
-        Ok(self.path_for(t, 1))
+        Ok(self.path_for(t, entries))
     }
 
     /// Why faster paths were not taken so far (each reason once), e.g. a program the kernel
