@@ -179,6 +179,58 @@ async fn measure(deployer: impl Deployer, batches: usize, in_flight: usize) -> (
     (median(insert_rates), median(delete_rates))
 }
 
+/// The same Writes without gRPC: `write::write` called directly on the device, for the
+/// share of the time that is the server's own (translation and object model).
+fn direct(deployer: &dyn Deployer, batches: usize) -> (f64, f64) {
+    let config = pipeline(&kinds_p4());
+    let info = config.p4info.clone().expect("p4info");
+    let mut device = server::state::Device::default();
+    server::pipeline::set(
+        &mut device,
+        deployer,
+        &p4v1::SetForwardingPipelineConfigRequest {
+            device_id: 1,
+            action: p4v1::set_forwarding_pipeline_config_request::Action::VerifyAndCommit as i32,
+            config: Some(config),
+            ..Default::default()
+        },
+    )
+    .expect("pipeline set");
+    let inst = device.installed.as_mut().expect("installed");
+    let ids = Ids(&info);
+    let (t, a) = (ids.table("exact_t"), ids.action("fwd_counted"));
+    let requests = |ty: p4v1::update::Type| -> Vec<Vec<p4v1::Update>> {
+        (0..batches)
+            .map(|b| {
+                (0..BATCH)
+                    .map(|i| {
+                        let key = ((b * BATCH + i) as u32 + 1).to_be_bytes();
+                        update(ty, entry(t, exact(&key), a, &[&[1]], 0))
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let mut rates = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        for (ty, out) in [(Insert, &mut rates.0), (Delete, &mut rates.1)] {
+            let reqs = requests(ty);
+            let started = Instant::now();
+            for r in &reqs {
+                server::write::write(inst, r, Atomicity::ContinueOnError as i32).expect("writes");
+                // The poller's share: the events each write publishes.
+                inst.backend.poll();
+            }
+            out.push((batches * BATCH) as f64 / started.elapsed().as_secs_f64());
+        }
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (median(rates.0), median(rates.1))
+}
+
 fn main() {
     // `cargo test --benches` runs this too: a short run there.
     let quick = std::env::args().any(|a| a == "--test" || a == "--list");
@@ -205,6 +257,12 @@ fn main() {
         );
     };
     let kernel = kernel_unavailable();
+    let (mi, md) = direct(&MemoryDeployer::new(), batches);
+    row("memory, no gRPC", mi, md);
+    if kernel.is_none() {
+        let (ki, kd) = direct(&KernelDeployer, batches);
+        row("kernel, no gRPC", ki, kd);
+    }
     for in_flight in [1, 4] {
         let label = |backend: &str| format!("{backend}, {in_flight} in flight");
         let (mi, md) = runtime.block_on(measure(MemoryDeployer::new(), batches, in_flight));

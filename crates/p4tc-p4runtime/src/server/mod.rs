@@ -141,11 +141,20 @@ impl P4Runtime for Service {
         self.check_device(req.device_id)?;
         check_role(&req.role)?;
         lock(&self.shared.arbitration).check_primary(req.election_id.as_ref())?;
-        let mut device = lock(&self.shared.device);
-        let inst = device.installed.as_mut().ok_or_else(|| {
-            Status::failed_precondition("no pipeline is set (SetForwardingPipelineConfig first)")
-        })?;
-        write::write(inst, &req.updates, req.atomicity)?;
+        // Off the async threads: a Write holds the device for as long as its updates take,
+        // and other requests keep being decoded meanwhile.
+        let shared = Arc::clone(&self.shared);
+        tokio::task::spawn_blocking(move || {
+            let mut device = lock(&shared.device);
+            let inst = device.installed.as_mut().ok_or_else(|| {
+                Status::failed_precondition(
+                    "no pipeline is set (SetForwardingPipelineConfig first)",
+                )
+            })?;
+            write::write(inst, &req.updates, req.atomicity)
+        })
+        .await
+        .map_err(|e| Status::internal(format!("the write task failed: {e}")))??;
         Ok(Response::new(p4v1::WriteResponse {}))
     }
 
