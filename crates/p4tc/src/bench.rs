@@ -1,6 +1,7 @@
 //! `p4tc bench`: a datapath's cost per packet, on the kernel (BPF_PROG_TEST_RUN) or on the
 //! interpreter (a timed loop).
 
+use std::io::Write as _;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -46,7 +47,9 @@ pub enum BenchHook {
 /// in a timed loop (packets in memory, no I/O). Each figure is the median of `--runs` runs;
 /// the spread is (max - min) / median. With several packets the cost is their mean (every
 /// packet weighs the same). Each packet's verdict is shown: a program that drops early is
-/// fast and wrong.
+/// fast and wrong. On the kernel the repetitions of a packet run on the same buffer, so a
+/// program that resizes the packet (encap, decap) meets its own output from the second run
+/// on: for those, give many packets with `--repeat 1`.
 ///
 /// The entries file holds `p4tc ctl` commands (`create table/...`) or STF `add` /
 /// `setdefault` lines (recognised by its first command; an STF test can serve: the
@@ -178,16 +181,18 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
         BenchTarget::Interp => interp(&args, &name, &model, entries_text, &packets)?,
     };
+    let mut out = std::io::stdout().lock();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print_text(&report);
+        print_text(&mut out, &report)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_text(r: &BenchReport) {
-    println!(
+fn print_text(out: &mut impl std::io::Write, r: &BenchReport) -> std::io::Result<()> {
+    writeln!(
+        out,
         "{}: {:.1} ns/packet, {:.0} packets/s ({} on {}, {} packet(s) x {} repeat, median of {} runs, spread {:.1}%, {} entries)",
         r.program,
         r.ns_per_packet,
@@ -199,22 +204,25 @@ fn print_text(r: &BenchReport) {
         r.runs,
         r.spread * 100.0,
         r.entries
-    );
+    )?;
     for p in r.per_packet.iter().take(20) {
         match p.ns_per_packet {
-            Some(ns) => println!(
+            Some(ns) => writeln!(
+                out,
                 "  packet {} ({} bytes): verdict {}, {ns:.1} ns",
                 p.index, p.bytes, p.verdict
-            ),
-            None => println!(
+            )?,
+            None => writeln!(
+                out,
                 "  packet {} ({} bytes): verdict {}",
                 p.index, p.bytes, p.verdict
-            ),
+            )?,
         }
     }
     if r.per_packet.len() > 20 {
-        println!("  ... {} more (-j lists all)", r.per_packet.len() - 20);
+        writeln!(out, "  ... {} more (-j lists all)", r.per_packet.len() - 20)?;
     }
+    Ok(())
 }
 
 /// The packets of `--packet` and `--pcap`, in that order.

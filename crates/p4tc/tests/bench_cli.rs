@@ -1,4 +1,5 @@
 //! `p4tc bench`: the JSON it prints on both targets, and its errors on bad arguments.
+#![allow(clippy::print_stdout)]
 
 #[path = "common/kernel.rs"]
 mod kernel;
