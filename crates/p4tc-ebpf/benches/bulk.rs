@@ -94,11 +94,16 @@ fn main() {
         "syscall program",
         "best/loop"
     );
+    // `P4TC_BULK_ONLY=file`: the bulk file alone (for profiling it).
+    let file_only = std::env::var("P4TC_BULK_ONLY").is_ok_and(|v| v == "file");
     for (kind, name, map) in [
         ("exact", "exact_t", "hash, preallocated"),
         ("lpm", "lpm_t", "LPM trie, not prealloc"),
         ("ternary", "tern_t", "hash, preallocated"),
     ] {
+        if file_only {
+            break;
+        }
         let h = table(name);
         let specs = entries(kind, n, send);
         let mut cells = Vec::new();
@@ -198,10 +203,17 @@ fn main() {
     let commands = p4tc_runtime::ctl::parse_file(&text, &model, &p4tc_runtime::ctl::numbers_only)
         .expect("parses");
     let parsed = started.elapsed();
-    let results =
-        p4tc_runtime::ctl::execute_all(&mut k, &model, &commands, Duration::ZERO, &mut |_| {});
+    // As `p4tc ctl -b` runs them (text output: no messages for creates that succeed).
+    let results = p4tc_runtime::ctl::execute_all_owned(
+        &mut k,
+        &model,
+        commands,
+        Duration::ZERO,
+        true,
+        &mut |_| {},
+    );
     let total = started.elapsed();
-    assert!(results.iter().all(|r| r.is_ok()), "every line applies");
+    assert!(results.iter().all(|(_, r)| r.is_ok()), "every line applies");
     println!(
         "bulk file, exact table ({} bytes): parse {} ({:?}), parse + apply {} ({:?}) by {}",
         text.len(),
@@ -210,5 +222,13 @@ fn main() {
         rate(n as usize, total),
         total,
         k.write_path(table("exact_t"), n as usize).expect("path")
+    );
+    let b = k.last_batch();
+    println!(
+        "  of which the backend's call: check + encode {:?}, system calls {:?} ({}), whole call {:?}",
+        b.prepare,
+        b.write,
+        rate(n as usize, b.write),
+        b.total
     );
 }

@@ -274,10 +274,18 @@ fn run_file(
             }
         }
     };
-    let results = ctl::execute_all(&mut opened.backend, &model, &commands, now(), &mut show);
+    // Text output prints no `Done` messages: the bulk path leaves them unformatted.
+    let results = ctl::execute_all_owned(
+        &mut opened.backend,
+        &model,
+        commands,
+        now(),
+        !json,
+        &mut show,
+    );
     let mut outputs = Vec::with_capacity(total);
     let mut errors = 0usize;
-    for (command, result) in commands.iter().zip(results) {
+    for (at, result) in results {
         match result {
             Ok(output) => {
                 if let Output::Batch { failures, .. } = &output {
@@ -286,7 +294,7 @@ fn run_file(
                         eprintln!(
                             "error: {}: {}: entry {} ({}): {}",
                             path.display(),
-                            command.at,
+                            at,
                             f.index,
                             f.key,
                             f.error
@@ -297,7 +305,7 @@ fn run_file(
             }
             Err(e) => {
                 errors += 1;
-                eprintln!("error: {}: {}: {e}", path.display(), command.at);
+                eprintln!("error: {}: {}: {e}", path.display(), at);
             }
         }
     }

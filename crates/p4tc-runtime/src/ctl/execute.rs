@@ -378,6 +378,110 @@ pub fn execute_all(
     out
 }
 
+/// [`execute_all`] on commands it may take apart, for bulk files: each command's result with
+/// where the command starts, in order.
+///
+/// The entries of single creates (no `entry` word) move into the object model instead of being
+/// copied. With `quiet`, a single create that succeeds gives an empty [`Output::Done`] message
+/// (its text, naming the key, is not formatted: a bulk file's million lines print nothing);
+/// every other output, and every error, is what [`execute_all`] gives.
+pub fn execute_all_owned(
+    om: &mut dyn ObjectModel,
+    model: &PipelineModel,
+    mut commands: Vec<Command>,
+    now: Duration,
+    quiet: bool,
+    progress: &mut dyn FnMut(usize),
+) -> Vec<(super::Pos, Result<Output, RuntimeError>)> {
+    let create_on = |c: &Command| match &c.kind {
+        CommandKind::WriteEntries {
+            table,
+            update: false,
+            entries,
+            ..
+        } => Some((*table, entries.len())),
+        _ => None,
+    };
+    // Whose entries move: a quiet single create needs neither its key (for a message) nor
+    // the entry (a failure is the command's error, which names the key itself).
+    let moves = |c: &Command| {
+        quiet
+            && matches!(
+                c.kind,
+                CommandKind::WriteEntries {
+                    update: false,
+                    batch: false,
+                    ..
+                }
+            )
+    };
+    let mut out = Vec::with_capacity(commands.len());
+    let mut i = 0;
+    while i < commands.len() {
+        let Some((table, first)) = create_on(&commands[i]) else {
+            out.push((commands[i].at, execute(om, model, &commands[i], now)));
+            i += 1;
+            progress(i);
+            continue;
+        };
+        let mut end = i + 1;
+        let mut total = first;
+        while let Some((t, n)) = commands.get(end).and_then(create_on) {
+            if t != table || total + n > CREATE_CHUNK {
+                break;
+            }
+            total += n;
+            end += 1;
+        }
+        let mut specs = Vec::with_capacity(total);
+        // How many entries each command of the run gave.
+        let mut counts = Vec::with_capacity(end - i);
+        for c in &mut commands[i..end] {
+            let moved = moves(c);
+            if let CommandKind::WriteEntries { entries, .. } = &mut c.kind {
+                counts.push(entries.len());
+                if moved {
+                    specs.append(entries);
+                } else {
+                    specs.extend(entries.iter().cloned());
+                }
+            }
+        }
+        let mut results = if table_of(model, table).is_ok() {
+            om.create_entries(table, specs).into_iter()
+        } else {
+            Vec::new().into_iter()
+        };
+        for (c, count) in commands[i..end].iter().zip(counts) {
+            let CommandKind::WriteEntries { entries, batch, .. } = &c.kind else {
+                continue;
+            };
+            let mine: Vec<_> = results.by_ref().take(count).collect();
+            let result = if mine.len() != count {
+                // An unknown table (no call was made), or a backend that answered short.
+                table_of(model, table).and_then(|_| {
+                    Err(RuntimeError::Invalid(
+                        "the object model gave fewer results than entries".into(),
+                    ))
+                })
+            } else if moves(c) {
+                match mine.into_iter().find_map(Result::err) {
+                    Some(e) => Err(e),
+                    None => Ok(Output::Done {
+                        message: String::new(),
+                    }),
+                }
+            } else {
+                write_output(model, table, false, *batch, entries, mine)
+            };
+            out.push((c.at, result));
+        }
+        i = end;
+        progress(i);
+    }
+    out
+}
+
 fn batch_or_done(
     model: &PipelineModel,
     table: &TableModel,
@@ -708,5 +812,52 @@ create table/ingress/nh_table dstAddr 10.0.0.4 action drop
             batched.inner.dump(table).expect("dump").len(),
             one.dump(table).expect("dump").len()
         );
+    }
+
+    /// `execute_all_owned` gives what `execute_all` gives, each with its command's place;
+    /// quiet, the messages of single creates that succeeded are left empty, and nothing else
+    /// changes (failures, batches, other commands).
+    #[test]
+    fn owned_run_gives_the_same_results() {
+        let m = model("simple_l3");
+        let fresh =
+            || MemoryBackend::new(Arc::clone(&m), Arc::new(ManualClock::new())).expect("backend");
+        let text = "\
+create table/ingress/nh_table dstAddr 10.0.0.1 action drop
+create table/ingress/nh_table dstAddr 10.0.0.1 action drop
+create table/ingress/nh_table entry dstAddr 10.0.0.2 action drop entry dstAddr 10.0.0.1 action drop
+get table/ingress/nh_table dstAddr 10.0.0.2
+create table/ingress/nh_table dstAddr 10.0.0.4 action drop
+";
+        let commands =
+            super::super::parse_file(text, &m, &super::super::numbers_only).expect("parses");
+        let want = execute_all(&mut fresh(), &m, &commands, Duration::ZERO, &mut |_| {});
+        let at: Vec<_> = commands.iter().map(|c| c.at).collect();
+        for quiet in [false, true] {
+            let mut seen = Vec::new();
+            let got = execute_all_owned(
+                &mut fresh(),
+                &m,
+                commands.clone(),
+                Duration::ZERO,
+                quiet,
+                &mut |n| seen.push(n),
+            );
+            assert_eq!(got.iter().map(|(p, _)| *p).collect::<Vec<_>>(), at);
+            assert_eq!(seen, [3, 4, 5]);
+            for (i, ((_, g), w)) in got.into_iter().zip(&want).enumerate() {
+                let w = match (quiet, w) {
+                    (true, Ok(Output::Done { message })) if message.starts_with("created") => {
+                        Ok(Output::Done {
+                            message: String::new(),
+                        })
+                    }
+                    _ => w.clone(),
+                };
+                assert_eq!(g, w, "command {i}, quiet {quiet}");
+            }
+        }
+        assert!(matches!(want[1], Err(RuntimeError::Exists { .. })));
+        assert!(matches!(&want[2], Ok(Output::Batch { failures, .. }) if failures.len() == 1));
     }
 }

@@ -73,7 +73,7 @@ use std::fmt;
 
 pub use command::{parse_args, parse_line, pipeline_of, Command, CommandKind, ExternOp};
 pub use events::{event_view, EventView};
-pub use execute::{execute, execute_all, run_line, ExecError, CREATE_CHUNK};
+pub use execute::{execute, execute_all, execute_all_owned, run_line, ExecError, CREATE_CHUNK};
 pub use file::{apply_file, parse_file};
 pub use filter::{CmpOp, Filter, FilterField, FilterValue};
 pub use format::{
