@@ -34,8 +34,9 @@ use crate::state;
 /// loads it (pinned under /sys/fs/bpf/p4tc/PIPELINE, recorded in /run/p4tc/PIPELINE.json)
 /// and every write goes to its pinned maps: `p4tc ctl` sees entries written over P4Runtime
 /// and P4Runtime reads entries written by `p4tc ctl`. The pipeline stays loaded when the
-/// server exits (`p4tc unload PIPELINE` removes it). Without `--dev` the pipeline lives in
-/// memory (P4TC's object model with no datapath), for trying a controller out.
+/// server exits (`p4tc unload PIPELINE` removes it); a program of another name committed
+/// later replaces it (the old one is unloaded). Without `--dev` the pipeline lives in memory
+/// (P4TC's object model with no datapath), for trying a controller out.
 ///
 /// Only the primary controller (highest election id on an open stream) may write; the
 /// others get PERMISSION_DENIED. Listens on loopback unless `--addr` says otherwise; TLS
@@ -95,6 +96,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let deployer = KernelDeployer {
             devs: args.dev.clone(),
             netns: args.netns.clone(),
+            loaded: std::sync::Mutex::new(None),
         };
         server::run_blocking(options, deployer, listening)?;
     }
@@ -105,6 +107,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 struct KernelDeployer {
     devs: Vec<String>,
     netns: Option<String>,
+    /// The pipeline this server loaded last: replaced (unloaded) when a controller commits
+    /// a program of another name, so two programs never run on the same interfaces.
+    loaded: std::sync::Mutex<Option<String>>,
 }
 
 impl Deployer for KernelDeployer {
@@ -116,6 +121,26 @@ impl Deployer for KernelDeployer {
 
     fn commit(&self, prepared: &Prepared, keep_state: bool) -> Result<Box<dyn Backend>, Failure> {
         let name = &prepared.name;
+        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = loaded.as_ref().filter(|old| *old != name) {
+            let out = Command::new(std::env::current_exe().map_err(|e| {
+                Failure::new(Code::Internal, format!("cannot find p4tc itself: {e}"))
+            })?)
+            .args(["unload", old])
+            .output()
+            .map_err(|e| Failure::new(Code::Internal, format!("cannot run p4tc unload: {e}")))?;
+            if !out.status.success() {
+                return Err(Failure::new(
+                    Code::Internal,
+                    format!(
+                        "unloading the previous pipeline {old} failed: {}",
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    ),
+                ));
+            }
+            let _ = std::fs::remove_dir_all(state::state_root().join("serve").join(old));
+            *loaded = None;
+        }
         // The sources stay where the state file points, for `p4tc ctl` to rebuild from.
         let dir = state::state_root().join("serve").join(name);
         let _ = std::fs::remove_dir_all(&dir);
@@ -157,6 +182,7 @@ impl Deployer for KernelDeployer {
                 ),
             ));
         }
+        *loaded = Some(name.clone());
         let opened = crate::ctl::open(name).map_err(|e| {
             Failure::new(
                 Code::Internal,
