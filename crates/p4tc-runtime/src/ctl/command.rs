@@ -208,33 +208,63 @@ pub fn pipeline_of(path: &str) -> Option<&str> {
 
 /// Parses the words of one command.
 pub(crate) fn parse_words(
-    mut words: Vec<Word>,
+    mut words: Vec<Word<'_>>,
     model: &PipelineModel,
     resolver: DevResolver<'_>,
     pipeline_optional: bool,
 ) -> Result<Command, CtlError> {
-    number_words(&mut words);
+    parse_words_cached(
+        &mut words,
+        model,
+        resolver,
+        pipeline_optional,
+        &mut PathCache::default(),
+    )
+}
+
+/// What the last command of a file resolved its path to: the lines of a bulk file name the
+/// same table, and the same text always resolves the same way, so the path is split and
+/// looked up once.
+#[derive(Debug, Default)]
+pub(crate) struct PathCache {
+    /// The path's text and its table's index in the model's tables.
+    table: Option<(String, usize)>,
+}
+
+/// [`parse_words`] with the path of the previous command remembered in `cache`.
+pub(crate) fn parse_words_cached(
+    words: &mut [Word<'_>],
+    model: &PipelineModel,
+    resolver: DevResolver<'_>,
+    pipeline_optional: bool,
+    cache: &mut PathCache,
+) -> Result<Command, CtlError> {
+    number_words(words);
     let mut parser = Parser {
-        words: &words,
+        words,
         next: 0,
         model,
         resolver,
         pipeline_optional,
+        cache: std::mem::take(cache),
     };
-    parser.command()
+    let command = parser.command();
+    *cache = parser.cache;
+    command
 }
 
 /// The words of a command and a cursor.
 pub(crate) struct Parser<'a> {
-    pub(crate) words: &'a [Word],
+    pub(crate) words: &'a [Word<'a>],
     pub(crate) next: usize,
     pub(crate) model: &'a PipelineModel,
     pub(crate) resolver: DevResolver<'a>,
     pipeline_optional: bool,
+    cache: PathCache,
 }
 
 impl<'a> Parser<'a> {
-    pub(crate) fn peek(&self) -> Option<&'a Word> {
+    pub(crate) fn peek(&self) -> Option<&'a Word<'a>> {
         self.words.get(self.next)
     }
 
@@ -242,7 +272,7 @@ impl<'a> Parser<'a> {
         self.peek().is_some_and(|w| w.text == text)
     }
 
-    pub(crate) fn advance(&mut self) -> Option<&'a Word> {
+    pub(crate) fn advance(&mut self) -> Option<&'a Word<'a>> {
         let word = self.words.get(self.next);
         if word.is_some() {
             self.next += 1;
@@ -263,7 +293,11 @@ impl<'a> Parser<'a> {
     }
 
     /// The word after `keyword`, which needs one (`what` says what it is).
-    pub(crate) fn value_after(&mut self, keyword: &Word, what: &str) -> Result<&'a Word, CtlError> {
+    pub(crate) fn value_after(
+        &mut self,
+        keyword: &Word<'_>,
+        what: &str,
+    ) -> Result<&'a Word<'a>, CtlError> {
         self.advance().ok_or_else(|| {
             CtlError::new(
                 keyword.at,
@@ -287,7 +321,7 @@ impl<'a> Parser<'a> {
         // Pasted commands: `p4tc ctl create ...`, `tc p4ctrl create ...`.
         if let [a, b, ..] = self.words {
             if matches!(
-                (a.text.as_str(), b.text.as_str()),
+                (a.text.as_ref(), b.text.as_ref()),
                 ("p4tc", "ctl") | ("tc", "p4ctrl")
             ) {
                 self.next = 2;
@@ -309,7 +343,7 @@ impl<'a> Parser<'a> {
             ));
         };
         let at = verb_word.at;
-        let verb = match verb_word.text.as_str() {
+        let verb = match verb_word.text.as_ref() {
             "create" => Verb::Create,
             "update" => Verb::Update,
             "delete" => Verb::Delete,
@@ -342,7 +376,15 @@ impl<'a> Parser<'a> {
     }
 
     /// Resolves the path and parses the rest by the object it names.
-    fn object(&mut self, verb: Verb, path: &Word) -> Result<CommandKind, CtlError> {
+    fn object(&mut self, verb: Verb, path: &Word<'_>) -> Result<CommandKind, CtlError> {
+        let model = self.model;
+        if let Some((text, index)) = &self.cache.table {
+            if *text == *path.text {
+                if let Some(table) = model.tables.get(*index) {
+                    return self.table_command(verb, table);
+                }
+            }
+        }
         let trimmed = path.text.trim_end_matches('/');
         let segments: Vec<&str> = trimmed.split('/').collect();
         let rest: &[&str] = if segments.first() == Some(&self.model.name.as_str()) {
@@ -420,6 +462,12 @@ impl<'a> Parser<'a> {
                         ),
                     )
                 })?;
+                if let Some(index) = model.tables.iter().position(|t| std::ptr::eq(t, table)) {
+                    let (text, at) = self.cache.table.get_or_insert_with(Default::default);
+                    text.clear();
+                    text.push_str(&path.text);
+                    *at = index;
+                }
                 self.table_command(verb, table)
             }
         }
@@ -449,7 +497,7 @@ impl<'a> Parser<'a> {
                 let mut profile = profile;
                 let mut after = None;
                 while let Some(word) = self.advance() {
-                    match word.text.as_str() {
+                    match word.text.as_ref() {
                         "profile_id" => {
                             let n = self.value_after(word, "a profile number")?;
                             profile = Some(self.u32_of(n, "profile_id")?);
@@ -517,7 +565,7 @@ impl<'a> Parser<'a> {
 
     fn table_command(&mut self, verb: Verb, table: &TableModel) -> Result<CommandKind, CtlError> {
         let handle = table.handle;
-        let which = match self.peek().map(|w| w.text.as_str()) {
+        let which = match self.peek().map(|w| w.text.as_ref()) {
             Some("default_miss_action") => Some(DefaultKind::Miss),
             Some("default_hit_action") => Some(DefaultKind::Hit),
             _ => None,
@@ -669,7 +717,7 @@ impl<'a> Parser<'a> {
                 break;
             }
             self.next += 1;
-            let keyword = word.text.as_str();
+            let keyword = word.text.as_ref();
             let only_writes = || -> Result<(), CtlError> {
                 if writes {
                     Ok(())
@@ -975,8 +1023,8 @@ pub(crate) fn parse_permissions(text: &str) -> Option<Permissions> {
 
 /// Stands for the word just peeked, which is there: taking it cannot fail, and this keeps
 /// the parser from panicking even if that reasoning were wrong.
-static NO_WORD: Word = Word {
-    text: String::new(),
+static NO_WORD: Word<'static> = Word {
+    text: std::borrow::Cow::Borrowed(""),
     at: Pos {
         line: None,
         column: 0,

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::command::{parse_words, Command};
+use super::command::{parse_words_cached, Command, PathCache};
 use super::execute::execute_all;
 use super::format::Output;
 use super::lexer::{lex_line, LineEnd, Word};
@@ -27,6 +27,7 @@ pub fn parse_file(
     // A lexing error spoils its command: skip to the command's end, then go on.
     let mut spoiled = false;
     let mut last_line = 0;
+    let mut cache = PathCache::default();
     for (number, line) in text.lines().enumerate() {
         let number = number + 1;
         last_line = number;
@@ -48,18 +49,20 @@ pub fn parse_file(
         if end == LineEnd::Continues {
             continue;
         }
-        let command = std::mem::take(&mut words);
-        if std::mem::take(&mut spoiled) || command.is_empty() {
+        // The words' buffer is kept from line to line.
+        if std::mem::take(&mut spoiled) || words.is_empty() {
+            words.clear();
             continue;
         }
-        match parse_words(command, model, resolver, true) {
+        match parse_words_cached(&mut words, model, resolver, true, &mut cache) {
             Ok(c) => commands.push(c),
             Err(e) => errors.push(e),
         }
+        words.clear();
     }
     if !words.is_empty() && !spoiled {
         // The last line ended with `\`: the command is complete anyway.
-        match parse_words(words, model, resolver, true) {
+        match parse_words_cached(&mut words, model, resolver, true, &mut cache) {
             Ok(c) => commands.push(c),
             Err(e) => errors.push(e),
         }

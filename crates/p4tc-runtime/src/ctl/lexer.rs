@@ -3,26 +3,29 @@
 //! a filter can be written as one argument) and `#` starting a comment; command-line
 //! arguments arrive already split.
 
+use std::borrow::Cow;
+
 use super::{CtlError, Pos};
 
 /// One word with where it starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Word {
-    /// The text, quotes removed.
-    pub text: String,
+pub(crate) struct Word<'a> {
+    /// The text, quotes removed: borrowed from the line unless quotes were taken out (a bulk
+    /// file's million lines are split without a copy per word).
+    pub text: Cow<'a, str>,
     /// Where it starts.
     pub at: Pos,
 }
 
 /// Words of command-line arguments: one per argument; columns count in the arguments joined
 /// by single spaces.
-pub(crate) fn words_of_args<S: AsRef<str>>(args: &[S]) -> Vec<Word> {
+pub(crate) fn words_of_args<S: AsRef<str>>(args: &[S]) -> Vec<Word<'_>> {
     let mut column = 1;
     let mut words = Vec::with_capacity(args.len());
     for (index, arg) in args.iter().enumerate() {
         let text = arg.as_ref();
         words.push(Word {
-            text: text.to_string(),
+            text: Cow::Borrowed(text),
             at: Pos {
                 line: None,
                 column,
@@ -43,47 +46,65 @@ pub(crate) enum LineEnd {
     Continues,
 }
 
+/// The character at byte `i` of `text` (a character boundary) and its length in bytes; ASCII
+/// without decoding.
+fn char_at(text: &str, i: usize) -> (char, usize) {
+    match text.as_bytes().get(i) {
+        Some(&b) if b.is_ascii() => (char::from(b), 1),
+        _ => text
+            .get(i..)
+            .and_then(|rest| rest.chars().next())
+            .map_or((' ', 1), |c| (c, c.len_utf8())),
+    }
+}
+
 /// Splits physical line `line` (numbered from 1) into `words`. A `#` at the start of a word
 /// (outside quotes) comments out the rest of the line; a `\` as the line's last character
 /// (outside quotes, before any comment) continues the command on the next line.
-pub(crate) fn lex_line(
-    text: &str,
+pub(crate) fn lex_line<'a>(
+    text: &'a str,
     line: usize,
-    words: &mut Vec<Word>,
+    words: &mut Vec<Word<'a>>,
 ) -> Result<LineEnd, CtlError> {
     // Byte offset of a `\` ending the line, if one does.
     let trimmed = text.trim_end();
     let continuation = trimmed.ends_with('\\').then(|| trimmed.len() - 1);
-    let mut chars = text.char_indices().peekable();
-    // Columns count characters; `column` is the column of the character `chars` yields next.
+    let len = text.len();
+    // `i` is the byte offset of the next character; columns count characters, and `column`
+    // is the column of the character at `i`.
+    let mut i = 0;
     let mut column = 1;
-    while let Some(&(start, c)) = chars.peek() {
+    while i < len {
+        let (c, l) = char_at(text, i);
         if c.is_whitespace() {
-            chars.next();
+            i += l;
             column += 1;
             continue;
         }
         if c == '#' {
             return Ok(LineEnd::End);
         }
-        if Some(start) == continuation {
+        if Some(i) == continuation {
             return Ok(LineEnd::Continues);
         }
+        let start = i;
         let start_column = column;
-        // Most words have no quotes: slice them out in one piece.
+        // Most words have no quotes: sliced out of the line in one piece.
         let mut quoted: Option<String> = None;
-        let mut end = start;
-        while let Some(&(i, c)) = chars.peek() {
+        while i < len {
+            let (c, l) = char_at(text, i);
             if c.is_whitespace() || Some(i) == continuation {
                 break;
             }
-            chars.next();
-            column += 1;
             if c == '"' || c == '\'' {
                 let word = quoted.get_or_insert_with(|| text[start..i].to_string());
-                let open_column = column - 1;
+                let open_column = column;
+                i += l;
+                column += 1;
                 let mut closed = false;
-                for (_, q) in chars.by_ref() {
+                while i < len {
+                    let (q, ql) = char_at(text, i);
+                    i += ql;
                     column += 1;
                     if q == c {
                         closed = true;
@@ -101,16 +122,19 @@ pub(crate) fn lex_line(
                         format!("unterminated {c} quote"),
                     ));
                 }
-                end = chars.peek().map_or(text.len(), |&(i, _)| i);
             } else {
                 if let Some(word) = quoted.as_mut() {
                     word.push(c);
                 }
-                end = i + c.len_utf8();
+                i += l;
+                column += 1;
             }
         }
         words.push(Word {
-            text: quoted.unwrap_or_else(|| text[start..end].to_string()),
+            text: match quoted {
+                Some(q) => Cow::Owned(q),
+                None => Cow::Borrowed(&text[start..i]),
+            },
             at: Pos {
                 line: Some(line),
                 column: start_column,
@@ -122,7 +146,7 @@ pub(crate) fn lex_line(
 }
 
 /// Numbers the words of one command from 0.
-pub(crate) fn number_words(words: &mut [Word]) {
+pub(crate) fn number_words(words: &mut [Word<'_>]) {
     for (index, word) in words.iter_mut().enumerate() {
         word.at.word = index;
     }
@@ -155,7 +179,7 @@ pub(crate) enum FilterTokenKind {
 /// Re-splits the words of a filter: `key.x==1`, `(prio<10)` and one quoted argument holding
 /// the whole expression all give the same tokens. Values never contain `()=!<>`, so these
 /// characters always separate tokens.
-pub(crate) fn filter_tokens(words: &[Word]) -> Vec<FilterToken> {
+pub(crate) fn filter_tokens(words: &[Word<'_>]) -> Vec<FilterToken> {
     let mut tokens = Vec::new();
     for word in words {
         let chars: Vec<char> = word.text.chars().collect();
@@ -213,7 +237,10 @@ mod tests {
     fn texts(line: &str) -> (Vec<String>, LineEnd) {
         let mut words = Vec::new();
         let end = lex_line(line, 1, &mut words).unwrap();
-        (words.into_iter().map(|w| w.text).collect(), end)
+        (
+            words.into_iter().map(|w| w.text.into_owned()).collect(),
+            end,
+        )
     }
 
     #[test]
