@@ -673,13 +673,43 @@ pub fn write(
     match atomicity {
         Atomicity::ContinueOnError => {
             let mut results: Vec<Option<Failure>> = Vec::with_capacity(ops.len());
-            let mut failed = false;
+            // Runs of INSERTs into one table go to the object model as one batch
+            // (`create_entries`: the kernel's writes many entries per system call); each
+            // entry still succeeds or fails on its own, as CONTINUE_ON_ERROR asks.
+            let mut run: Option<(Handle<ir::Table>, Vec<EntrySpec>)> = None;
+            let flush = |inst: &mut Installed,
+                         run: &mut Option<(Handle<ir::Table>, Vec<EntrySpec>)>,
+                         results: &mut Vec<Option<Failure>>| {
+                if let Some((table, specs)) = run.take() {
+                    let outcomes = inst.backend.objects().create_entries(table, specs);
+                    results.extend(
+                        outcomes
+                            .into_iter()
+                            .map(|r| r.err().map(|e| Failure::runtime(&e))),
+                    );
+                }
+            };
             for op in ops {
-                let r = op.and_then(|op| apply(inst, op, false).map(|_| ()));
-                failed |= r.is_err();
-                results.push(r.err());
+                match op {
+                    Ok(Op::Insert {
+                        table,
+                        spec,
+                        idle: None,
+                    }) => {
+                        if run.as_ref().is_some_and(|(t, _)| *t != table) {
+                            flush(inst, &mut run, &mut results);
+                        }
+                        run.get_or_insert_with(|| (table, Vec::new())).1.push(spec);
+                    }
+                    op => {
+                        flush(inst, &mut run, &mut results);
+                        let r = op.and_then(|op| apply(inst, op, false).map(|_| ()));
+                        results.push(r.err());
+                    }
+                }
             }
-            if failed {
+            flush(inst, &mut run, &mut results);
+            if results.iter().any(Option::is_some) {
                 return Err(write_status(&results));
             }
             Ok(())
