@@ -1,6 +1,6 @@
 //! A `p4tc ctl -b` killed with SIGKILL in the middle of a bulk load leaves every map
 //! consistent, and a new process sees all that was written: a pipeline with an exact and a
-//! ternary table is loaded (pinned, not attached), a file of 120,000 creates (blocks of both
+//! ternary table is loaded (pinned, not attached), a file of 60,000 creates (blocks of both
 //! tables, interleaved) is applied by a `p4tc ctl -b` that is killed once entries start to
 //! appear; then a new `p4tc ctl` dumps both tables: every entry there is one of the file's,
 //! complete and correct, the dumps hold as many entries as the maps hold elements, and the
@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use kernel::P4TC;
 
-const EXACT: u32 = 100_000;
-const TERNARY: u32 = 20_000;
+const EXACT: u32 = 50_000;
+const TERNARY: u32 = 10_000;
 /// Ternary masks: one slot each.
 const MASKS: [u32; 3] = [0xffff_ff00, 0xffff_f000, 0xffff_0000];
 
@@ -167,7 +167,7 @@ fn pinned(pipe: &str, map: &str) -> OwnedFd {
 }
 
 /// A table's entries as `p4tc ctl get` (a new process) dumps them: key text -> (prio, port,
-/// mac). (The text dump: JSON of 100,000 entries takes a debug build several times longer.)
+/// mac). (The text dump: JSON of 50,000 entries takes a debug build several times longer.)
 fn dump(pipe: &str, table: &str) -> Want {
     let out = p4tc(&["ctl", "get", &format!("{pipe}/table/C/{table}")]);
     assert!(
@@ -276,6 +276,7 @@ fn a_bulk_load_killed_midway_leaves_consistent_maps() {
         String::from_utf8_lossy(&out.stderr)
     );
     let _guard = Pipeline(pipe.clone());
+    println!("loaded: {:?}", started.elapsed());
     let (text, exact, tern) = bulk_file(&pipe);
     let file = dir.join("bulk.txt");
     std::fs::write(&file, &text).expect("bulk file");
@@ -308,6 +309,7 @@ fn a_bulk_load_killed_midway_leaves_consistent_maps() {
     child.kill().expect("SIGKILL");
     let status = child.wait().expect("reaped");
     assert!(!status.success(), "killed, not finished");
+    println!("killed: {:?}", started.elapsed());
     let (n_exact, n_tern) = check_consistent(&pipe, &exact, &tern);
     println!(
         "killed after {} of {EXACT} exact and {} of {TERNARY} ternary entries",
@@ -319,7 +321,9 @@ fn a_bulk_load_killed_midway_leaves_consistent_maps() {
     );
 
     // The rest of the file: what is there is refused as existing, the rest created.
+    println!("checked: {:?}", started.elapsed());
     let out = p4tc(&["ctl", "-b", file.to_str().unwrap(), &pipe]);
+    println!("applied again: {:?}", started.elapsed());
     let stderr = String::from_utf8_lossy(&out.stderr);
     let refused: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
     assert_eq!(
