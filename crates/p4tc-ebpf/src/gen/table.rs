@@ -519,13 +519,36 @@ impl<'m> Gen<'m> {
         ));
         o.line(format!("struct {cname}_value *{entry} = 0;"));
         o.line(format!("struct {cname}_value *{n}_act = 0;"));
-        // Key.
+        // Key: each field where the key struct places it (contiguous, after the LPM prefix
+        // length), so its alignment there is known.
+        let mut c_offset = std::collections::HashMap::new();
+        let mut at = info.key.header_size;
+        for f in info.key.placement() {
+            c_offset.insert(f.field.name.clone(), at);
+            at += f.field.size;
+        }
         for (k, kf) in t.keys.iter().zip(&info.key.fields) {
             let v = self.expr(s, k.expr)?;
             let f = self.key_field_name(&info, &kf.field.name);
             match self.repr(s.body.exprs[k.expr].ty) {
                 Repr::Int { .. } => {
-                    o.line(format!("p4tc_st_be_b({key}.{f}, {v}, {});", kf.field.size))
+                    let n = kf.field.size;
+                    let off = c_offset.get(&kf.field.name).copied().unwrap_or(1);
+                    // Word stores where the stack slot is aligned for them (the verifier
+                    // refuses misaligned stack access); byte by byte elsewhere.
+                    let aligned = match n {
+                        1 => true,
+                        2 | 3 => off % 2 == 0,
+                        4..=7 => off % 4 == 0,
+                        8 => off % 8 == 0,
+                        _ => false,
+                    };
+                    let store = if aligned {
+                        "p4tc_st_be"
+                    } else {
+                        "p4tc_st_be_b"
+                    };
+                    o.line(format!("{store}({key}.{f}, {v}, {n});"))
                 }
                 Repr::Wide { .. } => o.line(format!(
                     "{{ {} kw_ = {v}; p4tc_copy({key}.{f}, kw_.b, {}); }}",
