@@ -156,13 +156,6 @@ impl Lab {
             .to_string()
     }
 
-    fn ifindex(&self, ns: &str, dev: &str) -> u32 {
-        self.link(ns, dev)["ifindex"]
-            .as_u64()
-            .and_then(|i| u32::try_from(i).ok())
-            .expect("an ifindex")
-    }
-
     /// Frames `dev` in `ns` has received (a veth counts a frame when its peer sends it,
     /// before any program or stack sees it).
     fn received(&self, ns: &str, dev: &str) -> u64 {
