@@ -23,7 +23,9 @@
 use std::time::Duration;
 
 use p4tc_ir::layout::TableKind;
-use p4tc_runtime::memory::{check_action_call, check_entry_key, describe_key, entry_permissions};
+use p4tc_runtime::memory::{
+    check_action_call, describe_key, entry_permissions, normalize_entry_key,
+};
 use p4tc_runtime::{EntrySpec, Priority, RuntimeError};
 
 use super::keys::{self, MapKey};
@@ -240,7 +242,7 @@ impl KernelBackend {
         now: u64,
     ) -> Result<Pending, RuntimeError> {
         let tm = self.table_model(t);
-        let normal = check_entry_key(tm, &spec.key)?;
+        let normal = normalize_entry_key(tm, std::mem::take(&mut spec.key))?;
         let permissions = entry_permissions(tm, spec.permissions, tm.permissions.without_create())?;
         let (action_id, params) = match &spec.action {
             Some(call) => (

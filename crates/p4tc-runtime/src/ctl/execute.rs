@@ -456,6 +456,18 @@ pub fn execute_all_owned(
             let CommandKind::WriteEntries { entries, batch, .. } = &c.kind else {
                 continue;
             };
+            // A single create's one result, without a vector of it.
+            if moves(c) && count == 1 {
+                let result = match results.next() {
+                    Some(Ok(())) => Ok(Output::Done {
+                        message: String::new(),
+                    }),
+                    Some(Err(e)) => Err(e),
+                    None => short(model, table),
+                };
+                out.push((c.at, result));
+                continue;
+            }
             let mine: Vec<_> = results.by_ref().take(count).collect();
             let result = if mine.len() != count {
                 // An unknown table (no call was made), or a backend that answered short.
@@ -480,6 +492,16 @@ pub fn execute_all_owned(
         progress(i);
     }
     out
+}
+
+/// The result of a command whose entries got no results: the table is unknown (no call was
+/// made), or the object model answered short.
+fn short(model: &PipelineModel, table: TableHandle) -> Result<Output, RuntimeError> {
+    table_of(model, table).and_then(|_| {
+        Err(RuntimeError::Invalid(
+            "the object model gave fewer results than entries".into(),
+        ))
+    })
 }
 
 fn batch_or_done(

@@ -91,7 +91,25 @@ pub(crate) fn lex_line<'a>(
         let start_column = column;
         // Most words have no quotes: sliced out of the line in one piece.
         let mut quoted: Option<String> = None;
+        let bytes = text.as_bytes();
         while i < len {
+            if quoted.is_none() {
+                // A run of plain ASCII (no quote, no whitespace), a byte per column.
+                let run = i;
+                while let Some(&b) = bytes.get(i) {
+                    if !b.is_ascii()
+                        || matches!(b, b'"' | b'\'' | b' ' | b'\t'..=b'\r')
+                        || Some(i) == continuation
+                    {
+                        break;
+                    }
+                    i += 1;
+                }
+                column += i - run;
+                if i >= len {
+                    break;
+                }
+            }
             let (c, l) = char_at(text, i);
             if c.is_whitespace() || Some(i) == continuation {
                 break;
@@ -271,6 +289,27 @@ mod tests {
         let err = lex_line("get 'oops", 7, &mut words).unwrap_err();
         assert_eq!(err.at.line, Some(7));
         assert_eq!(err.at.column, 5);
+    }
+
+    /// The ASCII fast path and the character path agree: quotes inside words, non-ASCII
+    /// text (columns count characters), every kind of whitespace, `\\` right after a word.
+    #[test]
+    fn words_across_ascii_runs_and_other_characters() {
+        assert_eq!(
+            texts("ab\"c d\"e\u{b}f\u{a0}g"),
+            (vec!["abc de".into(), "f".into(), "g".into()], LineEnd::End)
+        );
+        assert_eq!(texts("x\\"), (vec!["x".into()], LineEnd::Continues));
+        let mut words = Vec::new();
+        lex_line("ké  é1 z'é'", 3, &mut words).unwrap();
+        let got: Vec<(String, usize)> = words
+            .iter()
+            .map(|w| (w.text.to_string(), w.at.column))
+            .collect();
+        assert_eq!(got, [("ké".into(), 1), ("é1".into(), 5), ("zé".into(), 8)]);
+        assert!(matches!(words[0].text, Cow::Borrowed(_)), "no copy");
+        let err = lex_line("abc é'x", 1, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.at.column, 6);
     }
 
     #[test]

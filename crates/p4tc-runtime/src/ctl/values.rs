@@ -39,6 +39,9 @@ pub(crate) fn parse_number(text: &str) -> Option<BigUint> {
         return None;
     }
     // The common case, a number of at most 64 bits without separators, without allocating.
+    if let Some(n) = small_number(digits, radix) {
+        return Some(BigUint::from(n));
+    }
     if !digits.contains('_') {
         if !digits.chars().all(|c| c.is_digit(radix)) {
             return None;
@@ -53,6 +56,17 @@ pub(crate) fn parse_number(text: &str) -> Option<BigUint> {
         return None;
     }
     BigUint::from_str_radix(&digits, radix).ok()
+}
+
+/// `digits` (no prefix, no separators) in `radix` when they fit a `u64`, in one pass; `None`
+/// for anything else (the caller then takes the general path, which decides).
+fn small_number(digits: &str, radix: u32) -> Option<u64> {
+    let mut n = 0u64;
+    for &b in digits.as_bytes() {
+        let d = char::from(b).to_digit(radix)?;
+        n = n.checked_mul(u64::from(radix))?.checked_add(u64::from(d))?;
+    }
+    Some(n)
 }
 
 /// A MAC address: six groups of one or two hex digits separated by `:` or `-`.
@@ -253,7 +267,13 @@ pub fn parse_key_match(
             }
         };
     }
-    let (value_text, qualifier) = if let Some((v, m)) = text.split_once("&&&") {
+    // (`&` is rare: the substring search is made only when there is one.)
+    let masked = if text.as_bytes().contains(&b'&') {
+        text.split_once("&&&")
+    } else {
+        None
+    };
+    let (value_text, qualifier) = if let Some((v, m)) = masked {
         (v, Qualifier::Mask(value(m)?))
     } else if let Some((v, q)) = text.rsplit_once('/') {
         if !q.is_empty() && q.chars().all(|c| c.is_ascii_digit()) {
@@ -333,6 +353,33 @@ mod tests {
 
     fn none(_: &str) -> Option<u32> {
         None
+    }
+
+    /// Numbers past 64 bits, separators and bad digits take the general path; the result is
+    /// the same either way.
+    #[test]
+    fn numbers_small_and_large() {
+        let n = |t: &str| parse_number(t).map(|v| v.to_string());
+        assert_eq!(n("4294967295").as_deref(), Some("4294967295"));
+        assert_eq!(
+            n("18446744073709551615").as_deref(),
+            Some("18446744073709551615")
+        );
+        assert_eq!(
+            n("18446744073709551616").as_deref(),
+            Some("18446744073709551616")
+        );
+        assert_eq!(
+            n("0x1_0000_0000_0000_0000").as_deref(),
+            Some("18446744073709551616")
+        );
+        assert_eq!(n("0xFF_ff").as_deref(), Some("65535"));
+        assert_eq!(n("0b101").as_deref(), Some("5"));
+        assert_eq!(n("1__2").as_deref(), Some("12"));
+        assert_eq!(n("0o17").as_deref(), Some("15"));
+        for bad in ["12a", "0b102", "0x", "_1", "1_", "１", "+1"] {
+            assert_eq!(n(bad), None, "{bad}");
+        }
     }
 
     fn ports(name: &str) -> Option<u32> {

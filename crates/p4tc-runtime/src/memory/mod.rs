@@ -657,6 +657,16 @@ pub fn check_entry_key(
     Ok(normal.unwrap_or_else(|| key.to_vec()))
 }
 
+/// [`check_entry_key`] taking the key: an already normal key (an exact table's, mostly) comes
+/// back as it is, not copied.
+pub fn normalize_entry_key(
+    table: &TableModel,
+    key: Vec<KeyMatch>,
+) -> Result<Vec<KeyMatch>, RuntimeError> {
+    let (_, normal) = encode_entry_key(table, &key)?;
+    Ok(normal.unwrap_or(key))
+}
+
 /// Checks an action call for `table` as [`MemoryBackend`] does (the action is the table's, its
 /// scope allows an entry's or a default's use, the parameters fit) and returns its parameter
 /// blob (`ParamLayout`).
