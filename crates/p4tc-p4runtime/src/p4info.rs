@@ -1227,5 +1227,118 @@ pub fn sorted_names(info: &cfg::P4Info) -> BTreeMap<u32, String> {
     info.registers.iter().for_each(|x| add(&x.preamble));
     info.digests.iter().for_each(|x| add(&x.preamble));
     info.value_sets.iter().for_each(|x| add(&x.preamble));
+    info.controller_packet_metadata
+        .iter()
+        .for_each(|x| add(&x.preamble));
     out
+}
+
+/// The width of a bit string type (through `type` and serializable enums).
+fn bits_width(module: &Module, ty: Handle<Type>) -> Option<u32> {
+    match module.types.get(ty)? {
+        Type::Bits { width, .. } => Some(*width),
+        Type::NewType { underlying, .. } => bits_width(module, *underlying),
+        Type::Enum(e) => bits_width(module, module.enums.get(*e)?.underlying?),
+        _ => None,
+    }
+}
+
+/// Adds `controller_packet_metadata` to `info` for the headers of `program` annotated
+/// `@controller_header("packet_in")` / `("packet_out")`, as p4c does: the preamble's name
+/// is the annotation's argument, its id a hash under the `CONTROLLER_HEADER` prefix (or the
+/// header's `@id`), and the metadata are the header's fields in order, ids from 1.
+///
+/// The IR keeps no annotations on header types, so this reads the syntax tree; the widths
+/// come from `module`'s header of the same name (typedefs resolved).
+pub fn add_controller_packet_metadata(
+    info: &mut cfg::P4Info,
+    program: &p4tc_front::ast::Program,
+    module: &Module,
+) -> Result<(), P4InfoError> {
+    use p4tc_front::ast;
+    let mut found: Vec<(String, &ast::StructDecl, Option<u32>)> = Vec::new();
+    for decl in &program.declarations {
+        let ast::DeclKind::Header(h) = &decl.kind else {
+            continue;
+        };
+        let Some(a) = h
+            .annotations
+            .iter()
+            .find(|a| a.name.name == "controller_header")
+        else {
+            continue;
+        };
+        let what = format!("header `{}`", h.name.name);
+        let name = match &a.body {
+            ast::AnnotationBody::Unstructured(t) => match t.as_slice() {
+                [tok] => match &tok.kind {
+                    p4tc_front::token::TokenKind::Str(s) => Some(s.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+        .ok_or_else(|| unsupported(&what, "@controller_header takes one string"))?;
+        let id = h
+            .annotations
+            .iter()
+            .find(|a| a.name.name == "id")
+            .and_then(|a| match &a.body {
+                ast::AnnotationBody::Unstructured(t) => match t.as_slice() {
+                    [tok] => match &tok.kind {
+                        p4tc_front::token::TokenKind::Int(n) => u32::try_from(&n.value).ok(),
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                _ => None,
+            });
+        found.push((name, h, id));
+    }
+    if found.is_empty() {
+        return Ok(());
+    }
+    let symbols: Vec<Symbol> = found
+        .iter()
+        .map(|(name, _, id)| Symbol {
+            prefix: Prefix::ControllerHeader,
+            name: name.clone(),
+            explicit: *id,
+        })
+        .collect();
+    let ids = ids::assign_ids(&symbols)?;
+    for (name, h, _) in &found {
+        let what = format!("header `{}`", h.name.name);
+        let composite = module
+            .composites
+            .iter()
+            .map(|(_, c)| c)
+            .find(|c| c.kind == CompositeKind::Header && c.name == h.name.name)
+            .ok_or_else(|| unsupported(&what, "the header is not in the checked program"))?;
+        let mut metadata = Vec::with_capacity(composite.fields.len());
+        for (i, f) in composite.fields.iter().enumerate() {
+            let width = bits_width(module, f.ty).ok_or_else(|| {
+                unsupported(format!("{what} field `{}`", f.name), "not a bit string")
+            })?;
+            metadata.push(cfg::controller_packet_metadata::Metadata {
+                id: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                name: f.name.clone(),
+                bitwidth: width_i32(&f.name, u64::from(width))?,
+                ..Default::default()
+            });
+        }
+        info.controller_packet_metadata
+            .push(cfg::ControllerPacketMetadata {
+                preamble: Some(cfg::Preamble {
+                    id: ids[&(Prefix::ControllerHeader, name.clone())],
+                    name: name.clone(),
+                    alias: name.clone(),
+                    annotations: vec![format!("@controller_header(\"{name}\")")],
+                    ..Default::default()
+                }),
+                metadata,
+            });
+    }
+    Ok(())
 }

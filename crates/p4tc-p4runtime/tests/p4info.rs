@@ -500,3 +500,60 @@ fn bad_text_says_where() {
     let e = p4info::from_binary(&[0x0a, 0xff]).unwrap_err();
     assert!(matches!(e, P4InfoError::Binary(_)), "{e}");
 }
+
+#[test]
+fn controller_headers_give_controller_packet_metadata() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/packet_io/packet_io.p4");
+    let (program, m) = std::thread::Builder::new()
+        .stack_size(STACK_SIZE)
+        .spawn(move || {
+            let mut parsed =
+                p4tc_front::parse_file(&path, &PreprocessOptions::default()).expect("read");
+            let m = p4tc_front::check(&mut parsed).expect("checks");
+            (parsed.program, m)
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    let model = PipelineModel::new(Arc::new(m), "packet_io").unwrap();
+    let mut info = p4info::build(&model).unwrap();
+    assert!(info.controller_packet_metadata.is_empty());
+    p4info::add_controller_packet_metadata(&mut info, &program, &model.module).unwrap();
+    let got: Vec<(u32, String, Vec<(u32, String, i32)>)> = info
+        .controller_packet_metadata
+        .iter()
+        .map(|c| {
+            let p = c.preamble.as_ref().unwrap();
+            (
+                p.id,
+                p.name.clone(),
+                c.metadata
+                    .iter()
+                    .map(|m| (m.id, m.name.clone(), m.bitwidth))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                hashed(Prefix::ControllerHeader as u32, "packet_in"),
+                "packet_in".to_string(),
+                vec![(1, "ingress_port".to_string(), 32)]
+            ),
+            (
+                hashed(Prefix::ControllerHeader as u32, "packet_out"),
+                "packet_out".to_string(),
+                vec![
+                    (1, "egress_port".to_string(), 32),
+                    (2, "reserved".to_string(), 8)
+                ]
+            ),
+        ]
+    );
+    // The text form carries them (what `p4tc compile` writes).
+    let text = p4info::to_text(&info).unwrap();
+    assert!(text.contains("controller_packet_metadata"), "{text}");
+}
