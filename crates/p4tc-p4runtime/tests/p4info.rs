@@ -520,7 +520,8 @@ fn controller_headers_give_controller_packet_metadata() {
     let mut info = p4info::build(&model).unwrap();
     assert!(info.controller_packet_metadata.is_empty());
     p4info::add_controller_packet_metadata(&mut info, &program, &model.module).unwrap();
-    let got: Vec<(u32, String, Vec<(u32, String, i32)>)> = info
+    type Header = (u32, String, Vec<(u32, String, i32)>);
+    let got: Vec<Header> = info
         .controller_packet_metadata
         .iter()
         .map(|c| {

@@ -768,7 +768,8 @@ async fn digests_arrive_as_lists_once_configured_and_acks_are_matched() {
             }
         }
     }
-    // PacketOut is refused on the stream, with the packet given back.
+    // PacketOut is refused on the stream (this program has no packet_out controller
+    // header to name a port with), with the packet given back.
     c.tx.send(p4v1::StreamMessageRequest {
         update: Some(p4v1::stream_message_request::Update::Packet(
             p4v1::PacketOut {
@@ -780,7 +781,12 @@ async fn digests_arrive_as_lists_once_configured_and_acks_are_matched() {
     .await
     .unwrap();
     match c.next().await.unwrap() {
-        Some(Out::Error(e)) => assert_eq!(e.canonical_code, Code::Unimplemented as i32),
+        Some(Out::Error(e)) => {
+            assert_eq!(e.canonical_code, Code::InvalidArgument as i32, "{e:?}");
+            assert!(e
+                .message
+                .contains("no controller_packet_metadata `packet_out`"));
+        }
         other => panic!("{other:?}"),
     }
 }

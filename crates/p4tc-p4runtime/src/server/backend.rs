@@ -51,6 +51,36 @@ pub trait Backend: Send {
     fn memory(&mut self) -> Option<&mut MemoryBackend> {
         None
     }
+
+    /// The in-memory device, when this is one (tests look at its packets).
+    fn memory_device(&mut self) -> Option<&mut MemoryDevice> {
+        None
+    }
+
+    /// Sends `frame` (a whole Ethernet frame) out of port `port` (an ifindex): a
+    /// controller's PacketOut.
+    fn transmit(&mut self, port: u32, frame: &[u8]) -> Result<(), Failure> {
+        let _ = frame;
+        Err(Failure::unimplemented(format!(
+            "{} cannot send packets (PacketOut to port {port})",
+            self.describe()
+        )))
+    }
+
+    /// Takes the packets the datapath sent to the CPU port since the last call, for
+    /// PacketIn; none by default.
+    fn take_packet_ins(&mut self) -> Vec<CpuPacket> {
+        Vec::new()
+    }
+}
+
+/// A packet the datapath sent to the CPU port (`PNA_PORT_CPU`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CpuPacket {
+    /// The port (ifindex) it came in on.
+    pub ingress_port: u32,
+    /// The frame as the datapath passed it on (truncated where the device truncates).
+    pub frame: Vec<u8>,
 }
 
 /// A pipeline checked and ready to install.
@@ -80,6 +110,10 @@ pub trait Deployer: Send + Sync + 'static {
 pub struct MemoryDevice {
     backend: MemoryBackend,
     clock: Arc<dyn Clock>,
+    /// Frames PacketOut sent, by port, for tests to look at (no ports in memory).
+    sent: Vec<(u32, Vec<u8>)>,
+    /// Frames tests put in as sent to the CPU port, for PacketIn.
+    to_cpu: Vec<CpuPacket>,
 }
 
 impl MemoryDevice {
@@ -87,7 +121,12 @@ impl MemoryDevice {
     pub fn new(model: Arc<PipelineModel>, clock: Arc<dyn Clock>) -> Result<MemoryDevice, Failure> {
         let backend = MemoryBackend::new(model, Arc::clone(&clock))
             .map_err(|e| Failure::invalid(format!("cannot set up the pipeline in memory: {e}")))?;
-        Ok(MemoryDevice { backend, clock })
+        Ok(MemoryDevice {
+            backend,
+            clock,
+            sent: Vec::new(),
+            to_cpu: Vec::new(),
+        })
     }
 }
 
@@ -129,6 +168,32 @@ impl Backend for MemoryDevice {
 
     fn memory(&mut self) -> Option<&mut MemoryBackend> {
         Some(&mut self.backend)
+    }
+
+    fn transmit(&mut self, port: u32, frame: &[u8]) -> Result<(), Failure> {
+        self.sent.push((port, frame.to_vec()));
+        Ok(())
+    }
+
+    fn take_packet_ins(&mut self) -> Vec<CpuPacket> {
+        std::mem::take(&mut self.to_cpu)
+    }
+
+    fn memory_device(&mut self) -> Option<&mut MemoryDevice> {
+        Some(self)
+    }
+}
+
+impl MemoryDevice {
+    /// Takes the frames PacketOut sent since the last call, with their ports.
+    pub fn take_sent(&mut self) -> Vec<(u32, Vec<u8>)> {
+        std::mem::take(&mut self.sent)
+    }
+
+    /// Queues `packet` as if the datapath had sent it to the CPU port: the server sends it
+    /// to the primary as a PacketIn on its next poll.
+    pub fn to_cpu(&mut self, packet: CpuPacket) {
+        self.to_cpu.push(packet);
     }
 }
 

@@ -44,7 +44,7 @@ use tokio::sync::mpsc;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-pub use backend::{Backend, Deployer, MemoryDeployer, MemoryDevice, Prepared};
+pub use backend::{Backend, CpuPacket, Deployer, MemoryDeployer, MemoryDevice, Prepared};
 pub use errors::Failure;
 /// gRPC status codes, for [`Failure`]s made outside this crate.
 pub use tonic::Code;

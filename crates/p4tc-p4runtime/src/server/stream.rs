@@ -12,6 +12,7 @@
 //!   at most `max_list_size` digests a list, sent when full or when the oldest has waited
 //!   `max_timeout`. Acks are matched to lists; unacknowledged lists are forgotten after
 //!   `ack_timeout`.
+//! - packets the datapath sent to the CPU port become `PacketIn`s ([`packet`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -96,7 +97,17 @@ pub async fn run(
                 break;
             }
             Some(In::Packet(p)) => {
-                if let Err(e) = packet::packet_out(&shared, &p) {
+                // Only the primary may send packets (as only it may write).
+                let primary = lock(&shared.arbitration).is_primary_stream(stream);
+                let result = if primary {
+                    packet::packet_out(&shared, &p)
+                } else {
+                    Err(super::errors::Failure::new(
+                        Code::PermissionDenied,
+                        "PacketOut from a controller that is not the primary",
+                    ))
+                };
+                if let Err(e) = result {
                     let _ = tx
                         .send(Ok(stream_error(
                             e.code,
@@ -319,7 +330,16 @@ pub async fn poll(shared: Arc<Shared>, interval: Duration) {
                 continue;
             };
             let events = inst.backend.poll();
-            notifications(inst, &mut pending, events)
+            let mut messages = notifications(inst, &mut pending, events);
+            for p in inst.backend.take_packet_ins() {
+                messages.push(p4v1::StreamMessageResponse {
+                    update: Some(Out::Packet(packet::packet_in(
+                        inst.config.p4info.as_ref(),
+                        p,
+                    ))),
+                });
+            }
+            messages
         };
         if messages.is_empty() {
             continue;

@@ -20,6 +20,11 @@ pub fn kinds_p4() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../p4tc/tests/p4runtime_shell/kinds.p4")
 }
 
+/// The program with `@controller_header` headers (tests/packet_io/packet_io.p4).
+pub fn packet_io_p4() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/packet_io/packet_io.p4")
+}
+
 /// An example's program.
 pub fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../examples/{name}/{name}.p4"))
@@ -77,7 +82,19 @@ pub async fn start(deployer: impl Deployer) -> Server {
 pub fn pipeline(path: &Path) -> p4v1::ForwardingPipelineConfig {
     let source = std::fs::read(path).expect("program readable");
     let prepared = server::pipeline::prepare(&source).expect("program compiles");
-    let p4info = p4tc_p4runtime::p4info::build(&prepared.model).expect("p4info");
+    let mut p4info = p4tc_p4runtime::p4info::build(&prepared.model).expect("p4info");
+    // The controller headers come from the syntax tree, as `p4tc compile` adds them.
+    let parsed = p4tc_front::parse_source(
+        &path.display().to_string(),
+        &String::from_utf8_lossy(&source),
+        &p4tc_front::PreprocessOptions::default(),
+    );
+    p4tc_p4runtime::p4info::add_controller_packet_metadata(
+        &mut p4info,
+        &parsed.program,
+        &prepared.model.module,
+    )
+    .expect("controller headers");
     p4v1::ForwardingPipelineConfig {
         p4info: Some(p4info),
         p4_device_config: source,
