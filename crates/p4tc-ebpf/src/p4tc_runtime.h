@@ -40,6 +40,66 @@ typedef __s64 s64;
  * the control plane lists in p4tc_host_ports. */
 #define P4TC_PORT_CPU 0xfffffffdu
 
+/* PacketIn: a packet the program sends to the CPU port is copied (its first
+ * P4TC_PACKET_IN_MAX bytes) into the ring buffer p4tc_packet_in, which `p4tc serve` reads;
+ * the verdict is unchanged (a redirect to PNA_PORT_CPU, which no device has: the packet
+ * ends there). The copy is a record of this layout. */
+#define P4TC_PACKET_IN_MAX 2048
+struct p4tc_packet_in {
+    __u32 ingress_port; /* ifindex the packet came in on */
+    __u32 len;          /* bytes of data[] that hold the packet */
+    __u32 wire_len;     /* the whole packet's length (more than len when cut) */
+    __u32 pad_;
+    __u8 data[P4TC_PACKET_IN_MAX];
+};
+
+/* The bytes of a packet of n bytes that go into a record: n cut to P4TC_PACKET_IN_MAX (a
+ * power of two), computed as ((n - 1) & (MAX - 1)) + 1 in asm so the verifier sees
+ * [1, MAX] whatever clang would make of plain comparisons. An empty packet asks for MAX
+ * bytes, which the load refuses. */
+static __always_inline __u64 p4tc_packet_in_len(__u64 n)
+{
+    if (n > P4TC_PACKET_IN_MAX)
+        n = P4TC_PACKET_IN_MAX;
+    asm volatile("%0 += -1; %0 &= 0x7ff; %0 += 1" : "+r"(n));
+    return n;
+}
+
+static __always_inline void p4tc_packet_in_tc(void *ring, struct __sk_buff *skb, __u32 port)
+{
+    struct p4tc_packet_in *p = bpf_ringbuf_reserve(ring, sizeof(*p), 0);
+    if (!p)
+        return; /* the controller is behind: this copy is lost */
+    __u64 n = p4tc_packet_in_len(skb->len);
+    p->ingress_port = port;
+    p->wire_len = skb->len;
+    p->len = (__u32)n;
+    p->pad_ = 0;
+    if (bpf_skb_load_bytes(skb, 0, p->data, n)) {
+        bpf_ringbuf_discard(p, 0);
+        return;
+    }
+    bpf_ringbuf_submit(p, 0);
+}
+
+static __always_inline void p4tc_packet_in_xdp(void *ring, struct xdp_md *ctx, __u32 port)
+{
+    struct p4tc_packet_in *p = bpf_ringbuf_reserve(ring, sizeof(*p), 0);
+    if (!p)
+        return;
+    __u32 wire = (__u32)(ctx->data_end - ctx->data);
+    __u64 n = p4tc_packet_in_len(wire);
+    p->ingress_port = port;
+    p->wire_len = wire;
+    p->len = (__u32)n;
+    p->pad_ = 0;
+    if (bpf_xdp_load_bytes(ctx, 0, p->data, n)) {
+        bpf_ringbuf_discard(p, 0);
+        return;
+    }
+    bpf_ringbuf_submit(p, 0);
+}
+
 /* Entry flags. */
 #define P4TC_F_HAS_ACTION 0x1 /* the entry names an action; else the default hit action runs */
 #define P4TC_F_DYNAMIC 0x2    /* the entry ages: hits refresh last_used_ns */

@@ -134,6 +134,9 @@ pub(crate) struct Gen<'m> {
     pub(crate) emits: Vec<Emit>,
     pub(crate) error_ids: HashMap<String, u32>,
     pub(crate) uses_host_ports: bool,
+    /// `send_to_port` may name `PNA_PORT_CPU` (a constant that is it, or a value known at
+    /// run time only): the verdict copies such packets into [`PACKET_IN_MAP`].
+    pub(crate) uses_cpu_port: bool,
     pub(crate) uses_flow_ids: bool,
     pub(crate) test_hooks: bool,
     /// Something may change a header's validity at run time (`dirty` may be set).
@@ -154,6 +157,10 @@ fn m_align(n: u32, a: u32) -> u32 {
 /// Passes through the pipeline a packet may make (the first and its recirculations), as in
 /// the interpreter.
 pub const MAX_PASSES: u32 = 4;
+
+/// The ring buffer of packets sent to the CPU port (`struct p4tc_packet_in` records, see
+/// p4tc_runtime.h), present when the program may send there: what PacketIn reads.
+pub const PACKET_IN_MAP: &str = "p4tc_packet_in";
 
 /// The roles' blocks.
 struct Blocks {
@@ -220,6 +227,7 @@ pub fn generate_with(
         emits: Vec::new(),
         error_ids,
         uses_host_ports: false,
+        uses_cpu_port: false,
         uses_flow_ids: false,
         test_hooks: options.test_hooks,
         validity_changes: false,
@@ -233,6 +241,22 @@ pub fn generate_with(
     g.declare_externs()?;
     let main = g.main_function(&blocks, pipeline_name)?;
     let aging_arm = g.declare_aging();
+    if g.uses_cpu_port {
+        // A ring buffer the control plane reads, as a digest's is: the Digest role keeps
+        // the object model and state restores away from it (no instance: no digest).
+        g.map_def(
+            PACKET_IN_MAP,
+            "BPF_MAP_TYPE_RINGBUF",
+            MapKind::RingBuf,
+            MapRole::Digest,
+            ("", 0),
+            ("", 0),
+            512 * 1024,
+            None,
+            None,
+            None,
+        );
+    }
     if g.uses_host_ports {
         g.map_def(
             "p4tc_host_ports",
@@ -995,6 +1019,20 @@ impl<'m> Gen<'m> {
         }
         o.line("if (drop)");
         o.line(format!("    return {};", self.verdict_drop()));
+        if self.uses_cpu_port {
+            // PacketIn: a copy for the controller. The verdict stays what it was (the
+            // reference interpreter's too: sent out of port PNA_PORT_CPU), a redirect to an
+            // ifindex no device has, which the kernel ends: the packet goes to the
+            // controller only.
+            let (kind, ctx, ifindex) = match self.hook {
+                Hook::Tc => ("tc", "skb", "skb->ifindex"),
+                Hook::Xdp => ("xdp", "ctx", "ctx->ingress_ifindex"),
+            };
+            o.line("if (egress_port == P4TC_PORT_CPU)");
+            o.line(format!(
+                "    p4tc_packet_in_{kind}(&p4tc_packet_in, {ctx}, {ifindex});"
+            ));
+        }
         o.line("if (egress_port == 0)");
         o.line(format!(
             "    return {};",

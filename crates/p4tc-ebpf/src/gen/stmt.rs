@@ -1,5 +1,6 @@
 //! Statements, inlined actions and extern calls.
 
+use num_bigint::BigInt;
 use p4tc_ir::arena::Handle;
 use p4tc_ir::ir::{Action, Block, Expr, ExprKind, LocalKind, Stmt, Table, Type, Value};
 use p4tc_ir::layout::{self, ExternLayout};
@@ -373,6 +374,15 @@ impl<'m> Gen<'m> {
         };
         match name {
             "send_to_port" => {
+                // Only a constant port other than the CPU port spares the PacketIn copy.
+                let cpu = BigInt::from(0xffff_fffdu32);
+                if args
+                    .first()
+                    .and_then(|a| constant(s, *a))
+                    .is_none_or(|v| v == cpu)
+                {
+                    self.uses_cpu_port = true;
+                }
                 let p = arg(self, 0)?;
                 o.line(format!("egress_port = {p}; drop = 0;"));
                 Ok(None)
@@ -1075,5 +1085,14 @@ impl<'m> Gen<'m> {
             .flat_map(|t| &t.actions)
             .find(|x| x.id == id)
             .map(|x| x.name.clone())
+    }
+}
+
+/// The value of an integer constant expression (a literal, through casts).
+fn constant(s: &Scope<'_>, e: Handle<Expr>) -> Option<BigInt> {
+    match &s.body.exprs[e].kind {
+        ExprKind::Literal(Value::Int(v)) => Some(v.clone()),
+        ExprKind::Cast(inner) => constant(s, *inner),
+        _ => None,
     }
 }
