@@ -7,6 +7,7 @@
 //! maps that `p4tc ctl` reads, and the other way round.
 
 use std::net::SocketAddr;
+use std::os::fd::{AsFd as _, OwnedFd};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::Duration;
@@ -17,7 +18,7 @@ use p4tc_ebpf::{loader, MapRole};
 use p4tc_ir::arena::Handle;
 use p4tc_ir::ir;
 use p4tc_p4runtime::server::{
-    self, Backend, Code, Deployer, Failure, MemoryDeployer, Prepared, ServeOptions,
+    self, Backend, Code, CpuPacket, Deployer, Failure, MemoryDeployer, Prepared, ServeOptions,
 };
 use p4tc_runtime::{Event, EventKind, KeyMatch, MeterConfig, ObjectModel, Priority, RuntimeError};
 
@@ -205,10 +206,35 @@ impl Deployer for KernelDeployer {
                 .map_err(|e| Failure::new(Code::Internal, format!("{}: {e}", path.display())))?;
             digests.push((instance, ring));
         }
+        // Packets the program sends to the CPU port (PacketIn), when it may send there.
+        let packet_in = match opened
+            .generated
+            .maps
+            .iter()
+            .find(|m| m.name == PACKET_IN_MAP)
+        {
+            Some(spec) => {
+                let path = pin_dir.join(&spec.name);
+                Some(
+                    loader::open_pinned_map(&path)
+                        .map_err(|e| e.to_string())
+                        .and_then(|fd| {
+                            p4tc_ebpf::sys::RingReader::new(fd).map_err(|e| e.to_string())
+                        })
+                        .map_err(|e| {
+                            Failure::new(Code::Internal, format!("{}: {e}", path.display()))
+                        })?,
+                )
+            }
+            None => None,
+        };
         Ok(Box::new(KernelDevice {
+            packet_in,
             name: name.clone(),
             backend: opened.backend,
             digests,
+            netns: self.netns.clone(),
+            senders: std::collections::HashMap::new(),
         }))
     }
 }
@@ -219,6 +245,65 @@ struct KernelDevice {
     name: String,
     backend: KernelBackend,
     digests: Vec<(Handle<ir::Instance>, p4tc_ebpf::sys::RingReader)>,
+    /// The namespace of the `--dev` interfaces, where PacketOut sends.
+    netns: Option<String>,
+    /// The ring of packets sent to the CPU port (`struct p4tc_packet_in` records).
+    packet_in: Option<p4tc_ebpf::sys::RingReader>,
+    /// PacketOut's sender program of each port sent to so far.
+    senders: std::collections::HashMap<u32, OwnedFd>,
+}
+
+/// The generated program's ring of packets sent to the CPU port (p4tc_runtime.h).
+const PACKET_IN_MAP: &str = "p4tc_packet_in";
+/// A `struct p4tc_packet_in` record's head: ingress port, length kept, wire length, pad.
+const PACKET_IN_HEAD: usize = 16;
+
+/// A `struct p4tc_packet_in` record as a packet for PacketIn (None when malformed).
+fn cpu_packet(record: &[u8]) -> Option<CpuPacket> {
+    let word = |i: usize| -> Option<u32> {
+        Some(u32::from_ne_bytes(record.get(i..i + 4)?.try_into().ok()?))
+    };
+    let len = usize::try_from(word(4)?).ok()?;
+    Some(CpuPacket {
+        ingress_port: word(0)?,
+        frame: record.get(PACKET_IN_HEAD..PACKET_IN_HEAD + len)?.to_vec(),
+    })
+}
+
+/// `BPF_PROG_TYPE_SCHED_CLS`.
+const SCHED_CLS: u32 = 3;
+/// The `bpf_clone_redirect` helper's number.
+const CLONE_REDIRECT: i32 = 13;
+
+/// A four-instruction TC program: `return bpf_clone_redirect(skb, ifindex, 0);`.
+///
+/// PacketOut sends a frame by running this program on it with `BPF_PROG_TEST_RUN`: the
+/// kernel builds an skb of the frame (on the namespace's loopback), and
+/// `bpf_clone_redirect` transmits a copy on `ifindex` at once, as a TC program's egress
+/// redirect would (the verdict of a test run is not acted on, the helper's clone is). This
+/// sends on any interface of the namespace with no raw socket, so no `unsafe` outside
+/// p4tc-ebpf's sys module; the ifindex is an immediate, hence one program per port.
+fn sender_program(ifindex: u32) -> Result<OwnedFd, Failure> {
+    let imm = i32::try_from(ifindex)
+        .map_err(|_| Failure::invalid(format!("port {ifindex} is not an ifindex")))?;
+    let insn = |code: u8, regs: u8, imm: i32| {
+        let mut b = [0u8; 8];
+        b[0] = code;
+        b[1] = regs;
+        b[4..].copy_from_slice(&imm.to_ne_bytes());
+        b
+    };
+    let mut insns = Vec::with_capacity(32);
+    insns.extend(insn(0xb7, 0x02, imm)); // r2 = ifindex (r1 is the skb)
+    insns.extend(insn(0xb7, 0x03, 0)); // r3 = 0: egress
+    insns.extend(insn(0x85, 0, CLONE_REDIRECT)); // r0 = bpf_clone_redirect(r1, r2, r3)
+    insns.extend(insn(0x95, 0, 0)); // return r0
+    p4tc_ebpf::sys::prog_load("p4tc_pkt_out", SCHED_CLS, 0, &insns, None).map_err(|e| {
+        Failure::new(
+            Code::Internal,
+            format!("cannot load PacketOut's sender for port {ifindex}: {e}"),
+        )
+    })
 }
 
 impl Backend for KernelDevice {
@@ -268,4 +353,61 @@ impl Backend for KernelDevice {
     fn describe(&self) -> String {
         format!("the kernel datapath of pipeline {}", self.name)
     }
+
+    fn take_packet_ins(&mut self) -> Vec<CpuPacket> {
+        match &mut self.packet_in {
+            Some(ring) => ring.drain().iter().filter_map(|r| cpu_packet(r)).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    fn transmit(&mut self, port: u32, frame: &[u8]) -> Result<(), Failure> {
+        let prog = match self.senders.entry(port) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => v.insert(sender_program(port)?),
+        };
+        let prog = prog.as_fd();
+        let run = || p4tc_ebpf::sys::test_run(prog, frame, 1);
+        let where_ = match &self.netns {
+            Some(ns) => format!(" in netns {ns}"),
+            None => String::new(),
+        };
+        let result = match &self.netns {
+            None => run(),
+            // setns acts per thread: a thread of its own enters the namespace and ends.
+            Some(ns) => {
+                let file = std::fs::File::open(state::netns_path(ns)).map_err(|e| {
+                    Failure::new(Code::Internal, format!("cannot open netns {ns}: {e}"))
+                })?;
+                std::thread::scope(|s| {
+                    s.spawn(|| {
+                        p4tc_ebpf::sys::enter_netns(file.as_fd())?;
+                        run()
+                    })
+                    .join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("the sender thread panicked")))
+                })
+            }
+        }
+        .map_err(|e| Failure::new(Code::Internal, format!("PacketOut to port {port}: {e}")))?;
+        match run_errno(result.retval) {
+            0 => Ok(()),
+            // EINVAL: bpf_clone_redirect's answer when no device has the ifindex.
+            22 => Err(Failure::not_found(format!(
+                "PacketOut: no interface has ifindex {port}{where_}"
+            ))),
+            errno => Err(Failure::new(
+                Code::Unavailable,
+                format!(
+                    "PacketOut to port {port}{where_}: {}",
+                    std::io::Error::from_raw_os_error(errno)
+                ),
+            )),
+        }
+    }
+}
+
+/// The errno of a helper's negative return value (0 when it succeeded).
+fn run_errno(retval: u32) -> i32 {
+    (retval as i32).saturating_neg().max(0)
 }
