@@ -42,16 +42,18 @@ struct Lab {
 }
 
 impl Lab {
-    fn new() -> Lab {
+    /// The namespaces and veths; `tag` keeps this test's names apart from the other
+    /// test's in the same process.
+    fn new(tag: &str) -> Lab {
         let pid = std::process::id();
         let lab = Lab {
             ns: [
-                format!("p4rtS{pid}m"),
-                format!("p4rtS{pid}a"),
-                format!("p4rtS{pid}b"),
+                format!("p4rt{tag}{pid}m"),
+                format!("p4rt{tag}{pid}a"),
+                format!("p4rt{tag}{pid}b"),
             ],
-            pipeline: format!("p4rtS{pid}"),
-            dir: std::env::temp_dir().join(format!("p4tc-p4rt-shell-{pid}")),
+            pipeline: format!("p4rt{tag}{pid}"),
+            dir: std::env::temp_dir().join(format!("p4tc-p4rt-shell-{tag}{pid}")),
             server: None,
         };
         for ns in &lab.ns {
@@ -86,6 +88,44 @@ impl Lab {
             .next()
             .and_then(|n| n.trim().parse().ok())
             .unwrap_or_else(|| panic!("no ifindex for {dev} in {ns}: {text}"))
+    }
+}
+
+impl Lab {
+    /// Starts `p4tc serve --dev ma --netns M`; returns its address.
+    fn serve(&mut self) -> String {
+        let mut server = Command::new(P4TC)
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--dev",
+                "ma",
+                "--netns",
+                &self.ns[0],
+            ])
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("p4tc serve starts");
+        let stderr = server.stderr.take().expect("stderr");
+        self.server = Some(server);
+        let mut lines = BufReader::new(stderr).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .and_then(Result::ok)
+                .expect("p4tc serve says where it listens");
+            if let Some(rest) = line.split(" on ").nth(1) {
+                break rest.split_whitespace().next().expect("address").to_string();
+            }
+        };
+        // Keep reading the server's stderr so it never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                eprintln!("serve: {line}");
+            }
+        });
+        addr
     }
 }
 
@@ -124,7 +164,7 @@ fn p4runtime_shell_drives_the_kernel_datapath() {
     }
     let started = Instant::now();
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/p4runtime_shell");
-    let mut lab = Lab::new();
+    let mut lab = Lab::new("S");
     let out_dir = lab.dir.join("out");
     let compiled = Command::new(P4TC)
         .arg("compile")
@@ -156,37 +196,7 @@ fn p4runtime_shell_drives_the_kernel_datapath() {
     );
 
     let m = lab.ns[0].clone();
-    let mut server = Command::new(P4TC)
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--dev",
-            "ma",
-            "--netns",
-            &m,
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("p4tc serve starts");
-    let stderr = server.stderr.take().expect("stderr");
-    lab.server = Some(server);
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .and_then(Result::ok)
-            .expect("p4tc serve says where it listens");
-        if let Some(rest) = line.split(" on ").nth(1) {
-            break rest.split_whitespace().next().expect("address").to_string();
-        }
-    };
-    // Keep reading the server's stderr so it never blocks on a full pipe.
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            eprintln!("serve: {line}");
-        }
-    });
+    let addr = lab.serve();
 
     let out = lab.ifindex(&m, "mb");
     let back = lab.ifindex(&m, "ma");
@@ -223,4 +233,109 @@ fn p4runtime_shell_drives_the_kernel_datapath() {
         started.elapsed().as_secs_f64()
     );
     assert!(started.elapsed() < Duration::from_secs(120));
+}
+
+/// The P4Info of `program` with its controller headers (`p4tc compile` writes the rest).
+fn p4info_with_controller_headers(program: &Path, name: &str) -> String {
+    let program = program.to_path_buf();
+    let name = name.to_string();
+    // The front end recurses deeply; it gets the stack `p4tc check` gives it.
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let mut parsed =
+                p4tc_front::parse_file(&program, &p4tc_front::PreprocessOptions::default())
+                    .expect("program readable");
+            let module = p4tc_front::check(&mut parsed).expect("program checks");
+            let model = p4tc_runtime::PipelineModel::new(std::sync::Arc::new(module), &name)
+                .expect("model");
+            let mut info = p4tc_p4runtime::p4info::build(&model).expect("p4info");
+            p4tc_p4runtime::p4info::add_controller_packet_metadata(
+                &mut info,
+                &parsed.program,
+                &model.module,
+            )
+            .expect("controller headers");
+            p4tc_p4runtime::p4info::to_text(&info).expect("text")
+        })
+        .expect("thread")
+        .join()
+        .expect("front end")
+}
+
+/// PacketOut and PacketIn with p4runtime-shell on the kernel datapath: a PacketOut to
+/// `mb`'s ifindex arrives on `vb`, and a frame sent on `va` that the program sends to the
+/// CPU port arrives as a PacketIn with `ma`'s ifindex as its ingress_port.
+#[test]
+fn p4runtime_shell_packet_out_and_packet_in_on_the_kernel_datapath() {
+    if let Some(why) = shell_missing() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{why}: CI must run this test");
+        }
+        println!("skipped: {why}");
+        return;
+    }
+    if let Some(why) = kernel::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let started = Instant::now();
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/p4runtime_shell");
+    let program = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../p4tc-p4runtime/tests/packet_io/packet_io.p4");
+    let mut lab = Lab::new("P");
+    let out_dir = lab.dir.join("out");
+    let compiled = Command::new(P4TC)
+        .arg("compile")
+        .arg(&program)
+        .arg("-o")
+        .arg(&out_dir)
+        .args(["--name", &lab.pipeline])
+        .output()
+        .expect("p4tc compile runs");
+    assert!(
+        compiled.status.success(),
+        "p4tc compile: {}",
+        String::from_utf8_lossy(&compiled.stderr)
+    );
+    let config = std::fs::read_dir(&out_dir)
+        .expect("compile output")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(".p4tc"))
+        .expect("a .p4tc");
+    let p4info = lab.dir.join("packet_io.p4info.txtpb");
+    std::fs::write(
+        &p4info,
+        p4info_with_controller_headers(&program, &lab.pipeline),
+    )
+    .expect("write p4info");
+
+    let m = lab.ns[0].clone();
+    let addr = lab.serve();
+    let out = lab.ifindex(&m, "mb");
+    let ingress = lab.ifindex(&m, "ma");
+    let run = Command::new("python3")
+        .arg(here.join("packet_io.py"))
+        .args(["--grpc", &addr])
+        .arg("--p4info")
+        .arg(&p4info)
+        .arg("--config")
+        .arg(&config)
+        .args(["--ns-a", &lab.ns[1], "--ns-b", &lab.ns[2]])
+        .args(["--out", &out.to_string(), "--ingress", &ingress.to_string()])
+        .output()
+        .expect("python3 runs packet_io.py");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    println!("{stdout}");
+    assert!(
+        run.status.success() && stdout.lines().last() == Some("done"),
+        "packet_io.py failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(stdout.lines().filter(|s| s.starts_with("ok:")).count(), 4);
+    println!(
+        "packet I/O against the kernel datapath: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
