@@ -42,7 +42,9 @@ use crate::state;
 /// Only the primary controller (highest election id on an open stream) may write; the
 /// others get PERMISSION_DENIED. Listens on loopback unless `--addr` says otherwise; TLS
 /// with `--cert` and `--key`. Idle timeouts are P4TC aging: the entry is deleted when the
-/// notification is sent. PacketIn/PacketOut are not supported (no CPU port).
+/// notification is sent. PacketOut sends the payload out of the port in its `egress_port`
+/// metadata (an ifindex; the P4Info needs a @controller_header("packet_out") header);
+/// packets the program sends to PNA_PORT_CPU reach the primary as PacketIn.
 #[derive(Args)]
 #[command(
     after_help = "Examples:\n  p4tc compile examples/simple_l3/simple_l3.p4 -o out\n  p4tc serve --dev eth0 --dev eth1             # kernel datapath on two ports\n  p4tc serve                                     # in memory, 127.0.0.1:9559\n  p4tc serve --addr 0.0.0.0:9559 --cert server.pem --key server.key --dev eth0\n  p4tc serve --dev veth0 --netns lab --device-id 3\nThen, from Python (pip install p4runtime-shell):\n  import p4runtime_sh.shell as sh\n  sh.setup(device_id=1, grpc_addr='127.0.0.1:9559', election_id=(0, 1),\n           config=sh.FwdPipeConfig('out/simple_l3.p4info.txtpb', 'out/simple_l3.p4tc'))"
