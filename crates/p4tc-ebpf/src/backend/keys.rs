@@ -3,7 +3,7 @@
 //! (masked key, mask) per combination of a range field's prefixes.
 
 use num_bigint::BigUint;
-use num_traits::Zero;
+use num_traits::{ToPrimitive, Zero};
 use p4tc_ir::layout::{MatchKind, TableKind};
 use p4tc_runtime::model::TableModel;
 use p4tc_runtime::{KeyMatch, RuntimeError};
@@ -42,6 +42,20 @@ pub(super) fn map_keys(
     let layout = &spec.key;
     // The common case, without the per-field (value, mask) lists: an exact table's key.
     if layout.kind == TableKind::Exact {
+        // Up to eight fields that each fit a u128: no vector, no byte vector per value.
+        let mut few = [0u128; 8];
+        let small = normal.len() <= few.len()
+            && normal.iter().zip(few.iter_mut()).all(|(m, slot)| match m {
+                KeyMatch::Exact(v) => v.to_u128().map(|n| *slot = n).is_some(),
+                _ => false,
+            });
+        if small {
+            return Ok(MapKey::Plain(
+                layout
+                    .encode_key(&few[..normal.len()])
+                    .map_err(|e| layout_error(tm, e))?,
+            ));
+        }
         let values: Option<Vec<&BigUint>> = normal
             .iter()
             .map(|m| match m {

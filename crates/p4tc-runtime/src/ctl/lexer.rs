@@ -46,6 +46,18 @@ pub(crate) enum LineEnd {
     Continues,
 }
 
+/// Bytes that end a run of plain ASCII in a word: whitespace, quotes, and every byte of a
+/// non-ASCII character (which takes the character path).
+static ENDS_RUN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = b >= 0x80 || matches!(b as u8, b'"' | b'\'' | b' ' | b'\t'..=b'\r');
+        b += 1;
+    }
+    table
+};
+
 /// The character at byte `i` of `text` (a character boundary) and its length in bytes; ASCII
 /// without decoding.
 fn char_at(text: &str, i: usize) -> (char, usize) {
@@ -96,13 +108,8 @@ pub(crate) fn lex_line<'a>(
             if quoted.is_none() {
                 // A run of plain ASCII (no quote, no whitespace), a byte per column.
                 let run = i;
-                while let Some(&b) = bytes.get(i) {
-                    if !b.is_ascii()
-                        || matches!(b, b'"' | b'\'' | b' ' | b'\t'..=b'\r')
-                        || Some(i) == continuation
-                    {
-                        break;
-                    }
+                let stop = continuation.unwrap_or(len).min(len);
+                while i < stop && !ENDS_RUN[usize::from(bytes[i])] {
                     i += 1;
                 }
                 column += i - run;

@@ -256,6 +256,33 @@ fn encode_error(table: &TableModel, e: EncodeError) -> RuntimeError {
     RuntimeError::Invalid(format!("table {}: {e}", table.dotted))
 }
 
+/// The width checks of [`encode_entry_key`] alone, for the common case it encodes without a
+/// copy (an exact table given exact values, as many as it has fields): `None` for any other
+/// key. With the checks passed, the key is its own normal form and encodes.
+pub(crate) fn check_exact_key(
+    table: &TableModel,
+    key: &[KeyMatch],
+) -> Option<Result<(), RuntimeError>> {
+    if key.len() != table.keys.len() || table.key_layout.kind != TableKind::Exact {
+        return None;
+    }
+    if !key.iter().all(|m| matches!(m, KeyMatch::Exact(_))) {
+        return None;
+    }
+    for (field, m) in table.keys.iter().zip(key) {
+        if let KeyMatch::Exact(v) = m {
+            if v.bits() > u64::from(field.width) {
+                return Some(Err(field_error(
+                    table,
+                    field,
+                    format!("value {v:#x} does not fit in {} bits", field.width),
+                )));
+            }
+        }
+    }
+    Some(Ok(()))
+}
+
 /// Checks `key` against `table`'s fields and encodes it; returns the stored key and the key
 /// as the entry keeps it (normalised, see the module doc), `None` when that is `key` itself.
 pub(crate) fn encode_entry_key(

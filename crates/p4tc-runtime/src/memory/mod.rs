@@ -663,6 +663,11 @@ pub fn normalize_entry_key(
     table: &TableModel,
     key: Vec<KeyMatch>,
 ) -> Result<Vec<KeyMatch>, RuntimeError> {
+    // An exact table's key is checked without being encoded (the caller encodes it for its
+    // own store).
+    if let Some(checked) = keys::check_exact_key(table, &key) {
+        return checked.map(|()| key);
+    }
     let (_, normal) = encode_entry_key(table, &key)?;
     Ok(normal.unwrap_or(key))
 }
@@ -771,11 +776,22 @@ fn check_params(
             )));
         }
     }
-    // Values that fit a u128 (nearly all) are written without a byte vector each.
-    let small: Option<Vec<u128>> = params.iter().map(|v| v.to_u128()).collect();
-    match small {
-        Some(small) => am.layout.encode(&small),
-        None => am.layout.encode(params),
+    // Values that fit a u128 (nearly all) are written without a byte vector each, and up to
+    // eight of them without a vector of them either.
+    let mut few = [0u128; 8];
+    let small = params.len() <= few.len()
+        && params
+            .iter()
+            .zip(few.iter_mut())
+            .all(|(v, slot)| v.to_u128().map(|n| *slot = n).is_some());
+    if small {
+        am.layout.encode(&few[..params.len()])
+    } else {
+        let small: Option<Vec<u128>> = params.iter().map(|v| v.to_u128()).collect();
+        match small {
+            Some(small) => am.layout.encode(&small),
+            None => am.layout.encode(params),
+        }
     }
     .map(Vec::into_boxed_slice)
     .map_err(|e| invalid(format!("action {}: {e}", am.name)))
