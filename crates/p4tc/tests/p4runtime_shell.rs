@@ -333,7 +333,7 @@ fn p4runtime_shell_packet_out_and_packet_in_on_the_kernel_datapath() {
         "packet_io.py failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    assert_eq!(stdout.lines().filter(|s| s.starts_with("ok:")).count(), 4);
+    assert_eq!(stdout.lines().filter(|s| s.starts_with("ok:")).count(), 5);
     println!(
         "packet I/O against the kernel datapath: {:.1} s",
         started.elapsed().as_secs_f64()

@@ -79,6 +79,19 @@ def main():
         fail(f"PacketOut did not arrive on vb as sent: got {got!r}")
     print("ok: PacketOut left by mb", flush=True)
 
+    # A port no interface has: a stream error NOT_FOUND (5) naming it, the packet given back.
+    p = sh.PacketOut(payload=out)
+    p.metadata["egress_port"] = str(0x7ffffff0)
+    p.send()
+    err = sh.client.get_stream_packet("unknown", timeout=3)
+    if err is None or not err.HasField("error"):
+        fail(f"no stream error for a PacketOut to a missing port: {err}")
+    e = err.error
+    if e.canonical_code != 5 or str(0x7ffffff0) not in e.message \
+            or e.packet_out.packet_out.payload != out:
+        fail(f"unexpected stream error: {e}")
+    print("ok: PacketOut to a missing port: NOT_FOUND", flush=True)
+
     # PacketIn: a frame into the pipeline on ma goes to the CPU port, then to us.
     packet_in = sh.PacketIn()
     sent = frame(b"-in-")
