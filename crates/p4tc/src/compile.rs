@@ -83,7 +83,7 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
     // The P4Info depends only on the checked program, so it is written even when the
     // datapath cannot be generated; a failure is reported and fails the run at the end.
     let p4info_ok = match front.module {
-        Some(module) => write_p4info(dir, &name, module),
+        Some(module) => write_p4info(dir, &name, &args.source, module),
         None => false,
     };
     let Some(generated) = front.generated else {
@@ -141,10 +141,29 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
 
 /// Writes `NAME.p4info.txtpb` and `NAME.p4info.bin`; false (with the reason on stderr) when
 /// P4Runtime cannot describe the program.
-fn write_p4info(dir: &Path, name: &str, module: p4tc_ir::ir::Module) -> bool {
+fn write_p4info(dir: &Path, name: &str, source: &SourceArgs, module: p4tc_ir::ir::Module) -> bool {
     let result = (|| -> anyhow::Result<()> {
         let model = p4tc_runtime::PipelineModel::new(std::sync::Arc::new(module), name)?;
         let p4info = p4tc_p4runtime::p4info::build(&model)?;
+        // PacketIn/PacketOut headers (`@controller_header`) are known by annotations on header
+        // types, which only the syntax tree keeps: parse once more (on the front-end's big
+        // stack, where the tree is also dropped) to add them.
+        let module = std::sync::Arc::clone(&model.module);
+        let options = crate::check::preprocess_options(source)?;
+        let added = crate::check::run_front_end(source.file.clone(), options, move |parsed| {
+            let mut p4info = p4info;
+            Some(
+                p4tc_p4runtime::p4info::add_controller_packet_metadata(
+                    &mut p4info,
+                    &parsed.program,
+                    &module,
+                )
+                .map(|()| p4info),
+            )
+        })?;
+        let p4info = added
+            .output
+            .context("the program did not parse a second time")??;
         let text = p4tc_p4runtime::p4info::to_text(&p4info)?;
         for (file, bytes) in [
             (format!("{name}.p4info.txtpb"), text.into_bytes()),

@@ -235,34 +235,6 @@ fn p4runtime_shell_drives_the_kernel_datapath() {
     assert!(started.elapsed() < Duration::from_secs(120));
 }
 
-/// The P4Info of `program` with its controller headers (`p4tc compile` writes the rest).
-fn p4info_with_controller_headers(program: &Path, name: &str) -> String {
-    let program = program.to_path_buf();
-    let name = name.to_string();
-    // The front end recurses deeply; it gets the stack `p4tc check` gives it.
-    std::thread::Builder::new()
-        .stack_size(256 << 20)
-        .spawn(move || {
-            let mut parsed =
-                p4tc_front::parse_file(&program, &p4tc_front::PreprocessOptions::default())
-                    .expect("program readable");
-            let module = p4tc_front::check(&mut parsed).expect("program checks");
-            let model = p4tc_runtime::PipelineModel::new(std::sync::Arc::new(module), &name)
-                .expect("model");
-            let mut info = p4tc_p4runtime::p4info::build(&model).expect("p4info");
-            p4tc_p4runtime::p4info::add_controller_packet_metadata(
-                &mut info,
-                &parsed.program,
-                &model.module,
-            )
-            .expect("controller headers");
-            p4tc_p4runtime::p4info::to_text(&info).expect("text")
-        })
-        .expect("thread")
-        .join()
-        .expect("front end")
-}
-
 /// PacketOut and PacketIn with p4runtime-shell on the kernel datapath: a PacketOut to
 /// `mb`'s ifindex arrives on `vb`, and a frame sent on `va` that the program sends to the
 /// CPU port arrives as a PacketIn with `ma`'s ifindex as its ingress_port.
@@ -298,18 +270,22 @@ fn p4runtime_shell_packet_out_and_packet_in_on_the_kernel_datapath() {
         "p4tc compile: {}",
         String::from_utf8_lossy(&compiled.stderr)
     );
-    let config = std::fs::read_dir(&out_dir)
-        .expect("compile output")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.to_string_lossy().ends_with(".p4tc"))
-        .expect("a .p4tc");
-    let p4info = lab.dir.join("packet_io.p4info.txtpb");
-    std::fs::write(
-        &p4info,
-        p4info_with_controller_headers(&program, &lab.pipeline),
-    )
-    .expect("write p4info");
+    // p4tc compile's own P4Info, controller headers included.
+    let find = |suffix: &str| {
+        std::fs::read_dir(&out_dir)
+            .expect("compile output")
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with(suffix))
+            .unwrap_or_else(|| panic!("p4tc compile wrote no {suffix}"))
+    };
+    let config = find(".p4tc");
+    let p4info = find(".p4info.txtpb");
+    let text = std::fs::read_to_string(&p4info).expect("p4info readable");
+    assert!(
+        text.contains("controller_packet_metadata") && text.contains("\"packet_out\""),
+        "p4tc compile's P4Info lacks the controller headers:\n{text}"
+    );
 
     let m = lab.ns[0].clone();
     let addr = lab.serve();
