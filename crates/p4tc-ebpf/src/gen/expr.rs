@@ -522,7 +522,9 @@ impl<'m> Gen<'m> {
                         } else {
                             (0, "")
                         };
-                        self.mark_modified(&lv);
+                        // Not marked modified: a change of validity sets `dirty`, and then
+                        // the deparser rewrites every header whole; without one (the header
+                        // already had that validity) its fields are as parsed.
                         self.validity_changes = true;
                         o.line(format!(
                             "if ({cond}{lv}.__valid) {{ {lv}.__valid = {want}; dirty = 1; }}"
@@ -711,7 +713,8 @@ impl<'m> Gen<'m> {
                         let name = field
                             .filter(|_| e != lhs)
                             .and_then(|i| self.m.composites[c].fields.get(i as usize))
-                            .map(|f| f.name.clone());
+                            // The C name, as the deparser asks by the wire layout's names.
+                            .map(|f| ident(&f.name));
                         match name {
                             Some(f) => {
                                 self.modified.insert(modified_field_key(&h, &f));
@@ -752,10 +755,38 @@ impl<'m> Gen<'m> {
         }
     }
 
-    /// Records that the header `lv` may have changed, any of its fields.
-    pub(crate) fn mark_modified(&mut self, lv: &str) {
-        self.modified.insert(modified_field_key(lv, "*"));
-        self.modified.insert(lv.to_string());
+    /// A C expression for the time in ns, read with `bpf_ktime_get_ns` at most once per
+    /// packet (a local of the main function, filled on first use): a hit's timestamp, an
+    /// expire-time change and an entry's creation then cost one helper call between them.
+    /// Only for code in the main function (not in a P4 function's C function).
+    pub(crate) fn packet_now(&mut self) -> String {
+        let decl = "u64 now_pkt_ = 0; /* bpf_ktime_get_ns(), read on first use */".to_string();
+        if !self.extra_locals.contains(&decl) {
+            self.extra_locals.push(decl);
+        }
+        "(now_pkt_ ? now_pkt_ : (now_pkt_ = bpf_ktime_get_ns()))".into()
+    }
+
+    /// A C expression: is `port` a host port (the CPU port or one in `p4tc_host_ports`)?
+    /// In the main function the answer for the last port asked is kept, so a program that
+    /// asks about the same port several times (a parser, then `SelectByDirection` in each
+    /// key field) does one map lookup per packet; a P4 function's own C function asks the
+    /// map each time.
+    pub(crate) fn host_port_test(&mut self, s: &Scope, port: &str) -> String {
+        self.uses_host_ports = true;
+        let lookup =
+            "(port_ == P4TC_PORT_CPU || p4tc_found(bpf_map_lookup_elem(&p4tc_host_ports, &port_)))";
+        if matches!(s.ret, super::Ret::C) {
+            return format!("({{ u32 port_ = {port}; {lookup}; }})");
+        }
+        let decl = "u32 hp_port_ = 0; u8 hp_known_ = 0, hp_ = 0; /* the last host-port answer */"
+            .to_string();
+        if !self.extra_locals.contains(&decl) {
+            self.extra_locals.push(decl);
+        }
+        format!(
+            "({{ u32 port_ = {port}; if (!hp_known_ || hp_port_ != port_) {{ hp_ = {lookup}; hp_port_ = port_; hp_known_ = 1; }} hp_; }})"
+        )
     }
 
     /// True when field `field` of the header `lv` may have been assigned (or the header as a

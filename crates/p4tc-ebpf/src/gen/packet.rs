@@ -109,6 +109,17 @@ impl<'m> Gen<'m> {
         }
     }
 
+    /// True when the program may assign the varbit field (C name `vf`) of emitted header `e`
+    /// (asked by both its P4 and its C name, as assignments record the P4 one).
+    fn varbit_may_change(&self, e: &super::Emit, vf: &str) -> bool {
+        let raw = self.m.composites[e.composite]
+            .fields
+            .last()
+            .map(|f| f.name.clone())
+            .unwrap_or_default();
+        self.field_may_change(&e.lvalue, vf) || self.field_may_change(&e.lvalue, &raw)
+    }
+
     /// Statements reading a header at pointer `p` (checked) into lvalue `lv`.
     pub(crate) fn load_header(&self, lv: &str, p: &str, fields: &[WireField], o: &mut Out) {
         for f in fields {
@@ -459,8 +470,9 @@ impl<'m> Gen<'m> {
                 self.load_header(&lv, "cursor", &fields, o);
                 o.line(format!("cursor += {size} + vn_;"));
                 o.close();
+                // The header keeps its place: the deparser's in-place path may leave its
+                // bytes (the deparser's own varbit check keeps the fixed-layout path away).
                 self.extracted.push(lv);
-                self.parser_advances = true;
                 Ok(None)
             }
             "extract" => unsupported("this extract", span),
@@ -680,6 +692,11 @@ impl<'m> Gen<'m> {
             o.close();
         }
         if any_modified {
+            // No resize and no validity change: when the parser reads every emitted header
+            // once, in emit order, skipping nothing, each header is where it was parsed, so
+            // (as in the fixed-layout path) only the fields that may have changed are
+            // stored, and a varbit nothing assigns is left as the packet has it.
+            let in_place = !self.parser_advances && unique && all_emitted && same_order;
             o.reopen("else");
             o.line("u8 *w_ = data;");
             for (e, (fields, size)) in emits.iter().zip(&layouts) {
@@ -690,12 +707,26 @@ impl<'m> Gen<'m> {
                     o.line(format!(
                         "if ((void *)(w_ + {size}) > data_end) {{ drop = 1; goto verdict; }}"
                     ));
-                    self.store_header(&e.lvalue, "w_", fields, *size, o);
+                    if in_place {
+                        let lv = e.lvalue.clone();
+                        let dirty: Vec<bool> = fields
+                            .iter()
+                            .map(|f| self.field_may_change(&lv, &f.name))
+                            .collect();
+                        self.store_header_fields(&lv, "w_", fields, *size, Some(&dirty), o);
+                    } else {
+                        self.store_header(&e.lvalue, "w_", fields, *size, o);
+                    }
                 }
-                if self.varbit_of(e.composite).is_some() {
-                    self.store_varbit(&e.lvalue, e.composite, *size, o);
-                } else {
-                    o.line(format!("w_ += {size};"));
+                match self.varbit_of(e.composite) {
+                    Some((vf, max)) if in_place && !self.varbit_may_change(e, &vf) => {
+                        let v = super::expr::field_access(&e.lvalue, &vf);
+                        o.line(format!(
+                            "w_ += {size} + ((({v}.len >> 3) > {max}) ? {max} : ({v}.len >> 3));"
+                        ));
+                    }
+                    Some(_) => self.store_varbit(&e.lvalue, e.composite, *size, o),
+                    None => o.line(format!("w_ += {size};")),
                 }
                 o.close();
             }

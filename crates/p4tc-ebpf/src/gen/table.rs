@@ -631,10 +631,9 @@ impl<'m> Gen<'m> {
         // Which action runs, with which data.
         o.open(format!("if ({entry})"));
         o.line(format!("{hit} = 1;"));
+        let now = self.packet_now();
         o.line(format!("if ({entry}->hdr.flags & P4TC_F_DYNAMIC)"));
-        o.line(format!(
-            "    {entry}->hdr.last_used_ns = bpf_ktime_get_ns();"
-        ));
+        o.line(format!("    {entry}->hdr.last_used_ns = {now};"));
         o.open(format!("if ({entry}->hdr.permissions & P4TC_PERM_DP_X)"));
         // The usual hit (the entry's own action) decides the action right here, without
         // testing the entry's flags a second time below.
