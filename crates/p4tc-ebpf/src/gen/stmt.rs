@@ -419,12 +419,10 @@ impl<'m> Gen<'m> {
                 Ok(Some(format!("({c} ? {a} : {b})")))
             }
             "is_host_port" | "is_net_port" => {
-                self.uses_host_ports = true;
                 let p = arg(self, 0)?;
                 let neg = if name == "is_net_port" { "!" } else { "" };
-                Ok(Some(format!(
-                    "({{ u32 port_ = {p}; {neg}(port_ == P4TC_PORT_CPU || p4tc_found(bpf_map_lookup_elem(&p4tc_host_ports, &port_))); }})"
-                )))
+                let test = self.host_port_test(s, &p);
+                Ok(Some(format!("({neg}{test})")))
             }
             "skb_get_meta" | "skb_set_meta" => {
                 skb(self)?;
@@ -500,12 +498,13 @@ impl<'m> Gen<'m> {
                     }
                     _ => String::new(),
                 };
+                let now = self.packet_now();
                 let set = |p: &str| {
                     format!(
-                        "{{ u32 p_ = (u32)({p}); if (({entry}->hdr.permissions & P4TC_PERM_DP_U) && {exists}) {{ u8 old_profile_ = {entry}->hdr.profile; u8 old_flags_ = {entry}->hdr.flags; u64 now_ = bpf_ktime_get_ns(); {entry}->hdr.profile = (u8)p_; {entry}->hdr.flags |= P4TC_F_DYNAMIC; {entry}->hdr.last_used_ns = now_; (void)old_profile_; (void)old_flags_; {publish} }} }}"
+                        "{{ u32 p_ = (u32)({p}); if (({entry}->hdr.permissions & P4TC_PERM_DP_U) && {exists}) {{ u8 old_profile_ = {entry}->hdr.profile; u8 old_flags_ = {entry}->hdr.flags; u64 now_ = {now}; {entry}->hdr.profile = (u8)p_; {entry}->hdr.flags |= P4TC_F_DYNAMIC; {entry}->hdr.last_used_ns = now_; (void)old_profile_; (void)old_flags_; {publish} }} }}"
                     )
                 };
-                let restart = format!("{entry}->hdr.last_used_ns = bpf_ktime_get_ns();");
+                let restart = format!("{entry}->hdr.last_used_ns = {now};");
                 match name {
                     "set_entry_expire_time" => {
                         let p = arg(self, 0)?;
@@ -994,7 +993,8 @@ impl<'m> Gen<'m> {
         }
         let vt = format!("struct {}_value", info.cname);
         o.line(format!("{vt} nv_ = {{}};"));
-        o.line("u64 now_ = bpf_ktime_get_ns();");
+        let now = self.packet_now();
+        o.line(format!("u64 now_ = {now};"));
         o.line(format!("nv_.hdr.action = {id};"));
         o.line(format!("nv_.hdr.permissions = 0x{perms:x};"));
         o.line("nv_.hdr.flags = P4TC_F_HAS_ACTION | P4TC_F_DYNAMIC | P4TC_F_DATAPATH;");
