@@ -274,7 +274,8 @@ fn run_file(
             }
         }
     };
-    // Text output prints no `Done` messages: the bulk path leaves them unformatted.
+    // Text output prints no `Done` messages: quiet, the bulk path gives none for the single
+    // creates that succeed (a million results would only fill memory).
     let results = ctl::execute_all_owned(
         &mut opened.backend,
         &model,
