@@ -420,9 +420,15 @@ impl<'m> Gen<'m> {
                         "if ({b}.next_index >= {n}) {{ parser_error = {}; goto parser_reject; }} /* StackOutOfBounds */",
                         self.error_id("StackOutOfBounds")
                     ));
-                    let lv = self.lvalue(s, target)?;
+                    // The element's address once (index checked above, kept in range for
+                    // the verifier), not a bounds-checked index per field.
+                    o.open("");
+                    o.line(format!(
+                        "__typeof__({b}.e[0]) *nx_ = &{b}.e[p4tc_index((u64)(u32)({b}.next_index), {n})];"
+                    ));
                     o.line(format!("if ((void *)(cursor + {size}) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
-                    self.load_header(&lv, "cursor", &fields, o);
+                    self.load_header("(*nx_)", "cursor", &fields, o);
+                    o.close();
                     o.line(format!("cursor += {size};"));
                     o.line(format!("{b}.next_index++;"));
                     self.extracted.push(format!("{b}.e[*]"));
