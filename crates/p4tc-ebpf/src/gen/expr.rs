@@ -526,6 +526,11 @@ impl<'m> Gen<'m> {
                         // the deparser rewrites every header whole; without one (the header
                         // already had that validity) its fields are as parsed.
                         self.validity_changes = true;
+                        if *b == Builtin::SetValid {
+                            // A header made valid may hold fields no parse filled: the
+                            // deparser then writes it from its fields.
+                            self.modified.insert(set_valid_key(&lv));
+                        }
                         o.line(format!(
                             "if ({cond}{lv}.__valid) {{ {lv}.__valid = {want}; dirty = 1; }}"
                         ));
@@ -809,6 +814,11 @@ impl<'m> Gen<'m> {
             _ => false,
         }
     }
+}
+
+/// The key in `Gen::modified` saying that something may `setValid` header `lv`.
+pub(crate) fn set_valid_key(lv: &str) -> String {
+    format!("{lv}\u{2}setValid")
 }
 
 /// The key in `Gen::modified` saying that field `field` of header `lv` may change (`*`: any

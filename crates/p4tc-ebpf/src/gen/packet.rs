@@ -437,6 +437,14 @@ impl<'m> Gen<'m> {
                 let lv = self.lvalue(s, target)?;
                 o.line(format!("if ((void *)(cursor + {size}) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
                 self.load_header(&lv, "cursor", &fields, o);
+                // Where the header was read: after a resize the deparser may copy its bytes
+                // instead of rebuilding them from its fields.
+                let k = self.extracted.len();
+                let decl = format!("u32 po_{k}_ = 0; /* where the parser read {lv} */");
+                if !self.extra_locals.contains(&decl) {
+                    self.extra_locals.push(decl);
+                }
+                o.line(format!("po_{k}_ = (u32)((void *)cursor - data);"));
                 o.line(format!("cursor += {size};"));
                 self.extracted.push(lv);
                 Ok(None)
@@ -669,8 +677,60 @@ impl<'m> Gen<'m> {
             o.close();
             return Ok(());
         }
+        // Headers nothing changes, read once by the parser and never made valid by the
+        // program: their bytes are copied aside before the resize and written back as they
+        // were, so their parsed fields need not stay live until the deparser.
+        // Not with a varbit among the emits: its byte loops already make the resize path
+        // the verifier's costliest, and one more branch per header before the resize
+        // fallback's loop took ipv4_options over the verifier's instruction limit.
+        let mut raw: Vec<Option<usize>> = vec![None; emits.len()];
+        let mut raw_bytes = 0u32;
+        let copies_allowed = no_varbit;
+        for (i, (e, (_, size))) in emits
+            .iter()
+            .zip(&layouts)
+            .enumerate()
+            .filter(|_| copies_allowed)
+        {
+            let positions: Vec<usize> = self
+                .extracted
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| **x == e.lvalue)
+                .map(|(k, _)| k)
+                .collect();
+            let clean = !self.modified_all
+                && !self.modified.contains(&e.lvalue)
+                && !self
+                    .modified
+                    .contains(&super::expr::set_valid_key(&e.lvalue))
+                && self.varbit_of(e.composite).is_none();
+            // A bound on the stack the copies take (the program has 512 bytes in all).
+            if let ([k], true) = (positions.as_slice(), clean) {
+                if raw_bytes + size <= RAW_COPY_MAX {
+                    raw_bytes += size;
+                    raw[i] = Some(*k);
+                }
+            }
+        }
         o.line("int delta_ = (int)out_len - (int)parsed_len;");
         o.open("if (dirty || delta_ != 0)");
+        for (i, (e, (_, size))) in emits.iter().zip(&layouts).enumerate() {
+            let Some(k) = raw[i] else { continue };
+            let valid = super::expr::field_access(&e.lvalue, "__valid");
+            o.line(format!("u8 raw_{i}_[{size}];"));
+            o.open(format!("if ({valid})"));
+            // Bounded for the verifier (a packet offset plus a scalar it can bound).
+            o.line(format!(
+                "if (po_{k}_ > 0x3fff) {{ drop = 1; goto verdict; }}"
+            ));
+            o.line(format!("u8 *src_ = (u8 *)data + (po_{k}_ & 0x3fff);"));
+            o.line(format!(
+                "if ((void *)(src_ + {size}) > data_end) {{ drop = 1; goto verdict; }}"
+            ));
+            o.line(format!("__builtin_memcpy(raw_{i}_, src_, {size});"));
+            o.close();
+        }
         o.open("if (delta_ != 0)");
         match self.hook {
             Hook::Tc => {
@@ -687,14 +747,19 @@ impl<'m> Gen<'m> {
         }
         o.close();
         o.line("u8 *w_ = data;");
-        for (e, (fields, size)) in emits.iter().zip(&layouts) {
+        for (i, (e, (fields, size))) in emits.iter().zip(&layouts).enumerate() {
             let valid = super::expr::field_access(&e.lvalue, "__valid");
             o.open(format!("if ({valid})"));
             o.line(format!(
                 "if ((void *)(w_ + {size}) > data_end) {{ drop = 1; goto verdict; }}"
             ));
-            self.store_header(&e.lvalue, "w_", fields, *size, o);
-            self.store_varbit(&e.lvalue, e.composite, *size, o);
+            if raw[i].is_some() {
+                o.line(format!("__builtin_memcpy(w_, raw_{i}_, {size});"));
+                o.line(format!("w_ += {size};"));
+            } else {
+                self.store_header(&e.lvalue, "w_", fields, *size, o);
+                self.store_varbit(&e.lvalue, e.composite, *size, o);
+            }
             o.close();
         }
         if any_modified {
@@ -742,6 +807,9 @@ impl<'m> Gen<'m> {
         Ok(())
     }
 }
+
+/// The most bytes of headers the deparser copies aside before a resize.
+const RAW_COPY_MAX: u32 = 64;
 
 /// A C expression reading `width` bits (at most 64) at bit `offset` from pointer `p`.
 pub(crate) fn load_bits(p: &str, offset: u32, width: u32) -> String {
