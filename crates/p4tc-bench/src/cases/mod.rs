@@ -4,6 +4,7 @@ use crate::case::Case;
 
 pub mod group_a;
 pub mod group_b;
+mod helpers;
 pub mod simple_l3;
 
 /// Every case: simple_l3 first, then groups A and B.

@@ -2,13 +2,11 @@
 //! twin in `handwritten/<example>.c`.
 
 use anyhow::{anyhow, bail, Context};
-use num_bigint::BigUint;
-use p4tc_ir::arena::Handle;
-use p4tc_ir::ir;
 use p4tc_runtime::model::TableModel;
-use p4tc_runtime::{ActionCall, EntrySpec, ObjectModel, PipelineModel};
+use p4tc_runtime::{EntrySpec, ObjectModel};
 
 use crate::case::{Case, Scale};
+use crate::cases::helpers::{action, call, capacity, table};
 
 pub mod arp_responder;
 pub mod calculator;
@@ -63,39 +61,6 @@ fn exact_scales() -> Vec<Scale> {
 /// The one population of a case whose tables hold what its STF file installs.
 fn stf_scale() -> Vec<Scale> {
     vec![Scale::new("stf", 0)]
-}
-
-/// A table's capacity at `scale`: its declared `declared` entries, or the population when
-/// larger (with room for the few fixed entries a case adds beside the population).
-fn capacity(scale: &Scale, declared: usize) -> usize {
-    if scale.entries < declared {
-        declared
-    } else {
-        scale.entries + 16
-    }
-}
-
-/// The table named `name`.
-fn table<'m>(model: &'m PipelineModel, name: &str) -> anyhow::Result<&'m TableModel> {
-    model
-        .table_by_name(name)
-        .ok_or_else(|| anyhow!("{} has no table {name}", model.name))
-}
-
-/// The action named `name` of `table`.
-fn action(table: &TableModel, name: &str) -> anyhow::Result<Handle<ir::Action>> {
-    Ok(table
-        .action_by_name(name)
-        .ok_or_else(|| anyhow!("table {} has no action {name}", table.name))?
-        .handle)
-}
-
-/// `action(params...)`.
-fn call(action: Handle<ir::Action>, params: &[u64]) -> ActionCall {
-    ActionCall {
-        action,
-        params: params.iter().map(|&p| BigUint::from(p)).collect(),
-    }
 }
 
 /// Creates `specs` in `table` of the generated program (many per system call), naming the

@@ -11,14 +11,12 @@
 //! (tests/group_b_check.rs), and do the work the harness cannot see (registers, meters,
 //! digests, events) as the program does.
 
-use anyhow::{anyhow, Context};
-use num_bigint::BigUint;
-use p4tc_ir::arena::Handle;
-use p4tc_ir::ir;
+use anyhow::Context;
 use p4tc_runtime::model::TableModel;
-use p4tc_runtime::{ActionCall, EntrySpec, ObjectModel, PipelineModel};
+use p4tc_runtime::{EntrySpec, ObjectModel};
 
 use crate::case::{Case, Scale};
+use crate::cases::helpers::{action, call, capacity, table};
 
 pub mod ipv6_forwarding;
 pub mod l2_redirect;
@@ -66,39 +64,6 @@ fn exact_scales() -> Vec<Scale> {
         Scale::new("1k exact", 1_000),
         Scale::new("1M exact", 1_000_000),
     ]
-}
-
-/// A table's capacity at `scale`: its declared `declared` entries, or the population when
-/// larger (with room for the program's own entries).
-fn capacity(scale: &Scale, declared: usize) -> usize {
-    if scale.entries < declared {
-        declared
-    } else {
-        scale.entries + 16
-    }
-}
-
-/// The table named `name`.
-fn table<'m>(model: &'m PipelineModel, name: &str) -> anyhow::Result<&'m TableModel> {
-    model
-        .table_by_name(name)
-        .ok_or_else(|| anyhow!("{} has no table {name}", model.name))
-}
-
-/// The action named `name` of `table`.
-fn action(table: &TableModel, name: &str) -> anyhow::Result<Handle<ir::Action>> {
-    Ok(table
-        .action_by_name(name)
-        .ok_or_else(|| anyhow!("table {} has no action {name}", table.name))?
-        .handle)
-}
-
-/// `action(params...)`.
-fn call(action: Handle<ir::Action>, params: &[u64]) -> ActionCall {
-    ActionCall {
-        action,
-        params: params.iter().map(|&p| BigUint::from(p)).collect(),
-    }
 }
 
 /// Creates `spec` in `table` of the generated program, naming the entry in the error.
