@@ -29,7 +29,9 @@ use p4tc_runtime::memory::{
 use p4tc_runtime::{EntrySpec, Priority, RuntimeError};
 
 use super::keys::{self, MapKey};
-use super::{invalid, kernel, lpm_tag, perm, KernelBackend, CTRL_C};
+use p4tc_runtime::memory::{table_permission, TableOp};
+
+use super::{invalid, kernel, lpm_tag, KernelBackend};
 use crate::bulk::{self, Record, WritePath};
 use crate::entry::{EntryHead, FLAG_DYNAMIC, FLAG_HAS_ACTION, FLAG_PRIO_ALLOCATED};
 use crate::sys;
@@ -127,12 +129,8 @@ impl KernelBackend {
     ) -> Vec<Result<(), RuntimeError>> {
         let n = specs.len();
         let all = |e: RuntimeError| vec![Err(e); n];
-        let tm = self.table_model(t);
-        if tm.permissions.bits() & CTRL_C == 0 {
-            return all(perm(format!(
-                "table {} has no control-plane create permission ({})",
-                tm.dotted, tm.permissions
-            )));
+        if let Err(e) = table_permission(self.table_model(t), TableOp::Create) {
+            return all(e);
         }
         let profiles = match self.current_profiles() {
             Ok(p) => p,

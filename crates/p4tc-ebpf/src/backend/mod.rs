@@ -73,7 +73,9 @@ use p4tc_ir::arena::Handle;
 use p4tc_ir::introspection::Permissions;
 use p4tc_ir::ir;
 use p4tc_ir::layout::TableKind;
-use p4tc_runtime::memory::{check_action_call, check_entry_key, describe_key, entry_permissions};
+use p4tc_runtime::memory::{
+    check_action_call, check_entry_key, describe_key, entry_permissions, table_permission, TableOp,
+};
 use p4tc_runtime::model::TableModel;
 use p4tc_runtime::{
     ActionCall, Actor, Aging, CounterValue, DefaultKind, EntryInfo, EntrySpec, Event, EventKind,
@@ -97,7 +99,6 @@ const MAX_TIMER_PROFILES: usize = 16;
 const PROFILES_MAP: &str = "p4tc_timer_profiles";
 
 // CRUDXPS bits: the control plane's in 13..7, the datapath's in 6..0.
-const CTRL_C: u16 = 1 << 13;
 const CTRL_R: u16 = 1 << 12;
 const CTRL_U: u16 = 1 << 11;
 const CTRL_D: u16 = 1 << 10;
@@ -1217,13 +1218,7 @@ impl ObjectModel for KernelBackend {
         entry: EntrySpec,
     ) -> Result<(), RuntimeError> {
         let t = self.table_index(table)?;
-        let tm = self.table_model(t);
-        if tm.permissions.bits() & CTRL_C == 0 {
-            return Err(perm(format!(
-                "table {} has no control-plane create permission ({})",
-                tm.dotted, tm.permissions
-            )));
-        }
+        table_permission(self.table_model(t), TableOp::Create)?;
         self.insert(t, entry)
     }
 
@@ -1365,14 +1360,8 @@ impl ObjectModel for KernelBackend {
 
     fn flush(&mut self, table: Handle<ir::Table>) -> Result<usize, RuntimeError> {
         let t = self.table_index(table)?;
-        let tm = self.table_model(t);
-        if tm.permissions.bits() & CTRL_D == 0 {
-            return Err(perm(format!(
-                "table {} has no control-plane delete permission ({})",
-                tm.dotted, tm.permissions
-            )));
-        }
-        let dotted = tm.dotted.clone();
+        table_permission(self.table_model(t), TableOp::Delete)?;
+        let dotted = self.table_model(t).dotted.clone();
         let doomed: Vec<Vec<Element>> = self
             .entries(t)?
             .into_iter()

@@ -683,6 +683,31 @@ pub fn check_action_call(
     check_call(table, call, as_default)
 }
 
+/// A control-plane operation on a whole table, by the permission bit it needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableOp {
+    /// Creating entries (C).
+    Create,
+    /// Deleting entries, a flush among them (D).
+    Delete,
+}
+
+/// Refuses `op` on `table` when the table's permissions do not give the control plane its
+/// bit: one rule and one message for every backend and every write path.
+pub fn table_permission(table: &TableModel, op: TableOp) -> Result<(), RuntimeError> {
+    let (bit, what) = match op {
+        TableOp::Create => (CTRL_C, "create"),
+        TableOp::Delete => (CTRL_D, "delete"),
+    };
+    if table.permissions.bits() & bit == 0 {
+        return Err(perm(format!(
+            "table {} has no control-plane {what} permission ({})",
+            table.dotted, table.permissions
+        )));
+    }
+    Ok(())
+}
+
 /// The permissions an entry written with `requested` gets in `table`, as [`MemoryBackend`]
 /// decides them: explicit ones must not exceed the table's (P4TC's rule); without them the
 /// entry keeps `otherwise` (the table's less both create bits on a create, the entry's own on
@@ -804,13 +829,7 @@ impl ObjectModel for MemoryBackend {
         entry: EntrySpec,
     ) -> Result<(), RuntimeError> {
         let t = self.table_index(table)?;
-        let tm = self.table_model(t);
-        if tm.permissions.bits() & CTRL_C == 0 {
-            return Err(perm(format!(
-                "table {} has no control-plane create permission ({})",
-                tm.dotted, tm.permissions
-            )));
-        }
+        table_permission(self.table_model(t), TableOp::Create)?;
         self.insert_entry(t, entry, Actor::ControlPlane, false)
             .map(|_| ())
     }
@@ -932,13 +951,7 @@ impl ObjectModel for MemoryBackend {
 
     fn flush(&mut self, table: Handle<ir::Table>) -> Result<usize, RuntimeError> {
         let t = self.table_index(table)?;
-        let tm = self.table_model(t);
-        if tm.permissions.bits() & CTRL_D == 0 {
-            return Err(perm(format!(
-                "table {} has no control-plane delete permission ({})",
-                tm.dotted, tm.permissions
-            )));
-        }
+        table_permission(self.table_model(t), TableOp::Delete)?;
         let doomed: Vec<u32> = self.tables[t]
             .state
             .sorted_slots()
