@@ -15,9 +15,17 @@
 //! | then | max | the action's parameter blob (`ParamLayout`), zero padded to the largest |
 //!
 //! The whole is padded to a multiple of 8 bytes. A tuple-space (ternary) table's map key is a
-//! host-order `u32` mask index followed by the masked key blob; its masks map holds, per slot,
-//! a host-order `u32` ([`MASK_USED`] when the slot is in use), a host-order `u32` lower bound
-//! of its entries' priority values, then the mask blob. Used slots are contiguous from 0.
+//! host-order `u32` mask index followed by the masked key blob; its masks map holds, per slot
+//! ([`MaskSlot`]), host-order `u32`s: [`MASK_USED`] when the slot is in use, a lower bound of
+//! the priority values of the entries under this slot (`min_prio`), a lower bound of those
+//! under this slot and every later one (`rest_min`), then the mask blob. Used slots are
+//! contiguous from 0. The lookup skips a slot once its best entry so far is at least as good
+//! as the slot's `min_prio`, and stops once it is at least as good as `rest_min`; writers
+//! lower both before an entry under the slot becomes visible, and never raise them while the
+//! slot is in use, so both stay true bounds whatever the order of the slots. Slots are taken
+//! in first-use order, except that a batch (and the program's own entries) takes its new
+//! slots in ascending order of the best priority value needing each: then `rest_min` is the
+//! slot's own bound and the search stops at the first slot that cannot win.
 
 /// Size of the fixed head of a value.
 pub const ENTRY_HDR_SIZE: u32 = 32;
@@ -245,14 +253,84 @@ pub fn tuple_key(mask_index: u32, masked_key: &[u8]) -> Vec<u8> {
     k
 }
 
-/// The value of a used mask slot: the word [`MASK_USED`], the lowest priority value of the
-/// entries stored under the mask (a lower bound: the lookup skips the mask once it holds a
-/// match at least as good; 0 never skips), then the mask blob.
+/// Bytes of a mask slot before its mask blob: `used`, `min_prio`, `rest_min`.
+pub const MASK_HEAD: usize = 12;
+
+/// A used mask slot of a tuple-space table, as its masks map holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MaskSlot {
+    /// The mask blob (the key layout's).
+    pub mask: Vec<u8>,
+    /// No entry under this slot has a lower priority value (0 never skips the slot).
+    pub min_prio: u32,
+    /// No entry under this slot or a later one has a lower priority value (0 never stops the
+    /// search here).
+    pub rest_min: u32,
+}
+
+impl MaskSlot {
+    /// The slot's bytes (`used` set).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(MASK_HEAD + self.mask.len());
+        v.extend_from_slice(&MASK_USED.to_ne_bytes());
+        v.extend_from_slice(&self.min_prio.to_ne_bytes());
+        v.extend_from_slice(&self.rest_min.to_ne_bytes());
+        v.extend_from_slice(&self.mask);
+        v
+    }
+
+    /// The slot in `value`; `None` when it is not in use (or too short to be a slot).
+    pub fn decode(value: &[u8]) -> Option<MaskSlot> {
+        let word = |i: usize| {
+            value
+                .get(i..i + 4)
+                .map(|w| u32::from_ne_bytes([w[0], w[1], w[2], w[3]]))
+        };
+        if word(0)? != MASK_USED {
+            return None;
+        }
+        Some(MaskSlot {
+            min_prio: word(4)?,
+            rest_min: word(8)?,
+            mask: value[MASK_HEAD..].to_vec(),
+        })
+    }
+}
+
+/// The value of a used mask slot whose writer keeps only the slot's own bound: `rest_min` 0,
+/// so the search never stops early at it (always true; see [`MaskSlot`] for the full form).
 pub fn mask_slot(mask: &[u8], min_prio: u32) -> Vec<u8> {
-    let mut v = MASK_USED.to_ne_bytes().to_vec();
-    v.extend_from_slice(&min_prio.to_ne_bytes());
-    v.extend_from_slice(mask);
-    v
+    MaskSlot {
+        mask: mask.to_vec(),
+        min_prio,
+        rest_min: 0,
+    }
+    .encode()
+}
+
+/// Per slot, the lowest of its bound and every later slot's: the `rest_min` of slots whose
+/// `min_prio`s are `bounds`, in slot order.
+pub fn rest_mins(bounds: &[u32]) -> Vec<u32> {
+    let mut out = vec![u32::MAX; bounds.len()];
+    let mut low = u32::MAX;
+    for (i, b) in bounds.iter().enumerate().rev() {
+        low = low.min(*b);
+        out[i] = low;
+    }
+    out
+}
+
+/// The order in which new slots are taken: by the best (lowest) priority value needing each,
+/// then first use. `best[j]` is new slot `j`'s best value in first-use order; the answer is
+/// each one's rank (its position among the new slots).
+pub fn slot_ranks(best: &[u32]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..best.len()).collect();
+    order.sort_by_key(|&j| (best[j], j));
+    let mut rank = vec![0; best.len()];
+    for (r, j) in order.into_iter().enumerate() {
+        rank[j] = r;
+    }
+    rank
 }
 
 #[cfg(test)]
@@ -324,5 +402,26 @@ mod tests {
         assert_eq!(tuple_key(3, &[9, 9, 9, 9]).len(), 8);
         assert_eq!(mask_slot(&[1, 2, 3, 4], 9)[..4], MASK_USED.to_ne_bytes());
         assert_eq!(mask_slot(&[1, 2, 3, 4], 9)[4..8], 9u32.to_ne_bytes());
+    }
+
+    #[test]
+    fn mask_slots_round_trip_and_bounds_cover_later_slots() {
+        let slot = MaskSlot {
+            mask: vec![0xff, 0, 0xff, 0],
+            min_prio: 30,
+            rest_min: 7,
+        };
+        let v = slot.encode();
+        assert_eq!(v.len(), MASK_HEAD + 4);
+        assert_eq!(MaskSlot::decode(&v), Some(slot));
+        assert_eq!(MaskSlot::decode(&[0u8; MASK_HEAD + 4]), None, "unused");
+        assert_eq!(MaskSlot::decode(&v[..6]), None, "short");
+        // The writer that keeps no rest bound never stops the search.
+        let plain = MaskSlot::decode(&mask_slot(&[1, 2, 3, 4], 9)).expect("used");
+        assert_eq!((plain.min_prio, plain.rest_min), (9, 0));
+        assert_eq!(rest_mins(&[5, 9, 3, 8, 10]), vec![3, 3, 3, 8, 10]);
+        assert_eq!(rest_mins(&[]), Vec::<u32>::new());
+        // Ascending by best value; ties keep first use.
+        assert_eq!(slot_ranks(&[40, 10, 40, 20]), vec![2, 0, 3, 1]);
     }
 }

@@ -33,7 +33,7 @@ use p4tc_runtime::memory::{table_permission, TableOp};
 
 use super::{invalid, kernel, lpm_tag, KernelBackend};
 use crate::bulk::{self, Record, WritePath};
-use crate::entry::{EntryHead, FLAG_DYNAMIC, FLAG_HAS_ACTION, FLAG_PRIO_ALLOCATED};
+use crate::entry::{EntryHead, MaskSlot, FLAG_DYNAMIC, FLAG_HAS_ACTION, FLAG_PRIO_ALLOCATED};
 use crate::sys;
 
 /// Where the time of the last [`ObjectModel::create_entries`] call on a `KernelBackend` went
@@ -69,9 +69,10 @@ struct Pending {
 
 /// What a batch knows about a tuple-space table, read once.
 struct TupleState {
-    /// Mask blobs of the used slots, and each one's priority bound in the kernel (`None`: a
-    /// slot this batch takes, not written yet).
-    slots: Vec<(Vec<u8>, Option<u32>)>,
+    /// The used slots as the kernel holds them (as this batch has written them so far).
+    kernel: Vec<MaskSlot>,
+    /// Mask blobs of the used slots, then of those this batch takes (not all written yet).
+    slots: Vec<Vec<u8>>,
     /// Entries in the table.
     count: usize,
     /// The map keys there and those this batch takes: a key given again is refused before
@@ -158,6 +159,9 @@ impl KernelBackend {
                 Err(e) => results[index] = Err(e),
             }
         }
+        if let Some(state) = state.as_mut() {
+            order_new_slots(state, &mut pending);
+        }
         let prepared = started.elapsed();
         let mut written = Duration::ZERO;
         let tm = self.table_model(t);
@@ -206,11 +210,8 @@ impl KernelBackend {
     }
 
     fn tuple_state(&self, t: usize) -> Result<TupleState, RuntimeError> {
-        let slots = self
-            .read_masks(t)?
-            .into_iter()
-            .map(|(m, b)| (m, Some(b)))
-            .collect();
+        let kernel = self.read_slots(t)?;
+        let slots = kernel.iter().map(|s| s.mask.clone()).collect();
         let entries = self.entries(t)?;
         let mut next_tag = 1u32;
         let mut next_prio = self.tables[t].next_prio;
@@ -221,6 +222,7 @@ impl KernelBackend {
             }
         }
         Ok(TupleState {
+            kernel,
             slots,
             keys: entries.iter().flatten().map(|e| e.key.clone()).collect(),
             count: entries.len(),
@@ -278,7 +280,7 @@ impl KernelBackend {
                 let mut taken: Vec<Vec<u8>> = Vec::new();
                 let mut keys = Vec::with_capacity(list.len());
                 for (key, mask) in list {
-                    let i = match state.slots.iter().position(|(m, _)| *m == mask) {
+                    let i = match state.slots.iter().position(|m| *m == mask) {
                         Some(i) => i,
                         None => match taken.iter().position(|m| *m == mask) {
                             Some(j) => state.slots.len() + j,
@@ -301,7 +303,7 @@ impl KernelBackend {
                     }
                     keys.push((k, i as u32));
                 }
-                state.slots.extend(taken.into_iter().map(|m| (m, None)));
+                state.slots.extend(taken);
                 state.keys.extend(keys.iter().map(|(k, _)| k.clone()));
                 let (priority, allocated) = match given {
                     Some(p) => (p, false),
@@ -350,40 +352,38 @@ impl KernelBackend {
     }
 
     /// Takes the slots a round's entries need and lowers their bounds, in the kernel, before
-    /// any of its elements is written (new slots in order: the datapath reads a contiguous
-    /// prefix of slots).
+    /// any of its elements is written. New slots are taken in order (the datapath reads a
+    /// contiguous prefix of slots): one the round does not need but that lies before one it
+    /// needs is taken with no bound yet (no entry under it is visible; a later round lowers
+    /// it before writing its entries).
     fn write_slots(
         &mut self,
         t: usize,
         state: &mut TupleState,
         round: &[Pending],
     ) -> Result<(), RuntimeError> {
-        let mut want: Vec<Option<u32>> = vec![None; state.slots.len()];
+        let mut want: Vec<(Vec<u8>, u32)> = state
+            .kernel
+            .iter()
+            .map(|s| (s.mask.clone(), s.min_prio))
+            .collect();
+        let needed = round
+            .iter()
+            .flat_map(|p| p.keys.iter().map(|(_, slot)| *slot as usize))
+            .max();
+        if let Some(hi) = needed {
+            for mask in state.slots.iter().take(hi + 1).skip(want.len()) {
+                want.push((mask.clone(), u32::MAX));
+            }
+        }
         for p in round {
             for (_, slot) in &p.keys {
-                let w = &mut want[*slot as usize];
-                *w = Some(w.map_or(p.priority, |b| b.min(p.priority)));
+                if let Some(w) = want.get_mut(*slot as usize) {
+                    w.1 = w.1.min(p.priority);
+                }
             }
         }
-        let spec = &self.tables[t].spec;
-        let dotted = &self.table_model(t).dotted;
-        let Some(masks_map) = &spec.masks_map else {
-            return Ok(());
-        };
-        let masks = self.map(masks_map)?;
-        for (i, w) in want.into_iter().enumerate() {
-            let Some(w) = w else { continue };
-            let (mask, bound) = &mut state.slots[i];
-            let new = bound.map_or(w, |b| b.min(w));
-            if *bound == Some(new) {
-                continue;
-            }
-            let slot = crate::entry::mask_slot(mask, new);
-            masks
-                .update(&(i as u32).to_ne_bytes(), &slot, sys::BPF_ANY)
-                .map_err(|e| kernel("writing a mask slot", dotted, e))?;
-            *bound = Some(new);
-        }
+        state.kernel = self.write_mask_slots(t, &state.kernel, &want)?;
         Ok(())
     }
 
@@ -620,6 +620,39 @@ impl KernelBackend {
                 let elements: Vec<(&[u8], &[u8])> =
                     records.iter().map(|r| (r.key, r.value)).collect();
                 bulk::update_each(map, &elements, sys::BPF_NOEXIST)
+            }
+        }
+    }
+}
+
+/// Renumbers the slots a batch takes (first-use order in `prepare`) in ascending order of the
+/// best priority value needing each, so that, when priorities grow with the masks as in a
+/// usual rule set, the datapath's search stops at the first slot that cannot win.
+fn order_new_slots(state: &mut TupleState, pending: &mut [Pending]) {
+    let base = state.kernel.len();
+    let fresh = state.slots.len().saturating_sub(base);
+    if fresh < 2 {
+        return;
+    }
+    let mut best = vec![u32::MAX; fresh];
+    for p in pending.iter() {
+        for (_, slot) in &p.keys {
+            if let Some(j) = (*slot as usize).checked_sub(base) {
+                best[j] = best[j].min(p.priority);
+            }
+        }
+    }
+    let rank = crate::entry::slot_ranks(&best);
+    let mut masks = vec![Vec::new(); fresh];
+    for (j, m) in state.slots.drain(base..).enumerate() {
+        masks[rank[j]] = m;
+    }
+    state.slots.extend(masks);
+    for p in pending.iter_mut() {
+        for (k, slot) in &mut p.keys {
+            if let Some(j) = (*slot as usize).checked_sub(base) {
+                *slot = (base + rank[j]) as u32;
+                k[..4].copy_from_slice(&slot.to_ne_bytes());
             }
         }
     }

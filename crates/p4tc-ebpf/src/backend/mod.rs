@@ -84,7 +84,8 @@ use p4tc_runtime::{
 
 use crate::bulk::{self, Record, Stager, WritePath};
 use crate::entry::{
-    EntryHead, FLAG_CONST, FLAG_DATAPATH, FLAG_DYNAMIC, FLAG_HAS_ACTION, FLAG_PRIO_ALLOCATED,
+    EntryHead, MaskSlot, FLAG_CONST, FLAG_DATAPATH, FLAG_DYNAMIC, FLAG_HAS_ACTION,
+    FLAG_PRIO_ALLOCATED,
 };
 use crate::loader::Loaded;
 use crate::{sys, Generated, MapRole, TableSpec};
@@ -669,6 +670,15 @@ impl KernelBackend {
 
     /// A tuple-space table's used mask slots: mask blob and priority bound, slot 0 first.
     fn read_masks(&self, t: usize) -> Result<Vec<(Vec<u8>, u32)>, RuntimeError> {
+        Ok(self
+            .read_slots(t)?
+            .into_iter()
+            .map(|s| (s.mask, s.min_prio))
+            .collect())
+    }
+
+    /// A tuple-space table's used mask slots, slot 0 first.
+    fn read_slots(&self, t: usize) -> Result<Vec<MaskSlot>, RuntimeError> {
         let spec = &self.tables[t].spec;
         let Some(name) = &spec.masks_map else {
             return Ok(Vec::new());
@@ -679,14 +689,56 @@ impl KernelBackend {
         for i in 0..spec.nummask {
             let v = sys::SizedMap::lookup(map, &i.to_ne_bytes())
                 .map_err(|e| kernel("reading its masks", dotted, e))?;
-            let used = u32::from_ne_bytes([v[0], v[1], v[2], v[3]]);
-            if used != crate::entry::MASK_USED {
-                break;
+            match MaskSlot::decode(&v) {
+                Some(slot) => out.push(slot),
+                None => break,
             }
-            let bound = u32::from_ne_bytes([v[4], v[5], v[6], v[7]]);
-            out.push((v[8..].to_vec(), bound));
         }
         Ok(out)
+    }
+
+    /// Brings a tuple-space table's mask slots from `old` (what the kernel holds, its used
+    /// slots) to the masks and bounds `want` (the same slots, maybe more after them, bounds no
+    /// higher), each slot's rest bound recomputed: writes only the slots that change, new ones
+    /// in ascending order (the datapath reads a contiguous prefix of used slots). Callers write
+    /// the entries under these slots afterwards, so the datapath never skips a visible entry;
+    /// lowering a bound early only costs a lookup.
+    fn write_mask_slots(
+        &self,
+        t: usize,
+        old: &[MaskSlot],
+        want: &[(Vec<u8>, u32)],
+    ) -> Result<Vec<MaskSlot>, RuntimeError> {
+        let spec = &self.tables[t].spec;
+        let Some(masks_map) = &spec.masks_map else {
+            return Ok(old.to_vec());
+        };
+        let dotted = &self.table_model(t).dotted;
+        let masks = self.map(masks_map)?;
+        let bounds: Vec<u32> = want.iter().map(|w| w.1).collect();
+        let rests = crate::entry::rest_mins(&bounds);
+        let mut now = old.to_vec();
+        for (i, ((mask, min_prio), rest_min)) in want.iter().zip(rests).enumerate() {
+            // Never raise a bound the datapath may rely on.
+            let (min_prio, rest_min) = match old.get(i) {
+                Some(o) if o.min_prio <= *min_prio && o.rest_min <= rest_min => continue,
+                Some(o) => (o.min_prio.min(*min_prio), o.rest_min.min(rest_min)),
+                None => (*min_prio, rest_min),
+            };
+            let slot = MaskSlot {
+                mask: mask.clone(),
+                min_prio,
+                rest_min,
+            };
+            masks
+                .update(&(i as u32).to_ne_bytes(), &slot.encode(), sys::BPF_ANY)
+                .map_err(|e| kernel("writing a mask slot", dotted, e))?;
+            match now.get_mut(i) {
+                Some(n) => *n = slot,
+                None => now.push(slot),
+            }
+        }
+        Ok(now)
     }
 
     /// The map elements of the entry with this key (and priority), and the normalised key.
@@ -993,29 +1045,21 @@ impl KernelBackend {
             }
             None => {
                 // Masks first, their bounds lowered before an entry under them is visible, so
-                // the datapath's skip test stays true.
-                let masks_map = self.tables[t].spec.masks_map.clone().unwrap_or_default();
-                let slots = self.read_masks(t)?;
-                let mut touched: Vec<u32> = tuple_writes.iter().map(|(i, _)| *i).collect();
-                touched.sort_unstable();
-                touched.dedup();
-                for i in touched {
-                    let (mask, bound) = match slots.get(i as usize) {
-                        Some((m, b)) => (m.clone(), (*b).min(priority)),
-                        None => match new_slots.iter().find(|(j, _)| *j == i) {
-                            Some((_, m)) => (m.clone(), priority),
-                            None => continue,
-                        },
-                    };
-                    let slot = crate::entry::mask_slot(&mask, bound);
-                    sys::SizedMap::update(
-                        self.map(&masks_map)?,
-                        &i.to_ne_bytes(),
-                        &slot,
-                        sys::BPF_ANY,
-                    )
-                    .map_err(|e| kernel("writing a mask slot", &dotted, e))?;
+                // the datapath's skip and stop tests stay true.
+                let old = self.read_slots(t)?;
+                let mut want: Vec<(Vec<u8>, u32)> =
+                    old.iter().map(|s| (s.mask.clone(), s.min_prio)).collect();
+                for (i, mask) in &new_slots {
+                    if *i as usize == want.len() {
+                        want.push((mask.clone(), u32::MAX));
+                    }
                 }
+                for (i, _) in &tuple_writes {
+                    if let Some(w) = want.get_mut(*i as usize) {
+                        w.1 = w.1.min(priority);
+                    }
+                }
+                self.write_mask_slots(t, &old, &want)?;
                 let mut written: Vec<&Vec<u8>> = Vec::new();
                 for (_, k) in &tuple_writes {
                     if let Err(e) = sys::SizedMap::update(map, k, &value, sys::BPF_NOEXIST) {

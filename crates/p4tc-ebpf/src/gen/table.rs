@@ -130,7 +130,7 @@ impl<'m> Gen<'m> {
                     "struct {cname}_tkey {{\n    u32 mask_index;\n    struct {cname}_key key;\n}};\n\n"
                 ));
                 kt.push_str(&format!(
-                    "struct {cname}_mask {{\n    u32 used;\n    u32 min_prio; /* no entry with this mask has a lower priority value */\n    struct {cname}_key mask;\n}};\n\n"
+                    "struct {cname}_mask {{\n    u32 used;\n    u32 min_prio; /* no entry with this mask has a lower priority value */\n    u32 rest_min; /* nor any entry under this slot or a later one */\n    struct {cname}_key mask;\n}};\n\n"
                 ));
             }
             self.types.text.push_str(&kt);
@@ -182,7 +182,10 @@ impl<'m> Gen<'m> {
                         MapKind::Array,
                         MapRole::Masks,
                         ("u32", 4),
-                        (&format!("struct {cname}_mask"), 8 + key.size),
+                        (
+                            &format!("struct {cname}_mask"),
+                            entry::MASK_HEAD as u32 + key.size,
+                        ),
                         nummask_for(intro.nummask, has_range),
                         None,
                         Some(h),
@@ -295,8 +298,10 @@ impl<'m> Gen<'m> {
             .into_iter()
             .map(|p| p.0)
             .collect();
-        let mut masks: Vec<Vec<u8>> = Vec::new();
-        let mut mask_inits: Vec<usize> = Vec::new();
+        // Tuple-space tables: the masks (blob, best priority value) in first-use order, and
+        // the elements under them; slots are given once all are known (below).
+        let mut masks: Vec<(Vec<u8>, u32)> = Vec::new();
+        let mut tuple_elements: Vec<(usize, Vec<u8>, Vec<u8>, bool)> = Vec::new();
         for (index, e) in t.entries.iter().enumerate() {
             let err = |reason: String| CodegenError::Entry {
                 table: table_name.clone(),
@@ -391,38 +396,53 @@ impl<'m> Gen<'m> {
                         let (k, m) = key
                             .encode_ternary_entry(&values, &field_masks)
                             .map_err(|e| err(e.to_string()))?;
-                        let mi = match masks.iter().position(|x| *x == m) {
+                        let mi = match masks.iter().position(|x| x.0 == m) {
                             Some(i) => {
-                                // Keep the slot's lowest priority value up to date.
-                                let slot = &mut self.inits[mask_inits[i]].value;
-                                let cur = u32::from_ne_bytes([slot[4], slot[5], slot[6], slot[7]]);
-                                slot[4..8].copy_from_slice(&cur.min(priority).to_ne_bytes());
+                                masks[i].1 = masks[i].1.min(priority);
                                 i
                             }
                             None => {
                                 if masks.len() as u32 >= info.nummask {
                                     return Err(err(format!("more than {} masks", info.nummask)));
                                 }
-                                masks.push(m.clone());
-                                mask_inits.push(self.inits.len());
-                                self.inits.push(MapInit {
-                                    map: format!("{}_masks", info.cname),
-                                    key: (masks.len() as u32 - 1).to_ne_bytes().to_vec(),
-                                    value: entry::mask_slot(&m, priority),
-                                    what: InitKind::Mask,
-                                });
+                                masks.push((m, priority));
                                 masks.len() - 1
                             }
                         };
-                        self.inits.push(MapInit {
-                            map: info.cname.clone(),
-                            key: entry::tuple_key(mi as u32, &k),
-                            value: value.clone(),
-                            what: InitKind::Entry { is_const },
-                        });
+                        tuple_elements.push((mi, k, value.clone(), is_const));
                     }
                 }
             }
+        }
+        // Slots in ascending order of their best priority value: the search then stops at the
+        // first slot that cannot win (each slot's rest bound is its own).
+        let bests: Vec<u32> = masks.iter().map(|m| m.1).collect();
+        let ranks = entry::slot_ranks(&bests);
+        let mut by_slot: Vec<(Vec<u8>, u32)> = vec![(Vec::new(), 0); masks.len()];
+        for (j, m) in masks.into_iter().enumerate() {
+            by_slot[ranks[j]] = m;
+        }
+        let rests = entry::rest_mins(&by_slot.iter().map(|m| m.1).collect::<Vec<_>>());
+        for (i, ((mask, min_prio), rest_min)) in by_slot.into_iter().zip(rests).enumerate() {
+            self.inits.push(MapInit {
+                map: format!("{}_masks", info.cname),
+                key: (i as u32).to_ne_bytes().to_vec(),
+                value: entry::MaskSlot {
+                    mask,
+                    min_prio,
+                    rest_min,
+                }
+                .encode(),
+                what: InitKind::Mask,
+            });
+        }
+        for (mi, k, value, is_const) in tuple_elements {
+            self.inits.push(MapInit {
+                map: info.cname.clone(),
+                key: entry::tuple_key(ranks[mi] as u32, &k),
+                value,
+                what: InitKind::Entry { is_const },
+            });
         }
         Ok(())
     }
@@ -587,8 +607,12 @@ impl<'m> Gen<'m> {
                 ));
                 o.line("if (!m_ || m_->used != P4TC_MASK_USED)");
                 o.line("    break; /* the first unused slot ends the list */");
-                o.line(format!("if ({entry} && best_prio_ <= m_->min_prio)"));
-                o.line("    continue; /* nothing under this mask can win */");
+                o.open(format!("if ({entry})"));
+                o.line("if (best_prio_ <= m_->rest_min)");
+                o.line("    break; /* nothing under this slot or a later one can win */");
+                o.line("if (best_prio_ <= m_->min_prio)");
+                o.line("    continue; /* nothing under this slot can win */");
+                o.close();
                 o.line("tk_.mask_index = i_;");
                 o.line(format!(
                     "for (u32 b_ = 0; b_ < sizeof(struct {cname}_key) / 4; b_++)"
@@ -809,15 +833,17 @@ impl<'m> Gen<'m> {
              struct {cname}_tss {{\n    struct {cname}_key key;\n    struct {cname}_tkey best;\n    u32 best_prio;\n    u32 found;\n}};\n\n"
         ));
         self.funcs.text.push_str(&format!(
-            "/* One mask of {cname}'s tuple-space search (a bpf_loop callback): stop at the first\n * unused slot; keep the entry with the lowest priority value. */\n\
+            "/* One mask of {cname}'s tuple-space search (a bpf_loop callback): stop at the first\n * unused slot or once no later slot can win; keep the entry with the lowest priority value. */\n\
              static long {cname}_tss_step(u32 i, void *ctx)\n{{\n\
              \x20   struct {cname}_tss *x = ctx;\n\
              \x20   u32 mi = i;\n\
              \x20   struct {cname}_mask *m = bpf_map_lookup_elem(&{cname}_masks, &mi);\n\
              \x20   if (!m || m->used != P4TC_MASK_USED)\n\
              \x20       return 1;\n\
+             \x20   if (x->found && x->best_prio <= m->rest_min)\n\
+             \x20       return 1; /* nothing under this slot or a later one can win */\n\
              \x20   if (x->found && x->best_prio <= m->min_prio)\n\
-             \x20       return 0; /* nothing under this mask can win */\n\
+             \x20       return 0; /* nothing under this slot can win */\n\
              \x20   struct {cname}_tkey tk __attribute__((aligned(8))) = {{}};\n\
              \x20   tk.mask_index = i;\n\
              \x20   for (u32 b = 0; b < sizeof(struct {cname}_key) / 4; b++)\n\
