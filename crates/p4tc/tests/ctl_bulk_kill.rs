@@ -4,8 +4,8 @@
 //! tables, interleaved) is applied by a `p4tc ctl -b` that is killed once entries start to
 //! appear; then a new `p4tc ctl` dumps both tables: every entry there is one of the file's,
 //! complete and correct, the dumps hold as many entries as the maps hold elements, and the
-//! ternary table's mask slots are a contiguous prefix in use whose priority bounds hold for
-//! every element under them. Applying the whole file again creates what is missing (the rest
+//! ternary table's mask slots are a contiguous prefix in use whose priority bounds (the
+//! slot's own and the rest bounds up to it) hold for every element under them. Applying the whole file again creates what is missing (the rest
 //! is refused as existing, nothing else), and the tables then hold exactly the file.
 //!
 //! Needs root, bpffs at /sys/fs/bpf and clang; skips with the reason otherwise.
@@ -218,14 +218,14 @@ fn check_consistent(pipe: &str, exact: &Want, tern: &Want) -> (usize, usize) {
         assert_eq!(elements, got.len(), "{table}: one map element per entry");
     }
     // Mask slots: used ones from 0, each element under a used slot, its priority no better
-    // than the slot's bound (else the datapath would skip it).
+    // than the slot's bound (else the datapath would skip it) nor than the rest bound of its
+    // slot and every slot before it (else the datapath would stop before it).
     let masks = pinned(pipe, "C_tern_t_masks");
     let mut slots = Vec::new();
+    let mut rests = Vec::new();
     for i in 0..8u32 {
         let v = p4tc_ebpf::sys::map_lookup(masks.as_fd(), &i.to_ne_bytes()).expect("slot");
-        let used = u32::from_ne_bytes(v[0..4].try_into().unwrap()) == 1;
-        let bound = u32::from_ne_bytes(v[4..8].try_into().unwrap());
-        if !used {
+        let Some(slot) = p4tc_ebpf::entry::MaskSlot::decode(&v) else {
             for j in i + 1..8 {
                 let w = p4tc_ebpf::sys::map_lookup(masks.as_fd(), &j.to_ne_bytes()).expect("slot");
                 assert_ne!(
@@ -235,8 +235,9 @@ fn check_consistent(pipe: &str, exact: &Want, tern: &Want) -> (usize, usize) {
                 );
             }
             break;
-        }
-        slots.push(bound);
+        };
+        slots.push(slot.min_prio);
+        rests.push(slot.rest_min);
     }
     let entries = pinned(pipe, "C_tern_t");
     for k in p4tc_ebpf::sys::map_keys(entries.as_fd()).expect("keys") {
@@ -249,6 +250,12 @@ fn check_consistent(pipe: &str, exact: &Want, tern: &Want) -> (usize, usize) {
             "slot {slot}'s bound {} is above an element's priority {prio}",
             slots[slot]
         );
+        for (i, rest) in rests.iter().enumerate().take(slot + 1) {
+            assert!(
+                prio >= *rest,
+                "slot {i}'s rest bound {rest} is above the priority {prio} of an element under slot {slot}"
+            );
+        }
     }
     (got_exact.len(), got_tern.len())
 }
