@@ -1,10 +1,11 @@
 //! tc_metadata: a ternary (skb mark) + exact (DSCP, input port) classifier that sets the tc
 //! classid and queue, plus skb mark, tc_index and tstamp handling.
 
+use anyhow::Context;
 use p4tc_runtime::{EntrySpec, KeyMatch, ObjectModel, PipelineModel, Priority};
 
 use super::IN_PORT;
-use super::{action, call, create, mask_rank, mask_scales, port, table, with_nummask, Bytes};
+use super::{action, call, mask_rank, mask_scales, port, table, with_nummask, Bytes};
 use crate::case::{Case, HandProgram, Scale};
 use crate::packets;
 
@@ -77,6 +78,7 @@ impl Case for TcMetadata {
                 .u32(0)
                 .done(),
         )?;
+        let mut batch = Vec::new();
         for m in 0..masks {
             let rank = mask_rank(m, masks);
             let base = 1 + 1000 * rank as u32;
@@ -113,7 +115,7 @@ impl Case for TcMetadata {
                         Some(c),
                     );
                     spec.priority = Some(Priority(prio));
-                    create(ours, t, spec, format!("mask {m} dscp {d} port {p}"))?;
+                    batch.push((spec, format!("mask {m} dscp {d} port {p}")));
                     // struct cls_key { u32 mask_index; u32 mark; u32 ifindex; u8 dscp; u8 pad[3]; }
                     let k = Bytes::default()
                         .u32(rank as u32)
@@ -132,6 +134,12 @@ impl Case for TcMetadata {
                     hand.map_update("classify", &k, &v)?;
                 }
             }
+        }
+        // One batch: it takes the new mask slots in ascending order of their best priority,
+        // the order of the twin's slots (one-by-one creates take them in first-use order).
+        let (specs, names): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        for (r, what) in ours.create_entries(t.handle, specs).into_iter().zip(names) {
+            r.with_context(|| format!("{} entry {what} (generated program)", t.name))?;
         }
         Ok((0..64u8).map(|d| (IN_PORT, frame(d))).collect())
     }

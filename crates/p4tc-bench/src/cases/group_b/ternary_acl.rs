@@ -5,13 +5,13 @@
 
 use std::collections::HashMap;
 
-use anyhow::{anyhow, bail};
+use anyhow::{anyhow, bail, Context};
 use num_bigint::BigUint;
 use p4tc_runtime::model::TableModel;
 use p4tc_runtime::{EntrySpec, KeyMatch, ObjectModel, PipelineModel, Priority};
 
 use super::IN_PORT;
-use super::{action, call, create, mask_rank, mask_scales, port, table, with_nummask, Bytes};
+use super::{action, call, mask_rank, mask_scales, port, table, with_nummask, Bytes};
 use crate::case::{Case, HandProgram, Scale};
 use crate::packets;
 
@@ -238,6 +238,7 @@ impl Case for TernaryAcl {
         let permit_remark = action(t, "permit_remark")?;
         let deny = action(t, "deny")?;
         let mut packets = Vec::new();
+        let mut batch = Vec::new();
         for m in 0..masks {
             let (slen, dlen) = lens(m);
             let rank = mask_rank(m, masks) as u32;
@@ -266,9 +267,15 @@ impl Case for TernaryAcl {
                 );
                 // After the program's entries (10..100), masks in a scrambled order.
                 spec.priority = Some(Priority(1000 + 100 * rank + j as u32));
-                create(ours, t, spec, format!("mask {m} entry {j}"))?;
+                batch.push((spec, format!("mask {m} entry {j}")));
                 packets.push((IN_PORT, tcp_frame(src, dst, dport)));
             }
+        }
+        // One batch: it takes the new mask slots in ascending order of their best priority,
+        // the order of the twin's slots (one-by-one creates take them in first-use order).
+        let (specs, names): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        for (r, what) in ours.create_entries(t.handle, specs).into_iter().zip(names) {
+            r.with_context(|| format!("{} entry {what} (generated program)", t.name))?;
         }
         mirror(ours, t, hand)?;
         Ok(packets)

@@ -1,10 +1,11 @@
 //! vlan_tagging: exact (input port, tagged) + ternary (outer VID) rules push, pop or rewrite
 //! a VLAN tag, with priorities.
 
+use anyhow::Context;
 use p4tc_runtime::{EntrySpec, KeyMatch, ObjectModel, PipelineModel, Priority};
 
 use super::IN_PORT;
-use super::{action, call, create, mask_rank, mask_scales, port, table, with_nummask, Bytes};
+use super::{action, call, mask_rank, mask_scales, port, table, with_nummask, Bytes};
 use crate::case::{Case, HandProgram, Scale};
 use crate::packets;
 
@@ -62,6 +63,7 @@ impl Case for VlanTagging {
         let push_tag = action(t, "push_tag")?;
         let pop_tag = action(t, "pop_tag")?;
         let rewrite_vid = action(t, "rewrite_vid")?;
+        let mut batch = Vec::new();
         for m in 0..masks {
             let rank = mask_rank(m, masks);
             let base = 1 + 1000 * rank as u32;
@@ -108,7 +110,7 @@ impl Case for VlanTagging {
                         Some(c),
                     );
                     spec.priority = Some(Priority(prio));
-                    create(ours, t, spec, format!("mask {m} vid {j} port {p}"))?;
+                    batch.push((spec, format!("mask {m} vid {j} port {p}")));
                     // struct vlan_key { u32 mask_index; u32 ifindex; u16 vid; u8 tagged; u8 pad; }
                     let mut k = Bytes::default().u32(rank as u32).u32(p).done();
                     k.extend_from_slice(&(j as u16).to_ne_bytes());
@@ -120,6 +122,12 @@ impl Case for VlanTagging {
                     hand.map_update("port_vlan", &k, &v)?;
                 }
             }
+        }
+        // One batch: it takes the new mask slots in ascending order of their best priority,
+        // the order of the twin's slots (one-by-one creates take them in first-use order).
+        let (specs, names): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        for (r, what) in ours.create_entries(t.handle, specs).into_iter().zip(names) {
+            r.with_context(|| format!("{} entry {what} (generated program)", t.name))?;
         }
         Ok((0..64u16).map(|j| (IN_PORT, tagged_frame(j))).collect())
     }
