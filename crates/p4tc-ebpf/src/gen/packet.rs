@@ -718,7 +718,12 @@ impl<'m> Gen<'m> {
         for (i, (e, (_, size))) in emits.iter().zip(&layouts).enumerate() {
             let Some(k) = raw[i] else { continue };
             let valid = super::expr::field_access(&e.lvalue, "__valid");
-            o.line(format!("u8 raw_{i}_[{size}];"));
+            // Aligned, so the copies below are word loads and stores (the stack must be
+            // accessed aligned; the packet need not be).
+            o.line(format!(
+                "u8 raw_{i}_[{}] __attribute__((aligned(8)));",
+                size.div_ceil(8) * 8
+            ));
             o.open(format!("if ({valid})"));
             // Bounded for the verifier (a packet offset plus a scalar it can bound).
             o.line(format!(
@@ -728,7 +733,7 @@ impl<'m> Gen<'m> {
             o.line(format!(
                 "if ((void *)(src_ + {size}) > data_end) {{ drop = 1; goto verdict; }}"
             ));
-            o.line(format!("__builtin_memcpy(raw_{i}_, src_, {size});"));
+            copy_words(&format!("raw_{i}_"), "src_", *size, o);
             o.close();
         }
         o.open("if (delta_ != 0)");
@@ -754,7 +759,7 @@ impl<'m> Gen<'m> {
                 "if ((void *)(w_ + {size}) > data_end) {{ drop = 1; goto verdict; }}"
             ));
             if raw[i].is_some() {
-                o.line(format!("__builtin_memcpy(w_, raw_{i}_, {size});"));
+                copy_words("w_", &format!("raw_{i}_"), *size, o);
                 o.line(format!("w_ += {size};"));
             } else {
                 self.store_header(&e.lvalue, "w_", fields, *size, o);
@@ -805,6 +810,27 @@ impl<'m> Gen<'m> {
         o.close();
         o.close();
         Ok(())
+    }
+}
+
+/// Statements copying `n` bytes from `src` to `dst` (byte pointers or arrays, the stack side
+/// 8-aligned) in words of 8, 4, 2 and 1 bytes: clang's `__builtin_memcpy` knows no alignment
+/// of a packet pointer and copies it byte by byte (a load, a shift and an or per byte).
+fn copy_words(dst: &str, src: &str, n: u32, o: &mut Out) {
+    let mut at = 0;
+    for w in [8u32, 4, 2, 1] {
+        while n - at >= w {
+            let t = match w {
+                8 => "u64",
+                4 => "u32",
+                2 => "u16",
+                _ => "u8",
+            };
+            o.line(format!(
+                "*({t} *)((u8 *){dst} + {at}) = *(const {t} *)((const u8 *){src} + {at});"
+            ));
+            at += w;
+        }
     }
 }
 

@@ -29,6 +29,23 @@ impl<'m> Gen<'m> {
         match st {
             Stmt::Assign { lhs, rhs } => {
                 let v = self.expr(s, *rhs)?;
+                if matches!(
+                    s.body.exprs[*rhs].kind,
+                    ExprKind::Literal(p4tc_ir::ir::Value::InvalidHeader)
+                ) {
+                    if let Some(lv) = self.named_header(s, *lhs)? {
+                        // `h = {#}` makes `h` invalid, as setInvalid does: the deparser
+                        // skips it, so its fields need not be rewritten and the other
+                        // headers keep their bytes (the fields are still zeroed, as the
+                        // interpreter has them).
+                        self.validity_changes = true;
+                        o.line(format!(
+                            "if ({}) {{ {lv} = {v}; dirty = 1; }}",
+                            super::expr::field_access(&lv, "__valid")
+                        ));
+                        return Ok(());
+                    }
+                }
                 self.assign(s, *lhs, v, o)
             }
             Stmt::Call(e) => {
@@ -227,7 +244,17 @@ impl<'m> Gen<'m> {
             return Ok(());
         }
         let lv = self.lvalue(s, lhs)?;
-        self.mark_lhs(s, lhs, &lv);
+        if self.named_header(s, lhs)?.is_some() {
+            // A named header assigned whole (`h = {#}`, `h = other`): its fields and its
+            // validity may change. `dirty` is set below, so the deparser takes its
+            // rewrite-everything path, where a header that may be made valid is
+            // written from its fields; the other headers are untouched and may still be
+            // copied as the bytes they were parsed from. Without `dirty` (the assignment
+            // did not run) the header is as parsed: the in-place path need not store it.
+            self.modified.insert(super::expr::set_valid_key(&lv));
+        } else {
+            self.mark_lhs(s, lhs, &lv);
+        }
         o.line(format!("{lv} = {value};"));
         if self.contains_header(ex.ty) {
             // A header (or a struct of them) assigned whole: validity may change.
@@ -235,6 +262,19 @@ impl<'m> Gen<'m> {
             o.line("dirty = 1;");
         }
         Ok(())
+    }
+
+    /// The C lvalue of `e` when it is a header the deparser names the same way (`hdr->h`,
+    /// in the main function; not a stack element, not through a P4 function's pointer
+    /// parameter): what the deparser's per-header facts may be keyed by.
+    fn named_header(&mut self, s: &Scope<'_>, e: Handle<Expr>) -> R<Option<String>> {
+        if matches!(s.ret, super::Ret::C)
+            || self.header_of(self.resolve(s.body.exprs[e].ty)).is_none()
+        {
+            return Ok(None);
+        }
+        let lv = self.lvalue(s, e)?;
+        Ok((lv.starts_with("hdr->") && !lv.contains('[')).then_some(lv))
     }
 
     /// Expands `action` in place. `args` give one source per parameter (for directionless
