@@ -93,17 +93,40 @@ impl<'m> Gen<'m> {
             None => o.line(format!("w_ += {size};")),
             Some((f, max)) => {
                 let v = super::expr::field_access(lv, &f);
+                // One helper call for the bytes, not a store with a bounds check per byte.
+                // The helper may move the packet: the pointers are taken again, `w_` from
+                // its offset (bounded for the verifier).
+                let (store, ctx) = match self.hook {
+                    Hook::Tc => ("bpf_skb_store_bytes", "skb"),
+                    Hook::Xdp => ("bpf_xdp_store_bytes", "ctx"),
+                };
+                let flags = match self.hook {
+                    Hook::Tc => ", 0",
+                    Hook::Xdp => "",
+                };
                 o.open("");
-                o.line(format!("u32 vn_ = {v}.len >> 3;"));
+                // 64 bits wide: the test against zero and the helper's size argument are
+                // then one register to the verifier (no zero extension of a copy between).
+                o.line(format!("u64 vn_ = {v}.len >> 3;"));
                 o.line(format!("if (vn_ > {max}) vn_ = {max};"));
-                o.open(format!("for (u32 i_ = 0; i_ < {max}; i_++)"));
-                o.line("if (i_ >= vn_) break;");
+                o.line(format!("u32 wo_ = (u32)((void *)w_ - data) + {size};"));
+                o.line("if (wo_ > 0x3fff) { drop = 1; goto verdict; }");
+                o.open("if (vn_ > 0)");
                 o.line(format!(
-                    "if ((void *)(w_ + {size} + i_ + 1) > data_end) {{ drop = 1; goto verdict; }}"
+                    "if ({store}({ctx}, wo_, {v}.b, vn_{flags})) {{ drop = 1; goto verdict; }}"
                 ));
-                o.line(format!("w_[{size} + i_] = {v}.b[i_];"));
+                match self.hook {
+                    Hook::Tc => {
+                        o.line("data = (void *)(long)skb->data;");
+                        o.line("data_end = (void *)(long)skb->data_end;");
+                    }
+                    Hook::Xdp => {
+                        o.line("data = (void *)(long)ctx->data;");
+                        o.line("data_end = (void *)(long)ctx->data_end;");
+                    }
+                }
                 o.close();
-                o.line(format!("w_ += {size} + vn_;"));
+                o.line("w_ = (u8 *)data + (wo_ & 0x3fff) + vn_;");
                 o.close();
             }
         }
@@ -475,11 +498,17 @@ impl<'m> Gen<'m> {
                 o.line("u32 vn_ = vb_ >> 3;");
                 o.line(format!("if ((void *)(cursor + {size} + vn_) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
                 o.line(format!("if ((void *)(cursor + {size}) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
-                o.open(format!("for (u32 i_ = 0; i_ < {max}; i_++)"));
-                o.line("if (i_ >= vn_) break;");
-                o.line(format!("if ((void *)(cursor + {size} + i_ + 1) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
-                o.line(format!("{v}.b[i_] = cursor[{size} + i_];"));
-                o.close();
+                // One helper call for the varbit's bytes, not a copy with a bounds check
+                // per byte (the verifier knows 1 <= vn_ <= {max} from the checks above).
+                let (load, ctx) = match self.hook {
+                    Hook::Tc => ("bpf_skb_load_bytes", "skb"),
+                    Hook::Xdp => ("bpf_xdp_load_bytes", "ctx"),
+                };
+                // (64 bits wide, as in the deparser's store.)
+                o.line(format!("u64 vl_ = vn_ <= {max} ? vn_ : {max};"));
+                o.line(format!(
+                    "if (vl_ > 0 && {load}({ctx}, (u32)((void *)cursor - data) + {size}, {v}.b, vl_)) {{ parser_error = {too_short}; goto parser_reject; }}"
+                ));
                 o.line(format!("{v}.len = vb_;"));
                 self.load_header(&lv, "cursor", &fields, o);
                 o.line(format!("cursor += {size} + vn_;"));
@@ -680,18 +709,12 @@ impl<'m> Gen<'m> {
         // Headers nothing changes, read once by the parser and never made valid by the
         // program: their bytes are copied aside before the resize and written back as they
         // were, so their parsed fields need not stay live until the deparser.
-        // Not with a varbit among the emits: its byte loops already make the resize path
-        // the verifier's costliest, and one more branch per header before the resize
-        // fallback's loop took ipv4_options over the verifier's instruction limit.
+        // (A varbit among the emits no longer prevents this: its bytes move with one
+        // helper call each way, where its per-byte loops once took ipv4_options over the
+        // verifier's instruction limit together with these copies.)
         let mut raw: Vec<Option<usize>> = vec![None; emits.len()];
         let mut raw_bytes = 0u32;
-        let copies_allowed = no_varbit;
-        for (i, (e, (_, size))) in emits
-            .iter()
-            .zip(&layouts)
-            .enumerate()
-            .filter(|_| copies_allowed)
-        {
+        for (i, (e, (_, size))) in emits.iter().zip(&layouts).enumerate() {
             let positions: Vec<usize> = self
                 .extracted
                 .iter()
