@@ -3,7 +3,8 @@
 //! stopped at the first slot that cannot win by itself would miss it), with deletes, flushes
 //! and batches in between, and after every step every packet must hit the entry a reference
 //! search over all live entries picks. Two tables: one searched by the inline loop (16
-//! slots), one by the `bpf_loop` callback (a range field: 128 slots).
+//! slots), one with a range field (256 slots: the first 64 searched inline, the others by
+//! the `bpf_loop` callback; wide ranges push the entries that matter past slot 64).
 //!
 //! Needs root, BTF and clang; skips with the reason otherwise.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -20,8 +21,8 @@ use p4tc_testkit::kernel_target::KernelTarget;
 use p4tc_testkit::target::Target;
 
 /// `a` (ternary destination, 16 slots: the inline search) writes the winner's parameter into
-/// the source address; `b` (ternary destination and a range on the EtherType: 8 x 16 slots,
-/// the bpf_loop search) sends to the winner's port, and drops on a miss.
+/// the source address; `b` (ternary destination and a range on the EtherType: 16 x 16 slots,
+/// the inline and the bpf_loop search) sends to the winner's port, and drops on a miss.
 const PROGRAM: &str = r#"
 #include <core.p4>
 #include <tc/pna.p4>
@@ -76,7 +77,7 @@ control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t i
     }
 
     @tc_acl("CRUDPS:RX")
-    @nummask(8)
+    @nummask(16)
     table b {
         key = {
             hdr.ethernet.dstAddr : ternary @name("dst");
@@ -125,12 +126,14 @@ const MASKS: [u64; 12] = [
     0x0000_fff0_0000,
     0x0000_0000_0000,
 ];
-/// EtherType ranges of `b`'s entries (the last expands into seven prefixes).
-const RANGES: [(u64, u64); 4] = [
+/// EtherType ranges of `b`'s entries (the fourth expands into seven prefixes, the last into
+/// thirty).
+const RANGES: [(u64, u64); 5] = [
     (0x0800, 0x0800),
     (0x0800, 0x08ff),
     (0x0000, 0xffff),
     (0x0806, 0x0900),
+    (0x0001, 0xfffe),
 ];
 /// EtherTypes of the packets.
 const TYPES: [u16; 5] = [0x0800, 0x0806, 0x08ff, 0x0900, 0x86dd];
@@ -323,6 +326,12 @@ fn the_search_stops_early_only_when_no_later_slot_can_win() {
     };
     s.check("empty");
 
+    // b: wide ranges, worse than all below, take the first 90 slots (3 masks x 30 prefixes),
+    // so what follows is searched by the bpf_loop callback.
+    for m in 9..12 {
+        assert!(s.create(1, rule(m, 0, 4, 900 + m as u32)));
+    }
+    s.check("wide ranges first");
     // The worst order, one by one: every mask matches the base packet, and the priorities
     // go down with ups in between, so a slot that cannot win comes before one that can.
     let worst = [50, 60, 40, 70, 30, 80, 20, 10];

@@ -590,26 +590,42 @@ impl<'m> Gen<'m> {
                 ));
                 o.line(format!("{entry} = bpf_map_lookup_elem(&{cname}, &{key});"));
             }
-            layout::TableKind::Ternary if info.nummask <= INLINE_TSS_MAX => {
-                // Tuple-space search in a bounded loop here: one hash lookup per used mask
-                // slot, keeping the best entry's pointer (no callback per mask, and no
-                // lookup again of the winner afterwards).
+            layout::TableKind::Ternary => {
+                // Tuple-space search: the first INLINE_TSS_MAX slots in a bounded loop here
+                // (one hash lookup per used slot, keeping the best entry's pointer: no
+                // callback per slot, no lookup again of the winner); slots past those, when
+                // the table has them and the loop did not stop, in a bpf_loop callback, which
+                // the verifier checks once whatever their number.
+                let inline = info.nummask.min(INLINE_TSS_MAX);
+                let rest = info.nummask - inline;
                 o.open("");
                 o.line(format!(
                     "struct {cname}_tkey tk_ __attribute__((aligned(8))) = {{}};"
                 ));
                 o.line("u32 best_prio_ = 0;");
+                if rest > 0 {
+                    o.line("u8 more_ = 1; /* the loop saw every slot it covers in use */");
+                }
+                let stop = if rest > 0 {
+                    "{ more_ = 0; break; }"
+                } else {
+                    "break;"
+                };
                 o.line("#pragma clang loop unroll(disable)");
-                o.open(format!("for (u32 i_ = 0; i_ < {}; i_++)", info.nummask));
+                o.open(format!("for (u32 i_ = 0; i_ < {inline}; i_++)"));
                 o.line("u32 mi_ = i_;");
                 o.line(format!(
                     "struct {cname}_mask *m_ = bpf_map_lookup_elem(&{cname}_masks, &mi_);"
                 ));
                 o.line("if (!m_ || m_->used != P4TC_MASK_USED)");
-                o.line("    break; /* the first unused slot ends the list */");
+                o.line(format!(
+                    "    {stop} /* the first unused slot ends the list */"
+                ));
                 o.open(format!("if ({entry})"));
                 o.line("if (best_prio_ <= m_->rest_min)");
-                o.line("    break; /* nothing under this slot or a later one can win */");
+                o.line(format!(
+                    "    {stop} /* nothing under this slot or a later one can win */"
+                ));
                 o.line("if (best_prio_ <= m_->min_prio)");
                 o.line("    continue; /* nothing under this slot can win */");
                 o.close();
@@ -630,25 +646,23 @@ impl<'m> Gen<'m> {
                 o.line("best_prio_ = c_->hdr.priority;");
                 o.close();
                 o.close();
-                o.close();
-            }
-            layout::TableKind::Ternary => {
-                // Tuple-space search: one hash lookup per mask, in a bpf_loop callback so the
-                // verifier checks the step once whatever the number of masks.
-                self.tss_step(&info);
-                o.open("");
-                o.line(format!(
-                    "struct {cname}_tss tss_ __attribute__((aligned(8))) = {{}};"
-                ));
-                o.line(format!("tss_.key = {key};"));
-                o.line(format!(
-                    "bpf_loop({}, {cname}_tss_step, &tss_, 0);",
-                    info.nummask
-                ));
-                o.line("if (tss_.found)");
-                o.line(format!(
-                    "    {entry} = bpf_map_lookup_elem(&{cname}, &tss_.best);"
-                ));
+                if rest > 0 {
+                    self.tss_step(&info);
+                    o.open("if (more_)");
+                    o.line(format!(
+                        "struct {cname}_tss tss_ __attribute__((aligned(8))) = {{}};"
+                    ));
+                    o.line(format!("tss_.key = {key};"));
+                    o.line(format!("tss_.base = {inline};"));
+                    o.line(format!("tss_.found = {entry} != 0;"));
+                    o.line("tss_.best_prio = best_prio_;");
+                    o.line(format!("bpf_loop({rest}, {cname}_tss_step, &tss_, 0);"));
+                    o.line("if (tss_.better)");
+                    o.line(format!(
+                        "    {entry} = bpf_map_lookup_elem(&{cname}, &tss_.best);"
+                    ));
+                    o.close();
+                }
                 o.close();
             }
         }
@@ -830,13 +844,13 @@ impl<'m> Gen<'m> {
         }
         self.types.text.push_str(&format!(
             "/* Tuple-space search state of {cname}: the key, and the best (mask, masked key) so far. */\n\
-             struct {cname}_tss {{\n    struct {cname}_key key;\n    struct {cname}_tkey best;\n    u32 best_prio;\n    u32 found;\n}};\n\n"
+             struct {cname}_tss {{\n    struct {cname}_key key;\n    struct {cname}_tkey best;\n    u32 best_prio;\n    u32 found; /* an entry was found (here or before the loop) */\n    u32 better; /* `best` holds one better than any found before the loop */\n    u32 base; /* the slot of step 0 */\n}};\n\n"
         ));
         self.funcs.text.push_str(&format!(
             "/* One mask of {cname}'s tuple-space search (a bpf_loop callback): stop at the first\n * unused slot or once no later slot can win; keep the entry with the lowest priority value. */\n\
              static long {cname}_tss_step(u32 i, void *ctx)\n{{\n\
              \x20   struct {cname}_tss *x = ctx;\n\
-             \x20   u32 mi = i;\n\
+             \x20   u32 mi = i + x->base;\n\
              \x20   struct {cname}_mask *m = bpf_map_lookup_elem(&{cname}_masks, &mi);\n\
              \x20   if (!m || m->used != P4TC_MASK_USED)\n\
              \x20       return 1;\n\
@@ -845,7 +859,7 @@ impl<'m> Gen<'m> {
              \x20   if (x->found && x->best_prio <= m->min_prio)\n\
              \x20       return 0; /* nothing under this slot can win */\n\
              \x20   struct {cname}_tkey tk __attribute__((aligned(8))) = {{}};\n\
-             \x20   tk.mask_index = i;\n\
+             \x20   tk.mask_index = mi;\n\
              \x20   for (u32 b = 0; b < sizeof(struct {cname}_key) / 4; b++)\n\
              \x20       ((u32 *)&tk.key)[b] = ((u32 *)&x->key)[b] & ((u32 *)&m->mask)[b];\n\
              \x20   struct {cname}_value *c = bpf_map_lookup_elem(&{cname}, &tk);\n\
@@ -853,6 +867,7 @@ impl<'m> Gen<'m> {
              \x20       x->best = tk;\n\
              \x20       x->best_prio = c->hdr.priority;\n\
              \x20       x->found = 1;\n\
+             \x20       x->better = 1;\n\
              \x20   }}\n\
              \x20   return 0;\n}}\n\n"
         ));
@@ -874,9 +889,9 @@ impl<'m> Gen<'m> {
     }
 }
 
-/// Mask slots up to which a tuple-space search is an inline bounded loop; beyond, the
-/// verifier walks too many states (ternary_acl's 256 slots, from a range field, exceed its
-/// limit), and a bpf_loop callback takes over.
+/// Mask slots a tuple-space search looks at in an inline bounded loop; slots past these are
+/// searched by a bpf_loop callback (the verifier walks every iteration of an inline loop:
+/// ternary_acl's 512 slots, from a range field, exceed its million instructions).
 const INLINE_TSS_MAX: u32 = 64;
 
 /// Mask slots of a ternary table: `@nummask`, or more when range fields are expanded into
