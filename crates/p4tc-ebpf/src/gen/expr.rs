@@ -550,8 +550,10 @@ impl<'m> Gen<'m> {
                         };
                         let size = self.stack_size(s.body.exprs[h].ty);
                         let n = count.min(size);
-                        // Every element may move: the deparser rewrites all headers.
-                        self.modified_all = true;
+                        // Every element may move. With a count above zero `dirty` is set
+                        // below, so the deparser rewrites the stack's elements from their
+                        // fields (it never copies them as bytes); the other headers are
+                        // untouched.
                         o.open(format!(
                             "/* {lv}.{} */",
                             if *b == Builtin::PushFront {

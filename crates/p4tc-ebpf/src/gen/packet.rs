@@ -169,11 +169,14 @@ impl<'m> Gen<'m> {
         size: u32,
         o: &mut Out,
     ) {
-        self.store_header_fields(lv, p, fields, size, None, o);
+        self.store_header_fields(lv, p, fields, size, None, false, o);
     }
 
     /// [`Self::store_header`], storing only the bytes of fields with `dirty[i]` set (all of
-    /// them without `dirty`).
+    /// them without `dirty`). With `stack`, `p` is an 8-aligned stack buffer, which the
+    /// verifier lets the program access aligned only: a field whose word stores would be
+    /// misaligned there is stored byte by byte.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn store_header_fields(
         &self,
         lv: &str,
@@ -181,6 +184,7 @@ impl<'m> Gen<'m> {
         fields: &[WireField],
         size: u32,
         dirty: Option<&[bool]>,
+        stack: bool,
         o: &mut Out,
     ) {
         let is_dirty = |i: usize| dirty.is_none_or(|d| d.get(i).copied().unwrap_or(true));
@@ -209,8 +213,17 @@ impl<'m> Gen<'m> {
                 let src = super::expr::field_access(lv, &f.name);
                 let at = f.offset / 8;
                 let n = f.width / 8;
+                // The widest store p4tc_st_be makes for n bytes.
+                let word = match n {
+                    1 => 1,
+                    2 | 3 => 2,
+                    4..=7 => 4,
+                    _ => 8,
+                };
                 if f.width > 64 {
                     o.line(format!("p4tc_copy({p} + {at}, {src}.b, {n});"));
+                } else if stack && at % word != 0 {
+                    o.line(format!("p4tc_st_be_b({p} + {at}, {src}, {n});"));
                 } else {
                     o.line(format!("p4tc_st_be({p} + {at}, {src}, {n});"));
                 }
@@ -696,7 +709,7 @@ impl<'m> Gen<'m> {
                         .iter()
                         .map(|f| self.field_may_change(&lv, &f.name))
                         .collect();
-                    self.store_header_fields(&lv, "w_", fields, *size, Some(&dirty), o);
+                    self.store_header_fields(&lv, "w_", fields, *size, Some(&dirty), false, o);
                     o.line(format!("w_ += {size};"));
                     o.close();
                 } else {
@@ -722,8 +735,9 @@ impl<'m> Gen<'m> {
                 .filter(|(_, x)| **x == e.lvalue)
                 .map(|(k, _)| k)
                 .collect();
+            // Fields assigned one by one are fine: they are stored over the copy before
+            // the resize, so only they (not the whole header) stay live to the deparser.
             let clean = !self.modified_all
-                && !self.modified.contains(&e.lvalue)
                 && !self
                     .modified
                     .contains(&super::expr::set_valid_key(&e.lvalue))
@@ -757,6 +771,16 @@ impl<'m> Gen<'m> {
                 "if ((void *)(src_ + {size}) > data_end) {{ drop = 1; goto verdict; }}"
             ));
             copy_words(&format!("raw_{i}_"), "src_", *size, o);
+            if self.modified.contains(&e.lvalue) {
+                let lv = e.lvalue.clone();
+                let dirty: Vec<bool> = layouts[i]
+                    .0
+                    .iter()
+                    .map(|f| self.field_may_change(&lv, &f.name))
+                    .collect();
+                let buf = format!("raw_{i}_");
+                self.store_header_fields(&lv, &buf, &layouts[i].0, *size, Some(&dirty), true, o);
+            }
             o.close();
         }
         o.open("if (delta_ != 0)");
@@ -812,7 +836,7 @@ impl<'m> Gen<'m> {
                             .iter()
                             .map(|f| self.field_may_change(&lv, &f.name))
                             .collect();
-                        self.store_header_fields(&lv, "w_", fields, *size, Some(&dirty), o);
+                        self.store_header_fields(&lv, "w_", fields, *size, Some(&dirty), false, o);
                     } else {
                         self.store_header(&e.lvalue, "w_", fields, *size, o);
                     }

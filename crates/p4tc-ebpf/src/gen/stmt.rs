@@ -252,6 +252,12 @@ impl<'m> Gen<'m> {
             // copied as the bytes they were parsed from. Without `dirty` (the assignment
             // did not run) the header is as parsed: the in-place path need not store it.
             self.modified.insert(super::expr::set_valid_key(&lv));
+            if lv.contains('[') {
+                // A stack element: never copied as bytes; marked written whole as well.
+                self.modified
+                    .insert(super::expr::modified_field_key(&lv, "*"));
+                self.modified.insert(lv.clone());
+            }
         } else {
             self.mark_lhs(s, lhs, &lv);
         }
@@ -274,7 +280,18 @@ impl<'m> Gen<'m> {
             return Ok(None);
         }
         let lv = self.lvalue(s, e)?;
-        Ok((lv.starts_with("hdr->") && !lv.contains('[')).then_some(lv))
+        // A stack element by a constant index (`hdr->s.e[2]`) is named as the deparser
+        // names it; one by a run-time index is not.
+        let plain = match lv.split_once(".e[") {
+            None => !lv.contains('['),
+            Some((base, rest)) => {
+                !base.contains('[')
+                    && rest
+                        .strip_suffix(']')
+                        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+            }
+        };
+        Ok((lv.starts_with("hdr->") && plain).then_some(lv))
     }
 
     /// Expands `action` in place. `args` give one source per parameter (for directionless
