@@ -11,7 +11,10 @@
 //! not all go in has the pieces that did taken back.
 //!
 //! Tuple-space tables: mask slots an entry needs are taken (and their priority bounds lowered)
-//! before its elements are written, so the datapath never sees an entry under a slot it skips.
+//! before its elements are written, so the datapath never sees an entry under a slot it skips
+//! or past a slot where it stops. The slots a batch takes are numbered in ascending order of
+//! the best priority value needing each (not in first-use order), so that the search meets
+//! the best slots first.
 //! The table's size counts entries: a batch is written in rounds of at most the room left, so
 //! an entry is `Full` only when the table really is.
 //!

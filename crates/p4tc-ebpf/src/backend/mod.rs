@@ -18,8 +18,12 @@
 //! - **Mask slots.** A ternary table has `@nummask` slots (a range field's prefixes take one
 //!   each); a create that needs one more is refused (`Invalid`, naming the table). Slots stay
 //!   allocated while the table has entries (the datapath needs them contiguous from 0), and
-//!   are freed when a delete or flush leaves it empty; a slot's priority bound stays true, as
-//!   it only ever goes down. A create the kernel refuses half-way (the map full of a wide
+//!   are freed when a delete or flush leaves it empty; a slot's priority bounds (its own, and
+//!   the rest bound over it and every later slot, where the datapath's search stops) stay
+//!   true, as they only ever go down and are lowered before an entry under them is written.
+//!   A single create takes a new slot after the used ones; a batch takes its new slots in
+//!   ascending order of the best priority value needing each, so a rule set loaded in one
+//!   batch is searched best slot first and the search stops at the first that cannot win. A create the kernel refuses half-way (the map full of a wide
 //!   range's prefixes) takes its elements back but may leave a slot it took (no entry shows).
 //! - **Range entries** take one map element per prefix, and the entries map holds `size`
 //!   elements: wide ranges fill a table before `size` entries (`Full`).
