@@ -111,8 +111,16 @@ impl<'m> Gen<'m> {
         match &ex.kind {
             ExprKind::Local(l) => Ok(s.names.get(l.index()).cloned().unwrap_or_default()),
             ExprKind::Field { base, index } => {
-                let b = self.place(s, *base, write)?;
                 let bty = s.body.exprs[*base].ty;
+                if !write && matches!(s.body.exprs[*base].kind, ExprKind::Local(_)) {
+                    // A metadata field the parser set to a host-port answer: asked here.
+                    let lazy = self.lazy_fields.get(&(self.resolve(bty), *index)).cloned();
+                    if let Some((port, net)) = lazy {
+                        let test = self.host_port_test(s, &port);
+                        return Ok(format!("({}{test})", if net { "!" } else { "" }));
+                    }
+                }
+                let b = self.place(s, *base, write)?;
                 Ok(field_access(
                     &b,
                     &ident(&self.field_name(self.resolve(bty), *index as usize)),

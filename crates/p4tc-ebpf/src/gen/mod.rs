@@ -148,6 +148,15 @@ pub(crate) struct Gen<'m> {
     /// The program calls `recirculate()`.
     pub(crate) uses_recirculate: bool,
     pub(crate) placement: crate::Placement,
+    /// Metadata fields the parser's start state sets to `is_net_port` / `is_host_port` of a
+    /// parser input field and nothing else writes: read where used instead (the per-packet
+    /// host-port answer), so a packet whose path never reads them asks no map. By
+    /// (metadata type, field index): the C expression of the port and whether it is
+    /// `is_net_port`.
+    pub(crate) lazy_fields: HashMap<(Handle<Type>, u32), (String, bool)>,
+    /// The parser's assignments of [`Self::lazy_fields`] (their left-hand sides), which
+    /// generate nothing.
+    pub(crate) lazy_assigns: BTreeSet<Handle<p4tc_ir::ir::Expr>>,
 }
 
 fn m_align(n: u32, a: u32) -> u32 {
@@ -235,6 +244,8 @@ pub fn generate_with(
         parser_advances: false,
         uses_recirculate: false,
         placement: options.placement,
+        lazy_fields: HashMap::new(),
+        lazy_assigns: BTreeSet::new(),
     };
     let blocks = g.blocks()?;
     g.declare_tables()?;
@@ -776,6 +787,8 @@ impl<'m> Gen<'m> {
         let (dnames, ddecls) =
             names_for(self, deparser, "d", ["pkt", "(*hdr)", "(*meta)", "ostd"])?;
 
+        self.find_lazy_fields(parser, meta_ty, pistd_ty);
+
         // The three bodies.
         let mut po = Out::new(1);
         let pscope = Scope {
@@ -1044,6 +1057,200 @@ impl<'m> Gen<'m> {
         o.line("return bpf_redirect(egress_port, 0);");
         o.close();
         Ok(o.text)
+    }
+
+    /// Fills [`Self::lazy_fields`]: in the parser's start state, before anything that can
+    /// leave it, `meta.f = is_net_port(istd.p)` (or `is_host_port`), where no other
+    /// statement anywhere writes `meta.f`, no call takes it (or the whole metadata) as an
+    /// argument, the metadata is only ever used field by field, and no P4 function sees it.
+    /// The parser's input metadata is fixed for the packet, so reading the answer where the
+    /// field is read gives the same value; the host-port answer is kept per packet.
+    fn find_lazy_fields(
+        &mut self,
+        parser: &'m BlockType,
+        meta_ty: Handle<Type>,
+        pistd_ty: Handle<Type>,
+    ) {
+        use p4tc_ir::ir::{Callee, ExprKind, Stmt};
+        let m = self.m;
+        let meta_ty = self.resolve(meta_ty);
+        let Some(start) = parser.states.first() else {
+            return;
+        };
+        let body = &parser.body;
+        let is_local = |e: Handle<p4tc_ir::ir::Expr>, idx: usize| matches!(body.exprs[e].kind, ExprKind::Local(l) if l.index() == idx);
+        // Candidates: the leading assignments of the start state.
+        let mut cands: Vec<(u32, String, bool, Handle<p4tc_ir::ir::Expr>)> = Vec::new();
+        for st in &start.block.stmts {
+            let Stmt::Assign { lhs, rhs } = st else { break };
+            match &body.exprs[*rhs].kind {
+                ExprKind::Literal(_) => continue,
+                ExprKind::Call {
+                    callee: Callee::ExternFunction { name, .. },
+                    args,
+                } if (name == "is_net_port" || name == "is_host_port") && args.len() == 1 => {
+                    let (
+                        ExprKind::Field { base, index },
+                        ExprKind::Field {
+                            base: pb,
+                            index: pi,
+                        },
+                    ) = (&body.exprs[*lhs].kind, &body.exprs[args[0]].kind)
+                    else {
+                        break;
+                    };
+                    if !is_local(*base, 2) || !is_local(*pb, 3) {
+                        break;
+                    }
+                    let port = format!("pistd.{}", ident(&self.field_name(pistd_ty, *pi as usize)));
+                    cands.push((*index, port, name == "is_net_port", *lhs));
+                }
+                _ => break,
+            }
+        }
+        if cands.is_empty() {
+            return;
+        }
+        // Every body the metadata may appear in, with the arena its statements index.
+        let mut bodies: Vec<(&'m Body, Vec<&'m p4tc_ir::ir::Block>)> = Vec::new();
+        for (_, bt) in m.block_types.iter() {
+            let mut blocks = vec![&bt.body.block];
+            blocks.extend(bt.states.iter().map(|st| &st.block));
+            bodies.push((&bt.body, blocks));
+        }
+        for (_, a) in m.actions.iter() {
+            let arena = match a.control {
+                Some(c) => &m.block_types[c].body,
+                None => &a.body,
+            };
+            bodies.push((arena, vec![&a.body.block]));
+        }
+        // A P4 function that sees the metadata at all: no lazy fields (its own C function
+        // has no per-packet answer in scope).
+        for (_, f) in m.functions.iter() {
+            if f.body
+                .exprs
+                .iter()
+                .any(|(_, e)| self.resolve(e.ty) == meta_ty)
+            {
+                return;
+            }
+        }
+        // The metadata is the blocks' parameter and nothing else: no variable or action
+        // parameter of its type (reads of `meta.f` are recognised by type).
+        for (_, bt) in m.block_types.iter() {
+            if bt
+                .body
+                .locals
+                .iter()
+                .skip(4)
+                .any(|(_, l)| self.resolve(l.ty) == meta_ty)
+            {
+                return;
+            }
+        }
+        for (_, a) in m.actions.iter() {
+            if a.body
+                .locals
+                .iter()
+                .any(|(_, l)| self.resolve(l.ty) == meta_ty)
+            {
+                return;
+            }
+        }
+        let mut bad: BTreeSet<u32> = BTreeSet::new();
+        for (arena, blocks) in &bodies {
+            let meta_field = |e: Handle<p4tc_ir::ir::Expr>| -> Option<u32> {
+                match &arena.exprs[e].kind {
+                    ExprKind::Field { base, index }
+                        if self.resolve(arena.exprs[*base].ty) == meta_ty =>
+                    {
+                        Some(*index)
+                    }
+                    _ => None,
+                }
+            };
+            // The fields an expression writes through (its chain of fields and slices).
+            let roots = |mut e: Handle<p4tc_ir::ir::Expr>, bad: &mut BTreeSet<u32>| loop {
+                if let Some(i) = meta_field(e) {
+                    bad.insert(i);
+                }
+                if self.resolve(arena.exprs[e].ty) == meta_ty {
+                    bad.extend(cands.iter().map(|c| c.0));
+                }
+                match &arena.exprs[e].kind {
+                    ExprKind::Field { base, .. }
+                    | ExprKind::Slice { base, .. }
+                    | ExprKind::Element { base, .. }
+                    | ExprKind::StackMember { base, .. } => e = *base,
+                    _ => break,
+                }
+            };
+            // Metadata used whole (not as a field's base): every candidate is off.
+            let mut as_base = BTreeSet::new();
+            for (_, e) in arena.exprs.iter() {
+                if let ExprKind::Field { base, .. } = &e.kind {
+                    as_base.insert(*base);
+                }
+            }
+            for (h, e) in arena.exprs.iter() {
+                if self.resolve(e.ty) == meta_ty && !as_base.contains(&h) {
+                    bad.extend(cands.iter().map(|c| c.0));
+                }
+                if let ExprKind::Call { args, .. } = &e.kind {
+                    for a in args {
+                        roots(*a, &mut bad);
+                    }
+                }
+            }
+            let mut stack: Vec<&p4tc_ir::ir::Block> = blocks.clone();
+            while let Some(b) = stack.pop() {
+                for st in &b.stmts {
+                    match st {
+                        Stmt::Assign { lhs, .. } => {
+                            let own =
+                                std::ptr::eq(*arena, body) && cands.iter().any(|c| c.3 == *lhs);
+                            if !own {
+                                roots(*lhs, &mut bad);
+                            }
+                        }
+                        Stmt::If {
+                            then, otherwise, ..
+                        } => {
+                            stack.push(then);
+                            stack.push(otherwise);
+                        }
+                        Stmt::Switch { cases, default, .. } => {
+                            stack.extend(cases.iter().map(|c| &c.1));
+                            stack.extend(default.iter());
+                        }
+                        Stmt::SwitchAction { cases, default, .. } => {
+                            stack.extend(cases.iter().map(|c| &c.1));
+                            stack.extend(default.iter());
+                        }
+                        Stmt::Block(b) => stack.push(b),
+                        Stmt::Loop { body, update, .. } => {
+                            stack.push(body);
+                            stack.push(update);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        // A field assigned twice in the start state is not lazy either.
+        let mut seen = BTreeSet::new();
+        for c in &cands {
+            if !seen.insert(c.0) {
+                bad.insert(c.0);
+            }
+        }
+        for (i, port, net, lhs) in cands {
+            if !bad.contains(&i) {
+                self.lazy_fields.insert((meta_ty, i), (port, net));
+                self.lazy_assigns.insert(lhs);
+            }
+        }
     }
 
     /// The C size and alignment of a value of type `ty` (as clang lays out our structs).

@@ -1,0 +1,192 @@
+//! What the generated deparser and parser leave out, run in the kernel: after a resize,
+//! headers are moved as the bytes they were parsed from (with the fields the program
+//! assigned stored over them), `h = {#}` only drops `h`, and a metadata field the parser
+//! sets to a host-port answer is asked where it is read, unless something else writes it.
+//! Each program runs its STF on TC and XDP, and the C is checked for the shape that makes
+//! it cheap.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod common;
+
+use std::sync::Arc;
+
+use p4tc_ebpf::Hook;
+use p4tc_ir::ir::Module;
+use p4tc_testkit::kernel_target::KernelTarget;
+use p4tc_testkit::{stf, stf_run};
+
+fn module(name: &str, src: &str) -> Module {
+    let mut parsed = p4tc_front::parse_source(
+        &format!("{name}.p4"),
+        src,
+        &p4tc_front::PreprocessOptions::default(),
+    );
+    match p4tc_front::check(&mut parsed) {
+        Some(m) => m,
+        None => panic!("{name} does not check:\n{}", parsed.render_diagnostics()),
+    }
+}
+
+/// Runs `stf` on the program in the kernel at `hook`; the failures, one per line.
+fn run_kernel(name: &str, m: &Module, stf_text: &str, hook: Hook) -> Result<(), String> {
+    let statements = stf::parse(stf_text).map_err(|e| format!("{e:?}"))?;
+    let pipeline = Arc::new(
+        p4tc_runtime::PipelineModel::new(Arc::new(m.clone()), name).map_err(|e| e.to_string())?,
+    );
+    let mut target = KernelTarget::new(pipeline, hook).map_err(|e| e.to_string())?;
+    let report = stf_run::run(&statements, &mut target);
+    if report.passed() && report.expectations > 0 {
+        Ok(())
+    } else {
+        Err(format!("{:#?}", report.failures))
+    }
+}
+
+const HEADERS: &str = r#"
+#include <core.p4>
+#include <tc/pna.p4>
+
+header eth_t { bit<48> dst; bit<48> src; bit<16> type; }
+header tag_t { bit<16> id; bit<16> next; }
+header pay_t { bit<32> word; }
+struct headers_t { eth_t eth; tag_t tag; pay_t pay; }
+struct meta_t { bool from_host; }
+
+parser P(packet_in pkt, out headers_t hdr, inout meta_t meta,
+         in pna_main_parser_input_metadata_t istd) {
+    state start {
+        meta.from_host = is_host_port(istd.input_port);
+        pkt.extract(hdr.eth);
+        transition select(hdr.eth.type) {
+            0x9999: tagged;
+            default: accept;
+        }
+    }
+    state tagged {
+        pkt.extract(hdr.tag);
+        pkt.extract(hdr.pay);
+        transition accept;
+    }
+}
+
+control D(packet_out pkt, inout headers_t hdr, in meta_t meta,
+          in pna_main_output_metadata_t ostd) {
+    apply {
+        pkt.emit(hdr.eth);
+        pkt.emit(hdr.tag);
+        pkt.emit(hdr.pay);
+    }
+}
+"#;
+
+/// Untags: the tag goes (`{#}`), the Ethernet type and the word after it change, so both
+/// are copied as bytes with those fields stored over them; `from_host` is only read.
+const UNTAG: &str = r#"
+control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
+          inout pna_main_output_metadata_t ostd) {
+    apply {
+        if (hdr.tag.isValid()) {
+            hdr.eth.type = hdr.tag.next;
+            hdr.tag = {#};
+            hdr.pay.word = hdr.pay.word + 1;
+        }
+        if (meta.from_host) {
+            drop_packet();
+        } else {
+            send_to_port((PortId_t)3);
+        }
+    }
+}
+PNA_NIC(P(), C(), D()) main;
+"#;
+
+const UNTAG_STF: &str = "
+# tagged: the 4-byte tag goes, the type is the tag's next, the word is one more
+packet 2 000000000001 000000000002 9999 0001 88b5 00000005 00112233445566778899aabbccddeeff0011223344556677
+expect 3 000000000001 000000000002 88b5 00000006 00112233445566778899aabbccddeeff0011223344556677 $
+# untagged: out as it came
+packet 2 000000000001 000000000002 88b5 00112233445566778899aabbccddeeff0011223344556677
+expect 3 000000000001 000000000002 88b5 00112233445566778899aabbccddeeff0011223344556677 $
+";
+
+/// The control overwrites `from_host` for broadcasts: the parser's answer must be kept
+/// as a value, not asked where it is read.
+const OVERWRITE: &str = r#"
+control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
+          inout pna_main_output_metadata_t ostd) {
+    apply {
+        if (hdr.eth.dst == 0xffffffffffff) {
+            meta.from_host = true;
+        }
+        if (meta.from_host) {
+            drop_packet();
+        } else {
+            send_to_port((PortId_t)3);
+        }
+    }
+}
+PNA_NIC(P(), C(), D()) main;
+"#;
+
+const OVERWRITE_STF: &str = "
+# broadcast: the control says from the host: dropped (nothing expected)
+packet 2 ffffffffffff 000000000002 88b5 00112233445566778899aabbccddeeff0011223344556677
+# unicast from a network port: out of port 3
+packet 2 000000000001 000000000002 88b5 00112233445566778899aabbccddeeff0011223344556677
+expect 3 000000000001 000000000002 88b5 00112233445566778899aabbccddeeff0011223344556677 $
+";
+
+#[test]
+fn the_generated_c_moves_only_what_changed() {
+    let untag = module("untag", &format!("{HEADERS}{UNTAG}"));
+    let c = p4tc_ebpf::generate(&untag, "untag", Hook::Tc)
+        .expect("generates")
+        .c;
+    // The tag is dropped without rewriting it, and the fields of the headers around it
+    // that nothing assigns are never stored from their parsed values.
+    assert!(
+        c.contains("if (hdr->tag.__valid) { hdr->tag ="),
+        "h = {{#}} is a validity change:\n{c}"
+    );
+    assert!(
+        c.contains("raw_0_") && c.contains("raw_2_"),
+        "eth and pay copied:\n{c}"
+    );
+    assert!(
+        !c.contains("hdr->eth.dst, 6") && !c.contains("hdr->eth.src, 6"),
+        "eth's unassigned addresses are not rebuilt:\n{c}"
+    );
+    assert!(
+        c.contains("asked where it is read"),
+        "from_host is read lazily:\n{c}"
+    );
+    let overwrite = module("overwrite", &format!("{HEADERS}{OVERWRITE}"));
+    let c = p4tc_ebpf::generate(&overwrite, "overwrite", Hook::Tc)
+        .expect("generates")
+        .c;
+    assert!(
+        !c.contains("asked where it is read"),
+        "a field the control writes is not lazy:\n{c}"
+    );
+}
+
+#[test]
+fn moved_and_lazy_programs_pass_their_stf_in_the_kernel() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let mut failures = Vec::new();
+    for (name, control, stf_text) in [
+        ("untag", UNTAG, UNTAG_STF),
+        ("overwrite", OVERWRITE, OVERWRITE_STF),
+    ] {
+        let m = module(name, &format!("{HEADERS}{control}"));
+        for hook in [Hook::Tc, Hook::Xdp] {
+            if let Err(e) = run_kernel(name, &m, stf_text, hook) {
+                failures.push(format!("{name} ({hook:?}): {e}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
