@@ -1,7 +1,8 @@
 //! What the generated deparser and parser leave out, run in the kernel: after a resize,
 //! headers are moved as the bytes they were parsed from (with the fields the program
 //! assigned stored over them), `h = {#}` only drops `h`, and a metadata field the parser
-//! sets to a host-port answer is asked where it is read, unless something else writes it.
+//! sets to a host-port answer is asked where it is read, unless something else writes it;
+//! a stack filled with `.next` is written in place, including an element picked at run time.
 //! Each program runs its STF on TC and XDP, and the C is checked for the shape that makes
 //! it cheap.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -136,6 +137,64 @@ packet 2 000000000001 000000000002 88b5 00112233445566778899aabbccddeeff00112233
 expect 3 000000000001 000000000002 88b5 00112233445566778899aabbccddeeff0011223344556677 $
 ";
 
+/// A stack the parser fills with `.next`, written in place: the first tag's id by a
+/// constant index, another by an index known at run time only.
+const STACK: &str = r#"
+#include <core.p4>
+#include <tc/pna.p4>
+
+header eth_t { bit<48> dst; bit<48> src; bit<16> type; }
+header tag_t { bit<15> id; bit<1> more; bit<16> next; }
+struct headers_t { eth_t eth; tag_t[3] tags; }
+struct meta_t { bit<32> pick; }
+
+parser P(packet_in pkt, out headers_t hdr, inout meta_t meta,
+         in pna_main_parser_input_metadata_t istd) {
+    state start {
+        pkt.extract(hdr.eth);
+        transition select(hdr.eth.type) {
+            0x9999: tags;
+            default: accept;
+        }
+    }
+    state tags {
+        pkt.extract(hdr.tags.next);
+        transition select(hdr.tags.last.more) {
+            1: tags;
+            0: accept;
+        }
+    }
+}
+
+control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
+          inout pna_main_output_metadata_t ostd) {
+    apply {
+        hdr.tags[0].id = hdr.tags[0].id + 1;
+        meta.pick = (bit<32>)hdr.eth.dst[1:0];
+        hdr.tags[meta.pick].next = 0x7777;
+        send_to_port((PortId_t)3);
+    }
+}
+
+control D(packet_out pkt, inout headers_t hdr, in meta_t meta,
+          in pna_main_output_metadata_t ostd) {
+    apply {
+        pkt.emit(hdr.eth);
+        pkt.emit(hdr.tags);
+    }
+}
+PNA_NIC(P(), C(), D()) main;
+"#;
+
+const STACK_STF: &str = "
+# two tags (id 1 with more set, then id 2); the run-time index picks the second
+packet 2 000000000001 000000000002 9999 0003 9999 0004 88b5 00112233445566778899aabbccddeeff00112233
+expect 3 000000000001 000000000002 9999 0005 9999 0004 7777 00112233445566778899aabbccddeeff00112233 $
+# one tag (id 8); the run-time index picks the first
+packet 2 000000000000 000000000002 9999 0010 88b5 00112233445566778899aabbccddeeff0011223344556677
+expect 3 000000000000 000000000002 9999 0012 7777 00112233445566778899aabbccddeeff0011223344556677 $
+";
+
 #[test]
 fn the_generated_c_moves_only_what_changed() {
     let untag = module("untag", &format!("{HEADERS}{UNTAG}"));
@@ -180,8 +239,14 @@ fn moved_and_lazy_programs_pass_their_stf_in_the_kernel() {
     for (name, control, stf_text) in [
         ("untag", UNTAG, UNTAG_STF),
         ("overwrite", OVERWRITE, OVERWRITE_STF),
+        ("stack", "", STACK_STF),
     ] {
-        let m = module(name, &format!("{HEADERS}{control}"));
+        let src = if name == "stack" {
+            STACK.to_string()
+        } else {
+            format!("{HEADERS}{control}")
+        };
+        let m = module(name, &src);
         for hook in [Hook::Tc, Hook::Xdp] {
             if let Err(e) = run_kernel(name, &m, stf_text, hook) {
                 failures.push(format!("{name} ({hook:?}): {e}"));

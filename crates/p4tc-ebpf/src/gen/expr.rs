@@ -725,6 +725,10 @@ impl<'m> Gen<'m> {
             if let Some(c) = self.header_of(self.resolve(ex.ty)) {
                 match self.lvalue(s, e) {
                     Ok(h) => {
+                        if !plain_lvalue(&h) {
+                            // An element at a run-time index: which one is not known here.
+                            self.modified_all = true;
+                        }
                         let name = field
                             .filter(|_| e != lhs)
                             .and_then(|i| self.m.composites[c].fields.get(i as usize))
@@ -822,6 +826,20 @@ impl<'m> Gen<'m> {
             }
             Type::Stack { element, .. } => self.contains_header(*element),
             _ => false,
+        }
+    }
+}
+
+/// True when `lv` names one place the same way wherever it is written: no index, or a
+/// stack element by a constant index (`hdr->s.e[2]`), not one picked at run time.
+pub(crate) fn plain_lvalue(lv: &str) -> bool {
+    match lv.split_once(".e[") {
+        None => !lv.contains('['),
+        Some((base, rest)) => {
+            !base.contains('[')
+                && rest
+                    .strip_suffix(']')
+                    .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
         }
     }
 }

@@ -157,6 +157,9 @@ pub(crate) struct Gen<'m> {
     /// The parser's assignments of [`Self::lazy_fields`] (their left-hand sides), which
     /// generate nothing.
     pub(crate) lazy_assigns: BTreeSet<Handle<p4tc_ir::ir::Expr>>,
+    /// The sizes of the stacks the parser extracts into with `.next` (by the stack's C
+    /// lvalue; [`Self::extracted`] has them as `stack.e[*]`).
+    pub(crate) stack_sizes: HashMap<String, u32>,
 }
 
 fn m_align(n: u32, a: u32) -> u32 {
@@ -246,6 +249,7 @@ pub fn generate_with(
         placement: options.placement,
         lazy_fields: HashMap::new(),
         lazy_assigns: BTreeSet::new(),
+        stack_sizes: HashMap::new(),
     };
     let blocks = g.blocks()?;
     g.declare_tables()?;

@@ -468,6 +468,7 @@ impl<'m> Gen<'m> {
                     o.line(format!("cursor += {size};"));
                     o.line(format!("{b}.next_index++;"));
                     self.extracted.push(format!("{b}.e[*]"));
+                    self.stack_sizes.insert(b.clone(), n);
                     return Ok(None);
                 }
                 let lv = self.lvalue(s, target)?;
@@ -665,15 +666,15 @@ impl<'m> Gen<'m> {
         // When nothing changes a header's validity, every extracted header is emitted once in
         // extraction order and the parser skips nothing, the headers keep their size and
         // place: only the in-place writes are needed.
-        let emitted: Vec<&str> = emits.iter().map(|e| e.lvalue.as_str()).collect();
+        let emitted = self.emits_as_extracted(&emits);
         let mut extracted_in_emit_order: Vec<&str> = emitted
             .iter()
-            .copied()
+            .map(|e| e.as_str())
             .filter(|e| self.extracted.iter().any(|x| x == e))
             .collect();
         let mut seen = std::collections::BTreeSet::new();
         let unique = self.extracted.iter().all(|x| seen.insert(x.clone()));
-        let all_emitted = self.extracted.iter().all(|x| emitted.contains(&x.as_str()));
+        let all_emitted = self.extracted.iter().all(|x| emitted.contains(x));
         let same_order = {
             let ex: Vec<&str> = self.extracted.iter().map(|x| x.as_str()).collect();
             extracted_in_emit_order.dedup();
@@ -878,6 +879,42 @@ fn copy_words(dst: &str, src: &str, n: u32, o: &mut Out) {
             ));
             at += w;
         }
+    }
+}
+
+impl Gen<'_> {
+    /// The emitted headers as the parser's extractions name them: a stack the parser fills
+    /// with `.next` (`s.e[*]`) stands for the emit of all its elements `s.e[0] ..
+    /// s.e[n-1]` in order, which puts each element where it was parsed while no validity
+    /// changes (the valid ones are the first `next_index`). Elements emitted any other way
+    /// keep their own names, which match no extraction, so the layout is not taken as
+    /// fixed.
+    fn emits_as_extracted(&self, emits: &[Emit]) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < emits.len() {
+            let lv = &emits[i].lvalue;
+            let stack = lv
+                .strip_suffix("[0]")
+                .and_then(|b| b.strip_suffix(".e"))
+                .filter(|b| self.extracted.iter().any(|x| *x == format!("{b}.e[*]")))
+                .and_then(|b| self.stack_sizes.get(b).map(|n| (b, *n)));
+            if let Some((base, n)) = stack {
+                let whole = (0..n as usize).all(|k| {
+                    emits
+                        .get(i + k)
+                        .is_some_and(|e| e.lvalue == format!("{base}.e[{k}]"))
+                });
+                if whole {
+                    out.push(format!("{base}.e[*]"));
+                    i += n as usize;
+                    continue;
+                }
+            }
+            out.push(lv.clone());
+            i += 1;
+        }
+        out
     }
 }
 

@@ -287,15 +287,7 @@ impl<'m> Gen<'m> {
         let lv = self.lvalue(s, e)?;
         // A stack element by a constant index (`hdr->s.e[2]`) is named as the deparser
         // names it; one by a run-time index is not.
-        let plain = match lv.split_once(".e[") {
-            None => !lv.contains('['),
-            Some((base, rest)) => {
-                !base.contains('[')
-                    && rest
-                        .strip_suffix(']')
-                        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
-            }
-        };
+        let plain = super::expr::plain_lvalue(&lv);
         Ok((lv.starts_with("hdr->") && plain).then_some(lv))
     }
 
