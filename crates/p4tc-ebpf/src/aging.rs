@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use aya::programs::{ProgramError, SchedClassifier};
 
-use crate::entry::{EntryHead, ValueLayout, ENTRY_HDR_SIZE};
+use crate::entry::{EntryHead, Head, ValueLayout, ENTRY_HDR_SIZE};
 use crate::loader::{LoadError, Loaded};
 use crate::{sys, MapRole};
 
@@ -216,7 +216,8 @@ impl AgingEvent {
             .unwrap_or_default()
             .to_vec();
         // The head decodes as a map value's head does.
-        let head = ValueLayout::new(None, false, 0).decode_head(&b[24..EVENT_HDR_SIZE])?;
+        let head =
+            ValueLayout::new(Head::Full, None, false, 0).decode_head(&b[24..EVENT_HDR_SIZE])?;
         Some(AgingEvent {
             kind: u32_at(0),
             who: u32_at(4),
@@ -279,7 +280,11 @@ mod tests {
             profile: 1,
             ..EntryHead::default()
         };
-        b.extend_from_slice(&ValueLayout::new(None, false, 0).encode(&head, &[]).unwrap());
+        b.extend_from_slice(
+            &ValueLayout::new(Head::Full, None, false, 0)
+                .encode(&head, &[])
+                .unwrap(),
+        );
         b.extend_from_slice(&[1, 2, 3, 4]);
         let e = AgingEvent::decode(&b).expect("decodes");
         assert_eq!((e.kind, e.who, e.table, e.at_ns), (3, 3, 7, 99));

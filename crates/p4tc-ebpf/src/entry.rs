@@ -1,4 +1,6 @@
-//! The value of a table map element, as the generated C declares it (`struct <table>_value`):
+//! The value of a table map element, as the generated C declares it (`struct <table>_value`).
+//! LPM and tuple-space (ternary) tables start it with the full head ([`Head::Full`],
+//! `struct p4tc_entry_hdr`):
 //!
 //! | offset | bytes | field |
 //! |---|---|---|
@@ -10,11 +12,21 @@
 //! | 12 | 4 | tag: the control plane's (0 from the program or the datapath); the datapath ignores it |
 //! | 16 | 8 | created, `bpf_ktime_get_ns` clock |
 //! | 24 | 8 | last used (refreshed by hits of dynamic entries; the aging sweep compares it) |
-//! | 32 | 8 or 16 | the direct counter, when the table has one (`CounterLayout`: native u64s) |
+//!
+//! Exact tables' entries have no priority, and one map element each, so no tag to join
+//! elements: their head ([`Head::Exact`], `struct p4tc_entry_hdr_exact`) is the same less
+//! offsets 8..16 (created at 8, last used at 16; 24 bytes), and [`FLAG_CONTROL`] stands for a
+//! non-zero tag. At a million entries the datapath pays for every byte of an element in cache
+//! and TLB misses: these 8 bytes are a tenth of simple_l3's element. After the head:
+//!
+//! | offset | bytes | field |
+//! |---|---|---|
+//! | head | 8 or 16 | the direct counter, when the table has one (`CounterLayout`: native u64s) |
 //! | then | 64 | the direct meter, when the table has one ([`MeterState`]) |
 //! | then | max | the action's parameter blob (`ParamLayout`), zero padded to the largest |
 //!
-//! The whole is padded to a multiple of 8 bytes. A tuple-space (ternary) table's map key is a
+//! The whole is padded to a multiple of 8 bytes. Events carry the full head whatever the
+//! table ([`ValueLayout::event_head`]; the generated C's `p4tc_event_entry`). A tuple-space (ternary) table's map key is a
 //! host-order `u32` mask index followed by the masked key blob; its masks map holds, per slot
 //! ([`MaskSlot`]), host-order `u32`s: [`MASK_USED`] when the slot is in use, a lower bound of
 //! the priority values of the entries under this slot (`min_prio`), a lower bound of those
@@ -27,8 +39,10 @@
 //! slots in ascending order of the best priority value needing each: then `rest_min` is the
 //! slot's own bound and the search stops at the first slot that cannot win.
 
-/// Size of the fixed head of a value.
+/// Size of the full head of a value (LPM and tuple-space tables, and every event).
 pub const ENTRY_HDR_SIZE: u32 = 32;
+/// Size of an exact table's head: the full head less priority and tag.
+pub const EXACT_HDR_SIZE: u32 = 24;
 /// The entry names an action (else the table's default hit action runs on a hit).
 pub const FLAG_HAS_ACTION: u8 = 0x1;
 /// The entry ages: hits refresh its last-used time, and the kernel's sweep ([`crate::aging`])
@@ -41,6 +55,9 @@ pub const FLAG_DATAPATH: u8 = 0x8;
 /// The control plane allocated the entry's priority (it gave none): `KernelBackend` counts
 /// its next allocation on from these, as a later process must. The datapath ignores it.
 pub const FLAG_PRIO_ALLOCATED: u8 = 0x10;
+/// Only in an exact table's head, which has no tag: the control plane wrote the entry (a
+/// full head's non-zero tag says so). [`ValueLayout::decode_head`] turns it back into tag 1.
+pub const FLAG_CONTROL: u8 = 0x20;
 /// First word of a used mask slot.
 pub const MASK_USED: u32 = 1;
 /// Slot of the default hit action in a defaults map.
@@ -61,14 +78,51 @@ pub struct ValueLayout {
     pub params_offset: u32,
     /// Bytes reserved for the largest parameter blob.
     pub params_size: u32,
+    /// Which head the value starts with.
+    pub head: Head,
+}
+
+/// The head a table's values start with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Head {
+    /// Priority and tag included ([`ENTRY_HDR_SIZE`] bytes): LPM and tuple-space tables.
+    Full,
+    /// No priority or tag ([`EXACT_HDR_SIZE`] bytes): exact tables.
+    Exact,
+}
+
+impl Head {
+    /// The head of a table whose key has this kind.
+    pub fn of(kind: p4tc_ir::layout::TableKind) -> Head {
+        match kind {
+            p4tc_ir::layout::TableKind::Exact => Head::Exact,
+            _ => Head::Full,
+        }
+    }
+
+    /// Its size in bytes.
+    pub fn size(self) -> u32 {
+        match self {
+            Head::Full => ENTRY_HDR_SIZE,
+            Head::Exact => EXACT_HDR_SIZE,
+        }
+    }
+
+    /// The C type the generated code declares it with.
+    pub fn c_type(self) -> &'static str {
+        match self {
+            Head::Full => "struct p4tc_entry_hdr",
+            Head::Exact => "struct p4tc_entry_hdr_exact",
+        }
+    }
 }
 
 impl ValueLayout {
-    /// The layout for a direct counter of `counter_size` bytes (if any) and parameter blobs of
-    /// at most `max_params` bytes.
-    pub fn new(counter_size: Option<u32>, meter: bool, max_params: u32) -> ValueLayout {
-        let counter = counter_size.map(|s| (ENTRY_HDR_SIZE, s));
-        let meter_offset = ENTRY_HDR_SIZE + counter_size.unwrap_or(0);
+    /// The layout for `head`, a direct counter of `counter_size` bytes (if any) and parameter
+    /// blobs of at most `max_params` bytes.
+    pub fn new(head: Head, counter_size: Option<u32>, meter: bool, max_params: u32) -> ValueLayout {
+        let counter = counter_size.map(|s| (head.size(), s));
+        let meter_offset = head.size() + counter_size.unwrap_or(0);
         let meter = meter.then_some(meter_offset);
         let params_offset = meter_offset + if meter.is_some() { METER_SIZE } else { 0 };
         let size = (params_offset + max_params).div_ceil(8) * 8;
@@ -78,7 +132,16 @@ impl ValueLayout {
             meter,
             params_offset,
             params_size: max_params,
+            head,
         }
+    }
+
+    /// `value`'s head as events carry it (the full head, whatever the table's).
+    pub fn event_head(&self, value: &[u8]) -> Option<[u8; ENTRY_HDR_SIZE as usize]> {
+        let head = self.decode_head(value)?;
+        let mut out = [0u8; ENTRY_HDR_SIZE as usize];
+        encode_head(Head::Full, &head, &mut out);
+        Some(out)
     }
 
     /// A value: its head, zero counts, and `params` (a `ParamLayout` blob, at most
@@ -92,14 +155,7 @@ impl ValueLayout {
             ));
         }
         let mut v = vec![0u8; self.size as usize];
-        v[0..4].copy_from_slice(&head.action.to_ne_bytes());
-        v[4..6].copy_from_slice(&head.permissions.to_ne_bytes());
-        v[6] = head.flags;
-        v[7] = head.profile;
-        v[8..12].copy_from_slice(&head.priority.to_ne_bytes());
-        v[12..16].copy_from_slice(&head.tag.to_ne_bytes());
-        v[16..24].copy_from_slice(&head.created_ns.to_ne_bytes());
-        v[24..32].copy_from_slice(&head.last_used_ns.to_ne_bytes());
+        encode_head(self.head, head, &mut v);
         let at = self.params_offset as usize;
         v[at..at + params.len()].copy_from_slice(params);
         Ok(v)
@@ -107,7 +163,7 @@ impl ValueLayout {
 
     /// The head of a value.
     pub fn decode_head(&self, value: &[u8]) -> Option<EntryHead> {
-        if value.len() < ENTRY_HDR_SIZE as usize {
+        if value.len() < self.head.size() as usize {
             return None;
         }
         let u32_at =
@@ -117,16 +173,51 @@ impl ValueLayout {
             w.copy_from_slice(&value[i..i + 8]);
             u64::from_ne_bytes(w)
         };
-        Some(EntryHead {
-            action: u32_at(0),
-            permissions: u16::from_ne_bytes([value[4], value[5]]),
-            flags: value[6],
-            profile: value[7],
-            priority: u32_at(8),
-            tag: u32_at(12),
-            created_ns: u64_at(16),
-            last_used_ns: u64_at(24),
+        let flags = value[6];
+        Some(match self.head {
+            Head::Full => EntryHead {
+                action: u32_at(0),
+                permissions: u16::from_ne_bytes([value[4], value[5]]),
+                flags,
+                profile: value[7],
+                priority: u32_at(8),
+                tag: u32_at(12),
+                created_ns: u64_at(16),
+                last_used_ns: u64_at(24),
+            },
+            Head::Exact => EntryHead {
+                action: u32_at(0),
+                permissions: u16::from_ne_bytes([value[4], value[5]]),
+                flags: flags & !FLAG_CONTROL,
+                profile: value[7],
+                priority: 0,
+                tag: u32::from(flags & FLAG_CONTROL != 0),
+                created_ns: u64_at(8),
+                last_used_ns: u64_at(16),
+            },
         })
+    }
+}
+
+/// Writes `head` as `kind` at the start of `v` (at least `kind.size()` bytes). An exact head
+/// keeps only whether the tag is non-zero, as [`FLAG_CONTROL`]; it has no priority.
+fn encode_head(kind: Head, head: &EntryHead, v: &mut [u8]) {
+    v[0..4].copy_from_slice(&head.action.to_ne_bytes());
+    v[4..6].copy_from_slice(&head.permissions.to_ne_bytes());
+    v[7] = head.profile;
+    match kind {
+        Head::Full => {
+            v[6] = head.flags;
+            v[8..12].copy_from_slice(&head.priority.to_ne_bytes());
+            v[12..16].copy_from_slice(&head.tag.to_ne_bytes());
+            v[16..24].copy_from_slice(&head.created_ns.to_ne_bytes());
+            v[24..32].copy_from_slice(&head.last_used_ns.to_ne_bytes());
+        }
+        Head::Exact => {
+            v[6] = (head.flags & !FLAG_CONTROL) | if head.tag != 0 { FLAG_CONTROL } else { 0 };
+            v[8..16].copy_from_slice(&head.created_ns.to_ne_bytes());
+            v[16..24].copy_from_slice(&head.last_used_ns.to_ne_bytes());
+        }
     }
 }
 
@@ -375,7 +466,7 @@ mod tests {
 
     #[test]
     fn values_round_trip_and_are_padded_to_8() {
-        let layout = ValueLayout::new(Some(16), true, 13);
+        let layout = ValueLayout::new(Head::Full, Some(16), true, 13);
         assert_eq!(layout.counter, Some((32, 16)));
         assert_eq!(layout.meter, Some(48));
         assert_eq!(layout.params_offset, 112);
@@ -395,6 +486,38 @@ mod tests {
         assert_eq!(layout.decode_head(&v), Some(head));
         assert_eq!(&v[112..125], &[0xab; 13]);
         assert!(layout.encode(&head, &[0; 14]).is_err());
+
+        // An exact table's head: no priority, and its tag only as "the control plane's".
+        let exact = ValueLayout::new(Head::Exact, None, false, 13);
+        assert_eq!((exact.params_offset, exact.size), (24, 40));
+        let v = exact.encode(&head, &[0xab; 13]).expect("fits");
+        assert_eq!(&v[24..37], &[0xab; 13]);
+        let back = exact.decode_head(&v).expect("head");
+        assert_eq!(
+            back,
+            EntryHead {
+                priority: 0,
+                tag: 1,
+                ..head
+            }
+        );
+        assert_eq!(v[6] & FLAG_CONTROL, FLAG_CONTROL);
+        let program = EntryHead { tag: 0, ..head };
+        let v = exact.encode(&program, &[]).expect("fits");
+        assert_eq!(exact.decode_head(&v).expect("head").tag, 0);
+        // Events carry the full head.
+        let full = ValueLayout::new(Head::Full, None, false, 0);
+        let ev = exact
+            .event_head(&exact.encode(&head, &[]).expect("fits"))
+            .expect("head");
+        assert_eq!(
+            full.decode_head(&ev),
+            Some(EntryHead {
+                priority: 0,
+                tag: 1,
+                ..head
+            })
+        );
         assert_eq!(
             MeterState::configured(1, 2, 3, 4, 5).encode().len(),
             METER_SIZE as usize

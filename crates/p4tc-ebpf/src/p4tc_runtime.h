@@ -8,8 +8,9 @@
  * Conventions shared with the Rust side (crates/p4tc-ebpf/src/entry.rs encodes the same bytes):
  *  - Keys and action parameters are the blobs of p4tc_ir::layout: big-endian byte arrays,
  *    packed, padded to 4 bytes; an LPM key starts with a host-order u32 prefix length.
- *  - A table's map value is `struct p4tc_entry_hdr`, then (for a table with a direct counter)
- *    the counter's u64s, then the union of its actions' parameter blobs.
+ *  - A table's map value is `struct p4tc_entry_hdr` (`struct p4tc_entry_hdr_exact` in exact
+ *    tables), then (for a table with a direct counter) the counter's u64s, then the union of
+ *    its actions' parameter blobs.
  */
 #ifndef P4TC_RUNTIME_H
 #define P4TC_RUNTIME_H
@@ -124,6 +125,41 @@ struct p4tc_entry_hdr {
     __u64 created_ns;   /* bpf_ktime_get_ns() clock */
     __u64 last_used_ns;
 };
+
+/* The head of an exact table's values (24 bytes): exact entries have no priority and are one
+ * element each, so they need no tag; P4TC_F_CONTROL says the control plane wrote the entry.
+ * At a million entries every byte of an element costs cache and TLB misses. */
+#define P4TC_F_CONTROL 0x20
+struct p4tc_entry_hdr_exact {
+    __u32 action;
+    __u16 permissions;
+    __u8 flags;
+    __u8 profile;
+    __u64 created_ns;
+    __u64 last_used_ns;
+};
+
+/* An entry's head as events carry it (the full head, whatever the table's). */
+static __always_inline void p4tc_event_entry_full(struct p4tc_entry_hdr *d, const struct p4tc_entry_hdr *s)
+{
+    *d = *s;
+}
+
+static __always_inline void p4tc_event_entry_exact(struct p4tc_entry_hdr *d, const struct p4tc_entry_hdr_exact *s)
+{
+    d->action = s->action;
+    d->permissions = s->permissions;
+    d->flags = s->flags & ~P4TC_F_CONTROL;
+    d->profile = s->profile;
+    d->priority = 0;
+    d->reserved = (s->flags & P4TC_F_CONTROL) ? 1 : 0;
+    d->created_ns = s->created_ns;
+    d->last_used_ns = s->last_used_ns;
+}
+
+#define p4tc_event_entry(d, s) _Generic((s), \
+    struct p4tc_entry_hdr *: p4tc_event_entry_full, \
+    struct p4tc_entry_hdr_exact *: p4tc_event_entry_exact)((d), (s))
 
 /* ---- Aging (in the kernel) ------------------------------------------------------------------
  * A program with tables that hold dynamic entries also has: p4tc_timer_profiles (ARRAY of

@@ -121,13 +121,13 @@ fn simple_l3_forwards_hits_and_drops_misses() {
     };
     let value = table.value.encode(&head, &params).expect("value");
     assert_eq!(key.len(), 4);
-    assert_eq!(value.len(), 48);
+    assert_eq!(value.len(), 40);
     let mut key_a = [0u8; 4];
     key_a.copy_from_slice(&key);
-    let mut value_a = [0u8; 48];
+    let mut value_a = [0u8; 40];
     value_a.copy_from_slice(&value);
     {
-        let mut map: aya::maps::HashMap<_, [u8; 4], [u8; 48]> =
+        let mut map: aya::maps::HashMap<_, [u8; 4], [u8; 40]> =
             aya::maps::HashMap::try_from(ebpf.map_mut(&table.map).expect("map")).expect("hash map");
         map.insert(key_a, value_a, 0).expect("insert");
     }

@@ -401,6 +401,7 @@ impl KernelBackend {
         let path = self.path_for(t, round.iter().map(|p| p.keys.len()).sum());
         let ring = self.ring_open();
         let table_id = self.table_model(t).id;
+        let layout = self.tables[t].spec.value.clone();
         let now = sys::monotonic_ns();
         let publishes = |p: &Pending| {
             p.spec
@@ -426,7 +427,7 @@ impl KernelBackend {
                             table_id,
                             k.len(),
                             now,
-                            &p.value[..crate::entry::ENTRY_HDR_SIZE as usize],
+                            &layout.event_head(&p.value).unwrap_or_default(),
                         )
                     }),
                 });

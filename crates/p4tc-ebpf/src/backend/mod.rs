@@ -607,10 +607,12 @@ impl KernelBackend {
             .get(&self.tables[t].spec.map)
             .map_or(0, sys::SizedMap::value_size);
         let zero = vec![0u8; value_size];
+        let layout = &self.tables[t].spec.value;
         let mut staged: Vec<(&[u8], &[u8], [u8; crate::aging::EVENT_HDR_SIZE])> = Vec::new();
         for (_, elements) in items {
             for (k, v) in elements {
-                let head = &v[..v.len().min(crate::entry::ENTRY_HDR_SIZE as usize)];
+                let head = layout.event_head(v).unwrap_or_default();
+                let head = &head[..];
                 // The whole value goes with the event (its action data); a short one is
                 // sent as zeros after its head.
                 let value: &[u8] = if v.len() == value_size { v } else { &zero };
@@ -1330,7 +1332,7 @@ impl ObjectModel for KernelBackend {
                 .encode(&head, &params)
                 .map_err(|err| invalid(format!("table {dotted}: {err}")))?;
             // The direct counter and meter carry over.
-            let keep_from = crate::entry::ENTRY_HDR_SIZE as usize;
+            let keep_from = vl.head.size() as usize;
             let keep_to = vl.params_offset as usize;
             value[keep_from..keep_to].copy_from_slice(&e.value[keep_from..keep_to]);
             sys::SizedMap::update(map, &e.key, &value, sys::BPF_EXIST)
@@ -1394,7 +1396,8 @@ impl ObjectModel for KernelBackend {
             // priority, then the older entry.
             let prefix = if lpm { lpm_tag(&group[0].key) } else { 0 };
             // The program's entries share creation time 0; their priority values (the
-            // generator writes them in every table) keep the program's order.
+            // generator writes them in every table; in an exact head, which has none, their
+            // creation times count nanoseconds from 0 instead) keep the program's order.
             let program_order = group[0].head.priority;
             out.push((
                 std::cmp::Reverse(prefix),

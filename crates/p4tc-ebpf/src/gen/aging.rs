@@ -156,7 +156,7 @@ impl<'m> Gen<'m> {
                  \x20   e->h.table = {id};\n\
                  \x20   e->h.key_size = sizeof(e->key);\n\
                  \x20   e->h.at_ns = c->now;\n\
-                 \x20   e->h.entry = e->value.hdr;\n\
+                 \x20   p4tc_event_entry(&e->h.entry, &e->value.hdr);\n\
                  \x20   __builtin_memcpy(&e->key, key, sizeof(e->key));\n\
                  \x20   bpf_ringbuf_submit(e, 0);\n\
                  \x20   return 0;\n}}\n\n"

@@ -1114,7 +1114,7 @@ impl<'m> Gen<'m> {
              bpf_ringbuf_reserve(&p4tc_aging_events, sizeof(*ev_), 0); \
              if (ev_) {{ __builtin_memcpy(&ev_->value, {value}, sizeof(ev_->value)); \
              ev_->h.kind = {kind}; ev_->h.who = P4TC_WHO_DATAPATH; ev_->h.table = {table_id}; \
-             ev_->h.key_size = sizeof(ev_->key); ev_->h.at_ns = {now}; ev_->h.entry = ev_->value.hdr; \
+             ev_->h.key_size = sizeof(ev_->key); ev_->h.at_ns = {now}; p4tc_event_entry(&ev_->h.entry, &ev_->value.hdr); \
              __builtin_memcpy(&ev_->key, &{key}, sizeof(ev_->key)); bpf_ringbuf_submit(ev_, 0); }} \
              else {{ u32 lz_ = 0; struct p4tc_aging_timer *lt_ = bpf_map_lookup_elem(&p4tc_aging, &lz_); \
              if (lt_) __sync_fetch_and_add(&lt_->lost_events, 1); }} }}"

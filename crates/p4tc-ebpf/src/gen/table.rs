@@ -12,7 +12,7 @@ use p4tc_ir::Span;
 use super::expr::ArgSrc;
 use super::out::{ident, Out};
 use super::{unsupported, value_uint, Gen, Repr, Scope, TableCtx, TableInfo, R};
-use crate::entry::{self, EntryHead, ValueLayout, FLAG_CONST, FLAG_HAS_ACTION};
+use crate::entry::{self, EntryHead, Head, ValueLayout, FLAG_CONST, FLAG_HAS_ACTION};
 use crate::{CodegenError, InitKind, MapInit, MapKind, MapRole};
 
 impl<'m> Gen<'m> {
@@ -69,6 +69,7 @@ impl<'m> Gen<'m> {
                 }
             }
             let value = ValueLayout::new(
+                Head::of(key.kind),
                 direct_counter.as_ref().map(|(_, c)| c.size),
                 direct_meter.is_some(),
                 max_params,
@@ -103,7 +104,8 @@ impl<'m> Gen<'m> {
             ));
             // Value struct.
             kt.push_str(&format!(
-                "struct {cname}_value {{\n    struct p4tc_entry_hdr hdr;\n"
+                "struct {cname}_value {{\n    {} hdr;\n",
+                value.head.c_type()
             ));
             if let Some((_, c)) = &direct_counter {
                 let ct = super::counter_struct(&mut self.types, c);
@@ -322,6 +324,13 @@ impl<'m> Gen<'m> {
                 },
                 flags: FLAG_HAS_ACTION | if is_const { FLAG_CONST } else { 0 },
                 priority,
+                // An exact head has no priority: the program's order goes in the creation
+                // time instead (nanoseconds after 0, all the program's entries' time), which
+                // dumps order by.
+                created_ns: match info.value.head {
+                    Head::Exact => u64::from(priority),
+                    Head::Full => 0,
+                },
                 ..EntryHead::default()
             };
             let value = info.value.encode(&head, &params).map_err(err)?;
