@@ -4,7 +4,9 @@
 //! and batches in between, and after every step every packet must hit the entry a reference
 //! search over all live entries picks. Two tables: one searched by the inline loop (16
 //! slots), one with a range field (256 slots: the first 64 searched inline, the others by
-//! the `bpf_loop` callback; wide ranges push the entries that matter past slot 64).
+//! the `bpf_loop` callback; wide ranges push the entries that matter past slot 64). A batch
+//! and the program's own entries take their slots best first (each slot's rest bound is then
+//! its own), which is what makes the usual search stop early.
 //!
 //! Needs root, BTF and clang; skips with the reason otherwise.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -370,6 +372,20 @@ fn the_search_stops_early_only_when_no_later_slot_can_win() {
             .collect();
         s.create_batch(which, batch);
         s.check(&format!("table {which}: worst-order batch"));
+        // The batch took its slots best first: each slot's rest bound is its own.
+        let t = s.table(which);
+        let slots = s.target.backend_mut().mask_slots(t).expect("slots");
+        assert!(!slots.is_empty());
+        for (i, w) in slots.windows(2).enumerate() {
+            assert!(
+                w[0].min_prio <= w[1].min_prio,
+                "table {which}: slot {i} ({}) after a batch is worse than slot {} ({})",
+                w[0].min_prio,
+                i + 1,
+                w[1].min_prio
+            );
+        }
+        assert!(slots.iter().all(|m| m.rest_min == m.min_prio), "{slots:?}");
         assert!(s.create(which, rule(9, 0, 1, 300)));
         assert!(s.create(which, rule(10, 0, 3, 101)));
         s.check(&format!(
@@ -426,5 +442,170 @@ fn the_search_stops_early_only_when_no_later_slot_can_win() {
             }
         }
         s.check(&format!("random step {step} on table {which}"));
+    }
+}
+
+/// A table whose program entries come in the worst order (the best mask last, one entry
+/// lowering the first mask's bound below all): the generator gives the slots in ascending
+/// order of their best priority, each entry under its own mask's slot, and the loaded
+/// program picks the right entry for every packet.
+const CONST_PROGRAM: &str = r#"
+#include <core.p4>
+#include <tc/pna.p4>
+
+header ethernet_t {
+    bit<48> dstAddr;
+    bit<48> srcAddr;
+    bit<16> etherType;
+}
+
+struct headers_t {
+    ethernet_t ethernet;
+}
+
+struct meta_t {
+}
+
+parser P(packet_in pkt, out headers_t hdr, inout meta_t meta,
+         in pna_main_parser_input_metadata_t istd) {
+    state start {
+        pkt.extract(hdr.ethernet);
+        transition accept;
+    }
+}
+
+control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
+          inout pna_main_output_metadata_t ostd) {
+    action fwd(PortId_t port) {
+        send_to_port(port);
+    }
+
+    action drop() {
+        drop_packet();
+    }
+
+    @tc_acl("CRUDPS:RX")
+    @nummask(8)
+    table c {
+        key = {
+            hdr.ethernet.dstAddr : ternary @name("dst");
+        }
+        actions = {
+            fwd;
+            drop;
+        }
+        default_action = drop();
+        largest_priority_wins = false;
+        entries = {
+            priority = 50: 48w0x0a0000000000 &&& 48w0xff0000000000 : fwd((PortId_t)50);
+            priority = 60: 48w0x0a0b00000000 &&& 48w0xffff00000000 : fwd((PortId_t)60);
+            priority = 40: 48w0x0a0b0c000000 &&& 48w0xffffff000000 : fwd((PortId_t)40);
+            priority = 70: 48w0x0a0b0c0d0000 &&& 48w0xffffffff0000 : fwd((PortId_t)70);
+            priority = 20: 48w0x0a0b0c0d0e00 &&& 48w0xffffffffff00 : fwd((PortId_t)20);
+            priority = 10: 48w0x0a0b0c0d0e0f &&& 48w0xffffffffffff : fwd((PortId_t)10);
+            priority = 5: 48w0x0b0000000000 &&& 48w0xff0000000000 : fwd((PortId_t)5);
+        }
+    }
+
+    apply {
+        c.apply();
+    }
+}
+
+control D(packet_out pkt, in headers_t hdr, in meta_t meta,
+          in pna_main_output_metadata_t ostd) {
+    apply {
+        pkt.emit(hdr.ethernet);
+    }
+}
+
+PNA_NIC(P(), C(), D()) main;
+"#;
+
+/// The program's entries of `CONST_PROGRAM`: (value, mask, priority = port).
+const CONST_ENTRIES: [(u64, u64, u32); 7] = [
+    (0x0a00_0000_0000, 0xff00_0000_0000, 50),
+    (0x0a0b_0000_0000, 0xffff_0000_0000, 60),
+    (0x0a0b_0c00_0000, 0xffff_ff00_0000, 40),
+    (0x0a0b_0c0d_0000, 0xffff_ffff_0000, 70),
+    (0x0a0b_0c0d_0e00, 0xffff_ffff_ff00, 20),
+    (0x0a0b_0c0d_0e0f, 0xffff_ffff_ffff, 10),
+    (0x0b00_0000_0000, 0xff00_0000_0000, 5),
+];
+
+#[test]
+fn program_entries_take_their_slots_best_first() {
+    let dir = common::out_dir("tss_order", &format!("c-{}", std::process::id()));
+    let path = dir.join("tss_const.p4");
+    std::fs::write(&path, CONST_PROGRAM).expect("write the program");
+    let module = Arc::new(common::module_of(&path));
+    let p = Arc::new(PipelineModel::new(module, "tss_const").expect("model"));
+    let g = p4tc_ebpf::generate(&p.module, "tss_const", p4tc_ebpf::Hook::Tc).expect("generates");
+    let spec = g
+        .tables
+        .iter()
+        .find(|t| t.name.ends_with("/c"))
+        .expect("table c");
+    let masks_map = spec.masks_map.clone().expect("a masks map");
+    let mut slots = Vec::new();
+    for init in g.const_entries.iter().filter(|i| i.map == masks_map) {
+        let at = u32::from_ne_bytes(init.key[..4].try_into().unwrap()) as usize;
+        assert_eq!(at, slots.len(), "slots in order from 0");
+        slots.push(p4tc_ebpf::entry::MaskSlot::decode(&init.value).expect("used"));
+    }
+    // Six masks (two entries share the first), best first.
+    let bounds: Vec<(u32, u32)> = slots.iter().map(|m| (m.min_prio, m.rest_min)).collect();
+    assert_eq!(
+        bounds,
+        vec![(5, 5), (10, 10), (20, 20), (40, 40), (60, 60), (70, 70)]
+    );
+    // Each program entry lies under the slot of its own mask.
+    let mut under = 0;
+    for init in g.const_entries.iter().filter(|i| i.map == spec.map) {
+        let slot = u32::from_ne_bytes(init.key[..4].try_into().unwrap()) as usize;
+        let mask = spec.key.decode_key(&slots[slot].mask).expect("mask");
+        let value = spec.key.decode_key(&init.key[4..]).expect("value");
+        let prio = u32::from_ne_bytes(init.value[8..12].try_into().unwrap());
+        let want = CONST_ENTRIES
+            .iter()
+            .find(|e| u64::from(prio) == u64::from(e.2))
+            .expect("an entry of the program");
+        assert_eq!((value[0].clone(), mask[0].clone()), (n(want.0), n(want.1)));
+        under += 1;
+    }
+    assert_eq!(under, CONST_ENTRIES.len());
+
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped the kernel half: {why}");
+        return;
+    }
+    let mut target = KernelTarget::new(p.clone(), p4tc_ebpf::Hook::Tc).expect("kernel target");
+    for dst in [
+        0x0a0b_0c0d_0e0fu64,
+        0x0a0b_0c0d_0e00,
+        0x0a0b_0c0d_0000,
+        0x0a0b_0c00_0000,
+        0x0a0b_0000_0000,
+        0x0a00_0000_0000,
+        0x0b0b_0c0d_0e0f,
+        0x0c00_0000_0000,
+    ] {
+        let want = CONST_ENTRIES
+            .iter()
+            .filter(|e| dst & e.1 == e.0)
+            .map(|e| e.2)
+            .min();
+        let mut packet = vec![0u8; 60];
+        packet[..6].copy_from_slice(&dst.to_be_bytes()[2..]);
+        packet[12..14].copy_from_slice(&0x88b5u16.to_be_bytes());
+        let d = target.send(0, &packet).expect("send");
+        match want {
+            None => assert!(d.is_drop(), "{dst:#x}: {d:?}"),
+            Some(port) => assert_eq!(
+                d.outputs.iter().map(|o| o.0).collect::<Vec<_>>(),
+                vec![port],
+                "{dst:#x}"
+            ),
+        }
     }
 }

@@ -1176,6 +1176,13 @@ impl KernelBackend {
         Ok(())
     }
 
+    /// The used mask slots of tuple-space table `table`, slot 0 first, as the datapath reads
+    /// them (empty for other tables).
+    pub fn mask_slots(&self, table: Handle<ir::Table>) -> Result<Vec<MaskSlot>, RuntimeError> {
+        let t = self.table_index(table)?;
+        self.read_slots(t)
+    }
+
     /// Configures the direct meter of the entry with this key (and priority) in `table`.
     pub fn set_direct_meter(
         &mut self,
