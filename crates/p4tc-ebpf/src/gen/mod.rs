@@ -160,6 +160,12 @@ pub(crate) struct Gen<'m> {
     /// The sizes of the stacks the parser extracts into with `.next` (by the stack's C
     /// lvalue; [`Self::extracted`] has them as `stack.e[*]`).
     pub(crate) stack_sizes: HashMap<String, u32>,
+    /// Extracts (by their target expression in the parser's body) read at the same packet
+    /// offset on every path, with that offset.
+    pub(crate) static_po: HashMap<Handle<p4tc_ir::ir::Expr>, u32>,
+    /// The same by extraction number (the index in [`Self::extracted`]): these have no
+    /// `po_K_` variable.
+    pub(crate) po_const: HashMap<usize, u32>,
 }
 
 fn m_align(n: u32, a: u32) -> u32 {
@@ -250,6 +256,8 @@ pub fn generate_with(
         lazy_fields: HashMap::new(),
         lazy_assigns: BTreeSet::new(),
         stack_sizes: HashMap::new(),
+        static_po: HashMap::new(),
+        po_const: HashMap::new(),
     };
     let blocks = g.blocks()?;
     g.declare_tables()?;
@@ -792,6 +800,7 @@ impl<'m> Gen<'m> {
             names_for(self, deparser, "d", ["pkt", "(*hdr)", "(*meta)", "ostd"])?;
 
         self.find_lazy_fields(parser, meta_ty, pistd_ty);
+        self.find_static_offsets(parser);
 
         // The three bodies.
         let mut po = Out::new(1);

@@ -259,6 +259,154 @@ impl<'m> Gen<'m> {
         }
     }
 
+    /// Fills [`Gen::static_po`]: the extracts whose offset in the packet is the same on
+    /// every path (each state reached at one offset, and the statements before the extract
+    /// in its state move the cursor by a constant), so the deparser needs no run-time
+    /// record of where they were read.
+    pub(crate) fn find_static_offsets(&mut self, parser: &'m BlockType) {
+        use p4tc_ir::ir::{Callee, Stmt};
+        #[derive(Clone, Copy, PartialEq)]
+        enum At {
+            Unreached,
+            Const(u32),
+            Dynamic,
+        }
+        let body = &parser.body;
+        // A packet_in method call: (method, its arguments).
+        let packet_call = |e: Handle<Expr>| -> Option<(&str, &Vec<Handle<Expr>>)> {
+            match &body.exprs[e].kind {
+                ExprKind::Call {
+                    callee: Callee::ExternMethod { def, method, .. },
+                    args,
+                } if self.m.externs[*def].name == "packet_in" => Some((method.as_str(), args)),
+                _ => None,
+            }
+        };
+        // True when a nested block may move the cursor (an extract or advance in it).
+        fn moves(b: &p4tc_ir::ir::Block, f: &dyn Fn(Handle<Expr>) -> bool) -> bool {
+            b.stmts.iter().any(|st| match st {
+                Stmt::Call(e) => f(*e),
+                Stmt::If {
+                    then, otherwise, ..
+                } => moves(then, f) || moves(otherwise, f),
+                Stmt::Block(b) => moves(b, f),
+                Stmt::Switch { cases, default, .. } => {
+                    cases.iter().any(|c| moves(&c.1, f))
+                        || default.as_ref().is_some_and(|d| moves(d, f))
+                }
+                Stmt::SwitchAction { cases, default, .. } => {
+                    cases.iter().any(|c| moves(&c.1, f))
+                        || default.as_ref().is_some_and(|d| moves(d, f))
+                }
+                Stmt::Loop { body, update, .. } => moves(body, f) || moves(update, f),
+                _ => false,
+            })
+        }
+        let is_move =
+            |e: Handle<Expr>| packet_call(e).is_some_and(|(m, _)| m == "extract" || m == "advance");
+        let n = parser.states.len();
+        let mut entry = vec![At::Unreached; n];
+        if n == 0 {
+            return;
+        }
+        entry[0] = At::Const(0);
+        let mut found: std::collections::HashMap<Handle<Expr>, u32> = Default::default();
+        // Offsets only grow along a path and a state seen at two offsets goes Dynamic for
+        // good, so this settles; the bound is a safeguard.
+        let mut settled = false;
+        for _ in 0..(2 * n + 2) {
+            let mut changed = false;
+            found.clear();
+            for (i, st) in parser.states.iter().enumerate() {
+                let mut at = entry[i];
+                if at == At::Unreached {
+                    continue;
+                }
+                for stmt in &st.block.stmts {
+                    let At::Const(c) = at else { break };
+                    match stmt {
+                        Stmt::Call(e) => match packet_call(*e) {
+                            Some(("extract", args)) if args.len() == 2 => {
+                                let ty = self.resolve(body.exprs[args[1]].ty);
+                                let fixed = matches!(
+                                    body.exprs[args[1]].kind,
+                                    ExprKind::StackMember { .. }
+                                );
+                                match self.header_of(ty).map(|h| self.wire(h, Span::default())) {
+                                    Some(Ok((_, size))) if !fixed => {
+                                        found.insert(args[1], c);
+                                        at = At::Const(c + size);
+                                    }
+                                    Some(Ok((_, size))) => at = At::Const(c + size),
+                                    _ => at = At::Dynamic,
+                                }
+                            }
+                            Some(("advance", args)) => {
+                                let bits = args.get(1).and_then(|a| match &body.exprs[*a].kind {
+                                    ExprKind::Literal(v) => {
+                                        u32::try_from(&super::value_uint(v)).ok()
+                                    }
+                                    _ => None,
+                                });
+                                at = match bits {
+                                    Some(b) if b % 8 == 0 => At::Const(c + b / 8),
+                                    _ => At::Dynamic,
+                                };
+                            }
+                            Some(("extract", _)) => at = At::Dynamic,
+                            _ => {}
+                        },
+                        Stmt::If {
+                            then, otherwise, ..
+                        } if moves(then, &is_move) || moves(otherwise, &is_move) => {
+                            at = At::Dynamic;
+                        }
+                        Stmt::Block(b) if moves(b, &is_move) => at = At::Dynamic,
+                        Stmt::Loop { .. } | Stmt::Switch { .. } | Stmt::SwitchAction { .. } => {
+                            at = At::Dynamic;
+                        }
+                        _ => {}
+                    }
+                }
+                let mut targets = Vec::new();
+                let mut stack = vec![&st.transition];
+                while let Some(t) = stack.pop() {
+                    match t {
+                        Transition::State(j) => targets.push(*j as usize),
+                        Transition::Select { cases, .. } => {
+                            stack.extend(cases.iter().map(|c| c.target.as_ref()))
+                        }
+                        _ => {}
+                    }
+                }
+                for j in targets {
+                    let Some(cur) = entry.get(j).copied() else {
+                        continue;
+                    };
+                    let next = match (cur, at) {
+                        (At::Unreached, a) => a,
+                        (At::Const(x), At::Const(y)) if x == y => cur,
+                        (At::Dynamic, _) => At::Dynamic,
+                        _ => At::Dynamic,
+                    };
+                    if next != cur {
+                        entry[j] = next;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                settled = true;
+                break;
+            }
+        }
+        // The facts of the last pass, over settled entries (a state's entry changes at most
+        // twice, so the bound is never reached; if it were, nothing is assumed).
+        if settled {
+            self.static_po = found;
+        }
+    }
+
     /// The parser: one label per state.
     pub(crate) fn parser_states(
         &mut self,
@@ -475,13 +623,18 @@ impl<'m> Gen<'m> {
                 o.line(format!("if ((void *)(cursor + {size}) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
                 self.load_header(&lv, "cursor", &fields, o);
                 // Where the header was read: after a resize the deparser may copy its bytes
-                // instead of rebuilding them from its fields.
+                // instead of rebuilding them from its fields. Known at compile time when
+                // every path reaches this extract at the same offset.
                 let k = self.extracted.len();
-                let decl = format!("u32 po_{k}_ = 0; /* where the parser read {lv} */");
-                if !self.extra_locals.contains(&decl) {
-                    self.extra_locals.push(decl);
+                if let Some(off) = self.static_po.get(&target).copied() {
+                    self.po_const.insert(k, off);
+                } else {
+                    let decl = format!("u32 po_{k}_ = 0; /* where the parser read {lv} */");
+                    if !self.extra_locals.contains(&decl) {
+                        self.extra_locals.push(decl);
+                    }
+                    o.line(format!("po_{k}_ = (u32)((void *)cursor - data);"));
                 }
-                o.line(format!("po_{k}_ = (u32)((void *)cursor - data);"));
                 o.line(format!("cursor += {size};"));
                 self.extracted.push(lv);
                 Ok(None)
@@ -763,11 +916,15 @@ impl<'m> Gen<'m> {
                 size.div_ceil(8) * 8
             ));
             o.open(format!("if ({valid})"));
-            // Bounded for the verifier (a packet offset plus a scalar it can bound).
-            o.line(format!(
-                "if (po_{k}_ > 0x3fff) {{ drop = 1; goto verdict; }}"
-            ));
-            o.line(format!("u8 *src_ = (u8 *)data + (po_{k}_ & 0x3fff);"));
+            if let Some(off) = self.po_const.get(&k) {
+                o.line(format!("u8 *src_ = (u8 *)data + {off};"));
+            } else {
+                // Bounded for the verifier (a packet offset plus a scalar it can bound).
+                o.line(format!(
+                    "if (po_{k}_ > 0x3fff) {{ drop = 1; goto verdict; }}"
+                ));
+                o.line(format!("u8 *src_ = (u8 *)data + (po_{k}_ & 0x3fff);"));
+            }
             o.line(format!(
                 "if ((void *)(src_ + {size}) > data_end) {{ drop = 1; goto verdict; }}"
             ));
