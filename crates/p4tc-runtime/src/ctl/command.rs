@@ -16,7 +16,7 @@ use super::lexer::{lex_line, number_words, words_of_args, LineEnd, Word};
 use super::values::{parse_key_match, parse_number, parse_value_for};
 use super::{CtlError, DevResolver, Pos};
 use crate::entry::{ActionCall, Aging, DefaultKind, EntrySpec, KeyMatch, Priority};
-use crate::model::{PipelineModel, TableModel};
+use crate::model::{ActionModel, PipelineModel, TableModel};
 use crate::object_model::MeterConfig;
 
 /// A parsed command, with where it starts (its verb).
@@ -229,6 +229,34 @@ pub(crate) fn parse_words(
 pub(crate) struct PathCache {
     /// The path's text and its table's index in the model's tables.
     table: Option<(String, usize)>,
+    /// The last action named, the same way: its table, its name as written and its index in
+    /// the table's actions.
+    action: Option<(Handle<ir::Table>, String, usize)>,
+}
+
+impl PathCache {
+    /// `table`'s action named `name` ([`TableModel::action_by_name`]), remembered for the
+    /// next line naming it the same way (that lookup normalises the name into a new string).
+    fn action<'t>(&mut self, table: &'t TableModel, name: &str) -> Option<&'t ActionModel> {
+        if let Some((t, text, index)) = &self.action {
+            if *t == table.handle && text == name {
+                if let Some(action) = table.actions.get(*index) {
+                    return Some(action);
+                }
+            }
+        }
+        let action = table.action_by_name(name)?;
+        if let Some(index) = table.actions.iter().position(|a| std::ptr::eq(a, action)) {
+            let (t, text, at) = self
+                .action
+                .get_or_insert_with(|| (table.handle, String::new(), 0));
+            *t = table.handle;
+            text.clear();
+            text.push_str(name);
+            *at = index;
+        }
+        Some(action)
+    }
 }
 
 /// [`parse_words`] with the path of the previous command remembered in `cache`.
@@ -656,7 +684,8 @@ impl<'a> Parser<'a> {
                         "`get` takes one key (or none, to dump): no `entry` batches",
                     ));
                 }
-                let mut entries = Vec::new();
+                // One entry without `entry` (a bulk file's lines): no room for more.
+                let mut entries = Vec::with_capacity(if batch { 4 } else { 1 });
                 loop {
                     if batch {
                         let entry_word = self.advance().unwrap_or(&NO_WORD);
@@ -895,7 +924,7 @@ impl<'a> Parser<'a> {
         default: bool,
     ) -> Result<ActionCall, CtlError> {
         let name = self.value_after(action_word, "an action name")?;
-        let Some(action) = table.action_by_name(&name.text) else {
+        let Some(action) = self.cache.action(table, &name.text) else {
             let names: Vec<&str> = table
                 .actions
                 .iter()

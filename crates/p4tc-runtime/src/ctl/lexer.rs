@@ -70,6 +70,27 @@ fn char_at(text: &str, i: usize) -> (char, usize) {
     }
 }
 
+/// How [`lex_plain`] sees a byte: part of a word, whitespace, or a byte it leaves to the
+/// general path (quotes, and every byte of a non-ASCII character).
+static PLAIN_CLASS: [u8; 256] = {
+    let mut table = [WORD; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = if b >= 0x80 || b == b'"' as usize || b == b'\'' as usize {
+            OTHER
+        } else if matches!(b as u8, b' ' | b'\t'..=b'\r') {
+            SPACE
+        } else {
+            WORD
+        };
+        b += 1;
+    }
+    table
+};
+const WORD: u8 = 0;
+const SPACE: u8 = 1;
+const OTHER: u8 = 2;
+
 /// Splits physical line `line` (numbered from 1) into `words`. A `#` at the start of a word
 /// (outside quotes) comments out the rest of the line; a `\` as the line's last character
 /// (outside quotes, before any comment) continues the command on the next line.
@@ -81,6 +102,75 @@ pub(crate) fn lex_line<'a>(
     // Byte offset of a `\` ending the line, if one does.
     let trimmed = text.trim_end();
     let continuation = trimmed.ends_with('\\').then(|| trimmed.len() - 1);
+    if let Some(end) = lex_plain(text, line, continuation, words) {
+        return Ok(end);
+    }
+    lex_general(text, line, continuation, words)
+}
+
+/// [`lex_line`] for a line of plain ASCII without quotes (a bulk file's lines), a byte per
+/// column and every word borrowed: a byte class per byte and no character decoding. `None`
+/// (and `words` as it was) when the line has a quote or a non-ASCII character before its
+/// end or comment: the general path reads it.
+fn lex_plain<'a>(
+    text: &'a str,
+    line: usize,
+    continuation: Option<usize>,
+    words: &mut Vec<Word<'a>>,
+) -> Option<LineEnd> {
+    let bytes = text.as_bytes();
+    let had = words.len();
+    // Past the `\` only whitespace is left (it was trimmed to find it).
+    let limit = continuation.unwrap_or(bytes.len()).min(bytes.len());
+    let mut i = 0;
+    loop {
+        while i < limit && PLAIN_CLASS[usize::from(bytes[i])] == SPACE {
+            i += 1;
+        }
+        if i >= limit {
+            break;
+        }
+        if bytes[i] == b'#' {
+            return Some(LineEnd::End);
+        }
+        let start = i;
+        while i < limit {
+            match PLAIN_CLASS[usize::from(bytes[i])] {
+                WORD => i += 1,
+                SPACE => break,
+                _ => {
+                    words.truncate(had);
+                    return None;
+                }
+            }
+        }
+        // (ASCII bytes: always character boundaries.)
+        let Some(word) = text.get(start..i) else {
+            words.truncate(had);
+            return None;
+        };
+        words.push(Word {
+            text: Cow::Borrowed(word),
+            at: Pos {
+                line: Some(line),
+                column: start + 1,
+                word: 0,
+            },
+        });
+    }
+    Some(match continuation {
+        Some(_) => LineEnd::Continues,
+        None => LineEnd::End,
+    })
+}
+
+/// [`lex_line`] for any line: quotes, and columns counted in characters.
+fn lex_general<'a>(
+    text: &'a str,
+    line: usize,
+    continuation: Option<usize>,
+    words: &mut Vec<Word<'a>>,
+) -> Result<LineEnd, CtlError> {
     let len = text.len();
     // `i` is the byte offset of the next character; columns count characters, and `column`
     // is the column of the character at `i`.
@@ -317,6 +407,53 @@ mod tests {
         assert!(matches!(words[0].text, Cow::Borrowed(_)), "no copy");
         let err = lex_line("abc é'x", 1, &mut Vec::new()).unwrap_err();
         assert_eq!(err.at.column, 6);
+    }
+
+    /// The plain-ASCII path gives what the general one gives, on every line it takes (and
+    /// declines the lines it cannot read, leaving the words alone).
+    #[test]
+    fn plain_path_agrees_with_the_general_one() {
+        let lines = [
+            "create t dst 10 action send param port 1",
+            "  a   b\tc\u{b}d\u{c}e\r ",
+            "a b \\",
+            "a b\\",
+            "a b\\  \t",
+            "\\",
+            "# all comment \\",
+            "a #b c",
+            "a#b c # d \\",
+            "a b\\c",
+            "",
+            "   ",
+            "x 'q' y",
+            "x é y",
+            "x\u{a0}y",
+            "é \\",
+        ];
+        for line in lines {
+            let trimmed = line.trim_end();
+            let continuation = trimmed.ends_with('\\').then(|| trimmed.len() - 1);
+            let mut general = vec![Word {
+                text: Cow::Borrowed("before"),
+                at: Pos::default(),
+            }];
+            let mut plain = general.clone();
+            let want = lex_general(line, 4, continuation, &mut general).expect("lexes");
+            match lex_plain(line, 4, continuation, &mut plain) {
+                Some(end) => {
+                    assert_eq!(end, want, "{line:?}");
+                    assert_eq!(plain, general, "{line:?}");
+                }
+                None => {
+                    assert!(
+                        line.bytes().any(|b| b >= 0x80 || b == b'\''),
+                        "{line:?} is plain"
+                    );
+                    assert_eq!(plain.len(), 1, "{line:?}: words left alone");
+                }
+            }
+        }
     }
 
     #[test]

@@ -217,6 +217,14 @@ pub(crate) fn is_wildcard(text: &str) -> bool {
     matches!(text, "_" | "*")
 }
 
+/// `text.rsplit_once('/')` by a plain byte loop: values are short, and the general
+/// character searcher costs more than the search (a bulk file has a value or two per line).
+fn split_last_slash(text: &str) -> Option<(&str, &str)> {
+    let at = text.bytes().rposition(|b| b == b'/')?;
+    // (`/` is ASCII: both sides are character boundaries.)
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
 /// What follows a `/` or `&&&`.
 enum Qualifier {
     None,
@@ -275,7 +283,7 @@ pub fn parse_key_match(
     };
     let (value_text, qualifier) = if let Some((v, m)) = masked {
         (v, Qualifier::Mask(value(m)?))
-    } else if let Some((v, q)) = text.rsplit_once('/') {
+    } else if let Some((v, q)) = split_last_slash(text) {
         if !q.is_empty() && q.chars().all(|c| c.is_ascii_digit()) {
             let prefix = q
                 .parse::<u32>()
