@@ -203,6 +203,67 @@ packet 2 000000000000 000000000002 9999 0010 88b5 00112233445566778899aabbccddee
 expect 3 000000000000 000000000002 9999 0012 7777 00112233445566778899aabbccddeeff0011223344556677 $
 ";
 
+/// A varbit nothing reads but the emit, behind a tag that goes: the parser leaves its
+/// bytes in the packet and the deparser loads them before the move.
+const VARBIT: &str = r#"
+#include <core.p4>
+#include <tc/pna.p4>
+
+header eth_t { bit<48> dst; bit<48> src; bit<16> type; }
+header tag_t { bit<16> id; bit<16> next; }
+header opt_t { bit<8> len; varbit<64> data; }
+struct headers_t { eth_t eth; tag_t tag; opt_t opt; }
+struct meta_t { bit<8> first; }
+
+parser P(packet_in pkt, out headers_t hdr, inout meta_t meta,
+         in pna_main_parser_input_metadata_t istd) {
+    state start {
+        pkt.extract(hdr.eth);
+        transition select(hdr.eth.type) {
+            0x9999: tagged;
+            default: accept;
+        }
+    }
+    state tagged {
+        pkt.extract(hdr.tag);
+        meta.first = pkt.lookahead<bit<8>>();
+        verify(meta.first <= 8, error.HeaderTooShort);
+        pkt.extract(hdr.opt, (bit<32>)meta.first << 3);
+        transition accept;
+    }
+}
+
+control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
+          inout pna_main_output_metadata_t ostd) {
+    apply {
+        if (hdr.tag.id == 1) {
+            hdr.eth.type = hdr.tag.next;
+            hdr.tag = {#};
+        }
+        send_to_port((PortId_t)3);
+    }
+}
+
+control D(packet_out pkt, inout headers_t hdr, in meta_t meta,
+          in pna_main_output_metadata_t ostd) {
+    apply {
+        pkt.emit(hdr.eth);
+        pkt.emit(hdr.tag);
+        pkt.emit(hdr.opt);
+    }
+}
+PNA_NIC(P(), C(), D()) main;
+"#;
+
+const VARBIT_STF: &str = "
+# tag 1 goes: the option (3 bytes after its length) moves up with the rest
+packet 2 000000000001 000000000002 9999 0001 88b5 03 a1a2a3 00112233445566778899aabbccddeeff00112233
+expect 3 000000000001 000000000002 88b5 03 a1a2a3 00112233445566778899aabbccddeeff00112233 $
+# tag 2 stays: out as it came
+packet 2 000000000001 000000000002 9999 0002 88b5 02 b1b2 00112233445566778899aabbccddeeff0011223344
+expect 3 000000000001 000000000002 9999 0002 88b5 02 b1b2 00112233445566778899aabbccddeeff0011223344 $
+";
+
 #[test]
 fn the_generated_c_moves_only_what_changed() {
     let untag = module("untag", &format!("{HEADERS}{UNTAG}"));
@@ -225,6 +286,7 @@ fn the_generated_c_moves_only_what_changed() {
         "eth's offset is a constant:\n{c}"
     );
     assert!(c.contains("po_2_"), "pay's offset is recorded:\n{c}");
+
     assert!(
         !c.contains("hdr->eth.dst, 6") && !c.contains("hdr->eth.src, 6"),
         "eth's unassigned addresses are not rebuilt:\n{c}"
@@ -241,6 +303,15 @@ fn the_generated_c_moves_only_what_changed() {
         !c.contains("asked where it is read"),
         "a field the control writes is not lazy:\n{c}"
     );
+    let varbit = module("varbit", VARBIT);
+    let cv = p4tc_ebpf::generate(&varbit, "varbit", Hook::Tc)
+        .expect("generates")
+        .c;
+    assert!(
+        cv.contains("left in the packet by the parser")
+            && cv.matches("bpf_skb_load_bytes").count() == 1,
+        "the varbit is loaded by the deparser only:\n{cv}"
+    );
 }
 
 #[test]
@@ -254,11 +325,12 @@ fn moved_and_lazy_programs_pass_their_stf_in_the_kernel() {
         ("untag", UNTAG, UNTAG_STF),
         ("overwrite", OVERWRITE, OVERWRITE_STF),
         ("stack", "", STACK_STF),
+        ("varbit", "", VARBIT_STF),
     ] {
-        let src = if name == "stack" {
-            STACK.to_string()
-        } else {
-            format!("{HEADERS}{control}")
+        let src = match name {
+            "stack" => STACK.to_string(),
+            "varbit" => VARBIT.to_string(),
+            _ => format!("{HEADERS}{control}"),
         };
         let m = module(name, &src);
         for hook in [Hook::Tc, Hook::Xdp] {

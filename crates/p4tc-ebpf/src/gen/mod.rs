@@ -166,6 +166,11 @@ pub(crate) struct Gen<'m> {
     /// The same by extraction number (the index in [`Self::extracted`]): these have no
     /// `po_K_` variable.
     pub(crate) po_const: HashMap<usize, u32>,
+    /// Headers with a varbit whose bytes nothing reads but the deparser's emit (and that
+    /// one extract fills): the parser does not copy them; the deparser loads them from the
+    /// packet only when it has to write them elsewhere. By composite, with the extraction
+    /// number once the parser is generated.
+    pub(crate) lazy_varbits: HashMap<Handle<Composite>, Option<usize>>,
 }
 
 fn m_align(n: u32, a: u32) -> u32 {
@@ -258,6 +263,7 @@ pub fn generate_with(
         stack_sizes: HashMap::new(),
         static_po: HashMap::new(),
         po_const: HashMap::new(),
+        lazy_varbits: HashMap::new(),
     };
     let blocks = g.blocks()?;
     g.declare_tables()?;
@@ -801,6 +807,7 @@ impl<'m> Gen<'m> {
 
         self.find_lazy_fields(parser, meta_ty, pistd_ty);
         self.find_static_offsets(parser);
+        self.find_lazy_varbits(parser);
 
         // The three bodies.
         let mut po = Out::new(1);
@@ -1266,6 +1273,136 @@ impl<'m> Gen<'m> {
         }
     }
 
+    /// Fills [`Self::lazy_varbits`]: headers with a varbit that one parser statement
+    /// extracts (not into a stack) and that every body uses only through their other fields,
+    /// validity builtins, extract and emit; a value holding such a header whole (the
+    /// header struct passed on, a header copied, assigned or looked ahead) rules it out.
+    fn find_lazy_varbits(&mut self, parser: &'m BlockType) {
+        use p4tc_ir::ir::{Callee, ExprKind};
+        let m = self.m;
+        let mut cands: Vec<Handle<Composite>> = Vec::new();
+        for (h, c) in m.composites.iter() {
+            if c.kind == CompositeKind::Header && self.varbit_of(h).is_some() {
+                cands.push(h);
+            }
+        }
+        if cands.is_empty() {
+            return;
+        }
+        // Exactly one extract fills each, not through a stack.
+        let mut extracts: HashMap<Handle<Composite>, u32> = HashMap::new();
+        for (_, e) in parser.body.exprs.iter() {
+            if let ExprKind::Call {
+                callee: Callee::ExternMethod { def, method, .. },
+                args,
+            } = &e.kind
+            {
+                if m.externs[*def].name == "packet_in" && method == "extract" {
+                    if let Some(t) = args.get(1) {
+                        let te = &parser.body.exprs[*t];
+                        if let Some(c) = self.header_of(self.resolve(te.ty)) {
+                            let n = extracts.entry(c).or_default();
+                            *n += if matches!(
+                                te.kind,
+                                ExprKind::StackMember { .. } | ExprKind::Element { .. }
+                            ) {
+                                2
+                            } else {
+                                1
+                            };
+                        }
+                    }
+                }
+            }
+        }
+        cands.retain(|c| extracts.get(c) == Some(&1));
+        let mut bodies: Vec<&'m Body> = m.block_types.iter().map(|(_, b)| &b.body).collect();
+        bodies.extend(m.actions.iter().map(|(_, a)| &a.body));
+        bodies.extend(m.functions.iter().map(|(_, f)| &f.body));
+        for body in bodies {
+            // Expressions something uses (another expression, a statement): the front-end
+            // leaves some unused ones behind (the receiver of `maxSizeInBits()`).
+            let mut used = BTreeSet::new();
+            for (_, e) in body.exprs.iter() {
+                used.extend(operands(&e.kind));
+            }
+            used.extend(stmt_exprs(&body.block));
+            for bt in m.block_types.iter().map(|(_, b)| b) {
+                if std::ptr::eq(&bt.body, body) {
+                    for st in &bt.states {
+                        used.extend(stmt_exprs(&st.block));
+                        if let p4tc_ir::ir::Transition::Select { keys, .. } = &st.transition {
+                            used.extend(keys.iter().copied());
+                        }
+                    }
+                }
+            }
+            for a in m.actions.iter().map(|(_, a)| a) {
+                used.extend(stmt_exprs(&a.body.block));
+            }
+            for t in m.tables.iter().map(|(_, t)| t) {
+                used.extend(t.keys.iter().map(|k| k.expr));
+            }
+            let mut ok_uses = BTreeSet::new();
+            for (_, e) in body.exprs.iter() {
+                match &e.kind {
+                    ExprKind::Field { base, .. } => {
+                        ok_uses.insert(*base);
+                    }
+                    ExprKind::Call { callee, args } => {
+                        let allowed = match callee {
+                            Callee::Builtin(_) => true,
+                            Callee::ExternMethod { def, method, .. } => {
+                                let ext = m.externs[*def].name.as_str();
+                                (ext == "packet_in" && method == "extract")
+                                    || (ext == "packet_out" && method == "emit")
+                            }
+                            _ => false,
+                        };
+                        if allowed {
+                            ok_uses.extend(args.iter().copied());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            for (h, e) in body.exprs.iter() {
+                if !used.contains(&h) {
+                    continue;
+                }
+                if let ExprKind::Field { base, index } = &e.kind {
+                    if let Some(c) = self.header_of(self.resolve(body.exprs[*base].ty)) {
+                        let last = m.composites[c].fields.len().saturating_sub(1);
+                        if *index as usize == last {
+                            cands.retain(|x| *x != c);
+                        }
+                    }
+                }
+                if !ok_uses.contains(&h) {
+                    cands.retain(|c| !self.type_holds(e.ty, *c));
+                }
+            }
+        }
+        self.lazy_varbits = cands.into_iter().map(|c| (c, None)).collect();
+    }
+
+    /// True when a value of type `ty` holds a header `c` (is one, or a struct or stack with
+    /// one inside).
+    fn type_holds(&self, ty: Handle<Type>, c: Handle<Composite>) -> bool {
+        match self.ty(self.resolve(ty)) {
+            Type::Composite(x) => {
+                *x == c
+                    || self.m.composites[*x]
+                        .fields
+                        .iter()
+                        .any(|f| self.type_holds(f.ty, c))
+            }
+            Type::Stack { element, .. } => self.type_holds(*element, c),
+            Type::Tuple(items) => items.iter().any(|t| self.type_holds(*t, c)),
+            _ => false,
+        }
+    }
+
     /// The C size and alignment of a value of type `ty` (as clang lays out our structs).
     pub(crate) fn c_layout(&self, ty: Handle<Type>) -> (u32, u32) {
         let ty = self.resolve(ty);
@@ -1413,6 +1550,76 @@ impl<'m> Gen<'m> {
             .unwrap_or_default();
         ident(&format!("{owner}{}", a.name))
     }
+}
+
+/// The expressions an expression uses directly.
+fn operands(k: &p4tc_ir::ir::ExprKind) -> Vec<Handle<p4tc_ir::ir::Expr>> {
+    use p4tc_ir::ir::ExprKind as K;
+    match k {
+        K::Field { base, .. } | K::Slice { base, .. } | K::StackMember { base, .. } => {
+            vec![*base]
+        }
+        K::Element { base, index } => vec![*base, *index],
+        K::DynamicSlice { base, lo, .. } => vec![*base, *lo],
+        K::Unary { operand, .. } => vec![*operand],
+        K::Binary { lhs, rhs, .. } => vec![*lhs, *rhs],
+        K::Select {
+            cond,
+            then,
+            otherwise,
+        } => vec![*cond, *then, *otherwise],
+        K::Cast(e) => vec![*e],
+        K::Compose(items) => items.clone(),
+        K::Call { args, .. } => args.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// The expressions a block's statements use directly (nested blocks included).
+fn stmt_exprs(b: &p4tc_ir::ir::Block) -> Vec<Handle<p4tc_ir::ir::Expr>> {
+    use p4tc_ir::ir::Stmt;
+    let mut out = Vec::new();
+    let mut stack = vec![b];
+    while let Some(b) = stack.pop() {
+        for st in &b.stmts {
+            match st {
+                Stmt::Assign { lhs, rhs } => out.extend([*lhs, *rhs]),
+                Stmt::Call(e) => out.push(*e),
+                Stmt::Declare { init, .. } => out.extend(init.iter().copied()),
+                Stmt::If {
+                    cond,
+                    then,
+                    otherwise,
+                } => {
+                    out.push(*cond);
+                    stack.push(then);
+                    stack.push(otherwise);
+                }
+                Stmt::Switch {
+                    selector,
+                    cases,
+                    default,
+                } => {
+                    out.push(*selector);
+                    stack.extend(cases.iter().map(|c| &c.1));
+                    stack.extend(default.iter());
+                }
+                Stmt::SwitchAction { cases, default, .. } => {
+                    stack.extend(cases.iter().map(|c| &c.1));
+                    stack.extend(default.iter());
+                }
+                Stmt::Block(b) => stack.push(b),
+                Stmt::Return(e) => out.extend(e.iter().copied()),
+                Stmt::Loop { cond, body, update } => {
+                    out.push(*cond);
+                    stack.push(body);
+                    stack.push(update);
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 /// The C struct of a counter's value (declared once per shape).

@@ -353,7 +353,14 @@ impl<'m> Gen<'m> {
                                     _ => At::Dynamic,
                                 };
                             }
-                            Some(("extract", _)) => at = At::Dynamic,
+                            Some(("extract", args)) => {
+                                // A varbit's header starts here; what follows depends on
+                                // its length.
+                                if let Some(t) = args.get(1) {
+                                    found.insert(*t, c);
+                                }
+                                at = At::Dynamic;
+                            }
                             _ => {}
                         },
                         Stmt::If {
@@ -405,6 +412,50 @@ impl<'m> Gen<'m> {
         if settled {
             self.static_po = found;
         }
+    }
+
+    /// Records where extraction `k` (into `lv`, by the expression `target`) reads: a
+    /// constant when every path gets there at one offset, else `po_K_` set from the cursor.
+    fn record_offset(&mut self, k: usize, target: Handle<Expr>, lv: &str, o: &mut Out) {
+        if let Some(off) = self.static_po.get(&target).copied() {
+            self.po_const.insert(k, off);
+        } else {
+            let decl = format!("u32 po_{k}_ = 0; /* where the parser read {lv} */");
+            if !self.extra_locals.contains(&decl) {
+                self.extra_locals.push(decl);
+            }
+            o.line(format!("po_{k}_ = (u32)((void *)cursor - data);"));
+        }
+    }
+
+    /// For an emitted header whose varbit the parser left in the packet
+    /// ([`Gen::lazy_varbits`]): statements loading those bytes into the header from where
+    /// it was parsed, when valid (before anything moves the packet's bytes).
+    fn load_lazy_varbit(&self, e: &Emit, size: u32, o: &mut Out) {
+        let Some(Some(k)) = self.lazy_varbits.get(&e.composite).copied() else {
+            return;
+        };
+        let Some((f, max)) = self.varbit_of(e.composite) else {
+            return;
+        };
+        let valid = super::expr::field_access(&e.lvalue, "__valid");
+        let v = super::expr::field_access(&e.lvalue, &f);
+        let at = match self.po_const.get(&k) {
+            Some(off) => format!("{}", off + size),
+            None => format!("(po_{k}_ & 0x3fff) + {size}"),
+        };
+        let (load, ctx) = match self.hook {
+            Hook::Tc => ("bpf_skb_load_bytes", "skb"),
+            Hook::Xdp => ("bpf_xdp_load_bytes", "ctx"),
+        };
+        o.open(format!("if ({valid})"));
+        o.line("/* The varbit's bytes, left in the packet by the parser. */");
+        o.line(format!("u64 vl_ = {v}.len >> 3;"));
+        o.line(format!("if (vl_ > {max}) vl_ = {max};"));
+        o.line(format!(
+            "if (vl_ > 0 && {load}({ctx}, {at}, {v}.b, vl_)) {{ drop = 1; goto verdict; }}"
+        ));
+        o.close();
     }
 
     /// The parser: one label per state.
@@ -626,15 +677,7 @@ impl<'m> Gen<'m> {
                 // instead of rebuilding them from its fields. Known at compile time when
                 // every path reaches this extract at the same offset.
                 let k = self.extracted.len();
-                if let Some(off) = self.static_po.get(&target).copied() {
-                    self.po_const.insert(k, off);
-                } else {
-                    let decl = format!("u32 po_{k}_ = 0; /* where the parser read {lv} */");
-                    if !self.extra_locals.contains(&decl) {
-                        self.extra_locals.push(decl);
-                    }
-                    o.line(format!("po_{k}_ = (u32)((void *)cursor - data);"));
-                }
+                self.record_offset(k, target, &lv, o);
                 o.line(format!("cursor += {size};"));
                 self.extracted.push(lv);
                 Ok(None)
@@ -665,17 +708,27 @@ impl<'m> Gen<'m> {
                 o.line("u32 vn_ = vb_ >> 3;");
                 o.line(format!("if ((void *)(cursor + {size} + vn_) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
                 o.line(format!("if ((void *)(cursor + {size}) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
-                // One helper call for the varbit's bytes, not a copy with a bounds check
-                // per byte (the verifier knows 1 <= vn_ <= {max} from the checks above).
-                let (load, ctx) = match self.hook {
-                    Hook::Tc => ("bpf_skb_load_bytes", "skb"),
-                    Hook::Xdp => ("bpf_xdp_load_bytes", "ctx"),
-                };
-                // (64 bits wide, as in the deparser's store.)
-                o.line(format!("u64 vl_ = vn_ <= {max} ? vn_ : {max};"));
-                o.line(format!(
-                    "if (vl_ > 0 && {load}({ctx}, (u32)((void *)cursor - data) + {size}, {v}.b, vl_)) {{ parser_error = {too_short}; goto parser_reject; }}"
-                ));
+                let k = self.extracted.len();
+                let lazy = self.lazy_varbits.contains_key(&c);
+                if lazy {
+                    // Nothing reads the bytes but the emit: the deparser loads them from
+                    // the packet if it has to write them elsewhere.
+                    self.lazy_varbits.insert(c, Some(k));
+                    self.record_offset(k, target, &lv, o);
+                } else {
+                    // One helper call for the varbit's bytes, not a copy with a bounds
+                    // check per byte (the verifier knows 1 <= vn_ <= {max} from the checks
+                    // above).
+                    let (load, ctx) = match self.hook {
+                        Hook::Tc => ("bpf_skb_load_bytes", "skb"),
+                        Hook::Xdp => ("bpf_xdp_load_bytes", "ctx"),
+                    };
+                    // (64 bits wide, as in the deparser's store.)
+                    o.line(format!("u64 vl_ = vn_ <= {max} ? vn_ : {max};"));
+                    o.line(format!(
+                        "if (vl_ > 0 && {load}({ctx}, (u32)((void *)cursor - data) + {size}, {v}.b, vl_)) {{ parser_error = {too_short}; goto parser_reject; }}"
+                    ));
+                }
                 o.line(format!("{v}.len = vb_;"));
                 self.load_header(&lv, "cursor", &fields, o);
                 o.line(format!("cursor += {size} + vn_;"));
@@ -941,6 +994,9 @@ impl<'m> Gen<'m> {
             }
             o.close();
         }
+        for (e, (_, size)) in emits.iter().zip(&layouts) {
+            self.load_lazy_varbit(e, *size, o);
+        }
         o.open("if (delta_ != 0)");
         match self.hook {
             Hook::Tc => {
@@ -979,6 +1035,12 @@ impl<'m> Gen<'m> {
             // stored, and a varbit nothing assigns is left as the packet has it.
             let in_place = !self.parser_advances && unique && all_emitted && same_order;
             o.reopen("else");
+            if !in_place {
+                // Before any write: the varbits the parser left in the packet.
+                for (e, (_, size)) in emits.iter().zip(&layouts) {
+                    self.load_lazy_varbit(e, *size, o);
+                }
+            }
             o.line("u8 *w_ = data;");
             for (e, (fields, size)) in emits.iter().zip(&layouts) {
                 let valid = super::expr::field_access(&e.lvalue, "__valid");
