@@ -270,10 +270,12 @@ fn the_generated_c_moves_only_what_changed() {
     let c = p4tc_ebpf::generate(&untag, "untag", Hook::Tc)
         .expect("generates")
         .c;
+    // The headers are separate variables (the struct is only used member by member).
+    assert!(c.contains("hdr_eth = {};"), "headers split:\n{c}");
     // The tag is dropped without rewriting it, and the fields of the headers around it
     // that nothing assigns are never stored from their parsed values.
     assert!(
-        c.contains("if (hdr->tag.__valid) { hdr->tag ="),
+        c.contains("if (hdr_tag.__valid) { hdr_tag ="),
         "h = {{#}} is a validity change:\n{c}"
     );
     assert!(
@@ -288,7 +290,7 @@ fn the_generated_c_moves_only_what_changed() {
     assert!(c.contains("po_2_"), "pay's offset is recorded:\n{c}");
 
     assert!(
-        !c.contains("hdr->eth.dst, 6") && !c.contains("hdr->eth.src, 6"),
+        !c.contains("hdr_eth.dst, 6") && !c.contains("hdr_eth.src, 6"),
         "eth's unassigned addresses are not rebuilt:\n{c}"
     );
     assert!(

@@ -121,7 +121,7 @@ impl<'m> Gen<'m> {
                     }
                 }
                 let b = self.place(s, *base, write)?;
-                Ok(field_access(
+                Ok(self.member(
                     &b,
                     &ident(&self.field_name(self.resolve(bty), *index as usize)),
                 ))

@@ -171,6 +171,11 @@ pub(crate) struct Gen<'m> {
     /// packet only when it has to write them elsewhere. By composite, with the extraction
     /// number once the parser is generated.
     pub(crate) lazy_varbits: HashMap<Handle<Composite>, Option<usize>>,
+    /// The headers struct's members are separate C variables (`hdr_NAME`), not one
+    /// struct: a stack indexed at run time then keeps only itself in memory, and clang
+    /// holds the other headers' fields in registers (or drops them). Only with the
+    /// headers on the stack and the struct never used whole (but by emit).
+    pub(crate) split_hdr: bool,
 }
 
 fn m_align(n: u32, a: u32) -> u32 {
@@ -264,6 +269,7 @@ pub fn generate_with(
         static_po: HashMap::new(),
         po_const: HashMap::new(),
         lazy_varbits: HashMap::new(),
+        split_hdr: false,
     };
     let blocks = g.blocks()?;
     g.declare_tables()?;
@@ -805,6 +811,13 @@ impl<'m> Gen<'m> {
         let (dnames, ddecls) =
             names_for(self, deparser, "d", ["pkt", "(*hdr)", "(*meta)", "ostd"])?;
 
+        let bytes = self.c_layout(hdr_ty).0 + self.c_layout(meta_ty).0;
+        let in_map = match self.placement {
+            crate::Placement::Stack => false,
+            crate::Placement::Map => true,
+            crate::Placement::Auto => bytes > crate::STACK_HEADERS_MAX,
+        };
+        self.split_hdr = !in_map && self.only_members_used(hdr_ty);
         self.find_lazy_fields(parser, meta_ty, pistd_ty);
         self.find_static_offsets(parser);
         self.find_lazy_varbits(parser);
@@ -898,12 +911,6 @@ impl<'m> Gen<'m> {
         if self.uses_recirculate {
             o.line("u8 recirc_ = 0;");
         }
-        let bytes = self.c_layout(hdr_ty).0 + self.c_layout(meta_ty).0;
-        let in_map = match self.placement {
-            crate::Placement::Stack => false,
-            crate::Placement::Map => true,
-            crate::Placement::Auto => bytes > crate::STACK_HEADERS_MAX,
-        };
         if in_map {
             o.line(format!(
                 "/* Headers and metadata ({bytes} bytes) live in a per-CPU scratch map. */"
@@ -940,6 +947,16 @@ impl<'m> Gen<'m> {
                 None,
                 None,
             );
+        } else if self.split_hdr {
+            // One variable per member of the headers struct (see `Gen::split_hdr`).
+            if let Type::Composite(c) = self.ty(self.resolve(hdr_ty)) {
+                for f in &m.composites[*c].fields {
+                    let t = self.ctype(f.ty, pspan)?;
+                    o.line(format!("{t} hdr_{} = {};", ident(&f.name), self.zero(f.ty)));
+                }
+            }
+            o.line(format!("{meta_c} meta_v = {{}};"));
+            o.line(format!("{meta_c} *meta = &meta_v;"));
         } else {
             o.line(format!("{hdr_c} hdr_v = {{}};"));
             o.line(format!("{meta_c} meta_v = {{}};"));
@@ -1401,6 +1418,55 @@ impl<'m> Gen<'m> {
             Type::Tuple(items) => items.iter().any(|t| self.type_holds(*t, c)),
             _ => false,
         }
+    }
+
+    /// True when the headers struct (type `hdr_ty`) is a struct that every body uses only
+    /// member by member (or whole in `emit`): its members may then be separate variables.
+    fn only_members_used(&self, hdr_ty: Handle<Type>) -> bool {
+        use p4tc_ir::ir::{Callee, ExprKind};
+        let hdr_ty = self.resolve(hdr_ty);
+        let Type::Composite(c) = self.ty(hdr_ty) else {
+            return false;
+        };
+        if self.m.composites[*c].kind != CompositeKind::Struct {
+            return false;
+        }
+        let m = self.m;
+        let mut bodies: Vec<&'m Body> = m.block_types.iter().map(|(_, b)| &b.body).collect();
+        bodies.extend(m.actions.iter().map(|(_, a)| &a.body));
+        bodies.extend(m.functions.iter().map(|(_, f)| &f.body));
+        for body in bodies {
+            let mut ok = BTreeSet::new();
+            for (_, e) in body.exprs.iter() {
+                match &e.kind {
+                    ExprKind::Field { base, .. } => {
+                        ok.insert(*base);
+                    }
+                    ExprKind::Call {
+                        callee: Callee::ExternMethod { def, method, .. },
+                        args,
+                    } if m.externs[*def].name == "packet_out" && method == "emit" => {
+                        ok.extend(args.iter().copied());
+                    }
+                    _ => {}
+                }
+            }
+            for (h, e) in body.exprs.iter() {
+                if self.resolve(e.ty) == hdr_ty && !ok.contains(&h) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// `base.f` as C: a member of the headers struct is its own variable when
+    /// [`Self::split_hdr`] holds.
+    pub(crate) fn member(&self, base: &str, f: &str) -> String {
+        if self.split_hdr && base == "(*hdr)" {
+            return format!("hdr_{f}");
+        }
+        expr::field_access(base, f)
     }
 
     /// The C size and alignment of a value of type `ty` (as clang lays out our structs).

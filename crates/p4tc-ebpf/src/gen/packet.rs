@@ -842,7 +842,7 @@ impl<'m> Gen<'m> {
                     return unsupported(format!("emitting `{}`", comp.name), span);
                 }
                 for f in &comp.fields {
-                    let fl = super::expr::field_access(lv, &ident(&f.name));
+                    let fl = self.member(lv, &ident(&f.name));
                     self.emit_value(&fl, f.ty, span, o)?;
                 }
                 Ok(())

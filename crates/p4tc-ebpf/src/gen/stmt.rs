@@ -276,8 +276,9 @@ impl<'m> Gen<'m> {
     }
 
     /// The C lvalue of `e` when it is a header the deparser names the same way (`hdr->h`,
-    /// in the main function; not a stack element, not through a P4 function's pointer
-    /// parameter): what the deparser's per-header facts may be keyed by.
+    /// `hdr_h` with `Gen::split_hdr`, or a stack element of one by a constant index), in
+    /// the main function, not through a P4 function's pointer parameter: what the
+    /// deparser's per-header facts may be keyed by.
     fn named_header(&mut self, s: &Scope<'_>, e: Handle<Expr>) -> R<Option<String>> {
         if matches!(s.ret, super::Ret::C)
             || self.header_of(self.resolve(s.body.exprs[e].ty)).is_none()
@@ -288,7 +289,8 @@ impl<'m> Gen<'m> {
         // A stack element by a constant index (`hdr->s.e[2]`) is named as the deparser
         // names it; one by a run-time index is not.
         let plain = super::expr::plain_lvalue(&lv);
-        Ok((lv.starts_with("hdr->") && plain).then_some(lv))
+        let top = lv.starts_with("hdr->") || (self.split_hdr && lv.starts_with("hdr_"));
+        Ok((top && plain).then_some(lv))
     }
 
     /// Expands `action` in place. `args` give one source per parameter (for directionless
