@@ -64,10 +64,74 @@ struct Pending {
     index: usize,
     /// As it will be published (normalised key, priority, permissions).
     spec: EntrySpec,
-    /// Its map keys (several for a range), with their mask slots (tuple-space tables).
-    keys: Vec<(Vec<u8>, u32)>,
-    value: Vec<u8>,
+    /// Its map keys (several for a range) in the pass's blobs, with their mask slots
+    /// (tuple-space tables).
+    keys: Pieces,
+    /// Its map value in the pass's blobs.
+    value: Span,
     priority: u32,
+}
+
+/// Bytes in the blobs of a pass: the keys and values of its entries, one after the other in
+/// one vector (rather than two or three vectors per entry, allocated and freed by the
+/// million).
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    at: usize,
+    len: usize,
+}
+
+impl Span {
+    /// Appends `bytes` to `blobs`: where they are.
+    fn push(blobs: &mut Vec<u8>, bytes: &[u8]) -> Span {
+        let at = blobs.len();
+        blobs.extend_from_slice(bytes);
+        Span {
+            at,
+            len: bytes.len(),
+        }
+    }
+
+    fn of(self, blobs: &[u8]) -> &[u8] {
+        &blobs[self.at..self.at + self.len]
+    }
+
+    fn of_mut(self, blobs: &mut [u8]) -> &mut [u8] {
+        &mut blobs[self.at..self.at + self.len]
+    }
+}
+
+/// An entry's map keys with their mask slots: one without a vector (every entry but a
+/// range's).
+enum Pieces {
+    One([(Span, u32); 1]),
+    Many(Vec<(Span, u32)>),
+}
+
+impl Pieces {
+    fn as_slice(&self) -> &[(Span, u32)] {
+        match self {
+            Pieces::One(one) => one,
+            Pieces::Many(many) => many,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [(Span, u32)] {
+        match self {
+            Pieces::One(one) => one,
+            Pieces::Many(many) => many,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+}
+
+/// An entry's map keys as `prepare` makes them.
+enum Keys {
+    One(Vec<u8>),
+    Many(Vec<(Vec<u8>, u32)>),
 }
 
 /// What a batch knows about a tuple-space table, read once.
@@ -151,21 +215,18 @@ impl KernelBackend {
         };
         let started = std::time::Instant::now();
         let mut results: Vec<Result<(), RuntimeError>> = vec![Ok(()); n];
-        let mut pending = Vec::with_capacity(n);
+        let round_max = bulk::MAX_RECORDS as usize;
+        // A tuple-space table's batch is prepared whole (its new slots are numbered by the
+        // priorities of the whole batch); any other table's a round at a time, so the
+        // prepared entries' memory is reused from round to round (a million entries'
+        // worth of keys and values is otherwise fresh memory, page faults and cache misses,
+        // for nothing: their preparing reads nothing that an earlier round writes).
+        let per_pass = if tuple { n } else { n.min(round_max) };
+        let mut pending = Vec::with_capacity(per_pass);
+        let mut blobs = Vec::new();
         let now = sys::monotonic_ns();
-        for (index, spec) in specs.into_iter().enumerate() {
-            // One nanosecond apart, in batch order: dumps list entries oldest first, as
-            // created one by one (a batch takes far longer than a nanosecond per entry).
-            let created = now.saturating_add(index as u64);
-            match self.prepare(t, index, spec, &profiles, state.as_mut(), created) {
-                Ok(p) => pending.push(p),
-                Err(e) => results[index] = Err(e),
-            }
-        }
-        if let Some(state) = state.as_mut() {
-            order_new_slots(state, &mut pending);
-        }
-        let prepared = started.elapsed();
+        let mut specs = specs.into_iter().enumerate().peekable();
+        let mut prepared = Duration::ZERO;
         let mut written = Duration::ZERO;
         let tm = self.table_model(t);
         let dotted = tm.dotted.clone();
@@ -174,34 +235,62 @@ impl KernelBackend {
             Some(s) => (size as usize).saturating_sub(s.count),
             None => usize::MAX,
         };
-        let round_max = bulk::MAX_RECORDS as usize;
         // The batch op's view of the keys there (listed at its first round).
         let mut existing = None;
-        let mut at = 0;
-        while at < pending.len() {
-            let take = room.min(round_max).min(pending.len() - at);
-            if take == 0 {
-                for p in &pending[at..] {
-                    results[p.index] = Err(RuntimeError::Full {
-                        table: dotted.clone(),
-                        size,
-                    });
+        while specs.peek().is_some() {
+            let pass = std::time::Instant::now();
+            pending.clear();
+            blobs.clear();
+            while pending.len() < per_pass {
+                let Some((index, spec)) = specs.next() else {
+                    break;
+                };
+                // One nanosecond apart, in batch order: dumps list entries oldest first, as
+                // created one by one (a batch takes far longer than a nanosecond per entry).
+                let created = now.saturating_add(index as u64);
+                match self.prepare(
+                    t,
+                    index,
+                    spec,
+                    &profiles,
+                    state.as_mut(),
+                    created,
+                    &mut blobs,
+                ) {
+                    Ok(p) => pending.push(p),
+                    Err(e) => results[index] = Err(e),
                 }
-                break;
             }
-            let round = &pending[at..at + take];
-            at += take;
             if let Some(state) = state.as_mut() {
-                if let Err(e) = self.write_slots(t, state, round) {
-                    for p in round {
-                        results[p.index] = Err(e.clone());
-                    }
-                    continue;
-                }
+                order_new_slots(state, &mut pending, &mut blobs);
             }
-            let (done, took) = self.write_round(t, round, &mut results, &mut existing);
-            written += took;
-            room = room.saturating_sub(done);
+            prepared += pass.elapsed();
+            let mut at = 0;
+            while at < pending.len() {
+                let take = room.min(round_max).min(pending.len() - at);
+                if take == 0 {
+                    for p in &pending[at..] {
+                        results[p.index] = Err(RuntimeError::Full {
+                            table: dotted.clone(),
+                            size,
+                        });
+                    }
+                    break;
+                }
+                let round = &pending[at..at + take];
+                at += take;
+                if let Some(state) = state.as_mut() {
+                    if let Err(e) = self.write_slots(t, state, round) {
+                        for p in round {
+                            results[p.index] = Err(e.clone());
+                        }
+                        continue;
+                    }
+                }
+                let (done, took) = self.write_round(t, round, &blobs, &mut results, &mut existing);
+                written += took;
+                room = room.saturating_sub(done);
+            }
         }
         self.last_batch = BatchStats {
             entries: n,
@@ -234,7 +323,11 @@ impl KernelBackend {
         })
     }
 
-    /// Checks and encodes one entry as `insert` does; takes its mask slots in `state`.
+    /// Checks and encodes one entry as `insert` does; takes its mask slots in `state`; puts
+    /// its keys and value in `blobs`.
+    // (The entry, the batch's state, and the pass's blobs: a struct of them would only
+    // rename the arguments.)
+    #[allow(clippy::too_many_arguments)]
     fn prepare(
         &self,
         t: usize,
@@ -243,6 +336,7 @@ impl KernelBackend {
         profiles: &[Duration],
         state: Option<&mut TupleState>,
         now: u64,
+        blobs: &mut Vec<u8>,
     ) -> Result<Pending, RuntimeError> {
         let tm = self.table_model(t);
         let normal = normalize_entry_key(tm, std::mem::take(&mut spec.key))?;
@@ -273,7 +367,7 @@ impl KernelBackend {
                 } else {
                     1
                 };
-                (vec![(k, 0)], tag, 0, false)
+                (Keys::One(k), tag, 0, false)
             }
             MapKey::Tuple(list) => {
                 let Some(state) = state else {
@@ -319,7 +413,7 @@ impl KernelBackend {
                 };
                 let tag = state.next_tag;
                 state.next_tag = tag.saturating_add(1);
-                (keys, tag, priority, allocated)
+                (Keys::Many(keys), tag, priority, allocated)
             }
         };
         let head = EntryHead {
@@ -345,6 +439,16 @@ impl KernelBackend {
         spec.key = normal;
         spec.priority = has_prio.then_some(Priority(priority));
         spec.permissions = Some(permissions);
+        // Into the blobs only now: an entry refused above leaves nothing there.
+        let keys = match keys {
+            Keys::One(k) => Pieces::One([(Span::push(blobs, &k), 0)]),
+            Keys::Many(list) => Pieces::Many(
+                list.into_iter()
+                    .map(|(k, slot)| (Span::push(blobs, &k), slot))
+                    .collect(),
+            ),
+        };
+        let value = Span::push(blobs, &value);
         Ok(Pending {
             index,
             spec,
@@ -372,7 +476,7 @@ impl KernelBackend {
             .collect();
         let needed = round
             .iter()
-            .flat_map(|p| p.keys.iter().map(|(_, slot)| *slot as usize))
+            .flat_map(|p| p.keys.as_slice().iter().map(|(_, slot)| *slot as usize))
             .max();
         if let Some(hi) = needed {
             for mask in state.slots.iter().take(hi + 1).skip(want.len()) {
@@ -380,7 +484,7 @@ impl KernelBackend {
             }
         }
         for p in round {
-            for (_, slot) in &p.keys {
+            for (_, slot) in p.keys.as_slice() {
                 if let Some(w) = want.get_mut(*slot as usize) {
                     w.1 = w.1.min(p.priority);
                 }
@@ -395,6 +499,7 @@ impl KernelBackend {
         &mut self,
         t: usize,
         round: &[Pending],
+        blobs: &[u8],
         results: &mut [Result<(), RuntimeError>],
         existing: &mut Option<std::collections::HashSet<Vec<u8>>>,
     ) -> (usize, Duration) {
@@ -416,10 +521,12 @@ impl KernelBackend {
         for p in round {
             let inline =
                 path == WritePath::SyscallProgram && ring && p.keys.len() == 1 && publishes(p);
-            for (k, _) in &p.keys {
+            let value = p.value.of(blobs);
+            for (k, _) in p.keys.as_slice() {
+                let k = k.of(blobs);
                 records.push(Record {
                     key: k,
-                    value: &p.value,
+                    value,
                     event: inline.then(|| {
                         bulk::event_head(
                             crate::aging::EVENT_CREATED,
@@ -427,7 +534,7 @@ impl KernelBackend {
                             table_id,
                             k.len(),
                             now,
-                            &layout.event_head(&p.value).unwrap_or_default(),
+                            &layout.event_head(value).unwrap_or_default(),
                         )
                     }),
                 });
@@ -458,8 +565,9 @@ impl KernelBackend {
                     if !inline {
                         let elements = p
                             .keys
+                            .as_slice()
                             .iter()
-                            .map(|(k, _)| (k.clone(), p.value.clone()))
+                            .map(|(k, _)| (k.of(blobs).to_vec(), p.value.of(blobs).to_vec()))
                             .collect();
                         later.push((p.spec.clone(), elements));
                     }
@@ -467,8 +575,9 @@ impl KernelBackend {
                 Some(&errno) => {
                     // All or nothing: the pieces that went in come out again.
                     if let Ok(map) = self.map(&map_name) {
-                        for ((k, _), s) in p.keys.iter().zip(mine) {
+                        for ((k, _), s) in p.keys.as_slice().iter().zip(mine) {
                             if *s == 0 {
+                                let k = k.of(blobs);
                                 let _ = map.delete(k);
                                 if let Some(there) = existing.as_mut() {
                                     there.remove(k);
@@ -632,7 +741,7 @@ impl KernelBackend {
 /// Renumbers the slots a batch takes (first-use order in `prepare`) in ascending order of the
 /// best priority value needing each, so that, when priorities grow with the masks as in a
 /// usual rule set, the datapath's search stops at the first slot that cannot win.
-fn order_new_slots(state: &mut TupleState, pending: &mut [Pending]) {
+fn order_new_slots(state: &mut TupleState, pending: &mut [Pending], blobs: &mut [u8]) {
     let base = state.kernel.len();
     let fresh = state.slots.len().saturating_sub(base);
     if fresh < 2 {
@@ -640,7 +749,7 @@ fn order_new_slots(state: &mut TupleState, pending: &mut [Pending]) {
     }
     let mut best = vec![u32::MAX; fresh];
     for p in pending.iter() {
-        for (_, slot) in &p.keys {
+        for (_, slot) in p.keys.as_slice() {
             if let Some(j) = (*slot as usize).checked_sub(base) {
                 best[j] = best[j].min(p.priority);
             }
@@ -653,10 +762,10 @@ fn order_new_slots(state: &mut TupleState, pending: &mut [Pending]) {
     }
     state.slots.extend(masks);
     for p in pending.iter_mut() {
-        for (k, slot) in &mut p.keys {
+        for (k, slot) in p.keys.as_mut_slice() {
             if let Some(j) = (*slot as usize).checked_sub(base) {
                 *slot = (base + rank[j]) as u32;
-                k[..4].copy_from_slice(&slot.to_ne_bytes());
+                k.of_mut(blobs)[..4].copy_from_slice(&slot.to_ne_bytes());
             }
         }
     }
