@@ -119,6 +119,12 @@ impl<'m> Gen<'m> {
                         let test = self.host_port_test(s, &port);
                         return Ok(format!("({}{test})", if net { "!" } else { "" }));
                     }
+                    // The input timestamp: the packet's clock, read on first use.
+                    if self.lazy_timestamp == Some((self.resolve(bty), *index))
+                        && !matches!(s.ret, super::Ret::C)
+                    {
+                        return Ok(self.packet_now());
+                    }
                 }
                 let b = self.place(s, *base, write)?;
                 Ok(self.member(

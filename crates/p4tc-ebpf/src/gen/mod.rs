@@ -157,6 +157,10 @@ pub(crate) struct Gen<'m> {
     /// The parser's assignments of [`Self::lazy_fields`] (their left-hand sides), which
     /// generate nothing.
     pub(crate) lazy_assigns: BTreeSet<Handle<p4tc_ir::ir::Expr>>,
+    /// The control's `istd.timestamp` (input metadata type, field index) when the control
+    /// reads it only field by field: each read is then the per-packet clock read on first use
+    /// ([`Self::packet_now`]), so a packet whose path never reads it calls no helper.
+    pub(crate) lazy_timestamp: Option<(Handle<Type>, u32)>,
     /// The sizes of the stacks the parser extracts into with `.next` (by the stack's C
     /// lvalue; [`Self::extracted`] has them as `stack.e[*]`).
     pub(crate) stack_sizes: HashMap<String, u32>,
@@ -264,6 +268,7 @@ pub fn generate_with(
         uses_recirculate: false,
         placement: options.placement,
         lazy_fields: HashMap::new(),
+        lazy_timestamp: None,
         lazy_assigns: BTreeSet::new(),
         stack_sizes: HashMap::new(),
         static_po: HashMap::new(),
@@ -821,6 +826,10 @@ impl<'m> Gen<'m> {
         self.find_lazy_fields(parser, meta_ty, pistd_ty);
         self.find_static_offsets(parser);
         self.find_lazy_varbits(parser);
+        self.lazy_timestamp = self
+            .field_index(istd_ty, "timestamp")
+            .filter(|_| self.used_field_by_field(&control.body, istd_ty))
+            .map(|i| (self.resolve(istd_ty), i as u32));
 
         // The three bodies.
         let mut po = Out::new(1);
@@ -1036,7 +1045,7 @@ impl<'m> Gen<'m> {
             ));
         }
         if let Some(i) = self.field_index(istd_ty, "timestamp") {
-            if self.reads_field(&control.body, istd_ty, i) {
+            if self.lazy_timestamp.is_none() && self.reads_field(&control.body, istd_ty, i) {
                 o.line(format!(
                     "istd.{} = bpf_ktime_get_ns();",
                     ident(&self.field_name(istd_ty, i))
@@ -1547,6 +1556,27 @@ impl<'m> Gen<'m> {
     }
 
     /// True when some expression of `body` reads field `index` of a value of type `ty`.
+    /// Every use of a local of type `ty` in `body` is the base of a field access (none is
+    /// copied whole or passed to a call), so a field may be computed where it is read.
+    fn used_field_by_field(&self, body: &Body, ty: Handle<Type>) -> bool {
+        use p4tc_ir::ir::ExprKind;
+        let ty = self.resolve(ty);
+        let is_local_of_ty = |e: Handle<p4tc_ir::ir::Expr>| {
+            matches!(body.exprs[e].kind, ExprKind::Local(_)) && self.resolve(body.exprs[e].ty) == ty
+        };
+        let locals = body
+            .exprs
+            .iter()
+            .filter(|(h, _)| is_local_of_ty(*h))
+            .count();
+        let bases = body
+            .exprs
+            .iter()
+            .filter(|(_, e)| matches!(e.kind, ExprKind::Field { base, .. } if is_local_of_ty(base)))
+            .count();
+        locals == bases
+    }
+
     fn reads_field(&self, body: &Body, ty: Handle<Type>, index: usize) -> bool {
         body.exprs.iter().any(|(_, e)| match &e.kind {
             p4tc_ir::ir::ExprKind::Field { base, index: i } => {
