@@ -61,8 +61,31 @@ pub(crate) fn parse_number(text: &str) -> Option<BigUint> {
 /// `digits` (no prefix, no separators) in `radix` when they fit a `u64`, in one pass; `None`
 /// for anything else (the caller then takes the general path, which decides).
 fn small_number(digits: &str, radix: u32) -> Option<u64> {
+    let bytes = digits.as_bytes();
+    // Up to 19 decimal or 16 hex digits cannot overflow: no checks per digit (a bulk file's
+    // keys and parameters).
+    match radix {
+        10 if bytes.len() <= 19 => {
+            return bytes.iter().try_fold(0u64, |n, &b| {
+                let d = b.wrapping_sub(b'0');
+                (d < 10).then(|| n * 10 + u64::from(d))
+            })
+        }
+        16 if bytes.len() <= 16 => {
+            return bytes.iter().try_fold(0u64, |n, &b| {
+                let d = match b {
+                    b'0'..=b'9' => b - b'0',
+                    b'a'..=b'f' => b - b'a' + 10,
+                    b'A'..=b'F' => b - b'A' + 10,
+                    _ => return None,
+                };
+                Some(n << 4 | u64::from(d))
+            })
+        }
+        _ => {}
+    }
     let mut n = 0u64;
-    for &b in digits.as_bytes() {
+    for &b in bytes {
         let d = char::from(b).to_digit(radix)?;
         n = n.checked_mul(u64::from(radix))?.checked_add(u64::from(d))?;
     }
@@ -385,7 +408,22 @@ mod tests {
         assert_eq!(n("0b101").as_deref(), Some("5"));
         assert_eq!(n("1__2").as_deref(), Some("12"));
         assert_eq!(n("0o17").as_deref(), Some("15"));
-        for bad in ["12a", "0b102", "0x", "_1", "1_", "１", "+1"] {
+        assert_eq!(
+            n("9999999999999999999").as_deref(),
+            Some("9999999999999999999")
+        );
+        assert_eq!(
+            n("0xFFFFffffFFFFffff").as_deref(),
+            Some("18446744073709551615")
+        );
+        assert_eq!(
+            n("0x10000000000000000").as_deref(),
+            Some("18446744073709551616")
+        );
+        assert_eq!(n("0xaBcD09").as_deref(), Some("11259145"));
+        for bad in [
+            "12a", "0b102", "0x", "_1", "1_", "１", "+1", "0xag", "9:", "1/",
+        ] {
             assert_eq!(n(bad), None, "{bad}");
         }
     }
