@@ -833,13 +833,28 @@ impl<'m> Gen<'m> {
                 Ok(Some(t))
             }
             ("InternetChecksum", _) => {
+                // The sum is kept unfolded in 64 bits: each word is one add (no fold per
+                // word); `get` and `get_state` fold once. One's complement addition is
+                // associative with the end-around carry, so folding late gives the same
+                // value, and 2^48 words would be needed to overflow.
                 let state = format!("ck_{name}");
                 if !self
                     .extra_locals
                     .iter()
                     .any(|l| l.contains(&format!(" {state} ")))
                 {
-                    self.extra_locals.push(format!("u32 {state} = 0;"));
+                    self.extra_locals.push(format!("u64 {state} = 0;"));
+                }
+                if !self.funcs.text.contains("p4tc_csum_fold64_(") {
+                    self.funcs.text.push_str(
+                        "/* Folds an unfolded one's complement sum to 16 bits. */\n\
+                         P4TC_INLINE u16 p4tc_csum_fold64_(u64 s)\n{\n\
+                         \x20   s = (s & 0xffffffffULL) + (s >> 32);\n\
+                         \x20   s = (s & 0xffffULL) + (s >> 16);\n\
+                         \x20   s = (s & 0xffffULL) + (s >> 16);\n\
+                         \x20   s = (s & 0xffffULL) + (s >> 16);\n\
+                         \x20   return (u16)s;\n}\n\n",
+                    );
                 }
                 match method {
                     "clear" => o.line(format!("{state} = 0;")),
@@ -851,17 +866,17 @@ impl<'m> Gen<'m> {
                         };
                         let parts = self.data_fields(s, data, span)?;
                         let words = super::packet::concat_chunks(&parts, 16, false, span)?;
-                        let f = if method == "add" {
-                            "p4tc_csum_add"
-                        } else {
-                            "p4tc_csum_sub"
-                        };
                         for w in words {
-                            o.line(format!("{state} = {f}({state}, {w});"));
+                            if method == "add" {
+                                o.line(format!("{state} += (u16)({w});"));
+                            } else {
+                                // Subtracting a word is adding its one's complement.
+                                o.line(format!("{state} += (u16)~(u16)({w});"));
+                            }
                         }
                     }
-                    "get" => return Ok(Some(format!("((u16)~p4tc_csum_fold({state}))"))),
-                    "get_state" => return Ok(Some(format!("p4tc_csum_fold({state})"))),
+                    "get" => return Ok(Some(format!("((u16)~p4tc_csum_fold64_({state}))"))),
+                    "get_state" => return Ok(Some(format!("p4tc_csum_fold64_({state})"))),
                     "set_state" => {
                         let v = arg(self, 1)?;
                         o.line(format!("{state} = {v};"));
