@@ -517,7 +517,8 @@ impl KernelBackend {
         };
         // Events go out with the insert when an entry is one element (a range's pieces could
         // still be taken back).
-        let mut records: Vec<Record<'_>> = Vec::new();
+        let mut records: Vec<Record<'_>> =
+            Vec::with_capacity(round.iter().map(|p| p.keys.len()).sum());
         for p in round {
             let inline =
                 path == WritePath::SyscallProgram && ring && p.keys.len() == 1 && publishes(p);
@@ -559,8 +560,8 @@ impl KernelBackend {
             at += p.keys.len();
             match mine.iter().find(|&&s| s != 0) {
                 None => {
+                    // (Its result is `Ok` already: `create_batch` starts them so.)
                     done += 1;
-                    results[p.index] = Ok(());
                     let inline = path == WritePath::SyscallProgram && ring && p.keys.len() == 1;
                     if !inline {
                         let elements = p
@@ -605,12 +606,15 @@ impl KernelBackend {
                 }
             }
         }
-        if let Some(max) = round
+        // (Entries carry a priority only in tables that have them.)
+        let has_prio = self.tables[t].has_prio;
+        let best = round
             .iter()
+            .take(if has_prio { round.len() } else { 0 })
             .filter(|p| p.spec.priority.is_some() && results[p.index].is_ok())
             .map(|p| p.priority)
-            .max()
-        {
+            .max();
+        if let Some(max) = best {
             let next = &mut self.tables[t].next_prio;
             *next = (*next).max(max.saturating_add(1));
         }
