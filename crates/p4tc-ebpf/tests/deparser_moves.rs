@@ -178,6 +178,10 @@ parser P(packet_in pkt, out headers_t hdr, inout meta_t meta,
 control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
           inout pna_main_output_metadata_t ostd) {
     apply {
+        if (istd.parser_error != error.NoError) {
+            drop_packet();
+            return;
+        }
         hdr.tags[0].id = hdr.tags[0].id + 1;
         meta.pick = (bit<32>)hdr.eth.dst[1:0];
         hdr.tags[meta.pick].next = 0x7777;

@@ -145,6 +145,9 @@ impl<'m> Gen<'m> {
                     StackMember::Next => {
                         self.checked_element(s, &b, bty, &format!("{b}.next_index"), write, span)
                     }
+                    StackMember::Last if !write && self.last_ptrs.contains_key(&b) => {
+                        Ok(format!("(*{})", self.last_ptrs[&b]))
+                    }
                     StackMember::Last => self.checked_element(
                         s,
                         &b,

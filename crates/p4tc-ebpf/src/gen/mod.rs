@@ -180,6 +180,10 @@ pub(crate) struct Gen<'m> {
     /// holds the other headers' fields in registers (or drops them). Only with the
     /// headers on the stack and the struct never used whole (but by emit).
     pub(crate) split_hdr: bool,
+    /// In the parser state being generated, the stacks extracted into with `.next` since
+    /// the state began (nothing else in between), with the C pointer to the element just
+    /// filled: `stack.last` reads it instead of indexing by `next_index - 1` again.
+    pub(crate) last_ptrs: HashMap<String, String>,
 }
 
 fn m_align(n: u32, a: u32) -> u32 {
@@ -275,6 +279,7 @@ pub fn generate_with(
         po_const: HashMap::new(),
         lazy_varbits: HashMap::new(),
         split_hdr: false,
+        last_ptrs: HashMap::new(),
     };
     let blocks = g.blocks()?;
     g.declare_tables()?;

@@ -473,10 +473,14 @@ impl<'m> Gen<'m> {
             .collect();
         for (i, st) in parser.states.iter().enumerate() {
             o.label(&names[i]);
+            // A state is entered from several places: no element is known to be last.
+            self.last_ptrs.clear();
             let mut sc = s.clone();
             self.block(&mut sc, &st.block, o)?;
             self.transition(s, &st.transition, &names, o)?;
         }
+        // Past the parser no element is known to be last.
+        self.last_ptrs.clear();
         Ok(())
     }
 
@@ -663,9 +667,19 @@ impl<'m> Gen<'m> {
                     ));
                     o.line(format!("if ((void *)(cursor + {size}) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
                     self.load_header("(*nx_)", "cursor", &fields, o);
+                    // The element just filled is the stack's `last` until the state
+                    // does anything else.
+                    let lx = format!("lx_{}_", self.extracted.len());
+                    let et = self.ctype(tty, span)?;
+                    let decl = format!("{et} *{lx} = 0; /* the element {b}.next filled */");
+                    if !self.extra_locals.contains(&decl) {
+                        self.extra_locals.push(decl);
+                    }
+                    o.line(format!("{lx} = nx_;"));
                     o.close();
                     o.line(format!("cursor += {size};"));
                     o.line(format!("{b}.next_index++;"));
+                    self.last_ptrs.insert(b.clone(), lx);
                     self.extracted.push(format!("{b}.e[*]"));
                     self.stack_sizes.insert(b.clone(), n);
                     return Ok(None);

@@ -26,6 +26,11 @@ impl<'m> Gen<'m> {
     }
 
     fn stmt(&mut self, s: &mut Scope<'_>, st: &Stmt, o: &mut Out) -> R<()> {
+        // Only extracts may come between an extract into `stack.next` and a read of
+        // `stack.last` that uses the element's pointer (`Gen::last_ptrs`).
+        if !self.last_ptrs.is_empty() && !self.is_packet_extract(s, st) {
+            self.last_ptrs.clear();
+        }
         match st {
             Stmt::Assign { lhs, rhs } => {
                 if s.parser && self.lazy_assigns.contains(lhs) {
@@ -273,6 +278,18 @@ impl<'m> Gen<'m> {
             o.line("dirty = 1;");
         }
         Ok(())
+    }
+
+    /// True when `st` is a `packet_in.extract` call.
+    fn is_packet_extract(&self, s: &Scope<'_>, st: &Stmt) -> bool {
+        let Stmt::Call(e) = st else { return false };
+        matches!(
+            &s.body.exprs[*e].kind,
+            ExprKind::Call {
+                callee: p4tc_ir::ir::Callee::ExternMethod { def, method, .. },
+                ..
+            } if self.m.externs[*def].name == "packet_in" && method == "extract"
+        )
     }
 
     /// The C lvalue of `e` when it is a header the deparser names the same way (`hdr->h`,
