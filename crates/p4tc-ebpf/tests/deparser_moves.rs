@@ -332,6 +332,67 @@ packet 2 000000000001 000000000002 88b5 8000 8000 0001 0000 0000 001122334455667
 expect 3 000000000001 000000000002 88b5 8000 8000 0001 0000 ffff 00112233445566778899aabbccddeeff0011223344556677 $
 ";
 
+/// `meta.origin = is_host_port(..) ? 7 : 9`, read by the control, while a call takes another
+/// metadata field: the answer is still asked where `origin` is read.
+const LAZY_SELECT: &str = r#"
+#include <core.p4>
+#include <tc/pna.p4>
+
+header eth_t { bit<48> dst; bit<48> src; bit<16> type; }
+struct headers_t { eth_t eth; }
+struct meta_t { bit<8> origin; bit<16> type; }
+
+parser P(packet_in pkt, out headers_t hdr, inout meta_t meta,
+         in pna_main_parser_input_metadata_t istd) {
+    state start {
+        meta.origin = is_host_port(istd.input_port) ? 8w7 : 8w9;
+        pkt.extract(hdr.eth);
+        transition accept;
+    }
+}
+
+control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
+          inout pna_main_output_metadata_t ostd) {
+    apply {
+        meta.type = hdr.eth.type;
+        hdr.eth.type = (bit<16>)meta.origin;
+        send_to_port((PortId_t)(bit<32>)meta.type);
+    }
+}
+
+control D(packet_out pkt, inout headers_t hdr, in meta_t meta,
+          in pna_main_output_metadata_t ostd) {
+    apply { pkt.emit(hdr.eth); }
+}
+PNA_NIC(P(), C(), D()) main;
+"#;
+
+const LAZY_SELECT_STF: &str = "
+# port 2 is no host port: origin 9 goes in the type, the old type (3) picks the port
+packet 2 000000000001 000000000002 0003
+expect 3 000000000001 000000000002 0009 $
+";
+
+#[test]
+fn a_host_port_question_under_a_condition_is_asked_where_read() {
+    let m = module("lazy_select", LAZY_SELECT);
+    let c = p4tc_ebpf::generate(&m, "lazy_select", Hook::Tc)
+        .expect("generates")
+        .c;
+    assert!(
+        c.contains("asked where it is read") && c.contains("? 7u : 9u"),
+        "origin is read lazily:\n{c}"
+    );
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped the kernel half: {why}");
+        return;
+    }
+    for hook in [Hook::Tc, Hook::Xdp] {
+        run_kernel("lazy_select", &m, LAZY_SELECT_STF, hook)
+            .unwrap_or_else(|e| panic!("lazy_select ({hook:?}): {e}"));
+    }
+}
+
 #[test]
 fn the_generated_c_moves_only_what_changed() {
     let untag = module("untag", &format!("{HEADERS}{UNTAG}"));

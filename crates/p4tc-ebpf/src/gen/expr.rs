@@ -115,9 +115,13 @@ impl<'m> Gen<'m> {
                 if !write && matches!(s.body.exprs[*base].kind, ExprKind::Local(_)) {
                     // A metadata field the parser set to a host-port answer: asked here.
                     let lazy = self.lazy_fields.get(&(self.resolve(bty), *index)).cloned();
-                    if let Some((port, net)) = lazy {
-                        let test = self.host_port_test(s, &port);
-                        return Ok(format!("({}{test})", if net { "!" } else { "" }));
+                    if let Some(lazy) = lazy {
+                        let test = self.host_port_test(s, &lazy.port);
+                        let answer = format!("({}{test})", if lazy.net { "!" } else { "" });
+                        return Ok(match lazy.arms {
+                            Some((a, b)) => format!("({answer} ? {a} : {b})"),
+                            None => answer,
+                        });
                     }
                     // The input timestamp: the packet's clock, read on first use.
                     if self.lazy_timestamp == Some((self.resolve(bty), *index))

@@ -153,7 +153,7 @@ pub(crate) struct Gen<'m> {
     /// host-port answer), so a packet whose path never reads them asks no map. By
     /// (metadata type, field index): the C expression of the port and whether it is
     /// `is_net_port`.
-    pub(crate) lazy_fields: HashMap<(Handle<Type>, u32), (String, bool)>,
+    pub(crate) lazy_fields: HashMap<(Handle<Type>, u32), LazyField>,
     /// The parser's assignments of [`Self::lazy_fields`] (their left-hand sides), which
     /// generate nothing.
     pub(crate) lazy_assigns: BTreeSet<Handle<p4tc_ir::ir::Expr>>,
@@ -1130,34 +1130,72 @@ impl<'m> Gen<'m> {
         };
         let body = &parser.body;
         let is_local = |e: Handle<p4tc_ir::ir::Expr>, idx: usize| matches!(body.exprs[e].kind, ExprKind::Local(l) if l.index() == idx);
-        // Candidates: the leading assignments of the start state.
-        let mut cands: Vec<(u32, String, bool, Handle<p4tc_ir::ir::Expr>)> = Vec::new();
+        // `is_net_port(pistd.f)` / `is_host_port(pistd.f)`: the field's index and whether it
+        // is `is_net_port`.
+        let port_question = |e: Handle<p4tc_ir::ir::Expr>| -> Option<(u32, bool)> {
+            let ExprKind::Call {
+                callee: Callee::ExternFunction { name, .. },
+                args,
+            } = &body.exprs[e].kind
+            else {
+                return None;
+            };
+            if !(name == "is_net_port" || name == "is_host_port") || args.len() != 1 {
+                return None;
+            }
+            let ExprKind::Field { base, index } = &body.exprs[args[0]].kind else {
+                return None;
+            };
+            is_local(*base, 3).then_some((*index, name == "is_net_port"))
+        };
+        // Candidates: the leading assignments of the start state, `meta.f = question` or
+        // `meta.f = question ? constant : constant`.
+        let mut cands: Vec<(u32, LazyField, Handle<p4tc_ir::ir::Expr>)> = Vec::new();
         for st in &start.block.stmts {
             let Stmt::Assign { lhs, rhs } = st else { break };
-            match &body.exprs[*rhs].kind {
-                ExprKind::Literal(_) => continue,
-                ExprKind::Call {
-                    callee: Callee::ExternFunction { name, .. },
-                    args,
-                } if (name == "is_net_port" || name == "is_host_port") && args.len() == 1 => {
-                    let (
-                        ExprKind::Field { base, index },
-                        ExprKind::Field {
-                            base: pb,
-                            index: pi,
-                        },
-                    ) = (&body.exprs[*lhs].kind, &body.exprs[args[0]].kind)
-                    else {
+            if matches!(body.exprs[*rhs].kind, ExprKind::Literal(_)) {
+                continue;
+            }
+            let ExprKind::Field { base, index } = &body.exprs[*lhs].kind else {
+                break;
+            };
+            if !is_local(*base, 2) {
+                break;
+            }
+            let lazy = match &body.exprs[*rhs].kind {
+                ExprKind::Select {
+                    cond,
+                    then,
+                    otherwise,
+                } => {
+                    let (Some((pi, net)), ExprKind::Literal(a), ExprKind::Literal(b)) = (
+                        port_question(*cond),
+                        &body.exprs[*then].kind,
+                        &body.exprs[*otherwise].kind,
+                    ) else {
                         break;
                     };
-                    if !is_local(*base, 2) || !is_local(*pb, 3) {
+                    let (ta, tb) = (body.exprs[*then].ty, body.exprs[*otherwise].ty);
+                    let (sa, sb) = (body.exprs.span(*then), body.exprs.span(*otherwise));
+                    let (Ok(a), Ok(b)) = (self.literal(a, ta, sa), self.literal(b, tb, sb)) else {
                         break;
+                    };
+                    LazyField {
+                        port: self.port_field(pistd_ty, pi),
+                        net,
+                        arms: Some((a, b)),
                     }
-                    let port = format!("pistd.{}", ident(&self.field_name(pistd_ty, *pi as usize)));
-                    cands.push((*index, port, name == "is_net_port", *lhs));
                 }
-                _ => break,
-            }
+                _ => match port_question(*rhs) {
+                    Some((pi, net)) => LazyField {
+                        port: self.port_field(pistd_ty, pi),
+                        net,
+                        arms: None,
+                    },
+                    None => break,
+                },
+            };
+            cands.push((*index, lazy, *lhs));
         }
         if cands.is_empty() {
             return;
@@ -1221,20 +1259,24 @@ impl<'m> Gen<'m> {
                     _ => None,
                 }
             };
-            // The fields an expression writes through (its chain of fields and slices).
-            let roots = |mut e: Handle<p4tc_ir::ir::Expr>, bad: &mut BTreeSet<u32>| loop {
-                if let Some(i) = meta_field(e) {
-                    bad.insert(i);
-                }
+            // The fields an expression writes through (its chain of fields and slices); the
+            // whole metadata when the expression is the metadata itself (the base of a field
+            // chain is the metadata too, but writing `meta.f` writes `f` only).
+            let roots = |mut e: Handle<p4tc_ir::ir::Expr>, bad: &mut BTreeSet<u32>| {
                 if self.resolve(arena.exprs[e].ty) == meta_ty {
                     bad.extend(cands.iter().map(|c| c.0));
                 }
-                match &arena.exprs[e].kind {
-                    ExprKind::Field { base, .. }
-                    | ExprKind::Slice { base, .. }
-                    | ExprKind::Element { base, .. }
-                    | ExprKind::StackMember { base, .. } => e = *base,
-                    _ => break,
+                loop {
+                    if let Some(i) = meta_field(e) {
+                        bad.insert(i);
+                    }
+                    match &arena.exprs[e].kind {
+                        ExprKind::Field { base, .. }
+                        | ExprKind::Slice { base, .. }
+                        | ExprKind::Element { base, .. }
+                        | ExprKind::StackMember { base, .. } => e = *base,
+                        _ => break,
+                    }
                 }
             };
             // Metadata used whole (not as a field's base): every candidate is off.
@@ -1260,7 +1302,7 @@ impl<'m> Gen<'m> {
                     match st {
                         Stmt::Assign { lhs, .. } => {
                             let own =
-                                std::ptr::eq(*arena, body) && cands.iter().any(|c| c.3 == *lhs);
+                                std::ptr::eq(*arena, body) && cands.iter().any(|c| c.2 == *lhs);
                             if !own {
                                 roots(*lhs, &mut bad);
                             }
@@ -1296,9 +1338,9 @@ impl<'m> Gen<'m> {
                 bad.insert(c.0);
             }
         }
-        for (i, port, net, lhs) in cands {
+        for (i, lazy, lhs) in cands {
             if !bad.contains(&i) {
-                self.lazy_fields.insert((meta_ty, i), (port, net));
+                self.lazy_fields.insert((meta_ty, i), lazy);
                 self.lazy_assigns.insert(lhs);
             }
         }
@@ -1561,6 +1603,14 @@ impl<'m> Gen<'m> {
     }
 
     /// True when some expression of `body` reads field `index` of a value of type `ty`.
+    /// `pistd.f`, the parser input metadata's field `index`, as C.
+    fn port_field(&self, pistd_ty: Handle<Type>, index: u32) -> String {
+        format!(
+            "pistd.{}",
+            ident(&self.field_name(pistd_ty, index as usize))
+        )
+    }
+
     /// Every use of a local of type `ty` in `body` is the base of a field access (none is
     /// copied whole or passed to a call), so a field may be computed where it is read.
     fn used_field_by_field(&self, body: &Body, ty: Handle<Type>) -> bool {
@@ -1761,4 +1811,16 @@ pub(crate) fn value_uint(v: &Value) -> num_bigint::BigUint {
         Value::Error(e) | Value::Enum(e) | Value::MatchKind(e) => BigUint::from(*e),
         _ => BigUint::default(),
     }
+}
+
+/// A metadata field the parser sets from a host-port question and nothing else writes
+/// ([`Gen::lazy_fields`]): asked where it is read.
+#[derive(Clone, Debug)]
+pub(crate) struct LazyField {
+    /// The C expression of the port asked about.
+    pub(crate) port: String,
+    /// `is_net_port` (else `is_host_port`).
+    pub(crate) net: bool,
+    /// `question ? a : b`: the two constants, as C.
+    pub(crate) arms: Option<(String, String)>,
 }
