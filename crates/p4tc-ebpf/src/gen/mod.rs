@@ -1299,35 +1299,13 @@ impl<'m> Gen<'m> {
             let mut stack: Vec<&p4tc_ir::ir::Block> = blocks.clone();
             while let Some(b) = stack.pop() {
                 for st in &b.stmts {
-                    match st {
-                        Stmt::Assign { lhs, .. } => {
-                            let own =
-                                std::ptr::eq(*arena, body) && cands.iter().any(|c| c.2 == *lhs);
-                            if !own {
-                                roots(*lhs, &mut bad);
-                            }
+                    if let Stmt::Assign { lhs, .. } = st {
+                        let own = std::ptr::eq(*arena, body) && cands.iter().any(|c| c.2 == *lhs);
+                        if !own {
+                            roots(*lhs, &mut bad);
                         }
-                        Stmt::If {
-                            then, otherwise, ..
-                        } => {
-                            stack.push(then);
-                            stack.push(otherwise);
-                        }
-                        Stmt::Switch { cases, default, .. } => {
-                            stack.extend(cases.iter().map(|c| &c.1));
-                            stack.extend(default.iter());
-                        }
-                        Stmt::SwitchAction { cases, default, .. } => {
-                            stack.extend(cases.iter().map(|c| &c.1));
-                            stack.extend(default.iter());
-                        }
-                        Stmt::Block(b) => stack.push(b),
-                        Stmt::Loop { body, update, .. } => {
-                            stack.push(body);
-                            stack.push(update);
-                        }
-                        _ => {}
                     }
+                    stack.extend(st.blocks());
                 }
             }
         }
@@ -1737,37 +1715,12 @@ fn stmt_exprs(b: &p4tc_ir::ir::Block) -> Vec<Handle<p4tc_ir::ir::Expr>> {
                 Stmt::Assign { lhs, rhs } => out.extend([*lhs, *rhs]),
                 Stmt::Call(e) => out.push(*e),
                 Stmt::Declare { init, .. } => out.extend(init.iter().copied()),
-                Stmt::If {
-                    cond,
-                    then,
-                    otherwise,
-                } => {
-                    out.push(*cond);
-                    stack.push(then);
-                    stack.push(otherwise);
-                }
-                Stmt::Switch {
-                    selector,
-                    cases,
-                    default,
-                } => {
-                    out.push(*selector);
-                    stack.extend(cases.iter().map(|c| &c.1));
-                    stack.extend(default.iter());
-                }
-                Stmt::SwitchAction { cases, default, .. } => {
-                    stack.extend(cases.iter().map(|c| &c.1));
-                    stack.extend(default.iter());
-                }
-                Stmt::Block(b) => stack.push(b),
+                Stmt::If { cond, .. } | Stmt::Loop { cond, .. } => out.push(*cond),
+                Stmt::Switch { selector, .. } => out.push(*selector),
                 Stmt::Return(e) => out.extend(e.iter().copied()),
-                Stmt::Loop { cond, body, update } => {
-                    out.push(*cond);
-                    stack.push(body);
-                    stack.push(update);
-                }
                 _ => {}
             }
+            stack.extend(st.blocks());
         }
     }
     out

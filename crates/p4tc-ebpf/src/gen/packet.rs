@@ -286,20 +286,7 @@ impl<'m> Gen<'m> {
         fn moves(b: &p4tc_ir::ir::Block, f: &dyn Fn(Handle<Expr>) -> bool) -> bool {
             b.stmts.iter().any(|st| match st {
                 Stmt::Call(e) => f(*e),
-                Stmt::If {
-                    then, otherwise, ..
-                } => moves(then, f) || moves(otherwise, f),
-                Stmt::Block(b) => moves(b, f),
-                Stmt::Switch { cases, default, .. } => {
-                    cases.iter().any(|c| moves(&c.1, f))
-                        || default.as_ref().is_some_and(|d| moves(d, f))
-                }
-                Stmt::SwitchAction { cases, default, .. } => {
-                    cases.iter().any(|c| moves(&c.1, f))
-                        || default.as_ref().is_some_and(|d| moves(d, f))
-                }
-                Stmt::Loop { body, update, .. } => moves(body, f) || moves(update, f),
-                _ => false,
+                _ => st.blocks().into_iter().any(|b| moves(b, f)),
             })
         }
         let is_move =

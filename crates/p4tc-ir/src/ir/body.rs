@@ -362,3 +362,31 @@ pub enum Stmt {
     /// `continue`
     Continue,
 }
+
+impl Stmt {
+    /// The blocks nested directly in this statement (an `if`'s two arms, a switch's cases and
+    /// default, a loop's body and update, a nested block), in source order: what a walk over
+    /// every statement of a body descends into.
+    pub fn blocks(&self) -> Vec<&Block> {
+        match self {
+            Stmt::If {
+                then, otherwise, ..
+            } => vec![then, otherwise],
+            Stmt::Switch { cases, default, .. } => {
+                cases.iter().map(|c| &c.1).chain(default.iter()).collect()
+            }
+            Stmt::SwitchAction { cases, default, .. } => {
+                cases.iter().map(|c| &c.1).chain(default.iter()).collect()
+            }
+            Stmt::Block(b) => vec![b],
+            Stmt::Loop { body, update, .. } => vec![body, update],
+            Stmt::Assign { .. }
+            | Stmt::Call(_)
+            | Stmt::Declare { .. }
+            | Stmt::Return(_)
+            | Stmt::Exit
+            | Stmt::Break
+            | Stmt::Continue => Vec::new(),
+        }
+    }
+}
