@@ -22,10 +22,8 @@ use p4tc_runtime::{ActionCall, EntrySpec, KeyMatch, PipelineModel, Priority};
 use p4tc_testkit::kernel_target::KernelTarget;
 use p4tc_testkit::target::Target;
 
-/// `a` (ternary destination, 16 slots: the inline search) writes the winner's parameter into
-/// the source address; `b` (ternary destination and a range on the EtherType: 16 x 16 slots,
-/// the inline and the bpf_loop search) sends to the winner's port, and drops on a miss.
-const PROGRAM: &str = r#"
+/// Headers and parser both programs share.
+const PRELUDE: &str = r#"
 #include <core.p4>
 #include <tc/pna.p4>
 
@@ -50,6 +48,12 @@ parser P(packet_in pkt, out headers_t hdr, inout meta_t meta,
     }
 }
 
+"#;
+
+/// `a` (ternary destination, 16 slots: the inline search) writes the winner's parameter into
+/// the source address; `b` (ternary destination and a range on the EtherType: 16 x 16 slots,
+/// the inline and the bpf_loop search) sends to the winner's port, and drops on a miss.
+const PROGRAM: &str = r#"
 control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
           inout pna_main_output_metadata_t ostd) {
     action set_src(bit<48> s) {
@@ -173,7 +177,7 @@ fn n(v: u64) -> BigUint {
 fn model() -> Arc<PipelineModel> {
     let dir = common::out_dir("tss_order", &format!("p-{}", std::process::id()));
     let path = dir.join("tss.p4");
-    std::fs::write(&path, PROGRAM).expect("write the program");
+    std::fs::write(&path, format!("{PRELUDE}{PROGRAM}")).expect("write the program");
     let module = Arc::new(common::module_of(&path));
     Arc::new(PipelineModel::new(module, "tss").expect("model"))
 }
@@ -450,30 +454,6 @@ fn the_search_stops_early_only_when_no_later_slot_can_win() {
 /// order of their best priority, each entry under its own mask's slot, and the loaded
 /// program picks the right entry for every packet.
 const CONST_PROGRAM: &str = r#"
-#include <core.p4>
-#include <tc/pna.p4>
-
-header ethernet_t {
-    bit<48> dstAddr;
-    bit<48> srcAddr;
-    bit<16> etherType;
-}
-
-struct headers_t {
-    ethernet_t ethernet;
-}
-
-struct meta_t {
-}
-
-parser P(packet_in pkt, out headers_t hdr, inout meta_t meta,
-         in pna_main_parser_input_metadata_t istd) {
-    state start {
-        pkt.extract(hdr.ethernet);
-        transition accept;
-    }
-}
-
 control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
           inout pna_main_output_metadata_t ostd) {
     action fwd(PortId_t port) {
@@ -537,7 +517,7 @@ const CONST_ENTRIES: [(u64, u64, u32); 7] = [
 fn program_entries_take_their_slots_best_first() {
     let dir = common::out_dir("tss_order", &format!("c-{}", std::process::id()));
     let path = dir.join("tss_const.p4");
-    std::fs::write(&path, CONST_PROGRAM).expect("write the program");
+    std::fs::write(&path, format!("{PRELUDE}{CONST_PROGRAM}")).expect("write the program");
     let module = Arc::new(common::module_of(&path));
     let p = Arc::new(PipelineModel::new(module, "tss_const").expect("model"));
     let g = p4tc_ebpf::generate(&p.module, "tss_const", p4tc_ebpf::Hook::Tc).expect("generates");
