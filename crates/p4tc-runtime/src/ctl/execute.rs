@@ -317,15 +317,6 @@ pub fn execute_all(
     now: Duration,
     progress: &mut dyn FnMut(usize),
 ) -> Vec<Result<Output, RuntimeError>> {
-    let create_on = |c: &Command| match &c.kind {
-        CommandKind::WriteEntries {
-            table,
-            update: false,
-            entries,
-            ..
-        } => Some((*table, entries.len())),
-        _ => None,
-    };
     let mut out = Vec::with_capacity(commands.len());
     let mut i = 0;
     while i < commands.len() {
@@ -335,16 +326,7 @@ pub fn execute_all(
             progress(i);
             continue;
         };
-        // The run: consecutive creates on this table, within the chunk (at least one).
-        let mut end = i + 1;
-        let mut total = first;
-        while let Some((t, n)) = commands.get(end).and_then(create_on) {
-            if t != table || total + n > CREATE_CHUNK {
-                break;
-            }
-            total += n;
-            end += 1;
-        }
+        let (end, total) = create_run(commands, i, table, first);
         let mut specs = Vec::with_capacity(total);
         for c in &commands[i..end] {
             if let CommandKind::WriteEntries { entries, .. } = &c.kind {
@@ -364,12 +346,7 @@ pub fn execute_all(
             out.push(if mine.len() == entries.len() {
                 write_output(model, table, false, *batch, entries, mine)
             } else {
-                // An unknown table (no call was made), or a backend that answered short.
-                table_of(model, table).and_then(|_| {
-                    Err(RuntimeError::Invalid(
-                        "the object model gave fewer results than entries".into(),
-                    ))
-                })
+                short(model, table)
             });
         }
         i = end;
@@ -394,15 +371,6 @@ pub fn execute_all_owned(
     quiet: bool,
     progress: &mut dyn FnMut(usize),
 ) -> Vec<(super::Pos, Result<Output, RuntimeError>)> {
-    let create_on = |c: &Command| match &c.kind {
-        CommandKind::WriteEntries {
-            table,
-            update: false,
-            entries,
-            ..
-        } => Some((*table, entries.len())),
-        _ => None,
-    };
     // Whose entries move: a quiet single create needs neither its key (for a message) nor
     // the entry (a failure is the command's error, which names the key itself).
     let moves = |c: &Command| {
@@ -425,15 +393,7 @@ pub fn execute_all_owned(
             progress(i);
             continue;
         };
-        let mut end = i + 1;
-        let mut total = first;
-        while let Some((t, n)) = commands.get(end).and_then(create_on) {
-            if t != table || total + n > CREATE_CHUNK {
-                break;
-            }
-            total += n;
-            end += 1;
-        }
+        let (end, total) = create_run(&commands, i, table, first);
         let mut specs = Vec::with_capacity(total);
         // How many entries each command of the run gave.
         let mut counts = Vec::with_capacity(end - i);
@@ -497,6 +457,36 @@ pub fn execute_all_owned(
 
 /// The result of a command whose entries got no results: the table is unknown (no call was
 /// made), or the object model answered short.
+/// A create command's table and how many entries it gives (None: not a create).
+fn create_on(c: &Command) -> Option<(TableHandle, usize)> {
+    match &c.kind {
+        CommandKind::WriteEntries {
+            table,
+            update: false,
+            entries,
+            ..
+        } => Some((*table, entries.len())),
+        _ => None,
+    }
+}
+
+/// The run of consecutive creates on `table` that starts at `commands[i]` (which gives
+/// `first` entries), within [`CREATE_CHUNK`] entries and at least one command: where it
+/// ends, and how many entries it gives.
+fn create_run(commands: &[Command], i: usize, table: TableHandle, first: usize) -> (usize, usize) {
+    let mut end = i + 1;
+    let mut total = first;
+    while let Some((t, n)) = commands.get(end).and_then(create_on) {
+        if t != table || total + n > CREATE_CHUNK {
+            break;
+        }
+        total += n;
+        end += 1;
+    }
+    (end, total)
+}
+
+/// An unknown table's error (no call was made), or a backend that answered short.
 fn short(model: &PipelineModel, table: TableHandle) -> Result<Output, RuntimeError> {
     table_of(model, table).and_then(|_| {
         Err(RuntimeError::Invalid(
