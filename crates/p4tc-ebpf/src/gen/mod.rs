@@ -1280,16 +1280,10 @@ impl<'m> Gen<'m> {
                 }
             };
             // Metadata used whole (not as a field's base): every candidate is off.
-            let mut as_base = BTreeSet::new();
-            for (_, e) in arena.exprs.iter() {
-                if let ExprKind::Field { base, .. } = &e.kind {
-                    as_base.insert(*base);
-                }
+            if !self.used_field_by_field(arena, meta_ty) {
+                bad.extend(cands.iter().map(|c| c.0));
             }
-            for (h, e) in arena.exprs.iter() {
-                if self.resolve(e.ty) == meta_ty && !as_base.contains(&h) {
-                    bad.extend(cands.iter().map(|c| c.0));
-                }
+            for (_, e) in arena.exprs.iter() {
                 if let ExprKind::Call { args, .. } = &e.kind {
                     for a in args {
                         roots(*a, &mut bad);
@@ -1589,25 +1583,22 @@ impl<'m> Gen<'m> {
         )
     }
 
-    /// Every use of a local of type `ty` in `body` is the base of a field access (none is
-    /// copied whole or passed to a call), so a field may be computed where it is read.
+    /// Every expression of type `ty` in `body` is the base of a field access: nothing copies
+    /// it whole or passes it to a call, so a field may be computed where it is read.
     fn used_field_by_field(&self, body: &Body, ty: Handle<Type>) -> bool {
         use p4tc_ir::ir::ExprKind;
         let ty = self.resolve(ty);
-        let is_local_of_ty = |e: Handle<p4tc_ir::ir::Expr>| {
-            matches!(body.exprs[e].kind, ExprKind::Local(_)) && self.resolve(body.exprs[e].ty) == ty
-        };
-        let locals = body
+        let as_base: BTreeSet<_> = body
             .exprs
             .iter()
-            .filter(|(h, _)| is_local_of_ty(*h))
-            .count();
-        let bases = body
-            .exprs
+            .filter_map(|(_, e)| match &e.kind {
+                ExprKind::Field { base, .. } => Some(*base),
+                _ => None,
+            })
+            .collect();
+        body.exprs
             .iter()
-            .filter(|(_, e)| matches!(e.kind, ExprKind::Field { base, .. } if is_local_of_ty(base)))
-            .count();
-        locals == bases
+            .all(|(h, e)| self.resolve(e.ty) != ty || as_base.contains(&h))
     }
 
     fn reads_field(&self, body: &Body, ty: Handle<Type>, index: usize) -> bool {
