@@ -139,6 +139,27 @@ struct p4tc_entry_hdr_exact {
     __u64 last_used_ns;
 };
 
+/* The usual hit, in one load and one compare instead of three tests: the datapath may run
+ * the entry (X), the entry names its own action, and it does not age. Both heads keep
+ * permissions and the flags byte side by side at offset 4, read here as one word. */
+_Static_assert(__builtin_offsetof(struct p4tc_entry_hdr, flags) == 6 &&
+               __builtin_offsetof(struct p4tc_entry_hdr_exact, flags) == 6 &&
+               __builtin_offsetof(struct p4tc_entry_hdr, permissions) == 4 &&
+               __builtin_offsetof(struct p4tc_entry_hdr_exact, permissions) == 4,
+               "permissions and flags share the word at offset 4");
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define P4TC_WORD_PERMS_SHIFT 0
+#define P4TC_WORD_FLAGS_SHIFT 16
+#else
+#define P4TC_WORD_PERMS_SHIFT 16
+#define P4TC_WORD_FLAGS_SHIFT 8
+#endif
+#define P4TC_PLAIN_MASK ((P4TC_PERM_DP_X << P4TC_WORD_PERMS_SHIFT) | \
+                         ((P4TC_F_HAS_ACTION | P4TC_F_DYNAMIC) << P4TC_WORD_FLAGS_SHIFT))
+#define P4TC_PLAIN_BITS ((P4TC_PERM_DP_X << P4TC_WORD_PERMS_SHIFT) | \
+                         (P4TC_F_HAS_ACTION << P4TC_WORD_FLAGS_SHIFT))
+#define P4TC_PLAIN_HIT(h) ((*(const __u32 *)&(h)->permissions & P4TC_PLAIN_MASK) == P4TC_PLAIN_BITS)
+
 /* An entry's head as events carry it (the full head, whatever the table's). */
 static __always_inline void p4tc_event_entry_full(struct p4tc_entry_hdr *d, const struct p4tc_entry_hdr *s)
 {

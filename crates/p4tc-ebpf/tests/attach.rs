@@ -357,7 +357,7 @@ fn a_reload_keeps_aging_running() {
         ..EntryHead::default()
     };
     let value = table.value.encode(&head, &[]).expect("value");
-    let key = [10u8, 0, 0, 9];
+    let key = table.key.encode_key(&[0x0a00_0009u32]).expect("key");
     let entries = second.map_fd(&table.map).expect("entries");
     sys::map_update(entries.as_fd(), &key, &value, sys::BPF_NOEXIST).expect("entry");
     drop(entries);

@@ -120,14 +120,15 @@ fn simple_l3_forwards_hits_and_drops_misses() {
         ..EntryHead::default()
     };
     let value = table.value.encode(&head, &params).expect("value");
-    assert_eq!(key.len(), 4);
+    // A 4-byte exact key is padded to 8 (the layout's rule 5).
+    assert_eq!(key.len(), 8);
     assert_eq!(value.len(), 40);
-    let mut key_a = [0u8; 4];
+    let mut key_a = [0u8; 8];
     key_a.copy_from_slice(&key);
     let mut value_a = [0u8; 40];
     value_a.copy_from_slice(&value);
     {
-        let mut map: aya::maps::HashMap<_, [u8; 4], [u8; 40]> =
+        let mut map: aya::maps::HashMap<_, [u8; 8], [u8; 40]> =
             aya::maps::HashMap::try_from(ebpf.map_mut(&table.map).expect("map")).expect("hash map");
         map.insert(key_a, value_a, 0).expect("insert");
     }

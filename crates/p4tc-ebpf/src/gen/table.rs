@@ -679,6 +679,11 @@ impl<'m> Gen<'m> {
         o.open(format!("if ({entry})"));
         o.line(format!("{hit} = 1;"));
         let now = self.packet_now();
+        // The usual hit first, in one compare; then every other case in full.
+        o.open(format!("if (P4TC_PLAIN_HIT(&{entry}->hdr))"));
+        o.line(format!("{n}_act = {entry};"));
+        o.line(format!("{run} = {entry}->hdr.action;"));
+        o.reopen("else");
         o.line(format!("if ({entry}->hdr.flags & P4TC_F_DYNAMIC)"));
         o.line(format!("    {entry}->hdr.last_used_ns = {now};"));
         o.open(format!("if ({entry}->hdr.permissions & P4TC_PERM_DP_X)"));
@@ -696,6 +701,7 @@ impl<'m> Gen<'m> {
             "if ({n}_act && ({n}_act->hdr.flags & P4TC_F_HAS_ACTION))"
         ));
         o.line(format!("    {run} = {n}_act->hdr.action;"));
+        o.close();
         o.close();
         o.close();
         o.reopen("else");

@@ -429,18 +429,21 @@ fn decoders_reject_malformed_blobs() {
     assert_eq!(
         layout.decode_key(&[0, 0, 0]),
         Err(EncodeError::Size {
-            expected: 4,
+            expected: 2,
             got: 3
         })
     );
     // A pad bit of the 9-bit field.
     assert_eq!(
-        layout.decode_key(&[0b10, 0, 0, 0]),
+        layout.decode_key(&[0b10, 0]),
         Err(EncodeError::Padding { field: "p".into() })
     );
-    // A padding byte of the blob.
+    // A padding byte of the blob (a 5-byte exact key is padded to 8).
+    let b40 = b.bits(40);
+    let padded = b.table(c, "padded").key("q", b40, "exact").build();
+    let padded = table_key_layout(&b.module, padded).unwrap();
     assert_eq!(
-        layout.decode_key(&[0, 0, 0, 1]),
+        padded.decode_key(&[0, 0, 0, 0, 0, 0, 0, 1]),
         Err(EncodeError::Padding {
             field: "<padding>".into()
         })
@@ -795,4 +798,26 @@ fn hand_made_layouts_do_not_panic() {
     };
     assert_eq!(counter.encode(CounterValue::default()).len(), 8);
     assert!(counter.decode(&[0; 8]).is_err());
+}
+
+#[test]
+fn exact_keys_are_sized_for_the_kernels_compare() {
+    // Unpadded to 3 bytes, 8 from 4 to 8, then words; a keyless table keeps 4 bytes.
+    let sizes: Vec<(u32, u32)> = [0, 1, 2, 3, 4, 5, 8, 9, 12, 13]
+        .into_iter()
+        .map(|n| (n, exact_key_size(n)))
+        .collect();
+    assert_eq!(
+        sizes,
+        [(0, 4), (1, 1), (2, 2), (3, 3), (4, 8), (5, 8), (8, 8), (9, 12), (12, 12), (13, 16)]
+    );
+    // A table's layout takes it; LPM and ternary keys keep rule 4.
+    let mut b = ModuleBuilder::new();
+    let b32 = b.bits(32);
+    let c = b.control("c");
+    let exact = b.table(c, "e").key("a", b32, "exact").build();
+    let ternary = b.table(c, "t").key("a", b32, "ternary").build();
+    let lpm = b.table(c, "l").key("a", b32, "lpm").build();
+    let size = |t| table_key_layout(&b.module, t).unwrap().size;
+    assert_eq!((size(exact), size(ternary), size(lpm)), (8, 4, 8));
 }
