@@ -1,6 +1,7 @@
 //! The C generator: types, maps and the program function.
 
 pub(crate) mod aging;
+mod const_entries;
 mod expr;
 mod out;
 mod packet;

@@ -539,6 +539,8 @@ impl<'m> Gen<'m> {
         let run = format!("{n}_run");
         let key = format!("{n}_key");
         let entry = format!("{n}_entry");
+        let done = format!("{n}_done");
+        let mut const_switch = false;
         let cname = info.cname.clone();
         o.line(format!("/* apply table {} */", t.name));
         o.line(format!("u8 {hit} = 0;"));
@@ -590,6 +592,19 @@ impl<'m> Gen<'m> {
         // Lookup.
         match info.key.kind {
             layout::TableKind::Exact => {
+                let names = super::const_entries::ApplyNames {
+                    key: &key,
+                    entry: &entry,
+                    hit: &hit,
+                    run: &run,
+                    done: &done,
+                };
+                if let Some(switch) =
+                    self.const_entry_switch(s, table, &info, &names, o.indent, span)?
+                {
+                    o.text.push_str(&switch);
+                    const_switch = true;
+                }
                 o.line(format!("{entry} = bpf_map_lookup_elem(&{cname}, &{key});"));
             }
             layout::TableKind::Lpm => {
@@ -808,6 +823,9 @@ impl<'m> Gen<'m> {
         }
         o.close();
         o.close();
+        if const_switch {
+            o.line(format!("{done}:;"));
+        }
         Ok((hit, run))
     }
 

@@ -809,7 +809,18 @@ fn exact_keys_are_sized_for_the_kernels_compare() {
         .collect();
     assert_eq!(
         sizes,
-        [(0, 4), (1, 1), (2, 2), (3, 3), (4, 8), (5, 8), (8, 8), (9, 12), (12, 12), (13, 16)]
+        [
+            (0, 4),
+            (1, 1),
+            (2, 2),
+            (3, 3),
+            (4, 8),
+            (5, 8),
+            (8, 8),
+            (9, 12),
+            (12, 12),
+            (13, 16)
+        ]
     );
     // A table's layout takes it; LPM and ternary keys keep rule 4.
     let mut b = ModuleBuilder::new();
