@@ -5,6 +5,7 @@ mod const_entries;
 mod expr;
 mod out;
 mod packet;
+mod raw_checksum;
 mod stmt;
 mod table;
 
@@ -168,6 +169,10 @@ pub(crate) struct Gen<'m> {
     /// Extracts (by their target expression in the parser's body) read at the same packet
     /// offset on every path, with that offset.
     pub(crate) static_po: HashMap<Handle<p4tc_ir::ir::Expr>, u32>,
+    /// Headers (by C lvalue) the current parser state extracted at a constant packet offset
+    /// and nothing has written since: their fields are still the packet's bytes there, so a
+    /// checksum over them can sum the packet's words ([`Self::raw_checksum_add`]).
+    pub(crate) fresh_headers: HashMap<String, u32>,
     /// The same by extraction number (the index in [`Self::extracted`]): these have no
     /// `po_K_` variable.
     pub(crate) po_const: HashMap<usize, u32>,
@@ -277,6 +282,7 @@ pub fn generate_with(
         lazy_assigns: BTreeSet::new(),
         stack_sizes: HashMap::new(),
         static_po: HashMap::new(),
+        fresh_headers: HashMap::new(),
         po_const: HashMap::new(),
         lazy_varbits: HashMap::new(),
         split_hdr: false,

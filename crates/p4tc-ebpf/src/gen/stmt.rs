@@ -12,10 +12,69 @@ use crate::Hook;
 
 impl<'m> Gen<'m> {
     pub(crate) fn block(&mut self, s: &mut Scope<'_>, b: &Block, o: &mut Out) -> R<()> {
+        // A block starts knowing no fresh header (a parser state is entered from several
+        // places); the enclosing block's statement that holds this one forgot its own.
+        let outer = std::mem::take(&mut self.fresh_headers);
+        let mut r = Ok(());
         for st in &b.stmts {
-            self.stmt(s, st, o)?;
+            r = self.stmt_tracking_fresh(s, st, o);
+            if r.is_err() {
+                break;
+            }
+        }
+        self.fresh_headers = outer;
+        r
+    }
+
+    /// [`Self::stmt`], keeping [`Gen::fresh_headers`]: an extract at a constant offset in
+    /// the parser makes its header fresh; a checksum call keeps what is fresh; any other
+    /// statement may write a header, so it forgets them all.
+    fn stmt_tracking_fresh(&mut self, s: &mut Scope<'_>, st: &Stmt, o: &mut Out) -> R<()> {
+        let extract = if s.parser {
+            self.static_extract(s, st)?
+        } else {
+            None
+        };
+        if extract.is_none() && !self.is_checksum_call(s, st) {
+            self.fresh_headers.clear();
+        }
+        self.stmt(s, st, o)?;
+        if let Some((lv, off)) = extract {
+            self.fresh_headers.insert(lv, off);
         }
         Ok(())
+    }
+
+    /// The header's C lvalue and packet offset when `st` extracts a fixed-size header at a
+    /// constant offset ([`Gen::static_po`]).
+    fn static_extract(&mut self, s: &Scope<'_>, st: &Stmt) -> R<Option<(String, u32)>> {
+        if !self.is_packet_extract(s, st) {
+            return Ok(None);
+        }
+        let Stmt::Call(e) = st else { return Ok(None) };
+        let ExprKind::Call { args, .. } = &s.body.exprs[*e].kind else {
+            return Ok(None);
+        };
+        let (Some(&target), 2) = (args.get(1), args.len()) else {
+            return Ok(None);
+        };
+        let Some(&off) = self.static_po.get(&target) else {
+            return Ok(None);
+        };
+        Ok(self.named_header(s, target)?.map(|lv| (lv, off)))
+    }
+
+    /// True when `st` calls a method of an `InternetChecksum` instance (which writes no
+    /// header field but through an assignment of its result, a separate statement).
+    fn is_checksum_call(&self, s: &Scope<'_>, st: &Stmt) -> bool {
+        let Stmt::Call(e) = st else { return false };
+        matches!(
+            &s.body.exprs[*e].kind,
+            ExprKind::Call {
+                callee: p4tc_ir::ir::Callee::ExternMethod { def, .. },
+                ..
+            } if self.m.externs[*def].name == "InternetChecksum"
+        )
     }
 
     fn nested(&mut self, s: &mut Scope<'_>, b: &Block, o: &mut Out) -> R<()> {
@@ -296,7 +355,7 @@ impl<'m> Gen<'m> {
     /// `hdr_h` with `Gen::split_hdr`, or a stack element of one by a constant index), in
     /// the main function, not through a P4 function's pointer parameter: what the
     /// deparser's per-header facts may be keyed by.
-    fn named_header(&mut self, s: &Scope<'_>, e: Handle<Expr>) -> R<Option<String>> {
+    pub(crate) fn named_header(&mut self, s: &Scope<'_>, e: Handle<Expr>) -> R<Option<String>> {
         if matches!(s.ret, super::Ret::C)
             || self.header_of(self.resolve(s.body.exprs[e].ty)).is_none()
         {
@@ -881,6 +940,12 @@ impl<'m> Gen<'m> {
                                 "checksum without data".into(),
                             ));
                         };
+                        if method == "add" {
+                            if let Some(sum) = self.raw_checksum_add(s, data)? {
+                                o.line(format!("{state} += {sum};"));
+                                return Ok(None);
+                            }
+                        }
                         let parts = self.data_fields(s, data, span)?;
                         let words = super::packet::concat_chunks(&parts, 16, false, span)?;
                         for w in words {
