@@ -126,15 +126,19 @@ struct p4tc_entry_hdr {
     __u64 last_used_ns;
 };
 
-/* The head of an exact table's values (24 bytes): exact entries have no priority and are one
+/* The head of an exact table's values (8 bytes): exact entries have no priority and are one
  * element each, so they need no tag; P4TC_F_CONTROL says the control plane wrote the entry.
- * At a million entries every byte of an element costs cache and TLB misses. */
+ * The parameters follow it, right after the map key, and the times close the value
+ * (struct p4tc_entry_times, member tm): at a million entries a hit touches fewer cache lines. */
 #define P4TC_F_CONTROL 0x20
 struct p4tc_entry_hdr_exact {
     __u32 action;
     __u16 permissions;
     __u8 flags;
     __u8 profile;
+};
+
+struct p4tc_entry_times {
     __u64 created_ns;
     __u64 last_used_ns;
 };
@@ -166,7 +170,8 @@ static __always_inline void p4tc_event_entry_full(struct p4tc_entry_hdr *d, cons
     *d = *s;
 }
 
-static __always_inline void p4tc_event_entry_exact(struct p4tc_entry_hdr *d, const struct p4tc_entry_hdr_exact *s)
+static __always_inline void p4tc_event_entry_exact(struct p4tc_entry_hdr *d, const struct p4tc_entry_hdr_exact *s,
+                                                   const struct p4tc_entry_times *t)
 {
     d->action = s->action;
     d->permissions = s->permissions;
@@ -174,13 +179,9 @@ static __always_inline void p4tc_event_entry_exact(struct p4tc_entry_hdr *d, con
     d->profile = s->profile;
     d->priority = 0;
     d->reserved = (s->flags & P4TC_F_CONTROL) ? 1 : 0;
-    d->created_ns = s->created_ns;
-    d->last_used_ns = s->last_used_ns;
+    d->created_ns = t->created_ns;
+    d->last_used_ns = t->last_used_ns;
 }
-
-#define p4tc_event_entry(d, s) _Generic((s), \
-    struct p4tc_entry_hdr *: p4tc_event_entry_full, \
-    struct p4tc_entry_hdr_exact *: p4tc_event_entry_exact)((d), (s))
 
 /* ---- Aging (in the kernel) ------------------------------------------------------------------
  * A program with tables that hold dynamic entries also has: p4tc_timer_profiles (ARRAY of

@@ -1339,9 +1339,8 @@ impl ObjectModel for KernelBackend {
                 .encode(&head, &params)
                 .map_err(|err| invalid(format!("table {dotted}: {err}")))?;
             // The direct counter and meter carry over.
-            let keep_from = vl.head.size() as usize;
-            let keep_to = vl.params_offset as usize;
-            value[keep_from..keep_to].copy_from_slice(&e.value[keep_from..keep_to]);
+            let keep = vl.externs.start as usize..vl.externs.end as usize;
+            value[keep.clone()].copy_from_slice(&e.value[keep]);
             sys::SizedMap::update(map, &e.key, &value, sys::BPF_EXIST)
                 .map_err(|err| kernel("writing an entry", &dotted, err))?;
             written.push((e.key.clone(), value));

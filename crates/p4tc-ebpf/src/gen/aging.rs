@@ -109,6 +109,17 @@ impl<'m> Gen<'m> {
             });
         }
 
+        // Where each swept table's values keep their times, and how their heads go into events.
+        let heads: Vec<(&'static str, String)> = swept
+            .iter()
+            .map(|(_, _, _, h)| {
+                let vl = &self.tables[h].value;
+                (
+                    vl.times_member(),
+                    vl.c_event_entry("&e->h.entry", "e->value"),
+                )
+            })
+            .collect();
         let f = &mut self.funcs.text;
         f.push_str(
             "/* The age of timer profile p in ns (0: no such profile: the entry never ages). */\n\
@@ -116,7 +127,7 @@ impl<'m> Gen<'m> {
              \x20   u64 *age = bpf_map_lookup_elem(&p4tc_timer_profiles, &p);\n\
              \x20   return age ? *age : 0;\n}\n\n",
         );
-        for (cname, key_type, id, _) in &swept {
+        for ((cname, key_type, id, _), (tm, event_entry)) in swept.iter().zip(&heads) {
             f.push_str(&format!(
                 "/* One element of {cname} in the aging sweep (a bpf_for_each_map_elem callback):\n\
                  \x20* a dynamic entry unused for its profile's time is deleted, with an event when it\n\
@@ -130,7 +141,7 @@ impl<'m> Gen<'m> {
                  \x20   if (p >= P4TC_MAX_TIMER_PROFILES)\n\
                  \x20       return 0;\n\
                  \x20   u64 age = c->age[p & (P4TC_MAX_TIMER_PROFILES - 1)];\n\
-                 \x20   if (age == 0 || v->hdr.last_used_ns + age > c->now)\n\
+                 \x20   if (age == 0 || v->{tm}.last_used_ns + age > c->now)\n\
                  \x20       return 0;\n\
                  \x20   int publish = (v->hdr.permissions & P4TC_PERM_PUBLISH) != 0;\n\
                  \x20   struct {cname}_aged *e = 0;\n\
@@ -156,7 +167,7 @@ impl<'m> Gen<'m> {
                  \x20   e->h.table = {id};\n\
                  \x20   e->h.key_size = sizeof(e->key);\n\
                  \x20   e->h.at_ns = c->now;\n\
-                 \x20   p4tc_event_entry(&e->h.entry, &e->value.hdr);\n\
+                 \x20   {event_entry};\n\
                  \x20   __builtin_memcpy(&e->key, key, sizeof(e->key));\n\
                  \x20   bpf_ringbuf_submit(e, 0);\n\
                  \x20   return 0;\n}}\n\n"

@@ -622,7 +622,7 @@ impl<'m> Gen<'m> {
                             + &Self::event_c(
                                 "P4TC_EVENT_UPDATED",
                                 self.table_intro_id(t.table),
-                                &info.cname,
+                                info,
                                 &t.key,
                                 &entry,
                                 "now_",
@@ -631,12 +631,16 @@ impl<'m> Gen<'m> {
                     _ => String::new(),
                 };
                 let now = self.packet_now();
+                let tm = self
+                    .tables
+                    .get(&t.table)
+                    .map_or("hdr", |info| info.value.times_member());
                 let set = |p: &str| {
                     format!(
-                        "{{ u32 p_ = (u32)({p}); if (({entry}->hdr.permissions & P4TC_PERM_DP_U) && {exists}) {{ u8 old_profile_ = {entry}->hdr.profile; u8 old_flags_ = {entry}->hdr.flags; u64 now_ = {now}; {entry}->hdr.profile = (u8)p_; {entry}->hdr.flags |= P4TC_F_DYNAMIC; {entry}->hdr.last_used_ns = now_; (void)old_profile_; (void)old_flags_; {publish} }} }}"
+                        "{{ u32 p_ = (u32)({p}); if (({entry}->hdr.permissions & P4TC_PERM_DP_U) && {exists}) {{ u8 old_profile_ = {entry}->hdr.profile; u8 old_flags_ = {entry}->hdr.flags; u64 now_ = {now}; {entry}->hdr.profile = (u8)p_; {entry}->hdr.flags |= P4TC_F_DYNAMIC; {entry}->{tm}.last_used_ns = now_; (void)old_profile_; (void)old_flags_; {publish} }} }}"
                     )
                 };
-                let restart = format!("{entry}->hdr.last_used_ns = {now};");
+                let restart = format!("{entry}->{tm}.last_used_ns = {now};");
                 match name {
                     "set_entry_expire_time" => {
                         let p = arg(self, 0)?;
@@ -1152,8 +1156,9 @@ impl<'m> Gen<'m> {
         o.line(format!("nv_.hdr.permissions = 0x{perms:x};"));
         o.line("nv_.hdr.flags = P4TC_F_HAS_ACTION | P4TC_F_DYNAMIC | P4TC_F_DATAPATH;");
         o.line(format!("nv_.hdr.profile = {profile};"));
-        o.line("nv_.hdr.created_ns = now_;");
-        o.line("nv_.hdr.last_used_ns = now_;");
+        let tm = info.value.times_member();
+        o.line(format!("nv_.{tm}.created_ns = now_;"));
+        o.line(format!("nv_.{tm}.last_used_ns = now_;"));
         if !fields.is_empty() {
             let cn = self.action_cname(action);
             for ((_, f, w, size), (c, _)) in fields.iter().zip(&parts) {
@@ -1180,7 +1185,7 @@ impl<'m> Gen<'m> {
             o.line(Self::event_c(
                 "P4TC_EVENT_CREATED",
                 id,
-                &info.cname,
+                &info,
                 &t.key,
                 "&nv_",
                 "now_",
@@ -1203,17 +1208,19 @@ impl<'m> Gen<'m> {
     pub(crate) fn event_c(
         kind: &str,
         table_id: u32,
-        cname: &str,
+        info: &super::TableInfo,
         key: &str,
         value: &str,
         now: &str,
     ) -> String {
+        let cname = &info.cname;
+        let event_entry = info.value.c_event_entry("&ev_->h.entry", "ev_->value");
         format!(
             "{{ struct {{ struct p4tc_event_hdr h; struct {cname}_key key; struct {cname}_value value; }} *ev_ = \
              bpf_ringbuf_reserve(&p4tc_aging_events, sizeof(*ev_), 0); \
              if (ev_) {{ __builtin_memcpy(&ev_->value, {value}, sizeof(ev_->value)); \
              ev_->h.kind = {kind}; ev_->h.who = P4TC_WHO_DATAPATH; ev_->h.table = {table_id}; \
-             ev_->h.key_size = sizeof(ev_->key); ev_->h.at_ns = {now}; p4tc_event_entry(&ev_->h.entry, &ev_->value.hdr); \
+             ev_->h.key_size = sizeof(ev_->key); ev_->h.at_ns = {now}; {event_entry}; \
              __builtin_memcpy(&ev_->key, &{key}, sizeof(ev_->key)); bpf_ringbuf_submit(ev_, 0); }} \
              else {{ u32 lz_ = 0; struct p4tc_aging_timer *lt_ = bpf_map_lookup_elem(&p4tc_aging, &lz_); \
              if (lt_) __sync_fetch_and_add(&lt_->lost_events, 1); }} }}"

@@ -107,26 +107,61 @@ impl<'m> Gen<'m> {
                 "struct {cname}_value {{\n    {} hdr;\n",
                 value.head.c_type()
             ));
+            // The members in the layout's order (entry.rs): the direct extern state before
+            // the parameters after a full head, after them in an exact value, whose times
+            // come last.
+            let mut externs = String::new();
             if let Some((_, c)) = &direct_counter {
                 let ct = super::counter_struct(&mut self.types, c);
-                kt.push_str(&format!("    {ct} counter;\n"));
+                externs.push_str(&format!("    {ct} counter;\n"));
             }
             if direct_meter.is_some() {
-                kt.push_str("    struct p4tc_meter meter;\n");
+                externs.push_str("    struct p4tc_meter meter;\n");
             }
+            let mut params = String::new();
             if max_params > 0 {
-                kt.push_str("    union {\n");
-                kt.push_str(&format!("        u8 raw[{max_params}];\n"));
+                params.push_str("    union {\n");
+                params.push_str(&format!("        u8 raw[{max_params}];\n"));
                 for (n, st) in &members {
-                    kt.push_str(&format!("        {st} {n};\n"));
+                    params.push_str(&format!("        {st} {n};\n"));
                 }
-                kt.push_str("    } params;\n");
+                params.push_str("    } params;\n");
+            }
+            match value.head {
+                Head::Full => {
+                    kt.push_str(&externs);
+                    kt.push_str(&params);
+                }
+                Head::Exact => {
+                    kt.push_str(&params);
+                    // The externs' u64s 8-aligned after the parameters, as the layout has
+                    // them (the C compiler aligns them so).
+                    kt.push_str(&externs);
+                    kt.push_str("    struct p4tc_entry_times tm;\n");
+                }
             }
             kt.push_str("};\n");
             kt.push_str(&format!(
-                "_Static_assert(sizeof(struct {cname}_value) == {}, \"value layout\");\n\n",
+                "_Static_assert(sizeof(struct {cname}_value) == {}, \"value layout\");\n",
                 value.size
             ));
+            if value.head == Head::Exact {
+                kt.push_str(&format!(
+                    "_Static_assert(__builtin_offsetof(struct {cname}_value, tm) == {}, \"value layout\");\n",
+                    value.times_offset
+                ));
+            }
+            if let Some((at, _)) = value.counter {
+                kt.push_str(&format!(
+                    "_Static_assert(__builtin_offsetof(struct {cname}_value, counter) == {at}, \"value layout\");\n"
+                ));
+            }
+            if let Some(at) = value.meter {
+                kt.push_str(&format!(
+                    "_Static_assert(__builtin_offsetof(struct {cname}_value, meter) == {at}, \"value layout\");\n"
+                ));
+            }
+            kt.push('\n');
             if key.kind == TableKind::Ternary {
                 kt.push_str(&format!(
                     "struct {cname}_tkey {{\n    u32 mask_index;\n    struct {cname}_key key;\n}};\n\n"
@@ -700,7 +735,10 @@ impl<'m> Gen<'m> {
         o.line(format!("{run} = {entry}->hdr.action;"));
         o.reopen("else");
         o.line(format!("if ({entry}->hdr.flags & P4TC_F_DYNAMIC)"));
-        o.line(format!("    {entry}->hdr.last_used_ns = {now};"));
+        o.line(format!(
+            "    {entry}->{}.last_used_ns = {now};",
+            info.value.times_member()
+        ));
         o.open(format!("if ({entry}->hdr.permissions & P4TC_PERM_DP_X)"));
         // The usual hit (the entry's own action) decides the action right here, without
         // testing the entry's flags a second time below.
