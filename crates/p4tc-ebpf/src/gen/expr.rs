@@ -145,6 +145,9 @@ impl<'m> Gen<'m> {
             ExprKind::StackMember { base, member } => {
                 let b = self.place(s, *base, write)?;
                 let bty = s.body.exprs[*base].ty;
+                if let (StackMember::Last, Some(k)) = (member, self.known_last(&b, bty)) {
+                    return Ok(element(&b, &k.to_string(), self.stack_size(bty)));
+                }
                 match member {
                     StackMember::Next => {
                         self.checked_element(s, &b, bty, &format!("{b}.next_index"), write, span)
@@ -260,6 +263,9 @@ impl<'m> Gen<'m> {
             ExprKind::StackMember { base, member } => match member {
                 StackMember::LastIndex => {
                     let b = self.place(s, *base, false)?;
+                    if let Some(k) = self.known_last(&b, s.body.exprs[*base].ty) {
+                        return Ok(format!("{k}u"));
+                    }
                     Ok(format!("((u32)({b}.next_index - 1))"))
                 }
                 _ => self.place(s, e, false),

@@ -190,6 +190,10 @@ pub(crate) struct Gen<'m> {
     /// the state began (nothing else in between), with the C pointer to the element just
     /// filled: `stack.last` reads it instead of indexing by `next_index - 1` again.
     pub(crate) last_ptrs: HashMap<String, String>,
+    /// In the copy of a parser state being generated (`Gen::parser_states` unrolls the
+    /// parser over its stacks' fill levels), each followed stack's `next_index`, known at
+    /// compile time: `stack.last` and `stack.lastIndex` are then constants.
+    pub(crate) known_next: HashMap<String, u32>,
 }
 
 fn m_align(n: u32, a: u32) -> u32 {
@@ -287,6 +291,7 @@ pub fn generate_with(
         lazy_varbits: HashMap::new(),
         split_hdr: false,
         last_ptrs: HashMap::new(),
+        known_next: HashMap::new(),
     };
     let blocks = g.blocks()?;
     g.declare_tables()?;

@@ -445,13 +445,17 @@ impl<'m> Gen<'m> {
         o.close();
     }
 
-    /// The parser: one label per state.
+    /// The parser: one label per state; or, when [`Self::unroll_plan`] finds one, a label
+    /// per copy of a state at each fill level of the stacks it extracts into.
     pub(crate) fn parser_states(
         &mut self,
         s: &Scope<'_>,
         parser: &'m BlockType,
         o: &mut Out,
     ) -> R<()> {
+        if let Some(plan) = self.unroll_plan(s, parser)? {
+            return self.unrolled_states(s, parser, &plan, o);
+        }
         let names: Vec<String> = parser
             .states
             .iter()
@@ -469,6 +473,337 @@ impl<'m> Gen<'m> {
         // Past the parser no element is known to be last.
         self.last_ptrs.clear();
         Ok(())
+    }
+
+    /// Whether (and how) to unroll the parser over its header stacks' fill levels: a stack
+    /// whose `next_index` only extracts into `stack.next` change, each at a state's top level,
+    /// has a fill level known at compile time in every copy of a state made per level. There
+    /// `stack.next`, `stack.last` and `stack.lastIndex` are constants: no run-time index, no
+    /// bounds check, no pointer to the last element, and clang keeps the stack's fields in
+    /// registers (an array indexed at run time lives in memory). A loop over a stack becomes
+    /// straight code, as a hand-written parser unrolls it.
+    ///
+    /// `None` (the plain parser) when anything else may change a stack's fill level (a
+    /// push or pop, an assignment or a call taking a stack or what holds one, an extract
+    /// into `stack.next` under a condition, a read of `stack.next`), when no state needs a
+    /// fill level, or when the copies would be too many.
+    fn unroll_plan(&mut self, s: &Scope<'_>, parser: &'m BlockType) -> R<Option<Unroll>> {
+        use p4tc_ir::ir::{Builtin, Callee, Stmt};
+        let body = &parser.body;
+        let n = parser.states.len();
+        if n == 0 {
+            return Ok(None);
+        }
+        // The target of an extract into `stack.next` (its stack expression), if `e` is one.
+        let next_extract = |e: Handle<Expr>| -> Option<Handle<Expr>> {
+            let ExprKind::Call {
+                callee: Callee::ExternMethod { def, method, .. },
+                args,
+            } = &body.exprs[e].kind
+            else {
+                return None;
+            };
+            if method != "extract" || args.len() != 2 || self.m.externs[*def].name != "packet_in" {
+                return None;
+            }
+            match &body.exprs[args[1]].kind {
+                ExprKind::StackMember {
+                    base,
+                    member: p4tc_ir::ir::StackMember::Next,
+                } => Some(*base),
+                _ => None,
+            }
+        };
+        // Extracts into `.next` at states' top level, by state: (the call, the stack, the
+        // statement's position).
+        type Site = (Handle<Expr>, Handle<Expr>, usize);
+        let mut top: Vec<Vec<Site>> = vec![Vec::new(); n];
+        for (i, st) in parser.states.iter().enumerate() {
+            for (at, stmt) in st.block.stmts.iter().enumerate() {
+                if let Stmt::Call(e) = stmt {
+                    if let Some(b) = next_extract(*e) {
+                        top[i].push((*e, b, at));
+                    }
+                }
+            }
+        }
+        let allowed: std::collections::HashSet<Handle<Expr>> =
+            top.iter().flatten().map(|(e, _, _)| *e).collect();
+        // Nothing else may change a fill level.
+        for (h, e) in body.exprs.iter() {
+            match &e.kind {
+                ExprKind::Call {
+                    callee: Callee::Builtin(Builtin::PushFront | Builtin::PopFront),
+                    ..
+                } => return Ok(None),
+                ExprKind::Call { args, .. } => {
+                    if next_extract(h).is_some() && !allowed.contains(&h) {
+                        return Ok(None);
+                    }
+                    if args.iter().any(|a| self.has_stack(body.exprs[*a].ty)) {
+                        return Ok(None);
+                    }
+                }
+                ExprKind::StackMember {
+                    member: p4tc_ir::ir::StackMember::Next,
+                    ..
+                } => {
+                    // Only as an extract's target (an argument of one of `allowed`).
+                    let is_target = allowed.iter().any(|c| match &body.exprs[*c].kind {
+                        ExprKind::Call { args, .. } => args.get(1) == Some(&h),
+                        _ => false,
+                    });
+                    if !is_target {
+                        return Ok(None);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut blocks: Vec<&p4tc_ir::ir::Block> =
+            parser.states.iter().map(|st| &st.block).collect();
+        while let Some(b) = blocks.pop() {
+            for stmt in &b.stmts {
+                match stmt {
+                    Stmt::Assign { lhs, .. } if self.has_stack(body.exprs[*lhs].ty) => {
+                        return Ok(None)
+                    }
+                    Stmt::Declare { local, .. } if self.has_stack(body.locals[*local].ty) => {
+                        return Ok(None)
+                    }
+                    _ => blocks.extend(stmt.blocks()),
+                }
+            }
+        }
+        // The stacks each state uses (by C lvalue), and each state's successors.
+        let mut stacks: Vec<(String, u32)> = Vec::new();
+        let mut uses: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut succs: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, st) in parser.states.iter().enumerate() {
+            let mut roots = super::stmt_exprs(&st.block);
+            let mut ts = vec![&st.transition];
+            while let Some(t) = ts.pop() {
+                match t {
+                    Transition::State(j) if (*j as usize) < n => succs[i].push(*j as usize),
+                    Transition::Select { keys, cases } => {
+                        roots.extend(keys.iter().copied());
+                        ts.extend(cases.iter().map(|c| c.target.as_ref()));
+                    }
+                    _ => {}
+                }
+            }
+            while let Some(e) = roots.pop() {
+                if let ExprKind::StackMember { base, .. } = &body.exprs[e].kind {
+                    let Some(b) = self.plain_place(s, *base)? else {
+                        return Ok(None);
+                    };
+                    let j = match stacks.iter().position(|(x, _)| *x == b) {
+                        Some(j) => j,
+                        None => {
+                            stacks.push((b, self.stack_size(body.exprs[*base].ty)));
+                            stacks.len() - 1
+                        }
+                    };
+                    if !uses[i].contains(&j) {
+                        uses[i].push(j);
+                    }
+                }
+                roots.extend(super::operands(&body.exprs[e].kind));
+            }
+        }
+        if stacks.is_empty() {
+            return Ok(None);
+        }
+        let mut extracts: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
+        for (i, t) in top.iter().enumerate() {
+            for (_, b, at) in t {
+                let Some(name) = self.plain_place(s, *b)? else {
+                    return Ok(None);
+                };
+                match stacks.iter().position(|(x, _)| *x == name) {
+                    Some(j) => extracts[i].push((*at, j)),
+                    None => return Ok(None),
+                }
+            }
+        }
+        // A fill level is followed where this state or one after it uses it.
+        let mut live: Vec<Vec<bool>> = (0..n)
+            .map(|i| (0..stacks.len()).map(|j| uses[i].contains(&j)).collect())
+            .collect();
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for i in 0..n {
+                for &k in &succs[i] {
+                    let after = live[k].clone();
+                    for (here, there) in live[i].iter_mut().zip(after) {
+                        if there && !*here {
+                            *here = true;
+                            changed = true;
+                        }
+                    }
+                }
+            }
+        }
+        let plan = Unroll {
+            stacks,
+            live,
+            extracts,
+            copies: Vec::new(),
+        };
+        let mut copies = Vec::new();
+        let first = plan.entry(0, &vec![Some(0); plan.stacks.len()]);
+        let mut seen = std::collections::HashSet::new();
+        seen.insert((0usize, first.clone()));
+        let mut queue = std::collections::VecDeque::from([(0usize, first)]);
+        while let Some((i, v)) = queue.pop_front() {
+            if let Some(x) = plan.exit(i, &v) {
+                for &k in &succs[i] {
+                    let e = plan.entry(k, &x);
+                    if seen.insert((k, e.clone())) {
+                        queue.push_back((k, e));
+                    }
+                }
+            }
+            copies.push((i, v));
+            if copies.len() > MAX_STATE_COPIES {
+                return Ok(None);
+            }
+        }
+        // In state order: a state's copies together, the code laid out as the states are.
+        copies.sort();
+        Ok(Some(Unroll { copies, ..plan }))
+    }
+
+    /// The C place of `e` when it is a parameter or variable or a field of one (no index,
+    /// nothing generated), else `None`.
+    fn plain_place(&mut self, s: &Scope<'_>, e: Handle<Expr>) -> R<Option<String>> {
+        let mut x = e;
+        loop {
+            match &s.body.exprs[x].kind {
+                ExprKind::Local(_) => break,
+                ExprKind::Field { base, .. } => x = *base,
+                _ => return Ok(None),
+            }
+        }
+        self.place(s, e, false).map(Some)
+    }
+
+    /// True when a value of type `ty` holds a stack (or is one).
+    fn has_stack(&self, ty: Handle<Type>) -> bool {
+        match self.ty(self.resolve(ty)) {
+            Type::Stack { .. } => true,
+            Type::Composite(c) => self.m.composites[*c]
+                .fields
+                .iter()
+                .any(|f| self.has_stack(f.ty)),
+            Type::Tuple(ts) => ts.iter().any(|t| self.has_stack(*t)),
+            _ => false,
+        }
+    }
+
+    /// The parser as the copies of [`Unroll`]: each with the fill levels it knows set in
+    /// [`Gen::known_next`], its transitions to the copies at the levels it leaves.
+    fn unrolled_states(
+        &mut self,
+        s: &Scope<'_>,
+        parser: &'m BlockType,
+        plan: &Unroll,
+        o: &mut Out,
+    ) -> R<()> {
+        let n = parser.states.len();
+        let mut per_state = vec![0usize; n];
+        for (i, _) in &plan.copies {
+            per_state[*i] += 1;
+        }
+        let labels: std::collections::HashMap<(usize, Vec<Option<u32>>), String> = plan
+            .copies
+            .iter()
+            .map(|(i, v)| {
+                let base = format!("state_{i}_{}", ident(&parser.states[*i].name));
+                let label = if per_state[*i] == 1 {
+                    base
+                } else {
+                    let levels: Vec<String> = v
+                        .iter()
+                        .map(|k| k.map_or("x".to_string(), |k| k.to_string()))
+                        .collect();
+                    format!("{base}_at{}", levels.join("_"))
+                };
+                ((*i, v.clone()), label)
+            })
+            .collect();
+        // The stacks stay in memory, at constant offsets now: an empty asm taking their
+        // address keeps clang from splitting them into scalars, whose values every path
+        // to the parser's end would then carry (and spill around the table's helper call).
+        for (b, _) in &plan.stacks {
+            o.line(format!("asm volatile(\"\" : : \"r\"(&{b}));"));
+        }
+        // Where the first copy of each state put its extracts in `extracted`: the other
+        // copies make the same ones, which keep their numbers (one `po_K_` per extract).
+        let mut first: Vec<Option<usize>> = vec![None; n];
+        for (i, v) in &plan.copies {
+            let st = &parser.states[*i];
+            o.label(&labels[&(*i, v.clone())]);
+            self.last_ptrs.clear();
+            self.known_next = plan
+                .stacks
+                .iter()
+                .zip(v)
+                .filter_map(|((b, _), k)| k.map(|k| (b.clone(), k)))
+                .collect();
+            let at = *first[*i].get_or_insert(self.extracted.len());
+            let before = self.extracted.split_off(at);
+            let mut sc = s.clone();
+            // A copy whose extract overflows a stack ends there (the extract rejects).
+            match plan.overflow(*i, v) {
+                Some(end) => {
+                    let cut = p4tc_ir::ir::Block {
+                        stmts: st.block.stmts[..=end].to_vec(),
+                    };
+                    self.block(&mut sc, &cut, o)?;
+                }
+                None => self.block(&mut sc, &st.block, o)?,
+            }
+            // The copies make the same extracts (a cut one fewer): one number each.
+            let now = self.extracted.split_off(at);
+            let (short, long) = if now.len() <= before.len() {
+                (now, before)
+            } else {
+                (before, now)
+            };
+            if long[..short.len()] != short[..] {
+                return Err(crate::CodegenError::Malformed(format!(
+                    "parser state `{}`: its copies extract differently",
+                    st.name
+                )));
+            }
+            self.extracted.extend(long);
+            // Without an exit an extract of this copy overflowed: it has jumped to reject.
+            let Some(exit) = plan.exit(*i, v) else {
+                continue;
+            };
+            let names: Vec<String> = (0..n)
+                .map(|k| {
+                    labels
+                        .get(&(k, plan.entry(k, &exit)))
+                        .cloned()
+                        .unwrap_or_else(|| "parser_reject".into())
+                })
+                .collect();
+            self.transition(s, &st.transition, &names, o)?;
+        }
+        // Past the parser the fill levels are the run-time `next_index` again.
+        self.known_next.clear();
+        self.last_ptrs.clear();
+        Ok(())
+    }
+
+    /// The index of `stack.last` of stack `b` (C lvalue, of type `stack_ty`) while the
+    /// parser copy being generated knows it (and it is inside the stack).
+    pub(crate) fn known_last(&self, b: &str, stack_ty: Handle<Type>) -> Option<u32> {
+        let k = *self.known_next.get(b)?;
+        (k >= 1 && k <= self.stack_size(stack_ty)).then(|| k - 1)
     }
 
     fn transition(
@@ -642,6 +977,24 @@ impl<'m> Gen<'m> {
                 {
                     let b = self.lvalue(s, *base)?;
                     let n = self.stack_size(s.body.exprs[*base].ty);
+                    if let Some(k) = self.known_next.get(&b).copied() {
+                        // The parser copy knows the fill level: a constant element.
+                        if k >= n {
+                            o.line(format!(
+                                "parser_error = {}; goto parser_reject; /* StackOutOfBounds */",
+                                self.error_id("StackOutOfBounds")
+                            ));
+                        } else {
+                            o.line(format!("if ((void *)(cursor + {size}) > data_end) {{ parser_error = {too_short}; goto parser_reject; }}"));
+                            self.load_header(&format!("{b}.e[{k}]"), "cursor", &fields, o);
+                            o.line(format!("cursor += {size};"));
+                            o.line(format!("{b}.next_index = {};", k + 1));
+                        }
+                        self.known_next.insert(b.clone(), k + 1);
+                        self.extracted.push(format!("{b}.e[*]"));
+                        self.stack_sizes.insert(b, n);
+                        return Ok(None);
+                    }
                     o.line(format!(
                         "if ({b}.next_index >= {n}) {{ parser_error = {}; goto parser_reject; }} /* StackOutOfBounds */",
                         self.error_id("StackOutOfBounds")
@@ -1140,6 +1493,60 @@ impl Gen<'_> {
 
 /// The most bytes of headers the deparser copies aside before a resize.
 const RAW_COPY_MAX: u32 = 64;
+
+/// The most copies of parser states [`Gen::unroll_plan`] makes (beyond, the plain parser).
+const MAX_STATE_COPIES: usize = 64;
+
+/// The parser unrolled over its stacks' fill levels ([`Gen::unroll_plan`]).
+struct Unroll {
+    /// The stacks followed: C lvalue and size.
+    stacks: Vec<(String, u32)>,
+    /// By state and stack: this state or one after it uses the stack's fill level.
+    live: Vec<Vec<bool>>,
+    /// By state: its extracts into `stack.next` at its top level, as (the statement's
+    /// position, the stack).
+    extracts: Vec<Vec<(usize, usize)>>,
+    /// The copies, in state order: the state and the fill levels on entry (`None` where
+    /// nothing from there on needs it).
+    copies: Vec<(usize, Vec<Option<u32>>)>,
+}
+
+impl Unroll {
+    /// The levels a copy of state `i` is entered with, from the levels `v` known before.
+    fn entry(&self, i: usize, v: &[Option<u32>]) -> Vec<Option<u32>> {
+        v.iter()
+            .zip(&self.live[i])
+            .map(|(k, live)| if *live { *k } else { None })
+            .collect()
+    }
+
+    /// The levels a copy of state `i` entered at `v` leaves with; `None` when an extract
+    /// overflows a stack (the copy always rejects).
+    fn exit(&self, i: usize, v: &[Option<u32>]) -> Option<Vec<Option<u32>>> {
+        if self.overflow(i, v).is_some() {
+            return None;
+        }
+        let mut x = v.to_vec();
+        for (_, j) in &self.extracts[i] {
+            x[*j] = x[*j].map(|k| k + 1);
+        }
+        Some(x)
+    }
+
+    /// The position of the statement of state `i` (entered at `v`) whose extract finds its
+    /// stack full, if one does.
+    fn overflow(&self, i: usize, v: &[Option<u32>]) -> Option<usize> {
+        let mut x = v.to_vec();
+        for (at, j) in &self.extracts[i] {
+            let Some(k) = x[*j] else { continue };
+            if k >= self.stacks[*j].1 {
+                return Some(*at);
+            }
+            x[*j] = Some(k + 1);
+        }
+        None
+    }
+}
 
 /// A C expression reading `width` bits (at most 64) at bit `offset` from pointer `p`.
 pub(crate) fn load_bits(p: &str, offset: u32, width: u32) -> String {
