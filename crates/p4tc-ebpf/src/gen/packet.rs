@@ -145,6 +145,28 @@ impl<'m> Gen<'m> {
 
     /// Statements reading a header at pointer `p` (checked) into lvalue `lv`.
     pub(crate) fn load_header(&self, lv: &str, p: &str, fields: &[WireField], o: &mut Out) {
+        let bits = fields.iter().map(|f| f.offset + f.width).max().unwrap_or(0);
+        let sub_byte = fields.iter().any(|f| f.offset % 8 != 0 || f.width % 8 != 0);
+        if sub_byte && bits <= 64 {
+            // A short header with fields inside bytes (an MPLS label, a VLAN tag): one
+            // word load, every field shifted out of it, not a load per byte per field
+            // (the stores into the header between them may alias the packet, so clang
+            // would load the bytes again).
+            let size = bits.div_ceil(8);
+            o.open("");
+            o.line(format!("u64 hw_ = p4tc_ld_be({p}, {size});"));
+            for f in fields {
+                let dst = super::expr::field_access(lv, &f.name);
+                let v = shifted("hw_", 8 * size - f.offset - f.width, f.width, 0);
+                o.line(format!(
+                    "{dst} = (({})({v}));",
+                    super::out::uint_for(f.width)
+                ));
+            }
+            o.close();
+            o.line(format!("{} = 1;", super::expr::field_access(lv, "__valid")));
+            return;
+        }
         for f in fields {
             let dst = super::expr::field_access(lv, &f.name);
             if f.width > 64 {
@@ -1311,8 +1333,17 @@ impl<'m> Gen<'m> {
                 }
             }
         }
-        o.line("int delta_ = (int)out_len - (int)parsed_len;");
-        o.open("if (dirty || delta_ != 0)");
+        // With the headers emitted as parsed (each once, in order, nothing skipped, no
+        // varbit), only a change of validity (`dirty`) changes the size: without one the
+        // sizes need not be compared (clang then sums them on that path only).
+        let same_layout = !self.parser_advances && unique && all_emitted && same_order && no_varbit;
+        if same_layout {
+            o.open("if (dirty)");
+            o.line("int delta_ = (int)out_len - (int)parsed_len;");
+        } else {
+            o.line("int delta_ = (int)out_len - (int)parsed_len;");
+            o.open("if (dirty || delta_ != 0)");
+        }
         for (i, (e, (_, size))) in emits.iter().zip(&layouts).enumerate() {
             let Some(k) = raw[i] else { continue };
             let valid = super::expr::field_access(&e.lvalue, "__valid");
