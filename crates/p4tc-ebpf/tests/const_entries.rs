@@ -16,32 +16,8 @@ use p4tc_runtime::{ActionCall, EntrySpec, KeyMatch, PipelineModel, RuntimeError}
 use p4tc_testkit::kernel_target::KernelTarget;
 use p4tc_testkit::target::Target;
 
-/// `t`, exact on the EtherType, two const entries; a miss drops.
-const PROGRAM: &str = r#"
-#include <core.p4>
-#include <tc/pna.p4>
-
-header ethernet_t {
-    bit<48> dstAddr;
-    bit<48> srcAddr;
-    bit<16> etherType;
-}
-
-struct headers_t {
-    ethernet_t ethernet;
-}
-
-struct meta_t {
-}
-
-parser P(packet_in pkt, out headers_t hdr, inout meta_t meta,
-         in pna_main_parser_input_metadata_t istd) {
-    state start {
-        pkt.extract(hdr.ethernet);
-        transition accept;
-    }
-}
-
+/// The control: `t`, exact on the EtherType, two const entries; a miss drops.
+const CONTROL: &str = r#"
 control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
           inout pna_main_output_metadata_t ostd) {
     action mark(bit<48> s, PortId_t port) {
@@ -72,23 +48,10 @@ control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t i
         t.apply();
     }
 }
-
-control D(packet_out pkt, in headers_t hdr, in meta_t meta,
-          in pna_main_output_metadata_t ostd) {
-    apply {
-        pkt.emit(hdr.ethernet);
-    }
-}
-
-PNA_NIC(P(), C(), D()) main;
 "#;
 
 fn model() -> Arc<PipelineModel> {
-    let dir = common::out_dir("const_entries", &format!("p-{}", std::process::id()));
-    let path = dir.join("consts.p4");
-    std::fs::write(&path, PROGRAM).expect("write the program");
-    let module = Arc::new(common::module_of(&path));
-    Arc::new(PipelineModel::new(module, "consts").expect("model"))
+    common::ethernet_model("const_entries", "consts", CONTROL)
 }
 
 /// The port and source address a packet of EtherType `ty` leaves with, or `None` if dropped.

@@ -18,31 +18,7 @@ use p4tc_runtime::{
 /// A program made for the suite: an exact table with a program entry, a const one, a size of
 /// 4 and an overridable default; an LPM table with a const default; a ternary + range table
 /// with priorities; a table the control plane may only read; a counter and a register.
-const PROGRAM: &str = r#"
-#include <core.p4>
-#include <tc/pna.p4>
-
-header ethernet_t {
-    bit<48> dstAddr;
-    bit<48> srcAddr;
-    bit<16> etherType;
-}
-
-struct headers_t {
-    ethernet_t ethernet;
-}
-
-struct meta_t {
-}
-
-parser P(packet_in pkt, out headers_t hdr, inout meta_t meta,
-         in pna_main_parser_input_metadata_t istd) {
-    state start {
-        pkt.extract(hdr.ethernet);
-        transition accept;
-    }
-}
-
+const CONTROL: &str = r#"
 control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
           inout pna_main_output_metadata_t ostd) {
     Counter<bit<64>, bit<32>>(8, PNA_CounterType_t.PACKETS_AND_BYTES) hits;
@@ -132,15 +108,6 @@ control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t i
         }
     }
 }
-
-control D(packet_out pkt, in headers_t hdr, in meta_t meta,
-          in pna_main_output_metadata_t ostd) {
-    apply {
-        pkt.emit(hdr.ethernet);
-    }
-}
-
-PNA_NIC(P(), C(), D()) main;
 "#;
 
 fn n(v: u64) -> BigUint {
@@ -148,15 +115,7 @@ fn n(v: u64) -> BigUint {
 }
 
 fn model() -> Arc<PipelineModel> {
-    // A file per call: the tests run in parallel, and one must not read another's half-written
-    // file.
-    static SERIAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = common::out_dir("object_model", &format!("suite-{}-{n}", std::process::id()));
-    let path = dir.join("suite.p4");
-    std::fs::write(&path, PROGRAM).expect("write the program");
-    let module = Arc::new(common::module_of(&path));
-    Arc::new(PipelineModel::new(module, "suite").expect("model"))
+    common::ethernet_model("object_model", "suite", CONTROL)
 }
 
 struct Names {

@@ -22,34 +22,6 @@ use p4tc_runtime::{ActionCall, EntrySpec, KeyMatch, PipelineModel, Priority};
 use p4tc_testkit::kernel_target::KernelTarget;
 use p4tc_testkit::target::Target;
 
-/// Headers and parser both programs share.
-const PRELUDE: &str = r#"
-#include <core.p4>
-#include <tc/pna.p4>
-
-header ethernet_t {
-    bit<48> dstAddr;
-    bit<48> srcAddr;
-    bit<16> etherType;
-}
-
-struct headers_t {
-    ethernet_t ethernet;
-}
-
-struct meta_t {
-}
-
-parser P(packet_in pkt, out headers_t hdr, inout meta_t meta,
-         in pna_main_parser_input_metadata_t istd) {
-    state start {
-        pkt.extract(hdr.ethernet);
-        transition accept;
-    }
-}
-
-"#;
-
 /// `a` (ternary destination, 16 slots: the inline search) writes the winner's parameter into
 /// the source address; `b` (ternary destination and a range on the EtherType: 16 x 16 slots,
 /// the inline and the bpf_loop search) sends to the winner's port, and drops on a miss.
@@ -102,15 +74,6 @@ control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t i
         b.apply();
     }
 }
-
-control D(packet_out pkt, in headers_t hdr, in meta_t meta,
-          in pna_main_output_metadata_t ostd) {
-    apply {
-        pkt.emit(hdr.ethernet);
-    }
-}
-
-PNA_NIC(P(), C(), D()) main;
 "#;
 
 /// The destination every packet is a variant of.
@@ -175,11 +138,7 @@ fn n(v: u64) -> BigUint {
 }
 
 fn model() -> Arc<PipelineModel> {
-    let dir = common::out_dir("tss_order", &format!("p-{}", std::process::id()));
-    let path = dir.join("tss.p4");
-    std::fs::write(&path, format!("{PRELUDE}{PROGRAM}")).expect("write the program");
-    let module = Arc::new(common::module_of(&path));
-    Arc::new(PipelineModel::new(module, "tss").expect("model"))
+    common::ethernet_model("tss_order", "tss", PROGRAM)
 }
 
 impl Setup {
@@ -491,15 +450,6 @@ control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t i
         c.apply();
     }
 }
-
-control D(packet_out pkt, in headers_t hdr, in meta_t meta,
-          in pna_main_output_metadata_t ostd) {
-    apply {
-        pkt.emit(hdr.ethernet);
-    }
-}
-
-PNA_NIC(P(), C(), D()) main;
 "#;
 
 /// The program's entries of `CONST_PROGRAM`: (value, mask, priority = port).
@@ -515,11 +465,7 @@ const CONST_ENTRIES: [(u64, u64, u32); 7] = [
 
 #[test]
 fn program_entries_take_their_slots_best_first() {
-    let dir = common::out_dir("tss_order", &format!("c-{}", std::process::id()));
-    let path = dir.join("tss_const.p4");
-    std::fs::write(&path, format!("{PRELUDE}{CONST_PROGRAM}")).expect("write the program");
-    let module = Arc::new(common::module_of(&path));
-    let p = Arc::new(PipelineModel::new(module, "tss_const").expect("model"));
+    let p = common::ethernet_model("tss_order", "tss_const", CONST_PROGRAM);
     let g = p4tc_ebpf::generate(&p.module, "tss_const", p4tc_ebpf::Hook::Tc).expect("generates");
     let spec = g
         .tables

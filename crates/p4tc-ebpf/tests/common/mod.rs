@@ -5,6 +5,69 @@ use std::path::{Path, PathBuf};
 
 use p4tc_ir::ir::Module;
 
+/// What an Ethernet-only test program has around its control `C`: the headers, a parser that
+/// extracts Ethernet, and (in [`ETHERNET_TAIL`]) a deparser that emits it and the main.
+const ETHERNET_HEAD: &str = r#"
+#include <core.p4>
+#include <tc/pna.p4>
+
+header ethernet_t {
+    bit<48> dstAddr;
+    bit<48> srcAddr;
+    bit<16> etherType;
+}
+
+struct headers_t {
+    ethernet_t ethernet;
+}
+
+struct meta_t {
+}
+
+parser P(packet_in pkt, out headers_t hdr, inout meta_t meta,
+         in pna_main_parser_input_metadata_t istd) {
+    state start {
+        pkt.extract(hdr.ethernet);
+        transition accept;
+    }
+}
+"#;
+
+const ETHERNET_TAIL: &str = r#"
+control D(packet_out pkt, in headers_t hdr, in meta_t meta,
+          in pna_main_output_metadata_t ostd) {
+    apply {
+        pkt.emit(hdr.ethernet);
+    }
+}
+
+PNA_NIC(P(), C(), D()) main;
+"#;
+
+/// An Ethernet-only program whose control `C` is `control` (P4 text): what tests about
+/// tables and externs need besides their control.
+pub fn ethernet_program(control: &str) -> String {
+    format!("{ETHERNET_HEAD}\n{control}\n{ETHERNET_TAIL}")
+}
+
+/// The pipeline model (named `name`) of [`ethernet_program`]`(control)`, its file written
+/// under the test's output directory.
+pub fn ethernet_model(
+    test: &str,
+    name: &str,
+    control: &str,
+) -> std::sync::Arc<p4tc_runtime::PipelineModel> {
+    // A file per call: tests run in parallel, and one must not read another's half-written
+    // file.
+    static SERIAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = out_dir(test, &format!("{name}-{}-{n}", std::process::id()));
+    let path = dir.join(format!("{name}.p4"));
+    std::fs::write(&path, ethernet_program(control)).expect("write the program");
+    let module = std::sync::Arc::new(module_of(&path));
+    std::sync::Arc::new(p4tc_runtime::PipelineModel::new(module, name).expect("model"))
+}
+
 /// The workspace's examples directory.
 pub fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
