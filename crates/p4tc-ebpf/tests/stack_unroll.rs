@@ -4,7 +4,8 @@
 //! that also extracts an ordinary header, a full stack pushed onto, a stack popped empty, an
 //! extract past a stack's end in either stack (StackOutOfBounds) and a packet cut short run
 //! through the kernel (TC and XDP) and the reference interpreter with one STF; and the C of
-//! this program and of mpls_label_stack is checked for a parser without run-time indices.
+//! this program and of mpls_label_stack is checked for a parser without run-time indices;
+//! a stack extracted into under a condition keeps the plain parser, run in the kernel too.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod common;
@@ -243,6 +244,98 @@ fn unrolled_parser_passes_its_stf_in_the_kernel() {
         let result = KernelTarget::new(pipeline.clone(), hook)
             .map_err(|e| e.to_string())
             .and_then(|mut t| run(&mut t, STACKS_STF));
+        if let Err(e) = result {
+            failures.push(format!("{hook:?}: {e}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A stack whose fill level is not known at compile time (an extract into `.next` under a
+/// condition): the plain parser, with the fill level in `next_index`.
+const DEEP: &str = r#"
+#include <core.p4>
+#include <tc/pna.p4>
+
+header eth_t { bit<48> dst; bit<48> src; bit<16> type; }
+header tag_t { bit<15> id; bit<1> more; bit<16> next; }
+struct headers_t { eth_t eth; tag_t[3] tags; }
+struct meta_t { bit<32> depth; bit<16> last; }
+
+parser P(packet_in pkt, out headers_t hdr, inout meta_t meta,
+         in pna_main_parser_input_metadata_t istd) {
+    state start {
+        pkt.extract(hdr.eth);
+        transition select(hdr.eth.type) {
+            0x9999: tags;
+            default: accept;
+        }
+    }
+    state tags {
+        if (hdr.eth.type == 0x9999) {
+            pkt.extract(hdr.tags.next);
+        }
+        transition select(hdr.tags.last.more) {
+            1: tags;
+            0: done;
+        }
+    }
+    state done {
+        meta.depth = hdr.tags.lastIndex + 1;
+        transition again;
+    }
+    state again {
+        meta.last = (bit<16>)hdr.tags.last.id;
+        transition accept;
+    }
+}
+
+control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
+          inout pna_main_output_metadata_t ostd) {
+    apply {
+        hdr.eth.src = meta.last ++ meta.depth;
+        hdr.tags[1].next = 0x7777;
+        send_to_port((PortId_t)3);
+    }
+}
+
+control D(packet_out pkt, inout headers_t hdr, in meta_t meta,
+          in pna_main_output_metadata_t ostd) {
+    apply {
+        pkt.emit(hdr.eth);
+        pkt.emit(hdr.tags);
+    }
+}
+PNA_NIC(P(), C(), D()) main;
+"#;
+
+const DEEP_STF: &str = "
+# three tags: the last id and the depth in eth.src, the second tag's next rewritten
+packet 1 000000000001 000000000002 9999 00039999 00059999 00060000 1234
+expect 3 000000000001 000300000003 9999 00039999 00057777 00060000 1234 $
+";
+
+#[test]
+fn a_conditional_extract_keeps_the_plain_parser() {
+    let m = module("deep", DEEP);
+    let c = p4tc_ebpf::generate(&m, "deep", Hook::Tc)
+        .expect("generates")
+        .c;
+    let p = parser_c(&c);
+    assert!(
+        p.contains("p4tc_index") && !p.contains("_at0:"),
+        "the plain parser:\n{p}"
+    );
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped in the kernel: {why}");
+        return;
+    }
+    let pipeline = Arc::new(PipelineModel::new(Arc::new(m), "deep").expect("model"));
+    let mut failures = Vec::new();
+    for hook in [Hook::Tc, Hook::Xdp] {
+        let result = KernelTarget::new(pipeline.clone(), hook)
+            .map_err(|e| e.to_string())
+            .and_then(|mut t| run(&mut t, DEEP_STF));
         if let Err(e) = result {
             failures.push(format!("{hook:?}: {e}"));
         }

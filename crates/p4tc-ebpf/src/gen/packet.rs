@@ -210,6 +210,27 @@ impl<'m> Gen<'m> {
         o: &mut Out,
     ) {
         let is_dirty = |i: usize| dirty.is_none_or(|d| d.get(i).copied().unwrap_or(true));
+        let sub_byte = fields.iter().any(|f| f.offset % 8 != 0 || f.width % 8 != 0);
+        if sub_byte && size <= 8 && (0..fields.len()).all(is_dirty) {
+            // A short header with fields inside bytes, stored whole: its bits assembled in
+            // one word and stored with one (or, for 3, 5, 6 or 7 bytes, two or three
+            // naturally aligned) stores, not byte by byte from each field again (as the
+            // parser reads it: `load_header`).
+            let parts: Vec<String> = fields
+                .iter()
+                .map(|f| {
+                    let src = super::expr::field_access(lv, &f.name);
+                    shifted(
+                        &format!("(u64){src}"),
+                        0,
+                        f.width,
+                        8 * size - f.offset - f.width,
+                    )
+                })
+                .collect();
+            o.line(format!("p4tc_st_be({p}, {}, {size});", parts.join(" | ")));
+            return;
+        }
         let mut covered = vec![false; size as usize];
         // Bytes of clean fields only are left as the packet has them.
         for (i, f) in fields.iter().enumerate() {
