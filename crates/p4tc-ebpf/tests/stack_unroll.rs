@@ -342,3 +342,27 @@ fn a_conditional_extract_keeps_the_plain_parser() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn a_stack_with_too_many_levels_keeps_the_plain_parser() {
+    // DEEP with its extract unconditional: unrolled at 3 tags; at 24, three states using
+    // the level would take 25 + 24 + 24 copies, more than the generator makes.
+    let unconditional = DEEP.replace(
+        "if (hdr.eth.type == 0x9999) {\n            pkt.extract(hdr.tags.next);\n        }",
+        "pkt.extract(hdr.tags.next);",
+    );
+    assert_ne!(unconditional, DEEP);
+    for (depth, unrolled) in [(3, true), (24, false)] {
+        let src = unconditional.replace("tag_t[3] tags", &format!("tag_t[{depth}] tags"));
+        let m = module("deep", &src);
+        let c = p4tc_ebpf::generate(&m, "deep", Hook::Tc)
+            .expect("generates")
+            .c;
+        let p = parser_c(&c);
+        assert_eq!(
+            !p.contains("p4tc_index") && p.contains("_at0:"),
+            unrolled,
+            "{depth} tags, unrolled: {unrolled}:\n{p}"
+        );
+    }
+}
