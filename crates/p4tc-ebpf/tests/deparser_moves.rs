@@ -10,38 +10,15 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use p4tc_ebpf::Hook;
 use p4tc_ir::ir::Module;
-use p4tc_testkit::kernel_target::KernelTarget;
-use p4tc_testkit::{stf, stf_run};
 
 fn module(name: &str, src: &str) -> Module {
-    let mut parsed = p4tc_front::parse_source(
-        &format!("{name}.p4"),
-        src,
-        &p4tc_front::PreprocessOptions::default(),
-    );
-    match p4tc_front::check(&mut parsed) {
-        Some(m) => m,
-        None => panic!("{name} does not check:\n{}", parsed.render_diagnostics()),
-    }
+    common::module_of_source(name, src)
 }
 
-/// Runs `stf` on the program in the kernel at `hook`; the failures, one per line.
 fn run_kernel(name: &str, m: &Module, stf_text: &str, hook: Hook) -> Result<(), String> {
-    let statements = stf::parse(stf_text).map_err(|e| format!("{e:?}"))?;
-    let pipeline = Arc::new(
-        p4tc_runtime::PipelineModel::new(Arc::new(m.clone()), name).map_err(|e| e.to_string())?,
-    );
-    let mut target = KernelTarget::new(pipeline, hook).map_err(|e| e.to_string())?;
-    let report = stf_run::run(&statements, &mut target);
-    if report.passed() && report.expectations > 0 {
-        Ok(())
-    } else {
-        Err(format!("{:#?}", report.failures))
-    }
+    common::run_stf_in_kernel(name, m, stf_text, hook)
 }
 
 const HEADERS: &str = r#"

@@ -16,9 +16,7 @@ use p4tc_ebpf::Hook;
 use p4tc_ir::ir::Module;
 use p4tc_runtime::{ManualClock, MemoryBackend, PipelineModel};
 use p4tc_testkit::interp_target::InterpTarget;
-use p4tc_testkit::kernel_target::KernelTarget;
 use p4tc_testkit::target::Target;
-use p4tc_testkit::{stf, stf_run};
 
 const STACKS: &str = r#"
 #include <core.p4>
@@ -150,26 +148,11 @@ packet 1 000000000000 000000000002 9999 00039999
 ";
 
 fn module(name: &str, src: &str) -> Module {
-    let mut parsed = p4tc_front::parse_source(
-        &format!("{name}.p4"),
-        src,
-        &p4tc_front::PreprocessOptions::default(),
-    );
-    match p4tc_front::check(&mut parsed) {
-        Some(m) => m,
-        None => panic!("{name} does not check:\n{}", parsed.render_diagnostics()),
-    }
+    common::module_of_source(name, src)
 }
 
-/// Runs `stf_text` on `target`; the failures, if any.
 fn run(target: &mut dyn Target, stf_text: &str) -> Result<(), String> {
-    let statements = stf::parse(stf_text).map_err(|e| format!("{e:?}"))?;
-    let report = stf_run::run(&statements, target);
-    if report.passed() && report.expectations > 0 {
-        Ok(())
-    } else {
-        Err(format!("{:#?}", report.failures))
-    }
+    common::run_stf(target, stf_text)
 }
 
 /// The parser's part of the generated C.
@@ -238,17 +221,7 @@ fn unrolled_parser_passes_its_stf_in_the_kernel() {
         return;
     }
     let m = module("stacks", STACKS);
-    let pipeline = Arc::new(PipelineModel::new(Arc::new(m), "stacks").expect("model"));
-    let mut failures = Vec::new();
-    for hook in [Hook::Tc, Hook::Xdp] {
-        let result = KernelTarget::new(pipeline.clone(), hook)
-            .map_err(|e| e.to_string())
-            .and_then(|mut t| run(&mut t, STACKS_STF));
-        if let Err(e) = result {
-            failures.push(format!("{hook:?}: {e}"));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    common::assert_stf_in_kernel_at_both_hooks("stacks", &m, STACKS_STF);
 }
 
 /// A stack whose fill level is not known at compile time (an extract into `.next` under a
@@ -330,17 +303,7 @@ fn a_conditional_extract_keeps_the_plain_parser() {
         println!("skipped in the kernel: {why}");
         return;
     }
-    let pipeline = Arc::new(PipelineModel::new(Arc::new(m), "deep").expect("model"));
-    let mut failures = Vec::new();
-    for hook in [Hook::Tc, Hook::Xdp] {
-        let result = KernelTarget::new(pipeline.clone(), hook)
-            .map_err(|e| e.to_string())
-            .and_then(|mut t| run(&mut t, DEEP_STF));
-        if let Err(e) = result {
-            failures.push(format!("{hook:?}: {e}"));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    common::assert_stf_in_kernel_at_both_hooks("deep", &m, DEEP_STF);
 }
 
 #[test]

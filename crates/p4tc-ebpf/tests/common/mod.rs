@@ -68,6 +68,66 @@ pub fn ethernet_model(
     std::sync::Arc::new(p4tc_runtime::PipelineModel::new(module, name).expect("model"))
 }
 
+/// The checked module of the P4 source `src` (called `name.p4` in messages); panics with the
+/// diagnostics when it does not check.
+pub fn module_of_source(name: &str, src: &str) -> Module {
+    let mut parsed = p4tc_front::parse_source(
+        &format!("{name}.p4"),
+        src,
+        &p4tc_front::PreprocessOptions::default(),
+    );
+    match p4tc_front::check(&mut parsed) {
+        Some(m) => m,
+        None => panic!("{name} does not check:\n{}", parsed.render_diagnostics()),
+    }
+}
+
+/// Runs the STF test `stf_text` on `target`: the failures, if any (a test that expects
+/// nothing fails too).
+pub fn run_stf(
+    target: &mut dyn p4tc_testkit::target::Target,
+    stf_text: &str,
+) -> Result<(), String> {
+    let statements = p4tc_testkit::stf::parse(stf_text).map_err(|e| format!("{e:?}"))?;
+    let report = p4tc_testkit::stf_run::run(&statements, target);
+    if report.passed() && report.expectations > 0 {
+        Ok(())
+    } else {
+        Err(format!("{:#?}", report.failures))
+    }
+}
+
+/// Runs the STF test `stf_text` on `m` (pipeline `name`) loaded in the kernel at `hook`: the
+/// failures, if any.
+pub fn run_stf_in_kernel(
+    name: &str,
+    m: &Module,
+    stf_text: &str,
+    hook: p4tc_ebpf::Hook,
+) -> Result<(), String> {
+    let pipeline = std::sync::Arc::new(
+        p4tc_runtime::PipelineModel::new(std::sync::Arc::new(m.clone()), name)
+            .map_err(|e| e.to_string())?,
+    );
+    let mut target = p4tc_testkit::kernel_target::KernelTarget::new(pipeline, hook)
+        .map_err(|e| e.to_string())?;
+    run_stf(&mut target, stf_text)
+}
+
+/// [`run_stf_in_kernel`] at TC and at XDP; panics with both hooks' failures.
+#[track_caller]
+pub fn assert_stf_in_kernel_at_both_hooks(name: &str, m: &Module, stf_text: &str) {
+    let failures: Vec<String> = [p4tc_ebpf::Hook::Tc, p4tc_ebpf::Hook::Xdp]
+        .into_iter()
+        .filter_map(|hook| {
+            run_stf_in_kernel(name, m, stf_text, hook)
+                .err()
+                .map(|e| format!("{hook:?}: {e}"))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// The workspace's examples directory.
 pub fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
