@@ -81,8 +81,8 @@ impl Gen<'_> {
             let word = blob[..info.key.data_size as usize]
                 .iter()
                 .fold(0u64, |w, b| (w << 8) | u64::from(*b));
-            // Two entries with one key (the map keeps the first): no switch, whose cases
-            // must differ.
+            // Two entries with one key (the loader writes both, the last stays): no switch,
+            // whose cases must differ.
             if cases.iter().any(|(w, _)| *w == word) {
                 return Ok(None);
             }
