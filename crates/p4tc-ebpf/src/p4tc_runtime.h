@@ -377,24 +377,16 @@ P4TC_INLINE s64 p4tc_sext(u64 v, int w)
 
 /* ---- Checksums and hashes ----------------------------------------------------------------- */
 
-/* One's complement sum of 16-bit words, kept unfolded in a u32. */
-P4TC_INLINE u32 p4tc_csum_add(u32 sum, u16 word)
+/* Folds a one's complement sum of 16-bit words, kept unfolded in 64 bits (one add per word:
+ * the end-around carries are taken once here, which gives the same value, and 2^48 words
+ * would be needed to overflow), to 16 bits. */
+P4TC_INLINE u16 p4tc_csum_fold64(u64 s)
 {
-    sum += word;
-    return (sum & 0xffff) + (sum >> 16);
-}
-
-P4TC_INLINE u32 p4tc_csum_sub(u32 sum, u16 word)
-{
-    /* Subtracting x is adding its one's complement. */
-    return p4tc_csum_add(sum, (u16)~word);
-}
-
-P4TC_INLINE u16 p4tc_csum_fold(u32 sum)
-{
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    return (u16)sum;
+    s = (s & 0xffffffffULL) + (s >> 32);
+    s = (s & 0xffffULL) + (s >> 16);
+    s = (s & 0xffffULL) + (s >> 16);
+    s = (s & 0xffffULL) + (s >> 16);
+    return (u16)s;
 }
 
 /* CRC tables, one entry per byte value (reflected polynomials). */
@@ -489,10 +481,10 @@ P4TC_INLINE u16 p4tc_crc16(const u8 *b, int n)
 /* The 16-bit one's complement of the one's complement sum of n bytes (n even). */
 P4TC_INLINE u16 p4tc_ones_complement16(const u8 *b, int n)
 {
-    u32 sum = 0;
+    u64 sum = 0;
     for (int i = 0; i + 1 < n; i += 2)
-        sum = p4tc_csum_add(sum, ((u16)b[i] << 8) | b[i + 1]);
-    return (u16)~p4tc_csum_fold(sum);
+        sum += ((u16)b[i] << 8) | b[i + 1];
+    return (u16)~p4tc_csum_fold64(sum);
 }
 
 /* ---- Resizing at TC ------------------------------------------------------------------------ */

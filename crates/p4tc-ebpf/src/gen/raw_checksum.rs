@@ -14,8 +14,9 @@
 //! the big-endian words. Both folds give 0 only when every word is 0.
 
 use p4tc_ir::arena::Handle;
-use p4tc_ir::ir::{Expr, ExprKind};
+use p4tc_ir::ir::{Composite, Expr, ExprKind};
 
+use super::packet::WireField;
 use super::{Gen, Scope, R};
 
 impl Gen<'_> {
@@ -34,31 +35,37 @@ impl Gen<'_> {
             ExprKind::Field { .. } => vec![data],
             _ => return Ok(None),
         };
-        // Every item a field of one header, in wire order without gaps.
-        let mut header: Option<String> = None;
+        // Every item a field of one fresh header, in wire order without gaps. The header (its
+        // C name, packet offset and wire layout) comes from the first item; each field names
+        // it through its own expression, so the others compare C names.
+        let mut header: Option<(String, u32, Handle<Composite>, Vec<WireField>)> = None;
         let mut bits: Option<(u32, u32)> = None;
         for item in items {
             let ExprKind::Field { base, index } = &s.body.exprs[item].kind else {
                 return Ok(None);
             };
-            // Each field names its header through its own expression: compare the C names.
             let Some(lv) = self.named_header(s, *base)? else {
                 return Ok(None);
             };
-            if header.as_ref().is_some_and(|h| *h != lv) {
+            let (hlv, _, comp, wire) = match &header {
+                Some(h) => h,
+                None => {
+                    let Some(&at) = self.fresh_headers.get(&lv) else {
+                        return Ok(None);
+                    };
+                    let Some(comp) = self.header_of(self.resolve(s.body.exprs[*base].ty)) else {
+                        return Ok(None);
+                    };
+                    let (wire, _) = self.wire(comp, s.body.exprs.span(item))?;
+                    header.insert((lv.clone(), at, comp, wire))
+                }
+            };
+            if *hlv != lv {
                 return Ok(None);
             }
-            header = Some(lv.clone());
-            if !self.fresh_headers.contains_key(&lv) {
-                return Ok(None);
-            }
-            let Some(comp) = self.header_of(self.resolve(s.body.exprs[*base].ty)) else {
+            let Some(field) = self.m.composites[*comp].fields.get(*index as usize) else {
                 return Ok(None);
             };
-            let Some(field) = self.m.composites[comp].fields.get(*index as usize) else {
-                return Ok(None);
-            };
-            let (wire, _) = self.wire(comp, s.body.exprs.span(item))?;
             let name = super::out::ident(&field.name);
             let Some(w) = wire.iter().find(|w| w.name == name) else {
                 return Ok(None);
@@ -69,15 +76,12 @@ impl Gen<'_> {
                 Some(_) => return Ok(None),
             };
         }
-        let (Some(lv), Some((lo, hi))) = (header, bits) else {
+        let (Some((lv, at, _, _)), Some((lo, hi))) = (header, bits) else {
             return Ok(None);
         };
         if lo % 16 != 0 || hi % 16 != 0 {
             return Ok(None);
         }
-        let Some(&at) = self.fresh_headers.get(&lv) else {
-            return Ok(None);
-        };
         let (first, len) = (at + lo / 8, (hi - lo) / 8);
         let mut loads = Vec::new();
         let mut k = 0;
@@ -95,7 +99,7 @@ impl Gen<'_> {
             ));
         }
         Ok(Some(format!(
-            "(u16)bpf_ntohs(p4tc_csum_fold64_({})) /* {lv}'s words, from the packet */",
+            "(u16)bpf_ntohs(p4tc_csum_fold64({})) /* {lv}'s words, from the packet */",
             loads.join(" + ")
         )))
     }

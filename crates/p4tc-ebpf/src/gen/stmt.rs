@@ -48,15 +48,9 @@ impl<'m> Gen<'m> {
     /// The header's C lvalue and packet offset when `st` extracts a fixed-size header at a
     /// constant offset ([`Gen::static_po`]).
     fn static_extract(&mut self, s: &Scope<'_>, st: &Stmt) -> R<Option<(String, u32)>> {
-        if !self.is_packet_extract(s, st) {
-            return Ok(None);
-        }
-        let Stmt::Call(e) = st else { return Ok(None) };
-        let ExprKind::Call { args, .. } = &s.body.exprs[*e].kind else {
-            return Ok(None);
-        };
-        let (Some(&target), 2) = (args.get(1), args.len()) else {
-            return Ok(None);
+        let target = match self.extern_method_call(s, st) {
+            Some(("packet_in", "extract", &[_, target])) => target,
+            _ => return Ok(None),
         };
         let Some(&off) = self.static_po.get(&target) else {
             return Ok(None);
@@ -67,14 +61,27 @@ impl<'m> Gen<'m> {
     /// True when `st` calls a method of an `InternetChecksum` instance (which writes no
     /// header field but through an assignment of its result, a separate statement).
     fn is_checksum_call(&self, s: &Scope<'_>, st: &Stmt) -> bool {
-        let Stmt::Call(e) = st else { return false };
         matches!(
-            &s.body.exprs[*e].kind,
-            ExprKind::Call {
-                callee: p4tc_ir::ir::Callee::ExternMethod { def, .. },
-                ..
-            } if self.m.externs[*def].name == "InternetChecksum"
+            self.extern_method_call(s, st),
+            Some(("InternetChecksum", _, _))
         )
+    }
+
+    /// The extern's name, the method and the arguments when `st` calls a method of an
+    /// extern instance.
+    fn extern_method_call<'a>(
+        &'a self,
+        s: &'a Scope<'_>,
+        st: &Stmt,
+    ) -> Option<(&'a str, &'a str, &'a [Handle<Expr>])> {
+        let Stmt::Call(e) = st else { return None };
+        match &s.body.exprs[*e].kind {
+            ExprKind::Call {
+                callee: p4tc_ir::ir::Callee::ExternMethod { def, method, .. },
+                args,
+            } => Some((self.m.externs[*def].name.as_str(), method.as_str(), args)),
+            _ => None,
+        }
     }
 
     fn nested(&mut self, s: &mut Scope<'_>, b: &Block, o: &mut Out) -> R<()> {
@@ -341,13 +348,9 @@ impl<'m> Gen<'m> {
 
     /// True when `st` is a `packet_in.extract` call.
     fn is_packet_extract(&self, s: &Scope<'_>, st: &Stmt) -> bool {
-        let Stmt::Call(e) = st else { return false };
         matches!(
-            &s.body.exprs[*e].kind,
-            ExprKind::Call {
-                callee: p4tc_ir::ir::Callee::ExternMethod { def, method, .. },
-                ..
-            } if self.m.externs[*def].name == "packet_in" && method == "extract"
+            self.extern_method_call(s, st),
+            Some(("packet_in", "extract", _))
         )
     }
 
@@ -913,10 +916,8 @@ impl<'m> Gen<'m> {
                 Ok(Some(t))
             }
             ("InternetChecksum", _) => {
-                // The sum is kept unfolded in 64 bits: each word is one add (no fold per
-                // word); `get` and `get_state` fold once. One's complement addition is
-                // associative with the end-around carry, so folding late gives the same
-                // value, and 2^48 words would be needed to overflow.
+                // The sum is kept unfolded in 64 bits, one add per word; `get` and
+                // `get_state` fold once (`p4tc_csum_fold64`).
                 let state = format!("ck_{name}");
                 if !self
                     .extra_locals
@@ -924,17 +925,6 @@ impl<'m> Gen<'m> {
                     .any(|l| l.contains(&format!(" {state} ")))
                 {
                     self.extra_locals.push(format!("u64 {state} = 0;"));
-                }
-                if !self.funcs.text.contains("p4tc_csum_fold64_(") {
-                    self.funcs.text.push_str(
-                        "/* Folds an unfolded one's complement sum to 16 bits. */\n\
-                         P4TC_INLINE u16 p4tc_csum_fold64_(u64 s)\n{\n\
-                         \x20   s = (s & 0xffffffffULL) + (s >> 32);\n\
-                         \x20   s = (s & 0xffffULL) + (s >> 16);\n\
-                         \x20   s = (s & 0xffffULL) + (s >> 16);\n\
-                         \x20   s = (s & 0xffffULL) + (s >> 16);\n\
-                         \x20   return (u16)s;\n}\n\n",
-                    );
                 }
                 match method {
                     "clear" => o.line(format!("{state} = 0;")),
@@ -961,8 +951,8 @@ impl<'m> Gen<'m> {
                             }
                         }
                     }
-                    "get" => return Ok(Some(format!("((u16)~p4tc_csum_fold64_({state}))"))),
-                    "get_state" => return Ok(Some(format!("p4tc_csum_fold64_({state})"))),
+                    "get" => return Ok(Some(format!("((u16)~p4tc_csum_fold64({state}))"))),
+                    "get_state" => return Ok(Some(format!("p4tc_csum_fold64({state})"))),
                     "set_state" => {
                         let v = arg(self, 1)?;
                         o.line(format!("{state} = {v};"));
