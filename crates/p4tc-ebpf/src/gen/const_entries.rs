@@ -18,9 +18,8 @@ use p4tc_ir::ir::{ActionArg, KeysetValue, LocalKind, Table};
 use p4tc_ir::layout::TableKind;
 use p4tc_ir::Span;
 
-use super::expr::ArgSrc;
 use super::out::Out;
-use super::{Gen, Scope, TableCtx, TableInfo, R};
+use super::{Gen, Scope, TableInfo, R};
 
 /// More entries than this make a switch larger than the lookup it saves.
 pub(crate) const MAX_SWITCH_ENTRIES: usize = 32;
@@ -89,13 +88,7 @@ impl Gen<'_> {
             cases.push((word, e.action.clone()));
         }
 
-        let mut sc = s.clone();
-        sc.table = Some(TableCtx {
-            table,
-            key: names.key.to_string(),
-            entry: names.entry.to_string(),
-        });
-        sc.depth += 1;
+        let sc = super::table::table_scope(s, table, names.key, names.entry);
         let mut o = Out::new(indent);
         o.line("/* A const entry's key runs its action directly (see gen/const_entries.rs). */");
         o.open(format!(
@@ -108,19 +101,16 @@ impl Gen<'_> {
                 Some(c) => &self.m.block_types[c].body,
                 None => &a.body,
             };
-            let mut args = Vec::with_capacity(a.params.len());
-            for (arg, p) in call.args.iter().zip(&a.params) {
-                let local = &abody.locals[*p];
-                match (arg, local.kind) {
-                    (ActionArg::Value(v), LocalKind::Directionless) => {
-                        args.push(ArgSrc::C(self.literal(v, local.ty, span)?))
-                    }
-                    _ => return Ok(None),
-                }
-            }
-            if args.len() != a.params.len() {
+            // Every parameter action data, every argument a value.
+            let all_data = call.args.len() == a.params.len()
+                && call.args.iter().zip(&a.params).all(|(arg, p)| {
+                    matches!(arg, ActionArg::Value(_))
+                        && abody.locals[*p].kind == LocalKind::Directionless
+                });
+            if !all_data {
                 return Ok(None);
             }
+            let args = self.call_args(call, span)?;
             let id = self.action_ids.get(&call.action).copied().unwrap_or(0);
             o.line(format!("case {word:#x}ULL: /* {} */", a.name));
             o.open("");

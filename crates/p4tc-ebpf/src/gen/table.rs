@@ -770,34 +770,14 @@ impl<'m> Gen<'m> {
             o.line(format!("    {run} = {n}_act->hdr.action;"));
         }
         o.close();
-        let mut sc = s.clone();
-        sc.table = Some(TableCtx {
-            table,
-            key: key.clone(),
-            entry: entry.clone(),
-        });
-        sc.depth += 1;
+        let sc = table_scope(s, table, &key, &entry);
         // The const default miss action, with the program's arguments.
         if const_miss {
             if let Some(call) = &t.default_action {
                 let id = self.action_ids.get(&call.action).copied().unwrap_or(0);
                 o.open(format!("if (!{entry})"));
                 o.line(format!("{run} = {id};"));
-                let mut args = Vec::new();
-                let a = &self.m.actions[call.action];
-                let body = match a.control {
-                    Some(c) => &self.m.block_types[c].body,
-                    None => &a.body,
-                };
-                for (arg, p) in call.args.iter().zip(&a.params) {
-                    match arg {
-                        ActionArg::Value(v) => {
-                            let ty = body.locals[*p].ty;
-                            args.push(ArgSrc::C(self.literal(v, ty, span)?));
-                        }
-                        ActionArg::Expr(e) => args.push(ArgSrc::Expr(*e)),
-                    }
-                }
+                let args = self.call_args(call, span)?;
                 self.inline_action(&sc, call.action, &args, None, o)?;
                 o.close();
                 o.open("else");
@@ -865,6 +845,25 @@ impl<'m> Gen<'m> {
             o.line(format!("{done}:;"));
         }
         Ok((hit, run))
+    }
+
+    /// Where each argument of `call` comes from when the action is expanded in place: its
+    /// literal as C, or the expression given.
+    pub(crate) fn call_args(&mut self, call: &ActionCall, span: Span) -> R<Vec<ArgSrc>> {
+        let m = self.m;
+        let a = &m.actions[call.action];
+        let body = match a.control {
+            Some(c) => &m.block_types[c].body,
+            None => &a.body,
+        };
+        let mut args = Vec::with_capacity(call.args.len());
+        for (arg, p) in call.args.iter().zip(&a.params) {
+            args.push(match arg {
+                ActionArg::Value(v) => ArgSrc::C(self.literal(v, body.locals[*p].ty, span)?),
+                ActionArg::Expr(e) => ArgSrc::Expr(*e),
+            });
+        }
+        Ok(args)
     }
 
     /// What the loader needs to know about every table.
@@ -994,4 +993,22 @@ fn cartesian(fields: &[Vec<(BigUint, BigUint)>]) -> Vec<(Vec<BigUint>, Vec<BigUi
         out = next;
     }
     out
+}
+
+/// The scope an applied table's actions run in: `s`, one level deeper, knowing the table and
+/// the C names of its key and of the entry hit.
+pub(crate) fn table_scope<'s>(
+    s: &Scope<'s>,
+    table: Handle<Table>,
+    key: &str,
+    entry: &str,
+) -> Scope<'s> {
+    let mut sc = s.clone();
+    sc.table = Some(TableCtx {
+        table,
+        key: key.to_string(),
+        entry: entry.to_string(),
+    });
+    sc.depth += 1;
+    sc
 }
