@@ -112,6 +112,32 @@ fn the_kernel_reports_test_run_figures_and_the_redirect_verdict() {
 }
 
 #[test]
+fn a_frame_the_kernel_refuses_at_tc_is_named_with_the_reason() {
+    if let Some(why) = kernel::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    // An IPv4 EtherType with 7 bytes after the Ethernet header: BPF_PROG_TEST_RUN at TC
+    // refuses it, XDP runs it.
+    let short = "000000000001 00000000000a 0800 45000018 000000";
+    let args = |hook: &'static str| ["--packet", HIT, "--packet", short, "--hook", hook];
+    let out = bench(&args("tc"));
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refuses packet 1 (21 bytes)")
+            && err.contains("a whole IPv4 header (20 bytes) does not follow")
+            && err.contains("--hook xdp"),
+        "{err}"
+    );
+    let mut xdp = args("xdp").to_vec();
+    xdp.extend(["--repeat", "10", "--runs", "1", "-j"]);
+    let j = json_of(&bench(&xdp));
+    assert_eq!(j["hook"], "xdp");
+    assert_eq!(j["per_packet"][1]["bytes"], 21);
+}
+
+#[test]
 fn bad_arguments_are_refused_with_the_reason() {
     let out = bench(&["--target", "interp", "--packet", "00112g"]);
     assert!(!out.status.success());
