@@ -47,6 +47,8 @@ pub use crate::gen::aging::{default_profile, DEFAULT_TIMER_PROFILES, MAX_TIMER_P
 pub const ARM_PROGRAM: &str = "p4tc_aging_arm";
 /// The timer profiles map's name.
 pub const PROFILES_MAP: &str = "p4tc_timer_profiles";
+/// The name of the map of the tables' "may hold dynamic entries" words (key the table's id).
+pub const DYNAMIC_MAP: &str = "p4tc_aging_dynamic";
 /// The entry events' ring buffer's name.
 pub const EVENTS_MAP: &str = "p4tc_aging_events";
 /// Size of an event's head (`struct p4tc_event_hdr`); the map key follows.
@@ -144,6 +146,27 @@ pub fn set_profile(map: BorrowedFd<'_>, profile: u32, after: Duration) -> std::i
     }
     let ns = u64::try_from(after.as_nanos()).unwrap_or(u64::MAX);
     sys::map_update(map, &profile.to_ne_bytes(), &ns.to_ne_bytes(), sys::BPF_ANY)
+}
+
+/// Tells the sweep that table `table_id` may hold a dynamic entry, in `map`
+/// (`p4tc_aging_dynamic`): the sweep walks only tables so marked. Call it after writing an
+/// element with [`crate::entry::FLAG_DYNAMIC`] by other means than `KernelBackend` (which
+/// marks its own); before the write, a sweep between the two could clear the mark and miss
+/// the entry, which would then never age.
+pub fn mark_dynamic(map: BorrowedFd<'_>, table_id: u32) -> std::io::Result<()> {
+    sys::map_update(
+        map,
+        &table_id.to_ne_bytes(),
+        &1u64.to_ne_bytes(),
+        sys::BPF_ANY,
+    )
+}
+
+/// Whether table `table_id` is marked in `map` (`p4tc_aging_dynamic`) as maybe holding a
+/// dynamic entry (the sweep clears the mark once a walk meets none).
+pub fn marked_dynamic(map: BorrowedFd<'_>, table_id: u32) -> std::io::Result<bool> {
+    let raw = sys::map_lookup(map, &table_id.to_ne_bytes())?;
+    Ok(raw.iter().any(|b| *b != 0))
 }
 
 /// The aging timer's map's name.

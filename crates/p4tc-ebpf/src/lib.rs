@@ -145,6 +145,9 @@ pub enum MapRole {
     AgingTimer,
     /// Events of entries the aging timer deleted ([`aging::AgingEvent`]).
     AgingEvents,
+    /// Per swept table (key its id), a `u64` non-zero while it may hold a dynamic entry
+    /// ([`aging::mark_dynamic`]).
+    AgingDynamic,
 }
 
 /// One map of the generated object.
@@ -197,6 +200,8 @@ pub enum InitKind {
     RegisterInit,
     /// A timer profile's default age ([`aging`]).
     TimerProfile,
+    /// A swept table's "may hold dynamic entries" word, set at load ([`aging::mark_dynamic`]).
+    AgingDynamic,
 }
 
 /// What [`generate`] produces.

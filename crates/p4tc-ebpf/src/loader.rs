@@ -504,10 +504,15 @@ impl Loaded {
             let copies = per_cpu
                 || matches!(spec.kind, MapKind::Hash | MapKind::LpmTrie | MapKind::Array)
                     // The aging timer is the new program's own (armed by `load`): writing
-                    // its element from user space would cancel it.
+                    // its element from user space would cancel it. The tables' dynamic
+                    // marks stay as `load` set them (every table walked once), whatever
+                    // the old program kept.
                     && !matches!(
                         spec.role,
-                        MapRole::Scratch | MapRole::TestIo | MapRole::AgingTimer
+                        MapRole::Scratch
+                            | MapRole::TestIo
+                            | MapRole::AgingTimer
+                            | MapRole::AgingDynamic
                     );
             let path = dir.join(&spec.name);
             if !copies || !path.exists() {

@@ -241,6 +241,7 @@ struct p4tc_sweep_ctx {
     __u64 age[P4TC_MAX_TIMER_PROFILES];
     __u32 deleted;
     __u32 lost_events;
+    __u32 dynamic; /* the table being walked holds a dynamic entry */
 };
 
 /* A sweep may take at most 1/P4TC_SWEEP_DUTY of the time: the next one waits at least this

@@ -165,6 +165,10 @@ fn dynamic_entries_age_out_with_only_pins_holding_the_maps() {
         sys::map_update(entries_fd.as_fd(), &key(last), &value, sys::BPF_NOEXIST).expect("add");
     }
     drop(entries_fd);
+    // Dynamic entries written by hand: the sweep is told (it walks marked tables only).
+    let marks = loaded.map_fd(aging::DYNAMIC_MAP).expect("marks");
+    aging::mark_dynamic(marks.as_fd(), table_id).expect("mark");
+    drop(marks);
     drop(profiles_fd);
 
     // From here on only the pins hold the maps: this process keeps the program's descriptor
@@ -262,6 +266,14 @@ fn entries_the_datapath_created_age_out() {
     let ct = loaded.map_fd(&conntrack.map).expect("conntrack map");
     let prog = loaded.program_fd().expect("prog");
     let mut reader = EventReader::from_loaded(&loaded).expect("events");
+    // The sweep walks only tables marked as maybe holding dynamic entries. Once a sweep has
+    // cleared conntrack's mark (the first comes up to a second after the arm), only
+    // add_entry's own mark makes the sweep age the flow out below.
+    let marks = loaded.map_fd(aging::DYNAMIC_MAP).expect("marks");
+    wait_for(Duration::from_secs(3), || {
+        !aging::marked_dynamic(marks.as_fd(), conntrack_id).expect("mark")
+    })
+    .expect("the sweep cleared the mark of a table with no entry");
 
     let syn = hex(
         "0200000000fe0200000000010800 4500002800100000400646810a000005c6336407 \
@@ -270,6 +282,10 @@ fn entries_the_datapath_created_age_out() {
     sys::test_run(prog.as_fd(), &syn, 1).expect("run");
     let keys = sys::map_keys(ct.as_fd()).expect("keys");
     assert_eq!(keys.len(), 1, "the host's SYN was learned");
+    assert!(
+        aging::marked_dynamic(marks.as_fd(), conntrack_id).expect("mark"),
+        "add_entry marked its table"
+    );
     let value = sys::map_lookup(ct.as_fd(), &keys[0]).expect("value");
     let head = conntrack.value.decode_head(&value).expect("head");
     assert_eq!(
@@ -357,6 +373,8 @@ fn entries_the_datapath_created_age_out() {
         key[..4].copy_from_slice(&i.to_ne_bytes());
         sys::map_update(ct.as_fd(), &key, &value, sys::BPF_NOEXIST).expect("fill");
     }
+    // Dynamic entries written by hand: the sweep is told, as KernelBackend tells it.
+    aging::mark_dynamic(marks.as_fd(), conntrack_id).expect("mark");
     let before = aging::stats(timer.as_fd()).expect("stats").sweeps;
     let full = wait_for(Duration::from_secs(2), || {
         aging::stats(timer.as_fd()).expect("stats").sweeps >= before + 2

@@ -361,6 +361,17 @@ fn a_reload_keeps_aging_running() {
     let entries = second.map_fd(&table.map).expect("entries");
     sys::map_update(entries.as_fd(), &key, &value, sys::BPF_NOEXIST).expect("entry");
     drop(entries);
+    // A dynamic entry written by hand: the sweep is told (it walks marked tables only).
+    let table_id = p4tc_ir::introspection::introspection(&module, "simple_l3")
+        .expect("introspection")
+        .tables
+        .iter()
+        .find(|t| t.name == table.name)
+        .expect("the table")
+        .id;
+    let marks = second.map_fd(aging::DYNAMIC_MAP).expect("marks");
+    aging::mark_dynamic(marks.as_fd(), table_id).expect("mark");
+    drop(marks);
     drop(second);
 
     // Only the pins hold the maps now; the restored 100 ms profile ages the entry out.

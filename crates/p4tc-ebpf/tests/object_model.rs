@@ -1005,6 +1005,85 @@ fn kernel_aging_deletes_reach_the_backend_events() {
     );
 }
 
+/// The kernel's sweep walks only tables marked as maybe holding a dynamic entry: it clears
+/// the mark of a table of static entries and leaves it so, and the backend's creates of
+/// dynamic entries (one by one and in a batch) mark the table again, so they age out.
+#[test]
+fn the_sweep_walks_only_tables_with_dynamic_entries() {
+    use p4tc_ebpf::aging;
+    use std::os::fd::AsFd;
+    use std::time::{Duration, Instant};
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let p = model();
+    let x = names(&p);
+    let (g, bytes) = common::build(
+        "suite",
+        &p.module,
+        p4tc_ebpf::Hook::Tc,
+        "object_model_marks",
+    )
+    .expect("builds");
+    if !aging::has_aging(&g) {
+        println!("skipped: the program has no aging maps");
+        return;
+    }
+    let mut loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("loads");
+    aging::arm(&mut loaded).expect("arms the aging timer");
+    let marks = loaded.map_fd(aging::DYNAMIC_MAP).expect("the marks map");
+    let timer = loaded.map_fd(aging::TIMER_MAP).expect("the timer map");
+    let id = p.table(x.ex).expect("the exact table").id;
+    let marked = || aging::marked_dynamic(marks.as_fd(), id).expect("read the mark");
+    let sweeps = || aging::stats(timer.as_fd()).expect("stats").sweeps;
+    let wait = |limit: Duration, done: &dyn Fn() -> bool| {
+        let end = Instant::now() + limit;
+        while !done() {
+            assert!(Instant::now() < end, "waited {limit:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    assert!(marked(), "the loader marks every swept table");
+
+    let mut k = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
+    k.set_timer_profile(1, Duration::from_millis(60))
+        .expect("profile 1");
+    k.create_entry(x.ex, EntrySpec::new(exact(0x43), Some(call(x.fwd, &[5]))))
+        .expect("static entry");
+    // The first sweep (up to a second after the arm) meets only the static entry.
+    wait(Duration::from_secs(3), &|| !marked());
+    let after = sweeps();
+    wait(Duration::from_secs(2), &|| sweeps() >= after + 3);
+    assert!(!marked(), "sweeps that walk nothing leave the mark cleared");
+
+    let dynamic = |v: u64| {
+        let mut e = EntrySpec::new(exact(v), Some(call(x.fwd, &[4])));
+        e.dynamic = true;
+        e.aging = Some(p4tc_runtime::Aging::Profile(1));
+        e
+    };
+    k.create_entry(x.ex, dynamic(0x42)).expect("dynamic entry");
+    assert!(marked(), "a dynamic entry marks its table");
+    // It ages out (the sweep walked the table again), then the mark is cleared again.
+    wait(Duration::from_secs(3), &|| {
+        k.get_entry(x.ex, &exact(0x42), None).is_err()
+    });
+    wait(Duration::from_secs(3), &|| !marked());
+    // (The table holds 4: its program's two entries, the static one and this one.)
+    for r in k.create_entries(x.ex, vec![dynamic(0x44)]) {
+        r.expect("batch of a dynamic entry");
+    }
+    assert!(marked(), "a batch with a dynamic entry marks its table");
+    wait(Duration::from_secs(3), &|| {
+        k.get_entry(x.ex, &exact(0x44), None).is_err()
+    });
+    assert!(
+        k.get_entry(x.ex, &exact(0x43), None).is_ok(),
+        "static stays"
+    );
+}
+
 /// A batch of creates on each table with every kind of outcome (created, the key twice, a key
 /// already there, a bad key, a bad action, too many masks, the table full; ternary ranges
 /// taking several elements, priorities given and allocated).

@@ -55,6 +55,10 @@ pub struct BatchStats {
     pub total: Duration,
 }
 
+/// The most bytes of blobs a backend keeps between batches (a round of 65,536 entries of a
+/// few dozen bytes each; a tuple-space table's whole batch may take far more, once).
+const KEPT_BLOBS: usize = 16 << 20;
+
 /// Below this many elements, a batch on an LPM trie is written one element at a time.
 const SMALL_TRIE_BATCH: usize = 4096;
 
@@ -204,6 +208,15 @@ impl KernelBackend {
             Ok(p) => p,
             Err(e) => return all(e),
         };
+        // (The kernel's aging sweep walks only tables marked as holding dynamic entries:
+        // before the writes, so that a refused mark refuses the batch with nothing changed,
+        // and after them, which is what the sweep needs; see `mark_dynamic`.)
+        let any_dynamic = specs.iter().any(|s| s.dynamic);
+        if any_dynamic {
+            if let Err(e) = self.mark_dynamic(t) {
+                return all(e);
+            }
+        }
         let tuple = self.tables[t].spec.key.kind == TableKind::Ternary;
         let mut state = if tuple {
             match self.tuple_state(t) {
@@ -223,7 +236,11 @@ impl KernelBackend {
         // for nothing: their preparing reads nothing that an earlier round writes).
         let per_pass = if tuple { n } else { n.min(round_max) };
         let mut pending = Vec::with_capacity(per_pass);
-        let mut blobs = Vec::new();
+        // The blobs of the last batch, kept: a pass's keys and values (a few MB for a round
+        // of a preallocated table) are otherwise fresh pages, faulted in and zeroed, per call.
+        let mut blobs = std::mem::take(&mut self.batch_blobs);
+        let spec = &self.tables[t].spec;
+        blobs.reserve(per_pass * (spec.key.size as usize + spec.value.size as usize));
         let now = sys::monotonic_ns();
         let mut specs = specs.into_iter().enumerate().peekable();
         let mut prepared = Duration::ZERO;
@@ -291,6 +308,13 @@ impl KernelBackend {
                 written += took;
                 room = room.saturating_sub(done);
             }
+        }
+        if any_dynamic {
+            let _ = self.mark_dynamic(t);
+        }
+        blobs.clear();
+        if blobs.capacity() <= KEPT_BLOBS {
+            self.batch_blobs = blobs;
         }
         self.last_batch = BatchStats {
             entries: n,

@@ -168,6 +168,8 @@ pub struct KernelBackend {
     lost_events: u64,
     /// Where the last batch's time went.
     last_batch: BatchStats,
+    /// The last batch's key and value bytes, emptied, for the next batch to reuse.
+    batch_blobs: Vec<u8>,
 }
 
 impl std::fmt::Debug for KernelBackend {
@@ -358,6 +360,7 @@ impl KernelBackend {
             ring_refused: None,
             lost_events: 0,
             last_batch: BatchStats::default(),
+            batch_blobs: Vec::new(),
         })
     }
 
@@ -1033,6 +1036,11 @@ impl KernelBackend {
             .value
             .encode(&head, &params)
             .map_err(|e| invalid(format!("table {dotted}: {e}")))?;
+        if spec.dynamic {
+            // Marked before the write, so that a map refusing the mark refuses the entry with
+            // nothing changed; marked again after it (below), which is what the sweep needs.
+            self.mark_dynamic(t)?;
+        }
         let map = self.map(&self.tables[t].spec.map)?;
         match &plain_key {
             Some(k) => {
@@ -1091,6 +1099,10 @@ impl KernelBackend {
         if allocated {
             self.tables[t].next_prio = priority.saturating_add(1);
         }
+        if spec.dynamic {
+            // (It worked a moment ago.)
+            let _ = self.mark_dynamic(t);
+        }
         spec.key = normal;
         spec.priority = has_prio.then_some(Priority(priority));
         spec.permissions = Some(permissions);
@@ -1103,6 +1115,19 @@ impl KernelBackend {
         };
         self.publish(t, 0, vec![(spec, elements)]);
         Ok(())
+    }
+
+    /// Tells the kernel's aging sweep that table `t` may hold a dynamic entry (it walks only
+    /// tables so marked; `aging::mark_dynamic`). What the sweep needs is the mark after the
+    /// entry is written; writers also mark before it, to refuse the write if the mark fails.
+    /// Programs that do not age in the kernel have no such map.
+    pub(super) fn mark_dynamic(&self, t: usize) -> Result<(), RuntimeError> {
+        let Some(map) = self.maps.get(crate::aging::DYNAMIC_MAP) else {
+            return Ok(());
+        };
+        let tm = self.table_model(t);
+        crate::aging::mark_dynamic(map.fd(), tm.id)
+            .map_err(|e| kernel("marking the table for the aging sweep", &tm.dotted, e))
     }
 
     fn check_entry_perm(
@@ -1317,6 +1342,10 @@ impl ObjectModel for KernelBackend {
         let dotted = tm.dotted.clone();
         let vl = self.tables[t].spec.value.clone();
         let now = sys::monotonic_ns();
+        if entry.dynamic {
+            // (Before and after the write: see `mark_dynamic`.)
+            self.mark_dynamic(t)?;
+        }
         let map = self.map(&self.tables[t].spec.map)?;
         let mut written = Vec::with_capacity(elements.len());
         for e in &elements {
@@ -1344,6 +1373,9 @@ impl ObjectModel for KernelBackend {
             sys::SizedMap::update(map, &e.key, &value, sys::BPF_EXIST)
                 .map_err(|err| kernel("writing an entry", &dotted, err))?;
             written.push((e.key.clone(), value));
+        }
+        if entry.dynamic {
+            let _ = self.mark_dynamic(t);
         }
         let mut spec = self
             .info(t, &self.find(t, &entry.key, entry.priority)?)?

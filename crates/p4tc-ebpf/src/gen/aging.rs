@@ -15,6 +15,15 @@
 //! - Per swept table a `bpf_for_each_map_elem` callback; the timer's callback calls each one
 //!   and re-arms the timer for a quarter of the shortest profile (10 ms ..= 1 s), or for 20
 //!   times what the sweep took if longer (a sweep walks whole tables: at most 5% of a CPU).
+//! - `p4tc_aging_dynamic`: `ARRAY` of `u64`, key the table's id: non-zero while the table may
+//!   hold a dynamic entry. The sweep walks only such tables, so a big table of static entries
+//!   (the usual case) costs no sweeps at all. The sweep clears the word (an atomic exchange,
+//!   a full barrier) before its walk and sets it again when the walk met a dynamic entry;
+//!   whoever makes an entry dynamic sets it afterwards: the datapath's `add_entry` and
+//!   `set_entry_expire_time` (`p4tc_mark_dynamic`), the control plane (`KernelBackend`), and
+//!   anyone writing elements by hand ([`crate::aging::mark_dynamic`]). Either the sweep's walk
+//!   sees the entry, or the word it left is set again. The loader sets every table's word, so
+//!   entries a reload kept are walked once.
 //! - `p4tc_aging_arm`: a TC program the loader runs once (`BPF_PROG_TEST_RUN`) to initialise
 //!   and start the timer: a timer can only be started from BPF. The hit path is unchanged (it
 //!   already stamps `last_used_ns` on dynamic entries), so the sweep costs packets nothing.
@@ -24,6 +33,7 @@ use std::time::Duration;
 use p4tc_ir::layout::TableKind;
 
 use super::Gen;
+use crate::aging::DYNAMIC_MAP;
 use crate::{InitKind, MapInit, MapKind, MapRole};
 
 /// The most timer profiles a pipeline has (slots of `p4tc_timer_profiles`).
@@ -99,6 +109,27 @@ impl<'m> Gen<'m> {
             None,
             None,
         );
+        let max_id = swept.iter().map(|(_, _, id, _)| *id).max().unwrap_or(0);
+        self.map_def(
+            DYNAMIC_MAP,
+            "BPF_MAP_TYPE_ARRAY",
+            MapKind::Array,
+            MapRole::AgingDynamic,
+            ("u32", 4),
+            ("u64", 8),
+            max_id + 1,
+            None,
+            None,
+            None,
+        );
+        for (_, _, id, _) in &swept {
+            self.inits.push(MapInit {
+                map: DYNAMIC_MAP.into(),
+                key: id.to_ne_bytes().to_vec(),
+                value: 1u64.to_ne_bytes().to_vec(),
+                what: InitKind::AgingDynamic,
+            });
+        }
         for i in 0..DEFAULT_TIMER_PROFILES {
             let ns = default_profile(i).map_or(0, |d| d.as_nanos() as u64);
             self.inits.push(MapInit {
@@ -125,7 +156,15 @@ impl<'m> Gen<'m> {
             "/* The age of timer profile p in ns (0: no such profile: the entry never ages). */\n\
              P4TC_INLINE u64 p4tc_profile_age(u32 p)\n{\n\
              \x20   u64 *age = bpf_map_lookup_elem(&p4tc_timer_profiles, &p);\n\
-             \x20   return age ? *age : 0;\n}\n\n",
+             \x20   return age ? *age : 0;\n}\n\n\
+             /* Table `id` may hold a dynamic entry now: the sweep walks it again. Called right\n\
+             \x20* after an entry becomes dynamic; the atomic is a full barrier, so a sweep that\n\
+             \x20* cleared the word before this either meets the entry in its walk or leaves the\n\
+             \x20* word set. */\n\
+             P4TC_INLINE void p4tc_mark_dynamic(u32 id)\n{\n\
+             \x20   u64 *d = bpf_map_lookup_elem(&p4tc_aging_dynamic, &id);\n\
+             \x20   if (d)\n\
+             \x20       __sync_fetch_and_or(d, 1);\n}\n\n",
         );
         for ((cname, key_type, id, _), (tm, event_entry)) in swept.iter().zip(&heads) {
             f.push_str(&format!(
@@ -137,6 +176,7 @@ impl<'m> Gen<'m> {
                  static long {cname}_sweep(void *map, {key_type} *key, struct {cname}_value *v, struct p4tc_sweep_ctx *c)\n{{\n\
                  \x20   if (!(v->hdr.flags & P4TC_F_DYNAMIC))\n\
                  \x20       return 0;\n\
+                 \x20   c->dynamic = 1;\n\
                  \x20   u32 p = v->hdr.profile;\n\
                  \x20   if (p >= P4TC_MAX_TIMER_PROFILES)\n\
                  \x20       return 0;\n\
@@ -207,9 +247,19 @@ impl<'m> Gen<'m> {
              \x20   c.now = start;\n\
              \x20   u64 shortest = p4tc_read_profiles(&c);\n",
         );
-        for (cname, ..) in &swept {
+        for (cname, _, id, _) in &swept {
             f.push_str(&format!(
-                "    bpf_for_each_map_elem(&{cname}, {cname}_sweep, &c, 0);\n"
+                "    {{\n\
+                 \x20       u32 k_ = {id};\n\
+                 \x20       u64 *d_ = bpf_map_lookup_elem(&p4tc_aging_dynamic, &k_);\n\
+                 \x20       /* A table with no dynamic entry is not walked (see p4tc_mark_dynamic). */\n\
+                 \x20       if (!d_ || __sync_lock_test_and_set(d_, 0)) {{\n\
+                 \x20           c.dynamic = 0;\n\
+                 \x20           bpf_for_each_map_elem(&{cname}, {cname}_sweep, &c, 0);\n\
+                 \x20           if (c.dynamic && d_)\n\
+                 \x20               __sync_fetch_and_or(d_, 1);\n\
+                 \x20       }}\n\
+                 \x20   }}\n"
             ));
         }
         f.push_str(

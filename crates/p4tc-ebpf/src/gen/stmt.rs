@@ -638,9 +638,22 @@ impl<'m> Gen<'m> {
                     .tables
                     .get(&t.table)
                     .map_or("hdr", |info| info.value.times_member());
+                // A static entry becoming dynamic tells the sweep to walk its table again
+                // (gen/aging.rs); LPM tables are not swept.
+                let mark = match self.tables.get(&t.table) {
+                    Some(info)
+                        if self.ages_in_kernel() && info.key.kind != layout::TableKind::Lpm =>
+                    {
+                        format!(
+                            "if (!(old_flags_ & P4TC_F_DYNAMIC)) p4tc_mark_dynamic({}); ",
+                            self.table_intro_id(t.table)
+                        )
+                    }
+                    _ => String::new(),
+                };
                 let set = |p: &str| {
                     format!(
-                        "{{ u32 p_ = (u32)({p}); if (({entry}->hdr.permissions & P4TC_PERM_DP_U) && {exists}) {{ u8 old_profile_ = {entry}->hdr.profile; u8 old_flags_ = {entry}->hdr.flags; u64 now_ = {now}; {entry}->hdr.profile = (u8)p_; {entry}->hdr.flags |= P4TC_F_DYNAMIC; {entry}->{tm}.last_used_ns = now_; (void)old_profile_; (void)old_flags_; {publish} }} }}"
+                        "{{ u32 p_ = (u32)({p}); if (({entry}->hdr.permissions & P4TC_PERM_DP_U) && {exists}) {{ u8 old_profile_ = {entry}->hdr.profile; u8 old_flags_ = {entry}->hdr.flags; u64 now_ = {now}; {entry}->hdr.profile = (u8)p_; {entry}->hdr.flags |= P4TC_F_DYNAMIC; {entry}->{tm}.last_used_ns = now_; (void)old_profile_; (void)old_flags_; {mark}{publish} }} }}"
                     )
                 };
                 let restart = format!("{entry}->{tm}.last_used_ns = {now};");
@@ -1168,10 +1181,17 @@ impl<'m> Gen<'m> {
             "bpf_map_update_elem(&{}, &{}, &nv_, BPF_NOEXIST) == 0",
             info.cname, t.key
         );
+        let id = self.table_intro_id(t.table);
+        // The new entry is dynamic: the sweep walks the table again (gen/aging.rs; exact
+        // tables, the only ones add_entry writes, are swept).
+        let mark = if self.ages_in_kernel() {
+            format!(" p4tc_mark_dynamic({id});")
+        } else {
+            String::new()
+        };
         if publish {
-            let id = self.table_intro_id(t.table);
             o.open(format!("if ({inserted})"));
-            o.line(format!("{res} = 0;"));
+            o.line(format!("{res} = 0;{mark}"));
             o.line(Self::event_c(
                 "P4TC_EVENT_CREATED",
                 id,
@@ -1182,7 +1202,7 @@ impl<'m> Gen<'m> {
             ));
             o.close();
         } else {
-            o.line(format!("if ({inserted}) {res} = 0;"));
+            o.line(format!("if ({inserted}) {{ {res} = 0;{mark} }}"));
         }
         o.close();
         let _ = uint_for(1);
