@@ -55,8 +55,11 @@ pub struct BatchStats {
     pub total: Duration,
 }
 
-/// The most bytes of blobs a backend keeps between batches (a round of 65,536 entries of a
-/// few dozen bytes each; a tuple-space table's whole batch may take far more, once).
+/// Entries of a batch prepared and written at a time (but for tuple-space tables).
+const PASS: usize = 4096;
+
+/// The most bytes of blobs a backend keeps between batches (a pass takes a few hundred KB; a
+/// tuple-space table's whole batch may take far more, once).
 const KEPT_BLOBS: usize = 16 << 20;
 
 /// Below this many elements, a batch on an LPM trie is written one element at a time.
@@ -230,14 +233,16 @@ impl KernelBackend {
         let mut results: Vec<Result<(), RuntimeError>> = vec![Ok(()); n];
         let round_max = bulk::MAX_RECORDS as usize;
         // A tuple-space table's batch is prepared whole (its new slots are numbered by the
-        // priorities of the whole batch); any other table's a round at a time, so the
-        // prepared entries' memory is reused from round to round (a million entries'
-        // worth of keys and values is otherwise fresh memory, page faults and cache misses,
-        // for nothing: their preparing reads nothing that an earlier round writes).
-        let per_pass = if tuple { n } else { n.min(round_max) };
+        // priorities of the whole batch); any other table's a few thousand entries at a
+        // time, so the prepared entries' memory is reused from pass to pass and stays in
+        // the cache (a million entries' worth of keys and values is otherwise fresh memory,
+        // page faults and cache misses, for nothing: their preparing reads nothing that an
+        // earlier pass writes). Measured on a million entries: 1.63-1.74M entries/s with
+        // passes of 65,536, 1.82-1.90M/s with passes of 1,024 to 4,096.
+        let per_pass = if tuple { n } else { n.min(PASS) };
         let mut pending = Vec::with_capacity(per_pass);
-        // The blobs of the last batch, kept: a pass's keys and values (a few MB for a round
-        // of a preallocated table) are otherwise fresh pages, faulted in and zeroed, per call.
+        // The blobs of the last batch, kept: one buffer for the backend's batches rather
+        // than one grown afresh per call.
         let mut blobs = std::mem::take(&mut self.batch_blobs);
         let spec = &self.tables[t].spec;
         blobs.reserve(per_pass * (spec.key.size as usize + spec.value.size as usize));
