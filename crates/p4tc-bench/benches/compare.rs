@@ -210,13 +210,13 @@ fn run(quick: bool, extra_figures: bool, only: &[String]) -> anyhow::Result<bool
             }
         }
         let n = if quick { 100_000 } else { 1_000_000 };
-        match extra::insert_rates(&examples, &work, n, 65_536) {
+        match extra::insert_rates(&examples, &work, n, 65_536, if quick { 1 } else { 3 }) {
             Ok(rates) => {
                 println!();
                 for r in &rates {
                     println!(
-                        "control plane: {} entries in {:.2} s = {:.0} entries/s ({}); goal 2,000,000/s",
-                        r.entries, r.seconds, r.per_second, r.what
+                        "control plane: {} entries in {:.2} s = {:.0} entries/s (median of {}, spread {:.0}%; {}); goal 2,000,000/s",
+                        r.entries, r.seconds, r.per_second, r.runs, r.spread * 100.0, r.what
                     );
                 }
                 inserts = rates;

@@ -89,20 +89,26 @@ pub struct InsertRate {
     pub what: String,
     /// Entries inserted.
     pub entries: usize,
-    /// Seconds it took.
+    /// Seconds it took (the median of the runs).
     pub seconds: f64,
-    /// Entries per second.
+    /// Entries per second (at the median time).
     pub per_second: f64,
+    /// Runs, each on a fresh program.
+    pub runs: usize,
+    /// (slowest - fastest) / median of the runs' times.
+    pub spread: f64,
 }
 
 /// Inserts `n` entries into simple_l3's `nh_table` (a preallocated BPF hash map of capacity
 /// `n`) through the kernel object model, on a fresh program each time: one `create_entry`
-/// per entry, then `create_entries` in calls of `batch` entries.
+/// per entry, then `create_entries` in calls of `batch` entries; `runs` times each, the
+/// median reported.
 pub fn insert_rates(
     examples_dir: &Path,
     work_dir: &Path,
     n: usize,
     batch: usize,
+    runs: usize,
 ) -> anyhow::Result<Vec<InsertRate>> {
     let dir = examples_dir.join("simple_l3");
     let original = std::fs::read_to_string(dir.join("simple_l3.p4"))?;
@@ -112,40 +118,45 @@ pub fn insert_rates(
     let module = on_big_stack(move || harness::front_end("simple_l3.p4", &source, &pp))??;
     let mut rates = Vec::new();
     for batched in [false, true] {
-        let mut ours = harness::build_ours(
-            module.clone(),
-            "simple_l3",
-            Hook::Tc,
-            &work_dir.join("insert-simple_l3"),
-        )?;
-        let (table, specs) = simple_l3::entries(&ours.model, n)?;
-        let t = Instant::now();
-        if batched {
-            let mut specs = specs.into_iter();
-            let mut done = 0;
-            loop {
-                let chunk: Vec<_> = specs.by_ref().take(batch.max(1)).collect();
-                if chunk.is_empty() {
-                    break;
+        let mut times = Vec::with_capacity(runs.max(1));
+        for _ in 0..runs.max(1) {
+            let mut ours = harness::build_ours(
+                module.clone(),
+                "simple_l3",
+                Hook::Tc,
+                &work_dir.join("insert-simple_l3"),
+            )?;
+            let (table, specs) = simple_l3::entries(&ours.model, n)?;
+            let t = Instant::now();
+            if batched {
+                let mut specs = specs.into_iter();
+                let mut done = 0;
+                loop {
+                    let chunk: Vec<_> = specs.by_ref().take(batch.max(1)).collect();
+                    if chunk.is_empty() {
+                        break;
+                    }
+                    for (i, r) in ours
+                        .backend
+                        .create_entries(table, chunk)
+                        .into_iter()
+                        .enumerate()
+                    {
+                        r.with_context(|| format!("entry {}", done + i))?;
+                    }
+                    done += batch.max(1);
                 }
-                for (i, r) in ours
-                    .backend
-                    .create_entries(table, chunk)
-                    .into_iter()
-                    .enumerate()
-                {
-                    r.with_context(|| format!("entry {}", done + i))?;
+            } else {
+                for (i, spec) in specs.into_iter().enumerate() {
+                    ours.backend
+                        .create_entry(table, spec)
+                        .with_context(|| format!("entry {i}"))?;
                 }
-                done += batch.max(1);
             }
-        } else {
-            for (i, spec) in specs.into_iter().enumerate() {
-                ours.backend
-                    .create_entry(table, spec)
-                    .with_context(|| format!("entry {i}"))?;
-            }
+            times.push(t.elapsed().as_secs_f64());
         }
-        let seconds = t.elapsed().as_secs_f64();
+        times.sort_by(f64::total_cmp);
+        let seconds = times[times.len() / 2];
         rates.push(InsertRate {
             what: if batched {
                 format!("KernelBackend::create_entries, {batch} per call, simple_l3 nh_table (exact, BPF hash, preallocated)")
@@ -155,6 +166,8 @@ pub fn insert_rates(
             entries: n,
             seconds,
             per_second: n as f64 / seconds,
+            runs: times.len(),
+            spread: (times[times.len() - 1] - times[0]) / seconds,
         });
     }
     Ok(rates)
