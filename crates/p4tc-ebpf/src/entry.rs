@@ -206,6 +206,19 @@ impl ValueLayout {
     /// A value: its head, zero counts, and `params` (a `ParamLayout` blob, at most
     /// `params_size` bytes).
     pub fn encode(&self, head: &EntryHead, params: &[u8]) -> Result<Vec<u8>, String> {
+        let mut v = Vec::with_capacity(self.size as usize);
+        self.encode_onto(head, params, &mut v)?;
+        Ok(v)
+    }
+
+    /// [`ValueLayout::encode`] appended to `out` (a batch's buffer of keys and values); `out`
+    /// is left as it was when the parameters do not fit.
+    pub fn encode_onto(
+        &self,
+        head: &EntryHead,
+        params: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
         if params.len() > self.params_size as usize {
             return Err(format!(
                 "the parameter blob is {} bytes; the table holds at most {}",
@@ -213,11 +226,13 @@ impl ValueLayout {
                 self.params_size
             ));
         }
-        let mut v = vec![0u8; self.size as usize];
-        self.encode_head(head, &mut v);
+        let start = out.len();
+        out.resize(start + self.size as usize, 0);
+        let v = &mut out[start..];
+        self.encode_head(head, v);
         let at = self.params_offset as usize;
         v[at..at + params.len()].copy_from_slice(params);
-        Ok(v)
+        Ok(())
     }
 
     /// The head of a value.
@@ -527,6 +542,35 @@ mod tests {
         assert!(range_to_prefixes(&BigUint::from(5u8), &BigUint::from(4u8), 8).is_empty());
         let full = range_to_prefixes(&BigUint::from(0u8), &BigUint::from(u16::MAX), 16);
         assert_eq!(full, vec![(BigUint::from(0u8), BigUint::from(0u8))]);
+    }
+
+    #[test]
+    fn encode_onto_appends_the_value_or_nothing() {
+        let layout = ValueLayout::new(Head::Exact, None, false, 6);
+        let head = EntryHead {
+            action: 3,
+            permissions: 0x1da4,
+            flags: FLAG_HAS_ACTION,
+            created_ns: 5,
+            last_used_ns: 6,
+            ..EntryHead::default()
+        };
+        let mut out = vec![0xee; 3];
+        layout
+            .encode_onto(&head, &[1, 2, 3, 4, 5, 6], &mut out)
+            .expect("fits");
+        let alone = layout.encode(&head, &[1, 2, 3, 4, 5, 6]).expect("fits");
+        assert_eq!(out[..3], [0xee; 3]);
+        assert_eq!(out[3..], alone[..]);
+        let err = layout
+            .encode_onto(&head, &[0; 7], &mut out)
+            .expect_err("7 bytes of parameters do not fit in 6");
+        assert!(err.contains("at most 6"), "{err}");
+        assert_eq!(
+            out.len(),
+            3 + alone.len(),
+            "a refused value appends nothing"
+        );
     }
 
     #[test]

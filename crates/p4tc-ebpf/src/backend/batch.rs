@@ -460,15 +460,21 @@ impl KernelBackend {
             created_ns: now,
             last_used_ns: now,
         };
-        let value = self.tables[t]
+        // Into the blobs only now: an entry refused above leaves nothing there (nor does
+        // a value that does not fit).
+        let value_at = blobs.len();
+        self.tables[t]
             .spec
             .value
-            .encode(&head, &params)
+            .encode_onto(&head, &params, blobs)
             .map_err(|e| invalid(format!("table {dotted}: {e}")))?;
+        let value = Span {
+            at: value_at,
+            len: blobs.len() - value_at,
+        };
         spec.key = normal;
         spec.priority = has_prio.then_some(Priority(priority));
         spec.permissions = Some(permissions);
-        // Into the blobs only now: an entry refused above leaves nothing there.
         let keys = match keys {
             Keys::One(k) => Pieces::One([(Span::push(blobs, &k), 0)]),
             Keys::Many(list) => Pieces::Many(
@@ -477,7 +483,6 @@ impl KernelBackend {
                     .collect(),
             ),
         };
-        let value = Span::push(blobs, &value);
         Ok(Pending {
             index,
             spec,
