@@ -256,6 +256,11 @@ impl KernelBackend {
                 continue;
             }
             let path = dir.join(&spec.name);
+            // A pipeline loaded by an earlier p4tc has no dynamic marks: its sweep walks
+            // every table, so there is nothing to mark.
+            if spec.role == MapRole::AgingDynamic && !path.exists() {
+                continue;
+            }
             let data = aya::maps::MapData::from_pin(&path).map_err(|e| OpenError::Map {
                 map: spec.name.clone(),
                 error: format!("{}: {e}", path.display()),
