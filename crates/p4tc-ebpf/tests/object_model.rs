@@ -955,29 +955,32 @@ fn kernel_backend_rates() {
     );
 }
 
+/// The suite's program built into `dir`, loaded and its aging timer armed: None (said why)
+/// where the kernel cannot, or the program has no aging maps.
+fn load_with_aging(dir: &str) -> Option<(Arc<PipelineModel>, p4tc_ebpf::loader::Loaded)> {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return None;
+    }
+    let p = model();
+    let (g, bytes) = common::build("suite", &p.module, p4tc_ebpf::Hook::Tc, dir).expect("builds");
+    if !p4tc_ebpf::aging::has_aging(&g) {
+        println!("skipped: the program has no aging maps");
+        return None;
+    }
+    let mut loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("loads");
+    p4tc_ebpf::aging::arm(&mut loaded).expect("arms the aging timer");
+    Some((p, loaded))
+}
+
 /// With aging in the kernel, the backend's timer profiles are the program's map and the
 /// sweep's deletes come out of `take_events` (by the timer), after the entry is gone.
 #[test]
 fn kernel_aging_deletes_reach_the_backend_events() {
-    if let Some(why) = common::kernel_unavailable() {
-        println!("skipped: {why}");
+    let Some((p, loaded)) = load_with_aging("object_model_aging") else {
         return;
-    }
-    let p = model();
+    };
     let x = names(&p);
-    let (g, bytes) = common::build(
-        "suite",
-        &p.module,
-        p4tc_ebpf::Hook::Tc,
-        "object_model_aging",
-    )
-    .expect("builds");
-    if !p4tc_ebpf::aging::has_aging(&g) {
-        println!("skipped: the program has no aging maps");
-        return;
-    }
-    let mut loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("loads");
-    p4tc_ebpf::aging::arm(&mut loaded).expect("arms the aging timer");
     let mut k = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
     k.set_timer_profile(1, std::time::Duration::from_millis(60))
         .expect("profile 1");
@@ -1028,25 +1031,10 @@ fn the_sweep_walks_only_tables_with_dynamic_entries() {
     use p4tc_ebpf::aging;
     use std::os::fd::AsFd;
     use std::time::{Duration, Instant};
-    if let Some(why) = common::kernel_unavailable() {
-        println!("skipped: {why}");
+    let Some((p, loaded)) = load_with_aging("object_model_marks") else {
         return;
-    }
-    let p = model();
+    };
     let x = names(&p);
-    let (g, bytes) = common::build(
-        "suite",
-        &p.module,
-        p4tc_ebpf::Hook::Tc,
-        "object_model_marks",
-    )
-    .expect("builds");
-    if !aging::has_aging(&g) {
-        println!("skipped: the program has no aging maps");
-        return;
-    }
-    let mut loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("loads");
-    aging::arm(&mut loaded).expect("arms the aging timer");
     let marks = loaded.map_fd(aging::DYNAMIC_MAP).expect("the marks map");
     let timer = loaded.map_fd(aging::TIMER_MAP).expect("the timer map");
     let id = p.table(x.ex).expect("the exact table").id;
