@@ -155,8 +155,8 @@ pub fn insert_rates(
             }
             times.push(t.elapsed().as_secs_f64());
         }
-        times.sort_by(f64::total_cmp);
-        let seconds = times[times.len() / 2];
+        let spread = spread(&times);
+        let seconds = median(&mut times);
         rates.push(InsertRate {
             what: if batched {
                 format!("KernelBackend::create_entries, {batch} per call, simple_l3 nh_table (exact, BPF hash, preallocated)")
@@ -167,7 +167,7 @@ pub fn insert_rates(
             seconds,
             per_second: n as f64 / seconds,
             runs: times.len(),
-            spread: (times[times.len() - 1] - times[0]) / seconds,
+            spread,
         });
     }
     Ok(rates)
