@@ -256,10 +256,20 @@ pub enum OpenError {
 }
 
 /// An open table's slots in mapped memory, as the control plane reads and writes them.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct OpenSlots<'a> {
     words: &'a [AtomicU64],
     layout: OpenLayout,
+}
+
+/// The layout and the count, not the (possibly millions of) words.
+impl std::fmt::Debug for OpenSlots<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenSlots")
+            .field("layout", &self.layout)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> OpenSlots<'a> {
