@@ -38,6 +38,9 @@ pub enum WritePath {
     BatchOp,
     /// One `BPF_MAP_UPDATE_ELEM` per element.
     PerEntry,
+    /// Written straight into the mapped slots of an exact table kept as open addressing
+    /// ([`crate::open_table`]): no system call. The only path such a table takes.
+    Slots,
 }
 
 impl std::fmt::Display for WritePath {
@@ -46,6 +49,7 @@ impl std::fmt::Display for WritePath {
             WritePath::SyscallProgram => "syscall program",
             WritePath::BatchOp => "batch op",
             WritePath::PerEntry => "per-entry syscall",
+            WritePath::Slots => "mapped slots",
         })
     }
 }

@@ -46,7 +46,9 @@ pub mod clang;
 pub mod entry;
 mod gen;
 pub mod loader;
+pub mod open_table;
 pub mod sys;
+pub mod table_map;
 
 use p4tc_ir::arena::Handle;
 use p4tc_ir::ir::{Instance, Module, Table};
@@ -64,6 +66,20 @@ pub struct Options {
     pub test_hooks: bool,
     /// Where the headers and metadata live during a packet.
     pub placement: Placement,
+    /// How exact tables keep their entries.
+    pub exact_tables: ExactTables,
+}
+
+/// How exact tables keep their entries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ExactTables {
+    /// Open addressing ([`open_table`]) for every exact table the datapath does not add
+    /// entries to and whose slot fits in 128 bytes; the kernel's hash map for the others.
+    #[default]
+    Open,
+    /// The kernel's hash map for every exact table (what p4tc did before open addressing;
+    /// kept to measure one against the other).
+    Hash,
 }
 
 /// Where a packet's headers and user metadata live.
@@ -109,6 +125,9 @@ pub enum MapKind {
     PerCpuArray,
     /// `BPF_MAP_TYPE_RINGBUF`: digests.
     RingBuf,
+    /// `BPF_MAP_TYPE_ARRAY` with `BPF_F_MMAPABLE`: an exact table kept as open addressing
+    /// (element 0 a header, then the slots; [`open_table`]).
+    OpenTable,
 }
 
 /// What a map holds.
@@ -292,6 +311,11 @@ pub struct TableSpec {
     pub nummask: u32,
     /// The actions it may run with their program-wide ids (0: `NoAction`).
     pub actions: Vec<(Handle<p4tc_ir::ir::Action>, u32)>,
+    /// The most entries it holds (P4's `size`, P4TC's `tentries`).
+    pub size: u32,
+    /// The slots' layout of an exact table kept as open addressing (its entries map is then
+    /// of kind [`MapKind::OpenTable`]); None for a kernel hash map, trie or tuple space.
+    pub open: Option<open_table::OpenLayout>,
 }
 
 /// Why C cannot be generated.

@@ -17,6 +17,7 @@ use aya::programs::xdp::XdpFlags;
 use aya::programs::{ProgramError, SchedClassifier, Xdp};
 use aya::Ebpf;
 
+use crate::open_table::{OpenLayout, OpenSlots};
 use crate::{sys, Generated, Hook, MapKind, MapRole};
 
 /// Why an object could not be loaded or attached.
@@ -337,18 +338,86 @@ pub fn load(object: &[u8], generated: &Generated) -> Result<Loaded, LoadError> {
     };
     for init in &generated.const_entries {
         let fd = loaded.map_fd(&init.map)?;
-        sys::map_update(fd.as_fd(), &init.key, &init.value, sys::BPF_ANY).map_err(|error| {
-            LoadError::Install {
-                map: init.map.clone(),
-                error,
-            }
-        })?;
+        let install = |error| LoadError::Install {
+            map: init.map.clone(),
+            error,
+        };
+        // An exact table kept as open addressing is written in its slots.
+        match generated
+            .tables
+            .iter()
+            .find(|t| t.map == init.map && t.open.is_some())
+        {
+            Some(table) => crate::table_map::insert(fd.as_fd(), table, &init.key, &init.value),
+            None => sys::map_update(fd.as_fd(), &init.key, &init.value, sys::BPF_ANY),
+        }
+        .map_err(install)?;
     }
     // Aging in the kernel: start the program's sweep timer once its elements (the timer
     // profiles' defaults among them) are in place. Programs without aging maps skip it.
     let mut loaded = loaded;
     crate::aging::arm(&mut loaded)?;
     Ok(loaded)
+}
+
+/// The slots' layout of `map` when it is an exact table kept as open addressing.
+fn open_layout(generated: &Generated, map: &str) -> Option<OpenLayout> {
+    generated
+        .tables
+        .iter()
+        .find(|t| t.map == map)
+        .and_then(|t| t.open)
+}
+
+/// Copies every word of open table `from` into `to` (the same layout: the same program's
+/// table, or one of the same sizes); returns the live entries copied.
+fn copy_open_table(
+    from: BorrowedFd<'_>,
+    to: BorrowedFd<'_>,
+    layout: OpenLayout,
+) -> std::io::Result<usize> {
+    let (old, new) = (sys::SharedWords::map(from)?, sys::SharedWords::map(to)?);
+    if old.words().len() != new.words().len() {
+        return Err(std::io::Error::other(format!(
+            "{} words of slots pinned, {} in the new program",
+            old.words().len(),
+            new.words().len()
+        )));
+    }
+    let open =
+        |words| OpenSlots::new(words, layout).map_err(|e| std::io::Error::other(e.to_string()));
+    let (old, new) = (open(old.words())?, open(new.words())?);
+    new.copy_from(&old)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(new.len() as usize)
+}
+
+/// Inserts every element of hash map `from` into open table `to`; returns how many.
+fn copy_into_open_table(
+    from: BorrowedFd<'_>,
+    to: BorrowedFd<'_>,
+    layout: OpenLayout,
+) -> std::io::Result<usize> {
+    let words = sys::SharedWords::map(to)?;
+    let slots =
+        OpenSlots::new(words.words(), layout).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let mut n = 0;
+    let mut key: Option<Vec<u8>> = None;
+    while let Some(next) = sys::map_next_key(from, key.as_deref())? {
+        match sys::map_lookup(from, &next) {
+            Ok(value) => {
+                slots
+                    .insert(&next, &value, u32::MAX)
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                n += 1;
+            }
+            // Deleted meanwhile (the datapath or a timer): nothing to copy.
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+            Err(e) => return Err(e),
+        }
+        key = Some(next);
+    }
+    Ok(n)
 }
 
 fn map_data(map: &Map) -> Option<&aya::maps::MapData> {
@@ -502,7 +571,10 @@ impl Loaded {
         for spec in &self.generated.maps {
             let per_cpu = spec.kind == MapKind::PerCpuArray && spec.role == MapRole::Counter;
             let copies = per_cpu
-                || matches!(spec.kind, MapKind::Hash | MapKind::LpmTrie | MapKind::Array)
+                || matches!(
+                    spec.kind,
+                    MapKind::Hash | MapKind::LpmTrie | MapKind::Array | MapKind::OpenTable
+                )
                     // The aging timer is the new program's own (armed by `load`): writing
                     // its element from user space would cancel it. The tables' dynamic
                     // marks stay as `load` set them (every table walked once), whatever
@@ -527,6 +599,23 @@ impl Loaded {
                 })
             };
             let (old_sizes, new_sizes) = (sizes(old.as_fd())?, sizes(new.as_fd())?);
+            // A table an earlier p4tc kept in a hash map, now kept as open addressing: its
+            // elements go into the slots.
+            let upgrade = open_layout(&self.generated, &spec.name).filter(|layout| {
+                sys::map_type(old.as_fd()).ok() == Some(sys::MAP_TYPE_HASH)
+                    && old_sizes == (layout.key_size, layout.value_size)
+            });
+            if let Some(layout) = upgrade {
+                let n =
+                    copy_into_open_table(old.as_fd(), new.as_fd(), layout).map_err(|error| {
+                        LoadError::Install {
+                            map: spec.name.clone(),
+                            error,
+                        }
+                    })?;
+                copied.push((spec.name.clone(), n));
+                continue;
+            }
             if old_sizes != new_sizes {
                 return Err(LoadError::Incompatible {
                     map: spec.name.clone(),
@@ -535,8 +624,12 @@ impl Loaded {
                     new: format!("{}/{}", new_sizes.0, new_sizes.1),
                 });
             }
-            let copy = if per_cpu { copy_percpu_map } else { copy_map };
-            let n = copy(old.as_fd(), new.as_fd()).map_err(|error| LoadError::Install {
+            let n = match open_layout(&self.generated, &spec.name) {
+                Some(layout) => copy_open_table(old.as_fd(), new.as_fd(), layout),
+                None if per_cpu => copy_percpu_map(old.as_fd(), new.as_fd()),
+                None => copy_map(old.as_fd(), new.as_fd()),
+            }
+            .map_err(|error| LoadError::Install {
                 map: spec.name.clone(),
                 error,
             })?;

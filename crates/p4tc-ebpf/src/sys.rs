@@ -1039,3 +1039,89 @@ impl Drop for MappedArray {
         }
     }
 }
+
+/// A `BPF_F_MMAPABLE` array of a loaded program (an exact table kept as open addressing,
+/// [`crate::open_table`]) mapped into this process. Its programs read and write the same
+/// memory at the same time, so it is only ever seen as atomic words, never as plain bytes.
+pub struct SharedWords {
+    ptr: *mut u8,
+    len: usize,
+    words: usize,
+}
+
+// SAFETY: the mapping is shared memory accessed only through atomics; the pointer stays
+// valid until drop, whichever thread holds or drops the value.
+unsafe impl Send for SharedWords {}
+// SAFETY: as above: every access goes through `&[AtomicU64]`.
+unsafe impl Sync for SharedWords {}
+
+impl SharedWords {
+    /// Maps the array `map` (`max_entries` elements of `value_size` bytes, a multiple of 8,
+    /// `BPF_F_MMAPABLE`): all of it, as words.
+    pub fn map(map: BorrowedFd<'_>) -> io::Result<SharedWords> {
+        let info = map_info(map)?;
+        if info.map_type != MAP_TYPE_ARRAY || info.map_flags & BPF_F_MMAPABLE == 0 {
+            return Err(io::Error::other(
+                "not an mmap-able array (an open-addressing table)",
+            ));
+        }
+        if info.value_size % 8 != 0 {
+            return Err(io::Error::other(format!(
+                "an element of {} bytes, not a whole number of words",
+                info.value_size
+            )));
+        }
+        let bytes = info.value_size as usize * info.max_entries as usize;
+        // SAFETY: sysconf has no preconditions.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+            .map_err(|_| io::Error::other("no page size"))?;
+        let len = bytes.div_ceil(page) * page;
+        // SAFETY: maps the array's data as the kernel lays it out for BPF_F_MMAPABLE (from
+        // offset 0, `len` bytes rounded to pages, shared); the result is checked.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                map.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(SharedWords {
+            ptr: ptr.cast(),
+            len,
+            words: bytes / 8,
+        })
+    }
+
+    /// The array's elements as words (element i of `value_size` bytes starts at word
+    /// `i * value_size / 8`).
+    pub fn words(&self) -> &[std::sync::atomic::AtomicU64] {
+        // SAFETY: `ptr` is a live, page-aligned (so 8-aligned) mapping of `len >= words * 8`
+        // bytes, readable and writable, until `self` drops; AtomicU64 has u64's layout, and
+        // the shared memory is only ever accessed atomically here (the kernel's side uses
+        // aligned 8-byte loads, stores and atomics).
+        unsafe {
+            std::slice::from_raw_parts(self.ptr as *const std::sync::atomic::AtomicU64, self.words)
+        }
+    }
+}
+
+impl std::fmt::Debug for SharedWords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SharedWords({} words)", self.words)
+    }
+}
+
+impl Drop for SharedWords {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `map`, with its length.
+        unsafe {
+            libc::munmap(self.ptr.cast(), self.len);
+        }
+    }
+}

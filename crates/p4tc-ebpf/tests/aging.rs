@@ -73,9 +73,9 @@ fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-fn present(map: &Path, key: &[u8]) -> bool {
+fn present(map: &Path, table: &p4tc_ebpf::TableSpec, key: &[u8]) -> bool {
     let fd = open_pinned_map(map).expect("pinned map");
-    sys::map_lookup(fd.as_fd(), key).is_ok()
+    p4tc_ebpf::table_map::lookup(fd.as_fd(), table, key).is_ok()
 }
 
 /// Waits until `done` holds, checking every 20 ms, for at most `limit`; how long it took.
@@ -162,7 +162,7 @@ fn dynamic_entries_age_out_with_only_pins_holding_the_maps() {
             ..EntryHead::default()
         };
         let value = table.value.encode(&head, &params).expect("value");
-        sys::map_update(entries_fd.as_fd(), &key(last), &value, sys::BPF_NOEXIST).expect("add");
+        p4tc_ebpf::table_map::insert(entries_fd.as_fd(), &table, &key(last), &value).expect("add");
     }
     drop(entries_fd);
     // Dynamic entries written by hand: the sweep is told (it walks marked tables only).
@@ -186,7 +186,7 @@ fn dynamic_entries_age_out_with_only_pins_holding_the_maps() {
     while start.elapsed() < Duration::from_millis(1500) {
         let run = sys::test_run(prog.as_fd(), &packet, 1).expect("run");
         assert_eq!(run.retval, TC_ACT_REDIRECT, "C forwards while it exists");
-        if a_gone.is_none() && !present(&map, &key(2)) {
+        if a_gone.is_none() && !present(&map, &table, &key(2)) {
             a_gone = Some(start.elapsed());
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -196,15 +196,15 @@ fn dynamic_entries_age_out_with_only_pins_holding_the_maps() {
         a_gone >= Duration::from_millis(150),
         "A went after {a_gone:?}: too early"
     );
-    assert!(present(&map, &key(4)), "C, hit every 50 ms, stays");
+    assert!(present(&map, &table, &key(4)), "C, hit every 50 ms, stays");
 
     // No more hits, and no descriptor of the program either: between the checks below (each
     // opens a pin for a moment) nothing in this process holds the program or its maps. C
     // goes too; B (static) stays.
     drop(prog);
-    let c_gone = wait_for(Duration::from_secs(2), || !present(&map, &key(4)))
+    let c_gone = wait_for(Duration::from_secs(2), || !present(&map, &table, &key(4)))
         .expect("C aged out after its hits stopped");
-    assert!(present(&map, &key(3)), "B, static, stays");
+    assert!(present(&map, &table, &key(3)), "B, static, stays");
     println!("A aged out after {a_gone:?}, C {c_gone:?} after its last hit");
 
     // Delete events by the timer, one per entry, with their keys and heads.

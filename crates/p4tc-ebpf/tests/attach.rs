@@ -359,7 +359,7 @@ fn a_reload_keeps_aging_running() {
     let value = table.value.encode(&head, &[]).expect("value");
     let key = table.key.encode_key(&[0x0a00_0009u32]).expect("key");
     let entries = second.map_fd(&table.map).expect("entries");
-    sys::map_update(entries.as_fd(), &key, &value, sys::BPF_NOEXIST).expect("entry");
+    p4tc_ebpf::table_map::insert(entries.as_fd(), table, &key, &value).expect("entry");
     drop(entries);
     // A dynamic entry written by hand: the sweep is told (it walks marked tables only).
     let table_id = p4tc_ir::introspection::introspection(&module, "simple_l3")
@@ -379,7 +379,7 @@ fn a_reload_keeps_aging_running() {
     let start = std::time::Instant::now();
     let mut gone = false;
     while start.elapsed() < std::time::Duration::from_secs(3) {
-        if sys::map_lookup(pinned.as_fd(), &key).is_err() {
+        if p4tc_ebpf::table_map::lookup(pinned.as_fd(), table, &key).is_err() {
             gone = true;
             break;
         }

@@ -89,7 +89,7 @@ fn simple_l3_forwards_hits_and_drops_misses() {
         return;
     }
     let (g, bytes) = common::build("simple_l3", &module, Hook::Tc, "test_run").expect("build");
-    let mut ebpf = common::load(&g, &bytes).expect("load");
+    let ebpf = common::load(&g, &bytes).expect("load");
     let prog = common::prog_fd(&ebpf, &g);
 
     // The entry: 10.0.1.2 -> send_nh(port 5, srcMac 00:01:02:03:04:05, dstMac aa:bb:cc:dd:ee:ff),
@@ -123,15 +123,9 @@ fn simple_l3_forwards_hits_and_drops_misses() {
     // A 4-byte exact key is padded to 8 (the layout's rule 5).
     assert_eq!(key.len(), 8);
     assert_eq!(value.len(), 40);
-    let mut key_a = [0u8; 8];
-    key_a.copy_from_slice(&key);
-    let mut value_a = [0u8; 40];
-    value_a.copy_from_slice(&value);
-    {
-        let mut map: aya::maps::HashMap<_, [u8; 8], [u8; 40]> =
-            aya::maps::HashMap::try_from(ebpf.map_mut(&table.map).expect("map")).expect("hash map");
-        map.insert(key_a, value_a, 0).expect("insert");
-    }
+    let map = common::map_fd(&ebpf, &table.map);
+    p4tc_ebpf::table_map::insert(map.as_fd(), table, &key, &value).expect("insert");
+    drop(map);
 
     // A hit: redirected to port 5 with both MACs rewritten, the rest untouched.
     let packet = ipv4_packet([10, 0, 1, 2]);
@@ -227,13 +221,13 @@ fn simple_l3_at_xdp_redirects_and_drops_short_packets() {
             &params,
         )
         .expect("value");
-    let map = match ebpf.map(&table.map).expect("map") {
-        aya::maps::Map::HashMap(d) => d.fd().as_fd().try_clone_to_owned().expect("fd"),
-        _ => panic!("nh_table is a hash map"),
-    };
-    sys::map_update(map.as_fd(), &key, &value, sys::BPF_NOEXIST).expect("insert");
+    let map = common::map_fd(&ebpf, &table.map);
+    p4tc_ebpf::table_map::insert(map.as_fd(), table, &key, &value).expect("insert");
     // Written back, read back.
-    assert_eq!(sys::map_lookup(map.as_fd(), &key).expect("lookup"), value);
+    assert_eq!(
+        p4tc_ebpf::table_map::lookup(map.as_fd(), table, &key).expect("lookup"),
+        value
+    );
 
     let packet = ipv4_packet([10, 0, 1, 2]);
     let run = sys::test_run(prog.as_fd(), &packet, 1).expect("test run");
@@ -293,11 +287,8 @@ fn simple_l3_against_a_hand_written_program() {
         ..EntryHead::default()
     };
     let value = table.value.encode(&head, &params).expect("value");
-    let map = match ebpf.map(&table.map).expect("map") {
-        aya::maps::Map::HashMap(d) => d.fd().as_fd().try_clone_to_owned().expect("fd"),
-        _ => panic!("a hash map"),
-    };
-    sys::map_update(map.as_fd(), &key, &value, sys::BPF_ANY).expect("insert");
+    let map = common::map_fd(&ebpf, &table.map);
+    p4tc_ebpf::table_map::insert(map.as_fd(), table, &key, &value).expect("insert");
 
     // The hand-written program.
     let dir = common::out_dir("bench", "handwritten");

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use num_bigint::BigUint;
 use p4tc_ebpf::backend::KernelBackend;
 use p4tc_ebpf::bulk::WritePath;
+use p4tc_ebpf::ExactTables;
 use p4tc_runtime::{
     ActionCall, Actor, CounterValue, DefaultKind, EntrySpec, KeyMatch, ManualClock, MemoryBackend,
     ObjectModel, Permissions, PipelineModel, Priority, RuntimeError,
@@ -1160,15 +1161,26 @@ fn batches_agree_with_one_by_one_creates_on_every_write_path() {
         println!("skipped: {why}");
         return;
     }
+    for layout in [ExactTables::Open, ExactTables::Hash] {
+        batches_agree_with_one_by_one_creates(layout);
+    }
+}
+
+fn batches_agree_with_one_by_one_creates(layout: ExactTables) {
     let p = model();
     let x = names(&p);
-    let (g, bytes) = common::build(
+    let (g, bytes) = common::build_with(
         "suite",
         &p.module,
         p4tc_ebpf::Hook::Tc,
         "object_model_batch",
+        &p4tc_ebpf::Options {
+            exact_tables: layout,
+            ..p4tc_ebpf::Options::default()
+        },
     )
     .expect("builds");
+    println!("exact tables: {layout:?}");
     let one_by_one = {
         let loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("loads");
         let mut k = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
@@ -1203,10 +1215,14 @@ fn batches_agree_with_one_by_one_creates_on_every_write_path() {
             assert_eq!(view(&k, t), one_by_one[i].1, "{path}, table {i}");
         }
         if path == WritePath::SyscallProgram {
-            // The hash tables took the program (else the kernel said why).
+            // The hash tables took the program (else the kernel said why); an open table
+            // is written in its slots whatever the path asked.
             assert_eq!(
                 k.write_path(x.ex, 1).expect("path"),
-                WritePath::SyscallProgram,
+                match layout {
+                    ExactTables::Open => WritePath::Slots,
+                    ExactTables::Hash => WritePath::SyscallProgram,
+                },
                 "{:?}",
                 k.notes()
             );

@@ -175,6 +175,7 @@ fn open_at(
     let options = Options {
         test_hooks: true,
         placement,
+        ..Options::default()
     };
     let other = if hook == Hook::Xdp {
         Hook::Tc
@@ -394,7 +395,7 @@ fn control(
             };
             let value = spec.value.encode(&head, &params)?;
             for map_key in &map_keys {
-                sys::map_update(k.map(&spec.map)?, map_key, &value, sys::BPF_ANY)
+                p4tc_ebpf::table_map::write(k.map(&spec.map)?, &spec, map_key, &value)
                     .map_err(|e| format!("line {line}: add: {e}"))?;
             }
         }
@@ -442,7 +443,7 @@ fn control(
                     .cloned()
                     .ok_or("table")?;
             for map_key in entry_keys(k, &spec, &key, None)? {
-                sys::map_delete(k.map(&spec.map)?, &map_key)
+                p4tc_ebpf::table_map::delete(k.map(&spec.map)?, &spec, &map_key)
                     .map_err(|e| format!("line {line}: remove: {e}"))?;
             }
         }

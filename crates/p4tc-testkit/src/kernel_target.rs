@@ -78,6 +78,7 @@ impl KernelTarget {
         let options = Options {
             test_hooks: true,
             placement,
+            ..Options::default()
         };
         let g = p4tc_ebpf::generate_with(&pipeline.module, &name, hook, &options)
             .map_err(|e| SetupError(format!("generating the eBPF program: {e}")))?;

@@ -383,7 +383,7 @@ fn tables(generated: &Generated) -> Vec<TableState> {
                 name: t.name.clone(),
                 kind: kind.into(),
                 map: t.map.clone(),
-                size: spec.map_or(0, |m| m.max_entries),
+                size: t.size,
             }
         })
         .collect()
@@ -437,10 +437,10 @@ pub fn teardown(pipeline: &str, state: Option<&State>) -> Vec<String> {
     warnings
 }
 
-/// Elements of the map pinned at `path` (by walking its keys).
+/// Entries of the table map pinned at `path` (by walking its keys, or an open table's slots).
 pub fn count_pinned(path: &Path) -> Result<usize, String> {
     let fd = loader::open_pinned_map(path).map_err(|e| e.to_string())?;
-    p4tc_ebpf::sys::map_count(fd.as_fd()).map_err(|e| format!("{}: {e}", path.display()))
+    p4tc_ebpf::table_map::count(fd.as_fd()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Writes `--host-port` interfaces into the pinned `p4tc_host_ports` map (ifindex to 1), the

@@ -213,8 +213,8 @@ fn check_consistent(pipe: &str, exact: &Want, tern: &Want) -> (usize, usize) {
         for (key, entry) in got {
             assert_eq!(want.get(key), Some(entry), "{table}: entry {key}");
         }
-        let elements =
-            p4tc_ebpf::sys::map_count(pinned(pipe, &format!("C_{table}")).as_fd()).expect("count");
+        let elements = p4tc_ebpf::table_map::count(pinned(pipe, &format!("C_{table}")).as_fd())
+            .expect("count");
         assert_eq!(elements, got.len(), "{table}: one map element per entry");
     }
     // Mask slots: used ones from 0, each element under a used slot, its priority no better

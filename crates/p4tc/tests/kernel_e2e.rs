@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use num_bigint::BigUint;
 use p4tc_ebpf::entry::{EntryHead, FLAG_HAS_ACTION};
-use p4tc_ebpf::{loader, sys, Hook};
+use p4tc_ebpf::{loader, Hook};
 
 use kernel::{ip, P4TC};
 
@@ -196,7 +196,7 @@ fn add_entry(pipeline: &str, dst: [u8; 4], port: u32, src_mac: u64, dst_mac: u64
         .join(pipeline)
         .join(&table.map);
     let map = loader::open_pinned_map(&pin).expect("pinned table");
-    sys::map_update(map.as_fd(), &key, &value, sys::BPF_ANY).expect("entry written");
+    p4tc_ebpf::table_map::insert(map.as_fd(), table, &key, &value).expect("entry written");
 }
 
 /// An IPv4 frame to `dst` carrying `tag` after a marker.

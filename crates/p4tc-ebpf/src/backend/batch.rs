@@ -160,6 +160,9 @@ impl KernelBackend {
     /// The path batches on table `t` take: the forced one if the map allows it, else the
     /// fastest the kernel accepts.
     pub(super) fn path_for(&mut self, t: usize, need: usize) -> WritePath {
+        if self.tables[t].open.is_some() {
+            return WritePath::Slots;
+        }
         let hash = self.tables[t].spec.key.kind != TableKind::Lpm;
         let wanted = match self.forced_path {
             Some(WritePath::SyscallProgram) if !hash => WritePath::BatchOp,
@@ -585,7 +588,6 @@ impl KernelBackend {
         let tm = self.table_model(t);
         let dotted = tm.dotted.clone();
         let size = tm.size;
-        let map_name = self.tables[t].spec.map.clone();
         let mut done = 0;
         let mut at = 0;
         let mut later = Vec::new();
@@ -609,11 +611,11 @@ impl KernelBackend {
                 }
                 Some(&errno) => {
                     // All or nothing: the pieces that went in come out again.
-                    if let Ok(map) = self.map(&map_name) {
+                    if let Ok(store) = self.store(t) {
                         for ((k, _), s) in p.keys.as_slice().iter().zip(mine) {
                             if *s == 0 {
                                 let k = k.of(blobs);
-                                let _ = map.delete(k);
+                                let _ = store.delete(k);
                                 if let Some(there) = existing.as_mut() {
                                     there.remove(k);
                                 }
@@ -631,6 +633,9 @@ impl KernelBackend {
                             table: dotted.clone(),
                             size,
                         },
+                        super::store::NO_SLOT if path == WritePath::Slots => {
+                            super::no_slot(self.table_model(t), &p.spec.key)
+                        }
                         e => kernel(
                             "writing an entry",
                             &dotted,
@@ -667,6 +672,18 @@ impl KernelBackend {
         existing: &mut Option<std::collections::HashSet<Vec<u8>>>,
     ) -> Vec<i32> {
         let name = self.tables[t].spec.map.clone();
+        if path == WritePath::Slots {
+            let Ok(store) = self.store(t) else {
+                return vec![-libc::EIO; records.len()];
+            };
+            return records
+                .iter()
+                .map(|r| match store.insert(r.key, r.value) {
+                    Ok(()) => 0,
+                    Err(e) => -e.raw_os_error().unwrap_or(libc::EIO),
+                })
+                .collect();
+        }
         if path == WritePath::SyscallProgram {
             let mut out = Vec::with_capacity(records.len());
             for chunk in records.chunks(bulk::MAX_RECORDS as usize) {

@@ -65,6 +65,7 @@ pub use batch::BatchStats;
 mod events;
 mod externs;
 mod keys;
+mod store;
 
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::{AsFd, OwnedFd};
@@ -92,9 +93,11 @@ use crate::entry::{
     FLAG_PRIO_ALLOCATED,
 };
 use crate::loader::Loaded;
+use crate::open_table::{OpenLayout, OpenSlots};
 use crate::{sys, Generated, MapRole, TableSpec};
 
 use keys::MapKey;
+use store::Store;
 
 /// Timer profiles a pipeline starts with (P4TC's default): profile i ages after (i + 1) x 30 s.
 const DEFAULT_TIMER_PROFILES: u64 = 4;
@@ -136,6 +139,8 @@ struct KTable {
     /// back after a delete); raised past the maps' allocated ones before each use, so it also
     /// continues what another process allocated.
     next_prio: u32,
+    /// The slots of an exact table kept as open addressing, mapped.
+    open: Option<sys::SharedWords>,
 }
 
 /// The object model on a program's BPF maps.
@@ -192,6 +197,39 @@ fn invalid(message: String) -> RuntimeError {
 /// A kernel error on a map, in words naming the table.
 fn kernel(what: &str, table: &str, e: std::io::Error) -> RuntimeError {
     invalid(format!("table {table}: {what}: the kernel said: {e}"))
+}
+
+/// An open table's insert that found no free slot near the key's home.
+fn no_slot(tm: &TableModel, key: &[KeyMatch]) -> RuntimeError {
+    invalid(format!(
+        "table {}: no free slot within {} slots of the home slot of key {} (the table keeps its entries by open addressing, at most half full; its slots near this key are all taken): delete an entry there or give the table a larger size",
+        tm.dotted,
+        crate::open_table::MAX_PROBE,
+        describe_key(tm, key)
+    ))
+}
+
+/// Maps the slots of open table `name` (an entry of `maps`), checking that they are as many
+/// as `layout` says.
+fn map_open_table(
+    maps: &HashMap<String, sys::SizedMap>,
+    name: &str,
+    layout: &OpenLayout,
+) -> Result<sys::SharedWords, OpenError> {
+    let map_error = |error: String| OpenError::Map {
+        map: name.to_string(),
+        error,
+    };
+    let map = maps.get(name).ok_or_else(|| map_error("missing".into()))?;
+    let words = sys::SharedWords::map(map.fd()).map_err(|e| map_error(e.to_string()))?;
+    if words.words().len() < layout.words() {
+        return Err(map_error(format!(
+            "{} words of slots where the program's layout has {}",
+            words.words().len(),
+            layout.words()
+        )));
+    }
+    Ok(words)
 }
 
 fn is_full(e: &std::io::Error) -> bool {
@@ -334,12 +372,17 @@ impl KernelBackend {
                         tm.dotted
                     ))
                 })?;
+            let open = match spec.open {
+                Some(layout) => Some(map_open_table(&maps, &spec.map, &layout)?),
+                None => None,
+            };
             table_at.insert(tm.handle.index(), tables.len());
             tables.push(KTable {
                 spec,
                 model: i,
                 has_prio: tm.has_priorities(),
                 next_prio: 1,
+                open,
             });
         }
         let profiles_map = generated
@@ -422,6 +465,17 @@ impl KernelBackend {
         self.maps.get(name).ok_or_else(|| RuntimeError::NotFound {
             what: format!("map {name}"),
         })
+    }
+
+    /// Table `t`'s entries, as its entries map keeps them.
+    fn store(&self, t: usize) -> Result<Store<'_>, RuntimeError> {
+        let kt = &self.tables[t];
+        match (&kt.open, kt.spec.open) {
+            (Some(words), Some(layout)) => OpenSlots::new(words.words(), layout)
+                .map(|slots| Store::Open(slots, self.table_model(t).size))
+                .map_err(|e| invalid(format!("table {}: {e}", self.table_model(t).dotted))),
+            _ => self.map(&kt.spec.map).map(Store::Kernel),
+        }
     }
 
     fn table_index(&self, table: Handle<ir::Table>) -> Result<usize, RuntimeError> {
@@ -590,7 +644,11 @@ impl KernelBackend {
             .maps
             .get(&self.tables[t].spec.map)
             .ok_or_else(|| "no entries map".to_string())?;
-        let (ks, vs) = (map.key_size(), map.value_size());
+        // Records carry an entry's key and value (an open table's map holds slots).
+        let (ks, vs) = match self.tables[t].spec.open {
+            Some(layout) => (layout.key_size as usize, layout.value_size as usize),
+            None => (map.key_size(), map.value_size()),
+        };
         let want = (need.clamp(64, bulk::MAX_RECORDS as usize) as u32).next_power_of_two();
         let fits = self
             .stagers
@@ -610,10 +668,7 @@ impl KernelBackend {
         let id = self.table_model(t).id;
         let kind = u32::from(change) + 1;
         let now = sys::monotonic_ns();
-        let value_size = self
-            .maps
-            .get(&self.tables[t].spec.map)
-            .map_or(0, sys::SizedMap::value_size);
+        let value_size = self.tables[t].spec.value.size as usize;
         let zero = vec![0u8; value_size];
         let layout = &self.tables[t].spec.value;
         let mut staged: Vec<(&[u8], &[u8], [u8; crate::aging::EVENT_HDR_SIZE])> = Vec::new();
@@ -781,11 +836,11 @@ impl KernelBackend {
             return Err(not_found());
         };
         let spec = &self.tables[t].spec;
-        let map = self.map(&spec.map)?;
+        let store = self.store(t)?;
         let lpm = spec.key.kind == TableKind::Lpm;
         let mut out = Vec::with_capacity(map_keys.len());
         for k in map_keys {
-            let value = match sys::SizedMap::lookup(map, &k) {
+            let value = match store.lookup(&k) {
                 Ok(v) => v,
                 Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Err(not_found()),
                 Err(e) => return Err(kernel("reading an entry", &tm.dotted, e)),
@@ -800,7 +855,7 @@ impl KernelBackend {
             // program's or the datapath's entry) is checked against the trie's keys.
             if lpm && head.tag != lpm_tag(&k) {
                 let listed = head.tag == 0
-                    && sys::map_keys(map.fd())
+                    && sys::map_keys(self.map(&spec.map)?.fd())
                         .map_err(|e| kernel("listing entries", &tm.dotted, e))?
                         .contains(&k);
                 if !listed {
@@ -828,13 +883,13 @@ impl KernelBackend {
     fn elements(&self, t: usize) -> Result<Vec<Element>, RuntimeError> {
         let spec = &self.tables[t].spec;
         let dotted = &self.table_model(t).dotted;
-        let map = self.map(&spec.map)?;
         let mut out = Vec::new();
-        for k in sys::map_keys(map.fd()).map_err(|e| kernel("listing entries", dotted, e))? {
-            // An element deleted meanwhile (by the datapath or another process) is skipped.
-            let Ok(value) = sys::SizedMap::lookup(map, &k) else {
-                continue;
-            };
+        // (An element deleted meanwhile, by the datapath or another process, is left out.)
+        let elements = self
+            .store(t)?
+            .elements()
+            .map_err(|e| kernel("listing entries", dotted, e))?;
+        for (k, value) in elements {
             if let Some(head) = spec.value.decode_head(&value) {
                 out.push(Element {
                     key: k,
@@ -972,7 +1027,7 @@ impl KernelBackend {
             MapKey::Tuple(list) => {
                 let mut slots = self.read_masks(t)?;
                 let nummask = self.tables[t].spec.nummask;
-                let map = self.map(&self.tables[t].spec.map)?;
+                let store = self.store(t)?;
                 for (key, mask) in list {
                     let i = match slots.iter().position(|(m, _)| m == mask) {
                         Some(i) => i,
@@ -988,7 +1043,7 @@ impl KernelBackend {
                         }
                     };
                     let k = crate::entry::tuple_key(i as u32, key);
-                    match sys::SizedMap::lookup(map, &k) {
+                    match store.lookup(&k) {
                         Ok(_) => return Err(exists()),
                         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
                         Err(e) => return Err(kernel("reading an entry", &dotted, e)),
@@ -1046,12 +1101,14 @@ impl KernelBackend {
             // nothing changed; marked again after it (below), which is what the sweep needs.
             self.mark_dynamic(t)?;
         }
-        let map = self.map(&self.tables[t].spec.map)?;
+        let store = self.store(t)?;
         match &plain_key {
             Some(k) => {
-                sys::SizedMap::update(map, k, &value, sys::BPF_NOEXIST).map_err(|e| {
+                store.insert(k, &value).map_err(|e| {
                     if e.raw_os_error() == Some(libc::EEXIST) {
                         exists()
+                    } else if e.raw_os_error() == Some(store::NO_SLOT) {
+                        no_slot(tm, &normal)
                     } else if is_full(&e) {
                         RuntimeError::Full {
                             table: dotted.clone(),
@@ -1081,10 +1138,10 @@ impl KernelBackend {
                 self.write_mask_slots(t, &old, &want)?;
                 let mut written: Vec<&Vec<u8>> = Vec::new();
                 for (_, k) in &tuple_writes {
-                    if let Err(e) = sys::SizedMap::update(map, k, &value, sys::BPF_NOEXIST) {
+                    if let Err(e) = store.insert(k, &value) {
                         // Undo the pieces written: the operation does all or nothing.
                         for w in &written {
-                            let _ = sys::SizedMap::delete(map, w);
+                            let _ = store.delete(w);
                         }
                         return Err(if e.raw_os_error() == Some(libc::EEXIST) {
                             exists()
@@ -1238,11 +1295,12 @@ impl KernelBackend {
         )
         .encode();
         let dotted = self.table_model(t).dotted.clone();
-        let map = self.map(&self.tables[t].spec.map)?;
+        let store = self.store(t)?;
         for mut e in elements {
             let at = off as usize;
             e.value[at..at + state.len()].copy_from_slice(&state);
-            sys::SizedMap::update(map, &e.key, &e.value, sys::BPF_EXIST)
+            store
+                .replace(&e.key, &e.value)
                 .map_err(|err| kernel("writing an entry", &dotted, err))?;
         }
         Ok(())
@@ -1351,7 +1409,7 @@ impl ObjectModel for KernelBackend {
             // (Before and after the write: see `mark_dynamic`.)
             self.mark_dynamic(t)?;
         }
-        let map = self.map(&self.tables[t].spec.map)?;
+        let store = self.store(t)?;
         let mut written = Vec::with_capacity(elements.len());
         for e in &elements {
             let old = e.head;
@@ -1375,8 +1433,13 @@ impl ObjectModel for KernelBackend {
             // The direct counter and meter carry over.
             let keep = vl.externs.start as usize..vl.externs.end as usize;
             value[keep.clone()].copy_from_slice(&e.value[keep]);
-            sys::SizedMap::update(map, &e.key, &value, sys::BPF_EXIST)
-                .map_err(|err| kernel("writing an entry", &dotted, err))?;
+            store.replace(&e.key, &value).map_err(|err| {
+                if err.raw_os_error() == Some(store::NO_SLOT) {
+                    no_slot(tm, &entry.key)
+                } else {
+                    kernel("writing an entry", &dotted, err)
+                }
+            })?;
             written.push((e.key.clone(), value));
         }
         if entry.dynamic {
@@ -1401,9 +1464,9 @@ impl ObjectModel for KernelBackend {
         self.check_entry_perm(t, &elements, CTRL_D, "delete")?;
         let spec = self.info(t, &elements)?.spec;
         let dotted = self.table_model(t).dotted.clone();
-        let map = self.map(&self.tables[t].spec.map)?;
+        let store = self.store(t)?;
         for e in &elements {
-            match sys::SizedMap::delete(map, &e.key) {
+            match store.delete(&e.key) {
                 Ok(()) => {}
                 Err(err) if err.raw_os_error() == Some(libc::ENOENT) => {}
                 Err(err) => return Err(kernel("deleting an entry", &dotted, err)),
@@ -1465,10 +1528,10 @@ impl ObjectModel for KernelBackend {
         for g in &doomed {
             specs.push(self.info(t, g)?.spec);
         }
-        let map = self.map(&self.tables[t].spec.map)?;
+        let store = self.store(t)?;
         for g in &doomed {
             for e in g {
-                match sys::SizedMap::delete(map, &e.key) {
+                match store.delete(&e.key) {
                     Ok(()) => {}
                     Err(err) if err.raw_os_error() == Some(libc::ENOENT) => {}
                     Err(err) => return Err(kernel("deleting an entry", &dotted, err)),

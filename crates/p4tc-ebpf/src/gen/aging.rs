@@ -140,14 +140,17 @@ impl<'m> Gen<'m> {
             });
         }
 
-        // Where each swept table's values keep their times, and how their heads go into events.
-        let heads: Vec<(&'static str, String)> = swept
+        // Where each swept table's values keep their times, how their heads go into events,
+        // and whether the table is kept as open addressing.
+        let heads: Vec<(&'static str, String, bool)> = swept
             .iter()
             .map(|(_, _, _, h)| {
-                let vl = &self.tables[h].value;
+                let info = &self.tables[h];
+                let vl = &info.value;
                 (
                     vl.times_member(),
                     vl.c_event_entry("&e->h.entry", "e->value"),
+                    info.open.is_some(),
                 )
             })
             .collect();
@@ -166,7 +169,16 @@ impl<'m> Gen<'m> {
              \x20   if (d)\n\
              \x20       __sync_fetch_and_or(d, 1);\n}\n\n",
         );
-        for ((cname, key_type, id, _), (tm, event_entry)) in swept.iter().zip(&heads) {
+        for ((cname, key_type, id, _), (tm, event_entry, open)) in swept.iter().zip(&heads) {
+            if *open {
+                f.push_str(&super::open_table::sweep_callback(
+                    cname,
+                    *id,
+                    tm,
+                    event_entry,
+                ));
+                continue;
+            }
             f.push_str(&format!(
                 "/* One element of {cname} in the aging sweep (a bpf_for_each_map_elem callback):\n\
                  \x20* a dynamic entry unused for its profile's time is deleted, with an event when it\n\

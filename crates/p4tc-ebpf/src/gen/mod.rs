@@ -3,6 +3,7 @@
 pub(crate) mod aging;
 mod const_entries;
 mod expr;
+mod open_table;
 mod out;
 mod packet;
 mod raw_checksum;
@@ -102,6 +103,9 @@ pub(crate) struct TableInfo {
     pub(crate) permissions: u16,
     pub(crate) direct_counter: Option<(Handle<Instance>, CounterLayout)>,
     pub(crate) direct_meter: Option<Handle<Instance>>,
+    /// The slots of an exact table kept as open addressing (decided once the control's
+    /// code is generated: a table the datapath adds entries to stays a hash map).
+    pub(crate) open: Option<crate::open_table::OpenLayout>,
 }
 
 pub(crate) struct Gen<'m> {
@@ -194,6 +198,13 @@ pub(crate) struct Gen<'m> {
     /// parser over its stacks' fill levels), each followed stack's `next_index`, known at
     /// compile time: `stack.last` and `stack.lastIndex` are then constants.
     pub(crate) known_next: HashMap<String, u32>,
+    /// How exact tables keep their entries.
+    pub(crate) exact_tables: crate::ExactTables,
+    /// Exact tables whose entries map is defined after the control's code (with their
+    /// `size`): `add_entry` decides between open addressing and a hash map.
+    pub(crate) pending_exact: Vec<(Handle<Table>, u32)>,
+    /// Tables the datapath adds entries to (`add_entry`).
+    pub(crate) datapath_adds: BTreeSet<Handle<Table>>,
 }
 
 fn m_align(n: u32, a: u32) -> u32 {
@@ -292,11 +303,15 @@ pub fn generate_with(
         split_hdr: false,
         last_ptrs: HashMap::new(),
         known_next: HashMap::new(),
+        exact_tables: options.exact_tables,
+        pending_exact: Vec::new(),
+        datapath_adds: BTreeSet::new(),
     };
     let blocks = g.blocks()?;
     g.declare_tables()?;
     g.declare_externs()?;
     let main = g.main_function(&blocks, pipeline_name)?;
+    g.define_exact_tables();
     let aging_arm = g.declare_aging();
     if g.uses_cpu_port {
         // A ring buffer the control plane reads, as a digest's is: the Digest role keeps

@@ -1099,6 +1099,9 @@ impl<'m> Gen<'m> {
         let Some(info) = self.tables.get(&t.table).cloned() else {
             return unsupported("add_entry on this table", span);
         };
+        // Its entries stay in a kernel hash map, whose inserts are atomic (see
+        // `define_exact_tables`).
+        self.datapath_adds.insert(t.table);
         if info.key.kind != layout::TableKind::Exact {
             return unsupported(
                 format!(

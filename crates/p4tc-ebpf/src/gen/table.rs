@@ -176,18 +176,8 @@ impl<'m> Gen<'m> {
             let vstruct = format!("struct {cname}_value");
             let tentries = intro.tentries.max(1);
             match key.kind {
-                TableKind::Exact => self.map_def(
-                    &cname,
-                    "BPF_MAP_TYPE_HASH",
-                    MapKind::Hash,
-                    MapRole::Entries,
-                    (&kstruct, key.size),
-                    (&vstruct, value.size),
-                    tentries,
-                    None,
-                    Some(h),
-                    None,
-                ),
+                // Defined once the control's code is (`gen/open_table.rs`).
+                TableKind::Exact => self.pending_exact.push((h, tentries)),
                 TableKind::Lpm => self.map_def(
                     &cname,
                     "BPF_MAP_TYPE_LPM_TRIE",
@@ -250,6 +240,7 @@ impl<'m> Gen<'m> {
                 permissions,
                 direct_counter,
                 direct_meter,
+                open: None,
             };
             self.tables.insert(h, info.clone());
             self.table_inits(h, &info)?;
@@ -640,7 +631,7 @@ impl<'m> Gen<'m> {
                     o.text.push_str(&switch);
                     const_switch = true;
                 }
-                o.line(format!("{entry} = bpf_map_lookup_elem(&{cname}, &{key});"));
+                o.line(format!("{entry} = {cname}_find(&{key});"));
             }
             layout::TableKind::Lpm => {
                 o.line(format!(
@@ -900,6 +891,8 @@ impl<'m> Gen<'m> {
                 permissions: info.permissions,
                 nummask: info.nummask,
                 actions,
+                size: self.intro.tables.get(i).map_or(1, |t| t.tentries.max(1)),
+                open: info.open,
             });
         }
         v

@@ -202,8 +202,19 @@ pub fn build(
     hook: p4tc_ebpf::Hook,
     test: &str,
 ) -> Result<(p4tc_ebpf::Generated, Vec<u8>), String> {
-    let g = p4tc_ebpf::generate(module, name, hook).map_err(|e| e.to_string())?;
-    let dir = out_dir(test, &format!("{name}-{hook:?}"));
+    build_with(name, module, hook, test, &p4tc_ebpf::Options::default())
+}
+
+/// [`build`] with generator options.
+pub fn build_with(
+    name: &str,
+    module: &Module,
+    hook: p4tc_ebpf::Hook,
+    test: &str,
+    options: &p4tc_ebpf::Options,
+) -> Result<(p4tc_ebpf::Generated, Vec<u8>), String> {
+    let g = p4tc_ebpf::generate_with(module, name, hook, options).map_err(|e| e.to_string())?;
+    let dir = out_dir(test, &format!("{name}-{hook:?}-{:?}", options.exact_tables));
     g.write_to(&dir, name).map_err(|e| e.to_string())?;
     let obj = p4tc_ebpf::clang::compile(&dir, name).map_err(|e| e.to_string())?;
     let bytes = std::fs::read(obj).map_err(|e| e.to_string())?;
@@ -257,10 +268,34 @@ pub fn load(g: &p4tc_ebpf::Generated, bytes: &[u8]) -> Result<aya::Ebpf, String>
                 .map_err(|e| e.to_string())?,
             _ => return Err(format!("map {} is not a hash, trie or array", init.map)),
         };
-        p4tc_ebpf::sys::map_update(fd.as_fd(), &init.key, &init.value, p4tc_ebpf::sys::BPF_ANY)
-            .map_err(|e| format!("installing {:?} in {}: {e}", init.what, init.map))?;
+        // An exact table kept as open addressing is written in its slots.
+        match g
+            .tables
+            .iter()
+            .find(|t| t.map == init.map && t.open.is_some())
+        {
+            Some(t) => p4tc_ebpf::table_map::insert(fd.as_fd(), t, &init.key, &init.value),
+            None => p4tc_ebpf::sys::map_update(
+                fd.as_fd(),
+                &init.key,
+                &init.value,
+                p4tc_ebpf::sys::BPF_ANY,
+            ),
+        }
+        .map_err(|e| format!("installing {:?} in {}: {e}", init.what, init.map))?;
     }
     Ok(ebpf)
+}
+
+/// A descriptor of the loaded object's map `name` (a hash map, trie or array).
+pub fn map_fd(ebpf: &aya::Ebpf, name: &str) -> std::os::fd::OwnedFd {
+    use std::os::fd::AsFd;
+    match ebpf.map(name).expect("map") {
+        aya::maps::Map::HashMap(d) | aya::maps::Map::LpmTrie(d) | aya::maps::Map::Array(d) => {
+            d.fd().as_fd().try_clone_to_owned().expect("fd")
+        }
+        _ => panic!("map {name} is not a hash map, trie or array"),
+    }
 }
 
 /// The loaded program's descriptor.

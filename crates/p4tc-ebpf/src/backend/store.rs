@@ -1,0 +1,100 @@
+//! A table's entries map as the object model writes it, whichever way the table keeps its
+//! entries: a kernel map (hash, LPM trie, tuple space) through `bpf(2)`, or open addressing
+//! in the mapped slots of an array ([`crate::open_table`]). Both answer with the kernel's error
+//! numbers (`ENOENT`, `EEXIST`, `E2BIG`), so the object model's checks read the same for both.
+
+use std::io;
+
+use crate::open_table::{OpenError, OpenSlots};
+use crate::sys;
+
+/// The errno an open table's insert answers when no slot near the key's home is free.
+pub(super) const NO_SLOT: i32 = libc::ELOOP;
+
+/// One table's entries.
+pub(super) enum Store<'a> {
+    /// A kernel map.
+    Kernel(&'a sys::SizedMap),
+    /// Open addressing, with the table's size (the most entries it may hold).
+    Open(OpenSlots<'a>, u32),
+}
+
+impl Store<'_> {
+    /// The value of `key`.
+    pub(super) fn lookup(&self, key: &[u8]) -> io::Result<Vec<u8>> {
+        match self {
+            Store::Kernel(map) => sys::SizedMap::lookup(map, key),
+            Store::Open(slots, _) => match slots.find(key) {
+                Some(slot) => Ok(slots.value(slot)),
+                None => Err(io::Error::from_raw_os_error(libc::ENOENT)),
+            },
+        }
+    }
+
+    /// Writes a new element (`EEXIST` if the key is there).
+    pub(super) fn insert(&self, key: &[u8], value: &[u8]) -> io::Result<()> {
+        match self {
+            Store::Kernel(map) => map.update(key, value, sys::BPF_NOEXIST),
+            Store::Open(slots, size) => slots
+                .insert(key, value, *size)
+                .map(|_| ())
+                .map_err(errno_of),
+        }
+    }
+
+    /// Replaces the value of an element there (`ENOENT` if it is not). An open table writes
+    /// the new value into another slot and then retires the old one, so the datapath reads
+    /// the old value or the new one, never half of each.
+    pub(super) fn replace(&self, key: &[u8], value: &[u8]) -> io::Result<()> {
+        match self {
+            Store::Kernel(map) => map.update(key, value, sys::BPF_EXIST),
+            Store::Open(slots, _) => match slots.find(key) {
+                Some(slot) => slots.replace(slot, value).map(|_| ()).map_err(errno_of),
+                None => Err(io::Error::from_raw_os_error(libc::ENOENT)),
+            },
+        }
+    }
+
+    /// Deletes an element (`ENOENT` if it is not there).
+    pub(super) fn delete(&self, key: &[u8]) -> io::Result<()> {
+        match self {
+            Store::Kernel(map) => sys::SizedMap::delete(map, key),
+            Store::Open(slots, _) => match slots.find(key) {
+                Some(slot) if slots.remove(slot) => Ok(()),
+                _ => Err(io::Error::from_raw_os_error(libc::ENOENT)),
+            },
+        }
+    }
+
+    /// Every element, key and value. An element deleted while the kernel map is listed is
+    /// left out.
+    pub(super) fn elements(&self) -> io::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        match self {
+            Store::Kernel(map) => {
+                let mut out = Vec::new();
+                for k in sys::map_keys(map.fd())? {
+                    if let Ok(v) = sys::SizedMap::lookup(map, &k) {
+                        out.push((k, v));
+                    }
+                }
+                Ok(out)
+            }
+            Store::Open(slots, _) => Ok(slots
+                .live()
+                .map(|slot| (slots.key(slot), slots.value(slot)))
+                .collect()),
+        }
+    }
+}
+
+/// An open table's error as the kernel's errno.
+fn errno_of(e: OpenError) -> io::Error {
+    io::Error::from_raw_os_error(match e {
+        OpenError::Exists => libc::EEXIST,
+        OpenError::Full { .. } => libc::E2BIG,
+        OpenError::NoSlot { .. } => NO_SLOT,
+        // Retired meanwhile (the kernel's aging sweep).
+        OpenError::NotLive { .. } => libc::ENOENT,
+        _ => libc::EINVAL,
+    })
+}

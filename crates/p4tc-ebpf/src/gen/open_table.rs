@@ -1,0 +1,214 @@
+//! Exact tables' entries maps, defined once the control's code is generated, and their
+//! lookup `{cname}_find`.
+//!
+//! A table the datapath never adds entries to keeps them as open addressing in an mmap-able
+//! array ([`crate::open_table`] has the layout and the control plane's side): one cache line
+//! per probe and no bucket array, where the kernel's hash map costs a bucket and an element
+//! that P4TC's per-entry state makes longer than a line. A table the datapath adds entries to
+//! (`add_entry`) stays a kernel hash map: its inserts are atomic, and two packets of one new
+//! flow must not create the entry twice. Which one a table is, is known only after the
+//! control's code: hence the deferral.
+
+use super::{Gen, TableInfo};
+use crate::open_table::{
+    key_chunks, OpenLayout, HASH_MUL, HASH_SEED, SLOT_DELETED, SLOT_EMPTY, SLOT_LIVE,
+};
+use crate::{ExactTables, MapKind, MapRole};
+
+impl Gen<'_> {
+    /// Defines every exact table's entries map and its `{cname}_find`.
+    pub(crate) fn define_exact_tables(&mut self) {
+        for (h, entries) in std::mem::take(&mut self.pending_exact) {
+            let Some(info) = self.tables.get(&h).cloned() else {
+                continue;
+            };
+            let open = if self.exact_tables == ExactTables::Open && !self.datapath_adds.contains(&h)
+            {
+                OpenLayout::new(info.key.size, info.value.size, entries)
+            } else {
+                None
+            };
+            let cname = &info.cname;
+            match open {
+                None => {
+                    self.map_def(
+                        cname,
+                        "BPF_MAP_TYPE_HASH",
+                        MapKind::Hash,
+                        MapRole::Entries,
+                        (&format!("struct {cname}_key"), info.key.size),
+                        (&format!("struct {cname}_value"), info.value.size),
+                        entries,
+                        None,
+                        Some(h),
+                        None,
+                    );
+                    self.maps_c.text.push_str(&format!(
+                        "P4TC_INLINE struct {cname}_value *{cname}_find(const struct {cname}_key *k)\n{{\n    return bpf_map_lookup_elem(&{cname}, k);\n}}\n\n"
+                    ));
+                }
+                Some(layout) => {
+                    self.types.text.push_str(&slot_struct(&info, &layout));
+                    self.map_def(
+                        cname,
+                        "BPF_MAP_TYPE_ARRAY",
+                        MapKind::OpenTable,
+                        MapRole::Entries,
+                        ("u32", 4),
+                        (&format!("struct {cname}_slot"), layout.slot_size),
+                        layout.max_entries(),
+                        Some("BPF_F_MMAPABLE"),
+                        Some(h),
+                        None,
+                    );
+                    self.maps_c.text.push_str(&find_function(&info, &layout));
+                    if let Some(t) = self.tables.get_mut(&h) {
+                        t.open = Some(layout);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The slot: state word, key (zero padded to 8 bytes), value, padding to the slot size.
+fn slot_struct(info: &TableInfo, layout: &OpenLayout) -> String {
+    let cname = &info.cname;
+    let key_pad = layout.value_offset() - layout.key_offset() - info.key.size;
+    let tail = layout.slot_size - layout.value_offset() - info.value.size;
+    let mut s = format!(
+        "/* A slot of {cname} (open addressing; element 0 of the array is the header, its\n * first word the number of live entries). state: {SLOT_EMPTY} empty, {SLOT_LIVE} live, {SLOT_DELETED} deleted. */\nstruct {cname}_slot {{\n    u64 state;\n    struct {cname}_key key;\n"
+    );
+    if key_pad > 0 {
+        s.push_str(&format!("    u8 key_pad_[{key_pad}];\n"));
+    }
+    s.push_str(&format!("    struct {cname}_value value;\n"));
+    if tail > 0 {
+        s.push_str(&format!("    u8 pad_[{tail}];\n"));
+    }
+    s.push_str("};\n");
+    s.push_str(&format!(
+        "_Static_assert(sizeof(struct {cname}_slot) == {}, \"slot layout\");\n_Static_assert(__builtin_offsetof(struct {cname}_slot, value) == {}, \"slot layout\");\n\n",
+        layout.slot_size,
+        layout.value_offset()
+    ));
+    s
+}
+
+/// The C type loading a key chunk of `width` bytes.
+fn chunk_type(width: u32) -> &'static str {
+    match width {
+        8 => "u64",
+        4 => "u32",
+        2 => "u16",
+        _ => "u8",
+    }
+}
+
+/// `{cname}_find`: the key's hash picks the home slot; probes go on from there, past deleted
+/// slots, to a live slot holding the key (a hit) or an empty slot (a miss), at most
+/// `probe_limit` of them (the control plane places no entry further).
+fn find_function(info: &TableInfo, layout: &OpenLayout) -> String {
+    let cname = &info.cname;
+    let chunks = key_chunks(info.key.size);
+    let mut hash = String::new();
+    let mut equal = Vec::new();
+    for (off, width) in &chunks {
+        let ty = chunk_type(*width);
+        hash.push_str(&format!(
+            "    h = (h ^ (u64)*(const {ty} *)(kb + {off})) * 0x{HASH_MUL:x}ULL;\n"
+        ));
+        equal.push(format!(
+            "*(const {ty} *)(sk + {off}) == *(const {ty} *)(kb + {off})"
+        ));
+    }
+    let equal = if equal.is_empty() {
+        "1".to_string()
+    } else {
+        equal.join(" && ")
+    };
+    format!(
+        "/* The live slot of {cname} holding *k, or 0. The key is 8-byte aligned (its variable\n\
+         \x20* is declared so), so each chunk is one aligned load. */\n\
+         P4TC_INLINE struct {cname}_value *{cname}_find(const struct {cname}_key *k)\n{{\n\
+         \x20   const u8 *kb = (const u8 *)k;\n\
+         \x20   u64 h = 0x{HASH_SEED:x}ULL;\n\
+         {hash}\
+         \x20   u32 home = (u32)(h >> {shift});\n\
+         #pragma clang loop unroll(disable)\n\
+         \x20   for (u32 p = 0; p < {limit}; p++) {{\n\
+         \x20       u32 i = 1 + ((home + p) & {mask});\n\
+         \x20       struct {cname}_slot *s = bpf_map_lookup_elem(&{cname}, &i);\n\
+         \x20       if (!s)\n\
+         \x20           return 0;\n\
+         \x20       u64 st = P4TC_SLOT_STATE(s);\n\
+         \x20       if (st == {SLOT_EMPTY})\n\
+         \x20           return 0;\n\
+         \x20       const u8 *sk = (const u8 *)&s->key;\n\
+         \x20       if (st == {SLOT_LIVE} && {equal})\n\
+         \x20           return &s->value;\n\
+         \x20   }}\n\
+         \x20   return 0;\n}}\n\n",
+        shift = 64 - layout.log2_slots,
+        limit = layout.probe_limit(),
+        mask = layout.slots() - 1,
+    )
+}
+
+/// The aging sweep's callback over an open table's slots (`bpf_for_each_map_elem` on the
+/// array): as the hash map's (gen/aging.rs), but a slot is retired by a compare-and-swap of
+/// its state (the control plane may retire it too) and the header's count goes down.
+pub(crate) fn sweep_callback(cname: &str, id: u32, times: &str, event_entry: &str) -> String {
+    format!(
+        "/* One slot of {cname} in the aging sweep (a bpf_for_each_map_elem callback over the\n\
+         \x20* array): a live dynamic entry unused for its profile's time is retired, with an event\n\
+         \x20* when it has a publish bit. */\n\
+         struct {cname}_aged {{\n    struct p4tc_event_hdr h;\n    struct {cname}_key key;\n    struct {cname}_value value;\n}};\n\n\
+         static long {cname}_sweep(void *map, u32 *idx, struct {cname}_slot *s, struct p4tc_sweep_ctx *c)\n{{\n\
+         \x20   if (*idx == 0 || P4TC_SLOT_STATE(s) != {SLOT_LIVE})\n\
+         \x20       return 0;\n\
+         \x20   struct {cname}_value *v = &s->value;\n\
+         \x20   if (!(v->hdr.flags & P4TC_F_DYNAMIC))\n\
+         \x20       return 0;\n\
+         \x20   c->dynamic = 1;\n\
+         \x20   u32 p = v->hdr.profile;\n\
+         \x20   if (p >= P4TC_MAX_TIMER_PROFILES)\n\
+         \x20       return 0;\n\
+         \x20   u64 age = c->age[p & (P4TC_MAX_TIMER_PROFILES - 1)];\n\
+         \x20   if (age == 0 || v->{times}.last_used_ns + age > c->now)\n\
+         \x20       return 0;\n\
+         \x20   int publish = (v->hdr.permissions & P4TC_PERM_PUBLISH) != 0;\n\
+         \x20   struct {cname}_aged *e = 0;\n\
+         \x20   if (publish) {{\n\
+         \x20       e = bpf_ringbuf_reserve(&p4tc_aging_events, sizeof(*e), 0);\n\
+         \x20       if (e) {{\n\
+         \x20           __builtin_memcpy(&e->value, v, sizeof(e->value));\n\
+         \x20           __builtin_memcpy(&e->key, &s->key, sizeof(e->key));\n\
+         \x20       }}\n\
+         \x20   }}\n\
+         \x20   if (__sync_val_compare_and_swap(&s->state, {SLOT_LIVE}, {SLOT_DELETED}) != {SLOT_LIVE}) {{\n\
+         \x20       if (e)\n\
+         \x20           bpf_ringbuf_discard(e, 0);\n\
+         \x20       return 0; /* retired meanwhile (the control plane) */\n\
+         \x20   }}\n\
+         \x20   u32 z = 0;\n\
+         \x20   struct {cname}_slot *hd = bpf_map_lookup_elem(&{cname}, &z);\n\
+         \x20   if (hd)\n\
+         \x20       __sync_fetch_and_sub(&hd->state, 1);\n\
+         \x20   c->deleted++;\n\
+         \x20   if (!publish)\n\
+         \x20       return 0;\n\
+         \x20   if (!e) {{\n\
+         \x20       c->lost_events++;\n\
+         \x20       return 0;\n\
+         \x20   }}\n\
+         \x20   e->h.kind = P4TC_EVENT_DELETED;\n\
+         \x20   e->h.who = P4TC_WHO_TIMER;\n\
+         \x20   e->h.table = {id};\n\
+         \x20   e->h.key_size = sizeof(e->key);\n\
+         \x20   e->h.at_ns = c->now;\n\
+         \x20   {event_entry};\n\
+         \x20   bpf_ringbuf_submit(e, 0);\n\
+         \x20   return 0;\n}}\n\n"
+    )
+}
