@@ -27,14 +27,15 @@
 //!   `TC_ACT_OK` (`XDP_PASS`), otherwise `bpf_redirect(port, 0)`.
 //!
 //! # Tables in maps
-//! See [`entry`] for the value layout. Exact tables are hash maps keyed by the layout's key
-//! blob, LPM tables LPM tries (`BPF_F_NO_PREALLOC`) keyed by the LPM key blob, ternary and
+//! See [`entry`] for the value layout. Exact tables are open addressing in an mmap-able array
+//! ([`open_table`]), or hash maps keyed by the layout's key blob when the datapath adds
+//! entries to them; LPM tables LPM tries (`BPF_F_NO_PREALLOC`) keyed by the LPM key blob, ternary and
 //! optional tables a tuple-space search: an array of masks and a hash map keyed by (mask
 //! index, masked key). Each table has a two-slot array of default actions (hit, miss).
 //!
 //! # Aging
 //! Dynamic entries age out in the kernel: a BPF timer (one per pipeline, in a map that bpffs
-//! pins keep alive) sweeps the hash-map tables and deletes entries unused for their timer
+//! pins keep alive) sweeps the exact and ternary tables and deletes entries unused for their timer
 //! profile's time, publishing delete events by the timer. See [`aging`].
 
 #![warn(missing_docs)]
@@ -115,7 +116,7 @@ pub enum Hook {
 /// What kind of BPF map.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MapKind {
-    /// `BPF_MAP_TYPE_HASH`: exact tables, tuple-space entries.
+    /// `BPF_MAP_TYPE_HASH`: exact tables the datapath adds to, tuple-space entries.
     Hash,
     /// `BPF_MAP_TYPE_LPM_TRIE` (with `BPF_F_NO_PREALLOC`).
     LpmTrie,

@@ -190,16 +190,24 @@ pub fn key_chunks(key_size: u32) -> Vec<(u32, u32)> {
 /// The hash of a key: each chunk of [`key_chunks`] read as a native-endian unsigned integer of
 /// its width, folded in by `h = (h ^ chunk) * HASH_MUL` from [`HASH_SEED`].
 pub fn hash(key: &[u8]) -> u64 {
+    // The chunks of `key_chunks`, read without building its vector: this runs per entry.
     let mut h = HASH_SEED;
-    for (off, width) in key_chunks(key.len() as u32) {
-        let b = &key[off as usize..(off + width) as usize];
-        let c = match width {
-            8 => u64::from_ne_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
-            4 => u32::from_ne_bytes([b[0], b[1], b[2], b[3]]).into(),
-            2 => u16::from_ne_bytes([b[0], b[1]]).into(),
-            _ => b[0].into(),
-        };
+    let mut words = key.chunks_exact(8);
+    for w in words.by_ref() {
+        let c = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
         h = (h ^ c).wrapping_mul(HASH_MUL);
+    }
+    let mut rest = words.remainder();
+    if let [a, b, c, d, tail @ ..] = rest {
+        h = (h ^ u64::from(u32::from_ne_bytes([*a, *b, *c, *d]))).wrapping_mul(HASH_MUL);
+        rest = tail;
+    }
+    if let [a, b, tail @ ..] = rest {
+        h = (h ^ u64::from(u16::from_ne_bytes([*a, *b]))).wrapping_mul(HASH_MUL);
+        rest = tail;
+    }
+    if let [a] = rest {
+        h = (h ^ u64::from(*a)).wrapping_mul(HASH_MUL);
     }
     h
 }
@@ -605,6 +613,28 @@ mod tests {
         }
         assert_eq!(hash(&key), h);
         assert_ne!(hash(&[0, 0, 0, 1]), hash(&[0, 0, 1, 0]));
+    }
+
+    /// `hash` reads the chunks `key_chunks` lists (what the generated C reads) at every size.
+    #[test]
+    fn hash_reads_the_chunks_the_datapath_reads() {
+        for len in 1..=40u32 {
+            let key: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let mut h = HASH_SEED;
+            for (off, width) in key_chunks(len) {
+                let mut b = [0u8; 8];
+                b[..width as usize].copy_from_slice(&key[off as usize..(off + width) as usize]);
+                // Native order: the chunk's bytes are the low bytes on little-endian machines.
+                let c = match width {
+                    8 => u64::from_ne_bytes(b),
+                    4 => u32::from_ne_bytes([b[0], b[1], b[2], b[3]]).into(),
+                    2 => u16::from_ne_bytes([b[0], b[1]]).into(),
+                    _ => b[0].into(),
+                };
+                h = (h ^ c).wrapping_mul(HASH_MUL);
+            }
+            assert_eq!(hash(&key), h, "{len} bytes");
+        }
     }
 
     #[test]

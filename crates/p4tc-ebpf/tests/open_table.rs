@@ -1,0 +1,323 @@
+//! Exact tables kept as open addressing: the datapath's probe (generated C) and the control
+//! plane's (Rust) agree on every key through creates, updates, deletes and refusals in a table
+//! crowded enough for keys to share home slots; a table the datapath adds entries to stays a
+//! hash map; and a reload moves the entries of a table an earlier p4tc kept in a hash map into
+//! the slots.
+//!
+//! The kernel tests need root, BTF and clang; they skip with the reason otherwise.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::fd::AsFd;
+use std::sync::Arc;
+
+use num_bigint::BigUint;
+use p4tc_ebpf::backend::KernelBackend;
+use p4tc_ebpf::{ExactTables, Hook, Options};
+use p4tc_ir::arena::Handle;
+use p4tc_ir::ir;
+use p4tc_runtime::{ActionCall, EntrySpec, KeyMatch, ObjectModel, PipelineModel, RuntimeError};
+use p4tc_testkit::kernel_target::KernelTarget;
+use p4tc_testkit::target::Target;
+
+/// `t`: exact on the 6-byte destination (hashed as a 4-byte and a 2-byte chunk), 16 entries
+/// (32 slots); a hit sends to the entry's port, a miss drops.
+const PROGRAM: &str = r#"
+control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
+          inout pna_main_output_metadata_t ostd) {
+    action fwd(PortId_t port) {
+        send_to_port(port);
+    }
+
+    action drop() {
+        drop_packet();
+    }
+
+    @tc_acl("CRUDPS:RX")
+    table t {
+        key = {
+            hdr.ethernet.dstAddr : exact @name("dst");
+        }
+        actions = {
+            fwd;
+            drop;
+        }
+        default_action = drop();
+        size = 16;
+    }
+
+    apply {
+        t.apply();
+    }
+}
+"#;
+
+const TC_ACT_SHOT: u32 = 2;
+const TC_ACT_REDIRECT: u32 = 7;
+
+fn n(v: u64) -> BigUint {
+    BigUint::from(v)
+}
+
+fn model(name: &str) -> Arc<PipelineModel> {
+    common::ethernet_model("open_table", name, PROGRAM)
+}
+
+fn handles(p: &PipelineModel) -> (Handle<ir::Table>, Handle<ir::Action>) {
+    let table = p
+        .module
+        .tables
+        .iter()
+        .find(|(_, t)| t.name == "t")
+        .map(|(h, _)| h)
+        .expect("table t");
+    let fwd = p
+        .module
+        .actions
+        .iter()
+        .find(|(_, a)| a.name == "fwd")
+        .map(|(h, _)| h)
+        .expect("fwd");
+    (table, fwd)
+}
+
+fn entry(fwd: Handle<ir::Action>, dst: u64, port: u64) -> EntrySpec {
+    EntrySpec::new(
+        vec![KeyMatch::Exact(n(dst))],
+        Some(ActionCall {
+            action: fwd,
+            params: vec![n(port)],
+        }),
+    )
+}
+
+/// A 60-byte frame to `dst` with an EtherType nobody parses.
+fn frame(dst: u64) -> Vec<u8> {
+    let mut f = vec![0u8; 60];
+    f[..6].copy_from_slice(&dst.to_be_bytes()[2..]);
+    f[12] = 0x88;
+    f[13] = 0xb5;
+    f
+}
+
+/// xorshift64: repeatable pseudo-random steps without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[test]
+fn the_datapath_finds_what_the_control_plane_wrote_in_the_slots() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let p = model("probes");
+    let (table, fwd) = handles(&p);
+    let mut target = KernelTarget::new(p.clone(), Hook::Tc).expect("kernel target");
+    // 40 destinations for 16 entries in 32 slots: keys share home slots and runs, creates
+    // meet full tables, deletes leave deleted slots in the middle of runs.
+    let keys: Vec<u64> = (0..40u64)
+        .map(|i| 0x0200_0000_0000 | i.wrapping_mul(0x9e37_79b9) & 0xffff_ffff)
+        .collect();
+    let mut model: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut rng = Rng(0x5eed_0f_0a11);
+    let (mut creates, mut fulls, mut updates, mut deletes) = (0, 0, 0, 0);
+    for step in 0..300 {
+        let key = keys[rng.below(keys.len() as u64) as usize];
+        let port = 1 + rng.below(200);
+        let what = rng.below(3);
+        let c = target.control();
+        match (what, model.contains_key(&key)) {
+            (0, false) => match c.create_entry(table, entry(fwd, key, port)) {
+                Ok(()) => {
+                    assert!(model.len() < 16, "step {step}: a create past the size");
+                    model.insert(key, port);
+                    creates += 1;
+                }
+                Err(RuntimeError::Full { .. }) => {
+                    assert_eq!(model.len(), 16, "step {step}: Full with room");
+                    fulls += 1;
+                }
+                Err(e) => panic!("step {step}: create {key:x}: {e}"),
+            },
+            (0, true) => assert!(
+                matches!(
+                    c.create_entry(table, entry(fwd, key, port)),
+                    Err(RuntimeError::Exists { .. })
+                ),
+                "step {step}: a second create of {key:x}"
+            ),
+            (1, true) => {
+                c.update_entry(table, entry(fwd, key, port))
+                    .unwrap_or_else(|e| panic!("step {step}: update {key:x}: {e}"));
+                model.insert(key, port);
+                updates += 1;
+            }
+            (_, true) => {
+                c.delete_entry(table, &[KeyMatch::Exact(n(key))], None)
+                    .unwrap_or_else(|e| panic!("step {step}: delete {key:x}: {e}"));
+                model.remove(&key);
+                deletes += 1;
+            }
+            (_, false) => assert!(
+                matches!(
+                    c.delete_entry(table, &[KeyMatch::Exact(n(key))], None),
+                    Err(RuntimeError::NotFound { .. })
+                ),
+                "step {step}: delete of absent {key:x}"
+            ),
+        }
+        // Every destination, present or not, goes where the model says.
+        for &k in &keys {
+            let d = target.send(0, &frame(k)).expect("send");
+            match model.get(&k) {
+                Some(&port) => assert_eq!(
+                    d.outputs.iter().map(|o| o.0).collect::<Vec<_>>(),
+                    [port as u32],
+                    "step {step}: {k:x} should go to {port}"
+                ),
+                None => assert!(d.is_drop(), "step {step}: {k:x} is absent: {d:?}"),
+            }
+        }
+        assert_eq!(
+            target.control().dump(table).expect("dump").len(),
+            model.len(),
+            "step {step}: the dump"
+        );
+    }
+    println!("{creates} creates, {fulls} refused as full, {updates} updates, {deletes} deletes");
+    assert!(creates > 30 && fulls > 0 && updates > 10 && deletes > 10);
+}
+
+#[test]
+fn tables_the_datapath_adds_entries_to_stay_hash_maps() {
+    let path = common::examples_dir().join("stateful_firewall/stateful_firewall.p4");
+    let module = common::module_of(&path);
+    let g = p4tc_ebpf::generate(&module, "stateful_firewall", Hook::Tc).expect("generates");
+    let kinds: Vec<(String, bool)> = g
+        .tables
+        .iter()
+        .map(|t| (t.name.clone(), t.open.is_some()))
+        .collect();
+    // conntrack learns flows with add_entry; zone_of_port only the control plane writes
+    // (routes is an LPM table).
+    assert_eq!(
+        kinds,
+        [
+            ("FwControl/zone_of_port".to_string(), true),
+            ("FwControl/conntrack".to_string(), false),
+            ("FwControl/routes".to_string(), false),
+        ]
+    );
+    let hashed = p4tc_ebpf::generate_with(
+        &module,
+        "stateful_firewall",
+        Hook::Tc,
+        &Options {
+            exact_tables: ExactTables::Hash,
+            ..Options::default()
+        },
+    )
+    .expect("generates");
+    assert!(hashed.tables.iter().all(|t| t.open.is_none()));
+}
+
+#[test]
+fn a_reload_moves_an_earlier_hash_table_into_the_slots() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let bpffs = std::path::Path::new("/sys/fs/bpf");
+    if !bpffs.exists() {
+        println!("skipped: no bpffs");
+        return;
+    }
+    let p = model("upgrade");
+    let (table, fwd) = handles(&p);
+    let build = |layout| {
+        common::build_with(
+            "upgrade",
+            &p.module,
+            Hook::Tc,
+            "open_table_upgrade",
+            &Options {
+                exact_tables: layout,
+                ..Options::default()
+            },
+        )
+        .expect("builds")
+    };
+    let (old_g, old_bytes) = build(ExactTables::Hash);
+    let (new_g, new_bytes) = build(ExactTables::Open);
+    assert!(old_g.tables[0].open.is_none() && new_g.tables[0].open.is_some());
+
+    let dir = bpffs.join(format!("p4tc-open-table-upgrade-{}", std::process::id()));
+    let old = p4tc_ebpf::loader::load(&old_bytes, &old_g).expect("load");
+    let mut k = KernelBackend::from_loaded(p.clone(), &old).expect("backend");
+    let want: Vec<(u64, u64)> = (0..12u64).map(|i| (0x0a00_0000_0000 + i, 10 + i)).collect();
+    for &(dst, port) in &want {
+        k.create_entry(table, entry(fwd, dst, port))
+            .expect("create");
+    }
+    drop(k);
+    old.pin_maps(&dir).expect("pin");
+    drop(old);
+
+    let new = p4tc_ebpf::loader::load(&new_bytes, &new_g).expect("reload");
+    let copied = new.restore(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let copied = copied.expect("restore");
+    assert!(
+        copied
+            .iter()
+            .any(|(map, n)| *map == new_g.tables[0].map && *n == want.len()),
+        "{copied:?}"
+    );
+    let mut k = KernelBackend::from_loaded(p.clone(), &new).expect("backend");
+    let mut got: Vec<(u64, u64)> = k
+        .dump(table)
+        .expect("dump")
+        .into_iter()
+        .map(|e| {
+            let dst = match &e.spec.key[0] {
+                KeyMatch::Exact(v) => u64::try_from(v).expect("48 bits"),
+                other => panic!("{other:?}"),
+            };
+            let port = u64::try_from(&e.spec.action.expect("action").params[0]).expect("port");
+            (dst, port)
+        })
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, want);
+    // And the datapath finds them: a hit redirects, a miss drops.
+    let prog = new.program_fd().expect("program");
+    for &(dst, _) in &want {
+        let run = p4tc_ebpf::sys::test_run(prog.as_fd(), &frame(dst), 1).expect("run");
+        assert_eq!(run.retval, TC_ACT_REDIRECT, "{dst:x}");
+    }
+    let run = p4tc_ebpf::sys::test_run(prog.as_fd(), &frame(0x0a00_0000_00ff), 1).expect("run");
+    assert_eq!(run.retval, TC_ACT_SHOT, "absent");
+    // The moved entries count against the size: four more fit, the fifth does not.
+    for i in 0..4u64 {
+        k.create_entry(table, entry(fwd, 0x0b00_0000_0000 + i, 1))
+            .expect("room for four");
+    }
+    assert!(matches!(
+        k.create_entry(table, entry(fwd, 0x0c00_0000_0000, 1)),
+        Err(RuntimeError::Full { .. })
+    ));
+}
