@@ -133,7 +133,7 @@ fn the_datapath_finds_what_the_control_plane_wrote_in_the_slots() {
         .map(|i| 0x0200_0000_0000 | i.wrapping_mul(0x9e37_79b9) & 0xffff_ffff)
         .collect();
     let mut model: BTreeMap<u64, u64> = BTreeMap::new();
-    let mut rng = Rng(0x5eed_0f_0a11);
+    let mut rng = Rng(0x005e_ed0f_0a11);
     let (mut creates, mut fulls, mut updates, mut deletes) = (0, 0, 0, 0);
     for step in 0..300 {
         let key = keys[rng.below(keys.len() as u64) as usize];
