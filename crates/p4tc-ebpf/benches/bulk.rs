@@ -74,6 +74,19 @@ fn main() {
     let model = Arc::new(PipelineModel::new(module, "bulk").expect("model"));
     let (g, bytes) =
         common::build("bulk", &model.module, p4tc_ebpf::Hook::Tc, "bench_bulk").expect("builds");
+    // The same program with its exact table in a kernel hash map, as before open addressing
+    // (and as tables the datapath adds entries to still are).
+    let (hash_g, hash_bytes) = common::build_with(
+        "bulk",
+        &model.module,
+        p4tc_ebpf::Hook::Tc,
+        "bench_bulk",
+        &p4tc_ebpf::Options {
+            exact_tables: p4tc_ebpf::ExactTables::Hash,
+            ..p4tc_ebpf::Options::default()
+        },
+    )
+    .expect("builds");
     let table = |name: &str| model.table_by_name(name).expect(name).handle;
     let send = model
         .table_by_name("exact_t")
@@ -85,22 +98,29 @@ fn main() {
     );
     println!("batch paths: the whole create_entries call (its writing system calls alone)");
     println!(
-        "{:<8} {:<23} {:>17} {:>21} {:>21} {:>21} {:>9}",
+        "{:<8} {:<23} {:>17} {:>21} {:>21} {:>21} {:>21} {:>9}",
         "table",
         "map",
         "create_entry loop",
         "per-entry syscall",
         "batch op",
         "syscall program",
+        "mapped slots",
         "best/loop"
     );
     // `P4TC_BULK_ONLY=file`: the bulk file alone (for profiling it).
     let file_only = std::env::var("P4TC_BULK_ONLY").is_ok_and(|v| v == "file");
-    for (kind, name, map) in [
-        ("exact", "exact_t", "hash, preallocated"),
-        ("lpm", "lpm_t", "LPM trie, not prealloc"),
-        ("ternary", "tern_t", "hash, preallocated"),
+    for (kind, name, map, open) in [
+        ("exact", "exact_t", "open addressing", true),
+        ("exact", "exact_t", "hash, preallocated", false),
+        ("lpm", "lpm_t", "LPM trie, not prealloc", false),
+        ("ternary", "tern_t", "hash, preallocated", false),
     ] {
+        let (g, bytes) = if open {
+            (&g, &bytes)
+        } else {
+            (&hash_g, &hash_bytes)
+        };
         if file_only {
             break;
         }
@@ -111,11 +131,12 @@ fn main() {
         let mut notes = Vec::new();
         // One create_entry per entry: a tuple-space create walks the table, so a million
         // of them is quadratic; not run for ternary.
-        let runs: [Option<WritePath>; 4] = [
+        let runs: [Option<WritePath>; 5] = [
             None,
             Some(WritePath::PerEntry),
             Some(WritePath::BatchOp),
             Some(WritePath::SyscallProgram),
+            Some(WritePath::Slots),
         ];
         for path in runs {
             if path.is_none() && kind == "ternary" {
@@ -126,7 +147,12 @@ fn main() {
                 cells.push("n/a (trie)".to_string());
                 continue;
             }
-            let loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("loads");
+            // An open table takes its slots whatever the path asked; no other table can.
+            if path.is_some() && open != (path == Some(WritePath::Slots)) {
+                cells.push("-".to_string());
+                continue;
+            }
+            let loaded = p4tc_ebpf::loader::load(bytes, g).expect("loads");
             let mut k = KernelBackend::from_loaded(model.clone(), &loaded).expect("backend");
             k.force_write_path(path);
             let batch = specs.clone();
@@ -178,8 +204,8 @@ fn main() {
             format!("{:.1}x", best / rates[0])
         };
         println!(
-            "{:<8} {:<23} {:>17} {:>21} {:>21} {:>21} {:>9}",
-            kind, map, cells[0], cells[1], cells[2], cells[3], ratio
+            "{:<8} {:<23} {:>17} {:>21} {:>21} {:>21} {:>21} {:>9}",
+            kind, map, cells[0], cells[1], cells[2], cells[3], cells[4], ratio
         );
         for note in notes {
             println!("         note: {note}");

@@ -557,8 +557,10 @@ impl KernelBackend {
         let mut records: Vec<Record<'_>> =
             Vec::with_capacity(round.iter().map(|p| p.keys.len()).sum());
         for p in round {
-            let inline =
-                path == WritePath::SyscallProgram && ring && p.keys.len() == 1 && publishes(p);
+            let inline = matches!(path, WritePath::SyscallProgram | WritePath::Slots)
+                && ring
+                && p.keys.len() == 1
+                && publishes(p);
             let value = p.value.of(blobs);
             for (k, _) in p.keys.as_slice() {
                 let k = k.of(blobs);
@@ -598,7 +600,9 @@ impl KernelBackend {
                 None => {
                     // (Its result is `Ok` already: `create_batch` starts them so.)
                     done += 1;
-                    let inline = path == WritePath::SyscallProgram && ring && p.keys.len() == 1;
+                    let inline = matches!(path, WritePath::SyscallProgram | WritePath::Slots)
+                        && ring
+                        && p.keys.len() == 1;
                     if !inline {
                         let elements = p
                             .keys
@@ -676,13 +680,31 @@ impl KernelBackend {
             let Ok(store) = self.store(t) else {
                 return vec![-libc::EIO; records.len()];
             };
-            return records
+            let status: Vec<i32> = records
                 .iter()
                 .map(|r| match store.insert(r.key, r.value) {
                     Ok(()) => 0,
                     Err(e) => -e.raw_os_error().unwrap_or(libc::EIO),
                 })
                 .collect();
+            // The events of the creates that went in, by the emit program, in one go (a
+            // refusal closes the ring: `write_round` then publishes them another way).
+            if ring {
+                let sent: Vec<Record<'_>> = records
+                    .iter()
+                    .zip(&status)
+                    .filter(|(r, s)| **s == 0 && r.event.is_some())
+                    .map(|(r, _)| Record {
+                        key: r.key,
+                        value: r.value,
+                        event: r.event,
+                    })
+                    .collect();
+                if let Err(reason) = self.emit_records(t, &sent) {
+                    self.ring_refused = Some(reason);
+                }
+            }
+            return status;
         }
         if path == WritePath::SyscallProgram {
             let mut out = Vec::with_capacity(records.len());

@@ -686,7 +686,20 @@ impl KernelBackend {
                 ));
             }
         }
-        for chunk in staged.chunks(bulk::MAX_RECORDS as usize) {
+        let records: Vec<Record<'_>> = staged
+            .iter()
+            .map(|(k, v, e)| Record {
+                key: k,
+                value: v,
+                event: Some(*e),
+            })
+            .collect();
+        self.emit_records(t, &records)
+    }
+
+    /// Sends records' events (each has its head) to the ring with the table's emit program.
+    fn emit_records(&mut self, t: usize, records: &[Record<'_>]) -> Result<(), String> {
+        for chunk in records.chunks(bulk::MAX_RECORDS as usize) {
             self.stager(t, chunk.len())?;
             let ring = self
                 .maps
@@ -697,15 +710,7 @@ impl KernelBackend {
                 .get_mut(&t)
                 .ok_or_else(|| "no staging array".to_string())?;
             stager.emit_ready(ring)?;
-            let records: Vec<Record<'_>> = chunk
-                .iter()
-                .map(|(k, v, e)| Record {
-                    key: k,
-                    value: v,
-                    event: Some(*e),
-                })
-                .collect();
-            let sent = stager.emit(&records).map_err(|e| e.to_string())?;
+            let sent = stager.emit(chunk).map_err(|e| e.to_string())?;
             self.lost_events += sent.lost;
         }
         Ok(())
