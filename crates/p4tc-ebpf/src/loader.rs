@@ -387,7 +387,8 @@ fn copy_open_table(
     let open =
         |words| OpenSlots::new(words, layout).map_err(|e| std::io::Error::other(e.to_string()));
     let (old, new) = (open(old.words())?, open(new.words())?);
-    new.copy_from(&old)
+    new.writer()
+        .and_then(|w| w.copy_from(&old))
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok(new.len() as usize)
 }
@@ -401,6 +402,9 @@ fn copy_into_open_table(
     let words = sys::SharedWords::map(to)?;
     let slots =
         OpenSlots::new(words.words(), layout).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let slots = slots
+        .writer()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     let mut n = 0;
     let mut key: Option<Vec<u8>> = None;
     while let Some(next) = sys::map_next_key(from, key.as_deref())? {

@@ -60,6 +60,24 @@ const MAX_SLOT_SIZE: u32 = 128;
 const MAX_LOG2_SLOTS: u32 = 27;
 /// The fewest slots (2^3).
 const MIN_LOG2_SLOTS: u32 = 3;
+/// How long [`OpenSlots::writer`] waits for another writer.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A writer's token: this process's id in the high half, a number new in this process in
+/// the low half (two writers of one process are two writers).
+fn writer_token() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed).max(1);
+    (u64::from(std::process::id()) << 32) | u64::from(n)
+}
+
+/// Whether process `pid` exists, as this process sees them (with no /proc to look in,
+/// every holder is taken for alive). The lock is for p4tc's processes on one machine: a
+/// holder in another pid namespace looks gone.
+fn process_exists(pid: u32) -> bool {
+    !std::path::Path::new("/proc/self").exists()
+        || std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
 
 /// Rounds `n` up to a multiple of `to` (a power of two).
 fn round_up(n: u64, to: u64) -> u64 {
@@ -258,6 +276,12 @@ pub enum OpenError {
     /// The layout's fields disagree with each other.
     #[error("inconsistent open-addressing layout {0:?}")]
     BadLayout(OpenLayout),
+    /// Another writer held the table for longer than [`LOCK_WAIT`].
+    #[error("another process (pid {pid}) is writing the table")]
+    Busy {
+        /// The holder's process id.
+        pid: u32,
+    },
     /// Two tables of different layouts (copy_from).
     #[error("the tables' layouts differ ({0:?} and {1:?})")]
     LayoutMismatch(OpenLayout, OpenLayout),
@@ -344,120 +368,57 @@ impl<'a> OpenSlots<'a> {
         self.read_bytes(at, self.layout.value_size as usize)
     }
 
-    /// Adds an entry, unless the key is live ([`OpenError::Exists`]), `size` entries are live
-    /// ([`OpenError::Full`]) or no slot within the probe limit of the key's home is free
-    /// ([`OpenError::NoSlot`]); in those cases the memory is left as it was. Returns the
-    /// element index it was written to.
-    pub fn insert(&self, key: &[u8], value: &[u8], size: u32) -> Result<u32, OpenError> {
-        self.check_len("key", key.len(), self.layout.key_size)?;
-        self.check_len("value", value.len(), self.layout.value_size)?;
-        let free = match self.scan(key) {
-            Scan::Live(_) => return Err(OpenError::Exists),
-            Scan::Absent { free } => free,
-        };
-        if self.len() >= u64::from(size) {
-            return Err(OpenError::Full { size });
-        }
-        let slot = free.ok_or(OpenError::NoSlot {
-            probes: self.layout.probe_limit(),
-        })?;
-        self.fill(slot, key, value);
-        Ok(slot)
-    }
-
-    /// Replaces the value of the entry in `slot` without a reader ever seeing half of each:
-    /// the key with `value` goes into a free slot of the key's probe window and is made LIVE,
-    /// then `slot` is retired. The count ends as it was, even if the aging sweep retired
-    /// `slot` meanwhile (then the sweep, not this, took its entry off the count, and the entry
-    /// lives on with the new value). Returns the new slot; [`OpenError::NoSlot`] if no slot
-    /// of the window is free, [`OpenError::NotLive`] if `slot` holds no entry (the memory
-    /// unchanged in both cases).
-    pub fn replace(&self, slot: u32, value: &[u8]) -> Result<u32, OpenError> {
-        self.check_len("value", value.len(), self.layout.value_size)?;
-        if !self.in_range(slot) || self.state(slot).load(Ordering::Acquire) != SLOT_LIVE {
-            return Err(OpenError::NotLive { slot });
-        }
-        let key = self.key(slot);
-        let home = self.layout.home(&key);
-        let new = (0..self.layout.probe_limit())
-            .map(|p| self.layout.probe(home, p))
-            .find(|&s| self.state(s).load(Ordering::Acquire) != SLOT_LIVE)
-            .ok_or(OpenError::NoSlot {
-                probes: self.layout.probe_limit(),
-            })?;
-        self.fill(new, &key, value);
-        self.remove(slot);
-        Ok(new)
-    }
-
-    /// Retires the entry in `slot` (a compare-and-swap LIVE -> DELETED, as the aging sweep
-    /// does; the count is decremented only when it succeeded). Then, if the next slot of the
-    /// probe sequence is EMPTY, this slot and the DELETED ones just before it become EMPTY:
-    /// no entry's probe path crosses an EMPTY slot, so none crosses them, and misses stop
-    /// early again. Returns whether this call retired the entry (false if it was not live).
-    pub fn remove(&self, slot: u32) -> bool {
-        if !self.in_range(slot) {
-            return false;
-        }
-        let retired = self
-            .state(slot)
-            .compare_exchange(SLOT_LIVE, SLOT_DELETED, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok();
-        if !retired {
-            return false;
-        }
-        self.count().fetch_sub(1, Ordering::AcqRel);
-        let mask = self.layout.slots() - 1;
-        // Element index `s` is probe position `s - 1`; the next is `1 + (s & mask)`, the
-        // previous `1 + ((s - 2) & mask)`.
-        let next = 1 + (slot & mask);
-        if self.state(next).load(Ordering::Acquire) != SLOT_EMPTY {
-            return true;
-        }
-        let mut s = slot;
-        // Only this writer turns DELETED into anything, and the sweep changes only LIVE
-        // slots, so a DELETED slot read here stays DELETED until the store.
-        for _ in 0..self.layout.slots() {
-            if self.state(s).load(Ordering::Acquire) != SLOT_DELETED {
-                break;
-            }
-            self.state(s).store(SLOT_EMPTY, Ordering::Release);
-            s = 1 + (s.wrapping_sub(2) & mask);
-        }
-        true
-    }
-
     /// The element indices of the live slots, in index order.
     pub fn live(&self) -> impl Iterator<Item = u32> + '_ {
         (1..=self.layout.slots())
             .filter(move |&s| self.state(s).load(Ordering::Acquire) == SLOT_LIVE)
     }
 
-    /// Copies every word of `other` (header included) into these slots, which must have the
-    /// same layout: a reload that keeps a table's entries. Each slot's key and value are
-    /// copied before its state, and the count last.
-    pub fn copy_from(&self, other: &OpenSlots<'_>) -> Result<(), OpenError> {
-        if self.layout != other.layout {
-            return Err(OpenError::LayoutMismatch(self.layout, other.layout));
-        }
-        let sw = self.layout.slot_words();
-        for slot in 1..=self.layout.slots() as usize {
-            let base = slot * sw;
-            for w in base + 1..base + sw {
-                self.words[w].store(other.words[w].load(Ordering::Relaxed), Ordering::Relaxed);
-            }
-            self.words[base].store(other.words[base].load(Ordering::Acquire), Ordering::Release);
-        }
-        for w in 1..sw {
-            self.words[w].store(other.words[w].load(Ordering::Relaxed), Ordering::Relaxed);
-        }
-        self.count().store(other.len(), Ordering::Release);
-        Ok(())
-    }
-
     /// The header's count word.
     fn count(&self) -> &AtomicU64 {
         &self.words[0]
+    }
+
+    /// The header's lock word: 0, or the token of the writer holding it.
+    fn lock_word(&self) -> &AtomicU64 {
+        &self.words[1]
+    }
+
+    /// Becomes the table's one writer, waiting up to [`LOCK_WAIT`] for another to finish
+    /// ([`OpenError::Busy`] then). A lock whose holder's process is gone (killed mid-write)
+    /// is taken over: its writes are whole slots made live one at a time, so what it left
+    /// is a table, not half of one.
+    pub fn writer(&self) -> Result<Writer<'_, 'a>, OpenError> {
+        self.writer_within(LOCK_WAIT)
+    }
+
+    /// [`writer`](Self::writer), waiting at most `wait`.
+    fn writer_within(&self, wait: std::time::Duration) -> Result<Writer<'_, 'a>, OpenError> {
+        let token = writer_token();
+        let started = std::time::Instant::now();
+        loop {
+            match self
+                .lock_word()
+                .compare_exchange(0, token, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => return Ok(Writer { slots: self, token }),
+                Err(holder) => {
+                    let pid = (holder >> 32) as u32;
+                    if !process_exists(pid)
+                        && self
+                            .lock_word()
+                            .compare_exchange(holder, token, Ordering::Acquire, Ordering::Relaxed)
+                            .is_ok()
+                    {
+                        return Ok(Writer { slots: self, token });
+                    }
+                    if started.elapsed() >= wait {
+                        return Err(OpenError::Busy { pid });
+                    }
+                    std::thread::sleep(std::time::Duration::from_micros(50));
+                }
+            }
+        }
     }
 
     /// Whether `slot` is an element index of a slot.
@@ -554,6 +515,158 @@ impl<'a> OpenSlots<'a> {
                 got,
             })
         }
+    }
+}
+
+/// The writer of an open table: at most one at a time, across processes, holds the header's
+/// lock word while it writes (two writers could otherwise claim one free slot, or write one
+/// key into two). The datapath takes no lock: it only reads, and the aging sweep only retires
+/// live slots by compare-and-swap. Dropping the writer releases the lock.
+pub struct Writer<'s, 'a> {
+    slots: &'s OpenSlots<'a>,
+    token: u64,
+}
+
+impl std::fmt::Debug for Writer<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("slots", self.slots)
+            .field("token", &format_args!("{:#x}", self.token))
+            .finish()
+    }
+}
+
+impl<'a> std::ops::Deref for Writer<'_, 'a> {
+    type Target = OpenSlots<'a>;
+
+    fn deref(&self) -> &OpenSlots<'a> {
+        self.slots
+    }
+}
+
+impl Drop for Writer<'_, '_> {
+    fn drop(&mut self) {
+        // Only if it is still ours (a holder thought dead may have had it taken).
+        let _ = self.slots.lock_word().compare_exchange(
+            self.token,
+            0,
+            Ordering::Release,
+            Ordering::Relaxed,
+        );
+    }
+}
+
+impl Writer<'_, '_> {
+    /// Adds an entry, unless the key is live ([`OpenError::Exists`]), `size` entries are live
+    /// ([`OpenError::Full`]) or no slot within the probe limit of the key's home is free
+    /// ([`OpenError::NoSlot`]); in those cases the memory is left as it was. Returns the
+    /// element index it was written to.
+    pub fn insert(&self, key: &[u8], value: &[u8], size: u32) -> Result<u32, OpenError> {
+        self.slots
+            .check_len("key", key.len(), self.slots.layout.key_size)?;
+        self.slots
+            .check_len("value", value.len(), self.slots.layout.value_size)?;
+        let free = match self.slots.scan(key) {
+            Scan::Live(_) => return Err(OpenError::Exists),
+            Scan::Absent { free } => free,
+        };
+        if self.slots.len() >= u64::from(size) {
+            return Err(OpenError::Full { size });
+        }
+        let slot = free.ok_or(OpenError::NoSlot {
+            probes: self.slots.layout.probe_limit(),
+        })?;
+        self.slots.fill(slot, key, value);
+        Ok(slot)
+    }
+
+    /// Replaces the value of the entry in `slot` without a reader ever seeing half of each:
+    /// the key with `value` goes into a free slot of the key's probe window and is made LIVE,
+    /// then `slot` is retired. The count ends as it was, even if the aging sweep retired
+    /// `slot` meanwhile (then the sweep, not this, took its entry off the count, and the entry
+    /// lives on with the new value). Returns the new slot; [`OpenError::NoSlot`] if no slot
+    /// of the window is free, [`OpenError::NotLive`] if `slot` holds no entry (the memory
+    /// unchanged in both cases).
+    pub fn replace(&self, slot: u32, value: &[u8]) -> Result<u32, OpenError> {
+        self.slots
+            .check_len("value", value.len(), self.slots.layout.value_size)?;
+        if !self.slots.in_range(slot) || self.slots.state(slot).load(Ordering::Acquire) != SLOT_LIVE
+        {
+            return Err(OpenError::NotLive { slot });
+        }
+        let key = self.slots.key(slot);
+        let home = self.slots.layout.home(&key);
+        let new = (0..self.slots.layout.probe_limit())
+            .map(|p| self.slots.layout.probe(home, p))
+            .find(|&s| self.slots.state(s).load(Ordering::Acquire) != SLOT_LIVE)
+            .ok_or(OpenError::NoSlot {
+                probes: self.slots.layout.probe_limit(),
+            })?;
+        self.slots.fill(new, &key, value);
+        self.remove(slot);
+        Ok(new)
+    }
+
+    /// Retires the entry in `slot` (a compare-and-swap LIVE -> DELETED, as the aging sweep
+    /// does; the count is decremented only when it succeeded). Then, if the next slot of the
+    /// probe sequence is EMPTY, this slot and the DELETED ones just before it become EMPTY:
+    /// no entry's probe path crosses an EMPTY slot, so none crosses them, and misses stop
+    /// early again. Returns whether this call retired the entry (false if it was not live).
+    pub fn remove(&self, slot: u32) -> bool {
+        if !self.slots.in_range(slot) {
+            return false;
+        }
+        let retired = self
+            .state(slot)
+            .compare_exchange(SLOT_LIVE, SLOT_DELETED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if !retired {
+            return false;
+        }
+        self.slots.count().fetch_sub(1, Ordering::AcqRel);
+        let mask = self.slots.layout.slots() - 1;
+        // Element index `s` is probe position `s - 1`; the next is `1 + (s & mask)`, the
+        // previous `1 + ((s - 2) & mask)`.
+        let next = 1 + (slot & mask);
+        if self.slots.state(next).load(Ordering::Acquire) != SLOT_EMPTY {
+            return true;
+        }
+        let mut s = slot;
+        // Only this writer turns DELETED into anything, and the sweep changes only LIVE
+        // slots, so a DELETED slot read here stays DELETED until the store.
+        for _ in 0..self.slots.layout.slots() {
+            if self.slots.state(s).load(Ordering::Acquire) != SLOT_DELETED {
+                break;
+            }
+            self.slots.state(s).store(SLOT_EMPTY, Ordering::Release);
+            s = 1 + (s.wrapping_sub(2) & mask);
+        }
+        true
+    }
+
+    /// Copies every word of `other` (header included) into these slots, which must have the
+    /// same layout: a reload that keeps a table's entries. Each slot's key and value are
+    /// copied before its state, and the count last.
+    pub fn copy_from(&self, other: &OpenSlots<'_>) -> Result<(), OpenError> {
+        if self.slots.layout != other.layout {
+            return Err(OpenError::LayoutMismatch(self.slots.layout, other.layout));
+        }
+        let sw = self.slots.layout.slot_words();
+        for slot in 1..=self.slots.layout.slots() as usize {
+            let base = slot * sw;
+            for w in base + 1..base + sw {
+                self.slots.words[w]
+                    .store(other.words[w].load(Ordering::Relaxed), Ordering::Relaxed);
+            }
+            self.slots.words[base]
+                .store(other.words[base].load(Ordering::Acquire), Ordering::Release);
+        }
+        // The header but its count (set last) and its lock word (this writer's).
+        for w in 2..sw {
+            self.slots.words[w].store(other.words[w].load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        self.slots.count().store(other.len(), Ordering::Release);
+        Ok(())
     }
 }
 
@@ -696,7 +809,8 @@ mod tests {
     fn insert_find_remove() {
         let l = OpenLayout::new(13, 16, 100).unwrap();
         let mem = memory(&l);
-        let t = OpenSlots::new(&mem, l).unwrap();
+        let slots = OpenSlots::new(&mem, l).unwrap();
+        let t = slots.writer().unwrap();
         let key = *b"thirteen byte";
         let value: Vec<u8> = (1..=16).collect();
         assert_eq!(t.find(&key), None);
@@ -730,7 +844,8 @@ mod tests {
     fn errors_leave_memory_unchanged() {
         let l = u32_layout(4); // 8 slots, probe limit 8
         let mem = memory(&l);
-        let t = OpenSlots::new(&mem, l).unwrap();
+        let slots = OpenSlots::new(&mem, l).unwrap();
+        let t = slots.writer().unwrap();
         let v = 7u64.to_ne_bytes();
         t.insert(&1u32.to_ne_bytes(), &v, 2).unwrap();
         t.insert(&2u32.to_ne_bytes(), &v, 2).unwrap();
@@ -781,7 +896,8 @@ mod tests {
     fn replace_moves_the_entry_and_keeps_the_count() {
         let l = u32_layout(16);
         let mem = memory(&l);
-        let t = OpenSlots::new(&mem, l).unwrap();
+        let slots = OpenSlots::new(&mem, l).unwrap();
+        let t = slots.writer().unwrap();
         let key = 42u32.to_ne_bytes();
         let old = t.insert(&key, &1u64.to_ne_bytes(), 16).unwrap();
         let new = t.replace(old, &2u64.to_ne_bytes()).unwrap();
@@ -821,7 +937,8 @@ mod tests {
         let n = 1u32 << 16;
         let l = u32_layout(n);
         let mem = memory(&l);
-        let t = OpenSlots::new(&mem, l).unwrap();
+        let slots = OpenSlots::new(&mem, l).unwrap();
+        let t = slots.writer().unwrap();
         let mut longest = 0;
         for k in 0..n {
             let key = k.to_ne_bytes();
@@ -867,7 +984,8 @@ mod tests {
         for seed in 1..50u64 {
             let (l, keys) = crowded(seed);
             let mem = memory(&l);
-            let t = OpenSlots::new(&mem, l).unwrap();
+            let slots = OpenSlots::new(&mem, l).unwrap();
+            let t = slots.writer().unwrap();
             for k in &keys {
                 t.insert(k, &[0; 8], 24).unwrap();
             }
@@ -898,28 +1016,71 @@ mod tests {
     }
 
     #[test]
+    fn one_writer_at_a_time_and_a_dead_one_is_replaced() {
+        let l = u32_layout(8);
+        let mem = memory(&l);
+        let slots = OpenSlots::new(&mem, l).unwrap();
+        let w = slots.writer().unwrap();
+        // Another writer (of this process, with its own token) waits, then is refused.
+        let short = std::time::Duration::from_millis(30);
+        assert_eq!(
+            slots.writer_within(short).unwrap_err(),
+            OpenError::Busy {
+                pid: std::process::id()
+            }
+        );
+        w.insert(&1u32.to_ne_bytes(), &[1; 8], 8).unwrap();
+        drop(w);
+        assert_eq!(mem[1].load(Ordering::Relaxed), 0, "released on drop");
+        let w = slots.writer_within(short).unwrap();
+        drop(w);
+        // A lock left by a process that is gone is taken over at once.
+        let gone = std::process::Command::new("true")
+            .spawn()
+            .and_then(|mut c| c.wait().map(|_| c.id()))
+            .unwrap();
+        mem[1].store((u64::from(gone) << 32) | 7, Ordering::Relaxed);
+        let w = slots.writer_within(short).unwrap();
+        assert_eq!(
+            w.find(&1u32.to_ne_bytes()).map(|s| w.value(s)),
+            Some(vec![1; 8])
+        );
+    }
+
+    #[test]
     fn copy_from_copies_every_word() {
         let l = u32_layout(8);
         let (a, b) = (memory(&l), memory(&l));
-        let (ta, tb) = (
+        let (sa, sb) = (
             OpenSlots::new(&a, l).unwrap(),
             OpenSlots::new(&b, l).unwrap(),
         );
-        for k in 0u32..8 {
-            ta.insert(&k.to_ne_bytes(), &[k as u8; 8], 8).unwrap();
+        {
+            let ta = sa.writer().unwrap();
+            for k in 0u32..8 {
+                ta.insert(&k.to_ne_bytes(), &[k as u8; 8], 8).unwrap();
+            }
+            ta.remove(ta.find(&3u32.to_ne_bytes()).unwrap());
+            let tb = sb.writer().unwrap();
+            tb.insert(&99u32.to_ne_bytes(), &[1; 8], 8).unwrap();
+            tb.copy_from(&sa).unwrap();
+            // Every word but the lock word, which each writer holds with its own token.
+            let (mut wa, mut wb) = (snapshot(&a), snapshot(&b));
+            assert_ne!(wa[1], wb[1]);
+            (wa[1], wb[1]) = (0, 0);
+            assert_eq!(wb, wa);
         }
-        ta.remove(ta.find(&3u32.to_ne_bytes()).unwrap());
-        tb.insert(&99u32.to_ne_bytes(), &[1; 8], 8).unwrap();
-        tb.copy_from(&ta).unwrap();
+        // Both writers gone: the lock words are free again, and the copies equal.
         assert_eq!(snapshot(&b), snapshot(&a));
-        assert_eq!(tb.len(), 7);
-        assert_eq!(tb.find(&99u32.to_ne_bytes()), None);
-        assert_eq!(tb.value(tb.find(&5u32.to_ne_bytes()).unwrap()), [5; 8]);
+        assert_eq!(sb.len(), 7);
+        assert_eq!(sb.find(&99u32.to_ne_bytes()), None);
+        assert_eq!(sb.value(sb.find(&5u32.to_ne_bytes()).unwrap()), [5; 8]);
         let other = u32_layout(100);
         let c = memory(&other);
-        let tc = OpenSlots::new(&c, other).unwrap();
+        let sc = OpenSlots::new(&c, other).unwrap();
+        let tc = sc.writer().unwrap();
         let before = snapshot(&c);
-        assert_eq!(tc.copy_from(&ta), Err(OpenError::LayoutMismatch(other, l)));
+        assert_eq!(tc.copy_from(&sa), Err(OpenError::LayoutMismatch(other, l)));
         assert_eq!(snapshot(&c), before);
     }
 
@@ -973,7 +1134,8 @@ mod tests {
             let l = OpenLayout::new(3, 8, entries).unwrap();
             let size = if fill { l.slots() } else { entries };
             let mem = memory(&l);
-            let t = OpenSlots::new(&mem, l).unwrap();
+            let slots = OpenSlots::new(&mem, l).unwrap();
+        let t = slots.writer().unwrap();
             let mut model: HashMap<u16, u64> = HashMap::new();
             // Whether the clean-up invariant of remove holds: the sweep leaves DELETED
             // slots before EMPTY ones (turning them EMPTY is the control plane's job).

@@ -7,7 +7,7 @@
 use std::io;
 use std::os::fd::BorrowedFd;
 
-use crate::open_table::{OpenError, OpenLayout, OpenSlots, SLOT_LIVE};
+use crate::open_table::{OpenError, OpenLayout, OpenSlots, Writer, SLOT_LIVE};
 use crate::{sys, TableSpec};
 
 /// Runs `f` on the slots of open table `map`.
@@ -18,6 +18,15 @@ fn with_slots<T>(
 ) -> io::Result<T> {
     let words = sys::SharedWords::map(map)?;
     f(OpenSlots::new(words.words(), layout).map_err(io::Error::other)?)
+}
+
+/// Runs `f` as the one writer of open table `map` ([`OpenSlots::writer`]).
+fn with_writer<T>(
+    map: BorrowedFd<'_>,
+    layout: OpenLayout,
+    f: impl FnOnce(&Writer<'_, '_>) -> io::Result<T>,
+) -> io::Result<T> {
+    with_slots(map, layout, |slots| f(&slots.writer().map_err(errno)?))
 }
 
 /// An open table's refusal as the kernel's errno where it has one.
@@ -33,7 +42,7 @@ fn errno(e: OpenError) -> io::Error {
 pub fn insert(map: BorrowedFd<'_>, table: &TableSpec, key: &[u8], value: &[u8]) -> io::Result<()> {
     match table.open {
         None => sys::map_update(map, key, value, sys::BPF_NOEXIST),
-        Some(layout) => with_slots(map, layout, |slots| {
+        Some(layout) => with_writer(map, layout, |slots| {
             slots
                 .insert(key, value, u32::MAX)
                 .map(|_| ())
@@ -46,7 +55,7 @@ pub fn insert(map: BorrowedFd<'_>, table: &TableSpec, key: &[u8], value: &[u8]) 
 pub fn write(map: BorrowedFd<'_>, table: &TableSpec, key: &[u8], value: &[u8]) -> io::Result<()> {
     match table.open {
         None => sys::map_update(map, key, value, sys::BPF_ANY),
-        Some(layout) => with_slots(map, layout, |slots| {
+        Some(layout) => with_writer(map, layout, |slots| {
             match slots.find(key) {
                 Some(slot) => slots.replace(slot, value),
                 None => slots.insert(key, value, u32::MAX),
@@ -61,7 +70,7 @@ pub fn write(map: BorrowedFd<'_>, table: &TableSpec, key: &[u8], value: &[u8]) -
 pub fn delete(map: BorrowedFd<'_>, table: &TableSpec, key: &[u8]) -> io::Result<()> {
     match table.open {
         None => sys::map_delete(map, key),
-        Some(layout) => with_slots(map, layout, |slots| match slots.find(key) {
+        Some(layout) => with_writer(map, layout, |slots| match slots.find(key) {
             Some(slot) if slots.remove(slot) => Ok(()),
             _ => Err(io::Error::from_raw_os_error(libc::ENOENT)),
         }),

@@ -321,3 +321,86 @@ fn a_reload_moves_an_earlier_hash_table_into_the_slots() {
         Err(RuntimeError::Full { .. })
     ));
 }
+
+/// Two writers (two backends, as two processes would have) creating overlapping keys at the
+/// same time: each key goes in once, and the table counts what it holds.
+#[test]
+fn concurrent_writers_take_turns() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    const BIG: &str = "size = 16;";
+    let control = PROGRAM.replace(BIG, "size = 8192;");
+    let p = common::ethernet_model("open_table", "concurrent", &control);
+    let (table, fwd) = handles(&p);
+    let (g, bytes) =
+        common::build("concurrent", &p.module, Hook::Tc, "open_table_concurrent").expect("builds");
+    let loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("load");
+    // Both writers create the same 3,000 keys in the same order, from the same moment: the
+    // first 1,000 one by one (each create races the other's for the same key and the same
+    // free slot), the rest in batches; then writer 1 alone 3,000..4,500.
+    let start = std::sync::Barrier::new(2);
+    let outcomes: Vec<(usize, usize)> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..2u64)
+            .map(|w| {
+                let mut k = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
+                let start = &start;
+                s.spawn(move || {
+                    let mut keys: Vec<u64> = (0..3000).collect();
+                    if w == 1 {
+                        keys.extend(3000..4500);
+                    }
+                    start.wait();
+                    let (mut made, mut there) = (0, 0);
+                    let mut count = |r: Result<(), RuntimeError>| match r {
+                        Ok(()) => made += 1,
+                        Err(RuntimeError::Exists { .. }) => there += 1,
+                        Err(e) => panic!("writer {w}: {e}"),
+                    };
+                    for &key in &keys[..1000] {
+                        count(k.create_entry(table, entry(fwd, 0x0a00_0000_0000 + key, 1 + w)));
+                    }
+                    let batch = keys[1000..]
+                        .iter()
+                        .map(|&key| entry(fwd, 0x0a00_0000_0000 + key, 1 + w))
+                        .collect();
+                    for r in k.create_entries(table, batch) {
+                        count(r);
+                    }
+                    (made, there)
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|r| r.join().expect("writer"))
+            .collect()
+    });
+    let made: usize = outcomes.iter().map(|o| o.0).sum();
+    let there: usize = outcomes.iter().map(|o| o.1).sum();
+    assert_eq!((made, there), (4500, 3000), "{outcomes:?}");
+    let k = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
+    let dump = k.dump(table).expect("dump");
+    let mut keys: Vec<u64> = dump
+        .iter()
+        .map(|e| match &e.spec.key[0] {
+            KeyMatch::Exact(v) => u64::try_from(v).expect("48 bits") - 0x0a00_0000_0000,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, (0..4500).collect::<Vec<u64>>(), "each key once");
+    let table_spec = g.tables.iter().find(|t| t.open.is_some()).expect("open");
+    let fd = loaded.map_fd(&table_spec.map).expect("map");
+    assert_eq!(
+        p4tc_ebpf::table_map::count(fd.as_fd()).expect("count"),
+        4500
+    );
+    // And the datapath finds every one.
+    let prog = loaded.program_fd().expect("program");
+    for key in (0..4500u64).step_by(7) {
+        let run =
+            p4tc_ebpf::sys::test_run(prog.as_fd(), &frame(0x0a00_0000_0000 + key), 1).expect("run");
+        assert_eq!(run.retval, TC_ACT_REDIRECT, "{key}");
+    }
+}

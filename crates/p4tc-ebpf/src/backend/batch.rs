@@ -640,6 +640,10 @@ impl KernelBackend {
                         super::store::NO_SLOT if path == WritePath::Slots => {
                             super::no_slot(self.table_model(t), &p.spec.key)
                         }
+                        libc::EBUSY if path == WritePath::Slots => RuntimeError::Invalid(format!(
+                            "table {dotted}: another process kept writing the table for {} s; nothing was written",
+                            crate::open_table::LOCK_WAIT.as_secs()
+                        )),
                         e => kernel(
                             "writing an entry",
                             &dotted,
@@ -680,13 +684,7 @@ impl KernelBackend {
             let Ok(store) = self.store(t) else {
                 return vec![-libc::EIO; records.len()];
             };
-            let status: Vec<i32> = records
-                .iter()
-                .map(|r| match store.insert(r.key, r.value) {
-                    Ok(()) => 0,
-                    Err(e) => -e.raw_os_error().unwrap_or(libc::EIO),
-                })
-                .collect();
+            let status = store.insert_all(records.iter().map(|r| (r.key, r.value)));
             // The events of the creates that went in, by the emit program, in one go (a
             // refusal closes the ring: `write_round` then publishes them another way).
             if ring {

@@ -194,8 +194,14 @@ fn invalid(message: String) -> RuntimeError {
     RuntimeError::Invalid(message)
 }
 
-/// A kernel error on a map, in words naming the table.
+/// A kernel error on a map (or an open table's, which is no kernel's), in words naming the
+/// table.
 fn kernel(what: &str, table: &str, e: std::io::Error) -> RuntimeError {
+    if e.get_ref()
+        .is_some_and(|inner| inner.is::<crate::open_table::OpenError>())
+    {
+        return invalid(format!("table {table}: {what}: {e}"));
+    }
     invalid(format!("table {table}: {what}: the kernel said: {e}"))
 }
 

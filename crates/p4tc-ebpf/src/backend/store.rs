@@ -36,9 +36,34 @@ impl Store<'_> {
         match self {
             Store::Kernel(map) => map.update(key, value, sys::BPF_NOEXIST),
             Store::Open(slots, size) => slots
-                .insert(key, value, *size)
+                .writer()
+                .and_then(|w| w.insert(key, value, *size))
                 .map(|_| ())
                 .map_err(errno_of),
+        }
+    }
+
+    /// Writes new elements, each as [`insert`](Self::insert) would: its result as 0 or a
+    /// negative errno (`EBUSY`: another process held the open table's lock). An open table
+    /// is locked once for them all.
+    pub(super) fn insert_all<'k>(
+        &self,
+        elements: impl Iterator<Item = (&'k [u8], &'k [u8])>,
+    ) -> Vec<i32> {
+        let errno = |e: io::Error| -e.raw_os_error().unwrap_or(libc::EIO);
+        match self {
+            Store::Kernel(_) => elements
+                .map(|(k, v)| self.insert(k, v).map_or_else(errno, |()| 0))
+                .collect(),
+            Store::Open(slots, size) => match slots.writer() {
+                Ok(w) => elements
+                    .map(|(k, v)| {
+                        w.insert(k, v, *size)
+                            .map_or_else(|e| errno(errno_of(e)), |_| 0)
+                    })
+                    .collect(),
+                Err(_) => elements.map(|_| -libc::EBUSY).collect(),
+            },
         }
     }
 
@@ -48,10 +73,13 @@ impl Store<'_> {
     pub(super) fn replace(&self, key: &[u8], value: &[u8]) -> io::Result<()> {
         match self {
             Store::Kernel(map) => map.update(key, value, sys::BPF_EXIST),
-            Store::Open(slots, _) => match slots.find(key) {
-                Some(slot) => slots.replace(slot, value).map(|_| ()).map_err(errno_of),
-                None => Err(io::Error::from_raw_os_error(libc::ENOENT)),
-            },
+            Store::Open(slots, _) => {
+                let w = slots.writer().map_err(errno_of)?;
+                match w.find(key) {
+                    Some(slot) => w.replace(slot, value).map(|_| ()).map_err(errno_of),
+                    None => Err(io::Error::from_raw_os_error(libc::ENOENT)),
+                }
+            }
         }
     }
 
@@ -59,10 +87,13 @@ impl Store<'_> {
     pub(super) fn delete(&self, key: &[u8]) -> io::Result<()> {
         match self {
             Store::Kernel(map) => sys::SizedMap::delete(map, key),
-            Store::Open(slots, _) => match slots.find(key) {
-                Some(slot) if slots.remove(slot) => Ok(()),
-                _ => Err(io::Error::from_raw_os_error(libc::ENOENT)),
-            },
+            Store::Open(slots, _) => {
+                let w = slots.writer().map_err(errno_of)?;
+                match w.find(key) {
+                    Some(slot) if w.remove(slot) => Ok(()),
+                    _ => Err(io::Error::from_raw_os_error(libc::ENOENT)),
+                }
+            }
         }
     }
 
@@ -87,7 +118,8 @@ impl Store<'_> {
     }
 }
 
-/// An open table's error as the kernel's errno.
+/// An open table's error as the kernel's errno, where the object model tells them apart;
+/// the others keep their words.
 fn errno_of(e: OpenError) -> io::Error {
     io::Error::from_raw_os_error(match e {
         OpenError::Exists => libc::EEXIST,
@@ -95,6 +127,7 @@ fn errno_of(e: OpenError) -> io::Error {
         OpenError::NoSlot { .. } => NO_SLOT,
         // Retired meanwhile (the kernel's aging sweep).
         OpenError::NotLive { .. } => libc::ENOENT,
-        _ => libc::EINVAL,
+        // Another process is writing the table; a layout that does not fit the memory.
+        e => return io::Error::other(e),
     })
 }
