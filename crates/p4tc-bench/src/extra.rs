@@ -99,8 +99,8 @@ pub struct InsertRate {
     pub spread: f64,
 }
 
-/// Inserts `n` entries into simple_l3's `nh_table` (a preallocated BPF hash map of capacity
-/// `n`) through the kernel object model, on a fresh program each time: one `create_entry`
+/// Inserts `n` entries into simple_l3's `nh_table` (of size `n`: open addressing in an
+/// mmap-able array, `p4tc_ebpf::open_table`) through the kernel object model, on a fresh program each time: one `create_entry`
 /// per entry, then `create_entries` in calls of `batch` entries; `runs` times each, the
 /// median reported.
 pub fn insert_rates(
@@ -159,9 +159,9 @@ pub fn insert_rates(
         let seconds = median(&mut times);
         rates.push(InsertRate {
             what: if batched {
-                format!("KernelBackend::create_entries, {batch} per call, simple_l3 nh_table (exact, BPF hash, preallocated)")
+                format!("KernelBackend::create_entries, {batch} per call, simple_l3 nh_table (exact, open addressing, slots written in mapped memory)")
             } else {
-                "KernelBackend::create_entry, one at a time, simple_l3 nh_table (exact, BPF hash, preallocated)".into()
+                "KernelBackend::create_entry, one at a time, simple_l3 nh_table (exact, open addressing, slots written in mapped memory)".into()
             },
             entries: n,
             seconds,

@@ -90,6 +90,28 @@ pub fn lookup(map: BorrowedFd<'_>, table: &TableSpec, key: &[u8]) -> io::Result<
     }
 }
 
+/// Every element of `table`'s entries map `map`: key and value (an element deleted while a
+/// kernel map is listed is left out).
+pub fn elements(map: BorrowedFd<'_>, table: &TableSpec) -> io::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    match table.open {
+        None => {
+            let mut out = Vec::new();
+            for k in sys::map_keys(map)? {
+                if let Ok(v) = sys::map_lookup(map, &k) {
+                    out.push((k, v));
+                }
+            }
+            Ok(out)
+        }
+        Some(layout) => with_slots(map, layout, |slots| {
+            Ok(slots
+                .live()
+                .map(|slot| (slots.key(slot), slots.value(slot)))
+                .collect())
+        }),
+    }
+}
+
 /// How many entries the entries map `map` holds: its elements, or an open table's live slots
 /// (the map alone says which: an mmap-able array is an open table). Any other map: its
 /// elements.

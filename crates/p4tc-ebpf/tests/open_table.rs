@@ -404,3 +404,60 @@ fn concurrent_writers_take_turns() {
         assert_eq!(run.retval, TC_ACT_REDIRECT, "{key}");
     }
 }
+
+/// Ten keys with one home slot: the datapath finds the ones past its inline probes (in the
+/// bpf_loop callback) and walks past deleted slots to them; a key of that home that is not
+/// there misses.
+#[test]
+fn a_long_run_is_probed_past_the_inline_probes() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let p = model("long_run");
+    let (table, fwd) = handles(&p);
+    let g = p4tc_ebpf::generate(&p.module, "long_run", Hook::Tc).expect("generates");
+    let spec = g.tables.iter().find(|t| t.name.ends_with("/t")).expect("t");
+    let layout = spec.open.expect("an open table");
+    let home = |dst: u64| {
+        let key = spec.key.encode_key(&[n(dst)]).expect("key");
+        layout.home(&key)
+    };
+    let target_home = home(0x0300_0000_0000);
+    let same: Vec<u64> = (0x0300_0000_0000u64..)
+        .filter(|&d| home(d) == target_home)
+        .take(11)
+        .collect();
+    let (present, absent) = (&same[..10], same[10]);
+    let mut target = KernelTarget::new(p.clone(), Hook::Tc).expect("kernel target");
+    for (i, &dst) in present.iter().enumerate() {
+        target
+            .control()
+            .create_entry(table, entry(fwd, dst, 10 + i as u64))
+            .expect("create");
+    }
+    let check = |target: &mut KernelTarget, live: &[(usize, u64)]| {
+        for &(i, dst) in live {
+            let d = target.send(0, &frame(dst)).expect("send");
+            assert_eq!(
+                d.outputs.iter().map(|o| o.0).collect::<Vec<_>>(),
+                [10 + i as u32],
+                "entry {i} of the run"
+            );
+        }
+        assert!(target.send(0, &frame(absent)).expect("send").is_drop());
+    };
+    let all: Vec<(usize, u64)> = present.iter().copied().enumerate().collect();
+    check(&mut target, &all);
+    // The run's first three retired: the rest lie behind deleted slots.
+    for &dst in &present[..3] {
+        target
+            .control()
+            .delete_entry(table, &[KeyMatch::Exact(n(dst))], None)
+            .expect("delete");
+    }
+    check(&mut target, &all[3..]);
+    for &(_, dst) in &all[..3] {
+        assert!(target.send(0, &frame(dst)).expect("send").is_drop());
+    }
+}

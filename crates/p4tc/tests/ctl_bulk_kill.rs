@@ -204,9 +204,18 @@ fn dump(pipe: &str, table: &str) -> Want {
     got
 }
 
+/// The generated program's description of table `name` (as `p4tc load` generated it: the
+/// layout of its map).
+fn table_spec(source: &Path, name: &str) -> p4tc_ebpf::TableSpec {
+    let mut parsed = p4tc_front::parse_file(source, &Default::default()).expect("readable");
+    let module = p4tc_front::check(&mut parsed).expect("checks");
+    let g = p4tc_ebpf::generate(&module, "killtest", p4tc_ebpf::Hook::Tc).expect("generates");
+    g.table(name).expect("the table").clone()
+}
+
 /// The dump is consistent with the maps and the file: every entry is the file's (key,
 /// priority, action data), as many entries as elements, mask slots in order.
-fn check_consistent(pipe: &str, exact: &Want, tern: &Want) -> (usize, usize) {
+fn check_consistent(pipe: &str, source: &Path, exact: &Want, tern: &Want) -> (usize, usize) {
     let got_exact = dump(pipe, "exact_t");
     let got_tern = dump(pipe, "tern_t");
     for (got, want, table) in [(&got_exact, exact, "exact_t"), (&got_tern, tern, "tern_t")] {
@@ -240,10 +249,10 @@ fn check_consistent(pipe: &str, exact: &Want, tern: &Want) -> (usize, usize) {
         rests.push(slot.rest_min);
     }
     let entries = pinned(pipe, "C_tern_t");
-    for k in p4tc_ebpf::sys::map_keys(entries.as_fd()).expect("keys") {
+    let spec = table_spec(source, "C/tern_t");
+    for (k, v) in p4tc_ebpf::table_map::elements(entries.as_fd(), &spec).expect("elements") {
         let slot = u32::from_ne_bytes(k[0..4].try_into().unwrap()) as usize;
         assert!(slot < slots.len(), "an element under unused slot {slot}");
-        let v = p4tc_ebpf::sys::map_lookup(entries.as_fd(), &k).expect("value");
         let prio = u32::from_ne_bytes(v[8..12].try_into().unwrap());
         assert!(
             prio >= slots[slot],
@@ -299,10 +308,7 @@ fn a_bulk_load_killed_midway_leaves_consistent_maps() {
     let tern_map = pinned(&pipe, "C_tern_t");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if p4tc_ebpf::sys::map_next_key(tern_map.as_fd(), None)
-            .expect("map")
-            .is_some()
-        {
+        if p4tc_ebpf::table_map::count(tern_map.as_fd()).expect("map") > 0 {
             break;
         }
         assert!(
@@ -317,7 +323,7 @@ fn a_bulk_load_killed_midway_leaves_consistent_maps() {
     let status = child.wait().expect("reaped");
     assert!(!status.success(), "killed, not finished");
     println!("killed: {:?}", started.elapsed());
-    let (n_exact, n_tern) = check_consistent(&pipe, &exact, &tern);
+    let (n_exact, n_tern) = check_consistent(&pipe, &source, &exact, &tern);
     println!(
         "killed after {} of {EXACT} exact and {} of {TERNARY} ternary entries",
         n_exact, n_tern
@@ -348,7 +354,7 @@ fn a_bulk_load_killed_midway_leaves_consistent_maps() {
         out.status.code(),
         Some(if refused.is_empty() { 0 } else { 1 })
     );
-    let (n_exact, n_tern) = check_consistent(&pipe, &exact, &tern);
+    let (n_exact, n_tern) = check_consistent(&pipe, &source, &exact, &tern);
     assert_eq!((n_exact, n_tern), (EXACT as usize, TERNARY as usize));
     println!("ctl_bulk_kill: {:?}", started.elapsed());
 }

@@ -1254,10 +1254,10 @@ impl KernelBackend {
             return Ok(());
         };
         let dotted = &self.table_model(t).dotted;
-        let entries = self.map(&spec.map)?;
-        if sys::map_next_key(entries.fd(), None)
+        if !self
+            .store(t)?
+            .is_empty()
             .map_err(|e| kernel("listing entries", dotted, e))?
-            .is_some()
         {
             return Ok(());
         }

@@ -97,6 +97,14 @@ impl Store<'_> {
         }
     }
 
+    /// Whether no element is there.
+    pub(super) fn is_empty(&self) -> io::Result<bool> {
+        match self {
+            Store::Kernel(map) => Ok(sys::map_next_key(map.fd(), None)?.is_none()),
+            Store::Open(slots, _) => Ok(slots.live().next().is_none()),
+        }
+    }
+
     /// Every element, key and value. An element deleted while the kernel map is listed is
     /// left out.
     pub(super) fn elements(&self) -> io::Result<Vec<(Vec<u8>, Vec<u8>)>> {

@@ -173,6 +173,7 @@ impl<'m> Gen<'m> {
             if *open {
                 f.push_str(&super::open_table::sweep_callback(
                     cname,
+                    key_type,
                     *id,
                     tm,
                     event_entry,

@@ -9,11 +9,12 @@
 //! flow must not create the entry twice. Which one a table is, is known only after the
 //! control's code: hence the deferral.
 
-use super::{Gen, TableInfo};
+use super::Gen;
 use crate::open_table::{
     key_chunks, OpenLayout, HASH_MUL, HASH_SEED, SLOT_DELETED, SLOT_EMPTY, SLOT_LIVE,
 };
 use crate::{ExactTables, MapKind, MapRole};
+use p4tc_ir::layout::TableKind;
 
 impl Gen<'_> {
     /// Defines every exact table's entries map and its `{cname}_find`.
@@ -22,13 +23,24 @@ impl Gen<'_> {
             let Some(info) = self.tables.get(&h).cloned() else {
                 continue;
             };
-            let open = if self.exact_tables == ExactTables::Open && !self.datapath_adds.contains(&h)
+            let cname = &info.cname;
+            // A ternary table's entries are keyed by (mask slot, masked key).
+            let (ktype, ksize) = match info.key.kind {
+                TableKind::Ternary => (format!("struct {cname}_tkey"), 4 + info.key.size),
+                _ => (format!("struct {cname}_key"), info.key.size),
+            };
+            // Tuple-space tables stay hash maps: a search makes up to 64 lookups inline, and
+            // the verifier walks each lookup's probes (and its callback) at every one of them:
+            // ternary_acl with test hooks went past the verifier's million instructions even
+            // with two inline probes.
+            let open = if self.exact_tables == ExactTables::Open
+                && info.key.kind == TableKind::Exact
+                && !self.datapath_adds.contains(&h)
             {
-                OpenLayout::new(info.key.size, info.value.size, entries)
+                OpenLayout::new(ksize, info.value.size, entries)
             } else {
                 None
             };
-            let cname = &info.cname;
             match open {
                 None => {
                     self.map_def(
@@ -36,7 +48,7 @@ impl Gen<'_> {
                         "BPF_MAP_TYPE_HASH",
                         MapKind::Hash,
                         MapRole::Entries,
-                        (&format!("struct {cname}_key"), info.key.size),
+                        (&ktype, ksize),
                         (&format!("struct {cname}_value"), info.value.size),
                         entries,
                         None,
@@ -44,11 +56,13 @@ impl Gen<'_> {
                         None,
                     );
                     self.maps_c.text.push_str(&format!(
-                        "P4TC_INLINE struct {cname}_value *{cname}_find(const struct {cname}_key *k)\n{{\n    return bpf_map_lookup_elem(&{cname}, k);\n}}\n\n"
+                        "P4TC_INLINE struct {cname}_value *{cname}_find(const {ktype} *k)\n{{\n    return bpf_map_lookup_elem(&{cname}, k);\n}}\n\n"
                     ));
                 }
                 Some(layout) => {
-                    self.types.text.push_str(&slot_struct(&info, &layout));
+                    self.types
+                        .text
+                        .push_str(&slot_struct(cname, &ktype, &layout));
                     self.map_def(
                         cname,
                         "BPF_MAP_TYPE_ARRAY",
@@ -61,7 +75,9 @@ impl Gen<'_> {
                         Some(h),
                         None,
                     );
-                    self.maps_c.text.push_str(&find_function(&info, &layout));
+                    self.maps_c
+                        .text
+                        .push_str(&find_function(cname, &ktype, &layout));
                     if let Some(t) = self.tables.get_mut(&h) {
                         t.open = Some(layout);
                     }
@@ -72,12 +88,11 @@ impl Gen<'_> {
 }
 
 /// The slot: state word, key (zero padded to 8 bytes), value, padding to the slot size.
-fn slot_struct(info: &TableInfo, layout: &OpenLayout) -> String {
-    let cname = &info.cname;
-    let key_pad = layout.value_offset() - layout.key_offset() - info.key.size;
-    let tail = layout.slot_size - layout.value_offset() - info.value.size;
+fn slot_struct(cname: &str, ktype: &str, layout: &OpenLayout) -> String {
+    let key_pad = layout.value_offset() - layout.key_offset() - layout.key_size;
+    let tail = layout.slot_size - layout.value_offset() - layout.value_size;
     let mut s = format!(
-        "/* A slot of {cname} (open addressing; element 0 of the array is the header, its\n * first word the number of live entries). state: {SLOT_EMPTY} empty, {SLOT_LIVE} live, {SLOT_DELETED} deleted. */\nstruct {cname}_slot {{\n    u64 state;\n    struct {cname}_key key;\n"
+        "/* A slot of {cname} (open addressing; element 0 of the array is the header, its\n * first word the number of live entries). state: {SLOT_EMPTY} empty, {SLOT_LIVE} live, {SLOT_DELETED} deleted. */\nstruct {cname}_slot {{\n    u64 state;\n    {ktype} key;\n"
     );
     if key_pad > 0 {
         s.push_str(&format!("    u8 key_pad_[{key_pad}];\n"));
@@ -105,12 +120,16 @@ fn chunk_type(width: u32) -> &'static str {
     }
 }
 
+/// Probes `{cname}_find` makes inline; a longer run goes on in a `bpf_loop` callback. At
+/// most half full, most lookups end within the first two or three probes, and the verifier
+/// walks every inline probe wherever a lookup is.
+const INLINE_PROBES: u32 = 4;
+
 /// `{cname}_find`: the key's hash picks the home slot; probes go on from there, past deleted
 /// slots, to a live slot holding the key (a hit) or an empty slot (a miss), at most
 /// `probe_limit` of them (the control plane places no entry further).
-fn find_function(info: &TableInfo, layout: &OpenLayout) -> String {
-    let cname = &info.cname;
-    let chunks = key_chunks(info.key.size);
+fn find_function(cname: &str, ktype: &str, layout: &OpenLayout) -> String {
+    let chunks = key_chunks(layout.key_size);
     let mut hash = String::new();
     let mut equal = Vec::new();
     for (off, width) in &chunks {
@@ -127,43 +146,87 @@ fn find_function(info: &TableInfo, layout: &OpenLayout) -> String {
     } else {
         equal.join(" && ")
     };
-    format!(
+    let mask = layout.slots() - 1;
+    let inline = INLINE_PROBES.min(layout.probe_limit());
+    let rest = layout.probe_limit() - inline;
+    // One probe of slot `i`: a miss at an empty slot, a hit at a live one holding the key.
+    let probe = |indent: &str, hit: &str, miss: &str| {
+        format!(
+            "{indent}struct {cname}_slot *s = bpf_map_lookup_elem(&{cname}, &i);\n\
+             {indent}if (!s)\n\
+             {indent}    {miss}\n\
+             {indent}u64 st = P4TC_SLOT_STATE(s);\n\
+             {indent}if (st == {SLOT_EMPTY})\n\
+             {indent}    {miss}\n\
+             {indent}const u8 *sk = (const u8 *)&s->key;\n\
+             {indent}if (st == {SLOT_LIVE} && {equal})\n\
+             {indent}    {hit}\n"
+        )
+    };
+    let mut out = String::new();
+    if rest > 0 {
+        out.push_str(&format!(
+            "/* {cname}_find's probes past the first {inline} (a bpf_loop callback). */\n\
+             struct {cname}_probe {{\n    {ktype} key;\n    u32 home;\n    u32 found;\n}};\n\n\
+             static long {cname}_probe_step(u32 p, void *ctx)\n{{\n\
+             \x20   struct {cname}_probe *c = ctx;\n\
+             \x20   const u8 *kb = (const u8 *)&c->key;\n\
+             \x20   u32 i = 1 + ((c->home + p + {inline}) & {mask});\n\
+             {}\
+             \x20   return 0;\n}}\n\n",
+            probe("    ", "{ c->found = i; return 1; }", "return 1;")
+        ));
+    }
+    out.push_str(&format!(
         "/* The live slot of {cname} holding *k, or 0. The key is 8-byte aligned (its variable\n\
          \x20* is declared so), so each chunk is one aligned load. */\n\
-         P4TC_INLINE struct {cname}_value *{cname}_find(const struct {cname}_key *k)\n{{\n\
+         P4TC_INLINE struct {cname}_value *{cname}_find(const {ktype} *k)\n{{\n\
          \x20   const u8 *kb = (const u8 *)k;\n\
          \x20   u64 h = 0x{HASH_SEED:x}ULL;\n\
          {hash}\
          \x20   u32 home = (u32)(h >> {shift});\n\
-         #pragma clang loop unroll(disable)\n\
-         \x20   for (u32 p = 0; p < {limit}; p++) {{\n\
+         #pragma clang loop unroll(full)\n\
+         \x20   for (u32 p = 0; p < {inline}; p++) {{\n\
          \x20       u32 i = 1 + ((home + p) & {mask});\n\
-         \x20       struct {cname}_slot *s = bpf_map_lookup_elem(&{cname}, &i);\n\
-         \x20       if (!s)\n\
-         \x20           return 0;\n\
-         \x20       u64 st = P4TC_SLOT_STATE(s);\n\
-         \x20       if (st == {SLOT_EMPTY})\n\
-         \x20           return 0;\n\
-         \x20       const u8 *sk = (const u8 *)&s->key;\n\
-         \x20       if (st == {SLOT_LIVE} && {equal})\n\
-         \x20           return &s->value;\n\
-         \x20   }}\n\
-         \x20   return 0;\n}}\n\n",
+         {}\
+         \x20   }}\n",
+        probe("        ", "return &s->value;", "return 0;"),
         shift = 64 - layout.log2_slots,
-        limit = layout.probe_limit(),
-        mask = layout.slots() - 1,
-    )
+    ));
+    if rest > 0 {
+        out.push_str(&format!(
+            "    /* A longer run (rare): on in the callback. */\n\
+             \x20   struct {cname}_probe c __attribute__((aligned(8))) = {{}};\n\
+             \x20   __builtin_memcpy(&c.key, k, sizeof(c.key));\n\
+             \x20   c.home = home;\n\
+             \x20   bpf_loop({rest}, {cname}_probe_step, &c, 0);\n\
+             \x20   if (!c.found)\n\
+             \x20       return 0;\n\
+             \x20   u32 f = c.found;\n\
+             \x20   struct {cname}_slot *s = bpf_map_lookup_elem(&{cname}, &f);\n\
+             \x20   return s ? &s->value : 0;\n}}\n\n"
+        ));
+    } else {
+        out.push_str("    return 0;\n}\n\n");
+    }
+    out
 }
 
 /// The aging sweep's callback over an open table's slots (`bpf_for_each_map_elem` on the
 /// array): as the hash map's (gen/aging.rs), but a slot is retired by a compare-and-swap of
 /// its state (the control plane may retire it too) and the header's count goes down.
-pub(crate) fn sweep_callback(cname: &str, id: u32, times: &str, event_entry: &str) -> String {
+pub(crate) fn sweep_callback(
+    cname: &str,
+    key_type: &str,
+    id: u32,
+    times: &str,
+    event_entry: &str,
+) -> String {
     format!(
         "/* One slot of {cname} in the aging sweep (a bpf_for_each_map_elem callback over the\n\
          \x20* array): a live dynamic entry unused for its profile's time is retired, with an event\n\
          \x20* when it has a publish bit. */\n\
-         struct {cname}_aged {{\n    struct p4tc_event_hdr h;\n    struct {cname}_key key;\n    struct {cname}_value value;\n}};\n\n\
+         struct {cname}_aged {{\n    struct p4tc_event_hdr h;\n    {key_type} key;\n    struct {cname}_value value;\n}};\n\n\
          static long {cname}_sweep(void *map, u32 *idx, struct {cname}_slot *s, struct p4tc_sweep_ctx *c)\n{{\n\
          \x20   if (*idx == 0 || P4TC_SLOT_STATE(s) != {SLOT_LIVE})\n\
          \x20       return 0;\n\

@@ -191,18 +191,8 @@ impl<'m> Gen<'m> {
                     None,
                 ),
                 TableKind::Ternary => {
-                    self.map_def(
-                        &cname,
-                        "BPF_MAP_TYPE_HASH",
-                        MapKind::Hash,
-                        MapRole::Entries,
-                        (&format!("struct {cname}_tkey"), 4 + key.size),
-                        (&vstruct, value.size),
-                        tentries,
-                        None,
-                        Some(h),
-                        None,
-                    );
+                    // The (mask, masked key) entries: defined with the exact tables'.
+                    self.pending_exact.push((h, tentries));
                     self.map_def(
                         &format!("{cname}_masks"),
                         "BPF_MAP_TYPE_ARRAY",
@@ -686,9 +676,7 @@ impl<'m> Gen<'m> {
                 o.line(format!(
                     "    ((u32 *)&tk_.key)[b_] = ((u32 *)&{key})[b_] & ((u32 *)&m_->mask)[b_];"
                 ));
-                o.line(format!(
-                    "struct {cname}_value *c_ = bpf_map_lookup_elem(&{cname}, &tk_);"
-                ));
+                o.line(format!("struct {cname}_value *c_ = {cname}_find(&tk_);"));
                 o.open(format!(
                     "if (c_ && (!{entry} || c_->hdr.priority < best_prio_))"
                 ));
@@ -707,10 +695,13 @@ impl<'m> Gen<'m> {
                     o.line(format!("tss_.found = {entry} != 0;"));
                     o.line("tss_.best_prio = best_prio_;");
                     o.line(format!("bpf_loop({rest}, {cname}_tss_step, &tss_, 0);"));
-                    o.line("if (tss_.better)");
+                    o.open("if (tss_.better)");
+                    // (Copied out: the lookup reads the key by aligned words.)
                     o.line(format!(
-                        "    {entry} = bpf_map_lookup_elem(&{cname}, &tss_.best);"
+                        "struct {cname}_tkey best_ __attribute__((aligned(8))) = tss_.best;"
                     ));
+                    o.line(format!("{entry} = {cname}_find(&best_);"));
+                    o.close();
                     o.close();
                 }
                 o.close();
@@ -925,7 +916,7 @@ impl<'m> Gen<'m> {
              \x20   tk.mask_index = mi;\n\
              \x20   for (u32 b = 0; b < sizeof(struct {cname}_key) / 4; b++)\n\
              \x20       ((u32 *)&tk.key)[b] = ((u32 *)&x->key)[b] & ((u32 *)&m->mask)[b];\n\
-             \x20   struct {cname}_value *c = bpf_map_lookup_elem(&{cname}, &tk);\n\
+             \x20   struct {cname}_value *c = {cname}_find(&tk);\n\
              \x20   if (c && (!x->found || c->hdr.priority < x->best_prio)) {{\n\
              \x20       x->best = tk;\n\
              \x20       x->best_prio = c->hdr.priority;\n\
