@@ -965,6 +965,31 @@ pub fn map_update_batch(map: &SizedMap, keys: &[u8], values: &[u8]) -> (usize, O
     }
 }
 
+/// Maps the data of the `BPF_F_MMAPABLE` array `fd` (`bytes` of elements) shared, readable
+/// and writable: the address and the length mapped (whole pages), for `munmap`.
+fn map_array_data(fd: std::os::fd::RawFd, bytes: usize) -> io::Result<(*mut u8, usize)> {
+    // SAFETY: sysconf has no preconditions.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+        .map_err(|_| io::Error::other("no page size"))?;
+    let len = bytes.div_ceil(page) * page;
+    // SAFETY: maps the array's data as the kernel lays it out for BPF_F_MMAPABLE (from
+    // offset 0, `len` bytes rounded to pages, shared); the result is checked.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+            fd,
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((ptr.cast(), len))
+}
+
 /// A `BPF_F_MMAPABLE` array mapped into this process, read and written in place: how the
 /// control plane hands many records to a program in one call.
 pub struct MappedArray {
@@ -989,31 +1014,8 @@ impl MappedArray {
             BPF_F_MMAPABLE,
         )?;
         let stride = (value_size as usize).div_ceil(8) * 8;
-        let len = stride * max_entries as usize;
-        // SAFETY: sysconf has no preconditions.
-        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
-            .map_err(|_| io::Error::other("no page size"))?;
-        let len = len.div_ceil(page) * page;
-        // SAFETY: maps the array's data as the kernel lays it out for BPF_F_MMAPABLE (from
-        // offset 0, `len` bytes rounded to pages, shared); the result is checked.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(MappedArray {
-            ptr: ptr.cast(),
-            len,
-            fd,
-        })
+        let (ptr, len) = map_array_data(fd.as_raw_fd(), stride * max_entries as usize)?;
+        Ok(MappedArray { ptr, len, fd })
     }
 
     /// The map's descriptor.
@@ -1072,27 +1074,9 @@ impl SharedWords {
             )));
         }
         let bytes = info.value_size as usize * info.max_entries as usize;
-        // SAFETY: sysconf has no preconditions.
-        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
-            .map_err(|_| io::Error::other("no page size"))?;
-        let len = bytes.div_ceil(page) * page;
-        // SAFETY: maps the array's data as the kernel lays it out for BPF_F_MMAPABLE (from
-        // offset 0, `len` bytes rounded to pages, shared); the result is checked.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                map.as_raw_fd(),
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
+        let (ptr, len) = map_array_data(map.as_raw_fd(), bytes)?;
         Ok(SharedWords {
-            ptr: ptr.cast(),
+            ptr,
             len,
             words: bytes / 8,
         })

@@ -170,60 +170,13 @@ impl<'m> Gen<'m> {
              \x20       __sync_fetch_and_or(d, 1);\n}\n\n",
         );
         for ((cname, key_type, id, _), (tm, event_entry, open)) in swept.iter().zip(&heads) {
-            if *open {
-                f.push_str(&super::open_table::sweep_callback(
-                    cname,
-                    key_type,
-                    *id,
-                    tm,
-                    event_entry,
-                ));
-                continue;
-            }
-            f.push_str(&format!(
-                "/* One element of {cname} in the aging sweep (a bpf_for_each_map_elem callback):\n\
-                 \x20* a dynamic entry unused for its profile's time is deleted, with an event when it\n\
-                 \x20* has a publish bit. The event is reserved and the value copied into it before the\n\
-                 \x20* delete: a deleted element's memory is reused. */\n\
-                 struct {cname}_aged {{\n    struct p4tc_event_hdr h;\n    {key_type} key;\n    struct {cname}_value value;\n}};\n\n\
-                 static long {cname}_sweep(void *map, {key_type} *key, struct {cname}_value *v, struct p4tc_sweep_ctx *c)\n{{\n\
-                 \x20   if (!(v->hdr.flags & P4TC_F_DYNAMIC))\n\
-                 \x20       return 0;\n\
-                 \x20   c->dynamic = 1;\n\
-                 \x20   u32 p = v->hdr.profile;\n\
-                 \x20   if (p >= P4TC_MAX_TIMER_PROFILES)\n\
-                 \x20       return 0;\n\
-                 \x20   u64 age = c->age[p & (P4TC_MAX_TIMER_PROFILES - 1)];\n\
-                 \x20   if (age == 0 || v->{tm}.last_used_ns + age > c->now)\n\
-                 \x20       return 0;\n\
-                 \x20   int publish = (v->hdr.permissions & P4TC_PERM_PUBLISH) != 0;\n\
-                 \x20   struct {cname}_aged *e = 0;\n\
-                 \x20   if (publish) {{\n\
-                 \x20       e = bpf_ringbuf_reserve(&p4tc_aging_events, sizeof(*e), 0);\n\
-                 \x20       if (e)\n\
-                 \x20           __builtin_memcpy(&e->value, v, sizeof(e->value));\n\
-                 \x20   }}\n\
-                 \x20   if (bpf_map_delete_elem(&{cname}, key) != 0) {{\n\
-                 \x20       if (e)\n\
-                 \x20           bpf_ringbuf_discard(e, 0);\n\
-                 \x20       return 0; /* gone meanwhile (the control plane, another sweep) */\n\
-                 \x20   }}\n\
-                 \x20   c->deleted++;\n\
-                 \x20   if (!publish)\n\
-                 \x20       return 0;\n\
-                 \x20   if (!e) {{\n\
-                 \x20       c->lost_events++;\n\
-                 \x20       return 0;\n\
-                 \x20   }}\n\
-                 \x20   e->h.kind = P4TC_EVENT_DELETED;\n\
-                 \x20   e->h.who = P4TC_WHO_TIMER;\n\
-                 \x20   e->h.table = {id};\n\
-                 \x20   e->h.key_size = sizeof(e->key);\n\
-                 \x20   e->h.at_ns = c->now;\n\
-                 \x20   {event_entry};\n\
-                 \x20   __builtin_memcpy(&e->key, key, sizeof(e->key));\n\
-                 \x20   bpf_ringbuf_submit(e, 0);\n\
-                 \x20   return 0;\n}}\n\n"
+            f.push_str(&sweep_callback(
+                cname,
+                key_type,
+                *id,
+                tm,
+                event_entry,
+                *open,
             ));
         }
         f.push_str(
@@ -306,4 +259,91 @@ impl<'m> Gen<'m> {
                 .to_string(),
         )
     }
+}
+
+/// One table's aging-sweep callback (`bpf_for_each_map_elem`): a dynamic entry unused for its
+/// profile's time is deleted, with an event when it has a publish bit. The event is reserved
+/// and the entry copied into it before the delete, which may let the memory be reused. A hash
+/// map's element is deleted with `bpf_map_delete_elem`; an open table's slot (`open`: the
+/// walk is over the array, element 0 its header) is retired by a compare-and-swap of its state,
+/// which the control plane may win, and the header's count goes down.
+fn sweep_callback(
+    cname: &str,
+    key_type: &str,
+    id: u32,
+    times: &str,
+    event_entry: &str,
+    open: bool,
+) -> String {
+    use crate::open_table::{SLOT_DELETED, SLOT_LIVE};
+    let (what, params, entry, key, retire, counted) = if open {
+        (
+            "slot",
+            format!("u32 *idx, struct {cname}_slot *s"),
+            format!(
+                "    if (*idx == 0 || P4TC_SLOT_STATE(s) != {SLOT_LIVE})\n        return 0;\n    struct {cname}_value *v = &s->value;\n"
+            ),
+            "&s->key",
+            format!("__sync_val_compare_and_swap(&s->state, {SLOT_LIVE}, {SLOT_DELETED}) != {SLOT_LIVE}"),
+            format!(
+                "    u32 z = 0;\n    struct {cname}_slot *hd = bpf_map_lookup_elem(&{cname}, &z);\n    if (hd)\n        __sync_fetch_and_sub(&hd->state, 1);\n"
+            ),
+        )
+    } else {
+        (
+            "element",
+            format!("{key_type} *key, struct {cname}_value *v"),
+            String::new(),
+            "key",
+            format!("bpf_map_delete_elem(&{cname}, key) != 0"),
+            String::new(),
+        )
+    };
+    format!(
+        "/* One {what} of {cname} in the aging sweep (a bpf_for_each_map_elem callback): a\n\
+         \x20* dynamic entry unused for its profile's time goes, with an event when it has a\n\
+         \x20* publish bit (reserved and filled before the entry goes: its memory may be reused). */\n\
+         struct {cname}_aged {{\n    struct p4tc_event_hdr h;\n    {key_type} key;\n    struct {cname}_value value;\n}};\n\n\
+         static long {cname}_sweep(void *map, {params}, struct p4tc_sweep_ctx *c)\n{{\n\
+         {entry}\
+         \x20   if (!(v->hdr.flags & P4TC_F_DYNAMIC))\n\
+         \x20       return 0;\n\
+         \x20   c->dynamic = 1;\n\
+         \x20   u32 p = v->hdr.profile;\n\
+         \x20   if (p >= P4TC_MAX_TIMER_PROFILES)\n\
+         \x20       return 0;\n\
+         \x20   u64 age = c->age[p & (P4TC_MAX_TIMER_PROFILES - 1)];\n\
+         \x20   if (age == 0 || v->{times}.last_used_ns + age > c->now)\n\
+         \x20       return 0;\n\
+         \x20   int publish = (v->hdr.permissions & P4TC_PERM_PUBLISH) != 0;\n\
+         \x20   struct {cname}_aged *e = 0;\n\
+         \x20   if (publish) {{\n\
+         \x20       e = bpf_ringbuf_reserve(&p4tc_aging_events, sizeof(*e), 0);\n\
+         \x20       if (e) {{\n\
+         \x20           __builtin_memcpy(&e->value, v, sizeof(e->value));\n\
+         \x20           __builtin_memcpy(&e->key, {key}, sizeof(e->key));\n\
+         \x20       }}\n\
+         \x20   }}\n\
+         \x20   if ({retire}) {{\n\
+         \x20       if (e)\n\
+         \x20           bpf_ringbuf_discard(e, 0);\n\
+         \x20       return 0; /* gone meanwhile (the control plane, another sweep) */\n\
+         \x20   }}\n\
+         {counted}\
+         \x20   c->deleted++;\n\
+         \x20   if (!publish)\n\
+         \x20       return 0;\n\
+         \x20   if (!e) {{\n\
+         \x20       c->lost_events++;\n\
+         \x20       return 0;\n\
+         \x20   }}\n\
+         \x20   e->h.kind = P4TC_EVENT_DELETED;\n\
+         \x20   e->h.who = P4TC_WHO_TIMER;\n\
+         \x20   e->h.table = {id};\n\
+         \x20   e->h.key_size = sizeof(e->key);\n\
+         \x20   e->h.at_ns = c->now;\n\
+         \x20   {event_entry};\n\
+         \x20   bpf_ringbuf_submit(e, 0);\n\
+         \x20   return 0;\n}}\n\n"
+    )
 }
