@@ -369,28 +369,43 @@ fn open_layout(generated: &Generated, map: &str) -> Option<OpenLayout> {
         .and_then(|t| t.open)
 }
 
-/// Copies every word of open table `from` into `to` (the same layout: the same program's
-/// table, or one of the same sizes); returns the live entries copied.
+/// Copies open table `from` (slots of `layout`'s size, maybe another number of them) into
+/// `to` (`layout`); returns the live entries copied. The same number of slots: every word as
+/// it is; another (the table's `size` changed): entry by entry, into the new homes.
 fn copy_open_table(
     from: BorrowedFd<'_>,
     to: BorrowedFd<'_>,
     layout: OpenLayout,
 ) -> std::io::Result<usize> {
+    let other = |e: crate::open_table::OpenError| std::io::Error::other(e.to_string());
     let (old, new) = (sys::SharedWords::map(from)?, sys::SharedWords::map(to)?);
-    if old.words().len() != new.words().len() {
+    let new = OpenSlots::new(new.words(), layout).map_err(other)?;
+    let writer = new.writer().map_err(other)?;
+    if old.words().len() == layout.words() {
+        let old = OpenSlots::new(old.words(), layout).map_err(other)?;
+        writer.copy_from(&old).map_err(other)?;
+        return Ok(writer.len() as usize);
+    }
+    // Element 0 is the header; the rest are slots, a power of two of them.
+    let old_slots = (old.words().len() / (layout.slot_size as usize / 8)).saturating_sub(1);
+    let old_layout = OpenLayout {
+        log2_slots: old_slots.trailing_zeros(),
+        ..layout
+    };
+    if !old_slots.is_power_of_two() || old_layout.words() != old.words().len() {
         return Err(std::io::Error::other(format!(
-            "{} words of slots pinned, {} in the new program",
+            "{} words of slots pinned: not an open table of {}-byte slots",
             old.words().len(),
-            new.words().len()
+            layout.slot_size
         )));
     }
-    let open =
-        |words| OpenSlots::new(words, layout).map_err(|e| std::io::Error::other(e.to_string()));
-    let (old, new) = (open(old.words())?, open(new.words())?);
-    new.writer()
-        .and_then(|w| w.copy_from(&old))
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    Ok(new.len() as usize)
+    let old = OpenSlots::new(old.words(), old_layout).map_err(other)?;
+    for slot in old.live() {
+        writer
+            .insert(&old.key(slot), &old.value(slot), u32::MAX)
+            .map_err(other)?;
+    }
+    Ok(writer.len() as usize)
 }
 
 /// Inserts every element of hash map `from` into open table `to`; returns how many.

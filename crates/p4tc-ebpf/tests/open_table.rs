@@ -237,6 +237,18 @@ fn tables_the_datapath_adds_entries_to_stay_hash_maps() {
 
 #[test]
 fn a_reload_moves_an_earlier_hash_table_into_the_slots() {
+    reload_keeps_the_entries("upgrade", (16, ExactTables::Hash), (16, ExactTables::Open));
+}
+
+#[test]
+fn a_reload_with_another_size_moves_the_entries_to_their_new_homes() {
+    reload_keeps_the_entries("resize", (16, ExactTables::Open), (64, ExactTables::Open));
+}
+
+/// Loads `t` of size and layout `old`, pins it with twelve entries, loads it again as `new`
+/// and restores from the pins: the entries are all there, found by the datapath, and count
+/// against the new size.
+fn reload_keeps_the_entries(name: &str, old: (u32, ExactTables), new: (u32, ExactTables)) {
     if let Some(why) = common::kernel_unavailable() {
         println!("skipped: {why}");
         return;
@@ -246,39 +258,42 @@ fn a_reload_moves_an_earlier_hash_table_into_the_slots() {
         println!("skipped: no bpffs");
         return;
     }
-    let p = model("upgrade");
-    let (table, fwd) = handles(&p);
-    let build = |layout| {
-        common::build_with(
-            "upgrade",
+    let build = |(size, layout): (u32, ExactTables)| {
+        let control = PROGRAM.replace("size = 16;", &format!("size = {size};"));
+        let p = common::ethernet_model("open_table", name, &control);
+        let (g, bytes) = common::build_with(
+            name,
             &p.module,
             Hook::Tc,
-            "open_table_upgrade",
+            &format!("open_table_{name}_{size}"),
             &Options {
                 exact_tables: layout,
                 ..Options::default()
             },
         )
-        .expect("builds")
+        .expect("builds");
+        (p, g, bytes)
     };
-    let (old_g, old_bytes) = build(ExactTables::Hash);
-    let (new_g, new_bytes) = build(ExactTables::Open);
-    assert!(old_g.tables[0].open.is_none() && new_g.tables[0].open.is_some());
+    let (old_p, old_g, old_bytes) = build(old);
+    let (new_p, new_g, new_bytes) = build(new);
+    let (table, fwd) = handles(&old_p);
+    assert_eq!(old_g.tables[0].open.is_some(), old.1 == ExactTables::Open);
+    assert_eq!(new_g.tables[0].open.is_some(), new.1 == ExactTables::Open);
 
-    let dir = bpffs.join(format!("p4tc-open-table-upgrade-{}", std::process::id()));
-    let old = p4tc_ebpf::loader::load(&old_bytes, &old_g).expect("load");
-    let mut k = KernelBackend::from_loaded(p.clone(), &old).expect("backend");
+    let dir = bpffs.join(format!("p4tc-open-table-{name}-{}", std::process::id()));
+    let loaded = p4tc_ebpf::loader::load(&old_bytes, &old_g).expect("load");
+    let mut k = KernelBackend::from_loaded(old_p.clone(), &loaded).expect("backend");
     let want: Vec<(u64, u64)> = (0..12u64).map(|i| (0x0a00_0000_0000 + i, 10 + i)).collect();
     for &(dst, port) in &want {
         k.create_entry(table, entry(fwd, dst, port))
             .expect("create");
     }
     drop(k);
-    old.pin_maps(&dir).expect("pin");
-    drop(old);
+    loaded.pin_maps(&dir).expect("pin");
+    drop(loaded);
 
-    let new = p4tc_ebpf::loader::load(&new_bytes, &new_g).expect("reload");
-    let copied = new.restore(&dir);
+    let loaded = p4tc_ebpf::loader::load(&new_bytes, &new_g).expect("reload");
+    let copied = loaded.restore(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     let copied = copied.expect("restore");
     assert!(
@@ -287,7 +302,8 @@ fn a_reload_moves_an_earlier_hash_table_into_the_slots() {
             .any(|(map, n)| *map == new_g.tables[0].map && *n == want.len()),
         "{copied:?}"
     );
-    let mut k = KernelBackend::from_loaded(p.clone(), &new).expect("backend");
+    let (table, fwd) = handles(&new_p);
+    let mut k = KernelBackend::from_loaded(new_p.clone(), &loaded).expect("backend");
     let mut got: Vec<(u64, u64)> = k
         .dump(table)
         .expect("dump")
@@ -304,17 +320,18 @@ fn a_reload_moves_an_earlier_hash_table_into_the_slots() {
     got.sort_unstable();
     assert_eq!(got, want);
     // And the datapath finds them: a hit redirects, a miss drops.
-    let prog = new.program_fd().expect("program");
+    let prog = loaded.program_fd().expect("program");
     for &(dst, _) in &want {
         let run = p4tc_ebpf::sys::test_run(prog.as_fd(), &frame(dst), 1).expect("run");
         assert_eq!(run.retval, TC_ACT_REDIRECT, "{dst:x}");
     }
     let run = p4tc_ebpf::sys::test_run(prog.as_fd(), &frame(0x0a00_0000_00ff), 1).expect("run");
     assert_eq!(run.retval, TC_ACT_SHOT, "absent");
-    // The moved entries count against the size: four more fit, the fifth does not.
-    for i in 0..4u64 {
+    // The moved entries count against the new size: it fills up after size - 12 more.
+    let room = new.0 as u64 - want.len() as u64;
+    for i in 0..room {
         k.create_entry(table, entry(fwd, 0x0b00_0000_0000 + i, 1))
-            .expect("room for four");
+            .expect("room for more");
     }
     assert!(matches!(
         k.create_entry(table, entry(fwd, 0x0c00_0000_0000, 1)),

@@ -215,8 +215,8 @@ fn no_slot(tm: &TableModel, key: &[KeyMatch]) -> RuntimeError {
     ))
 }
 
-/// Maps the slots of open table `name` (an entry of `maps`), checking that they are as many
-/// as `layout` says.
+/// Maps the slots of open table `name` (an entry of `maps`), checking that they are exactly
+/// as many as `layout` says (the datapath probes by the number of slots it was built with).
 fn map_open_table(
     maps: &HashMap<String, sys::SizedMap>,
     name: &str,
@@ -228,7 +228,7 @@ fn map_open_table(
     };
     let map = maps.get(name).ok_or_else(|| map_error("missing".into()))?;
     let words = sys::SharedWords::map(map.fd()).map_err(|e| map_error(e.to_string()))?;
-    if words.words().len() < layout.words() {
+    if words.words().len() != layout.words() {
         return Err(map_error(format!(
             "{} words of slots where the program's layout has {}",
             words.words().len(),
