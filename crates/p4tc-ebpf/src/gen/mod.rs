@@ -200,8 +200,9 @@ pub(crate) struct Gen<'m> {
     pub(crate) known_next: HashMap<String, u32>,
     /// How exact tables keep their entries.
     pub(crate) exact_tables: crate::ExactTables,
-    /// Exact tables whose entries map is defined after the control's code (with their
-    /// `size`): `add_entry` decides between open addressing and a hash map.
+    /// Exact and ternary tables whose entries map is defined after the control's code (with
+    /// their `size`): for an exact table, `add_entry` decides between open addressing and a
+    /// hash map.
     pub(crate) pending_exact: Vec<(Handle<Table>, u32)>,
     /// Tables the datapath adds entries to (`add_entry`).
     pub(crate) datapath_adds: BTreeSet<Handle<Table>>,

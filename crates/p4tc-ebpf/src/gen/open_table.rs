@@ -1,5 +1,5 @@
-//! Exact tables' entries maps, defined once the control's code is generated, and their
-//! lookup `{cname}_find`.
+//! Exact and ternary tables' entries maps, defined once the control's code is generated, and
+//! their lookup `{cname}_find` (a ternary table's takes a (mask slot, masked key)).
 //!
 //! A table the datapath never adds entries to keeps them as open addressing in an mmap-able
 //! array ([`crate::open_table`] has the layout and the control plane's side): one cache line
@@ -17,7 +17,7 @@ use crate::{ExactTables, MapKind, MapRole};
 use p4tc_ir::layout::TableKind;
 
 impl Gen<'_> {
-    /// Defines every exact table's entries map and its `{cname}_find`.
+    /// Defines every exact and ternary table's entries map and its `{cname}_find`.
     pub(crate) fn define_exact_tables(&mut self) {
         for (h, entries) in std::mem::take(&mut self.pending_exact) {
             let Some(info) = self.tables.get(&h).cloned() else {
