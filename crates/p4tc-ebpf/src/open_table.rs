@@ -387,7 +387,7 @@ impl<'a> OpenSlots<'a> {
     /// Becomes the table's one writer, waiting up to [`LOCK_WAIT`] for another to finish
     /// ([`OpenError::Busy`] then). A lock whose holder's process is gone (killed mid-write)
     /// is taken over: its writes are whole slots made live one at a time, so what it left
-    /// is a table, not half of one.
+    /// is a table, not half of one; only its count may be one ahead, and is counted again.
     pub fn writer(&self) -> Result<Writer<'_, 'a>, OpenError> {
         self.writer_within(LOCK_WAIT)
     }
@@ -410,6 +410,9 @@ impl<'a> OpenSlots<'a> {
                             .compare_exchange(holder, token, Ordering::Acquire, Ordering::Relaxed)
                             .is_ok()
                     {
+                        // It may have died between counting a slot and making it live.
+                        self.count()
+                            .store(self.live().count() as u64, Ordering::Release);
                         return Ok(Writer { slots: self, token });
                     }
                     if started.elapsed() >= wait {
@@ -1040,11 +1043,14 @@ mod tests {
             .and_then(|mut c| c.wait().map(|_| c.id()))
             .unwrap();
         mem[1].store((u64::from(gone) << 32) | 7, Ordering::Relaxed);
+        // It died after counting a second entry it never made live.
+        mem[0].store(2, Ordering::Relaxed);
         let w = slots.writer_within(short).unwrap();
         assert_eq!(
             w.find(&1u32.to_ne_bytes()).map(|s| w.value(s)),
             Some(vec![1; 8])
         );
+        assert_eq!(w.len(), 1, "counted again on taking over");
     }
 
     #[test]
