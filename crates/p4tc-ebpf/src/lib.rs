@@ -29,14 +29,15 @@
 //! # Tables in maps
 //! See [`entry`] for the value layout. Exact tables are open addressing in an mmap-able array
 //! ([`open_table`]), or hash maps keyed by the layout's key blob when the datapath adds
-//! entries to them; LPM tables LPM tries (`BPF_F_NO_PREALLOC`) keyed by the LPM key blob, ternary and
-//! optional tables a tuple-space search: an array of masks and a hash map keyed by (mask
-//! index, masked key). Each table has a two-slot array of default actions (hit, miss).
+//! entries to them; LPM tables are LPM tries (`BPF_F_NO_PREALLOC`) keyed by the LPM key
+//! blob; ternary and optional tables a tuple-space search: an array of masks and a hash map
+//! keyed by (mask index, masked key). Each table has a two-slot array of default actions
+//! (hit, miss).
 //!
 //! # Aging
 //! Dynamic entries age out in the kernel: a BPF timer (one per pipeline, in a map that bpffs
-//! pins keep alive) sweeps the exact and ternary tables and deletes entries unused for their timer
-//! profile's time, publishing delete events by the timer. See [`aging`].
+//! pins keep alive) sweeps the exact and ternary tables and deletes entries unused for their
+//! timer profile's time, publishing delete events by the timer. See [`aging`].
 
 #![warn(missing_docs)]
 

@@ -234,12 +234,13 @@ struct p4tc_event_hdr {
     struct p4tc_entry_hdr entry; /* the entry's head as it was */
 };
 
-/* A sweep's state: its time, the profiles' ages read once for all entries (a map lookup
- * per entry would cost more than the entry's check), and what it did. */
 /* An open-addressing slot's state, read before its key and value: the control plane
  * writes those first and the state last, so a live state means they are complete (the
  * barrier keeps the compiler from loading them earlier). */
 #define P4TC_SLOT_STATE(s) ({ u64 st_ = *(volatile u64 *)&(s)->state; asm volatile("" ::: "memory"); st_; })
+
+/* A sweep's state: its time, the profiles' ages read once for all entries (a map lookup
+ * per entry would cost more than the entry's check), and what it did. */
 
 struct p4tc_sweep_ctx {
     __u64 now;
