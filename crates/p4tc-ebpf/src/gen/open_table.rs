@@ -11,7 +11,7 @@
 
 use super::Gen;
 use crate::open_table::{
-    key_chunks, OpenLayout, HASH_MUL, HASH_SEED, SLOT_DELETED, SLOT_EMPTY, SLOT_LIVE,
+    key_chunks, OpenLayout, HASH_FOLD, HASH_MUL, HASH_SEED, SLOT_DELETED, SLOT_EMPTY, SLOT_LIVE,
 };
 use crate::{ExactTables, MapKind, MapRole};
 use p4tc_ir::layout::TableKind;
@@ -184,6 +184,7 @@ fn find_function(cname: &str, ktype: &str, layout: &OpenLayout) -> String {
          \x20   const u8 *kb = (const u8 *)k;\n\
          \x20   u64 h = 0x{HASH_SEED:x}ULL;\n\
          {hash}\
+         \x20   h = (h ^ (h >> {HASH_FOLD})) * 0x{HASH_MUL:x}ULL;\n\
          \x20   u32 home = (u32)(h >> {shift});\n\
          #pragma clang loop unroll(full)\n\
          \x20   for (u32 p = 0; p < {inline}; p++) {{\n\
