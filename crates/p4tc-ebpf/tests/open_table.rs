@@ -478,3 +478,60 @@ fn a_long_run_is_probed_past_the_inline_probes() {
         assert!(target.send(0, &frame(dst)).expect("send").is_drop());
     }
 }
+
+/// 65 keys with one home slot in a table of 256 slots: 64 fit in the probe window, the 65th
+/// is refused with an error naming the table, the key and what to do, and the table is as it
+/// was (the 64 there, found by the datapath).
+#[test]
+fn a_create_with_no_free_slot_near_its_home_is_refused_clearly() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let control = PROGRAM.replace("size = 16;", "size = 128;");
+    let p = common::ethernet_model("open_table", "no_slot", &control);
+    let (table, fwd) = handles(&p);
+    let g = p4tc_ebpf::generate(&p.module, "no_slot", Hook::Tc).expect("generates");
+    let spec = g.tables.iter().find(|t| t.name.ends_with("/t")).expect("t");
+    let layout = spec.open.expect("an open table");
+    assert_eq!((layout.slots(), layout.probe_limit()), (256, 64));
+    let home = |dst: u64| layout.home(&spec.key.encode_key(&[n(dst)]).expect("key"));
+    let target_home = home(0x0400_0000_0000);
+    let same: Vec<u64> = (0x0400_0000_0000u64..)
+        .filter(|&d| home(d) == target_home)
+        .take(65)
+        .collect();
+    let mut target = KernelTarget::new(p.clone(), Hook::Tc).expect("kernel target");
+    for &dst in &same[..64] {
+        target
+            .control()
+            .create_entry(table, entry(fwd, dst, 7))
+            .expect("fits the window");
+    }
+    let err = target
+        .control()
+        .create_entry(table, entry(fwd, same[64], 7))
+        .expect_err("no free slot");
+    let text = err.to_string();
+    println!("{text}");
+    assert!(
+        text.contains("no free slot within 64 slots") && text.contains("larger size"),
+        "{text}"
+    );
+    assert_eq!(target.control().dump(table).expect("dump").len(), 64);
+    for &dst in &same[..64] {
+        let d = target.send(0, &frame(dst)).expect("send");
+        assert_eq!(d.outputs.iter().map(|o| o.0).collect::<Vec<_>>(), [7]);
+    }
+    assert!(target.send(0, &frame(same[64])).expect("send").is_drop());
+    // A batch meets the same refusal for that entry alone.
+    let results = target.control().create_entries(
+        table,
+        vec![entry(fwd, same[64], 7), entry(fwd, 0x0500_0000_0000, 8)],
+    );
+    assert!(
+        matches!(&results[0], Err(e) if e.to_string().contains("no free slot")),
+        "{results:?}"
+    );
+    assert!(results[1].is_ok(), "{results:?}");
+}
