@@ -266,12 +266,23 @@ pub fn copy_percpu_map(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> std::io::Res
 /// Copies every element of `from` into `to` (same key and value sizes; not per-CPU maps);
 /// returns how many.
 pub fn copy_map(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> std::io::Result<usize> {
+    copy_elements(from, |key, value| {
+        sys::map_update(to, key, value, sys::BPF_ANY)
+    })
+}
+
+/// Hands every element of `from` (not per-CPU maps) to `put`, walking its keys; returns how
+/// many it took.
+fn copy_elements(
+    from: BorrowedFd<'_>,
+    mut put: impl FnMut(&[u8], &[u8]) -> std::io::Result<()>,
+) -> std::io::Result<usize> {
     let mut n = 0;
     let mut key: Option<Vec<u8>> = None;
     while let Some(next) = sys::map_next_key(from, key.as_deref())? {
         match sys::map_lookup(from, &next) {
             Ok(value) => {
-                sys::map_update(to, &next, &value, sys::BPF_ANY)?;
+                put(&next, &value)?;
                 n += 1;
             }
             // Deleted meanwhile (the datapath or a timer): nothing to copy.
@@ -420,23 +431,12 @@ fn copy_into_open_table(
     let slots = slots
         .writer()
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let mut n = 0;
-    let mut key: Option<Vec<u8>> = None;
-    while let Some(next) = sys::map_next_key(from, key.as_deref())? {
-        match sys::map_lookup(from, &next) {
-            Ok(value) => {
-                slots
-                    .insert(&next, &value, u32::MAX)
-                    .map_err(|e| std::io::Error::other(e.to_string()))?;
-                n += 1;
-            }
-            // Deleted meanwhile (the datapath or a timer): nothing to copy.
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
-            Err(e) => return Err(e),
-        }
-        key = Some(next);
-    }
-    Ok(n)
+    copy_elements(from, |key, value| {
+        slots
+            .insert(key, value, u32::MAX)
+            .map(|_| ())
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    })
 }
 
 fn map_data(map: &Map) -> Option<&aya::maps::MapData> {

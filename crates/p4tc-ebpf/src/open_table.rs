@@ -387,6 +387,13 @@ impl<'a> OpenSlots<'a> {
             .filter(move |&s| self.state(s).load(Ordering::Acquire) == SLOT_LIVE)
     }
 
+    /// Every live entry, key and value, in slot order.
+    pub fn elements(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.live()
+            .map(|slot| (self.key(slot), self.value(slot)))
+            .collect()
+    }
+
     /// The header's count word.
     fn count(&self) -> &AtomicU64 {
         &self.words[0]

@@ -505,6 +505,18 @@ impl SizedMap {
         Ok(value)
     }
 
+    /// Every element, key and value, by walking the keys ([`map_keys`]); an element that
+    /// cannot be read (deleted meanwhile) is left out.
+    pub fn elements(&self) -> io::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for k in map_keys(self.fd())? {
+            if let Ok(v) = self.lookup(&k) {
+                out.push((k, v));
+            }
+        }
+        Ok(out)
+    }
+
     /// Deletes one element.
     pub fn delete(&self, key: &[u8]) -> io::Result<()> {
         self.check(key.len(), None)?;

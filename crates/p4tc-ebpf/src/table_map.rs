@@ -94,21 +94,8 @@ pub fn lookup(map: BorrowedFd<'_>, table: &TableSpec, key: &[u8]) -> io::Result<
 /// kernel map is listed is left out).
 pub fn elements(map: BorrowedFd<'_>, table: &TableSpec) -> io::Result<Vec<(Vec<u8>, Vec<u8>)>> {
     match table.open {
-        None => {
-            let mut out = Vec::new();
-            for k in sys::map_keys(map)? {
-                if let Ok(v) = sys::map_lookup(map, &k) {
-                    out.push((k, v));
-                }
-            }
-            Ok(out)
-        }
-        Some(layout) => with_slots(map, layout, |slots| {
-            Ok(slots
-                .live()
-                .map(|slot| (slots.key(slot), slots.value(slot)))
-                .collect())
-        }),
+        None => sys::SizedMap::new(map.try_clone_to_owned()?)?.elements(),
+        Some(layout) => with_slots(map, layout, |slots| Ok(slots.elements())),
     }
 }
 

@@ -109,19 +109,8 @@ impl Store<'_> {
     /// left out.
     pub(super) fn elements(&self) -> io::Result<Vec<(Vec<u8>, Vec<u8>)>> {
         match self {
-            Store::Kernel(map) => {
-                let mut out = Vec::new();
-                for k in sys::map_keys(map.fd())? {
-                    if let Ok(v) = sys::SizedMap::lookup(map, &k) {
-                        out.push((k, v));
-                    }
-                }
-                Ok(out)
-            }
-            Store::Open(slots, _) => Ok(slots
-                .live()
-                .map(|slot| (slots.key(slot), slots.value(slot)))
-                .collect()),
+            Store::Kernel(map) => map.elements(),
+            Store::Open(slots, _) => Ok(slots.elements()),
         }
     }
 }
