@@ -203,7 +203,7 @@ pub(crate) struct Gen<'m> {
     /// Exact and ternary tables whose entries map is defined after the control's code (with
     /// their `size`): for an exact table, `add_entry` decides between open addressing and a
     /// hash map.
-    pub(crate) pending_exact: Vec<(Handle<Table>, u32)>,
+    pub(crate) pending_entries_maps: Vec<(Handle<Table>, u32)>,
     /// Tables the datapath adds entries to (`add_entry`).
     pub(crate) datapath_adds: BTreeSet<Handle<Table>>,
 }
@@ -305,14 +305,14 @@ pub fn generate_with(
         last_ptrs: HashMap::new(),
         known_next: HashMap::new(),
         exact_tables: options.exact_tables,
-        pending_exact: Vec::new(),
+        pending_entries_maps: Vec::new(),
         datapath_adds: BTreeSet::new(),
     };
     let blocks = g.blocks()?;
     g.declare_tables()?;
     g.declare_externs()?;
     let main = g.main_function(&blocks, pipeline_name)?;
-    g.define_exact_tables();
+    g.define_entries_maps();
     let aging_arm = g.declare_aging();
     if g.uses_cpu_port {
         // A ring buffer the control plane reads, as a digest's is: the Digest role keeps

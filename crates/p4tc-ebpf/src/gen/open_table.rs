@@ -18,8 +18,8 @@ use p4tc_ir::layout::TableKind;
 
 impl Gen<'_> {
     /// Defines every exact and ternary table's entries map and its `{cname}_find`.
-    pub(crate) fn define_exact_tables(&mut self) {
-        for (h, entries) in std::mem::take(&mut self.pending_exact) {
+    pub(crate) fn define_entries_maps(&mut self) {
+        for (h, entries) in std::mem::take(&mut self.pending_entries_maps) {
             let Some(info) = self.tables.get(&h).cloned() else {
                 continue;
             };

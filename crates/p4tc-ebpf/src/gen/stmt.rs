@@ -1100,7 +1100,7 @@ impl<'m> Gen<'m> {
             return unsupported("add_entry on this table", span);
         };
         // Its entries stay in a kernel hash map, whose inserts are atomic (see
-        // `define_exact_tables`).
+        // `define_entries_maps`).
         self.datapath_adds.insert(t.table);
         if info.key.kind != layout::TableKind::Exact {
             return unsupported(

@@ -177,7 +177,7 @@ impl<'m> Gen<'m> {
             let tentries = intro.tentries.max(1);
             match key.kind {
                 // Defined once the control's code is (`gen/open_table.rs`).
-                TableKind::Exact => self.pending_exact.push((h, tentries)),
+                TableKind::Exact => self.pending_entries_maps.push((h, tentries)),
                 TableKind::Lpm => self.map_def(
                     &cname,
                     "BPF_MAP_TYPE_LPM_TRIE",
@@ -192,7 +192,7 @@ impl<'m> Gen<'m> {
                 ),
                 TableKind::Ternary => {
                     // The (mask, masked key) entries: defined with the exact tables'.
-                    self.pending_exact.push((h, tentries));
+                    self.pending_entries_maps.push((h, tentries));
                     self.map_def(
                         &format!("{cname}_masks"),
                         "BPF_MAP_TYPE_ARRAY",
