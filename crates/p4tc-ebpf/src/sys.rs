@@ -570,9 +570,7 @@ impl RingReader {
     pub fn new(fd: std::os::fd::OwnedFd) -> io::Result<RingReader> {
         use std::os::fd::AsFd as _;
         let size = map_info(fd.as_fd())?.max_entries as usize;
-        // SAFETY: sysconf has no preconditions.
-        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
-            .map_err(|_| io::Error::other("no page size"))?;
+        let page = page_size()?;
         if size == 0 || !size.is_power_of_two() {
             return Err(io::Error::other(format!(
                 "not a ring buffer of {size} bytes"
@@ -977,12 +975,17 @@ pub fn map_update_batch(map: &SizedMap, keys: &[u8], values: &[u8]) -> (usize, O
     }
 }
 
+/// The system's page size (what mappings are made of).
+fn page_size() -> io::Result<usize> {
+    // SAFETY: sysconf has no preconditions.
+    usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+        .map_err(|_| io::Error::other("no page size"))
+}
+
 /// Maps the data of the `BPF_F_MMAPABLE` array `fd` (`bytes` of elements) shared, readable
 /// and writable: the address and the length mapped (whole pages), for `munmap`.
 fn map_array_data(fd: std::os::fd::RawFd, bytes: usize) -> io::Result<(*mut u8, usize)> {
-    // SAFETY: sysconf has no preconditions.
-    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
-        .map_err(|_| io::Error::other("no page size"))?;
+    let page = page_size()?;
     let len = bytes.div_ceil(page) * page;
     // SAFETY: maps the array's data as the kernel lays it out for BPF_F_MMAPABLE (from
     // offset 0, `len` bytes rounded to pages, shared); the result is checked.
