@@ -1,5 +1,5 @@
 //! The value of a table map element, as the generated C declares it (`struct <table>_value`).
-//! LPM and tuple-space (ternary) tables start it with the full head ([`Head::Full`],
+//! Tuple-space (ternary) tables start it with the full head ([`Head::Full`],
 //! `struct p4tc_entry_hdr`):
 //!
 //! | offset | bytes | field |
@@ -36,6 +36,19 @@
 //! (Measured at 1M entries against arp_responder's twin holding a 32-byte value like ours:
 //! 1.04 with the parameters 24 bytes after the key, 1.03 with them 8 bytes after it, within
 //! the noise. What is left at 1M is the size of P4TC's per-entry state, not its order.)
+//!
+//! LPM tables' values ([`Head::Prefix`], `struct p4tc_entry_hdr_prefix`) are laid out as exact
+//! ones, but their first word holds a 16-bit action id and a 16-bit tag: the entry's prefix
+//! length + 1 when the control plane wrote it, so that reading a key back (the trie answers
+//! with the longest prefix that covers it) can tell whether the answer is that very key. The
+//! kernel's trie keeps the key and the value in each node, in fixed-size allocations: with the
+//! full head, lpm_routing's 40-byte value put its nodes in 96-byte objects, half of them across
+//! two cache lines; with this head its 28-byte value fits in 64 (the twin's fib at 100,000
+//! prefixes took 350 ns with a 4-byte value, 356 with 28, 368 with 32 and 376 with 40). So the
+//! times of an LPM value need only 4-byte alignment (`struct p4tc_entry_times_prefix`; the
+//! datapath writes a hit's time as two 32-bit stores) and the value is not padded to 8 bytes
+//! unless a direct counter or meter needs it. A program with more than 65,535 actions keeps
+//! the full head in its LPM tables ([`Head::for_table`]).
 //! The whole is padded to a multiple of 8 bytes. Events carry the full head whatever the
 //! table ([`ValueLayout::event_head`]; the generated C's `p4tc_event_entry`). A tuple-space (ternary) table's map key is a
 //! host-order `u32` mask index followed by the masked key blob; its masks map holds, per slot
@@ -103,17 +116,27 @@ pub struct ValueLayout {
 /// The head a table's values start with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Head {
-    /// Priority and tag included ([`ENTRY_HDR_SIZE`] bytes): LPM and tuple-space tables.
+    /// Priority and tag included ([`ENTRY_HDR_SIZE`] bytes): tuple-space tables.
     Full,
     /// No priority or tag ([`EXACT_HDR_SIZE`] bytes): exact tables.
     Exact,
+    /// A 16-bit action id and a 16-bit tag, no priority ([`EXACT_HDR_SIZE`] bytes), the
+    /// times at the end as in [`Head::Exact`]: LPM tables.
+    Prefix,
 }
 
+/// The largest action id a [`Head::Prefix`] holds.
+pub const PREFIX_HEAD_MAX_ACTION: u32 = u16::MAX as u32;
+
 impl Head {
-    /// The head of a table whose key has this kind.
-    pub fn of(kind: p4tc_ir::layout::TableKind) -> Head {
+    /// The head of a table whose key has this kind, in a program whose action ids go up to
+    /// `max_action_id`.
+    pub fn for_table(kind: p4tc_ir::layout::TableKind, max_action_id: u32) -> Head {
         match kind {
             p4tc_ir::layout::TableKind::Exact => Head::Exact,
+            p4tc_ir::layout::TableKind::Lpm if max_action_id <= PREFIX_HEAD_MAX_ACTION => {
+                Head::Prefix
+            }
             _ => Head::Full,
         }
     }
@@ -122,7 +145,7 @@ impl Head {
     pub fn size(self) -> u32 {
         match self {
             Head::Full => ENTRY_HDR_SIZE,
-            Head::Exact => EXACT_HDR_SIZE,
+            Head::Exact | Head::Prefix => EXACT_HDR_SIZE,
         }
     }
 
@@ -131,7 +154,13 @@ impl Head {
         match self {
             Head::Full => "struct p4tc_entry_hdr",
             Head::Exact => "struct p4tc_entry_hdr_exact",
+            Head::Prefix => "struct p4tc_entry_hdr_prefix",
         }
+    }
+
+    /// Whether the times close the value (`tm`) rather than sit in the head.
+    pub fn times_last(self) -> bool {
+        self != Head::Full
     }
 }
 
@@ -157,11 +186,24 @@ impl ValueLayout {
                     externs: head.size()..params_offset,
                 }
             }
-            Head::Exact => {
+            Head::Exact | Head::Prefix => {
                 let params_offset = head.size();
                 let counter_offset = align8(params_offset + max_params);
                 let meter_offset = counter_offset + counter_size.unwrap_or(0);
-                let times_offset = align8(meter_offset + meter_size);
+                let times_offset = if head == Head::Prefix {
+                    // 4-aligned (`struct p4tc_entry_times_prefix`): with 4 bytes of
+                    // parameters an LPM value is 28 bytes, not 32, and the trie's node fits in
+                    // 64 bytes.
+                    let externs = counter_size.is_some() || meter;
+                    let end = if externs {
+                        meter_offset + meter_size
+                    } else {
+                        params_offset + max_params
+                    };
+                    end.div_ceil(4) * 4
+                } else {
+                    align8(meter_offset + meter_size)
+                };
                 ValueLayout {
                     size: times_offset + TIMES_SIZE,
                     counter: counter_size.map(|s| (counter_offset, s)),
@@ -184,6 +226,9 @@ impl ValueLayout {
             Head::Exact => {
                 format!("p4tc_event_entry_exact({dst}, &{value}.hdr, &{value}.tm)")
             }
+            Head::Prefix => {
+                format!("p4tc_event_entry_prefix({dst}, &{value}.hdr, &{value}.tm)")
+            }
         }
     }
 
@@ -191,8 +236,47 @@ impl ValueLayout {
     pub fn times_member(&self) -> &'static str {
         match self.head {
             Head::Full => "hdr",
-            Head::Exact => "tm",
+            Head::Exact | Head::Prefix => "tm",
         }
+    }
+
+    /// The same table's layout with another head.
+    pub fn with_head(&self, head: Head) -> ValueLayout {
+        ValueLayout::new(
+            head,
+            self.counter.map(|(_, size)| size),
+            self.meter.is_some(),
+            self.params_size,
+        )
+    }
+
+    /// `value`, a value of the layout `old` (the same table's, with another head, as
+    /// [`ValueLayout::with_head`] gives), in this layout: the head, the parameters and the
+    /// direct counter's and meter's state carried over. None when `value` is short or the
+    /// head does not fit this one.
+    pub fn convert(&self, old: &ValueLayout, value: &[u8]) -> Option<Vec<u8>> {
+        if value.len() < old.size as usize {
+            return None;
+        }
+        let head = old.decode_head(value)?;
+        let from = old.params_offset as usize;
+        let params = &value[from..from + old.params_size.min(self.params_size) as usize];
+        let mut out = self.encode(&head, params).ok()?;
+        let mut carry = |from: Option<u32>, to: Option<u32>, size: u32| {
+            if let (Some(f), Some(t)) = (from, to) {
+                let (f, t, n) = (f as usize, t as usize, size as usize);
+                out[t..t + n].copy_from_slice(&value[f..f + n]);
+            }
+        };
+        if let (Some((_, old_size)), Some((_, size))) = (old.counter, self.counter) {
+            carry(
+                old.counter.map(|c| c.0),
+                self.counter.map(|c| c.0),
+                old_size.min(size),
+            );
+        }
+        carry(old.meter, self.meter, METER_SIZE);
+        Some(out)
     }
 
     /// `value`'s head as events carry it (the full head, whatever the table's).
@@ -219,6 +303,12 @@ impl ValueLayout {
         params: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), String> {
+        if self.head == Head::Prefix && head.action > PREFIX_HEAD_MAX_ACTION {
+            return Err(format!(
+                "action id {} does not fit an LPM entry's 16-bit action id",
+                head.action
+            ));
+        }
         if params.len() > self.params_size as usize {
             return Err(format!(
                 "the parameter blob is {} bytes; the table holds at most {}",
@@ -239,7 +329,7 @@ impl ValueLayout {
     pub fn decode_head(&self, value: &[u8]) -> Option<EntryHead> {
         let needed = match self.head {
             Head::Full => ENTRY_HDR_SIZE,
-            Head::Exact => self.times_offset + TIMES_SIZE,
+            Head::Exact | Head::Prefix => self.times_offset + TIMES_SIZE,
         };
         if value.len() < needed as usize {
             return None;
@@ -274,15 +364,32 @@ impl ValueLayout {
                 created_ns: u64_at(t),
                 last_used_ns: u64_at(t + 8),
             },
+            Head::Prefix => EntryHead {
+                action: u32::from(u16::from_ne_bytes([value[0], value[1]])),
+                permissions: u16::from_ne_bytes([value[4], value[5]]),
+                flags,
+                profile: value[7],
+                priority: 0,
+                tag: u32::from(u16::from_ne_bytes([value[2], value[3]])),
+                created_ns: u64_at(t),
+                last_used_ns: u64_at(t + 8),
+            },
         })
     }
 }
 
 impl ValueLayout {
     /// Writes `head` into `v` (a whole value). An exact head keeps only whether the tag is
-    /// non-zero, as [`FLAG_CONTROL`]; it has no priority, and its times are at the end.
+    /// non-zero, as [`FLAG_CONTROL`]; a prefix head keeps the low 16 bits of the action id
+    /// (checked by [`ValueLayout::encode_onto`]) and of the tag (an LPM tag is a prefix length
+    /// + 1, at most 2,049). Neither has a priority, and their times are at the end.
     fn encode_head(&self, head: &EntryHead, v: &mut [u8]) {
-        v[0..4].copy_from_slice(&head.action.to_ne_bytes());
+        if self.head == Head::Prefix {
+            v[0..2].copy_from_slice(&(head.action as u16).to_ne_bytes());
+            v[2..4].copy_from_slice(&(head.tag as u16).to_ne_bytes());
+        } else {
+            v[0..4].copy_from_slice(&head.action.to_ne_bytes());
+        }
         v[4..6].copy_from_slice(&head.permissions.to_ne_bytes());
         v[7] = head.profile;
         let t = self.times_offset as usize;
@@ -295,6 +402,7 @@ impl ValueLayout {
             Head::Exact => {
                 v[6] = (head.flags & !FLAG_CONTROL) | if head.tag != 0 { FLAG_CONTROL } else { 0 };
             }
+            Head::Prefix => v[6] = head.flags,
         }
         v[t..t + 8].copy_from_slice(&head.created_ns.to_ne_bytes());
         v[t + 8..t + 16].copy_from_slice(&head.last_used_ns.to_ne_bytes());
@@ -507,6 +615,76 @@ pub fn slot_ranks(best: &[u32]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_head_keeps_a_16_bit_action_and_tag_and_converts_from_the_full_head() {
+        let head = EntryHead {
+            action: 0x1234,
+            permissions: 0x3ff,
+            flags: FLAG_HAS_ACTION | FLAG_DYNAMIC,
+            profile: 2,
+            priority: 0,
+            tag: 25,
+            created_ns: 7,
+            last_used_ns: 9,
+        };
+        // lpm_routing's fib: 4 bytes of parameters, 28 in all (a 64-byte trie node).
+        let prefix = ValueLayout::new(Head::Prefix, None, false, 4);
+        assert_eq!(
+            (prefix.params_offset, prefix.times_offset, prefix.size),
+            (8, 12, 28)
+        );
+        // The times are 8-aligned after a direct counter or meter.
+        let counted = ValueLayout::new(Head::Prefix, Some(16), false, 4);
+        assert_eq!(
+            (counted.counter, counted.times_offset, counted.size),
+            (Some((16, 16)), 32, 48)
+        );
+        let v = prefix.encode(&head, &[1, 2, 3, 4]).expect("fits");
+        assert_eq!(&v[0..2], &0x1234u16.to_ne_bytes());
+        assert_eq!(&v[2..4], &25u16.to_ne_bytes());
+        assert_eq!(&v[8..12], &[1, 2, 3, 4]);
+        assert_eq!(&v[12..20], &7u64.to_ne_bytes());
+        assert_eq!(prefix.decode_head(&v), Some(head));
+        // An action id past 16 bits is refused, not cut short.
+        let wide = EntryHead {
+            action: 0x1_0000,
+            ..head
+        };
+        let err = prefix.encode(&wide, &[]).expect_err("too wide");
+        assert!(err.contains("65536"), "{err}");
+        // A value an earlier p4tc wrote with the full head, counter and meter included.
+        let full = ValueLayout::new(Head::Full, Some(16), true, 4);
+        let with_externs = full.with_head(Head::Prefix);
+        assert_eq!(
+            with_externs,
+            ValueLayout::new(Head::Prefix, Some(16), true, 4)
+        );
+        let mut old = full.encode(&head, &[5, 6, 7, 8]).expect("fits");
+        let (c, m) = (
+            full.counter.expect("counter").0 as usize,
+            full.meter.expect("meter") as usize,
+        );
+        old[c..c + 16].copy_from_slice(&[0x11; 16]);
+        old[m..m + 64].copy_from_slice(&[0x22; 64]);
+        let new = with_externs.convert(&full, &old).expect("converts");
+        assert_eq!(new.len(), with_externs.size as usize);
+        assert_eq!(with_externs.decode_head(&new), Some(head));
+        let (c, m) = (
+            with_externs.counter.expect("counter").0 as usize,
+            with_externs.meter.expect("meter") as usize,
+        );
+        assert_eq!(&new[8..12], &[5, 6, 7, 8]);
+        assert_eq!(&new[c..c + 16], &[0x11; 16]);
+        assert_eq!(&new[m..m + 64], &[0x22; 64]);
+        assert_eq!(with_externs.convert(&full, &old[..10]), None);
+        // Only LPM tables get the prefix head, and only while the action ids fit it.
+        use p4tc_ir::layout::TableKind;
+        assert_eq!(Head::for_table(TableKind::Lpm, 3), Head::Prefix);
+        assert_eq!(Head::for_table(TableKind::Lpm, 70_000), Head::Full);
+        assert_eq!(Head::for_table(TableKind::Exact, 3), Head::Exact);
+        assert_eq!(Head::for_table(TableKind::Ternary, 3), Head::Full);
+    }
     use num_bigint::BigUint;
 
     fn covers(pieces: &[(BigUint, BigUint)], width: u32) -> Vec<u32> {

@@ -17,6 +17,7 @@ use aya::programs::xdp::XdpFlags;
 use aya::programs::{ProgramError, SchedClassifier, Xdp};
 use aya::Ebpf;
 
+use crate::entry::{Head, ValueLayout};
 use crate::open_table::{OpenLayout, OpenSlots};
 use crate::{sys, Generated, Hook, MapKind, MapRole};
 
@@ -380,6 +381,16 @@ fn open_layout(generated: &Generated, map: &str) -> Option<OpenLayout> {
         .and_then(|t| t.open)
 }
 
+/// For the entries or defaults map `map` of a table whose values have the prefix head: the
+/// layout an earlier p4tc gave them (the full head), and theirs now.
+fn head_upgrade(generated: &Generated, map: &str) -> Option<(ValueLayout, ValueLayout)> {
+    let t = generated
+        .tables
+        .iter()
+        .find(|t| t.map == map || t.defaults_map == map)?;
+    (t.value.head == Head::Prefix).then(|| (t.value.with_head(Head::Full), t.value.clone()))
+}
+
 /// Copies open table `from` (slots of `layout`'s size, maybe another number of them) into
 /// `to` (`layout`); returns the live entries copied. The same number of slots: every word as
 /// it is; another (the table's `size` changed): entry by entry, into the new homes.
@@ -632,6 +643,27 @@ impl Loaded {
                             error,
                         }
                     })?;
+                copied.push((spec.name.clone(), n));
+                continue;
+            }
+            // An LPM table (its entries and its default actions) an earlier p4tc kept with
+            // the full head: each value is rewritten with the prefix head.
+            if let Some((old_layout, layout)) = head_upgrade(&self.generated, &spec.name)
+                .filter(|(old, _)| old_sizes == (new_sizes.0, old.size))
+            {
+                let n = copy_elements(old.as_fd(), |key, value| {
+                    let v = layout.convert(&old_layout, value).ok_or_else(|| {
+                        std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            "a value that does not convert to the prefix head",
+                        )
+                    })?;
+                    sys::map_update(new.as_fd(), key, &v, sys::BPF_ANY)
+                })
+                .map_err(|error| LoadError::Install {
+                    map: spec.name.clone(),
+                    error,
+                })?;
                 copied.push((spec.name.clone(), n));
                 continue;
             }

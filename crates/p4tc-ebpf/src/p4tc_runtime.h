@@ -8,9 +8,10 @@
  * Conventions shared with the Rust side (crates/p4tc-ebpf/src/entry.rs encodes the same bytes):
  *  - Keys and action parameters are the blobs of p4tc_ir::layout: big-endian byte arrays,
  *    packed, padded to 4 bytes; an LPM key starts with a host-order u32 prefix length.
- *  - A table's map value is `struct p4tc_entry_hdr` (`struct p4tc_entry_hdr_exact` in exact
- *    tables), then (for a table with a direct counter) the counter's u64s, then the union of
- *    its actions' parameter blobs.
+ *  - A ternary table's map value is `struct p4tc_entry_hdr`, then (for a table with a direct
+ *    counter) the counter's u64s, then the union of its actions' parameter blobs. Exact and
+ *    LPM tables' values (`struct p4tc_entry_hdr_exact`, `struct p4tc_entry_hdr_prefix`) put
+ *    the parameters right after the head and the times (`struct p4tc_entry_times`) last.
  */
 #ifndef P4TC_RUNTIME_H
 #define P4TC_RUNTIME_H
@@ -138,7 +139,25 @@ struct p4tc_entry_hdr_exact {
     __u8 profile;
 };
 
+/* The head of an LPM table's values (8 bytes): as the exact head, but with a 16-bit action id
+ * and a 16-bit tag (the prefix length + 1 of an entry the control plane wrote), so that the
+ * trie's nodes, which hold key and value, stay small. */
+struct p4tc_entry_hdr_prefix {
+    __u16 action;
+    __u16 tag;
+    __u16 permissions;
+    __u8 flags;
+    __u8 profile;
+};
+
 struct p4tc_entry_times {
+    __u64 created_ns;
+    __u64 last_used_ns;
+};
+
+/* An LPM value's times: 4-byte aligned, so that the value is not padded to 8 bytes (a 28-byte
+ * value keeps the trie's node in 64 bytes, where 32 would take 96). */
+struct __attribute__((packed, aligned(4))) p4tc_entry_times_prefix {
     __u64 created_ns;
     __u64 last_used_ns;
 };
@@ -149,7 +168,9 @@ struct p4tc_entry_times {
 _Static_assert(__builtin_offsetof(struct p4tc_entry_hdr, flags) == 6 &&
                __builtin_offsetof(struct p4tc_entry_hdr_exact, flags) == 6 &&
                __builtin_offsetof(struct p4tc_entry_hdr, permissions) == 4 &&
-               __builtin_offsetof(struct p4tc_entry_hdr_exact, permissions) == 4,
+               __builtin_offsetof(struct p4tc_entry_hdr_exact, permissions) == 4 &&
+               __builtin_offsetof(struct p4tc_entry_hdr_prefix, flags) == 6 &&
+               __builtin_offsetof(struct p4tc_entry_hdr_prefix, permissions) == 4,
                "permissions and flags share the word at offset 4");
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define P4TC_WORD_PERMS_SHIFT 0
@@ -179,6 +200,19 @@ static __always_inline void p4tc_event_entry_exact(struct p4tc_entry_hdr *d, con
     d->profile = s->profile;
     d->priority = 0;
     d->reserved = (s->flags & P4TC_F_CONTROL) ? 1 : 0;
+    d->created_ns = t->created_ns;
+    d->last_used_ns = t->last_used_ns;
+}
+
+static __always_inline void p4tc_event_entry_prefix(struct p4tc_entry_hdr *d, const struct p4tc_entry_hdr_prefix *s,
+                                                    const struct p4tc_entry_times_prefix *t)
+{
+    d->action = s->action;
+    d->permissions = s->permissions;
+    d->flags = s->flags;
+    d->profile = s->profile;
+    d->priority = 0;
+    d->reserved = s->tag;
     d->created_ns = t->created_ns;
     d->last_used_ns = t->last_used_ns;
 }

@@ -69,7 +69,7 @@ impl<'m> Gen<'m> {
                 }
             }
             let value = ValueLayout::new(
-                Head::of(key.kind),
+                Head::for_table(key.kind, self.m.actions.len() as u32),
                 direct_counter.as_ref().map(|(_, c)| c.size),
                 direct_meter.is_some(),
                 max_params,
@@ -132,12 +132,16 @@ impl<'m> Gen<'m> {
                     kt.push_str(&externs);
                     kt.push_str(&params);
                 }
-                Head::Exact => {
+                Head::Exact | Head::Prefix => {
                     kt.push_str(&params);
                     // The externs' u64s 8-aligned after the parameters, as the layout has
                     // them (the C compiler aligns them so).
                     kt.push_str(&externs);
-                    kt.push_str("    struct p4tc_entry_times tm;\n");
+                    kt.push_str(if value.head == Head::Prefix {
+                        "    struct p4tc_entry_times_prefix tm;\n"
+                    } else {
+                        "    struct p4tc_entry_times tm;\n"
+                    });
                 }
             }
             kt.push_str("};\n");
@@ -145,7 +149,7 @@ impl<'m> Gen<'m> {
                 "_Static_assert(sizeof(struct {cname}_value) == {}, \"value layout\");\n",
                 value.size
             ));
-            if value.head == Head::Exact {
+            if value.head.times_last() {
                 kt.push_str(&format!(
                     "_Static_assert(__builtin_offsetof(struct {cname}_value, tm) == {}, \"value layout\");\n",
                     value.times_offset
@@ -340,11 +344,11 @@ impl<'m> Gen<'m> {
                 },
                 flags: FLAG_HAS_ACTION | if is_const { FLAG_CONST } else { 0 },
                 priority,
-                // An exact head has no priority: the program's order goes in the creation
+                // An exact or prefix head has no priority: the program's order goes in the creation
                 // time instead (nanoseconds after 0, all the program's entries' time), which
                 // dumps order by.
                 created_ns: match info.value.head {
-                    Head::Exact => u64::from(priority),
+                    Head::Exact | Head::Prefix => u64::from(priority),
                     Head::Full => 0,
                 },
                 ..EntryHead::default()
@@ -686,6 +690,18 @@ impl<'m> Gen<'m> {
                 o.close();
                 if rest > 0 {
                     self.tss_step(&info);
+                    o.open("if (more_)");
+                    // The slot after the loop's, looked at here first: with exactly
+                    // `inline` masks in use (or none after them that can win) the callback's
+                    // setup and call are not paid for.
+                    o.line(format!("u32 mn_i_ = {inline};"));
+                    o.line(format!(
+                        "struct {cname}_mask *mn_ = bpf_map_lookup_elem(&{cname}_masks, &mn_i_);"
+                    ));
+                    o.line(format!(
+                        "if (!mn_ || mn_->used != P4TC_MASK_USED || ({entry} && best_prio_ <= mn_->rest_min)) more_ = 0;"
+                    ));
+                    o.close();
                     o.open("if (more_)");
                     o.line(format!(
                         "struct {cname}_tss tss_ __attribute__((aligned(8))) = {{}};"

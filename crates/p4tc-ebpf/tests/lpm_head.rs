@@ -1,0 +1,242 @@
+//! LPM tables' values start with the 8-byte prefix head (`Head::Prefix`): a reload over the
+//! pinned maps of an earlier p4tc, whose LPM values had the 32-byte full head, rewrites the
+//! entries and the default actions in the new layout, and the datapath and the control plane
+//! both read them back.
+//!
+//! The kernel test needs root, BTF and clang; it skips with the reason otherwise.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod common;
+
+use std::os::fd::AsFd;
+
+use num_bigint::BigUint;
+use p4tc_ebpf::backend::KernelBackend;
+use p4tc_ebpf::entry::{EntryHead, Head, FLAG_HAS_ACTION};
+use p4tc_ebpf::{Hook, Options};
+use p4tc_runtime::{KeyMatch, ObjectModel};
+
+/// `t`: LPM on the destination MAC; a hit sends to the entry's port, a miss drops.
+const PROGRAM: &str = r#"
+control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
+          inout pna_main_output_metadata_t ostd) {
+    action fwd(PortId_t port) {
+        send_to_port(port);
+    }
+
+    action drop() {
+        drop_packet();
+    }
+
+    @tc_acl("CRUDPS:RX")
+    table t {
+        key = {
+            hdr.ethernet.dstAddr : lpm @name("dst");
+        }
+        actions = {
+            fwd;
+            drop;
+        }
+        default_action = drop();
+        size = 64;
+    }
+
+    apply {
+        t.apply();
+    }
+}
+"#;
+
+const TC_ACT_SHOT: u32 = 2;
+const TC_ACT_REDIRECT: u32 = 7;
+const BPF_MAP_TYPE_ARRAY: u32 = 2;
+const BPF_MAP_TYPE_LPM_TRIE: u32 = 11;
+const BPF_F_NO_PREALLOC: u32 = 1;
+
+/// A 60-byte frame to `dst` with an EtherType nobody parses.
+fn frame(dst: u64) -> Vec<u8> {
+    let mut f = vec![0u8; 60];
+    f[..6].copy_from_slice(&dst.to_be_bytes()[2..]);
+    f[12] = 0x88;
+    f[13] = 0xb5;
+    f
+}
+
+#[test]
+fn a_reload_rewrites_full_head_lpm_values_with_the_prefix_head() {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let bpffs = std::path::Path::new("/sys/fs/bpf");
+    if !bpffs.exists() {
+        println!("skipped: no bpffs");
+        return;
+    }
+    let p = common::ethernet_model("lpm_head", "upgrade", PROGRAM);
+    let (g, bytes) = common::build_with(
+        "upgrade",
+        &p.module,
+        Hook::Tc,
+        "lpm_head_upgrade",
+        &Options::default(),
+    )
+    .expect("builds");
+    let spec = &g.tables[0];
+    assert_eq!(spec.value.head, Head::Prefix);
+    // 8-byte head, 4 bytes of port, the times: 28 bytes, where the full head made it 40.
+    assert_eq!(spec.value.size, 28);
+    let full = spec.value.with_head(Head::Full);
+    assert_eq!(full.size, 40);
+    let id = |name: &str| {
+        spec.actions
+            .iter()
+            .find(|(a, _)| p.module.actions[*a].name == name)
+            .map(|(_, id)| *id)
+            .expect("action id")
+    };
+    let (fwd, drop) = (id("fwd"), id("drop"));
+
+    // The maps as an earlier p4tc pinned them: full-head values, the control plane's
+    // entries tagged with their prefix length + 1.
+    let dir = bpffs.join(format!("p4tc-lpm-head-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("pin dir");
+    let key_size = spec.key.size;
+    let key = |dst: u64, len: u32| {
+        let mut k = len.to_ne_bytes().to_vec();
+        k.extend_from_slice(&dst.to_be_bytes()[2..]);
+        k.resize(key_size as usize, 0);
+        k
+    };
+    let routes: [(u64, u32, u32); 3] = [
+        (0x0a00_0000_0000, 8, 11),
+        (0x0a0b_0000_0000, 16, 12),
+        (0x0a0b_0c0d_0e0f, 48, 13),
+    ];
+    let trie = p4tc_ebpf::sys::map_create(
+        "old_t",
+        BPF_MAP_TYPE_LPM_TRIE,
+        key_size,
+        full.size,
+        64,
+        BPF_F_NO_PREALLOC,
+    )
+    .expect("old trie");
+    for (i, &(dst, len, port)) in routes.iter().enumerate() {
+        let head = EntryHead {
+            action: fwd,
+            permissions: spec.permissions,
+            flags: FLAG_HAS_ACTION,
+            tag: len + 1,
+            created_ns: 100 + i as u64,
+            ..EntryHead::default()
+        };
+        let v = full.encode(&head, &port.to_be_bytes()).expect("encodes");
+        p4tc_ebpf::sys::map_update(trie.as_fd(), &key(dst, len), &v, 0).expect("old entry");
+    }
+    let defaults = p4tc_ebpf::sys::map_create("old_t_def", BPF_MAP_TYPE_ARRAY, 4, full.size, 2, 0)
+        .expect("old defaults");
+    let miss = EntryHead {
+        action: drop,
+        flags: FLAG_HAS_ACTION,
+        permissions: spec.permissions,
+        ..EntryHead::default()
+    };
+    let v = full.encode(&miss, &[]).expect("encodes");
+    p4tc_ebpf::sys::map_update(defaults.as_fd(), &1u32.to_ne_bytes(), &v, 0).expect("old miss");
+    for (fd, name) in [(trie, &spec.map), (defaults, &spec.defaults_map)] {
+        aya::maps::MapData::from_fd(fd)
+            .expect("map")
+            .pin(dir.join(name))
+            .expect("pin");
+    }
+
+    let loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("load");
+    let copied = loaded.restore(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let copied = copied.expect("restore");
+    assert!(
+        copied
+            .iter()
+            .any(|(m, n)| *m == spec.map && *n == routes.len()),
+        "{copied:?}"
+    );
+    assert!(
+        copied.iter().any(|(m, _)| *m == spec.defaults_map),
+        "{copied:?}"
+    );
+
+    // The datapath: the longest prefix wins; outside them all, the default drops.
+    let prog = loaded.program_fd().expect("program");
+    for (dst, want) in [
+        (0x0a0b_0c0d_0e0f, TC_ACT_REDIRECT),
+        (0x0a0b_ffff_0000, TC_ACT_REDIRECT),
+        (0x0aff_0000_0000, TC_ACT_REDIRECT),
+        (0x0b00_0000_0000, TC_ACT_SHOT),
+    ] {
+        let run = p4tc_ebpf::sys::test_run(prog.as_fd(), &frame(dst), 1).expect("run");
+        assert_eq!(run.retval, want, "{dst:x}");
+    }
+
+    // The control plane: each entry with its own prefix, port and creation time.
+    let table = p
+        .module
+        .tables
+        .iter()
+        .find(|(_, t)| t.name == "t")
+        .map(|(h, _)| h)
+        .expect("table t");
+    let k = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
+    let mut got: Vec<(u64, u32, u64)> = k
+        .dump(table)
+        .expect("dump")
+        .into_iter()
+        .map(|e| {
+            let (dst, len) = match &e.spec.key[0] {
+                KeyMatch::Lpm { value, prefix_len } => {
+                    (u64::try_from(value).expect("48 bits"), *prefix_len)
+                }
+                other => panic!("{other:?}"),
+            };
+            let port = u64::try_from(&e.spec.action.expect("action").params[0]).expect("port");
+            (dst, len, port)
+        })
+        .collect();
+    got.sort_unstable();
+    let want: Vec<(u64, u32, u64)> = routes
+        .iter()
+        .map(|&(d, l, p)| (d, l, u64::from(p)))
+        .collect();
+    assert_eq!(got, want);
+    let read = k
+        .get_entry(
+            table,
+            &[KeyMatch::Lpm {
+                value: BigUint::from(0x0a0b_0000_0000u64),
+                prefix_len: 16,
+            }],
+            None,
+        )
+        .expect("the /16 reads back");
+    assert_eq!(
+        u64::try_from(&read.spec.action.expect("action").params[0]).expect("port"),
+        12
+    );
+    // The default miss action came over too.
+    let miss_action = k
+        .default_action(table, p4tc_runtime::DefaultKind::Miss)
+        .expect("default")
+        .expect("an action");
+    assert_eq!(p.module.actions[miss_action.action].name, "drop");
+    // A key the trie covers but does not hold is not an entry.
+    assert!(k
+        .get_entry(
+            table,
+            &[KeyMatch::Lpm {
+                value: BigUint::from(0x0a0b_0c00_0000u64),
+                prefix_len: 24,
+            }],
+            None,
+        )
+        .is_err());
+}
