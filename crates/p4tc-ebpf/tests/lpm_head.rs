@@ -53,15 +53,6 @@ const BPF_MAP_TYPE_ARRAY: u32 = 2;
 const BPF_MAP_TYPE_LPM_TRIE: u32 = 11;
 const BPF_F_NO_PREALLOC: u32 = 1;
 
-/// A 60-byte frame to `dst` with an EtherType nobody parses.
-fn frame(dst: u64) -> Vec<u8> {
-    let mut f = vec![0u8; 60];
-    f[..6].copy_from_slice(&dst.to_be_bytes()[2..]);
-    f[12] = 0x88;
-    f[13] = 0xb5;
-    f
-}
-
 #[test]
 fn a_reload_rewrites_full_head_lpm_values_with_the_prefix_head() {
     if let Some(why) = common::kernel_unavailable() {
@@ -174,7 +165,7 @@ fn a_reload_rewrites_full_head_lpm_values_with_the_prefix_head() {
         (0x0aff_0000_0000, TC_ACT_REDIRECT),
         (0x0b00_0000_0000, TC_ACT_SHOT),
     ] {
-        let run = p4tc_ebpf::sys::test_run(prog.as_fd(), &frame(dst), 1).expect("run");
+        let run = p4tc_ebpf::sys::test_run(prog.as_fd(), &common::frame_to(dst), 1).expect("run");
         assert_eq!(run.retval, want, "{dst:x}");
     }
 

@@ -93,15 +93,6 @@ fn entry(fwd: Handle<ir::Action>, dst: u64, port: u64) -> EntrySpec {
     )
 }
 
-/// A 60-byte frame to `dst` with an EtherType nobody parses.
-fn frame(dst: u64) -> Vec<u8> {
-    let mut f = vec![0u8; 60];
-    f[..6].copy_from_slice(&dst.to_be_bytes()[2..]);
-    f[12] = 0x88;
-    f[13] = 0xb5;
-    f
-}
-
 /// xorshift64: repeatable pseudo-random steps without a dependency.
 struct Rng(u64);
 
@@ -182,7 +173,7 @@ fn the_datapath_finds_what_the_control_plane_wrote_in_the_slots() {
         }
         // Every destination, present or not, goes where the model says.
         for &k in &keys {
-            let d = target.send(0, &frame(k)).expect("send");
+            let d = target.send(0, &common::frame_to(k)).expect("send");
             match model.get(&k) {
                 Some(&port) => assert_eq!(
                     d.outputs.iter().map(|o| o.0).collect::<Vec<_>>(),
@@ -322,10 +313,11 @@ fn reload_keeps_the_entries(name: &str, old: (u32, ExactTables), new: (u32, Exac
     // And the datapath finds them: a hit redirects, a miss drops.
     let prog = loaded.program_fd().expect("program");
     for &(dst, _) in &want {
-        let run = p4tc_ebpf::sys::test_run(prog.as_fd(), &frame(dst), 1).expect("run");
+        let run = p4tc_ebpf::sys::test_run(prog.as_fd(), &common::frame_to(dst), 1).expect("run");
         assert_eq!(run.retval, TC_ACT_REDIRECT, "{dst:x}");
     }
-    let run = p4tc_ebpf::sys::test_run(prog.as_fd(), &frame(0x0a00_0000_00ff), 1).expect("run");
+    let run = p4tc_ebpf::sys::test_run(prog.as_fd(), &common::frame_to(0x0a00_0000_00ff), 1)
+        .expect("run");
     assert_eq!(run.retval, TC_ACT_SHOT, "absent");
     // The moved entries count against the new size: it fills up after size - 12 more.
     let room = new.0 as u64 - want.len() as u64;
@@ -417,7 +409,8 @@ fn concurrent_writers_take_turns() {
     let prog = loaded.program_fd().expect("program");
     for key in (0..4500u64).step_by(7) {
         let run =
-            p4tc_ebpf::sys::test_run(prog.as_fd(), &frame(0x0a00_0000_0000 + key), 1).expect("run");
+            p4tc_ebpf::sys::test_run(prog.as_fd(), &common::frame_to(0x0a00_0000_0000 + key), 1)
+                .expect("run");
         assert_eq!(run.retval, TC_ACT_REDIRECT, "{key}");
     }
 }
@@ -455,14 +448,17 @@ fn a_long_run_is_probed_past_the_inline_probes() {
     }
     let check = |target: &mut KernelTarget, live: &[(usize, u64)]| {
         for &(i, dst) in live {
-            let d = target.send(0, &frame(dst)).expect("send");
+            let d = target.send(0, &common::frame_to(dst)).expect("send");
             assert_eq!(
                 d.outputs.iter().map(|o| o.0).collect::<Vec<_>>(),
                 [10 + i as u32],
                 "entry {i} of the run"
             );
         }
-        assert!(target.send(0, &frame(absent)).expect("send").is_drop());
+        assert!(target
+            .send(0, &common::frame_to(absent))
+            .expect("send")
+            .is_drop());
     };
     let all: Vec<(usize, u64)> = present.iter().copied().enumerate().collect();
     check(&mut target, &all);
@@ -475,7 +471,10 @@ fn a_long_run_is_probed_past_the_inline_probes() {
     }
     check(&mut target, &all[3..]);
     for &(_, dst) in &all[..3] {
-        assert!(target.send(0, &frame(dst)).expect("send").is_drop());
+        assert!(target
+            .send(0, &common::frame_to(dst))
+            .expect("send")
+            .is_drop());
     }
 }
 
@@ -520,10 +519,13 @@ fn a_create_with_no_free_slot_near_its_home_is_refused_clearly() {
     );
     assert_eq!(target.control().dump(table).expect("dump").len(), 64);
     for &dst in &same[..64] {
-        let d = target.send(0, &frame(dst)).expect("send");
+        let d = target.send(0, &common::frame_to(dst)).expect("send");
         assert_eq!(d.outputs.iter().map(|o| o.0).collect::<Vec<_>>(), [7]);
     }
-    assert!(target.send(0, &frame(same[64])).expect("send").is_drop());
+    assert!(target
+        .send(0, &common::frame_to(same[64]))
+        .expect("send")
+        .is_drop());
     // A batch meets the same refusal for that entry alone.
     let results = target.control().create_entries(
         table,

@@ -326,3 +326,13 @@ pub fn control_is_empty(module: &Module) -> bool {
         .find(|(r, _)| *r == p4tc_ir::ir::Role::MainControl)
         .is_none_or(|(_, b)| module.block_types[*b].body.block.stmts.is_empty())
 }
+
+/// A 60-byte frame to `dst` (the low 48 bits) with an EtherType nobody parses: what the
+/// Ethernet-only test programs key their tables on.
+pub fn frame_to(dst: u64) -> Vec<u8> {
+    let mut f = vec![0u8; 60];
+    f[..6].copy_from_slice(&dst.to_be_bytes()[2..]);
+    f[12] = 0x88;
+    f[13] = 0xb5;
+    f
+}
