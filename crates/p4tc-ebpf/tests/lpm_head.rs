@@ -55,15 +55,11 @@ const BPF_F_NO_PREALLOC: u32 = 1;
 
 #[test]
 fn a_reload_rewrites_full_head_lpm_values_with_the_prefix_head() {
-    if let Some(why) = common::kernel_unavailable() {
+    if let Some(why) = common::pinning_unavailable() {
         println!("skipped: {why}");
         return;
     }
-    let bpffs = std::path::Path::new("/sys/fs/bpf");
-    if !bpffs.exists() {
-        println!("skipped: no bpffs");
-        return;
-    }
+    let bpffs = std::path::Path::new(common::BPFFS);
     let p = common::ethernet_model("lpm_head", "upgrade", PROGRAM);
     let (g, bytes) = common::build_with(
         "upgrade",

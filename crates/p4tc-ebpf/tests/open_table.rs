@@ -240,15 +240,11 @@ fn a_reload_with_another_size_moves_the_entries_to_their_new_homes() {
 /// and restores from the pins: the entries are all there, found by the datapath, and count
 /// against the new size.
 fn reload_keeps_the_entries(name: &str, old: (u32, ExactTables), new: (u32, ExactTables)) {
-    if let Some(why) = common::kernel_unavailable() {
+    if let Some(why) = common::pinning_unavailable() {
         println!("skipped: {why}");
         return;
     }
-    let bpffs = std::path::Path::new("/sys/fs/bpf");
-    if !bpffs.exists() {
-        println!("skipped: no bpffs");
-        return;
-    }
+    let bpffs = std::path::Path::new(common::BPFFS);
     let build = |(size, layout): (u32, ExactTables)| {
         let control = PROGRAM.replace("size = 16;", &format!("size = {size};"));
         let p = common::ethernet_model("open_table", name, &control);

@@ -195,6 +195,16 @@ pub fn kernel_unavailable() -> Option<String> {
     None
 }
 
+/// Why tests that pin maps cannot run here, if they cannot: those of
+/// [`kernel_unavailable`], and no bpffs at `/sys/fs/bpf`.
+pub fn pinning_unavailable() -> Option<String> {
+    kernel_unavailable()
+        .or_else(|| (!Path::new(BPFFS).exists()).then(|| format!("no bpffs at {BPFFS}")))
+}
+
+/// Where the tests that pin maps pin them (under a directory of their own).
+pub const BPFFS: &str = "/sys/fs/bpf";
+
 /// Generates, writes and compiles one example; the object's bytes.
 pub fn build(
     name: &str,
