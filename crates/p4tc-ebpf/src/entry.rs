@@ -44,11 +44,15 @@
 //! kernel's trie keeps the key and the value in each node, in fixed-size allocations: with the
 //! full head, lpm_routing's 40-byte value put its nodes in 96-byte objects, half of them across
 //! two cache lines; with this head its 28-byte value fits in 64 (the twin's fib at 100,000
-//! prefixes took 350 ns with a 4-byte value, 356 with 28, 368 with 32 and 376 with 40). So the
-//! times of an LPM value need only 4-byte alignment (`struct p4tc_entry_times_prefix`; the
-//! datapath writes a hit's time as two 32-bit stores) and the value is not padded to 8 bytes
-//! unless a direct counter or meter needs it. A program with more than 65,535 actions keeps
-//! the full head in its LPM tables ([`Head::for_table`]).
+//! prefixes took 350 ns with a 4-byte value, 356 with 28, 368 with 32 and 376 with 40). So an
+//! LPM value's times are compact ([`Times::Compact`], `struct p4tc_entry_times_prefix`): two
+//! `u32`s of 2^24 ns (16.8 ms), read back as the latest time at or before now with those 32
+//! low bits (2.28 years), 8 bytes where wide times take 16; and the value is not padded to 8
+//! bytes unless a direct counter or meter needs it. Up to 12 bytes of parameters make a
+//! value of at most 28 bytes and a 64-byte node (decap_recirculate's routes: 36 bytes and a
+//! 96-byte node with wide times). A program with more than 65,535 actions keeps the full head
+//! in its LPM tables ([`Head::for_table`]). `p4tc load` rewrites the values of earlier
+//! layouts ([`ValueLayout::earlier`]).
 //! The whole is padded to a multiple of 8 bytes. Events carry the full head whatever the
 //! table ([`ValueLayout::event_head`]; the generated C's `p4tc_event_entry`). A tuple-space (ternary) table's map key is a
 //! host-order `u32` mask index followed by the masked key blob; its masks map holds, per slot
@@ -70,6 +74,11 @@ pub const ENTRY_HDR_SIZE: u32 = 32;
 pub const EXACT_HDR_SIZE: u32 = 8;
 /// Size of an exact table's times (created, last used), the last bytes of its values.
 pub const TIMES_SIZE: u32 = 16;
+/// Size of an LPM table's times ([`Times::Compact`]): two `u32`s.
+pub const COMPACT_TIMES_SIZE: u32 = 8;
+/// An LPM value keeps its times in units of 2^24 ns (16.8 ms): 32 bits of them span 2.28
+/// years, and a time is read back as the latest one at or before now with those low bits.
+pub const COMPACT_TIME_SHIFT: u32 = 24;
 /// The entry names an action (else the table's default hit action runs on a hit).
 pub const FLAG_HAS_ACTION: u8 = 0x1;
 /// The entry ages: hits refresh its last-used time, and the kernel's sweep ([`crate::aging`])
@@ -109,6 +118,8 @@ pub struct ValueLayout {
     pub head: Head,
     /// Offset of the created and last-used times (in the full head, or at the end).
     pub times_offset: u32,
+    /// How the times are kept.
+    pub times: Times,
     /// The bytes of the direct counter and meter (empty without them): an update keeps them.
     pub externs: std::ops::Range<u32>,
 }
@@ -123,6 +134,41 @@ pub enum Head {
     /// A 16-bit action id and a 16-bit tag, no priority ([`EXACT_HDR_SIZE`] bytes), the
     /// times at the end as in [`Head::Exact`]: LPM tables.
     Prefix,
+}
+
+/// How a value keeps its created and last-used times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Times {
+    /// Two `u64`s of nanoseconds (`struct p4tc_entry_times`, or in the full head).
+    Wide,
+    /// Two `u32`s of [`COMPACT_TIME_SHIFT`] units (`struct p4tc_entry_times_prefix`): LPM
+    /// values, which the kernel's trie keeps inside its nodes. An 8-byte saving there decides
+    /// a node's allocation size: decap_recirculate's 12 bytes of parameters made a 36-byte
+    /// value with wide times, a 96-byte node; with these, 28 bytes and a 64-byte node.
+    Compact,
+}
+
+impl Times {
+    /// Its size in bytes.
+    pub fn size(self) -> u32 {
+        match self {
+            Times::Wide => TIMES_SIZE,
+            Times::Compact => COMPACT_TIMES_SIZE,
+        }
+    }
+}
+
+/// `ns` in compact units (its low 32 bits).
+pub fn compact_time(ns: u64) -> u32 {
+    (ns >> COMPACT_TIME_SHIFT) as u32
+}
+
+/// The latest time at or before `now_ns` whose compact units are `t` (0 if none is).
+pub fn widen_time(t: u32, now_ns: u64) -> u64 {
+    let now = now_ns >> COMPACT_TIME_SHIFT;
+    let back = u64::from((now as u32).wrapping_sub(t));
+    now.checked_sub(back)
+        .map_or(0, |units| units << COMPACT_TIME_SHIFT)
 }
 
 /// The largest action id a [`Head::Prefix`] holds.
@@ -168,6 +214,21 @@ impl ValueLayout {
     /// The layout for `head`, a direct counter of `counter_size` bytes (if any) and parameter
     /// blobs of at most `max_params` bytes.
     pub fn new(head: Head, counter_size: Option<u32>, meter: bool, max_params: u32) -> ValueLayout {
+        let times = if head == Head::Prefix {
+            Times::Compact
+        } else {
+            Times::Wide
+        };
+        ValueLayout::with_times(head, times, counter_size, meter, max_params)
+    }
+
+    fn with_times(
+        head: Head,
+        times: Times,
+        counter_size: Option<u32>,
+        meter: bool,
+        max_params: u32,
+    ) -> ValueLayout {
         let align8 = |n: u32| n.div_ceil(8) * 8;
         let meter_size = if meter { METER_SIZE } else { 0 };
         match head {
@@ -183,6 +244,7 @@ impl ValueLayout {
                     params_size: max_params,
                     head,
                     times_offset: 16,
+                    times: Times::Wide,
                     externs: head.size()..params_offset,
                 }
             }
@@ -205,13 +267,14 @@ impl ValueLayout {
                     align8(meter_offset + meter_size)
                 };
                 ValueLayout {
-                    size: times_offset + TIMES_SIZE,
+                    size: times_offset + times.size(),
                     counter: counter_size.map(|s| (counter_offset, s)),
                     meter: meter.then_some(meter_offset),
                     params_offset,
                     params_size: max_params,
                     head,
                     times_offset,
+                    times,
                     externs: counter_offset..meter_offset + meter_size,
                 }
             }
@@ -238,6 +301,31 @@ impl ValueLayout {
             Head::Full => "hdr",
             Head::Exact | Head::Prefix => "tm",
         }
+    }
+
+    /// The C statement that sets the last-used time of the entry `entry` (a C pointer to
+    /// `struct <table>_value`) to `now_ns` (a C expression of `bpf_ktime_get_ns`'s clock).
+    pub fn c_set_last_used(&self, entry: &str, now_ns: &str) -> String {
+        let tm = self.times_member();
+        match self.times {
+            Times::Wide => format!("{entry}->{tm}.last_used_ns = {now_ns};"),
+            Times::Compact => format!("{entry}->{tm}.last_used = p4tc_compact_time({now_ns});"),
+        }
+    }
+
+    /// The layouts an earlier p4tc gave this table's values, which `p4tc load` rewrites into
+    /// this one: an LPM table's full head (before round 7 of #8) and its prefix head with
+    /// wide times (round 7). Their sizes differ from each other and from this layout's.
+    pub fn earlier(&self) -> Vec<ValueLayout> {
+        if self.head != Head::Prefix {
+            return Vec::new();
+        }
+        let counter = self.counter.map(|(_, size)| size);
+        let meter = self.meter.is_some();
+        vec![
+            self.with_head(Head::Full),
+            ValueLayout::with_times(Head::Prefix, Times::Wide, counter, meter, self.params_size),
+        ]
     }
 
     /// The same table's layout with another head.
@@ -329,7 +417,7 @@ impl ValueLayout {
     pub fn decode_head(&self, value: &[u8]) -> Option<EntryHead> {
         let needed = match self.head {
             Head::Full => ENTRY_HDR_SIZE,
-            Head::Exact | Head::Prefix => self.times_offset + TIMES_SIZE,
+            Head::Exact | Head::Prefix => self.times_offset + self.times.size(),
         };
         if value.len() < needed as usize {
             return None;
@@ -364,16 +452,25 @@ impl ValueLayout {
                 created_ns: u64_at(t),
                 last_used_ns: u64_at(t + 8),
             },
-            Head::Prefix => EntryHead {
-                action: u32::from(u16::from_ne_bytes([value[0], value[1]])),
-                permissions: u16::from_ne_bytes([value[4], value[5]]),
-                flags,
-                profile: value[7],
-                priority: 0,
-                tag: u32::from(u16::from_ne_bytes([value[2], value[3]])),
-                created_ns: u64_at(t),
-                last_used_ns: u64_at(t + 8),
-            },
+            Head::Prefix => {
+                let (created_ns, last_used_ns) = match self.times {
+                    Times::Wide => (u64_at(t), u64_at(t + 8)),
+                    Times::Compact => {
+                        let now = crate::sys::monotonic_ns();
+                        (widen_time(u32_at(t), now), widen_time(u32_at(t + 4), now))
+                    }
+                };
+                EntryHead {
+                    action: u32::from(u16::from_ne_bytes([value[0], value[1]])),
+                    permissions: u16::from_ne_bytes([value[4], value[5]]),
+                    flags,
+                    profile: value[7],
+                    priority: 0,
+                    tag: u32::from(u16::from_ne_bytes([value[2], value[3]])),
+                    created_ns,
+                    last_used_ns,
+                }
+            }
         })
     }
 }
@@ -404,8 +501,16 @@ impl ValueLayout {
             }
             Head::Prefix => v[6] = head.flags,
         }
-        v[t..t + 8].copy_from_slice(&head.created_ns.to_ne_bytes());
-        v[t + 8..t + 16].copy_from_slice(&head.last_used_ns.to_ne_bytes());
+        match self.times {
+            Times::Wide => {
+                v[t..t + 8].copy_from_slice(&head.created_ns.to_ne_bytes());
+                v[t + 8..t + 16].copy_from_slice(&head.last_used_ns.to_ne_bytes());
+            }
+            Times::Compact => {
+                v[t..t + 4].copy_from_slice(&compact_time(head.created_ns).to_ne_bytes());
+                v[t + 4..t + 8].copy_from_slice(&compact_time(head.last_used_ns).to_ne_bytes());
+            }
+        }
     }
 }
 
@@ -625,26 +730,30 @@ mod tests {
             profile: 2,
             priority: 0,
             tag: 25,
-            created_ns: 7,
-            last_used_ns: 9,
+            // Whole compact units, before now: they read back exactly.
+            created_ns: 7 << COMPACT_TIME_SHIFT,
+            last_used_ns: 9 << COMPACT_TIME_SHIFT,
         };
-        // lpm_routing's fib: 4 bytes of parameters, 28 in all (a 64-byte trie node).
+        // lpm_routing's fib: 4 bytes of parameters, 20 in all; decap_recirculate's routes:
+        // 12, 28 in all (a 64-byte trie node either way).
         let prefix = ValueLayout::new(Head::Prefix, None, false, 4);
         assert_eq!(
             (prefix.params_offset, prefix.times_offset, prefix.size),
-            (8, 12, 28)
+            (8, 12, 20)
         );
+        assert_eq!(ValueLayout::new(Head::Prefix, None, false, 12).size, 28);
         // The times are 8-aligned after a direct counter or meter.
         let counted = ValueLayout::new(Head::Prefix, Some(16), false, 4);
         assert_eq!(
             (counted.counter, counted.times_offset, counted.size),
-            (Some((16, 16)), 32, 48)
+            (Some((16, 16)), 32, 40)
         );
         let v = prefix.encode(&head, &[1, 2, 3, 4]).expect("fits");
         assert_eq!(&v[0..2], &0x1234u16.to_ne_bytes());
         assert_eq!(&v[2..4], &25u16.to_ne_bytes());
         assert_eq!(&v[8..12], &[1, 2, 3, 4]);
-        assert_eq!(&v[12..20], &7u64.to_ne_bytes());
+        assert_eq!(&v[12..16], &7u32.to_ne_bytes());
+        assert_eq!(&v[16..20], &9u32.to_ne_bytes());
         assert_eq!(prefix.decode_head(&v), Some(head));
         // An action id past 16 bits is refused, not cut short.
         let wide = EntryHead {
@@ -678,6 +787,23 @@ mod tests {
         assert_eq!(&new[c..c + 16], &[0x11; 16]);
         assert_eq!(&new[m..m + 64], &[0x22; 64]);
         assert_eq!(with_externs.convert(&full, &old[..10]), None);
+        // The earlier layouts `p4tc load` converts from are told apart by their size: the
+        // full head, and the prefix head with wide times (28 bytes for 4 of parameters).
+        let earlier = prefix.earlier();
+        assert_eq!(
+            earlier.iter().map(|l| l.size).collect::<Vec<_>>(),
+            vec![40, 28]
+        );
+        let wide = &earlier[1];
+        let mut old = wide.encode(&head, &[9, 8, 7, 6]).expect("fits");
+        assert_eq!(&old[12..20], &head.created_ns.to_ne_bytes());
+        old[20..28].copy_from_slice(&((9 << COMPACT_TIME_SHIFT) + 12_345u64).to_ne_bytes());
+        let new = prefix.convert(wide, &old).expect("converts");
+        assert_eq!(&new[8..12], &[9, 8, 7, 6]);
+        assert_eq!(prefix.decode_head(&new), Some(head), "cut to whole units");
+        assert!(ValueLayout::new(Head::Exact, None, false, 4)
+            .earlier()
+            .is_empty());
         // Only LPM tables get the prefix head, and only while the action ids fit it.
         use p4tc_ir::layout::TableKind;
         assert_eq!(Head::for_table(TableKind::Lpm, 3), Head::Prefix);
@@ -685,6 +811,22 @@ mod tests {
         assert_eq!(Head::for_table(TableKind::Exact, 3), Head::Exact);
         assert_eq!(Head::for_table(TableKind::Ternary, 3), Head::Full);
     }
+
+    #[test]
+    fn compact_times_read_back_as_the_latest_time_with_their_low_bits() {
+        let unit = 1u64 << COMPACT_TIME_SHIFT;
+        let now = 5_000 * unit + 17;
+        assert_eq!(widen_time(compact_time(now), now), 5_000 * unit);
+        assert_eq!(widen_time(4_000, now), 4_000 * unit);
+        // Ahead of now: read as 2^32 units earlier, which is before the clock began.
+        assert_eq!(widen_time(6_000, now), 0);
+        // Past the 32 bits: a time 10 units ago whose low bits wrapped.
+        let now = (1u64 << 32) * unit + 3 * unit;
+        let then = now - 10 * unit;
+        assert_eq!(compact_time(then), u32::MAX - 6);
+        assert_eq!(widen_time(compact_time(then), now), then);
+    }
+
     use num_bigint::BigUint;
 
     fn covers(pieces: &[(BigUint, BigUint)], width: u32) -> Vec<u32> {

@@ -17,7 +17,7 @@ use aya::programs::xdp::XdpFlags;
 use aya::programs::{ProgramError, SchedClassifier, Xdp};
 use aya::Ebpf;
 
-use crate::entry::{Head, ValueLayout};
+use crate::entry::ValueLayout;
 use crate::open_table::{OpenLayout, OpenSlots};
 use crate::{sys, Generated, Hook, MapKind, MapRole};
 
@@ -381,14 +381,24 @@ fn open_layout(generated: &Generated, map: &str) -> Option<OpenLayout> {
         .and_then(|t| t.open)
 }
 
-/// For the entries or defaults map `map` of a table whose values have the prefix head: the
-/// layout an earlier p4tc gave them (the full head), and theirs now.
-fn head_upgrade(generated: &Generated, map: &str) -> Option<(ValueLayout, ValueLayout)> {
+/// For the entries or defaults map `map` of a table whose values an earlier p4tc laid out
+/// otherwise ([`ValueLayout::earlier`]), pinned with `pinned_size`-byte values: that layout,
+/// and theirs now.
+fn head_upgrade(
+    generated: &Generated,
+    map: &str,
+    pinned_size: u32,
+) -> Option<(ValueLayout, ValueLayout)> {
     let t = generated
         .tables
         .iter()
         .find(|t| t.map == map || t.defaults_map == map)?;
-    (t.value.head == Head::Prefix).then(|| (t.value.with_head(Head::Full), t.value.clone()))
+    let old = t
+        .value
+        .earlier()
+        .into_iter()
+        .find(|old| old.size == pinned_size)?;
+    Some((old, t.value.clone()))
 }
 
 /// Copies open table `from` (slots of `layout`'s size, maybe another number of them) into
@@ -647,15 +657,16 @@ impl Loaded {
                 continue;
             }
             // An LPM table (its entries and its default actions) an earlier p4tc kept with
-            // the full head: each value is rewritten with the prefix head.
-            if let Some((old_layout, layout)) = head_upgrade(&self.generated, &spec.name)
-                .filter(|(old, _)| old_sizes == (new_sizes.0, old.size))
+            // the full head or wide times: each value is rewritten in today's layout.
+            if let Some((old_layout, layout)) = (old_sizes.0 == new_sizes.0)
+                .then(|| head_upgrade(&self.generated, &spec.name, old_sizes.1))
+                .flatten()
             {
                 let n = copy_elements(old.as_fd(), |key, value| {
                     let v = layout.convert(&old_layout, value).ok_or_else(|| {
                         std::io::Error::new(
                             std::io::ErrorKind::InvalidData,
-                            "a value that does not convert to the prefix head",
+                            "a value that does not convert to today's layout",
                         )
                     })?;
                     sys::map_update(new.as_fd(), key, &v, sys::BPF_ANY)

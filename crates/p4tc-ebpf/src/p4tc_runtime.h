@@ -11,7 +11,8 @@
  *  - A ternary table's map value is `struct p4tc_entry_hdr`, then (for a table with a direct
  *    counter) the counter's u64s, then the union of its actions' parameter blobs. Exact and
  *    LPM tables' values (`struct p4tc_entry_hdr_exact`, `struct p4tc_entry_hdr_prefix`) put
- *    the parameters right after the head and the times (`struct p4tc_entry_times`) last.
+ *    the parameters right after the head and the times last (`struct p4tc_entry_times`;
+ *    LPM: `struct p4tc_entry_times_prefix`).
  */
 #ifndef P4TC_RUNTIME_H
 #define P4TC_RUNTIME_H
@@ -155,12 +156,28 @@ struct p4tc_entry_times {
     __u64 last_used_ns;
 };
 
-/* An LPM value's times: 4-byte aligned, so that the value is not padded to 8 bytes (a 28-byte
- * value keeps the trie's node in 64 bytes, where 32 would take 96). */
-struct __attribute__((packed, aligned(4))) p4tc_entry_times_prefix {
-    __u64 created_ns;
-    __u64 last_used_ns;
+/* An LPM value's times: two u32s of 2^24 ns (16.8 ms) units of the bpf_ktime_get_ns clock,
+ * their low 32 bits (2.28 years); a time reads back as the latest one at or before now with
+ * those bits. The trie keeps each value in its node, in allocations of 64, 96, 128 bytes:
+ * 8 bytes of times instead of 16 keep a 28-byte value (and its node in 64 bytes) for up to
+ * 12 bytes of parameters, where wide times fitted 4. */
+#define P4TC_COMPACT_TIME_SHIFT 24
+struct p4tc_entry_times_prefix {
+    __u32 created;
+    __u32 last_used;
 };
+
+static __always_inline __u32 p4tc_compact_time(__u64 ns)
+{
+    return (__u32)(ns >> P4TC_COMPACT_TIME_SHIFT);
+}
+
+static __always_inline __u64 p4tc_widen_time(__u32 t, __u64 now_ns)
+{
+    __u64 now = now_ns >> P4TC_COMPACT_TIME_SHIFT;
+    __u64 back = (__u32)((__u32)now - t);
+    return back > now ? 0 : (now - back) << P4TC_COMPACT_TIME_SHIFT;
+}
 
 /* The usual hit, in one load and one compare instead of three tests: the datapath may run
  * the entry (X), the entry names its own action, and it does not age. Both heads keep
@@ -213,8 +230,9 @@ static __always_inline void p4tc_event_entry_prefix(struct p4tc_entry_hdr *d, co
     d->profile = s->profile;
     d->priority = 0;
     d->reserved = s->tag;
-    d->created_ns = t->created_ns;
-    d->last_used_ns = t->last_used_ns;
+    __u64 now = bpf_ktime_get_ns();
+    d->created_ns = p4tc_widen_time(t->created, now);
+    d->last_used_ns = p4tc_widen_time(t->last_used, now);
 }
 
 /* ---- Aging (in the kernel) ------------------------------------------------------------------

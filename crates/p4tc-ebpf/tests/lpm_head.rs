@@ -1,7 +1,7 @@
-//! LPM tables' values start with the 8-byte prefix head (`Head::Prefix`): a reload over the
-//! pinned maps of an earlier p4tc, whose LPM values had the 32-byte full head, rewrites the
-//! entries and the default actions in the new layout, and the datapath and the control plane
-//! both read them back.
+//! LPM tables' values start with the 8-byte prefix head (`Head::Prefix`) and end with compact
+//! times: a reload over the pinned maps of an earlier p4tc, whose LPM values had the 32-byte
+//! full head or the prefix head with 16 bytes of times, rewrites the entries and the default
+//! actions in today's layout, and the datapath and the control plane both read them back.
 //!
 //! The kernel test needs root, BTF and clang; it skips with the reason otherwise.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -12,7 +12,7 @@ use std::os::fd::AsFd;
 
 use num_bigint::BigUint;
 use p4tc_ebpf::backend::KernelBackend;
-use p4tc_ebpf::entry::{EntryHead, Head, FLAG_HAS_ACTION};
+use p4tc_ebpf::entry::{EntryHead, Head, Times, ValueLayout, FLAG_HAS_ACTION};
 use p4tc_ebpf::{Hook, Options};
 use p4tc_runtime::{KeyMatch, ObjectModel};
 
@@ -54,12 +54,11 @@ const BPF_MAP_TYPE_LPM_TRIE: u32 = 11;
 const BPF_F_NO_PREALLOC: u32 = 1;
 
 #[test]
-fn a_reload_rewrites_full_head_lpm_values_with_the_prefix_head() {
+fn a_reload_rewrites_earlier_lpm_values_in_todays_layout() {
     if let Some(why) = common::pinning_unavailable() {
         println!("skipped: {why}");
         return;
     }
-    let bpffs = std::path::Path::new(common::BPFFS);
     let p = common::ethernet_model("lpm_head", "upgrade", PROGRAM);
     let (g, bytes) = common::build_with(
         "upgrade",
@@ -71,10 +70,34 @@ fn a_reload_rewrites_full_head_lpm_values_with_the_prefix_head() {
     .expect("builds");
     let spec = &g.tables[0];
     assert_eq!(spec.value.head, Head::Prefix);
-    // 8-byte head, 4 bytes of port, the times: 28 bytes, where the full head made it 40.
-    assert_eq!(spec.value.size, 28);
-    let full = spec.value.with_head(Head::Full);
-    assert_eq!(full.size, 40);
+    // 8-byte head, 4 bytes of port, 8 of times: 20 bytes, where the full head made it 40 and
+    // wide times 28.
+    assert_eq!(spec.value.size, 20);
+    let earlier = spec.value.earlier();
+    assert_eq!(
+        earlier
+            .iter()
+            .map(|l| (l.head, l.times, l.size))
+            .collect::<Vec<_>>(),
+        vec![
+            (Head::Full, Times::Wide, 40),
+            (Head::Prefix, Times::Wide, 28)
+        ]
+    );
+    for old in &earlier {
+        upgrade_from(&p, &g, &bytes, old);
+    }
+}
+
+/// Pins `spec`'s maps with `old`'s values, reloads over them and reads the entries back.
+fn upgrade_from(
+    p: &std::sync::Arc<p4tc_runtime::PipelineModel>,
+    g: &p4tc_ebpf::Generated,
+    bytes: &[u8],
+    full: &ValueLayout,
+) {
+    let bpffs = std::path::Path::new(common::BPFFS);
+    let spec = &g.tables[0];
     let id = |name: &str| {
         spec.actions
             .iter()
@@ -84,9 +107,14 @@ fn a_reload_rewrites_full_head_lpm_values_with_the_prefix_head() {
     };
     let (fwd, drop) = (id("fwd"), id("drop"));
 
-    // The maps as an earlier p4tc pinned them: full-head values, the control plane's
-    // entries tagged with their prefix length + 1.
-    let dir = bpffs.join(format!("p4tc-lpm-head-{}", std::process::id()));
+    // The maps as an earlier p4tc pinned them: values in `full`'s layout, the control
+    // plane's entries tagged with their prefix length + 1.
+    let created = |i: usize| (100 + i as u64) << p4tc_ebpf::entry::COMPACT_TIME_SHIFT;
+    let dir = bpffs.join(format!(
+        "p4tc-lpm-head-{}-{}",
+        std::process::id(),
+        full.size
+    ));
     std::fs::create_dir_all(&dir).expect("pin dir");
     let key_size = spec.key.size;
     let key = |dst: u64, len: u32| {
@@ -115,7 +143,8 @@ fn a_reload_rewrites_full_head_lpm_values_with_the_prefix_head() {
             permissions: spec.permissions,
             flags: FLAG_HAS_ACTION,
             tag: len + 1,
-            created_ns: 100 + i as u64,
+            // Whole units of today's compact times, so that they come over exactly.
+            created_ns: created(i),
             ..EntryHead::default()
         };
         let v = full.encode(&head, &port.to_be_bytes()).expect("encodes");
@@ -138,7 +167,7 @@ fn a_reload_rewrites_full_head_lpm_values_with_the_prefix_head() {
             .expect("pin");
     }
 
-    let loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("load");
+    let loaded = p4tc_ebpf::loader::load(bytes, g).expect("load");
     let copied = loaded.restore(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     let copied = copied.expect("restore");
@@ -174,7 +203,7 @@ fn a_reload_rewrites_full_head_lpm_values_with_the_prefix_head() {
         .map(|(h, _)| h)
         .expect("table t");
     let k = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
-    let mut got: Vec<(u64, u32, u64)> = k
+    let mut got: Vec<(u64, u32, u64, std::time::Duration)> = k
         .dump(table)
         .expect("dump")
         .into_iter()
@@ -186,13 +215,17 @@ fn a_reload_rewrites_full_head_lpm_values_with_the_prefix_head() {
                 other => panic!("{other:?}"),
             };
             let port = u64::try_from(&e.spec.action.expect("action").params[0]).expect("port");
-            (dst, len, port)
+            (dst, len, port, e.created_at)
         })
         .collect();
     got.sort_unstable();
-    let want: Vec<(u64, u32, u64)> = routes
+    let want: Vec<(u64, u32, u64, std::time::Duration)> = routes
         .iter()
-        .map(|&(d, l, p)| (d, l, u64::from(p)))
+        .enumerate()
+        .map(|(i, &(d, l, p))| {
+            let at = std::time::Duration::from_nanos(created(i));
+            (d, l, u64::from(p), at)
+        })
         .collect();
     assert_eq!(got, want);
     let read = k

@@ -634,10 +634,13 @@ impl<'m> Gen<'m> {
                     _ => String::new(),
                 };
                 let now = self.packet_now();
-                let tm = self
-                    .tables
-                    .get(&t.table)
-                    .map_or("hdr", |info| info.value.times_member());
+                let touch = |now: &str| {
+                    self.tables.get(&t.table).map_or_else(
+                        || format!("{entry}->hdr.last_used_ns = {now};"),
+                        |info| info.value.c_set_last_used(&entry, now),
+                    )
+                };
+                let touch_now = touch("now_");
                 // A static entry becoming dynamic tells the sweep to walk its table again
                 // (gen/aging.rs); LPM tables are not swept.
                 let mark = match self.tables.get(&t.table) {
@@ -653,10 +656,10 @@ impl<'m> Gen<'m> {
                 };
                 let set = |p: &str| {
                     format!(
-                        "{{ u32 p_ = (u32)({p}); if (({entry}->hdr.permissions & P4TC_PERM_DP_U) && {exists}) {{ u8 old_profile_ = {entry}->hdr.profile; u8 old_flags_ = {entry}->hdr.flags; u64 now_ = {now}; {entry}->hdr.profile = (u8)p_; {entry}->hdr.flags |= P4TC_F_DYNAMIC; {entry}->{tm}.last_used_ns = now_; (void)old_profile_; (void)old_flags_; {mark}{publish} }} }}"
+                        "{{ u32 p_ = (u32)({p}); if (({entry}->hdr.permissions & P4TC_PERM_DP_U) && {exists}) {{ u8 old_profile_ = {entry}->hdr.profile; u8 old_flags_ = {entry}->hdr.flags; u64 now_ = {now}; {entry}->hdr.profile = (u8)p_; {entry}->hdr.flags |= P4TC_F_DYNAMIC; {touch_now} (void)old_profile_; (void)old_flags_; {mark}{publish} }} }}"
                     )
                 };
-                let restart = format!("{entry}->{tm}.last_used_ns = {now};");
+                let restart = touch(&now);
                 match name {
                     "set_entry_expire_time" => {
                         let p = arg(self, 0)?;

@@ -733,10 +733,7 @@ impl<'m> Gen<'m> {
         o.line(format!("{run} = {entry}->hdr.action;"));
         o.reopen("else");
         o.line(format!("if ({entry}->hdr.flags & P4TC_F_DYNAMIC)"));
-        o.line(format!(
-            "    {entry}->{}.last_used_ns = {now};",
-            info.value.times_member()
-        ));
+        o.line(format!("    {}", info.value.c_set_last_used(&entry, &now)));
         o.open(format!("if ({entry}->hdr.permissions & P4TC_PERM_DP_X)"));
         // The usual hit (the entry's own action) decides the action right here, without
         // testing the entry's flags a second time below.
