@@ -45,9 +45,9 @@ impl Gen<'_> {
             // whole hash bucket; the kernel gives a hash map as many buckets as its
             // max_entries, rounded up to a power of two. So a ternary table's map has twice
             // `tentries` (the control plane counts the table's entries against `tentries`
-            // itself, as a range takes several elements): ternary_acl at 64 masks took 1.09
-            // of its twin with `tentries` buckets (half full) and 1.0 with twice as many, the
-            // twin 1,400 ns and 1,190 (the same twin with 2,048 and 4,096).
+            // itself, as a range takes several elements): ternary_acl at 64 masks took
+            // 1.08-1.11 of its twin with `tentries` elements and 0.94-0.95 with twice as many;
+            // the twin itself, sized 2,048 and then 4,096, took 1,400 ns and 1,190.
             let elements = match info.key.kind {
                 TableKind::Ternary => entries.saturating_mul(2).next_power_of_two(),
                 _ => entries,
