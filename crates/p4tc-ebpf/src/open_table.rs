@@ -1142,6 +1142,23 @@ mod tests {
             .all(|p| t.state(t.layout.probe(home, p)).load(Ordering::Relaxed) == SLOT_LIVE)
     }
 
+    /// `e`, a write of `key` refused, was refused for want of a free slot, and no slot of the
+    /// key's probe window is indeed free.
+    fn refused_for_no_slot(
+        t: &OpenSlots<'_>,
+        key: &[u8],
+        e: OpenError,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        proptest::prop_assert_eq!(
+            e,
+            OpenError::NoSlot {
+                probes: t.layout.probe_limit()
+            }
+        );
+        proptest::prop_assert!(window_full(t, key));
+        Ok(())
+    }
+
     /// Random inserts, replaces, removals and sweeps against a HashMap, checking after each
     /// step the count, every key's lookup and value, that every live slot lies within the
     /// probe limit of its home and no key is live twice, and that a refused operation left
@@ -1208,13 +1225,7 @@ mod tests {
                             }
                             Err(e) => {
                                 refused = true;
-                                proptest::prop_assert_eq!(
-                                    e,
-                                    OpenError::NoSlot {
-                                        probes: l.probe_limit()
-                                    }
-                                );
-                                proptest::prop_assert!(window_full(&t, &key));
+                                refused_for_no_slot(&t, &key, e)?;
                             }
                         }
                     }
@@ -1227,13 +1238,7 @@ mod tests {
                         }
                         Err(e) => {
                             refused = true;
-                            proptest::prop_assert_eq!(
-                                e,
-                                OpenError::NoSlot {
-                                    probes: l.probe_limit()
-                                }
-                            );
-                            proptest::prop_assert!(window_full(&t, &key3(k)));
+                            refused_for_no_slot(&t, &key3(k), e)?;
                         }
                     },
                     (None, false) => {}
