@@ -18,8 +18,6 @@ use p4tc_ebpf::loader::{self, open_pinned_map};
 use p4tc_ebpf::{sys, Hook, Options};
 use p4tc_runtime::ObjectModel;
 
-const TC_ACT_REDIRECT: u32 = 7;
-
 /// Why these tests cannot run here (root, BTF, clang, bpffs), if they cannot.
 fn unavailable() -> Option<String> {
     if let Some(why) = common::kernel_unavailable() {
@@ -185,7 +183,11 @@ fn dynamic_entries_age_out_with_only_pins_holding_the_maps() {
     let mut a_gone = None;
     while start.elapsed() < Duration::from_millis(1500) {
         let run = sys::test_run(prog.as_fd(), &packet, 1).expect("run");
-        assert_eq!(run.retval, TC_ACT_REDIRECT, "C forwards while it exists");
+        assert_eq!(
+            run.retval,
+            common::TC_ACT_REDIRECT,
+            "C forwards while it exists"
+        );
         if a_gone.is_none() && !present(&map, &table, &key(2)) {
             a_gone = Some(start.elapsed());
         }

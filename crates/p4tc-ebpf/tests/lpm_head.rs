@@ -16,50 +16,14 @@ use p4tc_ebpf::entry::{EntryHead, Head, Times, ValueLayout, FLAG_HAS_ACTION};
 use p4tc_ebpf::{Hook, Options};
 use p4tc_runtime::{KeyMatch, ObjectModel};
 
-/// `t`: LPM on the destination MAC; a hit sends to the entry's port, a miss drops.
-const PROGRAM: &str = r#"
-control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
-          inout pna_main_output_metadata_t ostd) {
-    action fwd(PortId_t port) {
-        send_to_port(port);
-    }
-
-    action drop() {
-        drop_packet();
-    }
-
-    @tc_acl("CRUDPS:RX")
-    table t {
-        key = {
-            hdr.ethernet.dstAddr : lpm @name("dst");
-        }
-        actions = {
-            fwd;
-            drop;
-        }
-        default_action = drop();
-        size = 64;
-    }
-
-    apply {
-        t.apply();
-    }
-}
-"#;
-
-const TC_ACT_SHOT: u32 = 2;
-const TC_ACT_REDIRECT: u32 = 7;
-const BPF_MAP_TYPE_ARRAY: u32 = 2;
-const BPF_MAP_TYPE_LPM_TRIE: u32 = 11;
-const BPF_F_NO_PREALLOC: u32 = 1;
-
 #[test]
 fn a_reload_rewrites_earlier_lpm_values_in_todays_layout() {
     if let Some(why) = common::pinning_unavailable() {
         println!("skipped: {why}");
         return;
     }
-    let p = common::ethernet_model("lpm_head", "upgrade", PROGRAM);
+    // `t`: LPM on the destination MAC; a hit sends to the entry's port, a miss drops.
+    let p = common::ethernet_model("lpm_head", "upgrade", &common::forward_control("lpm", 64));
     let (g, bytes) = common::build_with(
         "upgrade",
         &p.module,
@@ -130,11 +94,11 @@ fn upgrade_from(
     ];
     let trie = p4tc_ebpf::sys::map_create(
         "old_t",
-        BPF_MAP_TYPE_LPM_TRIE,
+        p4tc_ebpf::sys::MAP_TYPE_LPM_TRIE,
         key_size,
         full.size,
         64,
-        BPF_F_NO_PREALLOC,
+        p4tc_ebpf::sys::BPF_F_NO_PREALLOC,
     )
     .expect("old trie");
     for (i, &(dst, len, port)) in routes.iter().enumerate() {
@@ -150,8 +114,15 @@ fn upgrade_from(
         let v = full.encode(&head, &port.to_be_bytes()).expect("encodes");
         p4tc_ebpf::sys::map_update(trie.as_fd(), &key(dst, len), &v, 0).expect("old entry");
     }
-    let defaults = p4tc_ebpf::sys::map_create("old_t_def", BPF_MAP_TYPE_ARRAY, 4, full.size, 2, 0)
-        .expect("old defaults");
+    let defaults = p4tc_ebpf::sys::map_create(
+        "old_t_def",
+        p4tc_ebpf::sys::MAP_TYPE_ARRAY,
+        4,
+        full.size,
+        2,
+        0,
+    )
+    .expect("old defaults");
     let miss = EntryHead {
         action: drop,
         flags: FLAG_HAS_ACTION,
@@ -185,10 +156,10 @@ fn upgrade_from(
     // The datapath: the longest prefix wins; outside them all, the default drops.
     let prog = loaded.program_fd().expect("program");
     for (dst, want) in [
-        (0x0a0b_0c0d_0e0f, TC_ACT_REDIRECT),
-        (0x0a0b_ffff_0000, TC_ACT_REDIRECT),
-        (0x0aff_0000_0000, TC_ACT_REDIRECT),
-        (0x0b00_0000_0000, TC_ACT_SHOT),
+        (0x0a0b_0c0d_0e0f, common::TC_ACT_REDIRECT),
+        (0x0a0b_ffff_0000, common::TC_ACT_REDIRECT),
+        (0x0aff_0000_0000, common::TC_ACT_REDIRECT),
+        (0x0b00_0000_0000, common::TC_ACT_SHOT),
     ] {
         let run = p4tc_ebpf::sys::test_run(prog.as_fd(), &common::frame_to(dst), 1).expect("run");
         assert_eq!(run.retval, want, "{dst:x}");

@@ -22,47 +22,18 @@ use p4tc_runtime::{ActionCall, EntrySpec, KeyMatch, ObjectModel, PipelineModel, 
 use p4tc_testkit::kernel_target::KernelTarget;
 use p4tc_testkit::target::Target;
 
-/// `t`: exact on the 6-byte destination (hashed as a 4-byte and a 2-byte chunk), 16 entries
-/// (32 slots); a hit sends to the entry's port, a miss drops.
-const PROGRAM: &str = r#"
-control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
-          inout pna_main_output_metadata_t ostd) {
-    action fwd(PortId_t port) {
-        send_to_port(port);
-    }
-
-    action drop() {
-        drop_packet();
-    }
-
-    @tc_acl("CRUDPS:RX")
-    table t {
-        key = {
-            hdr.ethernet.dstAddr : exact @name("dst");
-        }
-        actions = {
-            fwd;
-            drop;
-        }
-        default_action = drop();
-        size = 16;
-    }
-
-    apply {
-        t.apply();
-    }
+/// `t`: exact on the 6-byte destination (hashed as a 4-byte and a 2-byte chunk), `size`
+/// entries; a hit sends to the entry's port, a miss drops.
+fn program(size: u32) -> String {
+    common::forward_control("exact", size)
 }
-"#;
-
-const TC_ACT_SHOT: u32 = 2;
-const TC_ACT_REDIRECT: u32 = 7;
 
 fn n(v: u64) -> BigUint {
     BigUint::from(v)
 }
 
 fn model(name: &str) -> Arc<PipelineModel> {
-    common::ethernet_model("open_table", name, PROGRAM)
+    common::ethernet_model("open_table", name, &program(16))
 }
 
 fn handles(p: &PipelineModel) -> (Handle<ir::Table>, Handle<ir::Action>) {
@@ -246,7 +217,7 @@ fn reload_keeps_the_entries(name: &str, old: (u32, ExactTables), new: (u32, Exac
     }
     let bpffs = std::path::Path::new(common::BPFFS);
     let build = |(size, layout): (u32, ExactTables)| {
-        let control = PROGRAM.replace("size = 16;", &format!("size = {size};"));
+        let control = program(size);
         let p = common::ethernet_model("open_table", name, &control);
         let (g, bytes) = common::build_with(
             name,
@@ -310,11 +281,11 @@ fn reload_keeps_the_entries(name: &str, old: (u32, ExactTables), new: (u32, Exac
     let prog = loaded.program_fd().expect("program");
     for &(dst, _) in &want {
         let run = p4tc_ebpf::sys::test_run(prog.as_fd(), &common::frame_to(dst), 1).expect("run");
-        assert_eq!(run.retval, TC_ACT_REDIRECT, "{dst:x}");
+        assert_eq!(run.retval, common::TC_ACT_REDIRECT, "{dst:x}");
     }
     let run = p4tc_ebpf::sys::test_run(prog.as_fd(), &common::frame_to(0x0a00_0000_00ff), 1)
         .expect("run");
-    assert_eq!(run.retval, TC_ACT_SHOT, "absent");
+    assert_eq!(run.retval, common::TC_ACT_SHOT, "absent");
     // The moved entries count against the new size: it fills up after size - 12 more.
     let room = new.0 as u64 - want.len() as u64;
     for i in 0..room {
@@ -335,8 +306,7 @@ fn concurrent_writers_take_turns() {
         println!("skipped: {why}");
         return;
     }
-    const BIG: &str = "size = 16;";
-    let control = PROGRAM.replace(BIG, "size = 8192;");
+    let control = program(8192);
     let p = common::ethernet_model("open_table", "concurrent", &control);
     let (table, fwd) = handles(&p);
     let (g, bytes) =
@@ -407,7 +377,7 @@ fn concurrent_writers_take_turns() {
         let run =
             p4tc_ebpf::sys::test_run(prog.as_fd(), &common::frame_to(0x0a00_0000_0000 + key), 1)
                 .expect("run");
-        assert_eq!(run.retval, TC_ACT_REDIRECT, "{key}");
+        assert_eq!(run.retval, common::TC_ACT_REDIRECT, "{key}");
     }
 }
 
@@ -483,7 +453,7 @@ fn a_create_with_no_free_slot_near_its_home_is_refused_clearly() {
         println!("skipped: {why}");
         return;
     }
-    let control = PROGRAM.replace("size = 16;", "size = 128;");
+    let control = program(128);
     let p = common::ethernet_model("open_table", "no_slot", &control);
     let (table, fwd) = handles(&p);
     let g = p4tc_ebpf::generate(&p.module, "no_slot", Hook::Tc).expect("generates");

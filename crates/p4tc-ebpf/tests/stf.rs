@@ -140,8 +140,6 @@ mod entries {
     }
 }
 
-const TC_ACT_OK: u32 = 0;
-const TC_ACT_REDIRECT: u32 = 7;
 const XDP_PASS: u32 = 2;
 const XDP_REDIRECT: u32 = 4;
 
@@ -473,7 +471,7 @@ fn send(k: &Kernel, port: u32, data: &[u8]) -> Result<Fate, std::io::Error> {
     let got = sys::map_lookup(io, &0u32.to_ne_bytes())?;
     let egress = u32::from_ne_bytes([got[4], got[5], got[6], got[7]]);
     let (redirect, pass) = match k.g.hook {
-        Hook::Tc => (TC_ACT_REDIRECT, TC_ACT_OK),
+        Hook::Tc => (common::TC_ACT_REDIRECT, common::TC_ACT_OK),
         Hook::Xdp => (XDP_REDIRECT, XDP_PASS),
     };
     Ok(if run.retval == redirect {

@@ -50,6 +50,48 @@ pub fn ethernet_program(control: &str) -> String {
     format!("{ETHERNET_HEAD}\n{control}\n{ETHERNET_TAIL}")
 }
 
+/// TC verdicts a test program returns.
+pub const TC_ACT_OK: u32 = 0;
+pub const TC_ACT_SHOT: u32 = 2;
+pub const TC_ACT_REDIRECT: u32 = 7;
+
+/// A control `C` with one table `t`, keyed on the destination MAC (`match_kind`, named
+/// `dst`) and `size` entries big: a hit's `fwd(port)` sends the packet to the entry's port,
+/// and the default `drop()` drops it.
+pub fn forward_control(match_kind: &str, size: u32) -> String {
+    format!(
+        r#"
+control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
+          inout pna_main_output_metadata_t ostd) {{
+    action fwd(PortId_t port) {{
+        send_to_port(port);
+    }}
+
+    action drop() {{
+        drop_packet();
+    }}
+
+    @tc_acl("CRUDPS:RX")
+    table t {{
+        key = {{
+            hdr.ethernet.dstAddr : {match_kind} @name("dst");
+        }}
+        actions = {{
+            fwd;
+            drop;
+        }}
+        default_action = drop();
+        size = {size};
+    }}
+
+    apply {{
+        t.apply();
+    }}
+}}
+"#
+    )
+}
+
 /// The pipeline model (named `name`) of [`ethernet_program`]`(control)`, its file written
 /// under the test's output directory.
 pub fn ethernet_model(
