@@ -149,6 +149,15 @@ pub enum Times {
 }
 
 impl Times {
+    /// How today's values with this head keep their times.
+    pub fn of(head: Head) -> Times {
+        if head == Head::Prefix {
+            Times::Compact
+        } else {
+            Times::Wide
+        }
+    }
+
     /// Its size in bytes.
     pub fn size(self) -> u32 {
         match self {
@@ -214,12 +223,7 @@ impl ValueLayout {
     /// The layout for `head`, a direct counter of `counter_size` bytes (if any) and parameter
     /// blobs of at most `max_params` bytes.
     pub fn new(head: Head, counter_size: Option<u32>, meter: bool, max_params: u32) -> ValueLayout {
-        let times = if head == Head::Prefix {
-            Times::Compact
-        } else {
-            Times::Wide
-        };
-        ValueLayout::with_times(head, times, counter_size, meter, max_params)
+        ValueLayout::with_times(head, Times::of(head), counter_size, meter, max_params)
     }
 
     fn with_times(
@@ -320,18 +324,22 @@ impl ValueLayout {
         if self.head != Head::Prefix {
             return Vec::new();
         }
-        let counter = self.counter.map(|(_, size)| size);
-        let meter = self.meter.is_some();
         vec![
             self.with_head(Head::Full),
-            ValueLayout::with_times(Head::Prefix, Times::Wide, counter, meter, self.params_size),
+            self.relaid(Head::Prefix, Times::Wide),
         ]
     }
 
     /// The same table's layout with another head.
     pub fn with_head(&self, head: Head) -> ValueLayout {
-        ValueLayout::new(
+        self.relaid(head, Times::of(head))
+    }
+
+    /// The same table's layout (its counter, meter and parameters) with this head and times.
+    fn relaid(&self, head: Head, times: Times) -> ValueLayout {
+        ValueLayout::with_times(
             head,
+            times,
             self.counter.map(|(_, size)| size),
             self.meter.is_some(),
             self.params_size,
