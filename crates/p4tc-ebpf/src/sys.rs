@@ -576,39 +576,18 @@ impl RingReader {
                 "not a ring buffer of {size} bytes"
             )));
         }
-        // SAFETY: mapping a ring buffer fd as the kernel lays it out (one consumer page at
-        // offset 0, writable; the producer page and 2 x size data at offset `page`,
-        // read-only); the results are checked.
-        let consumer = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                page,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                0,
-            )
+        // The kernel lays a ring buffer out as one consumer page at offset 0, writable, then
+        // the producer page and 2 x size of data at offset `page`, read-only.
+        let consumer = map_shared(fd.as_raw_fd(), page, libc::PROT_READ | libc::PROT_WRITE, 0)?;
+        let producer = map_shared(fd.as_raw_fd(), page + 2 * size, libc::PROT_READ, page);
+        let producer = match producer {
+            Ok(p) => p,
+            Err(e) => {
+                // SAFETY: `consumer` is the mapping made above, of `page` bytes.
+                unsafe { libc::munmap(consumer, page) };
+                return Err(e);
+            }
         };
-        if consumer == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: as above.
-        let producer = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                page + 2 * size,
-                libc::PROT_READ,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                page as libc::off_t,
-            )
-        };
-        if producer == libc::MAP_FAILED {
-            let e = io::Error::last_os_error();
-            // SAFETY: `consumer` is the mapping made above, of `page` bytes.
-            unsafe { libc::munmap(consumer, page) };
-            return Err(e);
-        }
         Ok(RingReader {
             consumer: consumer.cast(),
             producer: producer.cast(),
@@ -986,23 +965,37 @@ fn page_size() -> io::Result<usize> {
 /// and writable: the address and the length mapped (whole pages), for `munmap`.
 fn map_array_data(fd: std::os::fd::RawFd, bytes: usize) -> io::Result<(*mut u8, usize)> {
     let page = page_size()?;
+    // The kernel lays a BPF_F_MMAPABLE array's data out from offset 0, in whole pages.
     let len = bytes.div_ceil(page) * page;
-    // SAFETY: maps the array's data as the kernel lays it out for BPF_F_MMAPABLE (from
-    // offset 0, `len` bytes rounded to pages, shared); the result is checked.
+    let ptr = map_shared(fd, len, libc::PROT_READ | libc::PROT_WRITE, 0)?;
+    Ok((ptr.cast(), len))
+}
+
+/// A new shared mapping of `len` bytes of `fd` from `offset`, with protection `prot`
+/// (`libc::PROT_*`): its address, to `munmap` with `len`.
+fn map_shared(
+    fd: std::os::fd::RawFd,
+    len: usize,
+    prot: libc::c_int,
+    offset: usize,
+) -> io::Result<*mut libc::c_void> {
+    let offset = libc::off_t::try_from(offset).map_err(|_| io::Error::other("offset too large"))?;
+    // SAFETY: a new mapping at an address the kernel picks touches no memory Rust knows
+    // of; the caller owns the result, which is checked here.
     let ptr = unsafe {
         libc::mmap(
             std::ptr::null_mut(),
             len,
-            libc::PROT_READ | libc::PROT_WRITE,
+            prot,
             libc::MAP_SHARED,
             fd,
-            0,
+            offset,
         )
     };
     if ptr == libc::MAP_FAILED {
         return Err(io::Error::last_os_error());
     }
-    Ok((ptr.cast(), len))
+    Ok(ptr)
 }
 
 /// A `BPF_F_MMAPABLE` array mapped into this process, read and written in place: how the
