@@ -166,13 +166,7 @@ fn upgrade_from(
     }
 
     // The control plane: each entry with its own prefix, port and creation time.
-    let table = p
-        .module
-        .tables
-        .iter()
-        .find(|(_, t)| t.name == "t")
-        .map(|(h, _)| h)
-        .expect("table t");
+    let (table, _) = common::forward_handles(p);
     let k = KernelBackend::from_loaded(p.clone(), &loaded).expect("backend");
     let mut got: Vec<(u64, u32, u64, std::time::Duration)> = k
         .dump(table)

@@ -36,24 +36,6 @@ fn model(name: &str) -> Arc<PipelineModel> {
     common::ethernet_model("open_table", name, &program(16))
 }
 
-fn handles(p: &PipelineModel) -> (Handle<ir::Table>, Handle<ir::Action>) {
-    let table = p
-        .module
-        .tables
-        .iter()
-        .find(|(_, t)| t.name == "t")
-        .map(|(h, _)| h)
-        .expect("table t");
-    let fwd = p
-        .module
-        .actions
-        .iter()
-        .find(|(_, a)| a.name == "fwd")
-        .map(|(h, _)| h)
-        .expect("fwd");
-    (table, fwd)
-}
-
 fn entry(fwd: Handle<ir::Action>, dst: u64, port: u64) -> EntrySpec {
     EntrySpec::new(
         vec![KeyMatch::Exact(n(dst))],
@@ -87,7 +69,7 @@ fn the_datapath_finds_what_the_control_plane_wrote_in_the_slots() {
         return;
     }
     let p = model("probes");
-    let (table, fwd) = handles(&p);
+    let (table, fwd) = common::forward_handles(&p);
     let mut target = KernelTarget::new(p.clone(), Hook::Tc).expect("kernel target");
     // 40 destinations for 16 entries in 32 slots: keys share home slots and runs, creates
     // meet full tables, deletes leave deleted slots in the middle of runs.
@@ -234,7 +216,7 @@ fn reload_keeps_the_entries(name: &str, old: (u32, ExactTables), new: (u32, Exac
     };
     let (old_p, old_g, old_bytes) = build(old);
     let (new_p, new_g, new_bytes) = build(new);
-    let (table, fwd) = handles(&old_p);
+    let (table, fwd) = common::forward_handles(&old_p);
     assert_eq!(old_g.tables[0].open.is_some(), old.1 == ExactTables::Open);
     assert_eq!(new_g.tables[0].open.is_some(), new.1 == ExactTables::Open);
 
@@ -260,7 +242,7 @@ fn reload_keeps_the_entries(name: &str, old: (u32, ExactTables), new: (u32, Exac
             .any(|(map, n)| *map == new_g.tables[0].map && *n == want.len()),
         "{copied:?}"
     );
-    let (table, fwd) = handles(&new_p);
+    let (table, fwd) = common::forward_handles(&new_p);
     let mut k = KernelBackend::from_loaded(new_p.clone(), &loaded).expect("backend");
     let mut got: Vec<(u64, u64)> = k
         .dump(table)
@@ -308,7 +290,7 @@ fn concurrent_writers_take_turns() {
     }
     let control = program(8192);
     let p = common::ethernet_model("open_table", "concurrent", &control);
-    let (table, fwd) = handles(&p);
+    let (table, fwd) = common::forward_handles(&p);
     let (g, bytes) =
         common::build("concurrent", &p.module, Hook::Tc, "open_table_concurrent").expect("builds");
     let loaded = p4tc_ebpf::loader::load(&bytes, &g).expect("load");
@@ -391,7 +373,7 @@ fn a_long_run_is_probed_past_the_inline_probes() {
         return;
     }
     let p = model("long_run");
-    let (table, fwd) = handles(&p);
+    let (table, fwd) = common::forward_handles(&p);
     let g = p4tc_ebpf::generate(&p.module, "long_run", Hook::Tc).expect("generates");
     let spec = g.tables.iter().find(|t| t.name.ends_with("/t")).expect("t");
     let layout = spec.open.expect("an open table");
@@ -455,7 +437,7 @@ fn a_create_with_no_free_slot_near_its_home_is_refused_clearly() {
     }
     let control = program(128);
     let p = common::ethernet_model("open_table", "no_slot", &control);
-    let (table, fwd) = handles(&p);
+    let (table, fwd) = common::forward_handles(&p);
     let g = p4tc_ebpf::generate(&p.module, "no_slot", Hook::Tc).expect("generates");
     let spec = g.tables.iter().find(|t| t.name.ends_with("/t")).expect("t");
     let layout = spec.open.expect("an open table");

@@ -92,6 +92,30 @@ control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t i
     )
 }
 
+/// Table `t` and action `fwd` of a [`forward_control`] program.
+pub fn forward_handles(
+    p: &p4tc_runtime::PipelineModel,
+) -> (
+    p4tc_ir::arena::Handle<p4tc_ir::ir::Table>,
+    p4tc_ir::arena::Handle<p4tc_ir::ir::Action>,
+) {
+    let table = p
+        .module
+        .tables
+        .iter()
+        .find(|(_, t)| t.name == "t")
+        .map(|(h, _)| h)
+        .expect("table t");
+    let fwd = p
+        .module
+        .actions
+        .iter()
+        .find(|(_, a)| a.name == "fwd")
+        .map(|(h, _)| h)
+        .expect("fwd");
+    (table, fwd)
+}
+
 /// The pipeline model (named `name`) of [`ethernet_program`]`(control)`, its file written
 /// under the test's output directory.
 pub fn ethernet_model(
