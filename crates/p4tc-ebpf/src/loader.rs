@@ -403,7 +403,8 @@ fn head_upgrade(
 
 /// Copies open table `from` (slots of `layout`'s size, maybe another number of them) into
 /// `to` (`layout`); returns the live entries copied. The same number of slots: every word as
-/// it is; another (the table's `size` changed): entry by entry, into the new homes.
+/// it is; another (the table's `size` changed), or a direct layout (whose table an earlier
+/// p4tc placed by hash): entry by entry, into the new homes.
 fn copy_open_table(
     from: BorrowedFd<'_>,
     to: BorrowedFd<'_>,
@@ -413,7 +414,7 @@ fn copy_open_table(
     let (old, new) = (sys::SharedWords::map(from)?, sys::SharedWords::map(to)?);
     let new = OpenSlots::new(new.words(), layout).map_err(other)?;
     let writer = new.writer().map_err(other)?;
-    if old.words().len() == layout.words() {
+    if old.words().len() == layout.words() && !layout.is_direct() {
         let old = OpenSlots::new(old.words(), layout).map_err(other)?;
         writer.copy_from(&old).map_err(other)?;
         return Ok(writer.len() as usize);
@@ -431,7 +432,7 @@ fn copy_open_table(
             layout.slot_size
         )));
     }
-    let old = OpenSlots::new(old.words(), old_layout).map_err(other)?;
+    let old = OpenSlots::entries_only(old.words(), old_layout).map_err(other)?;
     for slot in old.live() {
         writer
             .insert(&old.key(slot), &old.value(slot), u32::MAX)

@@ -9,8 +9,9 @@
 //!
 //! # Layout
 //! The array's elements are `slot_size` bytes each (the kernel's stride, a multiple of 64).
-//! - Element 0 is the header: its first word (u64) is the number of live entries; the rest is
-//!   zero.
+//! - Element 0 is the header: its first word (u64) is the number of live entries, its second
+//!   the writers' lock word, its third [`DIRECT_MARK`] in a direct table (below) that a
+//!   writer has written to; the rest is zero.
 //! - Elements `1..=slots` are slots (`slots` a power of two, at least 8): word 0 is the state
 //!   ([`SLOT_EMPTY`], [`SLOT_LIVE`], [`SLOT_DELETED`]); the key (`key_size` bytes) starts at
 //!   byte 8, zero padded to a multiple of 8; the value (`value_size` bytes, a multiple of 8)
@@ -19,6 +20,11 @@
 //!   `1 + ((home + p) & (slots - 1))`, for at most [`OpenLayout::probe_limit`] probes. A lookup
 //!   stops at the first EMPTY slot, skips DELETED ones and hits a LIVE slot holding the key.
 //!   Inserts never place an entry further than the probe limit from its home.
+//! - A key of one or two bytes, in a table with two slots for each of its values, is its own
+//!   index instead ([`OpenLayout::is_direct`]): its home is twice the key (read as a
+//!   native-endian integer), and it has two probes, which no other key shares. The lookup
+//!   is then an array index, as a hand-written table of small keys would be, with no hash; the
+//!   second slot lets a replace fill a free slot before it retires the old one.
 //!
 //! # Concurrency
 //! The datapath reads the slots at any time and never waits: it reads a slot's state first and
@@ -53,6 +59,15 @@ pub const HASH_MUL: u64 = 0x9E37_79B9_7F4A_7C15;
 pub const HASH_SEED: u64 = 0x243F_6A88_85A3_08D3;
 /// The most probes a lookup makes (the bound of the datapath's loop).
 pub const MAX_PROBE: u32 = 64;
+
+/// The header's third word in a direct table a writer has held: its entries sit at their
+/// keys' own indices. An earlier p4tc placed every table's entries by hash, so a direct
+/// layout over entries without this mark is refused ([`OpenError::PlacedByHash`]).
+pub const DIRECT_MARK: u64 = u64::from_le_bytes(*b"p4tc:dir");
+/// The probes of a key that is its own index: its two slots.
+pub const DIRECT_PROBES: u32 = 2;
+/// The slots of a table of one-byte keys: two for each of the 256 values.
+const DIRECT_LOG2_SLOTS_U8: u32 = 9;
 
 /// The largest slot kept as open addressing: two cache lines.
 const MAX_SLOT_SIZE: u32 = 128;
@@ -111,7 +126,12 @@ impl OpenLayout {
             return None;
         }
         let slots = (2 * u64::from(entries)).next_power_of_two().max(8);
-        let log2_slots = slots.trailing_zeros();
+        // A one-byte key always gets its two slots per value (512 of them): at most 64 KB.
+        let log2_slots = slots.trailing_zeros().max(if key_size == 1 {
+            DIRECT_LOG2_SLOTS_U8
+        } else {
+            0
+        });
         if log2_slots > MAX_LOG2_SLOTS {
             return None;
         }
@@ -135,7 +155,16 @@ impl OpenLayout {
 
     /// The most probes a lookup makes, and so the furthest an entry lies from its home (+1).
     pub fn probe_limit(&self) -> u32 {
+        if self.is_direct() {
+            return DIRECT_PROBES;
+        }
         MAX_PROBE.min(self.slots())
+    }
+
+    /// Whether keys index their slots directly: a key of one or two bytes, with two slots for
+    /// each of its values (see the module's layout notes).
+    pub fn is_direct(&self) -> bool {
+        matches!(self.key_size, 1 | 2) && 8 * self.key_size < self.log2_slots
     }
 
     /// Where a slot's key starts, in bytes (after the state word).
@@ -155,6 +184,14 @@ impl OpenLayout {
 
     /// The key's home slot, 0-based (in `0..slots`); `key` is `key_size` bytes.
     pub fn home(&self, key: &[u8]) -> u32 {
+        if self.is_direct() {
+            return match *key {
+                [a] => u32::from(a) * DIRECT_PROBES,
+                [a, b] => u32::from(u16::from_ne_bytes([a, b])) * DIRECT_PROBES,
+                // Not a key of this table (insert and find check its length first).
+                _ => 0,
+            };
+        }
         (hash(key) >> (64 - self.log2_slots)) as u32
     }
 
@@ -298,6 +335,9 @@ pub enum OpenError {
     /// Two tables of different layouts (copy_from).
     #[error("the tables' layouts differ ({0:?} and {1:?})")]
     LayoutMismatch(OpenLayout, OpenLayout),
+    /// A direct layout over entries an earlier p4tc placed by hash.
+    #[error("the table's entries were placed by hash (the pipeline was loaded by an earlier p4tc, and this one indexes keys of one or two bytes directly): load the pipeline again with this p4tc, which keeps its entries")]
+    PlacedByHash,
 }
 
 /// An open table's slots in mapped memory, as the control plane reads and writes them.
@@ -318,8 +358,23 @@ impl std::fmt::Debug for OpenSlots<'_> {
 }
 
 impl<'a> OpenSlots<'a> {
-    /// The slots over `words` (the mapped array), checking that it is long enough.
+    /// The slots over `words` (the mapped array), checking that it is long enough and, for a
+    /// direct layout, that its entries were placed so ([`DIRECT_MARK`]).
     pub fn new(words: &'a [AtomicU64], layout: OpenLayout) -> Result<Self, OpenError> {
+        let slots = Self::entries_only(words, layout)?;
+        if layout.is_direct()
+            && !slots.is_empty()
+            && slots.mark().load(Ordering::Acquire) != DIRECT_MARK
+        {
+            return Err(OpenError::PlacedByHash);
+        }
+        Ok(slots)
+    }
+
+    /// The slots over `words` for reading their entries out ([`live`](Self::live),
+    /// [`key`](Self::key), [`value`](Self::value)) however they were placed: how a reload
+    /// copies a table an earlier p4tc placed by hash into a direct one. Its lookups may miss.
+    pub fn entries_only(words: &'a [AtomicU64], layout: OpenLayout) -> Result<Self, OpenError> {
         if !layout.is_consistent() {
             return Err(OpenError::BadLayout(layout));
         }
@@ -404,6 +459,20 @@ impl<'a> OpenSlots<'a> {
         &self.words[1]
     }
 
+    /// The header's word saying how entries are placed ([`DIRECT_MARK`]).
+    fn mark(&self) -> &AtomicU64 {
+        &self.words[2]
+    }
+
+    /// The writer holding the lock with `token`. A direct table is marked as such before
+    /// anything is written to it.
+    fn held(&self, token: u64) -> Writer<'_, 'a> {
+        if self.layout.is_direct() {
+            self.mark().store(DIRECT_MARK, Ordering::Release);
+        }
+        Writer { slots: self, token }
+    }
+
     /// Becomes the table's one writer, waiting up to [`LOCK_WAIT`] for another to finish
     /// ([`OpenError::Busy`] then). A lock whose holder's process is gone (killed mid-write)
     /// is taken over: its writes are whole slots made live one at a time, so what it left
@@ -421,7 +490,7 @@ impl<'a> OpenSlots<'a> {
                 .lock_word()
                 .compare_exchange(0, token, Ordering::Acquire, Ordering::Relaxed)
             {
-                Ok(_) => return Ok(Writer { slots: self, token }),
+                Ok(_) => return Ok(self.held(token)),
                 Err(holder) => {
                     let pid = (holder >> 32) as u32;
                     if !process_exists(pid)
@@ -433,7 +502,7 @@ impl<'a> OpenSlots<'a> {
                         // It may have died between counting a slot and making it live.
                         self.count()
                             .store(self.live().count() as u64, Ordering::Release);
-                        return Ok(Writer { slots: self, token });
+                        return Ok(self.held(token));
                     }
                     if started.elapsed() >= wait {
                         return Err(OpenError::Busy { pid });
@@ -810,6 +879,60 @@ mod tests {
     }
 
     #[test]
+    fn small_keys_are_their_own_index() {
+        // A 1-byte key: 512 slots however small the table, two probes, home twice the key.
+        for entries in [1, 4, 200, 1000] {
+            let l = OpenLayout::new(1, 8, entries).unwrap();
+            assert!(l.is_direct(), "{entries} entries");
+            assert_eq!(l.probe_limit(), DIRECT_PROBES);
+            assert_eq!(l.slots(), 512.max((2 * entries).next_power_of_two()));
+            for k in 0..=255u8 {
+                assert_eq!(l.home(&[k]), 2 * u32::from(k));
+                assert_eq!(l.probe(l.home(&[k]), 1), 2 * u32::from(k) + 2);
+            }
+        }
+        // A 2-byte key only when the table has 2^17 slots anyway.
+        assert!(!OpenLayout::new(2, 8, 32_768).unwrap().is_direct());
+        let l = OpenLayout::new(2, 8, 32_769).unwrap();
+        assert!(l.is_direct());
+        let key = 0x1234u16.to_ne_bytes();
+        assert_eq!(l.home(&key), 2 * 0x1234);
+        // Wider keys hash.
+        assert!(!OpenLayout::new(4, 8, 1 << 26).unwrap().is_direct());
+    }
+
+    /// A direct table's entries placed by hash (an earlier p4tc) are refused, not missed;
+    /// they can still be read out; a writer marks a direct table before it writes.
+    #[test]
+    fn a_direct_table_placed_by_hash_is_refused() {
+        let l = OpenLayout::new(1, 8, 16).unwrap();
+        let mem = memory(&l);
+        // An earlier p4tc's entry: key 5 at its hash's home, nothing in the mark word.
+        let hashed = (hash(&[5]) >> (64 - l.log2_slots)) as u32;
+        let slot = l.probe(hashed, 0);
+        let base = slot as usize * l.slot_size as usize / 8;
+        mem[base + 1].store(5, Ordering::Relaxed);
+        mem[base].store(SLOT_LIVE, Ordering::Relaxed);
+        mem[0].store(1, Ordering::Relaxed);
+        assert_eq!(
+            OpenSlots::new(&mem, l).unwrap_err(),
+            OpenError::PlacedByHash
+        );
+        let old = OpenSlots::entries_only(&mem, l).unwrap();
+        assert_eq!(old.live().collect::<Vec<_>>(), [slot]);
+        assert_eq!(old.key(slot), [5]);
+
+        let fresh = memory(&l);
+        let t = OpenSlots::new(&fresh, l).unwrap();
+        let w = t.writer().unwrap();
+        assert_eq!(fresh[2].load(Ordering::Relaxed), DIRECT_MARK);
+        let at = w.insert(&[5], &[1; 8], 16).unwrap();
+        assert_eq!(at, l.probe(l.home(&[5]), 0));
+        drop(w);
+        assert_eq!(OpenSlots::new(&fresh, l).unwrap().find(&[5]), Some(at));
+    }
+
+    #[test]
     fn new_checks_memory_and_layout() {
         let l = u32_layout(4);
         let short: Vec<AtomicU64> = (0..l.words() - 1).map(|_| AtomicU64::new(0)).collect();
@@ -1135,6 +1258,15 @@ mod tests {
         [k as u8, (k >> 8) as u8, 0x5a]
     }
 
+    /// Key number `k` as a table's key of `key_size` bytes: 3 (hashed) or 1 (its own index,
+    /// so key numbers 256 apart are one key).
+    fn key_of(k: u16, key_size: u32) -> Vec<u8> {
+        match key_size {
+            1 => vec![k as u8],
+            _ => key3(k).to_vec(),
+        }
+    }
+
     /// Whether no slot of `key`'s probe window is free.
     fn window_full(t: &OpenSlots<'_>, key: &[u8]) -> bool {
         let home = t.layout.home(key);
@@ -1162,9 +1294,10 @@ mod tests {
     /// Random inserts, replaces, removals and sweeps against a HashMap, checking after each
     /// step the count, every key's lookup and value, that every live slot lies within the
     /// probe limit of its home and no key is live twice, and that a refused operation left
-    /// every word as it was. Tables of 8 slots (probe limit 8), 64 (64) and 128 (64: the limit
-    /// below the slots), sized to their entries or to every slot (then they may fill up and
-    /// inserts meet NoSlot).
+    /// every word as it was. Tables of 3-byte keys with 8 slots (probe limit 8), 64 (64) and
+    /// 128 (64: the limit below the slots), sized to their entries or to every slot (then
+    /// they may fill up and inserts meet NoSlot); and tables of 1-byte keys, which index
+    /// their 512 slots directly (probe limit 2).
     #[test]
     fn agrees_with_a_hash_map() {
         use proptest::test_runner::{Config, TestRng, TestRunner};
@@ -1181,9 +1314,10 @@ mod tests {
             proptest::collection::vec(op(), 1..300),
             proptest::sample::select(vec![4u32, 24, 64]),
             proptest::bool::ANY,
+            proptest::sample::select(vec![3u32, 1]),
         );
-        if let Err(e) = runner.run(&sequences, |(ops, entries, fill)| {
-            one_sequence(ops, entries, fill)
+        if let Err(e) = runner.run(&sequences, |(ops, entries, fill, key_size)| {
+            one_sequence(ops, entries, fill, key_size)
         }) {
             panic!("{e}");
         }
@@ -1194,14 +1328,17 @@ mod tests {
         ops: Vec<Op>,
         entries: u32,
         fill: bool,
+        key_size: u32,
     ) -> Result<(), proptest::test_runner::TestCaseError> {
         use std::collections::{HashMap, HashSet};
-        let l = OpenLayout::new(3, 8, entries).unwrap();
+        let l = OpenLayout::new(key_size, 8, entries).unwrap();
+        proptest::prop_assert_eq!(l.is_direct(), key_size == 1);
         let size = if fill { l.slots() } else { entries };
         let mem = memory(&l);
         let slots = OpenSlots::new(&mem, l).unwrap();
         let t = slots.writer().unwrap();
-        let mut model: HashMap<u16, u64> = HashMap::new();
+        let key_of = |k: u16| key_of(k, key_size);
+        let mut model: HashMap<Vec<u8>, u64> = HashMap::new();
         // Whether the clean-up invariant of remove holds: the sweep leaves DELETED
         // slots before EMPTY ones (turning them EMPTY is the control plane's job).
         let mut aged = false;
@@ -1210,10 +1347,10 @@ mod tests {
             let mut refused = false;
             match op {
                 Op::Insert(k, v) => {
-                    let key = key3(k);
+                    let key = key_of(k);
                     let got = t.insert(&key, &v.to_ne_bytes(), size);
                     refused = got.is_err();
-                    if model.contains_key(&k) {
+                    if model.contains_key(&key) {
                         proptest::prop_assert_eq!(got, Err(OpenError::Exists));
                     } else if model.len() >= size as usize {
                         proptest::prop_assert_eq!(got, Err(OpenError::Full { size }));
@@ -1221,7 +1358,7 @@ mod tests {
                         match got {
                             Ok(slot) => {
                                 proptest::prop_assert_eq!(t.find(&key), Some(slot));
-                                model.insert(k, v);
+                                model.insert(key, v);
                             }
                             Err(e) => {
                                 refused = true;
@@ -1230,15 +1367,15 @@ mod tests {
                         }
                     }
                 }
-                Op::Replace(k, v) => match (t.find(&key3(k)), model.contains_key(&k)) {
+                Op::Replace(k, v) => match (t.find(&key_of(k)), model.contains_key(&key_of(k))) {
                     (Some(slot), true) => match t.replace(slot, &v.to_ne_bytes()) {
                         Ok(new) => {
                             proptest::prop_assert_ne!(new, slot);
-                            model.insert(k, v);
+                            model.insert(key_of(k), v);
                         }
                         Err(e) => {
                             refused = true;
-                            refused_for_no_slot(&t, &key3(k), e)?;
+                            refused_for_no_slot(&t, &key_of(k), e)?;
                         }
                     },
                     (None, false) => {}
@@ -1246,19 +1383,23 @@ mod tests {
                         proptest::prop_assert!(false, "find {:?}, model {}", slot, live)
                     }
                 },
-                Op::Remove(k) | Op::Age(k) => match (t.find(&key3(k)), model.remove(&k)) {
-                    (Some(slot), Some(_)) => {
-                        if let Op::Age(_) = op {
-                            aged = true;
-                            proptest::prop_assert!(sweep(&t, slot));
-                        } else {
-                            proptest::prop_assert!(t.remove(slot));
+                Op::Remove(k) | Op::Age(k) => {
+                    match (t.find(&key_of(k)), model.remove(&key_of(k))) {
+                        (Some(slot), Some(_)) => {
+                            if let Op::Age(_) = op {
+                                aged = true;
+                                proptest::prop_assert!(sweep(&t, slot));
+                            } else {
+                                proptest::prop_assert!(t.remove(slot));
+                            }
+                            proptest::prop_assert!(!t.remove(slot));
                         }
-                        proptest::prop_assert!(!t.remove(slot));
+                        (None, None) => {}
+                        (slot, v) => {
+                            proptest::prop_assert!(false, "find {:?}, model {:?}", slot, v)
+                        }
                     }
-                    (None, None) => {}
-                    (slot, v) => proptest::prop_assert!(false, "find {:?}, model {:?}", slot, v),
-                },
+                }
             }
             if refused {
                 proptest::prop_assert_eq!(snapshot(&mem), before, "a refused {:?} wrote", op);
@@ -1271,16 +1412,17 @@ mod tests {
                 let key = t.key(slot);
                 proptest::prop_assert!(seen.insert(key.clone()), "key {:?} live twice", key);
                 proptest::prop_assert!(distance(&t, slot, &key) < l.probe_limit());
-                let k = u16::from_ne_bytes([key[0], key[1]]);
-                proptest::prop_assert_eq!(key[2], 0x5a);
+                if key_size == 3 {
+                    proptest::prop_assert_eq!(key[2], 0x5a);
+                }
                 proptest::prop_assert_eq!(
-                    model.get(&k).map(|v| v.to_ne_bytes().to_vec()),
+                    model.get(&key).map(|v| v.to_ne_bytes().to_vec()),
                     Some(t.value(slot))
                 );
             }
-            for (&k, v) in &model {
-                let slot = t.find(&key3(k));
-                proptest::prop_assert!(slot.is_some(), "key {} not found", k);
+            for (k, v) in &model {
+                let slot = t.find(k);
+                proptest::prop_assert!(slot.is_some(), "key {:?} not found", k);
                 proptest::prop_assert_eq!(t.value(slot.unwrap()), v.to_ne_bytes());
             }
             if !aged {

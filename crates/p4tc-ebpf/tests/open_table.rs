@@ -1,8 +1,8 @@
 //! Exact tables kept as open addressing: the datapath's probe (generated C) and the control
 //! plane's (Rust) agree on every key through creates, updates, deletes and refusals in a table
-//! crowded enough for keys to share home slots; a table the datapath adds entries to stays a
-//! hash map; and a reload moves the entries of a table an earlier p4tc kept in a hash map into
-//! the slots.
+//! crowded enough for keys to share home slots, and in a table of one-byte keys, which index
+//! their slots directly; a table the datapath adds entries to stays a hash map; and a reload
+//! moves the entries of a table an earlier p4tc kept in a hash map into the slots.
 //!
 //! The kernel tests need root, BTF and clang; they skip with the reason otherwise.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -28,12 +28,24 @@ fn program(size: u32) -> String {
     common::forward_control("exact", size)
 }
 
+/// The destination's last byte: a one-byte key, its own index in the slots.
+const LAST_BYTE: &str = "hdr.ethernet.dstAddr[7:0]";
+
 fn n(v: u64) -> BigUint {
     BigUint::from(v)
 }
 
 fn model(name: &str) -> Arc<PipelineModel> {
     common::ethernet_model("open_table", name, &program(16))
+}
+
+/// The key of destination `dst` in a table keyed on `key` (all of it, or [`LAST_BYTE`]).
+fn key_of(key: &str, dst: u64) -> u64 {
+    if key == LAST_BYTE {
+        dst & 0xff
+    } else {
+        dst
+    }
 }
 
 fn entry(fwd: Handle<ir::Action>, dst: u64, port: u64) -> EntrySpec {
@@ -64,18 +76,48 @@ impl Rng {
 
 #[test]
 fn the_datapath_finds_what_the_control_plane_wrote_in_the_slots() {
-    if let Some(why) = common::kernel_unavailable() {
-        println!("skipped: {why}");
-        return;
-    }
-    let p = model("probes");
-    let (table, fwd) = common::forward_handles(&p);
-    let mut target = KernelTarget::new(p.clone(), Hook::Tc).expect("kernel target");
     // 40 destinations for 16 entries in 32 slots: keys share home slots and runs, creates
     // meet full tables, deletes leave deleted slots in the middle of runs.
     let keys: Vec<u64> = (0..40u64)
         .map(|i| 0x0200_0000_0000 | i.wrapping_mul(0x9e37_79b9) & 0xffff_ffff)
         .collect();
+    probes_agree("probes", "hdr.ethernet.dstAddr", &keys);
+}
+
+/// One-byte keys index their slots: creates, updates (each moves the entry to the key's
+/// other slot), deletes and refusals, all found by the datapath at the key's own slots.
+#[test]
+fn one_byte_keys_are_found_at_their_own_index() {
+    let control = common::forward_control_on(LAST_BYTE, "exact", 16);
+    let p = common::ethernet_model("open_table", "direct-layout", &control);
+    let g = p4tc_ebpf::generate(&p.module, "direct", Hook::Tc).expect("generate");
+    let layout = g.tables[0].open.expect("an open table");
+    assert!(
+        layout.is_direct() && layout.probe_limit() == 2,
+        "{layout:?}"
+    );
+    assert!(g.c.contains("/* its own index */"), "the lookup hashes");
+    // Distinct last bytes (37 is odd).
+    let keys: Vec<u64> = (0..40u64)
+        .map(|i| 0x0200_0000_0000 | (i * 37 % 256))
+        .collect();
+    probes_agree("direct", LAST_BYTE, &keys);
+}
+
+/// 300 random creates, updates and deletes of `keys` in table `t` of 16 entries keyed on
+/// `key`: after each, every key's packet goes where a model of the table says.
+fn probes_agree(name: &str, key_expr: &str, keys: &[u64]) {
+    if let Some(why) = common::kernel_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let p = common::ethernet_model(
+        "open_table",
+        name,
+        &common::forward_control_on(key_expr, "exact", 16),
+    );
+    let (table, fwd) = common::forward_handles(&p);
+    let mut target = KernelTarget::new(p.clone(), Hook::Tc).expect("kernel target");
     let mut model: BTreeMap<u64, u64> = BTreeMap::new();
     let mut rng = Rng(0x005e_ed0f_0a11);
     let (mut creates, mut fulls, mut updates, mut deletes) = (0, 0, 0, 0);
@@ -85,7 +127,7 @@ fn the_datapath_finds_what_the_control_plane_wrote_in_the_slots() {
         let what = rng.below(3);
         let c = target.control();
         match (what, model.contains_key(&key)) {
-            (0, false) => match c.create_entry(table, entry(fwd, key, port)) {
+            (0, false) => match c.create_entry(table, entry(fwd, key_of(key_expr, key), port)) {
                 Ok(()) => {
                     assert!(model.len() < 16, "step {step}: a create past the size");
                     model.insert(key, port);
@@ -99,33 +141,33 @@ fn the_datapath_finds_what_the_control_plane_wrote_in_the_slots() {
             },
             (0, true) => assert!(
                 matches!(
-                    c.create_entry(table, entry(fwd, key, port)),
+                    c.create_entry(table, entry(fwd, key_of(key_expr, key), port)),
                     Err(RuntimeError::Exists { .. })
                 ),
                 "step {step}: a second create of {key:x}"
             ),
             (1, true) => {
-                c.update_entry(table, entry(fwd, key, port))
+                c.update_entry(table, entry(fwd, key_of(key_expr, key), port))
                     .unwrap_or_else(|e| panic!("step {step}: update {key:x}: {e}"));
                 model.insert(key, port);
                 updates += 1;
             }
             (_, true) => {
-                c.delete_entry(table, &[KeyMatch::Exact(n(key))], None)
+                c.delete_entry(table, &[KeyMatch::Exact(n(key_of(key_expr, key)))], None)
                     .unwrap_or_else(|e| panic!("step {step}: delete {key:x}: {e}"));
                 model.remove(&key);
                 deletes += 1;
             }
             (_, false) => assert!(
                 matches!(
-                    c.delete_entry(table, &[KeyMatch::Exact(n(key))], None),
+                    c.delete_entry(table, &[KeyMatch::Exact(n(key_of(key_expr, key)))], None),
                     Err(RuntimeError::NotFound { .. })
                 ),
                 "step {step}: delete of absent {key:x}"
             ),
         }
         // Every destination, present or not, goes where the model says.
-        for &k in &keys {
+        for &k in keys {
             let d = target.send(0, &common::frame_to(k)).expect("send");
             match model.get(&k) {
                 Some(&port) => assert_eq!(
@@ -189,17 +231,39 @@ fn a_reload_with_another_size_moves_the_entries_to_their_new_homes() {
     reload_keeps_the_entries("resize", (16, ExactTables::Open), (64, ExactTables::Open));
 }
 
+/// A direct table's reload puts each entry in its key's own slots again, entry by entry (a
+/// table an earlier p4tc pinned had them where the key's hash said).
+#[test]
+fn a_reload_of_one_byte_keys_keeps_them_at_their_own_index() {
+    reload_keeps_the_entries_of(
+        "direct-reload",
+        LAST_BYTE,
+        (16, ExactTables::Open),
+        (16, ExactTables::Open),
+    );
+}
+
 /// Loads `t` of size and layout `old`, pins it with twelve entries, loads it again as `new`
 /// and restores from the pins: the entries are all there, found by the datapath, and count
 /// against the new size.
 fn reload_keeps_the_entries(name: &str, old: (u32, ExactTables), new: (u32, ExactTables)) {
+    reload_keeps_the_entries_of(name, "hdr.ethernet.dstAddr", old, new);
+}
+
+/// [`reload_keeps_the_entries`] for `t` keyed on `key_expr`.
+fn reload_keeps_the_entries_of(
+    name: &str,
+    key_expr: &str,
+    old: (u32, ExactTables),
+    new: (u32, ExactTables),
+) {
     if let Some(why) = common::pinning_unavailable() {
         println!("skipped: {why}");
         return;
     }
     let bpffs = std::path::Path::new(common::BPFFS);
     let build = |(size, layout): (u32, ExactTables)| {
-        let control = program(size);
+        let control = common::forward_control_on(key_expr, "exact", size);
         let p = common::ethernet_model("open_table", name, &control);
         let (g, bytes) = common::build_with(
             name,
@@ -225,7 +289,7 @@ fn reload_keeps_the_entries(name: &str, old: (u32, ExactTables), new: (u32, Exac
     let mut k = KernelBackend::from_loaded(old_p.clone(), &loaded).expect("backend");
     let want: Vec<(u64, u64)> = (0..12u64).map(|i| (0x0a00_0000_0000 + i, 10 + i)).collect();
     for &(dst, port) in &want {
-        k.create_entry(table, entry(fwd, dst, port))
+        k.create_entry(table, entry(fwd, key_of(key_expr, dst), port))
             .expect("create");
     }
     drop(k);
@@ -258,7 +322,11 @@ fn reload_keeps_the_entries(name: &str, old: (u32, ExactTables), new: (u32, Exac
         })
         .collect();
     got.sort_unstable();
-    assert_eq!(got, want);
+    let keyed: Vec<(u64, u64)> = want
+        .iter()
+        .map(|&(dst, port)| (key_of(key_expr, dst), port))
+        .collect();
+    assert_eq!(got, keyed);
     // And the datapath finds them: a hit redirects, a miss drops.
     let prog = loaded.program_fd().expect("program");
     for &(dst, _) in &want {
@@ -270,12 +338,13 @@ fn reload_keeps_the_entries(name: &str, old: (u32, ExactTables), new: (u32, Exac
     assert_eq!(run.retval, common::TC_ACT_SHOT, "absent");
     // The moved entries count against the new size: it fills up after size - 12 more.
     let room = new.0 as u64 - want.len() as u64;
+    // (Last bytes apart from the first twelve, for a table keyed on them.)
     for i in 0..room {
-        k.create_entry(table, entry(fwd, 0x0b00_0000_0000 + i, 1))
+        k.create_entry(table, entry(fwd, key_of(key_expr, 0x0b00_0000_0040 + i), 1))
             .expect("room for more");
     }
     assert!(matches!(
-        k.create_entry(table, entry(fwd, 0x0c00_0000_0000, 1)),
+        k.create_entry(table, entry(fwd, key_of(key_expr, 0x0c00_0000_00f0), 1)),
         Err(RuntimeError::Full { .. })
     ));
 }

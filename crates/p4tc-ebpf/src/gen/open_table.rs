@@ -11,7 +11,8 @@
 
 use super::Gen;
 use crate::open_table::{
-    key_chunks, OpenLayout, HASH_FOLD, HASH_MUL, HASH_SEED, SLOT_DELETED, SLOT_EMPTY, SLOT_LIVE,
+    key_chunks, OpenLayout, DIRECT_PROBES, HASH_FOLD, HASH_MUL, HASH_SEED, SLOT_DELETED,
+    SLOT_EMPTY, SLOT_LIVE,
 };
 use crate::{ExactTables, MapKind, MapRole};
 use p4tc_ir::layout::TableKind;
@@ -136,8 +137,8 @@ fn chunk_type(width: u32) -> &'static str {
 /// walks every inline probe wherever a lookup is.
 const INLINE_PROBES: u32 = 4;
 
-/// `{cname}_find`: the key's hash picks the home slot; probes go on from there, past deleted
-/// slots, to a live slot holding the key (a hit) or an empty slot (a miss), at most
+/// `{cname}_find`: the key's hash (or, for a direct layout, the key itself) picks the home
+/// slot; probes go on from there, past deleted slots, to a live slot holding the key (a hit) or an empty slot (a miss), at most
 /// `probe_limit` of them (the control plane places no entry further).
 fn find_function(cname: &str, ktype: &str, layout: &OpenLayout) -> String {
     let chunks = key_chunks(layout.key_size);
@@ -188,22 +189,31 @@ fn find_function(cname: &str, ktype: &str, layout: &OpenLayout) -> String {
             probe("    ", "{ c->found = i; return 1; }", "return 1;")
         ));
     }
+    // A key of one or two bytes with two slots per value is its own index: no hash.
+    let home = if layout.is_direct() {
+        let ty = chunk_type(layout.key_size);
+        format!("    u32 home = (u32)*(const {ty} *)kb * {DIRECT_PROBES}; /* its own index */\n")
+    } else {
+        format!(
+            "    u64 h = 0x{HASH_SEED:x}ULL;\n\
+             {hash}\
+             \x20   h = (h ^ (h >> {HASH_FOLD})) * 0x{HASH_MUL:x}ULL;\n\
+             \x20   u32 home = (u32)(h >> {shift});\n",
+            shift = 64 - layout.log2_slots,
+        )
+    };
     out.push_str(&format!(
         "/* The live slot of {cname} holding *k, or 0. The key is 8-byte aligned (its variable\n\
          \x20* is declared so), so each chunk is one aligned load. */\n\
          P4TC_INLINE struct {cname}_value *{cname}_find(const {ktype} *k)\n{{\n\
          \x20   const u8 *kb = (const u8 *)k;\n\
-         \x20   u64 h = 0x{HASH_SEED:x}ULL;\n\
-         {hash}\
-         \x20   h = (h ^ (h >> {HASH_FOLD})) * 0x{HASH_MUL:x}ULL;\n\
-         \x20   u32 home = (u32)(h >> {shift});\n\
+         {home}\
          #pragma clang loop unroll(full)\n\
          \x20   for (u32 p = 0; p < {inline}; p++) {{\n\
          \x20       u32 i = 1 + ((home + p) & {mask});\n\
          {}\
          \x20   }}\n",
         probe("        ", "return &s->value;", "return 0;"),
-        shift = 64 - layout.log2_slots,
     ));
     if rest > 0 {
         out.push_str(&format!(

@@ -59,6 +59,11 @@ pub const TC_ACT_REDIRECT: u32 = 7;
 /// `dst`) and `size` entries big: a hit's `fwd(port)` sends the packet to the entry's port,
 /// and the default `drop()` drops it.
 pub fn forward_control(match_kind: &str, size: u32) -> String {
+    forward_control_on("hdr.ethernet.dstAddr", match_kind, size)
+}
+
+/// [`forward_control`] keyed on `key` (an expression of `hdr`, still named `dst`).
+pub fn forward_control_on(key: &str, match_kind: &str, size: u32) -> String {
     format!(
         r#"
 control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t istd,
@@ -74,7 +79,7 @@ control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t i
     @tc_acl("CRUDPS:RX")
     table t {{
         key = {{
-            hdr.ethernet.dstAddr : {match_kind} @name("dst");
+            {key} : {match_kind} @name("dst");
         }}
         actions = {{
             fwd;
