@@ -420,6 +420,12 @@ fn the_generated_c_moves_only_what_changed() {
             && cv.matches("bpf_skb_load_bytes").count() == 1,
         "the varbit is loaded by the deparser only:\n{cv}"
     );
+    // The option is only extracted, so it keeps its parsed length: the headers' sizes are
+    // compared only after a change of validity, not on every packet.
+    assert!(
+        cv.contains("if (dirty) {\n            int delta_ = (int)out_len - (int)parsed_len;"),
+        "the sizes are compared on every packet:\n{cv}"
+    );
 }
 
 #[test]
