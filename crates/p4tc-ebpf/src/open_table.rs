@@ -464,10 +464,11 @@ impl<'a> OpenSlots<'a> {
         &self.words[2]
     }
 
-    /// The writer holding the lock with `token`. A direct table is marked as such before
-    /// anything is written to it.
+    /// The writer holding the lock with `token`. An empty direct table is marked as such
+    /// before anything is written to it (one with entries already is marked, or was placed
+    /// by hash and is only read, through [`entries_only`](Self::entries_only)).
     fn held(&self, token: u64) -> Writer<'_, 'a> {
-        if self.layout.is_direct() {
+        if self.layout.is_direct() && self.is_empty() {
             self.mark().store(DIRECT_MARK, Ordering::Release);
         }
         Writer { slots: self, token }
@@ -921,6 +922,11 @@ mod tests {
         let old = OpenSlots::entries_only(&mem, l).unwrap();
         assert_eq!(old.live().collect::<Vec<_>>(), [slot]);
         assert_eq!(old.key(slot), [5]);
+        drop(old.writer().unwrap());
+        assert_eq!(
+            OpenSlots::new(&mem, l).unwrap_err(),
+            OpenError::PlacedByHash
+        );
 
         let fresh = memory(&l);
         let t = OpenSlots::new(&fresh, l).unwrap();

@@ -104,8 +104,9 @@ fn one_byte_keys_are_found_at_their_own_index() {
     probes_agree("direct", LAST_BYTE, &keys);
 }
 
-/// 300 random creates, updates and deletes of `keys` in table `t` of 16 entries keyed on
-/// `key`: after each, every key's packet goes where a model of the table says.
+/// 300 random creates, updates and deletes of the destinations `keys` in table `t` of 16
+/// entries keyed on `key_expr`: after each, every destination's packet goes where a model of
+/// the table says.
 fn probes_agree(name: &str, key_expr: &str, keys: &[u64]) {
     if let Some(why) = common::kernel_unavailable() {
         println!("skipped: {why}");

@@ -138,8 +138,9 @@ fn chunk_type(width: u32) -> &'static str {
 const INLINE_PROBES: u32 = 4;
 
 /// `{cname}_find`: the key's hash (or, for a direct layout, the key itself) picks the home
-/// slot; probes go on from there, past deleted slots, to a live slot holding the key (a hit) or an empty slot (a miss), at most
-/// `probe_limit` of them (the control plane places no entry further).
+/// slot; probes go on from there, past deleted slots, to a live slot holding the key (a hit)
+/// or an empty slot (a miss), at most `probe_limit` of them (the control plane places no
+/// entry further).
 fn find_function(cname: &str, ktype: &str, layout: &OpenLayout) -> String {
     let chunks = key_chunks(layout.key_size);
     let mut hash = String::new();
