@@ -138,10 +138,7 @@ fn upgrade_from(
             .expect("pin");
     }
 
-    let loaded = p4tc_ebpf::loader::load(bytes, g).expect("load");
-    let copied = loaded.restore(&dir);
-    let _ = std::fs::remove_dir_all(&dir);
-    let copied = copied.expect("restore");
+    let (loaded, copied) = common::load_and_restore(bytes, g, &dir);
     assert!(
         copied
             .iter()

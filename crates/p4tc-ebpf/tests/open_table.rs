@@ -297,10 +297,7 @@ fn reload_keeps_the_entries_of(
     loaded.pin_maps(&dir).expect("pin");
     drop(loaded);
 
-    let loaded = p4tc_ebpf::loader::load(&new_bytes, &new_g).expect("reload");
-    let copied = loaded.restore(&dir);
-    let _ = std::fs::remove_dir_all(&dir);
-    let copied = copied.expect("restore");
+    let (loaded, copied) = common::load_and_restore(&new_bytes, &new_g, &dir);
     assert!(
         copied
             .iter()

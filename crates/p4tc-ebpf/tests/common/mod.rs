@@ -97,6 +97,20 @@ control C(inout headers_t hdr, inout meta_t meta, in pna_main_input_metadata_t i
     )
 }
 
+/// Loads `bytes` (described by `g`) and restores into it the maps pinned under `dir`, which is
+/// removed whatever the outcome, so that a failing test leaves no pins behind. Returns the
+/// program and, per map restored, the elements copied.
+pub fn load_and_restore(
+    bytes: &[u8],
+    g: &p4tc_ebpf::Generated,
+    dir: &Path,
+) -> (p4tc_ebpf::loader::Loaded, Vec<(String, usize)>) {
+    let loaded = p4tc_ebpf::loader::load(bytes, g).expect("load");
+    let copied = loaded.restore(dir);
+    let _ = std::fs::remove_dir_all(dir);
+    (loaded, copied.expect("restore"))
+}
+
 /// Table `t` and action `fwd` of a [`forward_control`] program.
 pub fn forward_handles(
     p: &p4tc_runtime::PipelineModel,
