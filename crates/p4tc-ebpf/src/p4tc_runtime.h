@@ -405,6 +405,19 @@ P4TC_INLINE u8 p4tc_found(const void *v)
     return x != 0;
 }
 
+/* The bytes of a varbit of `bits` bits (at most max), for a helper's size argument: opaque
+ * to the compiler, so the program tests the register the helper gets against zero. Clang
+ * would rather test the length it came from, and the verifier does not carry that test over
+ * to the shifted copy. */
+P4TC_INLINE u64 p4tc_varbit_bytes(u64 bits, u64 max)
+{
+    u64 n = bits >> 3;
+    if (n > max)
+        n = max;
+    asm volatile("" : "+r"(n));
+    return n;
+}
+
 /* An index kept inside an array of n elements (the last one when out of range), opaque to
  * the compiler so that it never computes an address from the unchecked value. */
 P4TC_INLINE u64 p4tc_index(u64 i, u64 n)

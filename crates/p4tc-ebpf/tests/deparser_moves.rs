@@ -426,6 +426,14 @@ fn the_generated_c_moves_only_what_changed() {
         cv.contains("if (dirty) {") && !cv.contains("if (dirty || delta_ != 0)"),
         "the sizes are compared on every packet:\n{cv}"
     );
+    // Its bytes pass through a scratch buffer: no helper takes the header's address, so
+    // its validity and length stay out of memory.
+    assert!(
+        cv.contains("bpf_skb_load_bytes(skb, 19, vb_2_,")
+            && cv.contains("bpf_skb_store_bytes(skb, wo_, vb_2_,")
+            && !cv.contains(".b,"),
+        "the varbit's bytes go through the header:\n{cv}"
+    );
 }
 
 #[test]

@@ -87,12 +87,21 @@ impl<'m> Gen<'m> {
     }
 
     /// Statements writing a header's varbit bytes after its fixed part at `w_ + size`, and
-    /// moving `w_` past the header.
-    pub(crate) fn store_varbit(&self, lv: &str, c: Handle<Composite>, size: u32, o: &mut Out) {
+    /// moving `w_` past the header. The bytes are the header's own, or those of `scratch`
+    /// where [`Self::load_lazy_varbit`] put them.
+    pub(crate) fn store_varbit(
+        &self,
+        lv: &str,
+        c: Handle<Composite>,
+        size: u32,
+        scratch: Option<&str>,
+        o: &mut Out,
+    ) {
         match self.varbit_of(c) {
             None => o.line(format!("w_ += {size};")),
             Some((f, max)) => {
                 let v = super::expr::field_access(lv, &f);
+                let bytes = scratch.map_or_else(|| format!("{v}.b"), str::to_string);
                 // One helper call for the bytes, not a store with a bounds check per byte.
                 // The helper may move the packet: the pointers are taken again, `w_` from
                 // its offset (bounded for the verifier).
@@ -105,15 +114,14 @@ impl<'m> Gen<'m> {
                     Hook::Xdp => "",
                 };
                 o.open("");
-                // 64 bits wide: the test against zero and the helper's size argument are
-                // then one register to the verifier (no zero extension of a copy between).
-                o.line(format!("u64 vn_ = {v}.len >> 3;"));
-                o.line(format!("if (vn_ > {max}) vn_ = {max};"));
+                // 64 bits wide and opaque: the test against zero and the helper's size
+                // argument are one register to the verifier.
+                o.line(format!("u64 vn_ = p4tc_varbit_bytes({v}.len, {max});"));
                 o.line(format!("u32 wo_ = (u32)((void *)w_ - data) + {size};"));
                 o.line("if (wo_ > 0x3fff) { drop = 1; goto verdict; }");
                 o.open("if (vn_ > 0)");
                 o.line(format!(
-                    "if ({store}({ctx}, wo_, {v}.b, vn_{flags})) {{ drop = 1; goto verdict; }}"
+                    "if ({store}({ctx}, wo_, {bytes}, vn_{flags})) {{ drop = 1; goto verdict; }}"
                 ));
                 match self.hook {
                     Hook::Tc => {
@@ -458,10 +466,29 @@ impl<'m> Gen<'m> {
         }
     }
 
+    /// The scratch buffer that holds the bytes of the `i`th emit's varbit between
+    /// [`Self::load_lazy_varbit`] and [`Self::store_varbit`], when the parser left them in
+    /// the packet ([`Gen::lazy_varbits`]), declared (zeroed, for the verifier) into `o`.
+    ///
+    /// Not the header's own bytes: a buffer whose address a helper takes lives in memory,
+    /// and so would the header's validity and length beside it. Loaded from memory, they
+    /// kept clang from taking the parser's early exits (a frame too short, no IPv4)
+    /// straight to their verdict, and ipv4_options paid for it on every packet (about 5 %;
+    /// docs/benchmarks.md, round 10).
+    fn lazy_varbit_scratch(&self, i: usize, e: &Emit, o: &mut Out) -> Option<String> {
+        let Some(Some(_)) = self.lazy_varbits.get(&e.composite) else {
+            return None;
+        };
+        let (_, max) = self.varbit_of(e.composite)?;
+        let name = format!("vb_{i}_");
+        o.line(format!("u8 {name}[{max}] = {{}};"));
+        Some(name)
+    }
+
     /// For an emitted header whose varbit the parser left in the packet
-    /// ([`Gen::lazy_varbits`]): statements loading those bytes into the header from where
-    /// it was parsed, when valid (before anything moves the packet's bytes).
-    fn load_lazy_varbit(&self, e: &Emit, size: u32, o: &mut Out) {
+    /// ([`Gen::lazy_varbits`]): statements loading those bytes into `scratch` from where
+    /// the header was parsed, when valid (before anything moves the packet's bytes).
+    fn load_lazy_varbit(&self, e: &Emit, size: u32, scratch: &str, o: &mut Out) {
         let Some(Some(k)) = self.lazy_varbits.get(&e.composite).copied() else {
             return;
         };
@@ -480,10 +507,9 @@ impl<'m> Gen<'m> {
         };
         o.open(format!("if ({valid})"));
         o.line("/* The varbit's bytes, left in the packet by the parser. */");
-        o.line(format!("u64 vl_ = {v}.len >> 3;"));
-        o.line(format!("if (vl_ > {max}) vl_ = {max};"));
+        o.line(format!("u64 vl_ = p4tc_varbit_bytes({v}.len, {max});"));
         o.line(format!(
-            "if (vl_ > 0 && {load}({ctx}, {at}, {v}.b, vl_)) {{ drop = 1; goto verdict; }}"
+            "if (vl_ > 0 && {load}({ctx}, {at}, {scratch}, vl_)) {{ drop = 1; goto verdict; }}"
         ));
         o.close();
     }
@@ -1407,8 +1433,15 @@ impl<'m> Gen<'m> {
             }
             o.close();
         }
-        for (e, (_, size)) in emits.iter().zip(&layouts) {
-            self.load_lazy_varbit(e, *size, o);
+        let scratch: Vec<Option<String>> = emits
+            .iter()
+            .enumerate()
+            .map(|(i, e)| self.lazy_varbit_scratch(i, e, o))
+            .collect();
+        for ((e, (_, size)), buf) in emits.iter().zip(&layouts).zip(&scratch) {
+            if let Some(buf) = buf {
+                self.load_lazy_varbit(e, *size, buf, o);
+            }
         }
         o.open("if (delta_ != 0)");
         match self.hook {
@@ -1437,7 +1470,7 @@ impl<'m> Gen<'m> {
                 o.line(format!("w_ += {size};"));
             } else {
                 self.store_header(&e.lvalue, "w_", fields, *size, o);
-                self.store_varbit(&e.lvalue, e.composite, *size, o);
+                self.store_varbit(&e.lvalue, e.composite, *size, scratch[i].as_deref(), o);
             }
             o.close();
         }
@@ -1448,14 +1481,18 @@ impl<'m> Gen<'m> {
             // stored, and a varbit nothing assigns is left as the packet has it.
             let in_place = !self.parser_advances && unique && all_emitted && same_order;
             o.reopen("else");
+            let mut scratch = vec![None; emits.len()];
             if !in_place {
                 // Before any write: the varbits the parser left in the packet.
-                for (e, (_, size)) in emits.iter().zip(&layouts) {
-                    self.load_lazy_varbit(e, *size, o);
+                for (i, (e, (_, size))) in emits.iter().zip(&layouts).enumerate() {
+                    scratch[i] = self.lazy_varbit_scratch(i, e, o);
+                    if let Some(buf) = &scratch[i] {
+                        self.load_lazy_varbit(e, *size, buf, o);
+                    }
                 }
             }
             o.line("u8 *w_ = data;");
-            for (e, (fields, size)) in emits.iter().zip(&layouts) {
+            for (i, (e, (fields, size))) in emits.iter().zip(&layouts).enumerate() {
                 let valid = super::expr::field_access(&e.lvalue, "__valid");
                 let changed = self.modified_all || self.modified.contains(&e.lvalue);
                 o.open(format!("if ({valid})"));
@@ -1481,7 +1518,9 @@ impl<'m> Gen<'m> {
                             "w_ += {size} + ((({v}.len >> 3) > {max}) ? {max} : ({v}.len >> 3));"
                         ));
                     }
-                    Some(_) => self.store_varbit(&e.lvalue, e.composite, *size, o),
+                    Some(_) => {
+                        self.store_varbit(&e.lvalue, e.composite, *size, scratch[i].as_deref(), o)
+                    }
                     None => o.line(format!("w_ += {size};")),
                 }
                 o.close();
