@@ -18,7 +18,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const USAGE: &str =
     "usage: cargo bench -p p4tc-bench --bench compare -- [--quick] [--no-extra] [EXAMPLE...]
-  --quick     scales up to 1,000 entries, 3 runs, 4,096 packets (a minute, not ten)
+  --quick     scales up to 1,000 entries, one load of 3 runs, 4,096 packets (a minute, not ten)
   --no-extra  only the side-by-side datapath figures (no compile time, insert rate, interpreter)
   EXAMPLE     only these examples (default: every case)
 example: cargo bench -p p4tc-bench --bench compare -- --quick simple_l3";
@@ -106,11 +106,12 @@ fn run(quick: bool, extra_figures: bool, only: &[String]) -> anyhow::Result<bool
         }
     }
     println!(
-        "\nns per packet, BPF_PROG_TEST_RUN, median of {} runs alternating ours / hand-written.\n\
+        "\nns per packet, BPF_PROG_TEST_RUN, median of {} runs on each of {} loads (each pair built, \
+         loaded and filled afresh), alternating ours / hand-written.\n\
          uniform: {} runs per pass, each packet (spread over the entries) run once; hot: one packet x {}.\n\
          net: the ratio less the floor (an empty program's cost measured the same way) on both sides.\n\
          n/a*: the program resizes the packet, so repeated runs on one buffer time another path; use uniform.",
-        options.runs, options.max_packets, options.hot_repeat
+        options.runs, options.loads, options.max_packets, options.hot_repeat
     );
     println!(
         "{:<22} {:<4} {:<10} {:>7} {:>7} {:>7} {:>5} {:>5} {:>8} {:>8} {:>5} {:>5} {:>6}  verdicts",
