@@ -29,8 +29,9 @@ pub struct Options {
     pub runs: usize,
     /// Times each pair is built, loaded and filled afresh. Where one load's maps and
     /// programs land moves a small pair's ratio by several percent (ipv6_forwarding at
-    /// 1,000 prefixes: 1.02 to 1.13 over six loads of the same code), more than the runs
-    /// within a load do; the ratio should say what the code costs, not where it landed.
+    /// 1,000 prefixes: 1.02 to 1.13 from one load of the same code to the next), more than
+    /// the runs within a load do; the ratio should say what the code costs, not where it
+    /// landed.
     pub loads: usize,
     /// Packets of the uniform cycle at most (the case's set is sampled evenly down to it).
     pub max_packets: usize,
