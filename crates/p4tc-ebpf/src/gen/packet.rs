@@ -485,6 +485,25 @@ impl<'m> Gen<'m> {
         Some(name)
     }
 
+    /// For each emit, the scratch buffer its varbit's bytes were loaded into by
+    /// [`Self::load_lazy_varbit`] (none when the parser did not leave them in the packet).
+    fn load_lazy_varbits(
+        &self,
+        emits: &[Emit],
+        layouts: &[(Vec<WireField>, u32)],
+        o: &mut Out,
+    ) -> Vec<Option<String>> {
+        let mut scratch = Vec::with_capacity(emits.len());
+        for (i, (e, (_, size))) in emits.iter().zip(layouts).enumerate() {
+            let buf = self.lazy_varbit_scratch(i, e, o);
+            if let Some(buf) = &buf {
+                self.load_lazy_varbit(e, *size, buf, o);
+            }
+            scratch.push(buf);
+        }
+        scratch
+    }
+
     /// For an emitted header whose varbit the parser left in the packet
     /// ([`Gen::lazy_varbits`]): statements loading those bytes into `scratch` from where
     /// the header was parsed, when valid (before anything moves the packet's bytes).
@@ -1433,16 +1452,7 @@ impl<'m> Gen<'m> {
             }
             o.close();
         }
-        let scratch: Vec<Option<String>> = emits
-            .iter()
-            .enumerate()
-            .map(|(i, e)| self.lazy_varbit_scratch(i, e, o))
-            .collect();
-        for ((e, (_, size)), buf) in emits.iter().zip(&layouts).zip(&scratch) {
-            if let Some(buf) = buf {
-                self.load_lazy_varbit(e, *size, buf, o);
-            }
-        }
+        let scratch = self.load_lazy_varbits(&emits, &layouts, o);
         o.open("if (delta_ != 0)");
         match self.hook {
             Hook::Tc => {
@@ -1481,16 +1491,12 @@ impl<'m> Gen<'m> {
             // stored, and a varbit nothing assigns is left as the packet has it.
             let in_place = !self.parser_advances && unique && all_emitted && same_order;
             o.reopen("else");
-            let mut scratch = vec![None; emits.len()];
-            if !in_place {
-                // Before any write: the varbits the parser left in the packet.
-                for (i, (e, (_, size))) in emits.iter().zip(&layouts).enumerate() {
-                    scratch[i] = self.lazy_varbit_scratch(i, e, o);
-                    if let Some(buf) = &scratch[i] {
-                        self.load_lazy_varbit(e, *size, buf, o);
-                    }
-                }
-            }
+            // Before any write: the varbits the parser left in the packet.
+            let scratch = if in_place {
+                vec![None; emits.len()]
+            } else {
+                self.load_lazy_varbits(&emits, &layouts, o)
+            };
             o.line("u8 *w_ = data;");
             for (i, (e, (fields, size))) in emits.iter().zip(&layouts).enumerate() {
                 let valid = super::expr::field_access(&e.lvalue, "__valid");
